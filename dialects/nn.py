@@ -1,0 +1,673 @@
+"""The `nn` dialect: a network as tensor operations (level 1).
+
+Tensors are statically shaped, NCHW, `f32`. Weights are never inlined: `nn.weight "name"` refers
+to a tensor in the module's weight file (module attribute `pim.weights`, see
+`pimdsl.module_attrs`); a module with no weight file is shape-only and still valid.
+Small constants that are not in the weight file (folded at import) may be inlined with
+`nn.constant`.
+
+Every op's parameters are properties printed in the attribute dictionary, MLIR-style:
+
+    %y = nn.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 3, 3, 3, 3>,
+                               dilations = array<i64: 1, 1>, groups = 1 : i64}
+         : (tensor<1x3x224x224xf32>, tensor<64x3x7x7xf32>, tensor<64xf32>) -> tensor<1x64x112x112xf32>
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Sequence
+from typing import ClassVar
+
+from xdsl.dialects.builtin import (
+    I64,
+    ArrayAttr,
+    BoolAttr,
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    FloatAttr,
+    IntegerAttr,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+    f32,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, SSAValue
+from xdsl.irdl import (
+    IRDLOperation,
+    ParsePropInAttrDict,
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_operand_def,
+)
+from xdsl.traits import Pure
+from xdsl.utils.exceptions import VerifyException
+
+from pimdsl.shapes import broadcast_shapes, conv2d_out_hw
+
+AnyTensor = TensorType[Attribute]
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def shape_of(value: SSAValue | Attribute) -> tuple[int, ...]:
+    t = value.type if isinstance(value, SSAValue) else value
+    assert isinstance(t, TensorType)
+    return tuple(t.get_shape())
+
+
+def tensor(shape: Sequence[int]) -> TensorType[Attribute]:
+    return TensorType(f32, list(shape))
+
+
+def i64_array(values: Sequence[int]) -> DenseArrayBase:
+    return DenseArrayBase.from_list(i64, list(values))
+
+
+def ints(attr: DenseArrayBase) -> tuple[int, ...]:
+    return tuple(int(v) for v in attr.get_values())
+
+
+def _expect(cond: bool, op: IRDLOperation, message: str) -> None:
+    if not cond:
+        raise VerifyException(f"'{op.name}': {message}")
+
+
+def _check_len(op: IRDLOperation, name: str, values: Sequence[int], n: int) -> None:
+    _expect(len(values) == n, op, f"'{name}' must have {n} values, got {len(values)}")
+
+
+class NNOp(IRDLOperation, ABC):
+    irdl_options = (ParsePropInAttrDict(),)
+    traits = traits_def(Pure())
+    assembly_format = "operands attr-dict `:` functional-type(operands, results)"
+
+
+# --- weights and constants --------------------------------------------------------------------
+
+
+@irdl_op_definition
+class WeightOp(IRDLOperation):
+    """A tensor of the module's weight file, by name (an ONNX initializer or an npz key)."""
+
+    name = "nn.weight"
+    weight_name = prop_def(StringAttr, prop_name="name")
+    result = result_def(AnyTensor)
+    traits = traits_def(Pure())
+    assembly_format = "$name attr-dict `:` type($result)"
+
+    def __init__(self, name: str, shape: Sequence[int]):
+        super().__init__(properties={"name": StringAttr(name)}, result_types=[tensor(shape)])
+
+    @property
+    def key(self) -> str:
+        return self.weight_name.data
+
+
+@irdl_op_definition
+class ConstantOp(IRDLOperation):
+    """A small inline constant (for values folded at import that the weight file lacks)."""
+
+    name = "nn.constant"
+    value = prop_def(DenseIntOrFPElementsAttr)
+    result = result_def(AnyTensor)
+    irdl_options = (ParsePropInAttrDict(),)
+    traits = traits_def(Pure())
+    assembly_format = "attr-dict `:` type($result)"
+
+    def verify_(self) -> None:
+        _expect(
+            shape_of(self.value.get_type()) == shape_of(self.result),
+            self,
+            f"value shape {list(shape_of(self.value.get_type()))} does not match result "
+            f"shape {list(shape_of(self.result))}",
+        )
+
+
+# --- weight layers ----------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class Conv2dOp(NNOp):
+    """2-D convolution, NCHW input, weight [Cout, Cin/groups, kh, kw], optional bias [Cout].
+
+    `pads` is [top, left, bottom, right] (ONNX order)."""
+
+    name = "nn.conv2d"
+    input = operand_def(AnyTensor)
+    weight = operand_def(AnyTensor)
+    bias = opt_operand_def(AnyTensor)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = prop_def(DenseArrayBase)
+    groups = prop_def(IntegerAttr[I64])
+    output = result_def(AnyTensor)
+    assembly_format = (
+        "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
+    )
+
+    def __init__(
+        self, input: SSAValue, weight: SSAValue, bias: SSAValue | None, *,
+        strides: Sequence[int], pads: Sequence[int], dilations: Sequence[int], groups: int,
+        result_shape: Sequence[int],
+    ):
+        super().__init__(
+            operands=[input, weight, [bias] if bias is not None else []],
+            properties={
+                "strides": i64_array(strides), "pads": i64_array(pads),
+                "dilations": i64_array(dilations), "groups": IntegerAttr(groups, i64),
+            },
+            result_types=[tensor(result_shape)],
+        )
+
+    def verify_(self) -> None:
+        x, w, y = shape_of(self.input), shape_of(self.weight), shape_of(self.output)
+        strides, pads, dil = ints(self.strides), ints(self.pads), ints(self.dilations)
+        groups = self.groups.value.data
+        _check_len(self, "strides", strides, 2)
+        _check_len(self, "pads", pads, 4)
+        _check_len(self, "dilations", dil, 2)
+        _expect(len(x) == 4, self, f"input must be NCHW (rank 4), got shape {list(x)}")
+        _expect(len(w) == 4, self, f"weight must be [Cout, Cin/groups, kh, kw], got {list(w)}")
+        _expect(groups >= 1, self, f"groups must be >= 1, got {groups}")
+        _expect(min(strides) >= 1 and min(dil) >= 1, self, "strides and dilations must be >= 1")
+        _expect(min(pads) >= 0, self, f"pads must be >= 0, got {list(pads)}")
+        _expect(
+            x[1] == w[1] * groups,
+            self,
+            f"input has {x[1]} channels but weight expects {w[1]} x {groups} groups = {w[1] * groups}",
+        )
+        _expect(w[0] % groups == 0, self, f"Cout {w[0]} is not divisible by groups {groups}")
+        if self.bias is not None:
+            b = shape_of(self.bias)
+            _expect(b == (w[0],), self, f"bias must have shape [{w[0]}], got {list(b)}")
+        oh, ow = conv2d_out_hw(x[2:], w[2:], strides, pads, dil)
+        expected = (x[0], w[0], oh, ow)
+        _expect(
+            y == expected, self, f"result shape {list(y)} does not match the expected {list(expected)}"
+        )
+
+    @property
+    def kernel(self) -> tuple[int, int]:
+        w = shape_of(self.weight)
+        return w[2], w[3]
+
+
+@irdl_op_definition
+class LinearOp(NNOp):
+    """Fully connected layer: y = x @ W^T + b with W [out, in] (PyTorch layout), or
+    y = x @ W + b when `weight_in_out` is set (W [in, out], ONNX MatMul layout)."""
+
+    name = "nn.linear"
+    input = operand_def(AnyTensor)
+    weight = operand_def(AnyTensor)
+    bias = opt_operand_def(AnyTensor)
+    weight_in_out = opt_prop_def(UnitAttr)
+    output = result_def(AnyTensor)
+    assembly_format = (
+        "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)"
+    )
+
+    def __init__(
+        self, input: SSAValue, weight: SSAValue, bias: SSAValue | None, *,
+        weight_in_out: bool = False, result_shape: Sequence[int],
+    ):
+        super().__init__(
+            operands=[input, weight, [bias] if bias is not None else []],
+            properties={"weight_in_out": UnitAttr()} if weight_in_out else {},
+            result_types=[tensor(result_shape)],
+        )
+
+    @property
+    def in_out(self) -> tuple[int, int]:
+        """(in features, out features)."""
+        w = shape_of(self.weight)
+        return (w[0], w[1]) if self.weight_in_out is not None else (w[1], w[0])
+
+    def verify_(self) -> None:
+        x, w, y = shape_of(self.input), shape_of(self.weight), shape_of(self.output)
+        _expect(len(w) == 2, self, f"weight must be a matrix, got shape {list(w)}")
+        _expect(len(x) >= 2, self, f"input must have rank >= 2, got shape {list(x)}")
+        k, m = self.in_out
+        _expect(x[-1] == k, self, f"input has {x[-1]} features but the weight expects {k}")
+        if self.bias is not None:
+            b = shape_of(self.bias)
+            _expect(b == (m,), self, f"bias must have shape [{m}], got {list(b)}")
+        expected = (*x[:-1], m)
+        _expect(
+            y == expected, self, f"result shape {list(y)} does not match the expected {list(expected)}"
+        )
+
+
+# --- pooling ----------------------------------------------------------------------------------
+
+
+class PoolOp(NNOp, ABC):
+    input = operand_def(AnyTensor)
+    kernel = prop_def(DenseArrayBase)
+    strides = prop_def(DenseArrayBase)
+    pads = prop_def(DenseArrayBase)
+    dilations = opt_prop_def(DenseArrayBase)
+    ceil_mode = opt_prop_def(UnitAttr)
+    output = result_def(AnyTensor)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def __init__(
+        self, input: SSAValue, *, kernel: Sequence[int], strides: Sequence[int],
+        pads: Sequence[int], result_shape: Sequence[int], dilations: Sequence[int] | None = None,
+        ceil_mode: bool = False, **extra: Attribute,
+    ):
+        props: dict[str, Attribute] = {
+            "kernel": i64_array(kernel), "strides": i64_array(strides), "pads": i64_array(pads),
+        }
+        if dilations is not None and tuple(dilations) != (1, 1):
+            props["dilations"] = i64_array(dilations)
+        if ceil_mode:
+            props["ceil_mode"] = UnitAttr()
+        props.update(extra)
+        super().__init__(operands=[input], properties=props, result_types=[tensor(result_shape)])
+
+    def dilation_values(self) -> tuple[int, int]:
+        return ints(self.dilations) if self.dilations is not None else (1, 1)  # type: ignore[return-value]
+
+    def verify_(self) -> None:
+        x, y = shape_of(self.input), shape_of(self.output)
+        k, s, p = ints(self.kernel), ints(self.strides), ints(self.pads)
+        d = self.dilation_values()
+        _check_len(self, "kernel", k, 2)
+        _check_len(self, "strides", s, 2)
+        _check_len(self, "pads", p, 4)
+        _check_len(self, "dilations", d, 2)
+        _expect(len(x) == 4, self, f"input must be NCHW (rank 4), got shape {list(x)}")
+        _expect(min(k) >= 1 and min(s) >= 1 and min(d) >= 1, self, "kernel, strides and dilations must be >= 1")
+        _expect(min(p) >= 0, self, f"pads must be >= 0, got {list(p)}")
+        _expect(
+            p[0] < k[0] and p[2] < k[0] and p[1] < k[1] and p[3] < k[1],
+            self,
+            f"pads {list(p)} must be smaller than the kernel {list(k)}",
+        )
+        oh, ow = conv2d_out_hw(x[2:], k, s, p, d, self.ceil_mode is not None)
+        expected = (x[0], x[1], oh, ow)
+        _expect(
+            y == expected, self, f"result shape {list(y)} does not match the expected {list(expected)}"
+        )
+
+
+@irdl_op_definition
+class MaxPoolOp(PoolOp):
+    name = "nn.maxpool"
+
+
+@irdl_op_definition
+class AvgPoolOp(PoolOp):
+    """Average pooling; `count_include_pad` divides by the full kernel size at the borders."""
+
+    name = "nn.avgpool"
+    count_include_pad = opt_prop_def(UnitAttr)
+
+
+@irdl_op_definition
+class GlobalAvgPoolOp(NNOp):
+    """Mean over H and W, keeping them as 1x1."""
+
+    name = "nn.global_avgpool"
+    input = operand_def(AnyTensor)
+    output = result_def(AnyTensor)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def __init__(self, input: SSAValue):
+        x = shape_of(input)
+        super().__init__(operands=[input], result_types=[tensor((x[0], x[1], 1, 1))])
+
+    def verify_(self) -> None:
+        x, y = shape_of(self.input), shape_of(self.output)
+        _expect(len(x) == 4, self, f"input must be NCHW (rank 4), got shape {list(x)}")
+        _expect(y == (x[0], x[1], 1, 1), self, f"result shape {list(y)} must be {[x[0], x[1], 1, 1]}")
+
+
+# --- element-wise -----------------------------------------------------------------------------
+
+
+class BinaryOp(NNOp, ABC):
+    """Element-wise with numpy broadcasting."""
+
+    lhs = operand_def(AnyTensor)
+    rhs = operand_def(AnyTensor)
+    output = result_def(AnyTensor)
+
+    def __init__(self, lhs: SSAValue, rhs: SSAValue):
+        shape = broadcast_shapes(shape_of(lhs), shape_of(rhs))
+        assert shape is not None, "operands do not broadcast"
+        super().__init__(operands=[lhs, rhs], result_types=[tensor(shape)])
+
+    def verify_(self) -> None:
+        a, b, y = shape_of(self.lhs), shape_of(self.rhs), shape_of(self.output)
+        shape = broadcast_shapes(a, b)
+        _expect(shape is not None, self, f"operand shapes {list(a)} and {list(b)} do not broadcast")
+        _expect(y == shape, self, f"result shape {list(y)} must be the broadcast shape {list(shape or ())}")
+
+
+@irdl_op_definition
+class AddOp(BinaryOp):
+    name = "nn.add"
+
+
+@irdl_op_definition
+class SubOp(BinaryOp):
+    name = "nn.sub"
+
+
+@irdl_op_definition
+class MulOp(BinaryOp):
+    name = "nn.mul"
+
+
+@irdl_op_definition
+class DivOp(BinaryOp):
+    name = "nn.div"
+
+
+class UnaryOp(NNOp, ABC):
+    input = operand_def(AnyTensor)
+    output = result_def(AnyTensor)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def __init__(self, input: SSAValue, **props: Attribute):
+        super().__init__(operands=[input], properties=props, result_types=[input.type])
+
+    def verify_(self) -> None:
+        _expect(
+            shape_of(self.input) == shape_of(self.output),
+            self,
+            f"result shape {list(shape_of(self.output))} must equal input shape {list(shape_of(self.input))}",
+        )
+
+
+@irdl_op_definition
+class ReluOp(UnaryOp):
+    name = "nn.relu"
+
+
+@irdl_op_definition
+class SigmoidOp(UnaryOp):
+    name = "nn.sigmoid"
+
+
+@irdl_op_definition
+class TanhOp(UnaryOp):
+    name = "nn.tanh"
+
+
+@irdl_op_definition
+class ClipOp(UnaryOp):
+    """clip(x, min, max); ReLU6 is clip 0..6."""
+
+    name = "nn.clip"
+    min = prop_def(FloatAttr)
+    max = prop_def(FloatAttr)
+
+    def __init__(self, input: SSAValue, lo: float, hi: float):
+        super().__init__(input, min=FloatAttr(lo, f32), max=FloatAttr(hi, f32))
+
+    def verify_(self) -> None:
+        super().verify_()
+        _expect(
+            self.min.value.data <= self.max.value.data,
+            self,
+            f"min {self.min.value.data} is greater than max {self.max.value.data}",
+        )
+
+
+@irdl_op_definition
+class LeakyReluOp(UnaryOp):
+    name = "nn.leaky_relu"
+    alpha = prop_def(FloatAttr)
+
+    def __init__(self, input: SSAValue, alpha: float):
+        super().__init__(input, alpha=FloatAttr(alpha, f32))
+
+
+@irdl_op_definition
+class SoftmaxOp(UnaryOp):
+    name = "nn.softmax"
+    axis = prop_def(IntegerAttr[I64])
+
+    def __init__(self, input: SSAValue, axis: int):
+        super().__init__(input, axis=IntegerAttr(axis, i64))
+
+    def verify_(self) -> None:
+        super().verify_()
+        rank = len(shape_of(self.input))
+        axis = self.axis.value.data
+        _expect(-rank <= axis < rank, self, f"axis {axis} is out of range for rank {rank}")
+
+
+@irdl_op_definition
+class LRNOp(UnaryOp):
+    """Local response normalisation across channels (ONNX LRN)."""
+
+    name = "nn.lrn"
+    size = prop_def(IntegerAttr[I64])
+    alpha = prop_def(FloatAttr)
+    beta = prop_def(FloatAttr)
+    bias = prop_def(FloatAttr)
+
+    def __init__(self, input: SSAValue, *, size: int, alpha: float, beta: float, bias: float):
+        super().__init__(
+            input, size=IntegerAttr(size, i64), alpha=FloatAttr(alpha, f32),
+            beta=FloatAttr(beta, f32), bias=FloatAttr(bias, f32),
+        )
+
+    def verify_(self) -> None:
+        super().verify_()
+        _expect(len(shape_of(self.input)) == 4, self, "input must be NCHW (rank 4)")
+        _expect(self.size.value.data >= 1, self, f"size must be >= 1, got {self.size.value.data}")
+
+
+@irdl_op_definition
+class BatchNormOp(NNOp):
+    """Inference batch normalisation over channel axis 1: scale, bias, mean, var are [C]."""
+
+    name = "nn.batch_norm"
+    input = operand_def(AnyTensor)
+    scale = operand_def(AnyTensor)
+    bias = operand_def(AnyTensor)
+    mean = operand_def(AnyTensor)
+    var = operand_def(AnyTensor)
+    epsilon = prop_def(FloatAttr)
+    output = result_def(AnyTensor)
+
+    def __init__(self, input: SSAValue, scale: SSAValue, bias: SSAValue, mean: SSAValue,
+                 var: SSAValue, epsilon: float):
+        super().__init__(
+            operands=[input, scale, bias, mean, var],
+            properties={"epsilon": FloatAttr(epsilon, f32)},
+            result_types=[input.type],
+        )
+
+    def verify_(self) -> None:
+        x = shape_of(self.input)
+        _expect(len(x) >= 2, self, f"input must have a channel axis, got shape {list(x)}")
+        for name in ("scale", "bias", "mean", "var"):
+            s = shape_of(getattr(self, name))
+            _expect(s == (x[1],), self, f"{name} must have shape [{x[1]}], got {list(s)}")
+        _expect(shape_of(self.output) == x, self, "result shape must equal input shape")
+
+
+# --- data movement ----------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class ConcatOp(NNOp):
+    name = "nn.concat"
+    inputs = var_operand_def(AnyTensor)
+    axis = prop_def(IntegerAttr[I64])
+    output = result_def(AnyTensor)
+
+    def __init__(self, inputs: Sequence[SSAValue], axis: int):
+        shapes = [shape_of(v) for v in inputs]
+        out = list(shapes[0])
+        out[axis] = sum(s[axis] for s in shapes)
+        super().__init__(
+            operands=[list(inputs)], properties={"axis": IntegerAttr(axis, i64)},
+            result_types=[tensor(out)],
+        )
+
+    def verify_(self) -> None:
+        shapes = [shape_of(v) for v in self.inputs]
+        _expect(len(shapes) >= 1, self, "needs at least one input")
+        rank = len(shapes[0])
+        axis = self.axis.value.data
+        _expect(0 <= axis < rank, self, f"axis {axis} is out of range for rank {rank}")
+        for s in shapes:
+            _expect(
+                len(s) == rank and all(s[i] == shapes[0][i] for i in range(rank) if i != axis),
+                self,
+                f"input shapes {[list(t) for t in shapes]} differ outside axis {axis}",
+            )
+        expected = list(shapes[0])
+        expected[axis] = sum(s[axis] for s in shapes)
+        _expect(
+            list(shape_of(self.output)) == expected, self,
+            f"result shape {list(shape_of(self.output))} must be {expected}",
+        )
+
+
+class _ReshapeLike(NNOp, ABC):
+    input = operand_def(AnyTensor)
+    output = result_def(AnyTensor)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def verify_(self) -> None:
+        x, y = shape_of(self.input), shape_of(self.output)
+        nx = 1
+        for d in x:
+            nx *= d
+        ny = 1
+        for d in y:
+            ny *= d
+        _expect(nx == ny, self, f"cannot reshape {list(x)} ({nx} elements) to {list(y)} ({ny} elements)")
+
+
+@irdl_op_definition
+class ReshapeOp(_ReshapeLike):
+    """Row-major reshape; the target shape is the result type."""
+
+    name = "nn.reshape"
+
+    def __init__(self, input: SSAValue, shape: Sequence[int]):
+        super().__init__(operands=[input], result_types=[tensor(shape)])
+
+
+@irdl_op_definition
+class FlattenOp(_ReshapeLike):
+    """ONNX Flatten: dims before `axis` become the first dim, the rest the second."""
+
+    name = "nn.flatten"
+    axis = prop_def(IntegerAttr[I64])
+
+    def __init__(self, input: SSAValue, axis: int = 1):
+        x = shape_of(input)
+        a = 1
+        for d in x[:axis]:
+            a *= d
+        b = 1
+        for d in x[axis:]:
+            b *= d
+        super().__init__(
+            operands=[input], properties={"axis": IntegerAttr(axis, i64)}, result_types=[tensor((a, b))]
+        )
+
+    def verify_(self) -> None:
+        super().verify_()
+        x = shape_of(self.input)
+        axis = self.axis.value.data
+        _expect(0 <= axis <= len(x), self, f"axis {axis} is out of range for rank {len(x)}")
+        _expect(len(shape_of(self.output)) == 2, self, "result must be 2-D")
+
+
+@irdl_op_definition
+class TransposeOp(NNOp):
+    name = "nn.transpose"
+    input = operand_def(AnyTensor)
+    perm = prop_def(DenseArrayBase)
+    output = result_def(AnyTensor)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def __init__(self, input: SSAValue, perm: Sequence[int]):
+        x = shape_of(input)
+        super().__init__(
+            operands=[input], properties={"perm": i64_array(perm)},
+            result_types=[tensor([x[p] for p in perm])],
+        )
+
+    def verify_(self) -> None:
+        x, y, perm = shape_of(self.input), shape_of(self.output), ints(self.perm)
+        _expect(
+            sorted(perm) == list(range(len(x))), self,
+            f"perm {list(perm)} is not a permutation of 0..{len(x) - 1}",
+        )
+        expected = [x[p] for p in perm]
+        _expect(list(y) == expected, self, f"result shape {list(y)} must be {expected}")
+
+
+@irdl_op_definition
+class PadOp(NNOp):
+    """ONNX Pad: `pads` = [begin_0, ..., begin_n, end_0, ..., end_n]; mode constant|reflect|edge."""
+
+    name = "nn.pad"
+    input = operand_def(AnyTensor)
+    pads = prop_def(DenseArrayBase)
+    mode = opt_prop_def(StringAttr)
+    value = opt_prop_def(FloatAttr)
+    output = result_def(AnyTensor)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    MODES: ClassVar[tuple[str, ...]] = ("constant", "reflect", "edge")
+
+    def __init__(self, input: SSAValue, pads: Sequence[int], mode: str = "constant", value: float = 0.0):
+        x = shape_of(input)
+        n = len(x)
+        out = [x[i] + pads[i] + pads[i + n] for i in range(n)]
+        props: dict[str, Attribute] = {"pads": i64_array(pads)}
+        if mode != "constant":
+            props["mode"] = StringAttr(mode)
+        if value != 0.0:
+            props["value"] = FloatAttr(value, f32)
+        super().__init__(operands=[input], properties=props, result_types=[tensor(out)])
+
+    @property
+    def mode_name(self) -> str:
+        return self.mode.data if self.mode is not None else "constant"
+
+    def verify_(self) -> None:
+        x, y, pads = shape_of(self.input), shape_of(self.output), ints(self.pads)
+        n = len(x)
+        _check_len(self, "pads", pads, 2 * n)
+        _expect(min(pads) >= 0, self, f"negative pads {list(pads)} are not supported")
+        _expect(self.mode_name in self.MODES, self, f"mode '{self.mode_name}' must be one of {', '.join(self.MODES)}")
+        expected = [x[i] + pads[i] + pads[i + n] for i in range(n)]
+        _expect(list(y) == expected, self, f"result shape {list(y)} must be {expected}")
+
+
+NN = Dialect(
+    "nn",
+    [
+        WeightOp, ConstantOp, Conv2dOp, LinearOp, MaxPoolOp, AvgPoolOp, GlobalAvgPoolOp,
+        AddOp, SubOp, MulOp, DivOp, ReluOp, SigmoidOp, TanhOp, ClipOp, LeakyReluOp, SoftmaxOp,
+        LRNOp, BatchNormOp, ConcatOp, ReshapeOp, FlattenOp, TransposeOp, PadOp,
+    ],
+    [],
+)
+
+# Weight layers: the ops a crossbar executes. Everything else runs on the vector unit.
+WEIGHT_LAYERS = (Conv2dOp, LinearOp)
+
+__all__ = ["NN", "WEIGHT_LAYERS", "ArrayAttr", "BoolAttr", "shape_of", "tensor"]

@@ -1,0 +1,259 @@
+"""The accelerator template: a chip of cores, each with crossbars, a vector unit and local memory.
+
+A `Chip` is a validated, frozen dataclass. Presets live as TOML files in `pimdsl/chips/`; users
+pass `--chip NAME` (a preset) or `--chip FILE` (`.toml` or `.json`, same keys). The chip travels
+inside the IR as the module attribute `pim.chip` (a dictionary attribute), so every `.mlir`
+file is self-describing; see `to_attr` / `from_attr`.
+
+Every number the cost model and the simulator use is a field here, never a constant in code.
+Where each default comes from is written in the preset files and in docs/chips.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+from dataclasses import dataclass, fields
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pimdsl.errors import PimError
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A crossbar PIM accelerator. Times in ns, bandwidths in bytes/s, energies in pJ, power in mW."""
+
+    name: str
+    # --- structure -------------------------------------------------------------------------
+    cores: int
+    crossbars_per_core: int
+    crossbar_rows: int
+    crossbar_cols: int
+    cell_bits: int
+    weight_bits: int
+    act_bits: int
+    dac_bits: int
+    adc_bits: int
+    local_memory_bytes: int
+    # --- timing ------------------------------------------------------------------------------
+    clock_hz: float
+    mvm_read_ns: float
+    mvm_per_bit_ns: float  # per DAC step of the bit-serial input
+    mvm_adc_ns: float
+    mvm_shift_add_ns: float
+    mvm_write_ns: float
+    mvm_interval_ns: float  # a crossbar accepts a new MVM this often (pipelined)
+    vector_bytes: int  # a vector op handles this many bytes ...
+    vector_latency_ns: float  # ... in this time
+    local_memory_bandwidth: float
+    bus_bandwidth: float  # shared on-chip bus between cores and the DRAM controller
+    dram_bandwidth: float  # external memory (weights and partition boundaries)
+    dram_latency_ns: float
+    crossbar_write_ns_per_row: float  # programming one crossbar row
+    # --- energy ------------------------------------------------------------------------------
+    crossbar_read_pj: float  # one crossbar, one input-bit step of an MVM (array + DACs)
+    adc_pj: float  # one ADC conversion
+    shift_add_pj: float  # one shift-add of one column result
+    crossbar_write_pj_per_bit: float
+    dram_pj_per_byte: float
+    bus_pj_per_byte: float
+    local_memory_pj_per_byte: float
+    vector_pj_per_op: float  # one vector op of `vector_bytes`
+    vector_power_mw: float  # per core, while the chip runs (COMPASS: 22.8 mW)
+    local_memory_power_mw: float  # per core (COMPASS: 18.0 mW)
+    control_power_mw: float  # per core (COMPASS: 8.0 mW)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name in ("name", "description"):
+                continue
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise PimError(
+                    f"chip '{self.name}': field '{f.name}' must be a number, got {value!r}."
+                )
+            if f.type == "int" and value != int(value):
+                raise PimError(
+                    f"chip '{self.name}': field '{f.name}' must be a whole number, got {value!r}."
+                )
+            if value < 0 or (value == 0 and not f.name.endswith(("_pj", "_mw", "_ns", "_byte", "_bit", "_op"))):
+                raise PimError(
+                    f"chip '{self.name}': field '{f.name}' must be positive, got {value!r}."
+                )
+        if self.weight_bits % self.cell_bits and self.cell_bits > self.weight_bits:
+            raise PimError(
+                f"chip '{self.name}': cell_bits ({self.cell_bits}) exceeds weight_bits "
+                f"({self.weight_bits}); use cell_bits <= weight_bits."
+            )
+        if self.act_bits % self.dac_bits:
+            raise PimError(
+                f"chip '{self.name}': act_bits ({self.act_bits}) must be a multiple of dac_bits "
+                f"({self.dac_bits})."
+            )
+        if self.cols_per_weight > self.crossbar_cols:
+            raise PimError(
+                f"chip '{self.name}': one {self.weight_bits}-bit weight needs "
+                f"{self.cols_per_weight} columns of {self.cell_bits}-bit cells but a crossbar has "
+                f"only {self.crossbar_cols}."
+            )
+
+    # --- derived quantities ------------------------------------------------------------------
+    @property
+    def cols_per_weight(self) -> int:
+        """Crossbar columns one weight occupies (bit slicing over cells)."""
+        return math.ceil(self.weight_bits / self.cell_bits)
+
+    @property
+    def weights_per_crossbar_row(self) -> int:
+        """Output channels one crossbar holds side by side."""
+        return self.crossbar_cols // self.cols_per_weight
+
+    @property
+    def input_steps(self) -> int:
+        """Bit-serial steps to feed one activation through the DACs."""
+        return self.act_bits // self.dac_bits
+
+    @property
+    def mvm_latency_ns(self) -> float:
+        """Latency of one MVM (PIMCOMP's formula: read + bits*per_bit + ADC + shift-add + write)."""
+        return (
+            self.mvm_read_ns
+            + self.input_steps * self.mvm_per_bit_ns
+            + self.mvm_adc_ns
+            + self.mvm_shift_add_ns
+            + self.mvm_write_ns
+        )
+
+    @property
+    def total_crossbars(self) -> int:
+        return self.cores * self.crossbars_per_core
+
+    @property
+    def capacity_bytes(self) -> float:
+        """Weight storage of the whole chip in bytes (cells x cell bits / 8)."""
+        return self.total_crossbars * self.crossbar_rows * self.crossbar_cols * self.cell_bits / 8
+
+    @property
+    def static_power_mw_per_core(self) -> float:
+        return self.vector_power_mw + self.local_memory_power_mw + self.control_power_mw
+
+    # --- (de)serialisation -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> Chip:
+        return from_dict({**self.to_dict(), **changes}, source=f"chip '{self.name}'")
+
+    def to_attr(self) -> Any:
+        """The chip as an xDSL `DictionaryAttr`, for the module attribute `pim.chip`."""
+        from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f64, i64
+
+        entries: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                entries[f.name] = StringAttr(value)
+            elif f.type == "int":
+                entries[f.name] = IntegerAttr(int(value), i64)
+            else:
+                entries[f.name] = FloatAttr(float(value), f64)
+        return DictionaryAttr(entries)
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Chip)}
+
+
+def from_dict(data: dict[str, Any], *, source: str = "chip description") -> Chip:
+    """Build a chip from a plain dictionary; unknown or missing keys are a clear error."""
+    unknown = sorted(set(data) - set(_FIELD_TYPES))
+    if unknown:
+        raise PimError(
+            f"{source}: unknown chip field(s) {', '.join(unknown)}.",
+            hint=f"Known fields: {', '.join(sorted(_FIELD_TYPES))}.",
+        )
+    required = [f.name for f in fields(Chip) if f.default is dataclasses.MISSING]
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise PimError(
+            f"{source}: missing chip field(s) {', '.join(missing)}.",
+            hint="Start from a preset (`pim-opt --list-chips`, files in pimdsl/chips/) and change what you need.",
+        )
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if _FIELD_TYPES[key] == "int" and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if _FIELD_TYPES[key] == "float" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        values[key] = value
+    try:
+        return Chip(**values)
+    except TypeError as exc:  # pragma: no cover - guarded above
+        raise PimError(f"{source}: {exc}") from None
+
+
+def from_attr(attr: Any) -> Chip:
+    """Inverse of `Chip.to_attr`."""
+    from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, StringAttr
+
+    if not isinstance(attr, DictionaryAttr):
+        raise PimError("module attribute 'pim.chip' must be a dictionary of chip fields.")
+    data: dict[str, Any] = {}
+    for key, value in attr.data.items():
+        if isinstance(value, StringAttr):
+            data[key] = value.data
+        elif isinstance(value, IntegerAttr):
+            data[key] = value.value.data
+        elif isinstance(value, FloatAttr):
+            data[key] = value.value.data
+        else:
+            raise PimError(f"module attribute 'pim.chip': field '{key}' has unsupported value {value}.")
+    return from_dict(data, source="module attribute 'pim.chip'")
+
+
+@cache
+def preset_names() -> tuple[str, ...]:
+    folder = resources.files("pimdsl") / "chips"
+    return tuple(sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")))
+
+
+def load_preset(name: str) -> Chip:
+    if name not in preset_names():
+        raise PimError(
+            f"unknown chip preset '{name}'.",
+            hint=f"Use one of {', '.join(preset_names())}, or give a .toml/.json file.",
+        )
+    text = (resources.files("pimdsl") / "chips" / f"{name}.toml").read_text()
+    return from_dict(tomllib.loads(text), source=f"chip preset '{name}'")
+
+
+def load_chip(spec: str) -> Chip:
+    """`spec` is a preset name or the path of a TOML/JSON chip description."""
+    if spec in preset_names():
+        return load_preset(spec)
+    path = Path(spec)
+    if not path.suffix:
+        return load_preset(spec)  # a name: gives the 'unknown preset' error
+    if not path.exists():
+        raise PimError(
+            f"chip file '{spec}' does not exist.",
+            hint=f"Give an existing .toml/.json file or a preset: {', '.join(preset_names())}.",
+        )
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(path.read_text())
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text())
+        else:
+            raise PimError(f"chip file '{spec}': use a .toml or .json file.")
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise PimError(f"chip file '{spec}' is not valid {path.suffix[1:].upper()}: {exc}.") from None
+    if "base" in data:  # a small file can start from a preset and override a few fields
+        base = load_preset(str(data.pop("base"))).to_dict()
+        data = {**base, **data}
+    return from_dict(data, source=f"chip file '{spec}'")

@@ -1,0 +1,62 @@
+"""Module attributes that make an `.mlir` file self-describing.
+
+- `pim.chip`: the chip (a dictionary attribute, see `pimdsl.chip.Chip.to_attr`);
+- `pim.batch`: the batch size B the partitions are pipelined over (i64);
+- `pim.weights`: the weight file the `nn.weight` ops refer to (a path relative to the
+  `.mlir` file or absolute; an `.onnx`, `.npz` or `.safetensors` file).
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
+
+from pimdsl.chip import Chip, from_attr
+from pimdsl.errors import PimError
+
+CHIP = "pim.chip"
+BATCH = "pim.batch"
+WEIGHTS = "pim.weights"
+
+
+def get_chip(module: ModuleOp, *, required: bool = True) -> Chip | None:
+    attr = module.attributes.get(CHIP)
+    if attr is None:
+        if required:
+            raise PimError(
+                "the module has no chip (attribute 'pim.chip').",
+                hint="Pass --chip NAME (compass-s, compass-m, compass-l, pimcomp-default) or --chip FILE.toml.",
+            )
+        return None
+    return from_attr(attr)
+
+
+def set_chip(module: ModuleOp, chip: Chip) -> None:
+    module.attributes[CHIP] = chip.to_attr()
+
+
+def get_batch(module: ModuleOp) -> int:
+    attr = module.attributes.get(BATCH)
+    if attr is None:
+        return 1
+    if not isinstance(attr, IntegerAttr) or attr.value.data < 1:
+        raise PimError(f"module attribute 'pim.batch' must be a positive i64, got {attr}.")
+    return attr.value.data
+
+
+def set_batch(module: ModuleOp, batch: int) -> None:
+    if batch < 1:
+        raise PimError(f"batch must be >= 1, got {batch}.")
+    module.attributes[BATCH] = IntegerAttr(batch, i64)
+
+
+def get_weights(module: ModuleOp) -> str | None:
+    attr = module.attributes.get(WEIGHTS)
+    if attr is None:
+        return None
+    if not isinstance(attr, StringAttr):
+        raise PimError(f"module attribute 'pim.weights' must be a string path, got {attr}.")
+    return attr.data
+
+
+def set_weights(module: ModuleOp, path: str) -> None:
+    module.attributes[WEIGHTS] = StringAttr(path)
