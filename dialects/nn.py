@@ -84,6 +84,20 @@ def _check_len(op: IRDLOperation, name: str, values: Sequence[int], n: int) -> N
     _expect(len(values) == n, op, f"'{name}' must have {n} values, got {len(values)}")
 
 
+def _check_window(
+    op: IRDLOperation, kernel: Sequence[int], dilations: Sequence[int], hw: Sequence[int],
+    pads: Sequence[int],
+) -> None:
+    """A sliding window (conv or pool) must fit the padded input, else the output is empty."""
+    span = [dilations[i] * (kernel[i] - 1) + 1 for i in range(2)]
+    padded = [hw[0] + pads[0] + pads[2], hw[1] + pads[1] + pads[3]]
+    _expect(
+        span[0] <= padded[0] and span[1] <= padded[1], op,
+        f"the {kernel[0]}x{kernel[1]} window (dilations {list(dilations)}) is larger than the "
+        f"padded input {padded[0]}x{padded[1]}",
+    )
+
+
 class NNOp(IRDLOperation, ABC):
     irdl_options = (ParsePropInAttrDict(),)
     traits = traits_def(Pure())
@@ -177,7 +191,10 @@ class Conv2dOp(NNOp):
         _expect(len(x) == 4, self, f"input must be NCHW (rank 4), got shape {list(x)}")
         _expect(len(w) == 4, self, f"weight must be [Cout, Cin/groups, kh, kw], got {list(w)}")
         _expect(groups >= 1, self, f"groups must be >= 1, got {groups}")
-        _expect(min(strides) >= 1 and min(dil) >= 1, self, "strides and dilations must be >= 1")
+        _expect(
+            min(strides) >= 1 and min(dil) >= 1, self,
+            f"strides and dilations must be >= 1, got strides {list(strides)} and dilations {list(dil)}",
+        )
         _expect(min(pads) >= 0, self, f"pads must be >= 0, got {list(pads)}")
         _expect(
             x[1] == w[1] * groups,
@@ -188,6 +205,7 @@ class Conv2dOp(NNOp):
         if self.bias is not None:
             b = shape_of(self.bias)
             _expect(b == (w[0],), self, f"bias must have shape [{w[0]}], got {list(b)}")
+        _check_window(self, w[2:], dil, x[2:], pads)
         oh, ow = conv2d_out_hw(x[2:], w[2:], strides, pads, dil)
         expected = (x[0], w[0], oh, ow)
         _expect(
@@ -286,13 +304,18 @@ class PoolOp(NNOp, ABC):
         _check_len(self, "pads", p, 4)
         _check_len(self, "dilations", d, 2)
         _expect(len(x) == 4, self, f"input must be NCHW (rank 4), got shape {list(x)}")
-        _expect(min(k) >= 1 and min(s) >= 1 and min(d) >= 1, self, "kernel, strides and dilations must be >= 1")
+        _expect(
+            min(k) >= 1 and min(s) >= 1 and min(d) >= 1, self,
+            f"kernel, strides and dilations must be >= 1, got kernel {list(k)}, strides {list(s)}, "
+            f"dilations {list(d)}",
+        )
         _expect(min(p) >= 0, self, f"pads must be >= 0, got {list(p)}")
         _expect(
             p[0] < k[0] and p[2] < k[0] and p[1] < k[1] and p[3] < k[1],
             self,
             f"pads {list(p)} must be smaller than the kernel {list(k)}",
         )
+        _check_window(self, k, d, x[2:], p)
         oh, ow = conv2d_out_hw(x[2:], k, s, p, d, self.ceil_mode is not None)
         expected = (x[0], x[1], oh, ow)
         _expect(
@@ -467,7 +490,10 @@ class LRNOp(UnaryOp):
 
     def verify_(self) -> None:
         super().verify_()
-        _expect(len(shape_of(self.input)) == 4, self, "input must be NCHW (rank 4)")
+        _expect(
+            len(shape_of(self.input)) == 4, self,
+            f"input must be NCHW (rank 4), got shape {list(shape_of(self.input))}",
+        )
         _expect(self.size.value.data >= 1, self, f"size must be >= 1, got {self.size.value.data}")
 
 
@@ -498,7 +524,10 @@ class BatchNormOp(NNOp):
         for name in ("scale", "bias", "mean", "var"):
             s = shape_of(getattr(self, name))
             _expect(s == (x[1],), self, f"{name} must have shape [{x[1]}], got {list(s)}")
-        _expect(shape_of(self.output) == x, self, "result shape must equal input shape")
+        _expect(
+            shape_of(self.output) == x, self,
+            f"result shape {list(shape_of(self.output))} must equal input shape {list(x)}",
+        )
 
 
 # --- data movement ----------------------------------------------------------------------------
@@ -590,7 +619,10 @@ class FlattenOp(_ReshapeLike):
         x = shape_of(self.input)
         axis = self.axis.value.data
         _expect(0 <= axis <= len(x), self, f"axis {axis} is out of range for rank {len(x)}")
-        _expect(len(shape_of(self.output)) == 2, self, "result must be 2-D")
+        _expect(
+            len(shape_of(self.output)) == 2, self,
+            f"result must be 2-D, got shape {list(shape_of(self.output))}",
+        )
 
 
 @irdl_op_definition

@@ -8,7 +8,11 @@ from collections.abc import Callable
 from xdsl.passes import ModulePass
 
 # pass name -> (module, class). Add a line here when you add a pass module.
-PASSES: dict[str, tuple[str, str]] = {}
+PASSES: dict[str, tuple[str, str]] = {
+    "ga-group": ("pimdsl.passes.ga_group", "GAGroupPass"),
+    "partition": ("pimdsl.passes.partition", "PartitionPass"),
+    "pim-units": ("pimdsl.passes.pim_units", "UnitsPass"),
+}
 
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:

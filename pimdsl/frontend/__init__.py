@@ -1,0 +1,30 @@
+"""The ONNX frontend: `import_onnx(path)` turns an ONNX model into `nn` IR.
+
+Kept import-light (onnx is loaded on first use) so command-line tools start fast.
+See docs/frontend.md for the supported ops and limits.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import onnx
+    from xdsl.dialects.builtin import ModuleOp
+
+
+def import_onnx(
+    path: str | os.PathLike[str], *, model: onnx.ModelProto | None = None, batch: int = 1
+) -> ModuleOp:
+    """Import an ONNX model as a verified `builtin.module` holding `func.func @main` of nn ops.
+
+    `path` is recorded as the weight file (module attribute `pim.weights`); initializers become
+    `nn.weight "<name>"`. Pass `model` to import an already loaded ModelProto (`path` is still
+    recorded). A symbolic first (batch) input dimension is set to `batch`. Raises PimError."""
+    from pimdsl.frontend.importer import import_onnx as _import
+
+    return _import(path, model=model, batch=batch)
+
+
+__all__ = ["import_onnx"]

@@ -1,0 +1,73 @@
+"""`partition`: cut the network into partitions that fit the chip (nn level -> partition level).
+
+    pim-opt model.onnx --chip compass-s --batch 16 --partition
+    pim-opt model.mlir --partition='strategy=optimal objective=energy'
+
+Strategies (COMPASS's baselines and the exact yardstick):
+- `greedy`: each partition takes as many consecutive units as fit;
+- `layerwise`: one weight layer per partition (a layer too large is split over several);
+- `optimal`: the exact minimum of the objective by dynamic programming over the validity map.
+  For `objective=edp`, which is not a sum over partitions, it takes whichever of the latency-
+  and the energy-optimal groupings has the lower EDP (not exact: that is the GA's job).
+
+The module needs a chip (`--chip`) and takes its batch from `pim.batch` (`--batch`, default 1).
+Costs, replication and the DRAM transfers of every partition are in the IR (see
+docs/partitioning.md); `--report` writes them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+
+from pimdsl.errors import PimError
+
+STRATEGIES = ("greedy", "layerwise", "optimal")
+PARTITION_OBJECTIVES = ("latency", "energy", "edp")
+
+
+def choose_grouping(table: object, strategy: str, objective: str) -> list[int]:
+    from pimdsl.grouping.baselines import greedy, layerwise, optimal
+    from pimdsl.grouping.problem import SpanTable, group_fitness
+
+    assert isinstance(table, SpanTable)
+    if strategy == "greedy":
+        return greedy(table)
+    if strategy == "layerwise":
+        return layerwise(table)
+    if objective in ("latency", "energy"):
+        return optimal(table, objective)
+    candidates = [optimal(table, "latency"), optimal(table, "energy")]
+    return min(candidates, key=lambda g: group_fitness(table, g, "edp"))
+
+
+@dataclass(frozen=True)
+class PartitionPass(ModulePass):
+    """Group the units into partitions with a baseline strategy or the exact optimum."""
+
+    name: ClassVar[str] = "partition"
+
+    strategy: str = "greedy"
+    objective: str = "latency"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.strategy not in STRATEGIES:
+            raise PimError(
+                f"partition: unknown strategy '{self.strategy}'.",
+                hint=f"Use --partition='strategy=X' with X one of {', '.join(STRATEGIES)} "
+                "(the GA is the separate pass --ga-group).",
+            )
+        if self.objective not in PARTITION_OBJECTIVES:
+            raise PimError(
+                f"partition: unknown objective '{self.objective}'.",
+                hint=f"Use --partition='objective=X' with X one of {', '.join(PARTITION_OBJECTIVES)}.",
+            )
+        from pimdsl.partitioning import apply_grouping, span_table_for_module
+
+        table = span_table_for_module(op)
+        bounds = choose_grouping(table, self.strategy, self.objective)
+        apply_grouping(op, bounds, strategy=self.strategy, objective=self.objective)

@@ -1,0 +1,312 @@
+"""The partition cost model: latency and energy of every legal span of units, vectorised.
+
+Every formula and the source of every parameter are in docs/cost-model.md; all parameters are
+fields of `pimdsl.chip.Chip`. Quantities are computed for all legal spans [s, e) at once as
+flat numpy arrays over the spans (`SpanCosts`), then looked up: a partition's cost depends only
+on its span, so this table is the per-span cache every strategy reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pimdsl.chip import Chip
+from pimdsl.grouping.problem import SpanTable
+from pimdsl.network import Network
+from pimdsl.units import Units, ffd_pack, packs_counts, validity_map
+
+PJ = 1e-12
+NS = 1e-9
+
+
+@dataclass(frozen=True)
+class PartitionCost:
+    """The cost of one partition [start, end) of units, running a batch of `batch`."""
+
+    start: int
+    end: int
+    layers: tuple[int, ...]
+    replication: tuple[int, ...]  # per layer in `layers`
+    crossbars: int  # crossbars used, replicas included
+    core_crossbars: tuple[int, ...]  # crossbars used on each core (FFD placement)
+    weight_bytes: int  # unique weight bytes loaded from DRAM
+    entry_bytes: float  # activation bytes loaded at the entries, per inference
+    exit_bytes: float  # activation bytes stored at the exits, per inference
+    dram_bytes: float  # all DRAM traffic of the batch: weights + B x (entry + exit)
+    latency: dict[str, float]  # seconds: weight_load, crossbar_write, boundary, compute, total
+    energy: dict[str, float]  # joules for the batch: weight_load, crossbar_write, dram, mvm, ...
+
+    @property
+    def latency_s(self) -> float:
+        return self.latency["total"]
+
+    @property
+    def energy_j(self) -> float:
+        return self.energy["total"]
+
+
+@dataclass
+class SpanCosts:
+    """Costs of all legal spans of one network on one chip at one batch."""
+
+    chip: Chip
+    batch: int
+    units: Units
+    max_end: np.ndarray
+    start: np.ndarray  # flat over legal spans
+    end: np.ndarray
+    index: np.ndarray  # [n, W]: flat index of span (s, s+k+1), -1 when illegal
+    layer0: np.ndarray  # first layer of each span
+    replication: np.ndarray  # [S, Lmax], 0 where the layer is not in the span
+    crossbars: np.ndarray
+    weight_bytes: np.ndarray
+    entry_bytes: np.ndarray
+    exit_bytes: np.ndarray
+    latency: dict[str, np.ndarray]
+    energy: dict[str, np.ndarray]
+    _table: SpanTable | None = field(default=None, repr=False)
+
+    def flat(self, s: int, e: int) -> int:
+        i = int(self.index[s, e - s - 1]) if 0 < e - s <= self.index.shape[1] else -1
+        if i < 0:
+            raise ValueError(f"partition [{s}, {e}) is not legal (max end {int(self.max_end[s])})")
+        return i
+
+    def table(self) -> SpanTable:
+        if self._table is None:
+            lat = np.full(self.index.shape, np.inf)
+            en = np.full(self.index.shape, np.inf)
+            ok = self.index >= 0
+            lat[ok] = self.latency["total"][self.index[ok]]
+            en[ok] = self.energy["total"][self.index[ok]]
+            self._table = SpanTable(
+                latency=lat, energy=en, max_end=self.max_end.copy(),
+                unit_layer=self.units.layer.copy(), batch=self.batch,
+            )
+        return self._table
+
+    def partition(self, s: int, e: int) -> PartitionCost:
+        i = self.flat(s, e)
+        l0 = int(self.layer0[i])
+        reps = [int(r) for r in self.replication[i] if r > 0]
+        layers = tuple(range(l0, l0 + len(reps)))
+        u = self.units
+        sizes: list[int] = []
+        for j, layer in enumerate(layers):
+            lo, hi = max(s, int(u.first[layer])), min(e, int(u.end[layer]))
+            sizes += [int(c) for c in u.crossbars[lo:hi]] * reps[j]
+        where = ffd_pack(sizes, self.chip)
+        per_core = [0] * self.chip.cores
+        if where is None:  # legal as a subset of a packed span (see pimdsl.units); place 1 replica
+            sizes = [int(c) for c in u.crossbars[s:e]]
+            where = ffd_pack(sizes, self.chip) or list(range(len(sizes)))
+        for c, w in zip(sizes, where, strict=True):
+            per_core[w] += c
+        while per_core and per_core[-1] == 0:
+            per_core.pop()
+        return PartitionCost(
+            start=s, end=e, layers=layers, replication=tuple(reps),
+            crossbars=int(self.crossbars[i]), core_crossbars=tuple(per_core),
+            weight_bytes=int(round(float(self.weight_bytes[i]))),
+            entry_bytes=float(self.entry_bytes[i]), exit_bytes=float(self.exit_bytes[i]),
+            dram_bytes=float(self.weight_bytes[i] + self.batch * (self.entry_bytes[i] + self.exit_bytes[i])),
+            latency={k: float(v[i]) for k, v in self.latency.items()},
+            energy={k: float(v[i]) for k, v in self.energy.items()},
+        )
+
+
+def _prefix(x: np.ndarray) -> np.ndarray:
+    out = np.zeros((x.shape[0] + 1, *x.shape[1:]), dtype=np.float64)
+    np.cumsum(x, axis=0, out=out[1:])
+    return out
+
+
+def _min_max_replication(
+    windows: np.ndarray, present: np.ndarray, counts: np.ndarray, sizes: np.ndarray, chip: Chip
+) -> np.ndarray:
+    """Replication per (span, layer) minimising the largest windows-per-replica, exactly.
+
+    Bisection on the integer bottleneck tau (windows per replica): a layer needs
+    r = ceil(windows / tau) replicas; tau is feasible when all replicated units pack (FFD).
+    tau = the largest windows of the span (r = 1 everywhere) is feasible for a legal span.
+    """
+    w = np.where(present, windows, 0)
+    xb = counts @ sizes  # crossbars of one replica per (span, layer)
+    capacity = chip.total_crossbars
+
+    def bisect(lo: np.ndarray, hi: np.ndarray, feasible: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+        """Smallest tau in (lo, hi] with feasible(rows, tau); hi must be feasible."""
+        rows = np.arange(lo.shape[0])
+        while True:
+            active = np.nonzero(hi - lo > 1)[0]
+            if active.size == 0:
+                return hi
+            mid = (lo[active] + hi[active]) // 2
+            ok = feasible(rows[active], mid)
+            hi[active] = np.where(ok, mid, hi[active])
+            lo[active] = np.where(ok, lo[active], mid)
+
+    def reps(rows: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        return -(-w[rows] // tau[:, None])
+
+    def fits_capacity(rows: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        return (reps(rows, tau) * xb[rows]).sum(axis=1) <= capacity
+
+    def packs(rows: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        items = np.einsum("sj,sjc->sc", reps(rows, tau), counts[rows])
+        return packs_counts(items, sizes, chip)
+
+    top = np.maximum(w.max(axis=1), 1)
+    # The crossbar count alone gives a lower bound cheaply; FFD then checks from there.
+    tau = bisect(np.zeros_like(top), top.copy(), fits_capacity)
+    all_rows = np.arange(top.shape[0])
+    ok = packs(all_rows, tau) | (tau >= top)
+    bad = np.nonzero(~ok)[0]
+    if bad.size:
+        sub = bisect(tau[bad].copy(), top[bad].copy(), lambda r, t: packs(bad[r], t))
+        tau[bad] = sub
+    return np.where(present, np.maximum(-(-w // tau[:, None]), 1), 0)
+
+
+def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
+    """Latency and energy of every legal partition of `units` at batch `batch`."""
+    n = units.n
+    n_layers = len(net.layers)
+    B = batch
+    max_end = validity_map(units, chip)
+    width = int((max_end - np.arange(n)).max())
+    ss_grid, kk_grid = np.meshgrid(np.arange(n), np.arange(width), indexing="ij")
+    legal = kk_grid < (max_end - np.arange(n))[:, None]
+    index = np.full((n, width), -1, dtype=np.int64)
+    index[legal] = np.arange(int(legal.sum()))
+    ss = ss_grid[legal]
+    ee = ss + kk_grid[legal] + 1
+
+    act_bytes = chip.act_bits / 8
+    w_bytes_per_weight = chip.weight_bits / 8
+    windows_l = np.array([L.windows for L in net.layers], dtype=np.int64)
+    cols_l = np.array([L.cols for L in net.layers], dtype=np.float64)
+    out_bytes_l = np.array([L.out_elements for L in net.layers], dtype=np.float64) * act_bytes
+    vec_l = np.array([L.vector_elements for L in net.layers], dtype=np.float64)
+
+    # --- per-unit quantities and their prefix sums ---------------------------------------------
+    uw = windows_l[units.layer].astype(np.float64)
+    sizes = np.unique(units.crossbars)
+    onehot = (units.crossbars[:, None] == sizes[None, :]).astype(np.int64)
+    pre_cnt = np.zeros((n + 1, sizes.shape[0]), dtype=np.int64)
+    np.cumsum(onehot, axis=0, out=pre_cnt[1:])
+    pre_xb = _prefix(units.crossbars.astype(np.float64))
+    pre_wb = _prefix(units.weights * w_bytes_per_weight)
+    pre_wbits = _prefix(units.weights * float(chip.cols_per_weight * chip.cell_bits))
+    steps = chip.input_steps
+    mvm_pj = uw * steps * (units.crossbars * chip.crossbar_read_pj
+                           + units.adc_columns * (chip.adc_pj + chip.shift_add_pj))
+    pre_mvm = _prefix(mvm_pj)
+    pre_lm = _prefix(uw * (units.rows + units.channels) * act_bytes)
+    pre_padd = _prefix(np.where(units.row_slice > 0, uw * units.channels, 0.0))
+    pre_ch = _prefix(np.where(units.row_slice == 0, units.channels, 0).astype(np.float64))
+
+    # --- per (span, layer) ---------------------------------------------------------------------
+    l0 = units.layer[ss]
+    l1 = units.layer[ee - 1]
+    lmax = int((l1 - l0).max()) + 1
+    lay = l0[:, None] + np.arange(lmax)[None, :]
+    present = lay <= l1[:, None]
+    lay = np.minimum(lay, n_layers - 1)
+    lo = np.where(present, np.maximum(ss[:, None], units.first[lay]), 0)
+    hi = np.where(present, np.minimum(ee[:, None], units.end[lay]), 0)
+    counts = pre_cnt[hi] - pre_cnt[lo]
+    win = windows_l[lay]
+    rep = _min_max_replication(win, present, counts, sizes, chip)
+    n_units = hi - lo
+    xb_layer = pre_xb[hi] - pre_xb[lo]
+    wb_layer = pre_wb[hi] - pre_wb[lo]
+    crossbars = (rep * xb_layer).sum(axis=1)
+    weight_bytes = pre_wb[ee] - pre_wb[ss]
+    replicated_bytes = (rep * wb_layer).sum(axis=1)
+    written_bits = (rep * (pre_wbits[hi] - pre_wbits[lo])).sum(axis=1)
+
+    # vector work of a layer: its own ops where its last unit is, plus partial-sum adds
+    owns = present & (units.end[lay] <= ee[:, None])
+    vec_elems = np.where(owns, vec_l[lay], 0.0) + (pre_padd[hi] - pre_padd[lo])
+    vec_bytes = vec_elems * act_bytes
+    parallel = np.maximum(np.minimum(rep * n_units, chip.cores), 1)
+    vec_ns = vec_bytes / chip.vector_bytes * chip.vector_latency_ns / parallel
+    # Element pipeline (PIMCOMP): all layers of the partition run at once, a layer starting as
+    # soon as one output row of its producer is ready. A crossbar is busy for every bit-serial
+    # input step of an MVM, so it starts a new one every max(interval, steps x per-bit time).
+    interval = max(chip.mvm_interval_ns, chip.input_steps * chip.mvm_per_bit_ns)
+    r = np.maximum(rep, 1)
+    stage_ns = np.where(present, -(-win // r) * interval + vec_ns, 0.0)
+    row_win = np.array([L.row_windows for L in net.layers], dtype=np.int64)[lay]
+    fill_ns = np.where(
+        present, -(-row_win // r) * interval + chip.mvm_latency_ns + vec_ns * row_win / win, 0.0
+    )
+    compute_ns = fill_ns.sum(axis=1) + B * stage_ns.max(axis=1)
+
+    # --- boundary traffic per inference ----------------------------------------------------------
+    entry = np.zeros(ss.shape[0])
+    exit_ = np.zeros(ss.shape[0])
+    last_unit = units.end - 1
+    for v in net.values:
+        if v.elements == 0:
+            continue
+        nbytes = v.elements * act_bytes
+        pos = -1 if v.owner == -2 else (0 if v.owner == -1 else int(last_unit[v.owner]))
+        intervals = [(int(units.first[c]), int(last_unit[c])) for c in v.consumer_layers]
+        intervals += [(p, p) for p in (0 if o == -1 else int(last_unit[o]) for o in v.consumer_owners)]
+        if v.returned:
+            intervals.append((n, n))
+        if not intervals:
+            continue
+        used = np.zeros(ss.shape[0], dtype=bool)
+        for a, b in intervals:
+            used |= (a <= ee - 1) & (b >= ss)
+        entry += np.where((pos < ss) & used, nbytes, 0.0)
+        furthest = max(b for _, b in intervals)
+        exit_ += np.where((ss <= pos) & (pos < ee) & (furthest >= ee), nbytes, 0.0)
+    # a layer cut by a boundary: the running partial sum goes through DRAM (chained)
+    first_l = units.first[lay]
+    frac_in = (pre_ch[lo] - pre_ch[first_l]) / cols_l[lay]
+    frac_out = (pre_ch[hi] - pre_ch[first_l]) / cols_l[lay]
+    entry += np.where(present & (lo > first_l), out_bytes_l[lay] * frac_in, 0.0).sum(axis=1)
+    exit_ += np.where(present & (hi < units.end[lay]), out_bytes_l[lay] * frac_out, 0.0).sum(axis=1)
+
+    # --- latency (ns) ----------------------------------------------------------------------------
+    dram_bw = min(chip.dram_bandwidth, chip.bus_bandwidth)
+    load_ns = np.maximum(weight_bytes / dram_bw, replicated_bytes / chip.bus_bandwidth) / NS
+    load_ns += chip.dram_latency_ns
+    write_ns = np.minimum(crossbars, chip.crossbars_per_core) * chip.crossbar_rows * chip.crossbar_write_ns_per_row
+    boundary_ns = (entry + exit_) * B / dram_bw / NS
+    boundary_ns += chip.dram_latency_ns * ((entry > 0).astype(float) + (exit_ > 0).astype(float))
+    total_ns = load_ns + write_ns + boundary_ns + compute_ns
+    latency_s = total_ns * NS
+
+    # --- energy (J, whole batch) -----------------------------------------------------------------
+    e_load = (weight_bytes * chip.dram_pj_per_byte + replicated_bytes * chip.bus_pj_per_byte) * PJ
+    e_write = written_bits * chip.crossbar_write_pj_per_bit * PJ
+    e_dram = (entry + exit_) * B * (chip.dram_pj_per_byte + chip.bus_pj_per_byte) * PJ
+    e_mvm = (pre_mvm[ee] - pre_mvm[ss]) * B * PJ
+    vec_total_bytes = vec_bytes.sum(axis=1)
+    e_vector = vec_total_bytes / chip.vector_bytes * chip.vector_pj_per_op * B * PJ
+    e_local = ((pre_lm[ee] - pre_lm[ss]) + 2 * vec_total_bytes) * chip.local_memory_pj_per_byte * B * PJ
+    e_static = chip.cores * chip.static_power_mw_per_core * 1e-3 * latency_s
+    e_total = e_load + e_write + e_dram + e_mvm + e_vector + e_local + e_static
+
+    return SpanCosts(
+        chip=chip, batch=B, units=units, max_end=max_end, start=ss, end=ee, index=index,
+        layer0=l0, replication=rep, crossbars=crossbars.astype(np.int64), weight_bytes=weight_bytes,
+        entry_bytes=entry, exit_bytes=exit_,
+        latency={
+            "weight_load": load_ns * NS, "crossbar_write": write_ns * NS,
+            "boundary": boundary_ns * NS, "compute": compute_ns * NS, "total": latency_s,
+        },
+        energy={
+            "weight_load": e_load, "crossbar_write": e_write, "boundary_dram": e_dram,
+            "mvm": e_mvm, "vector": e_vector, "local_memory": e_local, "static": e_static,
+            "total": e_total,
+        },
+    )

@@ -1,0 +1,192 @@
+"""The state of one import and the helpers every op converter uses.
+
+A converter takes the context and an ONNX node and returns one entry per node output: an SSA
+value (a run-time tensor it emitted nn ops for), a `Const` (known at import time), or None (an
+optional output nobody uses). Converters register themselves in `CONVERTERS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, TensorType, f32
+from xdsl.ir import Block, Operation, SSAValue
+
+from pimdsl.dialects import nn
+from pimdsl.errors import PimError
+from pimdsl.frontend.loading import OpenModel
+from pimdsl.frontend.values import Const, Value
+
+# Folded constants up to this many elements may be inlined as nn.constant.
+MAX_INLINE_ELEMENTS = 1024
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+class ImportContext:
+    def __init__(self, opened: OpenModel, block: Block, consumers: dict[str, int]):
+        self.path = opened.path
+        self.opset = opened.opset
+        self.weights = opened.weights
+        self.block = block
+        self.consumers = consumers
+        self.values: dict[str, Value] = {}
+        self.node = onnx.NodeProto()
+        self._weight_ops: dict[str, SSAValue] = {}
+        self._materialised: dict[Const, SSAValue] = {}
+        self._attrs: dict[int, dict[str, Any]] = {}
+
+    # --- errors -------------------------------------------------------------------------------
+
+    def node_label(self, node: onnx.NodeProto | None = None) -> str:
+        node = node or self.node
+        name = node.name or (f"<unnamed, output '{node.output[0]}'>" if node.output else "<unnamed>")
+        return f"node '{name}' (op {node.op_type}, opset {self.opset})"
+
+    def error(self, message: str, hint: str | None = None) -> PimError:
+        return PimError(f"{self.node_label()}: {message}", where=self.path, hint=hint)
+
+    # --- reading the node ---------------------------------------------------------------------
+
+    def attrs(self, node: onnx.NodeProto | None = None) -> dict[str, Any]:
+        node = node or self.node
+        key = id(node)
+        if key not in self._attrs:
+            out: dict[str, Any] = {}
+            for a in node.attribute:
+                v = onnx.helper.get_attribute_value(a)
+                if isinstance(v, onnx.TensorProto):
+                    v = numpy_helper.to_array(v)
+                elif isinstance(v, bytes):
+                    v = v.decode("utf-8", errors="replace")
+                out[a.name] = v
+            self._attrs[key] = out
+        return self._attrs[key]
+
+    def input(self, i: int) -> Value | None:
+        """The i-th input of the current node, or None when it is absent or empty."""
+        if i >= len(self.node.input) or not self.node.input[i]:
+            return None
+        name = self.node.input[i]
+        if name not in self.values:
+            raise self.error(
+                f"input '{name}' is not produced by any node, graph input or initializer.",
+                hint="The model is invalid or not topologically sortable; check it with onnx.checker.check_model.",
+            )
+        return self.values[name]
+
+    def tensor_or_const(self, i: int) -> Value:
+        v = self.input(i)
+        if v is None:
+            raise self.error(f"input {i} is missing.")
+        return v
+
+    def tensor(self, i: int) -> SSAValue:
+        """The i-th input as an IR value (constants are materialised)."""
+        v = self.input(i)
+        if v is None:
+            raise self.error(f"input {i} is missing.")
+        return v if isinstance(v, SSAValue) else self.materialise(v)
+
+    def const(self, i: int, what: str) -> Const:
+        v = self.input(i)
+        if v is None:
+            raise self.error(f"input {i} ({what}) is missing.")
+        if not isinstance(v, Const):
+            raise self.error(
+                f"its {what} (input '{self.node.input[i]}') is computed at run time; pimdsl needs it "
+                "to be a constant (an initializer or a constant subgraph).",
+                hint="Export with constant folding enabled (torch.onnx.export(..., do_constant_folding=True)) "
+                "or simplify the model with onnx-simplifier.",
+            )
+        return v
+
+    def opt_ints(self, i: int, what: str) -> list[int] | None:
+        if self.input(i) is None:
+            return None
+        return [int(x) for x in self.const(i, what).value().reshape(-1)]
+
+    # --- writing IR ---------------------------------------------------------------------------
+
+    def emit(self, op: Operation, hint: str | None = None) -> SSAValue:
+        self.block.add_op(op)
+        if hint:
+            op.results[0].name_hint = value_name(hint)
+        return op.results[0]
+
+    def weight(self, name: str) -> SSAValue:
+        """`nn.weight "name"`, one per initializer."""
+        if name not in self._weight_ops:
+            if not self.weights.is_float32(name):
+                raise self.error(
+                    f"initializer '{name}' has type {self.weights.dtype(name)}; pimdsl's nn IR is float32 only.",
+                    hint="Convert the model's weights to float32 before import.",
+                )
+            self._weight_ops[name] = self.emit(nn.WeightOp(name, self.weights.shape(name)), name)
+        return self._weight_ops[name]
+
+    def materialise(self, c: Const) -> SSAValue:
+        """A constant as an IR value: its initializer by name, its weight recipe, or inline."""
+        if c in self._materialised:
+            return self._materialised[c]
+        if c.initializer is not None:
+            v = self.weight(c.initializer)
+        elif c.recipe is not None:
+            v = c.recipe()
+        elif c.size <= MAX_INLINE_ELEMENTS:
+            v = self.emit(inline_constant(c.value()), "cst")
+        else:
+            raise self.error(
+                f"a constant of shape {list(c.shape)} ({c.size} elements) computed at import time is used "
+                "as a tensor; pimdsl inlines only small folded constants (<= "
+                f"{MAX_INLINE_ELEMENTS} elements) and refers to weights only by initializer name, so it "
+                "cannot keep this one out of the text IR.",
+                hint="Store the tensor as an initializer (e.g. fold it with onnx-simplifier) and import again.",
+            )
+        self._materialised[c] = v
+        return v
+
+
+def inline_constant(array: np.ndarray) -> nn.ConstantOp:
+    a = np.asarray(array, dtype="<f4")
+    t = TensorType(f32, list(a.shape))
+    attr = DenseIntOrFPElementsAttr(t, BytesAttr(a.tobytes()))
+    return nn.ConstantOp(properties={"value": attr}, result_types=[t])
+
+
+Converter = Callable[[ImportContext, onnx.NodeProto], Sequence[Value | None]]
+CONVERTERS: dict[str, Converter] = {}
+# Converters that also handle all-constant inputs themselves (views of weights, shapes); for the
+# others, a node whose inputs are all constant is folded with numpy instead.
+HANDLES_CONSTANTS: set[str] = set()
+
+
+def converter(*ops: str, constants: bool = False) -> Callable[[Converter], Converter]:
+    def register(fn: Converter) -> Converter:
+        for op in ops:
+            CONVERTERS[op] = fn
+            if constants:
+                HANDLES_CONSTANTS.add(op)
+        return fn
+
+    return register
+
+
+_INVALID = re.compile(r"[^A-Za-z0-9_$.-]")
+
+
+def value_name(onnx_name: str) -> str:
+    """A readable SSA name from an ONNX value name: '/layer1/layer1.0/conv1/Conv_output_0'
+    becomes 'layer1.0.conv1.Conv'."""
+    name = onnx_name.removesuffix("_output_0")
+    parts = [p for p in re.split(r"/|::", name) if p]
+    # TorchScript repeats module prefixes: /layer1/layer1.0/... -> drop 'layer1'.
+    parts = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p + "."))]
+    out = _INVALID.sub("_", ".".join(parts)) or "v"
+    if out[0].isdigit():
+        out = "v" + out
+    return out

@@ -1,0 +1,213 @@
+"""ONNX -> `nn` IR: walk the graph in topological order and convert or fold each node."""
+
+from __future__ import annotations
+
+import heapq
+import os
+
+import numpy as np
+import onnx
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.utils.exceptions import VerifyException
+
+# Importing the converter modules registers them.
+from pimdsl.frontend import layers, tensor_ops  # noqa: F401
+from pimdsl.dialects import nn
+from pimdsl.dialects.nn import shape_of
+from pimdsl.errors import PimError
+from pimdsl.frontend.context import CONVERTERS, HANDLES_CONSTANTS, ImportContext, value_name
+from pimdsl.frontend.folding import FOLDERS, FoldNode
+from pimdsl.frontend.loading import OpenModel, infer_shapes, open_model, static_inputs
+from pimdsl.frontend.values import Const, Value
+from pimdsl.module_attrs import set_weights
+
+ONNX_DOMAINS = ("", "ai.onnx")
+
+
+def supported_ops() -> tuple[list[str], list[str]]:
+    """(ops converted to nn ops, ops supported only on constants, i.e. folded at import)."""
+    return sorted(CONVERTERS), sorted(set(FOLDERS) - set(CONVERTERS))
+
+
+def import_onnx(
+    path: str | os.PathLike[str], *, model: onnx.ModelProto | None = None, batch: int = 1
+) -> ModuleOp:
+    """Import an ONNX model as a verified `builtin.module` holding `func.func @main` of nn ops.
+
+    `path` is recorded as the weight file (module attribute `pim.weights`): every initializer
+    used as a tensor becomes `nn.weight "<initializer name>"`, never inline data. With `model`,
+    an already loaded ModelProto is imported instead of reading `path`. A symbolic first
+    (batch) dimension of an input is set to `batch`. Every user error raises PimError."""
+    path_str = os.fspath(path)
+    if batch < 1:
+        raise PimError(f"batch must be >= 1, got {batch}.")
+    opened = open_model(path_str, model)
+    inputs = static_inputs(opened, batch)
+    nodes = _live_nodes(opened)
+    _check_supported(opened, nodes)
+    inferred = infer_shapes(opened, inputs)
+
+    graph = opened.model.graph
+    consumers: dict[str, int] = {}
+    for node in nodes:
+        for name in node.input:
+            consumers[name] = consumers.get(name, 0) + 1
+    for o in graph.output:
+        consumers[o.name] = consumers.get(o.name, 0) + 1
+
+    block = Block(arg_types=[nn.tensor(s) for _, s in inputs])
+    ctx = ImportContext(opened, block, consumers)
+    for (name, _), arg in zip(inputs, block.args, strict=True):
+        arg.name_hint = value_name(name)
+        ctx.values[name] = arg
+    weights = opened.weights
+    for t in graph.initializer:
+        ctx.values[t.name] = Const(
+            weights.shape(t.name), weights.dtype(t.name), lambda n=t.name: weights.load(n), initializer=t.name
+        )
+    for node in nodes:
+        _convert(ctx, node, inferred)
+
+    ctx.node = onnx.helper.make_node("Output", [], [], name="graph outputs")
+    results: list[SSAValue] = []
+    for o in graph.output:
+        v = ctx.values.get(o.name)
+        if v is None:
+            raise PimError(f"graph output '{o.name}' is not produced by any node.", where=path_str)
+        results.append(v if isinstance(v, SSAValue) else ctx.materialise(v))
+    block.add_op(func.ReturnOp(*results))
+    main = func.FuncOp(
+        "main", ([a.type for a in block.args], [r.type for r in results]), Region(block)
+    )
+    module = ModuleOp([main])
+    set_weights(module, path_str)
+    try:
+        module.verify()
+    except VerifyException as e:  # every op was verified when built: this is a pimdsl bug
+        raise PimError(f"the imported module does not verify (a pimdsl bug, please report it): {e}",
+                       where=path_str) from None
+    return module
+
+
+def _live_nodes(opened: OpenModel) -> list[onnx.NodeProto]:
+    """The nodes the graph outputs depend on, in a topological order close to the file's."""
+    graph = opened.model.graph
+    nodes = list(graph.node)
+    producer: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        for o in node.output:
+            if o:
+                producer[o] = i
+    live: set[int] = set()
+    stack = [producer[o.name] for o in graph.output if o.name in producer]
+    while stack:
+        i = stack.pop()
+        if i in live:
+            continue
+        live.add(i)
+        stack.extend(producer[n] for n in nodes[i].input if n in producer)
+    deps = {i: {producer[n] for n in nodes[i].input if n in producer} for i in live}
+    users: dict[int, list[int]] = {}
+    for i, ds in deps.items():
+        for d in ds:
+            users.setdefault(d, []).append(i)
+    waiting = {i: len(ds) for i, ds in deps.items()}
+    ready = [i for i, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for u in users.get(i, []):
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(ready, u)
+    if len(order) != len(live):
+        stuck = nodes[min(set(live) - set(order))]
+        raise PimError(
+            f"the graph has a cycle through node '{stuck.name}' (op {stuck.op_type}).",
+            where=opened.path, hint="Check the model with onnx.checker.check_model.",
+        )
+    return [nodes[i] for i in order]
+
+
+def _check_supported(opened: OpenModel, nodes: list[onnx.NodeProto]) -> None:
+    bad = [
+        n for n in nodes
+        if n.domain not in ONNX_DOMAINS or (n.op_type not in CONVERTERS and n.op_type not in FOLDERS)
+    ]
+    if not bad:
+        return
+    first = bad[0]
+    name = first.name or f"<unnamed, output '{first.output[0]}'>"
+    op = first.op_type if first.domain in ONNX_DOMAINS else f"{first.domain}.{first.op_type}"
+    others = sorted({n.op_type for n in bad[1:]} - {first.op_type})
+    more = ""
+    if len(bad) > 1:
+        more = f" ({len(bad) - 1} more unsupported node(s)" + (f", ops {', '.join(others)}" if others else "") + ")"
+    converted, folded = supported_ops()
+    raise PimError(
+        f"node '{name}' (op {op}, opset {opened.opset}) is not supported by pimdsl's ONNX frontend{more}. "
+        f"Supported ops: {', '.join(converted)}; on constants only (folded at import): {', '.join(folded)}.",
+        where=opened.path,
+        hint="Replace it in the model with supported ops (e.g. re-export or simplify the model with "
+        "onnx-simplifier), or ask for it to be added to pimdsl/frontend.",
+    )
+
+
+def _convert(ctx: ImportContext, node: onnx.NodeProto, inferred: dict[str, tuple[int, ...]]) -> None:
+    ctx.node = node
+    op = node.op_type
+    ins = [ctx.input(i) for i in range(len(node.input))]
+    all_const = all(v is None or isinstance(v, Const) for v in ins)
+    first_new = ctx.block.last_op
+    outs: list[Value | None]
+    if op in HANDLES_CONSTANTS or (op in CONVERTERS and not (all_const and op in FOLDERS)):
+        outs = list(CONVERTERS[op](ctx, node))
+    elif op in FOLDERS and all_const:
+        outs = list(_fold(ctx, node, ins))
+    else:
+        runtime = next(n for n, v in zip(node.input, ins, strict=True) if isinstance(v, SSAValue))
+        raise ctx.error(
+            f"pimdsl supports {op} only on constants (folded at import), but its input '{runtime}' "
+            "is computed at run time.",
+            hint="Export with constant folding (torch.onnx.export(..., do_constant_folding=True)) or "
+            "simplify the model with onnx-simplifier.",
+        )
+    _verify_new_ops(ctx, first_new)
+    for name, v in zip(node.output, outs, strict=False):
+        if not name:
+            continue
+        if v is None:
+            if ctx.consumers.get(name, 0):
+                raise ctx.error(f"its output '{name}' is used, but pimdsl does not produce it.")
+            continue
+        got = v.shape if isinstance(v, Const) else shape_of(v)
+        want = inferred.get(name)
+        if want is not None and got != want:
+            raise ctx.error(
+                f"pimdsl computed shape {list(got)} for output '{name}' but ONNX shape inference "
+                f"says {list(want)} (a pimdsl bug, please report it)."
+            )
+        ctx.values[name] = v
+
+
+def _fold(ctx: ImportContext, node: onnx.NodeProto, ins: list[Value | None]) -> list[Const]:
+    arrays = [v.value() if isinstance(v, Const) else None for v in ins]
+    try:
+        outs = FOLDERS[node.op_type](FoldNode(node.op_type, ctx.attrs(), ctx.opset), arrays)
+    except (ValueError, KeyError, IndexError, TypeError) as e:
+        raise ctx.error(f"cannot fold it at import time: {e}.") from None
+    return [Const.of(np.asarray(a)) for a in outs]
+
+
+def _verify_new_ops(ctx: ImportContext, before: Operation | None) -> None:
+    op = before.next_op if before is not None and before.parent is not None else ctx.block.first_op
+    while op is not None:
+        try:
+            op.verify()
+        except VerifyException as e:
+            raise ctx.error(f"it gives an invalid {op.name}: {e}") from None
+        op = op.next_op

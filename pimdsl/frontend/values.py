@@ -1,0 +1,50 @@
+"""What an ONNX value is during import: a run-time tensor (an SSA value) or a constant.
+
+A constant is known at import time: an initializer, a Constant node, or a folded subgraph. Its
+value is computed lazily, so a reshape or transpose of a 400 MB weight costs nothing unless the
+numbers are really needed (they never are for weights: those stay in the weight file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.ir import SSAValue
+
+
+@dataclass(eq=False)
+class Const:
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    compute: Callable[[], np.ndarray]
+    # This constant IS the initializer of that name (use `nn.weight "name"`).
+    initializer: str | None = None
+    # This constant is the 2-D transpose of that initializer (a Linear weight seen as [in, out]).
+    transpose_of: str | None = None
+    # Builds the constant in IR from weights (e.g. nn.reshape of an nn.weight), when it is one.
+    recipe: Callable[[], SSAValue] | None = None
+    _value: np.ndarray | None = field(default=None, repr=False)
+
+    @staticmethod
+    def of(array: np.ndarray | float | int) -> Const:
+        a = np.asarray(array)
+        return Const(tuple(a.shape), a.dtype, lambda: a, _value=a)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def value(self) -> np.ndarray:
+        if self._value is None:
+            v = np.asarray(self.compute())
+            assert tuple(v.shape) == self.shape, (v.shape, self.shape)
+            self._value = v
+        return self._value
+
+
+Value = SSAValue | Const

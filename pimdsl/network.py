@@ -1,0 +1,189 @@
+"""The layer graph of an `nn` network, as the partitioner sees it.
+
+`extract_network` reads `func.func @main` of an nn-level module and lists
+
+- the *weight layers* (`nn.conv2d`, `nn.linear`) in program (= topological) order, with their
+  crossbar matrix shape (rows per group = Cin/groups*kh*kw, cols = Cout), groups, and windows
+  (MVMs per inference: Hout*Wout for a conv, the input's rows for a linear);
+- the *owner* of every other op: the weight layer whose partition runs it. An op goes with its
+  producing weight layer, the latest one when it has several; an op fed only by the function's
+  arguments (a pad before the first conv) has owner -1 and runs in the first partition;
+- the activation *values* (function arguments and op results, not weights or constants) with
+  their size per inference, for boundary traffic.
+
+Sizes are per inference: the IR's leading dimension N is divided out, and the cost model
+multiplies by the module's batch `pim.batch`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Operation, SSAValue
+
+from pimdsl.dialects import nn
+from pimdsl.errors import PimError
+
+# Ops that only name data: they are cloned into whichever partition uses them.
+SOURCE_OPS = (nn.WeightOp, nn.ConstantOp)
+# Ops that only reinterpret a row-major buffer: no vector-unit work.
+FREE_OPS = (nn.ReshapeOp, nn.FlattenOp)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A weight layer: one matrix (per group) that crossbars hold."""
+
+    index: int
+    name: str  # the weight's name in the weight file, or the op's position
+    op: Operation
+    kind: str  # "conv" or "linear"
+    groups: int
+    in_channels: int  # per group (the weight's input axis)
+    kernel_area: int  # kh*kw; 1 for linear: crossbar rows per input channel
+    cols: int  # output channels (all groups)
+    windows: int  # MVMs per inference
+    row_windows: int  # MVMs of one output row (conv: Wout): what a next layer waits for
+    out_elements: int  # output elements per inference
+    vector_elements: int  # elements per inference of the non-weight ops this layer owns
+
+    @property
+    def rows(self) -> int:
+        """Crossbar rows of one group's matrix."""
+        return self.in_channels * self.kernel_area
+
+    @property
+    def cols_per_group(self) -> int:
+        return self.cols // self.groups
+
+
+@dataclass(frozen=True)
+class Value:
+    """An activation that may cross a partition boundary."""
+
+    value: SSAValue
+    elements: int  # per inference
+    owner: int  # owner layer of the producer; -1: produced before any weight layer; -2: an argument
+    consumer_layers: tuple[int, ...]  # weight layers reading it as their input (run on all units)
+    consumer_owners: tuple[int, ...]  # owners of the other ops reading it (-1 as above)
+    returned: bool
+
+
+@dataclass
+class Network:
+    func: func.FuncOp
+    layers: list[Layer]
+    values: list[Value]
+    owner: dict[Operation, int] = field(default_factory=dict)  # every non-source op of @main
+
+
+def main_func(module: ModuleOp) -> func.FuncOp:
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and op.sym_name.data == "main":
+            return op
+    raise PimError(
+        "the module has no 'func.func @main'.",
+        hint="The network must be a func.func named @main (what the ONNX frontend produces).",
+    )
+
+
+def _per_inference(value: SSAValue) -> int:
+    t = value.type
+    if not isinstance(t, TensorType):
+        return 0
+    shape = [int(d) for d in t.get_shape()]
+    total = math.prod(shape)
+    return total // shape[0] if shape and shape[0] > 0 else total
+
+
+def _layer_name(op: Operation, index: int) -> str:
+    w = op.operands[1].owner
+    if isinstance(w, nn.WeightOp):
+        return w.key
+    return f"{op.name.removeprefix('nn.')}{index}"
+
+
+def _layer(op: Operation, index: int) -> Layer:
+    if isinstance(op, nn.Conv2dOp):
+        w = nn.shape_of(op.weight)
+        y = nn.shape_of(op.output)
+        return Layer(
+            index=index, name=_layer_name(op, index), op=op, kind="conv",
+            groups=op.groups.value.data, in_channels=w[1], kernel_area=w[2] * w[3], cols=w[0],
+            windows=y[2] * y[3], row_windows=y[3], out_elements=_per_inference(op.output), vector_elements=0,
+        )
+    assert isinstance(op, nn.LinearOp)
+    k, m = op.in_out
+    x = nn.shape_of(op.input)
+    windows = math.prod(x[:-1]) // max(x[0], 1)
+    return Layer(
+        index=index, name=_layer_name(op, index), op=op, kind="linear", groups=1,
+        in_channels=k, kernel_area=1, cols=m, windows=max(windows, 1), row_windows=max(windows, 1),
+        out_elements=_per_inference(op.output), vector_elements=0,
+    )
+
+
+def extract_network(module: ModuleOp) -> Network:
+    """The layer graph of `@main` (nn level). Raise PimError when it has no weight layer."""
+    fn = main_func(module)
+    layers: list[Layer] = []
+    owner: dict[Operation, int] = {}
+    vector: list[int] = []
+    block = fn.body.block
+    for op in block.ops:
+        if isinstance(op, SOURCE_OPS) or isinstance(op, func.ReturnOp):
+            continue
+        if op.dialect_name() != "nn":
+            raise PimError(
+                f"op '{op.name}' in @main is not an nn op; partitioning works on nn-level IR.",
+                hint="Run --partition on the output of the ONNX frontend (nn level).",
+            )
+        if isinstance(op, nn.WEIGHT_LAYERS):
+            owner[op] = len(layers)
+            layers.append(_layer(op, len(layers)))
+            vector.append(0)
+            continue
+        producers = [owner.get(o.owner, -1) for o in op.operands if isinstance(o.owner, Operation)]
+        own = max(producers, default=-1)
+        owner[op] = own
+        if own >= 0 and not isinstance(op, FREE_OPS):
+            vector[own] += sum(_per_inference(r) for r in op.results)
+    if not layers:
+        raise PimError(
+            "@main has no weight layer (nn.conv2d or nn.linear); there is nothing to place on crossbars."
+        )
+    layers = [
+        Layer(**{**{f: getattr(L, f) for f in L.__dataclass_fields__}, "vector_elements": vector[i]})
+        for i, L in enumerate(layers)
+    ]
+    values: list[Value] = []
+    candidates: list[tuple[SSAValue, int]] = [(a, -2) for a in block.args]
+    for op in block.ops:
+        if op in owner:
+            candidates += [(r, owner[op]) for r in op.results]
+    for v, own in candidates:
+        c_layers: list[int] = []
+        c_owners: list[int] = []
+        returned = False
+        for use in v.uses:
+            user = use.operation
+            if isinstance(user, func.ReturnOp):
+                returned = True
+            elif isinstance(user, nn.WEIGHT_LAYERS) and use.index == 0:
+                c_layers.append(owner[user])
+            elif isinstance(user, nn.WEIGHT_LAYERS):
+                raise PimError(
+                    f"'{user.name}' ({layers[owner[user]].name}) takes a computed value as its weight "
+                    "or bias; crossbars hold only constant weights.",
+                    hint="Give weights as nn.weight ops.",
+                )
+            else:
+                c_owners.append(owner[user])
+        values.append(Value(
+            value=v, elements=_per_inference(v), owner=own, consumer_layers=tuple(sorted(set(c_layers))),
+            consumer_owners=tuple(sorted(set(c_owners))), returned=returned,
+        ))
+    return Network(func=fn, layers=layers, values=values, owner=owner)

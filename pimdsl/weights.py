@@ -1,0 +1,232 @@
+"""The weight file of a module: where `nn.weight "name"` finds its tensor.
+
+A module names its weight file in the attribute `pim.weights` (see `pimdsl.module_attrs`).
+Three formats are read:
+
+- `.onnx`: initializers (and `Constant` node values) by name. The model is parsed once
+  without external data; each tensor is converted to numpy only when asked for, and its raw
+  bytes are then dropped from the protobuf, so a 500 MB model needs about 1x its size.
+  External data (`model.onnx` + `model.onnx.data`) is read from the model's directory.
+- `.npz`: one array per key (a side-car file; `write_npz` writes one).
+- `.safetensors`: tensors by name, memory-mapped by the safetensors package.
+
+Every tensor is returned as float32.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pimdsl.errors import PimError
+
+FORMATS = (".onnx", ".npz", ".safetensors")
+
+
+def resolve_weight_path(spec: str, base_dir: Path | None = None) -> Path:
+    """Find the weight file `spec` names: absolute, relative to `base_dir` (the `.mlir`
+    file's directory) or relative to the current directory, in that order."""
+    path = Path(spec)
+    if path.is_absolute():
+        candidates = [path]
+    else:
+        candidates = ([base_dir / path] if base_dir is not None else []) + [Path.cwd() / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    tried = ", ".join(f"'{c}'" for c in candidates)
+    raise PimError(
+        f"the weight file '{spec}' (module attribute pim.weights) does not exist (tried {tried}).",
+        hint="Put the file next to the .mlir file, or set pim.weights to its absolute path.",
+    )
+
+
+class WeightStore(Mapping[str, np.ndarray]):
+    """Read-only, lazily loaded mapping name -> float32 array over one weight file."""
+
+    def __init__(self, path: str | os.PathLike[str], *, base_dir: Path | None = None):
+        self.path = resolve_weight_path(os.fspath(path), base_dir)
+        suffix = self.path.suffix.lower()
+        if suffix not in FORMATS:
+            raise PimError(
+                f"the weight file '{self.path}' has an unknown format '{suffix}'.",
+                hint=f"Use one of {', '.join(FORMATS)}.",
+            )
+        self._cache: dict[str, np.ndarray] = {}
+        self._reader = _open(self.path, suffix)
+
+    @classmethod
+    def for_module(cls, module: Any, *, base_dir: Path | None = None) -> WeightStore | None:
+        """The store a module's `pim.weights` names, or None for a shape-only module."""
+        from pimdsl.module_attrs import get_weights
+
+        spec = get_weights(module)
+        return None if spec is None else cls(spec, base_dir=base_dir)
+
+    # --- Mapping ---------------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        array = self._cache.get(name)
+        if array is None:
+            if name not in self._reader:
+                raise KeyError(name)
+            try:
+                array = np.asarray(self._reader.load(name), dtype=np.float32)
+            except (OSError, ValueError) as e:
+                raise PimError(f"cannot read tensor '{name}' from the weight file '{self.path}': {e}") from e
+            self._cache[name] = array
+        return array
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._reader
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._reader.names())
+
+    def __len__(self) -> int:
+        return len(self._reader.names())
+
+    # --- checked access --------------------------------------------------------------------
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        """The stored shape of `name`, read from metadata where the format allows."""
+        if name in self._cache or not self._reader.cheap_shapes:
+            return self[name].shape
+        return self._reader.shape(name)
+
+    def check(self, name: str, shape: Sequence[int], *, where: str) -> None:
+        """Raise a PimError unless the file holds `name` with exactly `shape`."""
+        if name not in self:
+            raise PimError(
+                f"{where}: the weight file '{self.path}' has no tensor named '{name}'.",
+                hint="Check the name in the IR against the file (an ONNX initializer, npz key or "
+                "safetensors name), or point pim.weights at the file the IR was made from.",
+            )
+        stored = tuple(self.shape(name))
+        if stored != tuple(shape):
+            raise PimError(
+                f"{where}: tensor '{name}' in the weight file '{self.path}' has shape "
+                f"{list(stored)}, but the IR says {list(shape)}.",
+                hint="The weight file does not belong to this IR; re-export one or the other.",
+            )
+
+    def fetch(self, name: str, shape: Sequence[int], *, where: str) -> np.ndarray:
+        """`store[name]` after `check`: the error names `where` (the op) and the file."""
+        self.check(name, shape, where=where)
+        return self[name]
+
+
+def write_npz(path: str | os.PathLike[str], tensors: Mapping[str, Any]) -> Path:
+    """Write a side-car weight file (float32, uncompressed so it loads fast)."""
+    out = Path(path)
+    if out.suffix != ".npz":
+        raise PimError(f"a side-car weight file must end in .npz, got '{out}'.")
+    arrays = {name: np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
+    with open(out, "wb") as f:  # a file object keeps numpy from renaming the file
+        np.savez(f, **arrays)  # type: ignore[arg-type]
+    return out
+
+
+# --- readers, one per format ------------------------------------------------------------------
+
+
+class _Reader:
+    cheap_shapes = True  # False: reading a shape costs as much as reading the tensor
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names()
+
+    def names(self) -> Sequence[str]:
+        raise NotImplementedError
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def load(self, name: str) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _open(path: Path, suffix: str) -> _Reader:
+    try:
+        if suffix == ".onnx":
+            return _OnnxReader(path)
+        if suffix == ".npz":
+            return _NpzReader(path)
+        return _SafetensorsReader(path)
+    except PimError:
+        raise
+    except Exception as e:  # a corrupt file: any library error becomes a user error
+        raise PimError(
+            f"cannot read the weight file '{path}' ({type(e).__name__}: {e}).",
+            hint=f"Check that it is a valid {suffix} file.",
+        ) from e
+
+
+class _OnnxReader(_Reader):
+    def __init__(self, path: Path):
+        import onnx
+
+        # External data stays on disk until a tensor is asked for.
+        model = onnx.load(str(path), load_external_data=False)
+        self._dir = str(path.parent)
+        self._tensors: dict[str, Any] = {t.name: t for t in model.graph.initializer}
+        for node in model.graph.node:  # some exporters keep weights in Constant nodes
+            if node.op_type == "Constant" and node.output and node.output[0] not in self._tensors:
+                for attr in node.attribute:
+                    if attr.name == "value":
+                        self._tensors[node.output[0]] = attr.t
+        self._names = list(self._tensors)
+        self._model = model  # keeps the tensors alive
+
+    def names(self) -> Sequence[str]:
+        return self._names
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tensors
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return tuple(int(d) for d in self._tensors[name].dims)
+
+    def load(self, name: str) -> np.ndarray:
+        from onnx import numpy_helper
+
+        tensor = self._tensors[name]
+        array = np.array(numpy_helper.to_array(tensor, base_dir=self._dir), dtype=np.float32)
+        tensor.ClearField("raw_data")  # the float32 copy is cached; free the protobuf bytes
+        tensor.ClearField("float_data")
+        return array
+
+
+class _NpzReader(_Reader):
+    cheap_shapes = False
+
+    def __init__(self, path: Path):
+        self._npz = np.load(path, allow_pickle=False)
+        self._names = list(self._npz.files)
+
+    def names(self) -> Sequence[str]:
+        return self._names
+
+    def load(self, name: str) -> np.ndarray:
+        return self._npz[name]
+
+
+class _SafetensorsReader(_Reader):
+    def __init__(self, path: Path):
+        from safetensors import safe_open
+
+        self._file = safe_open(str(path), framework="numpy")
+        self._names = list(self._file.keys())
+
+    def names(self) -> Sequence[str]:
+        return self._names
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return tuple(self._file.get_slice(name).get_shape())
+
+    def load(self, name: str) -> np.ndarray:
+        return self._file.get_tensor(name)

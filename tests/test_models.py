@@ -1,0 +1,293 @@
+"""The model zoo: valid ONNX in every style, runs in onnxruntime, canonical sizes, seeded.
+
+Oracles: onnx.checker (full shape inference), onnxruntime (executes each encoding
+independently, so styles must agree numerically), and torchvision's published parameter counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+from pimdsl.errors import PimError
+from pimdsl.models import (
+    STYLES,
+    build_model,
+    count_parameters,
+    get_spec,
+    list_models,
+    save_model,
+)
+from pimdsl.models.__main__ import main as models_cli
+
+ALL = list_models()
+# Styles compute the same function for a seed, except where zoo9 adds Caffe's LRN layers.
+LRN_MODELS = {"alexnet", "googlenet"}
+
+
+def small_size(name: str) -> int | None:
+    spec = get_spec(name)
+    return spec.min_image_size if spec.image_input else None
+
+
+def run(model: onnx.ModelProto, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(input, output) of onnxruntime on a seeded standard-normal input."""
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # zoo9 lists initializers as inputs; ORT warns about each
+    opts.intra_op_num_threads = 2
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    x = np.random.default_rng(seed).standard_normal(dims).astype(np.float32)
+    (y,) = sess.run(["output"], {"input": x})
+    return x, y
+
+
+def assert_sane_logits(y: np.ndarray, batch: int, classes: int) -> None:
+    assert y.shape == (batch, classes)
+    assert y.dtype == np.float32
+    assert np.isfinite(y).all()
+    peak = float(np.abs(y).max())
+    assert 0.05 < peak < 100.0, f"logits not O(1): max |y| = {peak}"
+    assert float(y.std(axis=1).min()) > 1e-3 * peak, "logits constant across classes"
+    assert float(np.abs(y[0] - y[1]).max()) > 1e-3 * peak, "output ignores the input"
+
+
+def rel_err(a: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.abs(a - ref).max() / np.abs(ref).max())
+
+
+def op_counts(model: onnx.ModelProto) -> Counter[str]:
+    return Counter(n.op_type for n in model.graph.node)
+
+
+def nodes_of(model: onnx.ModelProto, op: str) -> list[onnx.NodeProto]:
+    return [n for n in model.graph.node if n.op_type == op]
+
+
+def attr(node: onnx.NodeProto, name: str) -> object:
+    for a in node.attribute:
+        if a.name == name:
+            return onnx.helper.get_attribute_value(a)
+    return None
+
+
+# ---- every model, every style ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_model_valid_and_runs_in_every_style(name: str) -> None:
+    classes = 10 if name == "mlp" else 1000
+    outputs: dict[str, np.ndarray] = {}
+    for style in STYLES:
+        model = build_model(name, style=style, batch=2, image_size=small_size(name))
+        onnx.checker.check_model(model, full_check=True)
+        assert [i.name for i in model.graph.input][0] == "input"
+        assert [o.name for o in model.graph.output] == ["output"]
+        assert model.opset_import[0].version == {"torchscript": 13, "dynamo": 18, "zoo9": 9}[style]
+        assert all(t.data_type == onnx.TensorProto.FLOAT for t in model.graph.initializer
+                   if len(t.dims) > 1), "weights must be float32"
+        _, outputs[style] = run(model)
+        assert_sane_logits(outputs[style], 2, classes)
+    # One seed is one network: each encoding, run independently by onnxruntime, agrees.
+    assert rel_err(outputs["dynamo"], outputs["torchscript"]) < 1e-4
+    if name not in LRN_MODELS:
+        assert rel_err(outputs["zoo9"], outputs["torchscript"]) < 1e-4
+    else:  # LRN (alpha 1e-4) changes the numbers a little, not the scale
+        assert 0 < rel_err(outputs["zoo9"], outputs["dynamo"]) < 0.5
+
+
+def test_resnet18_at_224() -> None:
+    model = build_model("resnet18", batch=2)
+    onnx.checker.check_model(model, full_check=True)
+    assert list(model.graph.input[0].type.tensor_type.shape.dim[2:]) == [
+        onnx.TensorShapeProto.Dimension(dim_value=224)] * 2
+    _, y = run(model)
+    assert_sane_logits(y, 2, 1000)
+
+
+def test_mlp_shapes() -> None:
+    model = build_model("mlp", batch=3)
+    x, y = run(model)
+    assert x.shape == (3, 784) and y.shape == (3, 10)
+    # The three Gemm weights are 256x784, 128x256, 10x128 (torch's [out, in] with transB=1).
+    gemms = nodes_of(model, "Gemm")
+    inits = {t.name: tuple(t.dims) for t in model.graph.initializer}
+    assert [inits[g.input[1]] for g in gemms] == [(256, 784), (128, 256), (10, 128)]
+    assert all(attr(g, "transB") == 1 for g in gemms)
+
+
+# ---- canonical parameter counts (torchvision's model.parameters()) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [
+        ("resnet18", 11_689_512),
+        ("resnet34", 21_797_672),
+        ("resnet50", 25_557_032),
+        ("squeezenet1_0", 1_248_424),
+        ("squeezenet1_1", 1_235_496),
+        ("mobilenetv2", 3_504_872),
+        ("googlenet", 6_624_904),
+        ("alexnet", 61_100_840),
+        ("vgg16", 138_357_544),
+    ],
+)
+def test_parameter_count_matches_torchvision(name: str, count: int) -> None:
+    # dynamo keeps BatchNorm as nodes, so scale + bias per BN channel are counted like torch;
+    # VGG/AlexNet need 224x224 for their 7x7x512 / 6x6x256 classifier inputs.
+    assert count_parameters(build_model(name, style="dynamo")) == count
+
+
+def test_parameter_count_with_folded_batchnorm() -> None:
+    # Folding replaces BN's scale + bias (2 per channel) by one conv bias per channel.
+    # ResNet-18's BN channels: 64 + 4*64 + (4*128 + 128) + (4*256 + 256) + (4*512 + 512) = 4800.
+    assert count_parameters(build_model("resnet18", style="torchscript")) == 11_689_512 - 4_800
+    assert count_parameters(build_model("mlp")) == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+
+
+# ---- seeds ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if not n.startswith("vgg")])  # big, no new paths
+def test_seed_determinism(name: str) -> None:
+    size = small_size(name)
+    a = build_model(name, style="zoo9", seed=3, image_size=size).SerializeToString()
+    b = build_model(name, style="zoo9", seed=3, image_size=size).SerializeToString()
+    assert a == b
+    c = build_model(name, style="zoo9", seed=4, image_size=size)
+    d = onnx.load_from_string(a)
+    assert [t.name for t in c.graph.initializer] == [t.name for t in d.graph.initializer]
+    weights = [(t.raw_data, u.raw_data) for t, u in zip(c.graph.initializer, d.graph.initializer,
+                                                      strict=True) if len(t.dims) > 1]
+    assert all(p != q for p, q in weights)
+
+
+# ---- what each style promises to emit ----------------------------------------------------
+
+
+def test_torchscript_encoding() -> None:
+    r18 = build_model("resnet18", image_size=32)
+    ops = op_counts(r18)
+    assert ops["BatchNormalization"] == 0 and ops["Conv"] == 20
+    assert ops["Add"] == 8 and ops["Flatten"] == 1 and ops["GlobalAveragePool"] == 1
+    assert all(attr(g, "transB") == 1 for g in nodes_of(r18, "Gemm"))
+    assert all(len(c.input) == 3 for c in nodes_of(r18, "Conv")), "BN folded into conv bias"
+    mb = build_model("mobilenetv2", image_size=32)
+    clips = nodes_of(mb, "Clip")
+    assert len(clips) == 35 and all(len(c.input) == 3 and not c.attribute for c in clips)
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in mb.graph.initializer}
+    assert (float(inits[clips[0].input[1]]), float(inits[clips[0].input[2]])) == (0.0, 6.0)
+    sq = build_model("squeezenet1_0", image_size=32)
+    assert [attr(p, "ceil_mode") for p in nodes_of(sq, "MaxPool")] == [1, 1, 1]
+
+
+def test_dynamo_encoding() -> None:
+    r18 = build_model("resnet18", style="dynamo", image_size=32)
+    ops = op_counts(r18)
+    assert ops["BatchNormalization"] == 20 and ops["Flatten"] == 0 and ops["Gemm"] == 0
+    inits = {t.name for t in r18.graph.initializer}
+    (mean,) = nodes_of(r18, "ReduceMean")
+    assert len(mean.input) == 2 and mean.input[1] in inits and attr(mean, "keepdims") == 1
+    (reshape,) = nodes_of(r18, "Reshape")
+    assert reshape.input[1] in inits
+    (matmul,) = nodes_of(r18, "MatMul")
+    w = next(t for t in r18.graph.initializer if t.name == matmul.input[1])
+    assert tuple(w.dims) == (512, 1000), "MatMul takes the transposed [in, out] weight"
+    assert ops["Add"] == 8 + 1  # residual adds + the FC bias
+    mb = build_model("mobilenetv2", style="dynamo", image_size=32)
+    (mean,) = nodes_of(mb, "ReduceMean")
+    assert attr(mean, "keepdims") == 0 and op_counts(mb)["Gemm"] == 1
+    assert op_counts(build_model("vgg11", style="dynamo", image_size=32))["Gemm"] == 3
+    assert op_counts(build_model("mlp", style="dynamo"))["MatMul"] == 3
+
+
+def test_zoo9_encoding() -> None:
+    r18 = build_model("resnet18", style="zoo9", image_size=32)
+    ops = op_counts(r18)
+    assert ops["Sum"] == 8 and ops["Add"] == 0 and ops["BatchNormalization"] == 20
+    (pad,) = nodes_of(r18, "Pad")
+    assert attr(pad, "pads") == [0, 0, 3, 3, 0, 0, 3, 3]
+    assert ops["Identity"] == 1 and ops["Constant"] >= 2
+    # x.view(x.size(0), -1): Shape -> Gather -> Unsqueeze -> Concat(-1) -> Reshape
+    by_output = {o: n for n in r18.graph.node for o in n.output}
+    (reshape,) = nodes_of(r18, "Reshape")
+    concat = by_output[reshape.input[1]]
+    unsq = by_output[concat.input[0]]
+    gather = by_output[unsq.input[0]]
+    assert [concat.op_type, unsq.op_type, gather.op_type] == ["Concat", "Unsqueeze", "Gather"]
+    assert by_output[gather.input[0]].op_type == "Shape"
+    assert by_output[concat.input[1]].op_type == "Constant"
+    # Old converters list every initializer as a graph input too.
+    assert {t.name for t in r18.graph.initializer} <= {i.name for i in r18.graph.input}
+
+    alex = build_model("alexnet", style="zoo9", image_size=63)
+    assert op_counts(alex)["LRN"] == 2 and op_counts(alex)["Dropout"] == 2
+    goog = build_model("googlenet", style="zoo9", image_size=32)
+    assert op_counts(goog)["LRN"] == 2
+    (avg,) = nodes_of(goog, "AveragePool")
+    assert attr(avg, "pads") == [1, 1, 1, 1] and attr(avg, "count_include_pad") == 0
+    mb = build_model("mobilenetv2", style="zoo9", image_size=32)
+    clip = nodes_of(mb, "Clip")[0]
+    assert len(clip.input) == 1 and (attr(clip, "min"), attr(clip, "max")) == (0.0, 6.0)
+    # Opset-9 MaxPool has no ceil_mode: ceil mode becomes extra end padding.
+    sq = build_model("squeezenet1_0", style="zoo9", image_size=224)
+    pools = nodes_of(sq, "MaxPool")
+    assert all(attr(p, "ceil_mode") is None for p in pools)
+    assert [attr(p, "pads") for p in pools] == [[0, 0, 0, 0], [0, 0, 1, 1], [0, 0, 0, 0]]
+    for style in ("torchscript", "dynamo"):
+        assert not {"LRN", "Dropout", "Identity", "Sum"} & set(
+            op_counts(build_model("googlenet", style=style, image_size=32)))
+
+
+def test_squeezenet_ceil_mode_shapes_at_224() -> None:
+    # torchvision SqueezeNet 1.0 at 224: 109 -> pool 54 -> pool 27 -> pool 13 (ceil mode;
+    # floor mode would give 54, 26, 12).
+    for style in ("torchscript", "zoo9"):
+        model = build_model("squeezenet1_0", style=style)
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+        dims = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+                for v in inferred.graph.value_info}
+        pools = nodes_of(model, "MaxPool")
+        assert [dims[p.output[0]][2] for p in pools] == [54, 27, 13]
+
+
+# ---- API, errors, files ------------------------------------------------------------------
+
+
+def test_list_models() -> None:
+    assert ALL == sorted(ALL)
+    assert set(ALL) == {"resnet18", "resnet34", "resnet50", "vgg11", "vgg16", "squeezenet1_0",
+                        "squeezenet1_1", "alexnet", "mobilenetv2", "googlenet", "mlp"}
+    assert STYLES == ("torchscript", "dynamo", "zoo9")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"name": "resnet19"}, "Valid models: alexnet, googlenet"),
+        ({"name": "resnet18", "style": "caffe"}, "Valid styles: torchscript, dynamo, zoo9"),
+        ({"name": "mlp", "image_size": 32}, "image_size does not apply"),
+        ({"name": "alexnet", "image_size": 32}, "image_size 32 is too small"),
+        ({"name": "vgg11", "batch": 0}, "batch must be >= 1"),
+    ],
+)
+def test_bad_arguments_raise_pim_error(kwargs: dict[str, object], needle: str) -> None:
+    name = kwargs.pop("name")
+    with pytest.raises(PimError, match=needle):
+        build_model(name, **kwargs)  # type: ignore[arg-type]
+
+
+def test_save_model_and_cli(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = save_model("mlp", tmp_path / "sub" / "mlp.onnx", style="dynamo", seed=5)
+    assert path.read_bytes() == build_model("mlp", style="dynamo", seed=5).SerializeToString()
+    out = tmp_path / "sq.onnx"
+    assert models_cli(["squeezenet1_1", "-o", str(out), "--image-size", "32"]) == 0
+    assert "1,235,496 parameters" in capsys.readouterr().out
+    onnx.checker.check_model(onnx.load(out), full_check=True)
+    assert models_cli(["nope", "-o", str(out)]) == 1
+    assert "unknown model 'nope'" in capsys.readouterr().err

@@ -1,0 +1,542 @@
+"""The `pim-opt` driver: xDSL's opt driver with pimdsl's dialects, passes, inputs and targets.
+
+`pimdsl.tools.pim_opt.main` is the console script; it answers `--version` and the list options
+before this module (and xDSL) is imported, so only real work pays for the import.
+
+What pimdsl adds to `xDSLOptMain`:
+
+- inputs: `.mlir`, `.onnx` (through `pimdsl.frontend.import_onnx`) and `--model NAME` (a zoo
+  model saved once into the cache folder and imported from there);
+- every registered pass is also a flag, kept in command-line order (`--partition --ga-group`,
+  `--ga-group='objective=edp seed=7'`); flags and `-p` pieces form one pipeline;
+- `--chip NAME|FILE` and `--batch N` set the module attributes `pim.chip` / `pim.batch`;
+- `--report FILE.json|-` writes the partition report after the pipeline;
+- `--print-ir-after-all` (stderr, MLIR style) and `--no-verify-each` (verify the input and the
+  output only, not between passes: the verifier is the slow part on big IR);
+- user errors become `PimError`s that name the place (file:line of the op); `-o` is written
+  atomically, never over the input file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import difflib
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Collection, Sequence
+from importlib import import_module
+from importlib.util import find_spec
+from pathlib import Path
+from typing import IO, Any
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.printer import Printer
+from xdsl.utils.arg_spec import ArgSpecParseError, parse_pipeline
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+import pimdsl
+from pimdsl import module_attrs
+from pimdsl.chip import Chip, load_chip
+from pimdsl.errors import PimError
+
+DESCRIPTION = (
+    "pim-opt: the pimdsl optimizer driver. Reads an .mlir or .onnx file (or --model NAME, or "
+    "stdin), runs a pass pipeline and prints the result. Passes are given with -p 'a{opt=1},b' "
+    "or as flags in order: --partition --ga-group='objective=edp seed=7'."
+)
+
+# Options that take a value: the token after them is never a pass flag.
+_VALUE_OPTIONS = ("-o", "--output-file", "-t", "--target", "-f", "--frontend", "--chip",
+                  "--batch", "--model", "--report")
+
+
+# --- argv: passes as flags ----------------------------------------------------------------------
+
+
+def rewrite_pass_flags(
+    argv: Sequence[str], pass_names: Collection[str], option_strings: Collection[str]
+) -> list[str]:
+    """Turn pass flags and `-p` pieces into one `-p` pipeline, keeping their order.
+
+    `--NAME` -> `NAME`, `--NAME='a=1 b=2'` -> `NAME{a=1 b=2}`. Driver options win over a pass
+    of the same name. An unknown `--flag` raises a `PimError` with the closest names.
+    """
+    pieces: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token == "--":
+            out.extend(argv[i:])
+            break
+        if token in ("-p", "--passes") and i + 1 < len(argv):
+            pieces.append(argv[i + 1])
+            i += 2
+            continue
+        if token.startswith("--passes="):
+            pieces.append(token.removeprefix("--passes="))
+            i += 1
+            continue
+        if token.startswith("-p") and not token.startswith("--") and len(token) > 2:
+            pieces.append(token[2:])
+            i += 1
+            continue
+        if token in _VALUE_OPTIONS and i + 1 < len(argv):
+            out.extend(argv[i : i + 2])
+            i += 2
+            continue
+        if token.startswith("--"):
+            name, eq, value = token[2:].partition("=")
+            flag = f"--{name}"
+            if flag not in option_strings and name in pass_names:
+                value = value.strip()
+                if value.startswith("{") and value.endswith("}"):
+                    value = value[1:-1].strip()
+                pieces.append(f"{name}{{{value}}}" if eq and value else name)
+                i += 1
+                continue
+            if flag not in option_strings and not any(o.startswith(flag) for o in option_strings):
+                close = difflib.get_close_matches(
+                    name, [*pass_names, *(o[2:] for o in option_strings if o.startswith("--"))],
+                    n=3, cutoff=0.6,
+                )
+                hint = f" Did you mean {', '.join('--' + c for c in close)}?" if close else ""
+                raise PimError(
+                    f"unknown option or pass '{token}'.{hint} "
+                    "`pim-opt --help` lists the options and passes."
+                )
+        out.append(token)
+        i += 1
+    pipeline = ",".join(p.strip().strip(",") for p in pieces if p.strip().strip(","))
+    if pipeline:
+        out[:0] = ["-p", pipeline]
+    return out
+
+
+# --- the zoo model cache ------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """$PIMDSL_CACHE, else ~/.cache/pimdsl."""
+    env = os.environ.get("PIMDSL_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "pimdsl"
+
+
+def _zoo_fingerprint() -> str:
+    """A short hash of the zoo's source, so a changed builder never serves a stale model."""
+    digest = hashlib.sha256(pimdsl.__version__.encode())
+    spec = find_spec("pimdsl.models")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        for path in sorted(Path(folder).rglob("*.py")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def _zoo() -> Any:
+    try:
+        models = import_module("pimdsl.models")
+    except ModuleNotFoundError as exc:  # pragma: no cover - the package always has the folder
+        raise PimError("the model zoo (pimdsl.models) is not installed.") from exc
+    if not hasattr(models, "save_model"):
+        raise PimError(
+            "the model zoo (pimdsl.models.save_model) is not available in this build.",
+            hint="Give an .onnx or .mlir file instead of --model.",
+        )
+    return models
+
+
+def zoo_model_names() -> list[str]:
+    """Names `--model` accepts, as the zoo lists them."""
+    return sorted(_zoo().list_models())
+
+
+def cached_model(name: str) -> Path:
+    """The ONNX file of zoo model `name`, saved into the cache folder on first use.
+
+    The model is written into a fresh folder that is renamed into place, so concurrent runs
+    (lit runs tests in parallel) never read a half-written file.
+    """
+    models = _zoo()
+    folder = cache_dir() / "models" / f"{name}-{_zoo_fingerprint()}"
+    path = folder / f"{name}.onnx"
+    if path.exists():
+        return path
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=folder.parent))
+    scratch.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the cache is shareable
+    try:
+        models.save_model(name, str(scratch / f"{name}.onnx"))
+        try:
+            scratch.rename(folder)
+        except OSError:  # another process got there first: use its copy
+            if not path.exists():
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return path
+
+
+# --- locating ops in the source -----------------------------------------------------------------
+
+
+class _LocatingParser(Parser):
+    """xDSL's parser, remembering where each op starts so errors can name file:line."""
+
+    def __init__(self, ctx: Any, text: str, name: str, offsets: dict[Operation, int]):
+        super().__init__(ctx, text, name)
+        self._offsets = offsets
+
+    def parse_operation(self) -> Operation:
+        start = self._current_token.span.start
+        op = super().parse_operation()
+        self._offsets[op] = start
+        return op
+
+
+# --- the driver ---------------------------------------------------------------------------------
+
+
+class PimOptMain(xDSLOptMain):
+    """xDSL's opt driver with pimdsl's dialects, passes, frontends, targets and options."""
+
+    version_format = f"pim-opt (pimdsl {pimdsl.__version__}, xDSL {{xdsl_version}})"
+
+    def __init__(self, args: Sequence[str] | None = None, description: str = DESCRIPTION):
+        # register_all_arguments rewrites this list in place: xDSL parses the list we pass.
+        self._argv = list(sys.argv[1:] if args is None else args)
+        self._op_offsets: dict[Operation, int] = {}
+        self._source: tuple[str, str, int] = ("", "", 0)  # name, text, line offset of the chunk
+        self._chunk_offset = 0
+        self._pending_output: tuple[str, str] | None = None
+        self._chip: Chip | None = None
+        super().__init__(description, self._argv)
+        if self.args.chip is not None:
+            self._chip = load_chip(self.args.chip)
+        if self.args.batch is not None and self.args.batch < 1:
+            raise PimError(f"--batch must be a positive integer, got {self.args.batch}.")
+        if self.args.model is not None and self.args.input_file is not None:
+            raise PimError(
+                f"give either an input file ('{self.args.input_file}') or --model "
+                f"{self.args.model}, not both."
+            )
+
+    # --- registration -------------------------------------------------------------------------
+
+    def register_all_dialects(self) -> None:
+        from pimdsl.dialects import get_all_dialects
+
+        for name, factory in get_all_dialects().items():
+            self.ctx.register_dialect(name, factory)
+
+    def register_all_passes(self) -> None:
+        from pimdsl.passes import PASSES, get_all_passes
+
+        passes = get_all_passes()
+        for name in PASSES:  # ours first, so --help lists them first
+            self.register_pass(name, passes[name])
+        for name, factory in passes.items():
+            if name not in self.available_passes:
+                self.register_pass(name, factory)
+
+    def register_all_targets(self) -> None:
+        from pimdsl.tools.targets import get_all_targets, lazy_emitter
+
+        super().register_all_targets()
+        for name, (module, function) in get_all_targets().items():
+            self.available_targets[name] = lazy_emitter(module, function)
+
+    def register_all_frontends(self) -> None:
+        super().register_all_frontends()
+        self.available_frontends["mlir"] = self._parse_mlir
+        self.available_frontends["onnx"] = self._import_onnx
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        super().register_all_arguments(arg_parser)
+        group = arg_parser.add_argument_group("pimdsl")
+        group.add_argument("--chip", metavar="NAME|FILE",
+                           help="chip preset or .toml/.json file; sets the module attribute pim.chip")
+        group.add_argument("--batch", metavar="N", type=int,
+                           help="batch size the partitions are pipelined over (pim.batch)")
+        group.add_argument("--model", metavar="NAME",
+                           help="compile a zoo model instead of a file (see --list-models)")
+        group.add_argument("--report", metavar="FILE.json|-",
+                           help="after the pipeline, write the partition report (JSON; '-': a table on stdout)")
+        group.add_argument("--print-ir-after-all", action="store_true",
+                           help="print the IR to stderr after every pass")
+        group.add_argument("--no-verify-each", action="store_true",
+                           help="verify the input and the output only, not between passes (faster on big IR)")
+        group.add_argument("--list-chips", action="store_true", help="list the chip presets and exit")
+        group.add_argument("--list-models", action="store_true", help="list the zoo models and exit")
+        group.add_argument("--list-passes", action="store_true", help="list pimdsl's passes and exit")
+        for action in arg_parser._actions:  # xDSL's help lists all ~140 pass names inline
+            if action.dest == "passes":
+                action.help = "pass pipeline, e.g. 'partition{strategy=greedy},ga-group' (see the list below)"
+            elif action.dest == "target":
+                action.help = f"output target (default mlir): {', '.join(self.available_targets)}"
+        arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        if {"-h", "--help"} & set(self._argv):
+            arg_parser.epilog = self.help_epilog()
+        options = set(arg_parser._option_string_actions)
+        self._argv[:] = rewrite_pass_flags(self._argv, self.available_passes, options)
+
+    def help_epilog(self) -> str:
+        from pimdsl.chip import load_preset, preset_names
+        from pimdsl.passes import PASSES
+
+        lines = ["pimdsl passes (-p NAME{opt=v} or a flag --NAME / --NAME='opt=v ...'):"]
+        width = max((len(n) for n in PASSES), default=0) + 2
+        for name in PASSES:
+            lines.append(f"  {name.ljust(width)}{self._pass_summary(name)}")
+        if not PASSES:
+            lines.append("  (none registered yet)")
+        upstream = sorted(n for n in self.available_passes if n not in PASSES)
+        lines.append(f"xDSL passes ({len(upstream)}):")
+        lines += textwrap.wrap(", ".join(upstream), 96, initial_indent="  ", subsequent_indent="  ",
+                               break_on_hyphens=False)
+        lines.append(f"targets (-t): {', '.join(self.available_targets)}")
+        lines.append("chip presets (--chip NAME, or a .toml/.json file; see --list-chips):")
+        for name in preset_names():
+            chip = load_preset(name)
+            lines.append(f"  {name.ljust(18)}{chip.description}")
+        return "\n".join(lines)
+
+    def _pass_summary(self, name: str) -> str:
+        try:
+            cls = self.available_passes[name]()
+        except ImportError as exc:
+            return f"(not importable: {exc})"
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+    # --- the pipeline ------------------------------------------------------------------------
+
+    def setup_pipeline(self) -> None:
+        spec = self.args.passes
+        try:
+            names = [p.name for p in parse_pipeline(spec)]
+        except ArgSpecParseError as exc:
+            raise PimError(f"bad pass pipeline '{spec}': {exc}") from None
+        for name in names:
+            if name not in self.available_passes:
+                close = difflib.get_close_matches(name, list(self.available_passes), n=3)
+                hint = f" Did you mean {', '.join(close)}?" if close else ""
+                raise PimError(f"unknown pass '{name}'.{hint} `pim-opt --help` lists the passes.")
+        try:
+            pipeline = PassPipeline.parse_spec(self.available_passes, spec, self._between_passes)
+        except ValueError as exc:
+            raise PimError(
+                f"bad pass options in '{spec}': {str(exc).rstrip('.')}.",
+                hint="Options go as NAME{opt=value opt2=value} or --NAME='opt=value opt2=value'.",
+            ) from None
+        self.pipeline = pipeline
+        self._timer = time.perf_counter()
+
+    def _between_passes(
+        self, previous: ModulePass | None, module: ModuleOp, following: ModulePass | None
+    ) -> None:
+        """Called before the first pass, between passes and after the last one."""
+        if self.args.time_passes and previous is not None:
+            print(f"pass {previous.name} took {time.perf_counter() - self._timer:.3f} s",
+                  file=sys.stderr)
+        verify_now = previous is None or following is None or not self.args.no_verify_each
+        if verify_now and not self.args.disable_verify:
+            self._verify(module, previous)
+        if previous is not None and self.args.print_ir_after_all:
+            print(f"// -----// IR Dump After {previous.name} //----- //", file=sys.stderr)
+            Printer(stream=sys.stderr).print_op(module)
+            print(file=sys.stderr)
+        if previous is not None and following is not None and self.args.print_between_passes:
+            print(f"IR after {previous.name}:")
+            Printer(stream=sys.stdout).print_op(module)
+            print("\n\n\n")
+        self._timer = time.perf_counter()
+
+    def _verify(self, module: ModuleOp, after: ModulePass | None) -> None:
+        try:
+            module.verify()
+        except VerifyException as exc:
+            if self.args.verify_diagnostics:
+                raise
+            raise PimError(self._verify_message(module, exc, after)) from None
+
+    def _verify_message(self, module: ModuleOp, exc: VerifyException, after: ModulePass | None) -> str:
+        culprit: Operation | None = None
+        detail = str(exc)
+        for op in module.walk():
+            try:
+                op.verify(verify_nested_ops=False)
+            except VerifyException as inner:
+                culprit, detail = op, str(inner)
+                break
+        detail = detail.removeprefix("Operation does not verify: ")
+        if culprit is not None and culprit.name not in detail:
+            detail = f"'{culprit.name}': {detail}"
+        place = self._place(culprit) if culprit is not None else self.get_input_name()
+        if after is None:
+            return f"{place}: invalid IR: {detail}"
+        return (f"{place}: the IR after pass '{after.name}' does not verify: {detail} "
+                "(a pass must leave valid IR: this is a bug in the pass, please report it)")
+
+    def _place(self, op: Operation) -> str:
+        """file:line of `op` if it was parsed, else the function holding it."""
+        name, text, line_offset = self._source
+        if op in self._op_offsets and text:
+            if not hasattr(self, "_newlines"):
+                self._newlines = [i for i, c in enumerate(text) if c == "\n"]
+            line = bisect.bisect_left(self._newlines, self._op_offsets[op]) + 1 + line_offset
+            return f"{name}:{line}"
+        parent = op.parent_op()
+        while parent is not None and "sym_name" not in parent.properties:
+            parent = parent.parent_op()
+        if parent is not None:
+            return f"{self.get_input_name()}: in @{parent.properties['sym_name']}".replace('"', "")
+        return self.get_input_name()
+
+    # --- inputs ------------------------------------------------------------------------------
+
+    def get_input_stream(self) -> tuple[IO[bytes], str]:
+        if self.args.model is not None:
+            self.args.input_file = str(cached_model(self.args.model))
+        path = self.args.input_file
+        if path is not None and not os.path.isfile(path):
+            raise PimError(f"input file '{path}' does not exist.")
+        return super().get_input_stream()
+
+    def prepare_input(self) -> tuple[list[tuple[IO[bytes], int]], str]:
+        try:
+            return super().prepare_input()
+        except ValueError as exc:
+            if "Unrecognized file extension" not in str(exc):
+                raise
+            raise PimError(
+                f"cannot read '{self.get_input_name()}': pim-opt reads .mlir and .onnx files.",
+                hint="Use -f mlir or -f onnx to choose the reader explicitly.",
+            ) from None
+
+    def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
+        self._chunk_offset = start_offset
+        module = super().parse_chunk(chunk, file_extension, start_offset)
+        if module is not None:
+            self.attach_module_attrs(module)
+        return module
+
+    def _parse_mlir(self, stream: IO[bytes]) -> ModuleOp:
+        text = stream.read().decode("utf-8")
+        name = self.get_input_name()
+        self._op_offsets = {}
+        self._source = (name, text, self._chunk_offset)
+        if hasattr(self, "_newlines"):
+            del self._newlines
+        parser = _LocatingParser(self.ctx, text, name, self._op_offsets)
+        return parser.parse_module(not self.args.no_implicit_module)
+
+    def _import_onnx(self, stream: IO[bytes]) -> ModuleOp:
+        path = self.args.input_file
+        if path is None:
+            raise PimError("an ONNX model must be given as a file, not on stdin.")
+        try:
+            from pimdsl.frontend import import_onnx
+        except ImportError as exc:
+            if exc.name not in ("pimdsl.frontend", "pimdsl.frontend.onnx"):
+                raise
+            raise PimError("the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.") from None
+        return import_onnx(path)
+
+    def attach_module_attrs(self, module: ModuleOp) -> None:
+        """--chip and --batch: set when absent; when the IR has another value the flag wins."""
+        if self._chip is not None:
+            try:
+                existing = module_attrs.get_chip(module, required=False)
+            except PimError:
+                existing = None  # a broken attribute the flag replaces anyway
+            if existing is not None and existing != self._chip:
+                _note(f"--chip {self.args.chip} replaces the module's chip '{existing.name}'.")
+            module_attrs.set_chip(module, self._chip)
+        if self.args.batch is not None:
+            if module_attrs.BATCH in module.attributes:
+                existing_batch = module_attrs.get_batch(module)
+                if existing_batch != self.args.batch:
+                    _note(f"--batch {self.args.batch} replaces the module's batch {existing_batch}.")
+            module_attrs.set_batch(module, self.args.batch)
+
+    # --- running and output ------------------------------------------------------------------
+
+    def apply_passes(self, prog: ModuleOp) -> None:
+        super().apply_passes(prog)
+        if self.args.report is not None:
+            write_report(prog, self.args.report)
+
+    def prepare_output(self) -> IO[str]:
+        """-o goes to a scratch file renamed into place on success, never over the input."""
+        out = self.args.output_file
+        if out is None or out == "-":
+            return sys.stdout
+        source = self.args.input_file
+        if source is not None and os.path.exists(out) and os.path.samefile(source, out):
+            raise PimError(f"refusing to overwrite the input file '{source}' with -o; write to another file.")
+        if os.path.exists(out) and not os.path.isfile(out):
+            return open(out, "w")  # /dev/null, a pipe: write through, never replace it
+        folder = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(folder):
+            raise PimError(f"cannot write -o '{out}': folder '{folder}' does not exist.")
+        fd, scratch = tempfile.mkstemp(prefix=".pim-opt-", suffix=".tmp", dir=folder)
+        self._pending_output = (scratch, out)
+        return os.fdopen(fd, "w")
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except ParseError as exc:
+            self._discard_output()
+            raise PimError(f"parse error: {exc}".rstrip()) from None
+        except DiagnosticException as exc:  # a pass reporting failure (PassFailedException, ...)
+            self._discard_output()
+            raise PimError(str(exc)) from None
+        except BaseException:
+            self._discard_output()
+            raise
+        if self._pending_output is not None:
+            scratch, out = self._pending_output
+            os.chmod(scratch, 0o666 & ~_umask())  # mkstemp makes it private
+            os.replace(scratch, out)
+            self._pending_output = None
+
+    def _discard_output(self) -> None:
+        if self._pending_output is not None:
+            Path(self._pending_output[0]).unlink(missing_ok=True)
+            self._pending_output = None
+
+
+def write_report(module: ModuleOp, dest: str) -> None:
+    """`--report`: the partition report of pimdsl.report (written by the partitioning pass)."""
+    try:
+        from pimdsl.report import write_report as write
+    except ImportError as exc:
+        if exc.name != "pimdsl.report":
+            raise
+        raise PimError(
+            "--report needs pimdsl.report (the partition report), which this build does not have yet.",
+            hint="Drop --report, or update pimdsl.",
+        ) from None
+    write(module, dest)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _note(message: str) -> None:
+    print(f"pim-opt: note: {message}", file=sys.stderr)
+

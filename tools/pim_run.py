@@ -1,0 +1,311 @@
+"""`pim-run`: execute a network (ONNX or pimdsl IR at any supported level) with numpy.
+
+    pim-run model.onnx --output y.npy
+    pim-run model.mlir --input x.npy --output y.npy
+    pim-run --model resnet18 --image-size 64 --compare-onnxruntime
+
+Without --input, a seeded random input of @main's argument shape is used (times --batch, or
+the module's pim.batch, along axis 0). The output tensor is written with np.save. User errors
+print one message and exit with status 1; a mismatch beyond --tolerance under
+--compare-onnxruntime exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # heavy imports stay inside functions so `pim-run --help` starts fast
+    import numpy as np
+    from xdsl.dialects.builtin import ModuleOp
+
+PROG = "pim-run"
+EXIT_USER_ERROR = 1
+EXIT_MISMATCH = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Execute a network with the pimdsl reference interpreter and write its output.",
+    )
+    p.add_argument("input_file", nargs="?", metavar="INPUT", help="an .onnx model or .mlir IR file")
+    p.add_argument("--model", metavar="NAME", help="run a zoo model instead of INPUT (e.g. resnet18)")
+    p.add_argument("--image-size", type=int, metavar="N",
+                   help="image size of the zoo model (--model only; default 224)")
+    p.add_argument("--chip", metavar="NAME|FILE",
+                   help="chip preset or TOML/JSON file, attached when the IR has none")
+    p.add_argument("--batch", type=int, metavar="N",
+                   help="number of inferences to run (default: the module's pim.batch, else 1)")
+    p.add_argument("--input", dest="input_npy", metavar="X.npy", help="input tensor (np.save format)")
+    p.add_argument("--output", dest="output_npy", metavar="Y.npy", help="where to write the output")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random input (default 0)")
+    p.add_argument("--compare-onnxruntime", action="store_true",
+                   help="also run the ONNX model with onnxruntime and report the error")
+    p.add_argument("--tolerance", type=float, default=1e-4,
+                   help="max abs error / max abs reference allowed by --compare-onnxruntime")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except Exception as e:  # only user errors are caught; anything else is a pimdsl bug
+        if not _is_user_error(e):
+            raise
+        message = str(e).strip() or type(e).__name__
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def _is_user_error(e: Exception) -> bool:
+    from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+    from pimdsl.errors import PimError
+
+    return isinstance(e, PimError | ParseError | DiagnosticException)
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    module: ModuleOp
+    base_dir: Path | None  # where relative weight paths are looked up
+    onnx_path: Path | None  # the ONNX model the IR came from, for --compare-onnxruntime
+    description: str
+
+
+def parse_mlir(path: Path) -> ModuleOp:
+    """Parse and verify an .mlir file with every dialect pimdsl knows."""
+    from pimdsl.dialects import get_all_dialects
+    from xdsl.context import Context
+    from xdsl.dialects.builtin import ModuleOp
+    from xdsl.parser import Parser
+
+    from pimdsl.errors import PimError
+
+    ctx = Context()
+    for name, loader in get_all_dialects().items():
+        ctx.register_dialect(name, loader)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise PimError(f"cannot read '{path}': {e}.") from None
+    module = Parser(ctx, text, name=str(path)).parse_module()
+    if not isinstance(module, ModuleOp):
+        raise PimError(f"'{path}' does not hold a builtin.module.")
+    module.verify()
+    return module
+
+
+def import_onnx_file(path: Path) -> ModuleOp:
+    from pimdsl.errors import PimError
+
+    try:
+        from pimdsl.frontend import import_onnx  # type: ignore[attr-defined]
+    except ImportError:
+        raise PimError(
+            "the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.",
+            hint="Run an .mlir file instead.",
+        ) from None
+    return import_onnx(path)
+
+
+def load(args: argparse.Namespace, stack: ExitStack) -> Loaded:
+    from pimdsl.errors import PimError
+
+    if args.model:
+        if args.input_file:
+            raise PimError("give either INPUT or --model NAME, not both.")
+        import tempfile
+
+        from pimdsl.models import save_model
+
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pim-run-")))
+        path = save_model(args.model, folder / f"{args.model}.onnx", image_size=args.image_size)
+        return Loaded(import_onnx_file(path), folder, path, f"zoo model {args.model}")
+    if args.image_size is not None:
+        raise PimError("--image-size applies to --model only.")
+    if not args.input_file:
+        raise PimError("no input: give an .onnx or .mlir file, or --model NAME.",
+                       hint="See pim-run --help.")
+    path = Path(args.input_file)
+    if not path.is_file():
+        raise PimError(f"the input file '{path}' does not exist.")
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        return Loaded(import_onnx_file(path), path.parent, path, str(path))
+    if suffix == ".mlir":
+        module = parse_mlir(path)
+        return Loaded(module, path.parent, _onnx_source(module, path.parent), str(path))
+    raise PimError(f"cannot run '{path}': INPUT must be an .onnx or .mlir file.")
+
+
+def _onnx_source(module: ModuleOp, base_dir: Path) -> Path | None:
+    """The .onnx file an imported module's weights come from, if that is what it names."""
+    from pimdsl.errors import PimError
+    from pimdsl.module_attrs import get_weights
+    from pimdsl.weights import resolve_weight_path
+
+    spec = get_weights(module)
+    if spec is None or not spec.lower().endswith(".onnx"):
+        return None
+    try:
+        return resolve_weight_path(spec, base_dir)
+    except PimError:
+        return None
+
+
+# --- running --------------------------------------------------------------------------------------
+
+
+def make_inputs(args: argparse.Namespace, shapes: list[tuple[int, ...]], batch: int) -> tuple[list[np.ndarray], str]:
+    import numpy as np
+
+    from pimdsl.errors import PimError
+
+    if args.input_npy:
+        if len(shapes) != 1:
+            raise PimError(f"@main takes {len(shapes)} inputs; --input gives one.")
+        try:
+            x = np.load(args.input_npy, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise PimError(f"cannot read the input tensor '{args.input_npy}': {e}.",
+                           hint="Write it with numpy.save.") from None
+        return [np.asarray(x, dtype=np.float32)], f"from {args.input_npy}"
+    rng = np.random.default_rng(args.seed)
+    xs = [rng.standard_normal((s[0] * batch, *s[1:])).astype(np.float32) for s in shapes]
+    return xs, f"random, seed {args.seed}"
+
+
+def check_output_path(path: Path, protected: list[Path]) -> None:
+    """Never write over the user's input files."""
+    from pimdsl.errors import PimError
+
+    for other in protected:
+        if path.resolve() == other.resolve():
+            raise PimError(f"refusing to write the output over the input file '{other}'.",
+                           hint="Choose another --output path.")
+    if path.is_dir():
+        raise PimError(f"the output '{path}' is a directory.", hint="Give a file name, e.g. y.npy.")
+
+
+def write_output(path: Path, outputs: list[np.ndarray]) -> None:
+    import numpy as np
+
+    from pimdsl.errors import PimError
+
+    try:
+        with open(path, "wb") as f:  # a file object: numpy must not append '.npy'
+            if len(outputs) == 1:
+                np.save(f, outputs[0])
+            else:
+                np.savez(f, **{f"output{i}": y for i, y in enumerate(outputs)})
+    except OSError as e:
+        raise PimError(f"cannot write the output '{path}': {e.strerror}.") from None
+
+
+def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+    """Run the ONNX model with onnxruntime, one @main-sized batch at a time."""
+    import numpy as np
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    steps = inputs[0].shape[0] // shapes[0][0]
+    runs = []
+    for s in range(steps):
+        feed = {n: x[s * sh[0] : (s + 1) * sh[0]] for n, x, sh in zip(names, inputs, shapes, strict=True)}
+        runs.append(sess.run(None, feed))
+    return [np.concatenate(parts, axis=0) for parts in zip(*runs, strict=True)]
+
+
+def _stats(y: np.ndarray) -> str:
+    if y.size == 0:
+        return f"shape {list(y.shape)} (empty)"
+    return (f"shape {list(y.shape)}  min {float(y.min()):.6g}  max {float(y.max()):.6g}  "
+            f"mean {float(y.mean()):.6g}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from pimdsl.errors import PimError
+    from pimdsl.module_attrs import get_batch, get_chip, set_batch, set_chip
+    from pimdsl.sim.runner import dialects_used, main_input_shapes, run_batched
+
+    if args.batch is not None and args.batch < 1:
+        raise PimError(f"--batch must be >= 1, got {args.batch}.")
+    with ExitStack() as stack:
+        loaded = load(args, stack)
+        module = loaded.module
+        if args.chip and get_chip(module, required=False) is None:
+            from pimdsl.chip import load_chip
+
+            set_chip(module, load_chip(args.chip))
+        if args.batch is not None:
+            set_batch(module, args.batch)
+        if args.output_npy:
+            protected = [Path(p) for p in (args.input_file, args.input_npy) if p]
+            check_output_path(Path(args.output_npy), protected)
+        if args.compare_onnxruntime and loaded.onnx_path is None:
+            raise PimError(
+                "--compare-onnxruntime needs the ONNX model: give an .onnx INPUT, --model, "
+                "or IR whose pim.weights names the .onnx file it was imported from."
+            )
+        batch = get_batch(module)
+        shapes = main_input_shapes(module)
+        inputs, origin = make_inputs(args, shapes, batch)
+
+        start = time.perf_counter()
+        outputs = run_batched(module, inputs, base_dir=loaded.base_dir)
+        elapsed = time.perf_counter() - start
+
+        levels = [d for d in dialects_used(module) if d not in ("builtin", "func")]
+        print(f"{PROG}: {loaded.description} (level {', '.join(levels) or 'func'})")
+        for i, x in enumerate(inputs):
+            print(f"  input {i}: shape {list(x.shape)} ({origin})")
+        for i, y in enumerate(outputs):
+            print(f"  output {i}: {_stats(y)}")
+        print(f"  time: {elapsed:.3f} s")
+
+        if args.output_npy:
+            write_output(Path(args.output_npy), outputs)
+            print(f"  wrote {args.output_npy}")
+
+        if args.compare_onnxruntime:
+            assert loaded.onnx_path is not None
+            refs = onnxruntime_outputs(loaded.onnx_path, inputs, shapes)
+            worst = 0.0
+            for i, (y, ref) in enumerate(zip(outputs, refs, strict=True)):
+                if y.shape != ref.shape:
+                    raise PimError(f"output {i} has shape {list(y.shape)}, onnxruntime gives {list(ref.shape)}.")
+                err = float(np.abs(y - ref).max()) if y.size else 0.0
+                scale = float(np.abs(ref).max()) if ref.size else 0.0
+                rel = err / scale if scale > 0 else err
+                worst = max(worst, rel)
+                print(f"  onnxruntime output {i}: max abs error {err:.3g}, max abs reference "
+                      f"{scale:.3g}, relative {rel:.3g}")
+            if worst > args.tolerance:
+                print(f"{PROG}: MISMATCH: relative error {worst:.3g} exceeds the tolerance "
+                      f"{args.tolerance:g}", file=sys.stderr)
+                return EXIT_MISMATCH
+            print(f"  matches onnxruntime within {args.tolerance:g}")
+    return 0
+
+
+def _main_entry() -> Any:  # pragma: no cover - `python -m pimdsl.tools.pim_run`
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main_entry()
