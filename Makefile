@@ -41,6 +41,10 @@ lit: install-test
 bench: install-test
 	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
+.PHONY: compass-table
+compass-table: install-test
+	$(BIN)/python benchmarks/compass_table.py
+
 install: $(VENV)/.pimdsl-installed
 install-test: $(VENV)/.pimdsl-test-installed
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from compass_table import load_network, table_for  # noqa: E402
+from compass_table import load_network, onnx_cache, table_for  # noqa: E402
 from pimdsl.passes.ga_group import seed_groups  # noqa: E402
 
+from pimdsl.errors import PimError  # noqa: E402
 from pimdsl.grouping.baselines import greedy  # noqa: E402
 from pimdsl.grouping.ga import plot_trace, run_ga  # noqa: E402
 from pimdsl.grouping.synthetic import random_table  # noqa: E402
@@ -45,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     if not args.synthetic_only:
-        cache = out / "onnx-cache"
-        cache.mkdir(exist_ok=True)
+        cache = onnx_cache()
         modules = {}
         for model, chip, batch in CASES:
             if model not in modules:
@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
                          "ga_seconds_30_generations_unseeded": t3, "generations": r.generations})
             print(rows[-1], file=sys.stderr)
             if (model, chip, batch) == CASES[0]:
-                plot_trace(run_ga(table, initial=[greedy(table)], patience=10**6), out / "ga_convergence_resnet18_s.png")
+                try:
+                    plot_trace(run_ga(table, initial=[greedy(table)], patience=10**6),
+                               out / "ga_convergence_resnet18_s.png")
+                except PimError as exc:  # matplotlib is optional
+                    print(exc, file=sys.stderr)
     for n in (100, 300, 1000):
         table = random_table(n, seed=0)
         t1, r = timed(table, patience=10**6)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,14 @@ STRATEGIES = ("layerwise", "greedy", "optimal", "ga", "ga-edp", "ga-unseeded")
 PAPER_VS_GREEDY = {"VGG16": 1.80, "ResNet18": 1.71, "SqueezeNet": 2.24}
 PAPER_VS_LAYERWISE = {"VGG16": 1.56, "ResNet18": 1.31, "SqueezeNet": 1.98}
 PAPER_EDP_R18_S = {"greedy": 1.28, "layerwise": 2.08}
+
+
+def onnx_cache() -> Path:
+    """Zoo ONNX files are big (VGG16: 0.5 GB): keep them in the user's cache, not in results/."""
+    root = Path(os.environ.get("PIMDSL_CACHE", Path.home() / ".cache" / "pimdsl"))
+    path = root / "onnx"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def load_network(model: str, cache: Path):
@@ -212,8 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    cache = out / "onnx-cache"
-    cache.mkdir(exist_ok=True)
+    cache = onnx_cache()
     batches = (1, 16) if args.quick else BATCHES
     results = []
     for model in args.models.split(","):

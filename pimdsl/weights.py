@@ -3,9 +3,10 @@
 A module names its weight file in the attribute `pim.weights` (see `pimdsl.module_attrs`).
 Three formats are read:
 
-- `.onnx`: initializers (and `Constant` node values) by name. The model is parsed once
-  without external data; each tensor is converted to numpy only when asked for, and its raw
-  bytes are then dropped from the protobuf, so a 500 MB model needs about 1x its size.
+- `.onnx`: initializers (and `Constant` node values) by name. The model is parsed once by the
+  frontend's wire-level loader (`pimdsl.frontend.wire`), which leaves the payloads of large
+  initializers in the file; each tensor is read only when asked for (float32 `raw_data`
+  straight into its array), so running a 500 MB model needs about 1x its size in memory.
   External data (`model.onnx` + `model.onnx.data`) is read from the model's directory.
 - `.npz`: one array per key (a side-car file; `write_npz` writes one).
 - `.safetensors`: tensors by name, memory-mapped by the safetensors package.
@@ -167,38 +168,75 @@ def _open(path: Path, suffix: str) -> _Reader:
 
 
 class _OnnxReader(_Reader):
-    def __init__(self, path: Path):
-        import onnx
+    """Initializers through the frontend's wire-level loader: the model is parsed without
+    the payloads of large initializers, which stay in the file until asked for."""
 
-        # External data stays on disk until a tensor is asked for.
-        model = onnx.load(str(path), load_external_data=False)
-        self._dir = str(path.parent)
-        self._tensors: dict[str, Any] = {t.name: t for t in model.graph.initializer}
-        for node in model.graph.node:  # some exporters keep weights in Constant nodes
-            if node.op_type == "Constant" and node.output and node.output[0] not in self._tensors:
+    def __init__(self, path: Path):
+        from pimdsl.frontend.loading import open_model
+
+        opened = open_model(str(path), None)
+        self._path = path
+        self._store = opened.weights
+        self._constants: dict[str, Any] = {}
+        for node in opened.model.graph.node:  # some exporters keep weights in Constant nodes
+            if node.op_type == "Constant" and node.output and node.output[0] not in self._store:
                 for attr in node.attribute:
                     if attr.name == "value":
-                        self._tensors[node.output[0]] = attr.t
-        self._names = list(self._tensors)
-        self._model = model  # keeps the tensors alive
+                        self._constants[node.output[0]] = attr.t
+        self._names = list(self._store.tensors) + list(self._constants)
 
     def names(self) -> Sequence[str]:
         return self._names
 
     def __contains__(self, name: object) -> bool:
-        return name in self._tensors
+        return name in self._store or name in self._constants
 
     def shape(self, name: str) -> tuple[int, ...]:
-        return tuple(int(d) for d in self._tensors[name].dims)
+        if name in self._constants:
+            return tuple(int(d) for d in self._constants[name].dims)
+        return self._store.shape(name)
 
     def load(self, name: str) -> np.ndarray:
-        from onnx import numpy_helper
+        if name in self._constants:
+            from onnx import numpy_helper
 
-        tensor = self._tensors[name]
-        array = np.array(numpy_helper.to_array(tensor, base_dir=self._dir), dtype=np.float32)
-        tensor.ClearField("raw_data")  # the float32 copy is cached; free the protobuf bytes
-        tensor.ClearField("float_data")
-        return array
+            return numpy_helper.to_array(self._constants[name])
+        stripped = self._store.stripped.get(name)
+        if stripped is not None and self._store.is_float32(name) and len(stripped.ranges) == 1:
+            array = _read_raw_float32(self._path, stripped.ranges[0], self._store.shape(name))
+            if array is not None:
+                return array
+        return self._store.load(name)
+
+
+_RAW_DATA_KEY = (9 << 3) | 2  # TensorProto.raw_data, length-delimited
+
+
+def _read_raw_float32(path: Path, field: tuple[int, int], shape: tuple[int, ...]) -> np.ndarray | None:
+    """Read a float32 `raw_data` field straight from the file into one array (no protobuf
+    copy, which would triple the peak memory of a 400 MB tensor). None if it is not one."""
+    start, end = field
+    count = int(np.prod(shape, dtype=np.int64))
+    with open(path, "rb") as f:
+        f.seek(start)
+        head = f.read(min(16, end - start))
+        values, pos = [], 0
+        for _ in range(2):  # the field key, then the payload length
+            value, shift = 0, 0
+            while pos < len(head):
+                byte = head[pos]
+                pos += 1
+                value |= (byte & 0x7F) << shift
+                shift += 7
+                if byte < 0x80:
+                    break
+            values.append(value)
+        key, length = values
+        if key != _RAW_DATA_KEY or length != 4 * count or start + pos + length != end:
+            return None
+        f.seek(start + pos)
+        array = np.fromfile(f, dtype="<f4", count=count)
+    return array.reshape(shape).astype(np.float32, copy=False)
 
 
 class _NpzReader(_Reader):

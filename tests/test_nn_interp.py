@@ -441,7 +441,8 @@ def test_wrong_input_shape(tmp_path: Path) -> None:
 def test_weight_store_reads_onnx_npz_safetensors_and_external_data(tmp_path: Path) -> None:
     from safetensors.numpy import save_file
 
-    tensors = {"conv.weight": rand(4, 3, 3, 3), "fc.bias": rand(7)}
+    # "fc.weight" is large enough (160 kB) that the ONNX loader leaves it in the file
+    tensors = {"conv.weight": rand(4, 3, 3, 3), "fc.bias": rand(7), "fc.weight": rand(200, 200)}
     write_npz(tmp_path / "w.npz", tensors)
     save_file(tensors, str(tmp_path / "w.safetensors"))
     graph = helper.make_graph(
@@ -461,6 +462,22 @@ def test_weight_store_reads_onnx_npz_safetensors_and_external_data(tmp_path: Pat
             got = store[key]
             assert got.dtype == np.float32
             np.testing.assert_array_equal(got, value)
+
+
+def test_weight_store_reads_onnx_constant_nodes_and_other_dtypes(tmp_path: Path) -> None:
+    value = rand(3, 4)
+    graph = helper.make_graph(
+        [helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(value, "k")),
+         helper.make_node("Identity", ["k"], ["y"])],
+        "g", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.arange(40000, dtype=np.float16).reshape(200, 200), "half")],
+    )
+    onnx.save(helper.make_model(graph), str(tmp_path / "c.onnx"))
+    store = WeightStore(tmp_path / "c.onnx")
+    np.testing.assert_array_equal(store["k"], value)
+    half = store["half"]
+    assert half.dtype == np.float32 and half.shape == (200, 200)
+    np.testing.assert_array_equal(half, np.arange(40000, dtype=np.float16).reshape(200, 200))
 
 
 def test_weight_store_relative_to_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -132,7 +132,7 @@ def load(args: argparse.Namespace, stack: ExitStack) -> Loaded:
 
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pim-run-")))
         path = save_model(args.model, folder / f"{args.model}.onnx", image_size=args.image_size)
-        return Loaded(import_onnx_file(path), folder, path, f"zoo model {args.model}")
+        return Loaded(import_onnx_file(path), None, path, f"zoo model {args.model}")
     if args.image_size is not None:
         raise PimError("--image-size applies to --model only.")
     if not args.input_file:
@@ -143,7 +143,8 @@ def load(args: argparse.Namespace, stack: ExitStack) -> Loaded:
         raise PimError(f"the input file '{path}' does not exist.")
     suffix = path.suffix.lower()
     if suffix == ".onnx":
-        return Loaded(import_onnx_file(path), path.parent, path, str(path))
+        # the frontend records the path as given, so it resolves against the CWD
+        return Loaded(import_onnx_file(path), None, path, str(path))
     if suffix == ".mlir":
         module = parse_mlir(path)
         return Loaded(module, path.parent, _onnx_source(module, path.parent), str(path))
@@ -221,7 +222,7 @@ def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[
 
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     names = [i.name for i in sess.get_inputs()]
-    steps = inputs[0].shape[0] // shapes[0][0]
+    steps = inputs[0].shape[0] // shapes[0][0] if shapes else 1
     runs = []
     for s in range(steps):
         feed = {n: x[s * sh[0] : (s + 1) * sh[0]] for n, x, sh in zip(names, inputs, shapes, strict=True)}

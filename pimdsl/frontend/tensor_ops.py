@@ -145,7 +145,7 @@ def flatten(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     target = _guard(ctx, lambda: flatten_shape(src, axis))
     if isinstance(v, Const):
         return [_reshape_like(ctx, node, target)]
-    return [ctx.emit(nn.FlattenOp(v, axis % (len(src) + 1) if axis < 0 else axis), node.output[0])]
+    return [ctx.emit(nn.FlattenOp(v, axis + len(src) if axis < 0 else axis), node.output[0])]
 
 
 @converter("Transpose", constants=True)

@@ -14,7 +14,6 @@ import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
 from xdsl.interpreter import Interpreter, InterpreterFunctions, PythonValues, impl, register_impls
 from xdsl.ir import Operation
-from xdsl.utils.exceptions import InterpretationError
 
 from pimdsl.dialects import nn
 from pimdsl.errors import PimError
@@ -28,8 +27,9 @@ if TYPE_CHECKING:
 def _result(op: Operation, value: np.ndarray) -> PythonValues:
     expected = nn.shape_of(op.results[0])
     if value.shape != expected:
-        raise InterpretationError(
-            f"'{op.name}' produced shape {list(value.shape)}, the IR says {list(expected)}"
+        # a kernel bug, not a user error: let it surface as a traceback
+        raise RuntimeError(
+            f"internal error: '{op.name}' produced shape {list(value.shape)}, the IR says {list(expected)}"
         )
     return (np.asarray(value, dtype=np.float32),)
 

@@ -218,6 +218,8 @@ def run_batched(
     shapes = main_input_shapes(module)
     if len(inputs) != len(shapes):
         raise PimError(f"@main takes {len(shapes)} inputs, {len(inputs)} were given.")
+    if not shapes:
+        return run_module(module, inputs, **kwargs)
     counts = set()
     for i, (value, shape) in enumerate(zip(inputs, shapes, strict=True)):
         ok = (

@@ -1,0 +1,88 @@
+"""The cost model (pimdsl.cost.model): a hand-derived partition and the shape of the costs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_units import NetBuilder, mlp_48_8_4, tiny_chip
+
+from pimdsl.chip import load_chip
+from pimdsl.cost.model import span_costs
+from pimdsl.network import extract_network
+from pimdsl.units import plan_units
+
+
+def costs(module, chip, batch):
+    net = extract_network(module)
+    return span_costs(net, plan_units(net, chip), chip, batch)
+
+
+def test_one_linear_layer_by_hand():
+    # x[1, 256] -> linear 256 -> 64 on compass-s: one unit on one crossbar (256 rows, 64 four-bit
+    # weights = 256 columns), one MVM per inference. Numbers below from docs/cost-model.md,
+    # worked by hand with the compass-s preset (ns).
+    b = NetBuilder((1, 256))
+    module = b.module(b.linear(b.x, 64, relu=False))
+    chip = load_chip("compass-s")
+    pc = costs(module, chip, batch=2).partition(0, 1)
+    assert pc.replication == (1,) and pc.crossbars == 1 and pc.core_crossbars == (1,)
+    weight_bytes = 256 * 64 * 4 / 8  # 8192
+    assert pc.weight_bytes == weight_bytes
+    load = 8192 / 12.8e9 * 1e9 + 100  # 640 ns over LPDDR3 + DRAM latency
+    write = 1 * 256 * 1.0  # one crossbar, 256 rows at 1 ns
+    entry, exit_ = 256 * 0.5, 64 * 0.5  # 4-bit activations, per inference
+    boundary = (entry + exit_) * 2 / 12.8e9 * 1e9 + 2 * 100
+    interval = 4 * 200  # 4 bit-serial steps of 200 ns occupy the crossbar
+    mvm_latency = 200 + 4 * 200 + 200 + 200 + 200
+    compute = (interval + mvm_latency) + 2 * interval  # fill of one row + B x bottleneck
+    assert pc.latency["weight_load"] == pytest.approx(load * 1e-9)
+    assert pc.latency["crossbar_write"] == pytest.approx(write * 1e-9)
+    assert pc.latency["boundary"] == pytest.approx(boundary * 1e-9)
+    assert pc.latency["compute"] == pytest.approx(compute * 1e-9)
+    assert pc.latency_s == pytest.approx((load + write + boundary + compute) * 1e-9)
+    # energy: MVM = B x steps x (1 crossbar x 10 pJ + 256 columns x (1 + 0.05) pJ)
+    assert pc.energy["mvm"] == pytest.approx(2 * 4 * (10 + 256 * 1.05) * 1e-12)
+    assert pc.energy["crossbar_write"] == pytest.approx(256 * 64 * 4 * 0.1e-12)
+    assert pc.energy["weight_load"] == pytest.approx(8192 * (40 + 1) * 1e-12)
+    static_w = 16 * (22.8 + 18.0 + 8.0) * 1e-3
+    assert pc.energy["static"] == pytest.approx(static_w * pc.latency_s)
+
+
+def test_replication_uses_free_crossbars_min_max():
+    # Two convs on a 16x16 map; compass-s has 144 crossbars. conv1 (3->16, 3x3: 27 rows, 1
+    # crossbar) and conv2 (16->16: 144 rows, 1 crossbar) have 256 windows each. With r replicas
+    # each, 2r <= 144 crossbars: r <= 72, so the best bottleneck is ceil(256/72) = 4 windows per
+    # replica, and the smallest r that achieves it is 256 / 4 = 64.
+    b = NetBuilder((1, 3, 16, 16))
+    module = b.module(b.conv(b.conv(b.x, 16, 3), 16, 3))
+    pc = costs(module, load_chip("compass-s"), batch=1).partition(0, 2)
+    assert pc.replication == (64, 64)
+    assert pc.crossbars == 128
+    assert max(pc.core_crossbars) <= 9 and len(pc.core_crossbars) <= 16
+
+
+def test_row_split_partial_sums_travel_through_dram():
+    # mlp 48 -> 8 -> 4 on the tiny chip: cutting between the two row slices of fc1's first
+    # column slice stores the running partial sum of 4 of 8 channels (4 x 0.5 B).
+    sc = costs(mlp_48_8_4(), tiny_chip(), batch=1)
+    first = sc.partition(0, 1)
+    assert first.exit_bytes == pytest.approx(4 * 0.5)
+    second = sc.partition(1, 3)
+    # loads the input (48 x 0.5 B) and the partial (4 channels); stores the partial of 8 channels
+    assert second.entry_bytes == pytest.approx(48 * 0.5 + 4 * 0.5)
+    assert second.exit_bytes == pytest.approx(8 * 0.5)
+
+
+def test_costs_grow_with_span_and_batch():
+    b = NetBuilder((1, 3, 32, 32))
+    x = b.x
+    for c in (32, 64, 64, 128, 128):
+        x = b.conv(x, c, 3)
+    module = b.module(x)
+    chip = load_chip("compass-s")
+    lat = {B: costs(module, chip, B).table().latency for B in (1, 2, 4, 8, 16)}
+    for B1, B2 in ((1, 2), (2, 4), (4, 8), (8, 16)):
+        ok = np.isfinite(lat[B1])
+        # more batch: more latency per batch, but less per inference (throughput up)
+        assert np.all(lat[B2][ok] > lat[B1][ok])
+        assert np.all(lat[B2][ok] / B2 < lat[B1][ok] / B1)
