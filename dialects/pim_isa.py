@@ -44,6 +44,7 @@ from abc import ABC
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from pimdsl.dialects.crossbar import LAYOUTS, enclosing_chip
@@ -86,7 +87,10 @@ def i64_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, list(values))
 
 
+@lru_cache(maxsize=8192)
 def ints(attr: DenseArrayBase) -> tuple[int, ...]:
+    # Cached: programs repeat the same few address arrays thousands of times, and decoding one
+    # is the verifier's main cost.
     return tuple(int(v) for v in attr.get_values())
 
 

@@ -188,6 +188,8 @@ def _boxes(units: Units, lo: int, hi: int) -> list[int]:
                           int(units.in_hi[u]))
         if boxes and boxes[-1][2:] == [i0, i1] and boxes[-1][1] == o0:
             boxes[-1][1] = o1
+        elif boxes and boxes[-1][:2] == [o0, o1] and boxes[-1][3] == i0:
+            boxes[-1][3] = i1
         else:
             boxes.append([o0, o1, i0, i1])
     return [x for b in boxes for x in b]

@@ -20,11 +20,11 @@ import pytest
 from onnx import TensorProto as TP
 from onnx import helper as h
 from onnx import numpy_helper as nh
+from pimdsl.dialects import nn
+from pimdsl.dialects.nn import shape_of
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
-from pimdsl.dialects import nn
-from pimdsl.dialects.nn import shape_of
 from pimdsl.errors import PimError
 from pimdsl.frontend import import_onnx
 from pimdsl.module_attrs import get_weights
@@ -39,19 +39,22 @@ def rand(*shape: int) -> np.ndarray:
 def make(
     nodes: Sequence[onnx.NodeProto],
     inputs: dict[str, Sequence[int | str]],
-    outputs: Sequence[str],
+    outputs: Sequence[str] | dict[str, Sequence[int]],
     inits: dict[str, np.ndarray] | None = None,
     opset: int = 13,
     ir_version: int | None = None,
     inits_as_inputs: bool = False,
 ) -> onnx.ModelProto:
-    """A checked ONNX model; output types come from ONNX's own (strict) shape inference."""
+    """A checked ONNX model; output types come from ONNX's own (strict) shape inference, or
+    from `outputs` when it maps names to (hand-derived) shapes."""
     inits = inits or {}
     vis = [h.make_tensor_value_info(n, TP.FLOAT, list(s)) for n, s in inputs.items()]
     if inits_as_inputs:  # old exporters (IR version 3) list every initializer as an input
         vis += [h.make_tensor_value_info(n, h.np_dtype_to_tensor_dtype(a.dtype), a.shape) for n, a in inits.items()]
     graph = h.make_graph(
-        list(nodes), "g", vis, [h.make_empty_tensor_value_info(o) for o in outputs],
+        list(nodes), "g", vis,
+        [h.make_tensor_value_info(o, TP.FLOAT, list(outputs[o])) if isinstance(outputs, dict)
+         else h.make_empty_tensor_value_info(o) for o in outputs],
         [nh.from_array(np.asarray(a), n) for n, a in inits.items()],
     )
     m = h.make_model(graph, opset_imports=[h.make_opsetid("", opset)])
@@ -482,7 +485,7 @@ def test_shape_gather_unsqueeze_concat_chain_folds(tmp_path: Path) -> None:
          h.make_node("Unsqueeze", ["n", "ax0"], ["n1"]),
          h.make_node("Concat", ["n1", "m1"], ["target"], axis=0),
          h.make_node("Reshape", ["x", "target"], ["y"])],
-        {"x": [2, 3, 4, 4]}, ["y"],
+        {"x": [2, 3, 4, 4]}, {"y": [2, 48]},
         {"zero": np.array(0, dtype=np.int64), "ax0": np.array([0], dtype=np.int64),
          "m1": np.array([-1], dtype=np.int64)},
     )
@@ -498,7 +501,7 @@ def test_opset9_constant_shape_chain(tmp_path: Path) -> None:
          h.make_node("Constant", [], ["tail"], value=nh.from_array(np.array([-1], dtype=np.int64))),
          h.make_node("Concat", ["nc", "tail"], ["target"], axis=0),
          h.make_node("Reshape", ["x", "target"], ["y"])],
-        {"x": [2, 3, 4, 4]}, ["y"], opset=9,
+        {"x": [2, 3, 4, 4]}, {"y": [2, 3, 16]}, opset=9,
     )
     module = check_numerics(tmp_path, m, {"x": rand(2, 3, 4, 4)})
     assert output_shapes(module) == [(2, 3, 16)]
@@ -520,7 +523,7 @@ def test_folding_slice_cast_range_arith_constantofshape(tmp_path: Path) -> None:
          h.make_node("Cast", ["ramp"], ["rampf"], to=TP.FLOAT),
          h.make_node("Add", ["half", "rampf"], ["scale"]),
          h.make_node("Mul", ["r", "scale"], ["y"])],
-        {"x": [2, 3]}, ["y"],
+        {"x": [2, 3]}, {"y": [2, 3]},
         {"s0": np.array([0], dtype=np.int64), "s1": np.array([1], dtype=np.int64),
          "two": np.array([2.0], dtype=np.float32), "six": np.array([6.0], dtype=np.float32),
          "four": np.array([4.0], dtype=np.float32), "three": np.array([3], dtype=np.int64),
@@ -529,6 +532,40 @@ def test_folding_slice_cast_range_arith_constantofshape(tmp_path: Path) -> None:
     module = check_numerics(tmp_path, m, {"x": rand(2, 3)})
     assert op_names(module) == ["nn.reshape", "nn.mul"]
     assert list(only(module, nn.ConstantOp).value.get_values()) == [0.5, 1.5, 2.5]  # type: ignore[attr-defined]
+
+
+I64 = np.int64
+FOLD_CASES = [
+    ("Div", [np.array([-7, 7, 9], I64), np.array([2, 2, -4], I64)], {}, [3], 13),
+    ("Mod", [np.array([-7, 7, 9], I64), np.array([3, -3, 4], I64)], {}, [3], 13),
+    ("Mod", [np.array([-7.0, 7.0], np.float32), np.array([3.0, -3.0], np.float32)], {"fmod": 1}, [2], 13),
+    ("Slice", [np.arange(6, dtype=I64), np.array([-1], I64), np.array([-(2**63) + 1], I64),
+               np.array([0], I64), np.array([-2], I64)], {}, [3], 13),
+    ("Gather", [np.arange(6, dtype=I64).reshape(2, 3), np.array([[2, 0]], I64)], {"axis": 1}, [2, 1, 2], 13),
+    ("Where", [np.array([True, False]), np.array([1, 2], I64), np.array([3, 4], I64)], {}, [2], 13),
+    ("Expand", [np.array([[1], [2]], I64), np.array([2, 3], I64)], {}, [2, 3], 13),
+    ("Tile", [np.array([1, 2], I64), np.array([3], I64)], {}, [6], 13),
+    ("ReduceProd", [np.arange(1, 7, dtype=I64).reshape(2, 3)], {"axes": [1], "keepdims": 0}, [2], 13),
+    ("ReduceSum", [np.arange(6, dtype=I64).reshape(2, 3), np.array([0], I64)], {}, [1, 3], 13),
+    ("Range", [np.array(5, I64), np.array(-1, I64), np.array(-2, I64)], {}, [3], 13),
+    ("Min", [np.array([1, 5], I64), np.array([3], I64), np.array([4, 0], I64)], {}, [2], 13),
+    ("Slice", [np.arange(6, dtype=I64)], {"starts": [1], "ends": [100], "axes": [0]}, [5], 9),
+]
+
+
+@pytest.mark.parametrize(("op", "args", "attrs", "shape", "opset"), FOLD_CASES)
+def test_folders_agree_with_onnxruntime(
+    tmp_path: Path, op: str, args: list[np.ndarray], attrs: dict, shape: list[int], opset: int
+) -> None:
+    # y = x + Cast<float>(op(constants)): the folded result reaches IR as an nn.constant.
+    names = [f"c{i}" for i in range(len(args))]
+    m = make(
+        [h.make_node(op, names, ["r"], **attrs), h.make_node("Cast", ["r"], ["rf"], to=TP.FLOAT),
+         h.make_node("Add", ["x", "rf"], ["y"])],
+        {"x": shape}, ["y"], dict(zip(names, args, strict=True)), opset=opset,
+    )
+    module = check_numerics(tmp_path, m, {"x": np.zeros(shape, dtype=np.float32)})
+    assert op_names(module) == ["nn.add"]
 
 
 def test_reshaped_weight_keeps_its_name(tmp_path: Path) -> None:
@@ -717,11 +754,16 @@ print(json.dumps({"base": base, "peak": hwm(), "text": len(str(module))}))
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 def test_import_memory_does_not_grow_with_the_weights(tmp_path: Path) -> None:
     # 96 MB of weights: onnx.load alone would need ~2x that; the wire reader never reads them.
-    w = np.ones((3072, 8192), dtype=np.float32)
-    m = make([h.make_node("MatMul", ["x", "w"], ["y"])], {"x": [1, 3072]}, ["y"], {"w": w})
+    # (Built without `make`: checking it would serialise the 96 MB several times.)
+    graph = h.make_graph(
+        [h.make_node("MatMul", ["x", "w"], ["y"])], "big",
+        [h.make_tensor_value_info("x", TP.FLOAT, [1, 3072])],
+        [h.make_tensor_value_info("y", TP.FLOAT, [1, 8192])],
+        [nh.from_array(np.ones((3072, 8192), dtype=np.float32), "w")],
+    )
     path = tmp_path / "big.onnx"
-    onnx.save(m, path)
-    del m, w
+    onnx.save(h.make_model(graph, opset_imports=[h.make_opsetid("", 13)]), path)
+    del graph
     size_mb = os.path.getsize(path) / 2**20
     done = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(path)], capture_output=True, text=True, check=True)
     r = json.loads(done.stdout.strip().splitlines()[-1])
@@ -748,3 +790,13 @@ def test_zoo_model_imports(name: str, style: str) -> None:
     names = op_names(module)
     assert any(n in ("nn.conv2d", "nn.linear") for n in names)
     assert len(output_shapes(module)) == 1 and output_shapes(module)[0][0] == 1
+
+
+@pytest.mark.parametrize("style", ["torchscript", "dynamo", "zoo9"])
+@pytest.mark.parametrize("name", ["mlp", "squeezenet1_1"])
+def test_zoo_model_numerics(tmp_path: Path, name: str, style: str) -> None:
+    models = pytest.importorskip("pimdsl.models")
+    kw = {"image_size": 32} if models.get_spec(name).image_input else {}
+    m = models.build_model(name, style=style, **kw)
+    shape = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
+    check_numerics(tmp_path, m, {m.graph.input[0].name: rand(*shape)})

@@ -493,3 +493,53 @@ def test_weight_store_rejects_unknown_format_and_corrupt_files(tmp_path: Path) -
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(PimError, match="cannot read the weight file"):
         WeightStore(tmp_path / "bad.npz")
+
+
+# --- the level registry ---------------------------------------------------------------------------
+
+
+def _module_with_arith(tmp_path: Path) -> tuple[ModuleOp, list[np.ndarray]]:
+    from xdsl.dialects import arith
+    from xdsl.dialects.builtin import FloatAttr, f32
+
+    module, xs = _conv_module(tmp_path)
+    main = next(iter(module.ops))
+    assert isinstance(main, func.FuncOp)
+    main.body.block.insert_op_before(arith.ConstantOp(FloatAttr(2.0, f32)), main.body.block.first_op)
+    return module, xs
+
+
+def test_dialect_without_interpreter_is_a_user_error(tmp_path: Path) -> None:
+    module, xs = _module_with_arith(tmp_path)
+    with pytest.raises(PimError, match="cannot execute ops of the 'arith' dialect"):
+        run_module(module, xs, base_dir=tmp_path)
+
+
+ARITH_SEEN: list[float] = []
+
+
+def make_arith_functions(context: object) -> object:
+    """A stand-in level: a factory that receives the RunContext."""
+    from xdsl.dialects import arith
+    from xdsl.interpreter import InterpreterFunctions, impl, register_impls
+
+    @register_impls
+    class Consts(InterpreterFunctions):
+        @impl(arith.ConstantOp)
+        def run_constant(self, interpreter: object, op: arith.ConstantOp, args: tuple) -> tuple:
+            ARITH_SEEN.append(op.value.value.data)
+            return (op.value.value.data,)
+
+    assert context.weights is not None  # type: ignore[attr-defined]
+    return Consts()
+
+
+def test_a_level_plugs_in_through_the_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pimdsl.sim import runner
+
+    module, xs = _module_with_arith(tmp_path)
+    monkeypatch.setitem(runner.LEVELS, "arith", f"{__name__}:make_arith_functions")
+    ARITH_SEEN.clear()
+    (y,) = run_module(module, xs, base_dir=tmp_path)
+    assert ARITH_SEEN == [2.0]
+    assert rel_err(y, onnxruntime_run(onnx_model(CASES[0]), xs)) <= TOL

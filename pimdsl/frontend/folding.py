@@ -167,14 +167,15 @@ _BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": _div, "Pow": np.power,
     "Equal": np.equal, "Less": np.less, "Greater": np.greater, "LessOrEqual": np.less_equal,
     "GreaterOrEqual": np.greater_equal, "And": np.logical_and, "Or": np.logical_or,
-    "Xor": np.logical_xor, "Mod": np.fmod,
+    "Xor": np.logical_xor, "Mod": np.mod,
 }
 
 
 @folder(*_BINARY)
 def _binary(node: FoldNode, x: Arrays) -> list[np.ndarray]:
     a, b = _req(x[0], "A"), _req(x[1], "B")
-    out = np.asarray(_BINARY[node.op](a, b))
+    fn = np.fmod if node.op == "Mod" and node.attrs.get("fmod", 0) else _BINARY[node.op]
+    out = np.asarray(fn(a, b))
     if node.op in ("Add", "Sub", "Mul", "Pow"):
         out = out.astype(a.dtype)  # ONNX keeps the operand type (numpy may widen)
     return [out]
@@ -224,6 +225,8 @@ def _clip(node: FoldNode, x: Arrays) -> list[np.ndarray]:
     else:
         lo = x[1].item() if len(x) > 1 and x[1] is not None else None
         hi = x[2].item() if len(x) > 2 and x[2] is not None else None
+    if lo is None and hi is None:
+        return [a]
     return [np.clip(a, lo, hi).astype(a.dtype)]
 
 

@@ -12,11 +12,12 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
-# Importing the converter modules registers them.
-from pimdsl.frontend import layers, tensor_ops  # noqa: F401
 from pimdsl.dialects import nn
 from pimdsl.dialects.nn import shape_of
 from pimdsl.errors import PimError
+
+# Importing the converter modules registers them.
+from pimdsl.frontend import layers, tensor_ops  # noqa: F401
 from pimdsl.frontend.context import CONVERTERS, HANDLES_CONSTANTS, ImportContext, value_name
 from pimdsl.frontend.folding import FOLDERS, FoldNode
 from pimdsl.frontend.loading import OpenModel, infer_shapes, open_model, static_inputs

@@ -11,7 +11,13 @@ import onnx
 from onnx import numpy_helper
 
 from pimdsl.errors import PimError
-from pimdsl.frontend.wire import KEEP_BYTES, StrippedTensor, WireError, read_payload, read_without_payloads
+from pimdsl.frontend.wire import (
+    KEEP_BYTES,
+    StrippedTensor,
+    WireError,
+    read_payload,
+    read_without_payloads,
+)
 
 FLOAT = onnx.TensorProto.FLOAT
 

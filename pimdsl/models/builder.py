@@ -80,9 +80,10 @@ class GraphBuilder:
             node = self._unique("/" + "/".join([*parts, op]))
             return node, self._unique(f"{node}_output_0")
         if self.style.name == "dynamo":
-            return self._unique(f"node_{op}_{self._count}"), self._unique(f"{op.lower()}_{self._count}")
-        stem = "_".join(p.replace(".", "_") for p in parts) or op.lower()
-        node = self._unique(f"{stem}_{op.lower()}" if layer or parts else f"{op.lower()}")
+            node = self._unique(f"node_{op}_{self._count}")
+            return node, self._unique(f"{op.lower()}_{self._count}")
+        stem = "_".join(p.replace(".", "_") for p in parts)  # zoo9: Caffe-style blob names
+        node = self._unique(f"{stem}_{op.lower()}" if stem else op.lower())
         return node, self._unique(f"{node}_Y")
 
     # ---- low-level emission -------------------------------------------------------------
@@ -105,8 +106,9 @@ class GraphBuilder:
         """Add a weight, taking the only reference to its array out of `owned`.
 
         The array is serialised (C order, so views such as `w.T` work) and dropped before
-        protobuf copies the bytes, so a layer's weight exists at most twice at any moment:
-        VGG16's 392 MB fc6 weight must not triple the build's peak memory.
+        protobuf copies the bytes, so a linear layer's weight exists at most twice at any
+        moment: VGG16's 392 MB fc6 weight must not triple the build's peak memory. (Conv
+        callers keep their own reference; conv weights are at most 9 MB.)
         """
         array = owned.pop()
         tensor = self.proto.graph.initializer.add()

@@ -29,7 +29,7 @@ _PLAN: list[tuple[str, tuple[int, ...]]] = [
 
 
 def _basic_conv(gb: GraphBuilder, x: str, cout: int, k: int, stride: int = 1, pad: int = 0,
-                scope: str = "") -> str:
+                *, scope: str) -> str:
     with gb.scope(scope):
         return gb.relu(gb.conv_bn(x, cout, k, stride=stride, pad=pad, eps=1e-3))
 

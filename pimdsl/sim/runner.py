@@ -44,9 +44,6 @@ from pimdsl.weights import WeightStore
 _BUILTIN_DIALECTS = ("builtin", "func")
 LEVELS: dict[str, str] = {
     "nn": "pimdsl.sim.nn_interp:NNFunctions.for_run",
-    # xDSL's own, for counted loops and scalar arithmetic a lower level may emit
-    "arith": "xdsl.interpreters.arith:ArithFunctions",
-    "scf": "xdsl.interpreters.scf:ScfFunctions",
     # Later levels register here, e.g.
     # "partition": "pimdsl.sim.partition_interp:PartitionFunctions.for_run",
     # "crossbar": "pimdsl.sim.crossbar_interp:CrossbarFunctions.for_run",
