@@ -15,14 +15,14 @@ DEMO_CHIP ?= compass-s
 # pytest-xdist (in the test extras) spreads pytest over the cores when it is installed.
 PYTEST_JOBS ?= $(shell $(BIN)/python -c "import xdist" 2>/dev/null && echo "-n 2")
 
-.PHONY: demo test lint pytest lit bench install install-test clean
+.PHONY: demo test lint pytest lit bench compass-table install install-test clean
 
 demo: install
 	@echo "== $(DEMO_MODEL) on $(DEMO_CHIP) =="
 	$(PIM_OPT) --model $(DEMO_MODEL) --chip $(DEMO_CHIP) -t summary
 	@if $(PIM_OPT) --list-passes | grep -qx partition; then \
 		echo "== partitions (pim-opt --partition --report -) =="; \
-		$(PIM_OPT) --model $(DEMO_MODEL) --chip $(DEMO_CHIP) --partition --report - -o /dev/null; \
+		COLUMNS=$${COLUMNS:-120} $(PIM_OPT) --model $(DEMO_MODEL) --chip $(DEMO_CHIP) --partition --report - -o /dev/null; \
 	else \
 		echo "(partitioning: the --partition pass is not built yet)"; \
 	fi
@@ -41,7 +41,6 @@ lit: install-test
 bench: install-test
 	@set -e; for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
-.PHONY: compass-table
 compass-table: install-test
 	$(BIN)/python benchmarks/compass_table.py
 
@@ -55,11 +54,13 @@ $(BIN)/python:
 
 # Editable installs follow source edits; reinstall only when the package metadata changes.
 $(VENV)/.pimdsl-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	@echo "installing pimdsl into $(VENV) (log: $(VENV)/pip-install.log)"
+	@$(BIN)/python -m pip install -e . > $(VENV)/pip-install.log 2>&1 || { cat $(VENV)/pip-install.log; exit 1; }
 	@touch $@
 
 $(VENV)/.pimdsl-test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	@echo "installing pimdsl[test] into $(VENV) (log: $(VENV)/pip-install.log)"
+	@$(BIN)/python -m pip install -e '.[test]' > $(VENV)/pip-install.log 2>&1 || { cat $(VENV)/pip-install.log; exit 1; }
 	@touch $@ $(VENV)/.pimdsl-installed
 
 clean:

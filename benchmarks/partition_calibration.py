@@ -11,17 +11,17 @@ import json
 import time
 from pathlib import Path
 
+from pimdsl.passes.partition import PartitionPass
 from xdsl.context import Context
 
+import pimdsl.partitioning as partitioning
 from pimdsl.chip import load_chip
 from pimdsl.frontend import import_onnx
 from pimdsl.grouping.baselines import greedy, layerwise, optimal
 from pimdsl.grouping.problem import group_fitness
 from pimdsl.models import build_model
 from pimdsl.module_attrs import set_batch, set_chip
-import pimdsl.partitioning as partitioning
 from pimdsl.partitioning import span_table_for_module
-from pimdsl.passes.partition import PartitionPass
 
 NETS = ("vgg16", "resnet18", "squeezenet1_0")
 CHIPS = ("compass-s", "compass-m", "compass-l")

@@ -453,12 +453,17 @@ def test_zoo_model_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(models, "save_model", save_model, raising=False)
     monkeypatch.setenv("PIMDSL_CACHE", str(tmp_path / "cache"))
+    old = tmp_path / "cache" / "models" / "tiny-0123456789"  # built by an older zoo
+    old.mkdir(parents=True)
+    keep = tmp_path / "cache" / "models" / "tiny-extra-0123456789"  # another model
+    keep.mkdir()
     first = cached_model("tiny")
     second = cached_model("tiny")
     assert first == second and saved == ["tiny"]
     assert first.read_bytes() == b"onnx:tiny"
     assert first.is_relative_to(tmp_path / "cache")
-    assert [p.name for p in first.parent.parent.iterdir()] == [first.parent.name]  # no scratch left
+    left = sorted(p.name for p in first.parent.parent.iterdir())
+    assert left == sorted([first.parent.name, keep.name])  # no scratch, no stale copy
 
 
 def test_model_flag_imports_the_cached_file(

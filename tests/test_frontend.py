@@ -800,3 +800,26 @@ def test_zoo_model_numerics(tmp_path: Path, name: str, style: str) -> None:
     m = models.build_model(name, style=style, **kw)
     shape = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
     check_numerics(tmp_path, m, {m.graph.input[0].name: rand(*shape)})
+
+
+def test_unsorted_graph_and_readable_names() -> None:
+    # Nodes in reverse order (invalid for the checker, seen in hand-edited models) and
+    # TorchScript-style value names, which become readable SSA names.
+    conv_out = "/layer1/layer1.0/conv1/Conv_output_0"
+    graph = h.make_graph(
+        [h.make_node("Relu", [conv_out], ["y"]), h.make_node("Conv", ["x", "layer1.0.conv1.weight"], [conv_out])],
+        "g", [h.make_tensor_value_info("x", TP.FLOAT, [1, 2, 4, 4])],
+        [h.make_tensor_value_info("y", TP.FLOAT, [1, 3, 2, 2])],
+        [nh.from_array(rand(3, 2, 3, 3), "layer1.0.conv1.weight")],
+    )
+    module = imp(h.make_model(graph, opset_imports=[h.make_opsetid("", 13)]))
+    assert op_names(module) == ["nn.conv2d", "nn.relu"]
+    text = str(module)
+    assert "%layer1.0.conv1.weight = nn.weight" in text
+    assert "%layer1.0.conv1.Conv = nn.conv2d %x, %layer1.0.conv1.weight" in text
+
+
+def test_bad_batch_argument() -> None:
+    m = make([h.make_node("Relu", ["x"], ["y"])], {"x": ["N", 3]}, ["y"])
+    with pytest.raises(PimError, match="batch must be >= 1"):
+        import_onnx("m.onnx", model=m, batch=0)

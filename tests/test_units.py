@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
-import math
-
 import numpy as np
 import pytest
+from pimdsl.dialects import nn
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Region, SSAValue
 
 from pimdsl.chip import Chip, load_chip
-from pimdsl.dialects import nn
 from pimdsl.errors import PimError
 from pimdsl.network import extract_network
 from pimdsl.shapes import conv2d_out_hw
@@ -191,6 +188,7 @@ def test_mlp_units_and_validity_by_hand():
     chip = tiny_chip()
     u = units_of(mlp_48_8_4(), chip)
     assert u.crossbars.tolist() == [2, 2, 2, 2, 1]
-    assert list(itertools.chain(*zip(u.in_lo.tolist(), u.in_hi.tolist())))[:4] == [0, 24, 24, 48]
+    assert (u.in_lo.tolist(), u.in_hi.tolist()) == ([0, 24, 0, 24, 0], [24, 48, 24, 48, 8])
+    assert (u.out_lo.tolist(), u.out_hi.tolist()) == ([0, 0, 4, 4, 0], [4, 4, 8, 8, 4])
     assert validity_map(u, chip).tolist() == [2, 3, 4, 5, 5]
-    assert math.prod(u.first.shape) == 2
+    assert (u.first.tolist(), u.end.tolist()) == ([0, 4], [4, 5])

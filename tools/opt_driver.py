@@ -24,6 +24,7 @@ import bisect
 import difflib
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -183,6 +184,9 @@ def cached_model(name: str) -> Path:
                 raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    for stale in folder.parent.iterdir():  # copies built by an older zoo
+        if stale != folder and re.fullmatch(rf"{re.escape(name)}-[0-9a-f]{{10}}", stale.name):
+            shutil.rmtree(stale, ignore_errors=True)
     return path
 
 

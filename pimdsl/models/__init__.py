@@ -24,7 +24,7 @@ from pimdsl.models.styles import STYLE_PRESETS, STYLES, Style
 
 __all__ = [
     "STYLES", "ModelSpec", "Style", "build_model", "count_parameters", "get_spec",
-    "list_models", "save_model",
+    "list_models", "save_model", "style_for",
 ]
 
 DEFAULT_IMAGE_SIZE = 224
