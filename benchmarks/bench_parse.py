@@ -102,7 +102,8 @@ def main() -> None:
         "pim_opt_version_s": round(version_s, 4),
         "method": "in-process best of 3 per phase; CLI runs best of 3, --version best of 5",
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform()},
+                    "platform": platform.platform(),
+                    "load_average_1min": round(os.getloadavg()[0], 2)},
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "parse.json").write_text(json.dumps(figures, indent=2) + "\n")

@@ -14,7 +14,10 @@ entry values (loaded from DRAM), its results the exit values (stored to DRAM). I
 
 A *tile* is the block rows [r0, r1) x cols [c0, c1) of a layer's weight matrix (`layout` says
 how the weight tensor becomes that matrix, see `weight_matrix`), one replica of it, on crossbar
-`xbar` of core `core`. An MVM applies its tile to every window (row of the unfolded matrix),
+`xbar` of core `core`. With `groups = k` (grouped/depthwise convs) the tile is block-diagonal:
+cols [c0, c1) are k groups of (c1-c0)/k channels, group i's block rows [r0, r1) sits on crossbar
+rows [i*(r1-r0), (i+1)*(r1-r0)) and its own columns, zeros elsewhere; it takes k*(r1-r0) input
+rows. An MVM applies its tile to every window (row of the unfolded matrix),
 or to the window range `windows` when replicas share the work: repetition is never unrolled.
 Partial sums of row tiles are added by `crossbar.accumulate`; column blocks and window ranges
 are joined by `crossbar.concat`; `crossbar.col2im` folds [N, OH*OW, C] back to NCHW.
@@ -296,6 +299,7 @@ class TileOp(IRDLOperation):
     replica = prop_def(IntegerAttr[I64])
     core = prop_def(IntegerAttr[I64])
     xbar = prop_def(IntegerAttr[I64])
+    groups = opt_prop_def(IntegerAttr[I64])
     result = result_def(TileType)
     traits = lazy_traits_def(lambda: (HasParent(PartitionOp), Pure()))
     irdl_options = (ParsePropInAttrDict(),)
@@ -303,16 +307,21 @@ class TileOp(IRDLOperation):
 
     def __init__(
         self, weight: str, layout: str, rows: tuple[int, int], cols: tuple[int, int], *,
-        replica: int, core: int, xbar: int,
+        replica: int, core: int, xbar: int, groups: int = 1,
     ):
-        super().__init__(
-            properties={
-                "weight": StringAttr(weight), "layout": StringAttr(layout),
-                "rows": i64_array(rows), "cols": i64_array(cols), "replica": _int(replica),
-                "core": _int(core), "xbar": _int(xbar),
-            },
-            result_types=[TileType()],
-        )
+        props: dict[str, Attribute] = {
+            "weight": StringAttr(weight), "layout": StringAttr(layout),
+            "rows": i64_array(rows), "cols": i64_array(cols), "replica": _int(replica),
+            "core": _int(core), "xbar": _int(xbar),
+        }
+        if groups != 1:
+            props["groups"] = _int(groups)
+        super().__init__(properties=props, result_types=[TileType()])
+
+    @property
+    def group_count(self) -> int:
+        """Groups held block-diagonally (1: a plain block)."""
+        return 1 if self.groups is None else self.groups.value.data
 
     @property
     def core_index(self) -> int:
@@ -328,14 +337,16 @@ class TileOp(IRDLOperation):
 
     @property
     def block_shape(self) -> tuple[int, int]:
+        """Crossbar rows x weights used (block-diagonal: the groups' rows stacked)."""
         r0, r1 = ints(self.rows)
         c0, c1 = ints(self.cols)
-        return r1 - r0, c1 - c0
+        return (r1 - r0) * self.group_count, c1 - c0
 
     def describe(self) -> str:
         r0, r1 = ints(self.rows)
         c0, c1 = ints(self.cols)
-        return f"{self.weight.data}[{r0}:{r1}, {c0}:{c1}] replica {self.replica_index}"
+        g = f" x {self.group_count} groups" if self.group_count != 1 else ""
+        return f"{self.weight.data}[{r0}:{r1}, {c0}:{c1}]{g} replica {self.replica_index}"
 
     def verify_(self) -> None:
         if self.layout.data not in LAYOUTS:
@@ -347,6 +358,11 @@ class TileOp(IRDLOperation):
             assert isinstance(attr, IntegerAttr)
             if attr.value.data < 0:
                 _fail(self, f"'{name}' must be >= 0, got {attr.value.data}")
+        if self.groups is not None:
+            g = self.groups.value.data
+            c0, c1 = ints(self.cols)
+            if g < 1 or (c1 - c0) % g:
+                _fail(self, f"'groups' must be >= 1 and divide the {c1 - c0} columns, got {g}")
 
 
 @irdl_op_definition

@@ -104,7 +104,7 @@ def _print_table(data: dict[str, Any]) -> None:
     table.add_row("", "", f"{t['partitions']} partitions", "", "", f"{t['weight_bytes'] / 1e3:.1f}",
                   f"{t['dram_bytes'] / 1e3:.1f}", f"{t['latency_s'] * 1e3:.3f}",
                   f"{t['energy_j'] * 1e3 * data['batch']:.3f}")
-    Console(file=sys.stdout).print(table)
+    Console(file=sys.stdout, width=None if sys.stdout.isatty() else 140).print(table)
 
 
 def write_report(module: ModuleOp, dest: str) -> None:
