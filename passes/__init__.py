@@ -11,6 +11,7 @@ from xdsl.passes import ModulePass
 PASSES: dict[str, tuple[str, str]] = {
     "ga-group": ("pimdsl.passes.ga_group", "GAGroupPass"),
     "partition": ("pimdsl.passes.partition", "PartitionPass"),
+    "partition-to-crossbar": ("pimdsl.passes.partition_to_crossbar", "PartitionToCrossbarPass"),
     "pim-units": ("pimdsl.passes.pim_units", "UnitsPass"),
 }
 
