@@ -50,16 +50,18 @@ from typing import ClassVar
 from pimdsl.dialects.crossbar import LAYOUTS, enclosing_chip
 from xdsl.dialects.builtin import (
     I64,
+    ArrayAttr,
     DenseArrayBase,
     FloatAttr,
     IntegerAttr,
     ModuleOp,
     StringAttr,
+    TensorType,
     UnitAttr,
     f64,
     i64,
 )
-from xdsl.ir import Attribute, Block, Dialect, Operation, Region
+from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
@@ -69,6 +71,8 @@ from xdsl.irdl import (
     prop_def,
     region_def,
     traits_def,
+    var_operand_def,
+    var_result_def,
 )
 from xdsl.traits import HasAncestor, HasParent, NoTerminator
 from xdsl.utils.exceptions import VerifyException
@@ -166,16 +170,26 @@ class BufferOp(IRDLOperation):
     sym = prop_def(StringAttr, prop_name="name")
     shape = prop_def(DenseArrayBase)
     role = prop_def(StringAttr)
+    # The value every element holds before the program runs (default 0): the halo of a padded
+    # activation layout, e.g. -inf around a max pool's input.
+    fill = opt_prop_def(FloatAttr)
     traits = lazy_traits_def(lambda: (HasParent(ProgramOp),))
     irdl_options = (ParsePropInAttrDict(),)
     assembly_format = "$name attr-dict"
 
-    def __init__(self, name: str, shape: Sequence[int], role: str = "temp"):
-        super().__init__(
-            properties={
-                "name": StringAttr(name), "shape": i64_array(shape), "role": StringAttr(role),
-            }
-        )
+    def __init__(
+        self, name: str, shape: Sequence[int], role: str = "temp", fill: float | None = None
+    ):
+        props: dict[str, Attribute] = {
+            "name": StringAttr(name), "shape": i64_array(shape), "role": StringAttr(role),
+        }
+        if fill is not None and fill != 0.0:
+            props["fill"] = FloatAttr(float(fill), f64)
+        super().__init__(properties=props)
+
+    @property
+    def fill_value(self) -> float:
+        return 0.0 if self.fill is None else float(self.fill.value.data)
 
     @property
     def buffer_name(self) -> str:
@@ -322,23 +336,34 @@ class LdWeightOp(InstrOp):
     rows = prop_def(DenseArrayBase)
     cols = prop_def(DenseArrayBase)
     dst = prop_def(DenseArrayBase)
+    # groups = k: cols are k groups staged block-diagonally (as crossbar.tile's groups): group
+    # i's rows block sits on rows [i*R, (i+1)*R) and its own columns, zeros elsewhere.
+    groups = opt_prop_def(IntegerAttr[I64])
     FIELDS: ClassVar[tuple[str, ...]] = ("weight", "layout", "rows", "cols", "dst")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst",)
 
     def __init__(
         self, weight: str, layout: str, rows: tuple[int, int], cols: tuple[int, int],
-        dst: DenseArrayBase,
+        dst: DenseArrayBase, groups: int = 1,
     ):
-        super().__init__(properties={
+        props: dict[str, Attribute] = {
             "weight": StringAttr(weight), "layout": StringAttr(layout),
             "rows": i64_array(rows), "cols": i64_array(cols), "dst": dst,
-        })
+        }
+        if groups != 1:
+            props["groups"] = _int(groups)
+        super().__init__(properties=props)
+
+    @property
+    def group_count(self) -> int:
+        return 1 if self.groups is None else _val(self.groups)
 
     @property
     def block_shape(self) -> tuple[int, int]:
+        """Staged rows x cols (block-diagonal: the groups' rows stacked)."""
         r0, r1 = ints(self.rows)
         c0, c1 = ints(self.cols)
-        return r1 - r0, c1 - c0
+        return (r1 - r0) * self.group_count, c1 - c0
 
     def local_accesses(self) -> list[LocalAccess]:
         r, c = self.block_shape
@@ -349,7 +374,9 @@ class LdWeightOp(InstrOp):
         if self.layout.data not in LAYOUTS:
             _fail(self, f"layout must be one of {', '.join(LAYOUTS)}, got '{self.layout.data}'")
         _range_prop(self, "rows")
-        _range_prop(self, "cols")
+        c0, c1 = _range_prop(self, "cols")
+        if self.group_count < 1 or (c1 - c0) % self.group_count:
+            _fail(self, f"'groups' must be >= 1 and divide the {c1 - c0} columns, got {self.group_count}")
 
 
 @irdl_op_definition
@@ -401,6 +428,10 @@ class LoadOp(InstrOp):
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("dst", _val(self.length))]
 
+    def dram_extent(self) -> int:
+        """Elements from the first to one past the last DRAM element of one execution."""
+        return _val(self.length)
+
 
 @irdl_op_definition
 class StoreOp(InstrOp):
@@ -421,6 +452,82 @@ class StoreOp(InstrOp):
 
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("src", _val(self.length))]
+
+    def dram_extent(self) -> int:
+        return _val(self.length)
+
+
+class _BlockTransfer(InstrOp, ABC):
+    """A strided DMA: the DRAM block `sizes` x len (element (a1..ak, i) at `offset` + sum of
+    a_j * pitches[j] + i) <-> a dense row-major block of prod(sizes) * len elements in local
+    memory. `sizes` and `pitches` (DRAM elements) list the outer dimensions, outermost first."""
+
+    buffer = prop_def(StringAttr)
+    offset = prop_def(DenseArrayBase)
+    length = prop_def(IntegerAttr[I64], prop_name="len")
+    sizes = prop_def(DenseArrayBase)
+    pitches = prop_def(DenseArrayBase)
+
+    @property
+    def elements(self) -> int:
+        return math.prod(ints(self.sizes)) * _val(self.length)
+
+    def dram_extent(self) -> int:
+        return _val(self.length) + sum(
+            (n - 1) * p for n, p in zip(ints(self.sizes), ints(self.pitches), strict=True)
+        )
+
+    def verify_(self) -> None:
+        super().verify_()
+        sizes, pitches = ints(self.sizes), ints(self.pitches)
+        if len(sizes) != len(pitches) or not sizes:
+            _fail(self, f"sizes {list(sizes)} and pitches {list(pitches)} must be non-empty and of equal length")
+        if min(sizes) < 1 or min(pitches) < 0:
+            _fail(self, f"sizes must be >= 1 and pitches >= 0, got {list(sizes)} and {list(pitches)}")
+
+
+@irdl_op_definition
+class LoadBlockOp(_BlockTransfer):
+    """Gather the strided DRAM block into `dst` (dense, row-major over sizes x len)."""
+
+    name = "pim_isa.load_block"
+    dst = prop_def(DenseArrayBase)
+    FIELDS: ClassVar[tuple[str, ...]] = ("buffer", "offset", "sizes", "pitches", "len", "dst")
+    ADDRESSES: ClassVar[tuple[str, ...]] = ("offset", "dst")
+
+    def __init__(
+        self, buffer: str, offset: DenseArrayBase, sizes: Sequence[int], pitches: Sequence[int],
+        length: int, dst: DenseArrayBase,
+    ):
+        super().__init__(properties={
+            "buffer": StringAttr(buffer), "offset": offset, "sizes": i64_array(sizes),
+            "pitches": i64_array(pitches), "len": _int(length), "dst": dst,
+        })
+
+    def local_accesses(self) -> list[LocalAccess]:
+        return [LocalAccess("dst", self.elements)]
+
+
+@irdl_op_definition
+class StoreBlockOp(_BlockTransfer):
+    """Scatter the dense local block at `src` to the strided DRAM block."""
+
+    name = "pim_isa.store_block"
+    src = prop_def(DenseArrayBase)
+    FIELDS: ClassVar[tuple[str, ...]] = ("src", "buffer", "offset", "sizes", "pitches", "len")
+    ADDRESSES: ClassVar[tuple[str, ...]] = ("src", "offset")
+
+    def __init__(
+        self, src: DenseArrayBase, buffer: str, offset: DenseArrayBase, sizes: Sequence[int],
+        pitches: Sequence[int], length: int,
+    ):
+        super().__init__(properties={
+            "src": src, "buffer": StringAttr(buffer), "offset": offset,
+            "sizes": i64_array(sizes), "pitches": i64_array(pitches), "len": _int(length),
+        })
+
+    def local_accesses(self) -> list[LocalAccess]:
+        return [LocalAccess("src", self.elements)]
 
 
 @irdl_op_definition
@@ -846,14 +953,15 @@ class _PartitionChecker:
                     f"local memory range [{hi}, {hi + size}) of '{access.prop}' exceeds "
                     f"local_memory_bytes {chip.local_memory_bytes} of chip '{chip.name}'",
                 )
-        if isinstance(op, LoadOp | StoreOp) and op.buffer.data in self.buffers:
+        if isinstance(op, LoadOp | StoreOp | _BlockTransfer) and op.buffer.data in self.buffers:
             lo, hi = address_span(ints(op.offset), loops)
             size = self.buffers[op.buffer.data]
-            if lo < 0 or hi + _val(op.length) > size:
+            end = hi + op.dram_extent()
+            if lo < 0 or end > size:
                 self.fail(
                     op, core,
-                    f"DRAM elements [{lo}, {hi + _val(op.length)}) are outside buffer "
-                    f"'{op.buffer.data}' of {size} elements",
+                    f"DRAM elements [{lo}, {end}) are outside buffer '{op.buffer.data}' of "
+                    f"{size} elements",
                 )
         if chip is not None and isinstance(op, WrXbarOp | MvmOp):
             xbar, rows, cols = _val(op.xbar), _val(op.rows), _val(op.cols)
@@ -865,6 +973,65 @@ class _PartitionChecker:
                     f"block of {rows} rows x {cols} weights does not fit a {chip.crossbar_rows}x"
                     f"{chip.crossbar_cols} crossbar ({chip.cols_per_weight} column(s) per weight)",
                 )
+
+
+# --- running a program from @main ----------------------------------------------------------------
+
+
+@irdl_op_definition
+class ExecuteOp(IRDLOperation):
+    """Run the module's `pim_isa.program` on @main's values: the host writes each operand into
+    the DRAM buffer named in `inputs` (row-major), every partition runs, and each result is read
+    back from the buffer named in `outputs`. It makes a lowered module executable by pim-run."""
+
+    name = "pim_isa.execute"
+    args = var_operand_def(TensorType[Attribute])
+    inputs = prop_def(ArrayAttr[StringAttr])
+    outputs = prop_def(ArrayAttr[StringAttr])
+    results_ = var_result_def(TensorType[Attribute])
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$args attr-dict `:` functional-type($args, $results_)"
+
+    def __init__(
+        self, args: Sequence[Operation | SSAValue], inputs: Sequence[str], outputs: Sequence[str],
+        result_types: Sequence[Attribute],
+    ):
+        super().__init__(
+            operands=[list(args)], result_types=[list(result_types)],
+            properties={
+                "inputs": ArrayAttr([StringAttr(n) for n in inputs]),
+                "outputs": ArrayAttr([StringAttr(n) for n in outputs]),
+            },
+        )
+
+    @property
+    def input_names(self) -> list[str]:
+        return [a.data for a in self.inputs.data]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [a.data for a in self.outputs.data]
+
+    def verify_(self) -> None:
+        if len(self.input_names) != len(self.args) or len(self.output_names) != len(self.results_):
+            _fail(self, "needs one buffer name per operand in 'inputs' and per result in 'outputs'")
+        module = self.parent_op()
+        while module is not None and not isinstance(module, ModuleOp):
+            module = module.parent_op()
+        program = find_program(module) if module is not None else None
+        if program is None:
+            _fail(self, "the module holds no pim_isa.program to execute")
+        assert program is not None
+        buffers = {b.buffer_name: b for b in program.buffers()}
+        pairs = [*zip(self.input_names, self.args.types, strict=True),
+                 *zip(self.output_names, self.results_.types, strict=True)]
+        for name, t in pairs:
+            if name not in buffers:
+                _fail(self, f"names buffer '{name}', which the program does not declare")
+            assert isinstance(t, TensorType)
+            if math.prod(t.get_shape()) != buffers[name].elements:
+                _fail(self, f"buffer '{name}' holds {buffers[name].elements} elements but the "
+                            f"value {t} has {math.prod(t.get_shape())}")
 
 
 # --- lookup for emitters and interpreters ------------------------------------------------------
@@ -881,8 +1048,8 @@ def find_program(module: ModuleOp) -> ProgramOp | None:
 PimIsa = Dialect(
     "pim_isa",
     [
-        ProgramOp, BufferOp, PartitionOp, CoreOp, LoopOp,
-        LdWeightOp, WrXbarOp, LoadOp, StoreOp, MvmOp,
+        ProgramOp, BufferOp, PartitionOp, CoreOp, LoopOp, ExecuteOp,
+        LdWeightOp, WrXbarOp, LoadOp, StoreOp, LoadBlockOp, StoreBlockOp, MvmOp,
         VAddOp, VSubOp, VMulOp, VDivOp, VMaxOp, VMinOp,
         VCopyOp, VReluOp, VSigmoidOp, VTanhOp, VExpOp, VScaleOp, VPowOp, VLeakyReluOp, VClipOp,
         VReduceOp, VPoolOp, SendOp, RecvOp, BarrierOp,

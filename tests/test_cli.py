@@ -544,3 +544,43 @@ def test_console_script_reads_stdin() -> None:
     proc = subprocess.run([PIM_OPT, "--cse"], input=NET, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("nn.relu") == 1
+
+
+# --- the summary target -----------------------------------------------------------------------
+
+SMALL = """\
+func.func @main(%x: tensor<1x3x4x4xf32>) -> tensor<1x10xf32> {
+  %w = nn.weight "w" : tensor<4x3x3x3xf32>
+  %b = nn.weight "b" : tensor<4xf32>
+  %y = nn.conv2d %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x3x4x4xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
+  %f = nn.flatten %y {axis = 1 : i64} : tensor<1x4x4x4xf32> -> tensor<1x64xf32>
+  %fw = nn.weight "fw" : tensor<10x64xf32>
+  %o = nn.linear %f, %fw : (tensor<1x64xf32>, tensor<10x64xf32>) -> tensor<1x10xf32>
+  func.return %o : tensor<1x10xf32>
+}
+"""
+
+
+def test_summary_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = tmp_path / "small.mlir"
+    small.write_text(SMALL)
+    code, out, _ = run([str(small), "-t", "summary", "--chip", "compass-s"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    # by hand: conv 4*3*3*3 = 108, bias 4, linear 10*64 = 640
+    assert lines[0] == "ops         3 nn ops (3 weight/constant references)"
+    assert lines[1] == "layers      2 weight layers (1 conv2d, 1 linear)"
+    assert lines[2] == "parameters  752 (748 in weight layers)"
+    assert lines[3].startswith("chip        compass-s: 16 cores x 9 crossbars of 256x256, 1.125 MB")
+    assert lines[4].endswith("fits on chip at once")
+
+
+def test_summary_of_a_network_too_big_for_the_chip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = tmp_path / "small.mlir"
+    small.write_text(SMALL)
+    chip = tmp_path / "tiny.toml"  # one 8x8 crossbar of 1-bit cells: 8 bytes
+    chip.write_text('base = "compass-s"\ncores = 1\ncrossbars_per_core = 1\ncrossbar_rows = 8\ncrossbar_cols = 8\n')
+    code, out, _ = run([str(small), "-t", "summary", "--chip", str(chip)], capsys)
+    assert code == 0
+    # 748 weights x 4 bits = 374 bytes = 46.75 x 8 bytes
+    assert "(46.75x the crossbars, before tiling losses): does not fit" in out

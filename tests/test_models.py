@@ -140,6 +140,8 @@ def test_mlp_shapes() -> None:
         ("googlenet", 6_624_904),
         ("alexnet", 61_100_840),
         ("vgg16", 138_357_544),
+        ("densenet121", 7_978_856),
+        ("shufflenet_v2_x1_0", 2_278_604),
     ],
 )
 def test_parameter_count_matches_torchvision(name: str, count: int) -> None:
@@ -153,6 +155,16 @@ def test_parameter_count_with_folded_batchnorm() -> None:
     # ResNet-18's BN channels: 64 + 4*64 + (4*128 + 128) + (4*256 + 256) + (4*512 + 512) = 4800.
     assert count_parameters(build_model("resnet18", style="torchscript")) == 11_689_512 - 4_800
     assert count_parameters(build_model("mlp")) == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+    # DenseNet-121 folds only the BN after a conv: norm0 (64) and each layer's norm2 (128 x 58
+    # layers); norm1, the transitions' norm and norm5 follow a concat and stay BN nodes.
+    assert count_parameters(build_model("densenet121", style="torchscript")) == (
+        7_978_856 - 64 - 58 * 128)
+    # ShuffleNet V2 folds all its BNs: conv1 24; per stage (input c, branch width b, n units)
+    # c + b (branch1) + 3b (branch2) + (n - 1) * 3b; conv5 1024.
+    stages = [(24, 58, 4), (116, 116, 8), (232, 232, 4)]
+    bn = 24 + sum(c + b + 3 * b * n for c, b, n in stages) + 1024
+    assert bn == 8_090
+    assert count_parameters(build_model("shufflenet_v2_x1_0")) == 2_278_604 - bn
 
 
 # ---- seeds ------------------------------------------------------------------------------
@@ -249,6 +261,98 @@ def test_zoo9_encoding() -> None:
             op_counts(build_model("googlenet", style=style, image_size=32)))
 
 
+def inferred_dims(model: onnx.ModelProto) -> dict[str, list[int]]:
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    return {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+            for v in inferred.graph.value_info}
+
+
+def test_densenet121_encoding() -> None:
+    blocks, layers = (6, 12, 24, 16), 58
+    counts = {style: op_counts(build_model("densenet121", style=style, image_size=32))
+              for style in STYLES}
+    for style, ops in counts.items():
+        # 120 convs = stem + 2 per dense layer + 3 transitions; one FC.
+        assert ops["Conv"] == 1 + 2 * layers + 3, style
+        assert ops["Gemm"] + ops["MatMul"] == 1 and ops["MaxPool"] == 1
+    # BN nodes: all 121 kept, or (torchscript) only the 62 that follow a concat, not a conv.
+    assert counts["dynamo"]["BatchNormalization"] == counts["zoo9"]["BatchNormalization"] == 121
+    assert counts["torchscript"]["BatchNormalization"] == layers + 3 + 1
+    # Relu: 2 per layer + 3 transitions + stem + final.
+    assert {ops["Relu"] for ops in counts.values()} == {2 * layers + 5}
+    # Concats: torchvision re-concatenates per layer (+1 per block output); the dynamo export
+    # drops the one-input concat of each block's first layer; Caffe appends once per layer.
+    assert counts["torchscript"]["Concat"] == layers + 4
+    assert counts["dynamo"]["Concat"] == layers
+    assert counts["zoo9"]["Concat"] == layers + 1  # + the shape Concat of x.view(N, -1)
+    # Transitions: AvgPool 2x2/2; zoo9's global pool is one more AveragePool.
+    assert counts["torchscript"]["AveragePool"] == counts["dynamo"]["AveragePool"] == 3
+    assert counts["zoo9"]["AveragePool"] == 4
+    assert counts["dynamo"]["ReduceMean"] == 1 and counts["torchscript"]["GlobalAveragePool"] == 1
+    # At 224: blocks end with 64 + 6*32 = 256 channels at 56x56, 128 + 12*32 = 512 at 28,
+    # 256 + 24*32 = 1024 at 14 and 512 + 16*32 = 1024 at 7; transitions halve the channels.
+    assert sum(blocks) == layers
+    model = build_model("densenet121", style="dynamo")
+    dims = inferred_dims(model)
+    pools = nodes_of(model, "AveragePool")
+    assert all(attr(p, "kernel_shape") == [2, 2] and attr(p, "strides") == [2, 2] for p in pools)
+    assert [dims[p.input[0]][1:] for p in pools] == [[128, 56, 56], [256, 28, 28], [512, 14, 14]]
+    assert [dims[p.output[0]][1:] for p in pools] == [[128, 28, 28], [256, 14, 14], [512, 7, 7]]
+    (mean,) = nodes_of(model, "ReduceMean")
+    assert dims[mean.input[0]][1:] == [1024, 7, 7]
+
+
+def test_shufflenet_v2_encoding() -> None:
+    units = 4 + 8 + 4
+    for style in STYLES:
+        model = build_model("shufflenet_v2_x1_0", style=style, image_size=32)
+        ops = op_counts(model)
+        splits = nodes_of(model, "Split")
+        assert len(splits) == units - 3, style  # every stride-1 unit
+        assert ops["Transpose"] == units and ops["Reshape"] == 2 * units, style
+        assert all(attr(t, "perm") == [0, 2, 1, 3, 4] for t in nodes_of(model, "Transpose"))
+        depthwise = [c for c in nodes_of(model, "Conv") if attr(c, "group") != 1]
+        assert len(depthwise) == units + 3  # branch2 of every unit, branch1 of the first ones
+        assert all(len(s.output) == 2 for s in splits)
+        # Split's encoding per opset: attribute, input, num_outputs.
+        first = splits[0]
+        if style == "zoo9":
+            assert attr(first, "split") == [58, 58] and len(first.input) == 1
+        elif style == "torchscript":
+            assert len(first.input) == 2 and attr(first, "split") is None
+        else:
+            assert attr(first, "num_outputs") == 2 and len(first.input) == 1
+        (mean,) = nodes_of(model, "ReduceMean")
+        assert attr(mean, "keepdims") == 0
+    assert op_counts(model)["Constant"] >= 2 * units  # zoo9: shapes as Constant nodes
+    # At 224: stem 112, pool 56, stages 28 / 14 / 7 with 116 / 232 / 464 channels.
+    model = build_model("shufflenet_v2_x1_0", style="dynamo")
+    dims = inferred_dims(model)
+    shuffled = [dims[n.output[0]][1:] for n in nodes_of(model, "Reshape")[1::2]]
+    assert shuffled == [[116, 28, 28]] * 4 + [[232, 14, 14]] * 8 + [[464, 7, 7]] * 4
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_split_and_channel_shuffle_semantics(style: str) -> None:
+    # Oracle: onnxruntime runs the emitted nodes; numpy states what torchvision computes:
+    # x.chunk(2, 1) takes the first and second halves, and channel_shuffle(x, g) sends input
+    # channel i * (C / g) + j to output channel j * g + i.
+    from pimdsl.models import style_for
+    from pimdsl.models.builder import GraphBuilder
+
+    n, c, h, w, g = 2, 12, 3, 5, 3
+    gb = GraphBuilder("t", style_for("shufflenet_v2_x1_0", style), 0, (n, c, h, w))
+    a, b = gb.split(gb.input, 2)
+    y = gb.channel_shuffle(gb.concat([b, a]), g)
+    model = gb.build(gb.relu(y))
+    onnx.checker.check_model(model, full_check=True)
+    x, out = run(model)
+    swapped = np.concatenate([x[:, c // 2:], x[:, : c // 2]], axis=1)
+    k = np.arange(c)
+    expected = np.maximum(swapped[:, (k % g) * (c // g) + k // g], 0)
+    np.testing.assert_array_equal(out, expected)
+
+
 def test_squeezenet_ceil_mode_shapes_at_224() -> None:
     # torchvision SqueezeNet 1.0 at 224: 109 -> pool 54 -> pool 27 -> pool 13 (ceil mode;
     # floor mode would give 54, 26, 12).
@@ -267,14 +371,15 @@ def test_squeezenet_ceil_mode_shapes_at_224() -> None:
 def test_list_models() -> None:
     assert ALL == sorted(ALL)
     assert set(ALL) == {"resnet18", "resnet34", "resnet50", "vgg11", "vgg16", "squeezenet1_0",
-                        "squeezenet1_1", "alexnet", "mobilenetv2", "googlenet", "mlp"}
+                        "squeezenet1_1", "alexnet", "mobilenetv2", "googlenet", "mlp",
+                        "densenet121", "shufflenet_v2_x1_0"}
     assert STYLES == ("torchscript", "dynamo", "zoo9")
 
 
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [
-        ({"name": "resnet19"}, "Valid models: alexnet, googlenet"),
+        ({"name": "resnet19"}, "Valid models: alexnet, densenet121, googlenet"),
         ({"name": "resnet18", "style": "caffe"}, "Valid styles: torchscript, dynamo, zoo9"),
         ({"name": "mlp", "image_size": 32}, "image_size does not apply"),
         ({"name": "alexnet", "image_size": 32}, "image_size 32 is too small"),

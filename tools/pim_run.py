@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also run the ONNX model with onnxruntime and report the error")
     p.add_argument("--tolerance", type=float, default=1e-4,
                    help="max abs error / max abs reference allowed by --compare-onnxruntime")
+    p.add_argument("--stats", metavar="FILE.json",
+                   help="pim_isa IR: write the simulated timing and energy (docs/simulator.md)")
+    p.add_argument("--timing-only", action="store_true",
+                   help="pim_isa IR: simulate timing and energy only, no numerics (automatic "
+                   "when the IR names no weight file)")
     return p
 
 
@@ -263,6 +268,8 @@ def _run(args: argparse.Namespace) -> int:
                 "--compare-onnxruntime needs the ONNX model: give an .onnx INPUT, --model, "
                 "or IR whose pim.weights names the .onnx file it was imported from."
             )
+        if _timing_run(args, module):  # pim_isa IR: timing/energy, numerics when possible
+            return 0
         batch = get_batch(module)
         shapes = main_input_shapes(module)
         inputs, origin = make_inputs(args, shapes, batch)
@@ -302,6 +309,38 @@ def _run(args: argparse.Namespace) -> int:
                 return EXIT_MISMATCH
             print(f"  matches onnxruntime within {args.tolerance:g}")
     return 0
+
+
+def _timing_run(args: argparse.Namespace, module: ModuleOp) -> bool:
+    """Simulate timing and energy of pim_isa IR (print a summary, write --stats). Returns True
+    when the run is complete without numerics (--timing-only, or no weight file)."""
+    from pimdsl.dialects.pim_isa import find_program
+
+    from pimdsl.errors import PimError
+    from pimdsl.module_attrs import get_weights
+
+    if find_program(module) is None:
+        if args.stats or args.timing_only:
+            raise PimError(
+                "--stats and --timing-only need pim_isa-level IR (the timing model runs the "
+                "per-core instruction programs), but this module holds no pim_isa.program.",
+                hint="Lower it first: pim-opt model.mlir --lower-to-isa -o model.isa.mlir.",
+            )
+        return False
+    from pimdsl.sim.stats import write_stats
+    from pimdsl.sim.timing import simulate_module
+
+    stats = simulate_module(module)
+    print(f"{PROG}: {stats.summary()}")
+    print(f"  timing simulated in {stats.sim_seconds:.3f} s")
+    if args.stats:
+        write_stats(args.stats, stats)
+        print(f"  wrote {args.stats}")
+    if args.timing_only or get_weights(module) is None:
+        if not args.timing_only:
+            print("  (no weight file: timing only; give pim.weights to run the numerics too)")
+        return True
+    return False
 
 
 def _main_entry() -> Any:  # pragma: no cover - `python -m pimdsl.tools.pim_run`

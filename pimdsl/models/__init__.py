@@ -16,7 +16,17 @@ from pathlib import Path
 import onnx
 
 from pimdsl.errors import PimError
-from pimdsl.models import alexnet, googlenet, mlp, mobilenet, resnet, squeezenet, vgg
+from pimdsl.models import (
+    alexnet,
+    densenet,
+    googlenet,
+    mlp,
+    mobilenet,
+    resnet,
+    shufflenet,
+    squeezenet,
+    vgg,
+)
 from pimdsl.models.builder import GraphBuilder
 from pimdsl.models.params import count_parameters
 from pimdsl.models.spec import ModelSpec
@@ -31,7 +41,8 @@ DEFAULT_IMAGE_SIZE = 224
 
 _SPECS: dict[str, ModelSpec] = {
     spec.name: spec
-    for module in (resnet, vgg, squeezenet, alexnet, mobilenet, googlenet, mlp)
+    for module in (resnet, vgg, squeezenet, alexnet, mobilenet, googlenet, densenet, shufflenet,
+                   mlp)
     for spec in module.SPECS
 }
 

@@ -201,16 +201,25 @@ class GraphBuilder:
             b = (beta - mean * scale).astype(np.float32)
             return self._emit_conv(x, w, b, stride, pad, groups, name, separate_pad, folded=True)
         y = self._emit_conv(x, w, None, stride, pad, groups, name, separate_pad)
+        return self._emit_bn(y, (gamma, beta, mean, var), eps, bn_name)
+
+    def batch_norm(self, x: str, *, eps: float = 1e-5, name: str = "bn") -> str:
+        """BatchNorm (eval mode) not preceded by a conv, as in DenseNet's BN-ReLU-Conv order.
+
+        Kept as a node in every style: exporters fold BN only into the conv *before* it.
+        """
+        return self._emit_bn(x, self._bn_params(self._shape(x)[1]), eps, name)
+
+    def _emit_bn(self, x: str, params: tuple[np.ndarray, ...], eps: float, name: str) -> str:
+        gamma, beta, mean, var = params
         names = [
-            self.initializer(self._param_name(bn_name, what), arr)
+            self.initializer(self._param_name(name, what), arr)
             for what, arr in (
                 ("weight", gamma), ("bias", beta), ("running_mean", mean), ("running_var", var)
             )
         ]
         attrs: dict[str, object] = {"epsilon": eps, "momentum": 0.9}
-        return self.node(
-            "BatchNormalization", [y, *names], self._shape(y), bn_name, **attrs
-        )
+        return self.node("BatchNormalization", [x, *names], self._shape(x), name, **attrs)
 
     def _draw_conv(self, x: str, cout: int, k: int, groups: int, gain: float) -> np.ndarray:
         cin = self._shape(x)[1]
@@ -299,6 +308,16 @@ class GraphBuilder:
                 attrs["ceil_mode"] = 1
         return self.node("MaxPool", [x], (n, c, oh, ow), name, **attrs)
 
+    def avgpool(self, x: str, k: int, stride: int, pad: int = 0, *, name: str = "pool") -> str:
+        """Average pooling, floor mode (DenseNet's transitions: AvgPool2d(2, 2))."""
+        n, c, h, w = self._shape(x)
+        oh = self._spatial(h, k, stride, pad, pad, False, f"average pool {name}")
+        ow = self._spatial(w, k, stride, pad, pad, False, f"average pool {name}")
+        return self.node(
+            "AveragePool", [x], (n, c, oh, ow), name,
+            kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4,
+        )
+
     def global_pool(self, x: str, name: str = "avgpool") -> str:
         """Global average pooling; output [N, C, 1, 1], or [N, C] for `reduce_mean_flat`."""
         n, c, h, w = self._shape(x)
@@ -373,6 +392,55 @@ class GraphBuilder:
         n, _, h, w = shapes[0]
         c = sum(s[1] for s in shapes)
         return self.node("Concat", list(xs), (n, c, h, w), name, axis=1)
+
+    def split(self, x: str, parts: int, name: str = "split") -> list[str]:
+        """Split the channels into `parts` equal chunks (torch's `x.chunk(parts, dim=1)`).
+
+        Split's encoding changed twice: `split` attribute (opset < 13), `split` input
+        (13-17), `num_outputs` attribute (18+).
+        """
+        n, c, h, w = self._shape(x)
+        if c % parts:
+            raise PimError(f"model {self.model!r}: cannot split {c} channels into {parts}.")
+        size = c // parts
+        inputs = [x]
+        attrs: dict[str, object] = {"axis": 1}
+        if self.style.opset < 13:
+            attrs["split"] = [size] * parts
+        elif self.style.opset < 18:
+            inputs.append(self.shared_initializer(f"split_{size}_x{parts}",
+                                                  np.array([size] * parts, np.int64)))
+        else:
+            attrs["num_outputs"] = parts
+        node, first = self._node_names("Split", name)
+        outs = [first] + [self._unique(f"{node}_output_{i}") for i in range(1, parts)]
+        self.nodes.append(helper.make_node("Split", inputs, outs, name=node, **attrs))
+        for out in outs:
+            self.shapes[out] = (n, size, h, w)
+        return outs
+
+    def channel_shuffle(self, x: str, groups: int, name: str = "shuffle") -> str:
+        """ShuffleNet's channel shuffle: view [N, g, C/g, H, W], swap axes 1 and 2, view back.
+
+        Shapes are encoded like the style's flatten: int64 initializers with the traced -1
+        (torchscript), fully static initializers (dynamo), or Constant nodes (zoo9).
+        """
+        n, c, h, w = self._shape(x)
+        grouped, flat = np.array([n, groups, c // groups, h, w]), np.array([n, -1, h, w])
+        if self.style.flatten == "reshape_const":
+            flat = np.array([n, c, h, w])
+
+        def shape_input(value: np.ndarray, hint: str) -> str:
+            if self.style.flatten == "shape_chain":
+                return self.constant_node(value.astype(np.int64), f"{name}_{hint}")
+            return self.initializer(self._unique(f"{name}_{hint}"), value.astype(np.int64))
+
+        y = self.node("Reshape", [x, shape_input(grouped, "shape0")],
+                      (n, groups, c // groups, h, w), f"{name}_reshape0")
+        t_shape = (n, c // groups, groups, h, w)
+        y = self.node("Transpose", [y], t_shape, f"{name}_transpose", perm=[0, 2, 1, 3, 4])
+        return self.node("Reshape", [y, shape_input(flat, "shape1")], (n, c, h, w),
+                         f"{name}_reshape1")
 
     # ---- the model ----------------------------------------------------------------------
 

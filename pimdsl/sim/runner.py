@@ -44,9 +44,9 @@ from pimdsl.weights import WeightStore
 _BUILTIN_DIALECTS = ("builtin", "func")
 LEVELS: dict[str, str] = {
     "nn": "pimdsl.sim.nn_interp:NNFunctions.for_run",
+    "partition": "pimdsl.sim.partition_interp:PartitionFunctions.for_run",
+    "crossbar": "pimdsl.sim.crossbar_interp:CrossbarFunctions.for_run",
     # Later levels register here, e.g.
-    # "partition": "pimdsl.sim.partition_interp:PartitionFunctions.for_run",
-    # "crossbar": "pimdsl.sim.crossbar_interp:CrossbarFunctions.for_run",
     # "pim_isa": "pimdsl.sim.pim_isa_interp:PimIsaFunctions.for_run",
 }
 

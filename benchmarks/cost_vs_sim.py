@@ -1,0 +1,102 @@
+"""The cost model against the simulator, per partition.
+
+    python benchmarks/cost_vs_sim.py [--quick] [--out benchmarks/results]
+
+ResNet18, VGG16, SqueezeNet x compass-s/m/l x batch 1 and 16: each model is partitioned
+greedily (`--partition`), the cost model's per-partition latency (the `latency_s` attribute of
+each `partition.partition`) is read, the module is lowered to pim_isa and its timing simulated
+(`pimdsl.sim.timing`, no numerics). Writes cost_vs_sim.json and cost_vs_sim.md: per case the
+largest per-partition relative difference |sim - model| / model, and the totals.
+`--quick` runs ResNet18 on compass-s only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from sim_flow import CHIPS, MODELS, lower_model, missing_passes  # noqa: E402
+
+BATCHES = (1, 16)
+LIMIT = 0.10
+
+
+def compare(model: str, chip: str, batch: int, nn_module: object) -> dict:
+    from pimdsl.sim.timing import simulate_module
+
+    t0 = time.perf_counter()
+    module, costs = lower_model(model, chip, batch, module=nn_module)
+    lower_s = time.perf_counter() - t0
+    stats = simulate_module(module)
+    parts = []
+    for c, p in zip(costs, stats.partitions, strict=True):
+        rel = (p.latency_s - c["latency_s"]) / c["latency_s"]
+        parts.append({"model_latency_s": c["latency_s"], "sim_latency_s": p.latency_s,
+                      "rel_diff": rel, "model_energy_j": c["energy_j"], "sim_energy_j": p.energy_j})
+    model_total = sum(c["latency_s"] for c in costs)
+    return {
+        "partitions": parts,
+        "max_abs_rel_diff": max(abs(p["rel_diff"]) for p in parts),
+        "model_latency_s": model_total, "sim_latency_s": stats.latency_s,
+        "total_rel_diff": (stats.latency_s - model_total) / model_total,
+        "model_energy_j": sum(c["energy_j"] for c in costs) / batch,
+        "sim_energy_j": stats.to_json()["energy_j"],
+        "lower_seconds": lower_s, "sim_seconds": stats.sim_seconds,
+    }
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        "| model | chip | batch | partitions | cost model (ms) | simulated (ms) | total diff | "
+        "worst partition diff | within 10% |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, r in results["cases"].items():
+        model, chip, batch = key.split("/")
+        lines.append(
+            f"| {model} | {chip} | {batch} | {len(r['partitions'])} | {r['model_latency_s'] * 1e3:.3f} | "
+            f"{r['sim_latency_s'] * 1e3:.3f} | {100 * r['total_rel_diff']:+.1f}% | "
+            f"{100 * r['max_abs_rel_diff']:.1f}% | {'yes' if r['max_abs_rel_diff'] <= LIMIT else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = ap.parse_args()
+    missing = missing_passes()
+    if missing:
+        print(f"cost_vs_sim: the lowering pass(es) {', '.join(missing)} are not available yet.")
+        return 1
+    from pimdsl.frontend import import_onnx
+    from sim_flow import onnx_path
+
+    models = {"ResNet18": "resnet18"} if args.quick else MODELS
+    chips = {"S": "compass-s"} if args.quick else CHIPS
+    results: dict = {"machine": platform.platform(), "limit": LIMIT, "cases": {}}
+    for label, model in models.items():
+        nn_module = import_onnx(onnx_path(model))
+        for chip_label, chip in chips.items():
+            for batch in BATCHES:
+                r = compare(model, chip, batch, nn_module)
+                results["cases"][f"{label}/{chip_label}/{batch}"] = r
+                print(f"{label:10s} {chip_label} B={batch:2d}: model {r['model_latency_s'] * 1e3:9.3f} ms, "
+                      f"sim {r['sim_latency_s'] * 1e3:9.3f} ms, worst partition "
+                      f"{100 * r['max_abs_rel_diff']:5.1f}%  (sim {r['sim_seconds']:.2f} s)", flush=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cost_vs_sim.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / "cost_vs_sim.md").write_text(markdown(results))
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

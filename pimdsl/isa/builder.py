@@ -1,0 +1,97 @@
+"""Per-core instruction lists with counted loops and affine addresses.
+
+An address is an `Aff`: a constant plus one coefficient per named loop variable ("n" for the
+image of the batch, "oy"/"ox" for output windows, ...). `CoreCode.addr` turns it into the
+`array<i64: base, s1, ..., sd>` property of the loops open at that point; a loop of count 1
+is never emitted, and its variable is 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from xdsl.dialects.builtin import DenseArrayBase
+from xdsl.ir import Operation
+
+from pimdsl.dialects import pim_isa as isa
+
+
+@dataclass(frozen=True)
+class Aff:
+    """base + sum(coeff[v] * v) over loop variables v."""
+
+    base: int = 0
+    coeff: tuple[tuple[str, int], ...] = ()
+
+    @staticmethod
+    def of(base: int = 0, **coeff: int) -> Aff:
+        return Aff(base, tuple(sorted((k, v) for k, v in coeff.items() if v)))
+
+    def __add__(self, other: Aff | int) -> Aff:
+        if isinstance(other, int):
+            return Aff(self.base + other, self.coeff)
+        merged = dict(self.coeff)
+        for k, v in other.coeff:
+            merged[k] = merged.get(k, 0) + v
+        return Aff.of(self.base + other.base, **merged)
+
+    __radd__ = __add__
+
+    def scaled(self, factor: int) -> Aff:
+        return Aff.of(self.base * factor, **{k: v * factor for k, v in self.coeff})
+
+    def get(self, var: str) -> int:
+        return dict(self.coeff).get(var, 0)
+
+
+@dataclass
+class CoreCode:
+    """The instruction list of one core in one partition, built front to back."""
+
+    core: int
+    ops: list[Operation] = field(default_factory=list)
+    _stack: list[tuple[str, int, list[Operation]]] = field(default_factory=list)
+
+    @property
+    def current(self) -> list[Operation]:
+        return self._stack[-1][2] if self._stack else self.ops
+
+    def open_loop(self, var: str, count: int) -> None:
+        self._stack.append((var, count, []))
+
+    def close_loop(self) -> None:
+        var, count, body = self._stack.pop()
+        if count == 1:
+            self.current.extend(body)  # a loop of one: its body inline, strides dropped below
+        elif body:
+            self.current.append(isa.LoopOp(count, body))
+
+    @contextmanager
+    def loop(self, var: str, count: int) -> Iterator[None]:
+        self.open_loop(var, count)
+        try:
+            yield
+        finally:
+            self.close_loop()
+
+    def addr(self, a: Aff | int) -> DenseArrayBase:
+        if isinstance(a, int):
+            a = Aff(a)
+        live = [(var, count) for var, count, _ in self._stack if count > 1]
+        strides = [a.get(var) for var, _ in live]
+        return isa.addr(a.base, *strides) if any(strides) else isa.addr(a.base)
+
+    def add(self, op: Operation) -> None:
+        self.current.append(op)
+
+
+def count_ops(ops: list[Operation]) -> int:
+    """Instructions and loops in a list, nested bodies included."""
+    n = 0
+    for op in ops:
+        n += 1
+        if isinstance(op, isa.LoopOp):
+            n += count_ops(list(op.body.block.ops))
+    return n

@@ -1,0 +1,337 @@
+"""The timing and energy model of a `pim_isa` program: per-core timelines, rendezvous,
+barriers, shared DRAM and bus, weight reloads and static power.
+
+    from pimdsl.sim.timing import simulate_module
+    stats = simulate_module(module)          # a pimdsl.sim.stats.SimStats
+    stats.to_json()["latency_s"]
+
+Timing depends on the instructions, never on the data, so it runs on the IR alone (no
+weights needed; `pim-run --timing-only`), next to the numeric interpreter or without it.
+
+The model (docs/simulator.md has every formula):
+
+- Each core has units: a load DMA, a store DMA, the vector unit, the link (send/recv), the
+  crossbar write port and one per crossbar. An instruction starts when its unit is free, the
+  local-memory bytes it reads have been produced (a scoreboard of ready times per element of local memory) and any barrier it
+  follows has released; its unit is then busy for its occupancy and its result is ready after
+  its latency. Units of one core thus overlap (crossbars of a core work in parallel, a crossbar
+  pipelines MVMs), while each unit keeps program order.
+- Shared resources, the DRAM channel and the on-chip bus, are calendars: a transfer starts at
+  the earliest time >= its ready time when the resource is free for bytes / bandwidth, and holds
+  it that long; a DRAM access completes dram_latency_ns later.
+- send/recv is a rendezvous: the transfer starts when both sides are ready (and the bus is free).
+  A barrier releases every member at the latest member's arrival (all its work done).
+- Partitions run one after another: partition k+1 starts when every core finished partition k.
+- A counted loop without send/recv/barrier is not stepped: its first two iterations are
+  simulated, the other count-2 each take the second one's increment (at least the busiest unit's
+  or shared link's time per iteration): closed form. Loops holding send/recv/barrier are
+  stepped, their inner loops in closed form.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections import deque
+from collections.abc import Generator
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from pimdsl.chip import Chip
+from pimdsl.dialects import pim_isa as isa
+from pimdsl.errors import PimError
+from pimdsl.module_attrs import get_batch, get_chip
+from pimdsl.sim.stats import PartitionStats, SimStats
+from pimdsl.sim.timing_program import (
+    DMA_IN,
+    DMA_OUT,
+    ENERGY_KEYS,
+    K_BARRIER,
+    K_DMA,
+    K_LOCAL,
+    K_RECV,
+    K_SEND,
+    XBAR,
+    Access,
+    CompiledProgram,
+    CoreProgram,
+    Instr,
+    Loop,
+    compile_program,
+)
+from pimdsl.sim.timing_resource import Calendar, book_both
+
+# requests a core's execution yields to the scheduler
+R_DMA, R_STREAM, R_SEND, R_RECV, R_BARRIER = range(5)
+Request = tuple  # (kind, ready time ns, ...): see _Core.run_block
+
+
+class _Core:
+    """The timeline state of one core inside one partition."""
+
+    __slots__ = ("id", "free", "ready", "fence", "done", "idx", "gran", "stored")
+
+    def __init__(self, core: int, units: int, memory_elems: int, gran: int, start: float):
+        self.id = core
+        self.free = [start] * units  # when each unit is free
+        self.ready = np.full(memory_elems, start)  # when each local element's value is ready
+        self.fence = start  # nothing starts before this (partition start, barriers)
+        self.done = start  # completion of everything issued so far
+        self.idx: list[int] = []  # iteration indices of the enclosing loops
+        self.gran = gran
+        self.stored: dict[str, float] = {}  # DRAM buffer -> when this core's last store lands
+
+    def address(self, values: tuple[int, ...]) -> int:
+        if len(values) == 1:
+            return values[0]
+        return values[0] + sum(s * i for s, i in zip(values[1:], self.idx, strict=False))
+
+    def deps(self, accesses: tuple[Access, ...]) -> float:
+        t = self.fence
+        g = self.gran
+        for values, nbytes in accesses:
+            a = self.address(values)
+            lo, hi = a // g, -(-(a + nbytes) // g)
+            if hi > lo:
+                r = float(self.ready[lo:hi].max())
+                if r > t:
+                    t = r
+        return t
+
+    def produce(self, accesses: tuple[Access, ...], t: float) -> None:
+        g = self.gran
+        for values, nbytes in accesses:
+            a = self.address(values)
+            self.ready[a // g : -(-(a + nbytes) // g)] = t
+
+
+class _Engine:
+    """Runs one partition: core executions interleaved in simulated time."""
+
+    def __init__(self, compiled: CompiledProgram):
+        self.chip: Chip = compiled.chip
+        self.elem = compiled.elem_bytes
+        chip = self.chip
+        self.units = XBAR + chip.crossbars_per_core
+        self.dram = Calendar()
+        self.bus = Calendar()
+        self.dram_ns_per_byte = 1e9 / chip.dram_bandwidth
+        self.bus_ns_per_byte = 1e9 / chip.bus_bandwidth
+
+    # --- one core's execution (a generator of requests) -------------------------------------
+    def run_block(self, core: _Core, body: list[Instr | Loop]) -> Generator[Request, float, None]:
+        for node in body:
+            if isinstance(node, Loop):
+                if node.interacts:
+                    idx = core.idx
+                    idx.append(0)
+                    for i in range(node.count):
+                        idx[-1] = i
+                        yield from self.run_block(core, node.body)
+                    idx.pop()
+                else:
+                    yield from self.run_closed(core, node)
+            elif node.kind == K_LOCAL:
+                self.local(core, node)
+            elif node.kind == K_DMA:
+                t = max(core.free[node.unit], core.deps(node.reads))
+                if node.buffer and not node.stores:
+                    t = max(t, core.stored.get(node.buffer, 0.0))
+                start = yield (R_DMA, t, node.dram_bytes, node.bus_bytes)
+                end = start + node.occupancy
+                core.free[node.unit] = end
+                complete = start + node.latency
+                core.produce(node.writes, complete)
+                if node.stores:
+                    core.stored[node.buffer] = complete
+                if complete > core.done:
+                    core.done = complete
+            elif node.kind in (K_SEND, K_RECV):
+                t = max(core.free[node.unit], core.deps(node.reads))
+                kind = R_SEND if node.kind == K_SEND else R_RECV
+                end = yield (kind, t, node.peer, node.tag, node)
+                core.free[node.unit] = end
+                core.produce(node.writes, end)
+                if end > core.done:
+                    core.done = end
+            elif node.kind == K_BARRIER:
+                arrive = max(core.done, *core.free)
+                release = yield (R_BARRIER, arrive, node.group, node)
+                core.fence = release
+                if release > core.done:
+                    core.done = release
+
+    def local(self, core: _Core, node: Instr) -> None:
+        free = core.free
+        t = core.deps(node.reads)
+        if free[node.unit] > t:
+            t = free[node.unit]
+        if node.crossbar >= 0 and free[node.crossbar] > t:
+            t = free[node.crossbar]
+        end = t + node.occupancy
+        free[node.unit] = end
+        if node.crossbar >= 0:
+            free[node.crossbar] = end
+        complete = t + node.latency
+        if node.writes:
+            core.produce(node.writes, complete)
+        if complete > core.done:
+            core.done = complete
+
+    def run_closed(self, core: _Core, loop: Loop) -> Generator[Request, float, None]:
+        """The first two iterations exactly, the rest in closed form: each takes the second
+        iteration's increment (which holds any recurrence between iterations), at least the
+        busiest unit's or shared link's time per iteration."""
+        idx = core.idx
+        idx.append(0)
+        yield from self.run_block(core, loop.body)
+        if loop.count == 1:
+            idx.pop()
+            return
+        first_done, first_free = core.done, list(core.free)
+        idx[-1] = 1
+        yield from self.run_block(core, loop.body)
+        n = loop.count - 2
+        if n == 0:
+            idx.pop()
+            return
+        step = max(
+            core.done - first_done, loop.bottleneck(self.chip),
+            max((core.free[u] - first_free[u] for u in loop.units), default=0.0),
+        )
+        delta = n * step
+        if loop.dram_bytes or loop.bus_bytes:
+            # the remaining iterations' traffic, reserved on the shared links as one stream
+            t = max(core.free[DMA_IN], core.free[DMA_OUT])
+            start = yield (R_STREAM, t, n * loop.dram_bytes, n * loop.bus_bytes)
+            delta += start - t
+        for u in loop.units:
+            core.free[u] += delta
+        end = core.done + delta
+        g = core.gran
+        idx.pop()
+        for (values, nbytes), path in loop.writes:
+            # the range a write covers over the remaining iterations is ready at the end
+            lo, hi = _span(core, values, nbytes, path)
+            sl = slice(lo // g, -(-hi // g))
+            np.maximum(core.ready[sl], end, out=core.ready[sl])
+        core.done = end
+
+    # --- the scheduler ------------------------------------------------------------------------
+    def run_partition(self, cores: list[CoreProgram], start: float) -> float:
+        chip = self.chip
+        gran = self.elem
+        memory = -(-chip.local_memory_bytes // gran)
+        self.dram.reset(start)
+        self.bus.reset(start)
+        states = {c.core: _Core(c.core, self.units, memory, gran, start) for c in cores}
+        gens = {c.core: self.run_block(states[c.core], c.body) for c in cores}
+        heap: list[tuple[float, int, int, Request]] = []
+        seq = itertools.count()
+        posted: dict[tuple[int, int, int, int], deque[tuple[float, Instr]]] = {}
+        barriers: dict[tuple[int, ...], dict[int, float]] = {}
+
+        def advance(core: int, value: float | None) -> None:
+            try:
+                req = gens[core].send(value) if value is not None else next(gens[core])
+            except StopIteration:
+                return
+            heapq.heappush(heap, (req[1], next(seq), core, req))
+
+        for c in cores:
+            advance(c.core, None)
+        while heap:
+            t, _, core, req = heapq.heappop(heap)
+            kind = req[0]
+            if kind == R_DMA or kind == R_STREAM:
+                dram, bus = req[2], req[3]
+                s = book_both(self.dram, dram * self.dram_ns_per_byte,
+                              self.bus, bus * self.bus_ns_per_byte, t)
+                advance(core, s)
+            elif kind == R_SEND or kind == R_RECV:
+                peer, tag, ins = req[2], req[3], req[4]
+                send = kind == R_SEND
+                mine = (core, peer, tag, 1 if send else 0)
+                other = (peer, core, tag, 0 if send else 1)
+                waiting = posted.get(other)
+                if waiting:
+                    t_other, other_ins = waiting.popleft()
+                    sender = ins if send else other_ins
+                    busy = sender.bus_bytes * self.bus_ns_per_byte
+                    s = self.bus.earliest(max(t, t_other), busy)
+                    self.bus.book(s, busy)
+                    end = s + sender.occupancy
+                    advance(core, end)
+                    advance(peer, end)
+                else:
+                    posted.setdefault(mine, deque()).append((t, ins))
+            else:  # barrier
+                group, ins = req[2], req[3]
+                arrived = barriers.setdefault(group, {})
+                arrived[core] = t
+                if len(arrived) == len(group):
+                    del barriers[group]
+                    release = max(arrived.values())
+                    for c in arrived:
+                        advance(c, release)
+        stuck = sorted({k[0] for k, q in posted.items() if q} | {c for g in barriers.values() for c in g})
+        if stuck:
+            raise PimError(
+                f"the pim_isa program deadlocks: core(s) {', '.join(map(str, stuck))} wait forever "
+                "at a send/recv or barrier whose partner never arrives (each core runs its "
+                "instructions in order, and send/recv is a rendezvous).",
+                hint="Order the sends and recvs of each pair of cores the same way on both sides.",
+            )
+        return max((s.done for s in states.values()), default=start)
+
+
+def _span(core: _Core, values: tuple[int, ...], nbytes: int, path: tuple[int, ...]) -> tuple[int, int]:
+    """Byte range an access covers over all iterations of the loops in `path` (trip counts,
+    outermost first, ending at the access), the loops outside them fixed at their indices."""
+    if len(values) == 1:
+        return values[0], values[0] + nbytes
+    outer = len(values) - 1 - len(path)
+    base = values[0] + sum(s * i for s, i in zip(values[1 : 1 + outer], core.idx[:outer], strict=True))
+    lo, hi = isa.address_span((base, *values[1 + outer :]), path)
+    return lo, hi + nbytes
+
+
+def simulate_program(program: isa.ProgramOp, chip: Chip, batch: int = 1) -> SimStats:
+    """Timing and energy of `program` on `chip`; `batch` inferences per run."""
+    wall = time.perf_counter()
+    compiled = compile_program(program, chip)
+    engine = _Engine(compiled)
+    t = 0.0
+    static_w = chip.cores * chip.static_power_mw_per_core * 1e-3
+    parts: list[PartitionStats] = []
+    for p in compiled.partitions:
+        end = engine.run_partition(p.cores, t)
+        latency_s = (end - t) * 1e-9
+        energy = dict(zip(ENERGY_KEYS, (float(e) for e in p.energy), strict=True))
+        energy["static"] = static_w * latency_s
+        parts.append(PartitionStats(
+            index=p.index, start_s=t * 1e-9, latency_s=latency_s, energy=energy,
+            mvm_count=int(p.counts[0]), dram_bytes=int(p.counts[1]),
+            weight_bytes_loaded=int(p.counts[2]), bus_bytes=int(p.counts[3]),
+        ))
+        t = end
+    return SimStats(chip=chip.name, batch=batch, partitions=parts,
+                    sim_seconds=time.perf_counter() - wall)
+
+
+def simulate_module(module: ModuleOp) -> SimStats:
+    """Timing and energy of the module's `pim_isa.program` on its chip at its batch."""
+    program = isa.find_program(module)
+    if program is None:
+        raise PimError(
+            "timing needs pim_isa-level IR, but the module holds no pim_isa.program.",
+            hint="Lower it first: pim-opt model.mlir --lower-to-isa -o model.isa.mlir, then run "
+            "pim-run model.isa.mlir --stats stats.json.",
+        )
+    chip = get_chip(module)
+    assert chip is not None
+    return simulate_program(program, chip, get_batch(module))
+
+

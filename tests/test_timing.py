@@ -1,0 +1,278 @@
+"""The pim_isa timing and energy model (pimdsl/sim/timing.py) on tiny hand-written programs.
+
+Every expected time is derived by hand from the chip's fields with the formulas of
+docs/simulator.md (written out in each test), never taken from the simulator itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from pimdsl.dialects import get_all_dialects
+from pimdsl.tools.pim_run import main as pim_run
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.parser import Parser
+
+from pimdsl.chip import Chip, load_chip
+from pimdsl.errors import PimError
+from pimdsl.module_attrs import set_batch, set_chip
+from pimdsl.sim.stats import ENERGY_BREAKDOWN_KEYS
+from pimdsl.sim.timing import simulate_module
+
+CHIP = load_chip("compass-s")
+D = CHIP.act_bits / 8  # bytes an element occupies on DRAM, bus and vector unit
+NS = 1e-9
+
+
+def module(body: str, chip: Chip = CHIP, batch: int = 1) -> ModuleOp:
+    ctx = Context()
+    for name, loader in get_all_dialects().items():
+        ctx.register_dialect(name, loader)
+    text = f"""builtin.module {{
+pim_isa.program elem_bytes 2 {{
+  pim_isa.buffer "x" {{role = "input", shape = array<i64: 65536>}}
+  pim_isa.buffer "y" {{role = "output", shape = array<i64: 65536>}}
+{body}
+}}
+}}"""
+    m = Parser(ctx, text).parse_module()
+    set_chip(m, chip)
+    set_batch(m, batch)
+    m.verify()
+    return m
+
+
+def latency_ns(m: ModuleOp) -> float:
+    return simulate_module(m).latency_s / NS
+
+
+def mvm_issue() -> float:
+    steps = CHIP.act_bits // CHIP.dac_bits
+    return max(CHIP.mvm_interval_ns, steps * CHIP.mvm_per_bit_ns)
+
+
+def mvm_latency() -> float:
+    steps = CHIP.act_bits // CHIP.dac_bits
+    return (CHIP.mvm_read_ns + steps * CHIP.mvm_per_bit_ns + CHIP.mvm_adc_ns
+            + CHIP.mvm_shift_add_ns + CHIP.mvm_write_ns)
+
+
+def vector_ns(elems: int, touched: int) -> float:
+    ops = math.ceil(elems * D / CHIP.vector_bytes)
+    return max(ops * CHIP.vector_latency_ns, touched * D / CHIP.local_memory_bandwidth / NS)
+
+
+MVM = ('pim_isa.mvm {{xbar = {x} : i64, src = array<i64: {src}>, rows = 16 : i64, '
+       'dst = array<i64: {dst}>, cols = 8 : i64, bits = 4 : i64}}')
+
+
+def test_mvm_loop_pipelines_on_one_crossbar() -> None:
+    n = 10
+    m = module(f"""  pim_isa.partition 0 {{ pim_isa.core 0 {{
+    pim_isa.wr_xbar {{xbar = 0 : i64, src = array<i64: 0>, rows = 16 : i64, cols = 8 : i64}}
+    pim_isa.loop {n} {{ {MVM.format(x=0, src=1024, dst="2048, 16")} }}
+  }} }}""")
+    write = 16 * CHIP.crossbar_write_ns_per_row
+    # the crossbar is busy being written, then starts an MVM every issue interval
+    expected = write + (n - 1) * mvm_issue() + mvm_latency()
+    assert latency_ns(m) == pytest.approx(expected)
+
+
+def test_crossbars_of_a_core_work_in_parallel() -> None:
+    n = 10
+    body = "\n".join(MVM.format(x=x, src=1024, dst=f"{2048 + 64 * x}, 256") for x in range(4))
+    m = module(f"""  pim_isa.partition 0 {{ pim_isa.core 0 {{
+    pim_isa.loop {n} {{ {body} }}
+  }} }}""")
+    assert latency_ns(m) == pytest.approx((n - 1) * mvm_issue() + mvm_latency())
+
+
+def test_closed_form_loop_equals_the_unrolled_program() -> None:
+    # load -> mvm -> relu -> store per iteration: the loop (closed form) and the same
+    # instructions written out (stepped one by one) must give the same time
+    n = 6
+
+    def step(i: int | None) -> str:
+        k = "0" if i is None else str(i)
+        s = lambda base, stride: f"{base}, {stride}" if i is None else str(base + stride * i)  # noqa: E731
+        return f"""
+      pim_isa.load {{buffer = "x", offset = array<i64: {s(0, 16)}>, dst = array<i64: {s(1024, 32)}>, len = 16 : i64}}
+      {MVM.format(x=0, src=s(1024, 32), dst=s(4096, 16))}
+      pim_isa.vrelu {{dst = array<i64: {s(8192, 16)}>, src = array<i64: {s(4096, 16)}>, len = 8 : i64}}
+      pim_isa.store {{src = array<i64: {s(8192, 16)}>, buffer = "y", offset = array<i64: {s(0, 8)}>, len = 8 : i64}}""" + ("" if k else "")
+
+    looped = module(f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ pim_isa.loop {n} {{ {step(None)} }} }} }}")
+    unrolled = module("  pim_isa.partition 0 { pim_isa.core 0 {" + "".join(step(i) for i in range(n)) + "} }")
+    assert latency_ns(looped) == pytest.approx(latency_ns(unrolled), rel=1e-9)
+
+
+def test_recv_waits_for_the_sender() -> None:
+    m = module("""  pim_isa.partition 0 {
+    pim_isa.core 0 {
+      pim_isa.vrelu {dst = array<i64: 0>, src = array<i64: 0>, len = 1280 : i64}
+      pim_isa.send {peer = 1 : i64, src = array<i64: 0>, len = 64 : i64, tag = 3 : i64}
+    }
+    pim_isa.core 1 {
+      pim_isa.recv {peer = 0 : i64, dst = array<i64: 0>, len = 64 : i64, tag = 3 : i64}
+      pim_isa.vrelu {dst = array<i64: 512>, src = array<i64: 0>, len = 64 : i64}
+    }
+  }""")
+    relu = vector_ns(1280, 2 * 1280)
+    transfer = 64 * D / CHIP.bus_bandwidth / NS
+    assert latency_ns(m) == pytest.approx(relu + transfer + vector_ns(64, 128))
+
+
+def test_barrier_releases_all_at_the_latest_arrival() -> None:
+    long, short = vector_ns(1280, 2560), vector_ns(64, 128)
+    m = module("""  pim_isa.partition 0 {
+    pim_isa.core 0 {
+      pim_isa.vrelu {dst = array<i64: 0>, src = array<i64: 0>, len = 1280 : i64}
+      pim_isa.barrier {cores = array<i64: 0, 1>}
+    }
+    pim_isa.core 1 {
+      pim_isa.vrelu {dst = array<i64: 0>, src = array<i64: 0>, len = 64 : i64}
+      pim_isa.barrier {cores = array<i64: 0, 1>}
+      pim_isa.vrelu {dst = array<i64: 0>, src = array<i64: 0>, len = 64 : i64}
+    }
+  }""")
+    assert latency_ns(m) == pytest.approx(long + short)
+
+
+def test_two_cores_contend_for_dram() -> None:
+    n = 2560
+    transfer = n * D / CHIP.dram_bandwidth / NS  # DRAM is the slowest link
+    load = f'pim_isa.load {{buffer = "x", offset = array<i64: 0>, dst = array<i64: 0>, len = {n} : i64}}'
+    one = module(f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ {load} }} }}")
+    two = module(f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ {load} }} pim_isa.core 1 {{ {load} }} }}")
+    assert latency_ns(one) == pytest.approx(transfer + CHIP.dram_latency_ns)
+    # the second transfer starts when the first has left the DRAM channel
+    assert latency_ns(two) == pytest.approx(2 * transfer + CHIP.dram_latency_ns)
+
+
+def test_partitions_run_one_after_another_with_weight_reload() -> None:
+    rows, cols = 256, 64
+    part = f"""  pim_isa.partition INDEX {{ pim_isa.core 0 {{
+    pim_isa.ld_weight {{weight = "w", layout = "io", rows = array<i64: 0, {rows}>, cols = array<i64: 0, {cols}>, dst = array<i64: 0>}}
+    pim_isa.wr_xbar {{xbar = 0 : i64, src = array<i64: 0>, rows = {rows} : i64, cols = {cols} : i64}}
+  }} }}"""
+    m = module(part.replace("INDEX", "0") + "\n" + part.replace("INDEX", "1"))
+    nbytes = rows * cols * CHIP.weight_bits / 8
+    one = nbytes / CHIP.dram_bandwidth / NS + CHIP.dram_latency_ns + rows * CHIP.crossbar_write_ns_per_row
+    stats = simulate_module(m)
+    assert stats.latency_s / NS == pytest.approx(2 * one)
+    d = stats.to_json()
+    assert d["weight_bytes_loaded"] == 2 * nbytes  # reloaded: once per partition
+    bits = rows * cols * CHIP.cols_per_weight * CHIP.cell_bits
+    assert d["energy_breakdown"]["weight_write"] == pytest.approx(2 * bits * CHIP.crossbar_write_pj_per_bit * 1e-12)
+    assert [p["start_s"] for p in d["partitions"]] == pytest.approx([0.0, one * NS])
+
+
+def test_replicated_weight_block_is_read_from_dram_once() -> None:
+    ld = ('pim_isa.ld_weight {weight = "w", layout = "io", rows = array<i64: 0, 64>, '
+          'cols = array<i64: 0, 64>, dst = array<i64: 0>}')
+    m = module(f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ {ld} }} pim_isa.core 1 {{ {ld} }} }}")
+    d = simulate_module(m).to_json()
+    assert d["weight_bytes_loaded"] == 64 * 64 * CHIP.weight_bits / 8
+
+
+def test_energy_breakdown_sums_to_total_and_counts_mvms() -> None:
+    n = 7
+    m = module(f"""  pim_isa.partition 0 {{ pim_isa.core 0 {{
+    pim_isa.loop {n} {{
+      pim_isa.load {{buffer = "x", offset = array<i64: 0, 16>, dst = array<i64: 1024>, len = 16 : i64}}
+      {MVM.format(x=0, src=1024, dst=4096)}
+      {MVM.format(x=1, src=1024, dst=4096)}
+      pim_isa.vadd {{dst = array<i64: 4096>, lhs = array<i64: 4096>, rhs = array<i64: 4096>, len = 8 : i64}}
+    }}
+  }} }}""", batch=2)
+    d = simulate_module(m).to_json()
+    assert set(d["energy_breakdown"]) == set(ENERGY_BREAKDOWN_KEYS)
+    assert sum(d["energy_breakdown"].values()) == pytest.approx(d["energy_j"])
+    for p in d["partitions"]:
+        assert sum(p["energy_breakdown"].values()) == pytest.approx(p["energy_j"])
+    assert d["mvm_count"] == 2 * n
+    steps = CHIP.act_bits // CHIP.dac_bits
+    per_batch = 2 * n * steps * CHIP.crossbar_read_pj * 1e-12
+    assert d["energy_breakdown"]["mvm"] == pytest.approx(per_batch / 2)  # per inference
+    adc = 2 * n * steps * 8 * CHIP.cols_per_weight * CHIP.adc_pj * 1e-12
+    assert d["energy_breakdown"]["adc"] == pytest.approx(adc / 2)
+    static_w = CHIP.cores * CHIP.static_power_mw_per_core * 1e-3
+    assert d["energy_breakdown"]["static"] == pytest.approx(static_w * d["latency_s"] / 2)
+    assert d["edp"] == pytest.approx(d["energy_j"] * d["latency_s"] / 2)
+    assert d["throughput_ips"] == pytest.approx(2 / d["latency_s"])
+
+
+def pipeline(batch: int) -> ModuleOp:
+    """Core 0: per image, load + 4 MVMs + send; core 1: recv + relu + store."""
+    mvms = "\n".join(MVM.format(x=x, src=1024, dst=f"{4096 + 16 * x}") for x in range(4))
+    return module(f"""  pim_isa.partition 0 {{
+    pim_isa.core 0 {{ pim_isa.loop {batch} {{
+      pim_isa.load {{buffer = "x", offset = array<i64: 0, 16>, dst = array<i64: 1024>, len = 16 : i64}}
+      {mvms}
+      pim_isa.send {{peer = 1 : i64, src = array<i64: 4096>, len = 32 : i64, tag = 0 : i64}}
+    }} }}
+    pim_isa.core 1 {{ pim_isa.loop {batch} {{
+      pim_isa.recv {{peer = 0 : i64, dst = array<i64: 0>, len = 32 : i64, tag = 0 : i64}}
+      pim_isa.vrelu {{dst = array<i64: 512>, src = array<i64: 0>, len = 32 : i64}}
+      pim_isa.store {{src = array<i64: 512>, buffer = "y", offset = array<i64: 0, 32>, len = 32 : i64}}
+    }} }}
+  }}""", batch=batch)
+
+
+def test_throughput_grows_with_batch_until_saturation() -> None:
+    ips = [simulate_module(pipeline(b)).to_json()["throughput_ips"] for b in (1, 2, 4, 8, 16, 32)]
+    assert all(b >= a * (1 - 1e-9) for a, b in zip(ips, ips[1:], strict=False))
+    assert ips[-1] > 1.5 * ips[0]
+    # saturation: one image per MVM issue interval of a crossbar at most
+    assert ips[-1] <= 1 / (mvm_issue() * NS) * (1 + 1e-9)
+
+
+def test_deadlock_is_a_user_error() -> None:
+    m = module("""  pim_isa.partition 0 {
+    pim_isa.core 0 {
+      pim_isa.recv {peer = 1 : i64, dst = array<i64: 0>, len = 8 : i64, tag = 0 : i64}
+      pim_isa.send {peer = 1 : i64, src = array<i64: 0>, len = 8 : i64, tag = 1 : i64}
+    }
+    pim_isa.core 1 {
+      pim_isa.recv {peer = 0 : i64, dst = array<i64: 0>, len = 8 : i64, tag = 1 : i64}
+      pim_isa.send {peer = 0 : i64, src = array<i64: 0>, len = 8 : i64, tag = 0 : i64}
+    }
+  }""")
+    with pytest.raises(PimError, match="deadlock"):
+        simulate_module(m)
+
+
+def test_pim_run_stats_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "p.mlir"
+    src.write_text(str(pipeline(4)))
+    out = tmp_path / "stats.json"
+    assert pim_run([str(src), "--stats", str(out), "--timing-only"]) == 0
+    assert "inf/s" in capsys.readouterr().out
+    d = json.loads(out.read_text())
+    for key, kind in {
+        "latency_s": float, "throughput_ips": float, "energy_j": float, "edp": float,
+        "partitions": list, "energy_breakdown": dict, "mvm_count": int, "dram_bytes": int,
+        "weight_bytes_loaded": int, "batch": int,
+    }.items():
+        assert isinstance(d[key], kind), key
+    assert d["batch"] == 4
+    for p in d["partitions"]:
+        assert isinstance(p["latency_s"], float) and isinstance(p["energy_j"], float)
+    assert all(isinstance(v, float) for v in d["energy_breakdown"].values())
+    assert {"mvm", "adc", "weight_write", "dram", "vector", "static"} <= set(d["energy_breakdown"])
+
+
+def test_stats_on_non_isa_ir_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "n.mlir"
+    src.write_text("""builtin.module {
+  func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+    %r = nn.relu %x : tensor<1x4xf32> -> tensor<1x4xf32>
+    func.return %r : tensor<1x4xf32>
+  }
+}""")
+    assert pim_run([str(src), "--stats", str(tmp_path / "s.json")]) == 1
+    assert "pim_isa" in capsys.readouterr().err
