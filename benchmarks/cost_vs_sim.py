@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from sim_flow import CHIPS, MODELS, lower_model, missing_passes  # noqa: E402
+from sim_flow import CHIPS, MODELS, lower_model, missing_passes, onnx_path  # noqa: E402
 
 BATCHES = (1, 16)
 LIMIT = 0.10
@@ -76,7 +76,6 @@ def main() -> int:
         print(f"cost_vs_sim: the lowering pass(es) {', '.join(missing)} are not available yet.")
         return 1
     from pimdsl.frontend import import_onnx
-    from sim_flow import onnx_path
 
     models = {"ResNet18": "resnet18"} if args.quick else MODELS
     chips = {"S": "compass-s"} if args.quick else CHIPS

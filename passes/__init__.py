@@ -9,7 +9,9 @@ from xdsl.passes import ModulePass
 
 # pass name -> (module, class). Add a line here when you add a pass module.
 PASSES: dict[str, tuple[str, str]] = {
+    "crossbar-to-isa": ("pimdsl.passes.crossbar_to_isa", "CrossbarToIsaPass"),
     "ga-group": ("pimdsl.passes.ga_group", "GAGroupPass"),
+    "lower-to-isa": ("pimdsl.passes.lower_to_isa", "LowerToIsaPass"),
     "partition": ("pimdsl.passes.partition", "PartitionPass"),
     "partition-to-crossbar": ("pimdsl.passes.partition_to_crossbar", "PartitionToCrossbarPass"),
     "pim-units": ("pimdsl.passes.pim_units", "UnitsPass"),

@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also run the ONNX model with onnxruntime and report the error")
     p.add_argument("--tolerance", type=float, default=1e-4,
                    help="max abs error / max abs reference allowed by --compare-onnxruntime")
+    p.add_argument("--mode", choices=("ideal", "quantized"), default="ideal",
+                   help="crossbar MVM numerics at the crossbar level and below (default ideal)")
     p.add_argument("--stats", metavar="FILE.json",
                    help="pim_isa IR: write the simulated timing and energy (docs/simulator.md)")
     p.add_argument("--timing-only", action="store_true",
@@ -275,7 +277,9 @@ def _run(args: argparse.Namespace) -> int:
         inputs, origin = make_inputs(args, shapes, batch)
 
         start = time.perf_counter()
-        outputs = run_batched(module, inputs, base_dir=loaded.base_dir)
+        run_stats: dict[str, float] = {}
+        outputs = run_batched(module, inputs, base_dir=loaded.base_dir,
+                              options={"mode": args.mode, "stats": run_stats})
         elapsed = time.perf_counter() - start
 
         levels = [d for d in dialects_used(module) if d not in ("builtin", "func")]
@@ -285,6 +289,8 @@ def _run(args: argparse.Namespace) -> int:
         for i, y in enumerate(outputs):
             print(f"  output {i}: {_stats(y)}")
         print(f"  time: {elapsed:.3f} s")
+        for key, value in run_stats.items():  # weight reloads, DRAM traffic (partition level and below)
+            print(f"  {key}: {value:.0f}")
 
         if args.output_npy:
             write_output(Path(args.output_npy), outputs)

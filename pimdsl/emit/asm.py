@@ -84,7 +84,8 @@ def emit_asm(module: ModuleOp, out: IO[str]) -> None:
     out.write(f"; batch {get_batch(module)}, elem_bytes {program.element_bytes}\n")
     for buffer in program.buffers():
         shape = "x".join(str(int(d)) for d in buffer.shape.get_values())
-        out.write(f".buffer {format_value('name', buffer.buffer_name)} {buffer.role.data} {shape}\n")
+        fill = f" fill={buffer.fill_value!r}" if buffer.fill is not None else ""
+        out.write(f".buffer {format_value('name', buffer.buffer_name)} {buffer.role.data} {shape}{fill}\n")
     for partition in program.partitions():
         cores = partition.cores()
         ids = ", ".join(str(c.number) for c in cores)

@@ -51,6 +51,7 @@ def program_to_json(module: ModuleOp) -> dict[str, Any]:
             {
                 "name": b.buffer_name, "role": b.role.data,
                 "shape": [int(d) for d in b.shape.get_values()],
+                **({"fill": b.fill_value} if b.fill is not None else {}),
             }
             for b in program.buffers()
         ],

@@ -16,7 +16,8 @@
   One MVM op covers all its windows and the batch in one call: no Python loop over windows.
 
 Options (`RunContext.options`): `mode` ("ideal" | "quantized", default ideal), `per_channel`
-(bool, default True), `stats` (dict, see `pimdsl.sim.run_stats`).
+(bool, default True), `stats` (dict, see `pimdsl.sim.run_stats`), `mvm_trace` (a list: every
+executed `crossbar.mvm` appends `(op, input, output)`, for tests and for inspecting numerics).
 """
 
 from __future__ import annotations
@@ -175,6 +176,7 @@ class CrossbarFunctions(InterpreterFunctions):
     stats: dict[str, float] = field(default_factory=dict)
     crossbars: dict[tuple[int, int], Slot] = field(default_factory=dict)
     counts: XbarCounts = field(default_factory=XbarCounts)
+    trace: list[tuple[xb.MvmOp, np.ndarray, np.ndarray]] | None = None
     _inputs: list[tuple[np.ndarray, np.ndarray, float, bool]] = field(default_factory=list)
 
     @classmethod
@@ -187,7 +189,9 @@ class CrossbarFunctions(InterpreterFunctions):
             raise PimError(f"unknown numerics mode '{mode}'.", hint=f"Use one of {', '.join(MODES)}.")
         per_channel = bool(context.options.get("per_channel", True))
         dram = DramImage(context.weights, mode == "quantized", chip.weight_bits, per_channel)
-        return cls(chip=chip, dram=dram, mode=mode, stats=run_stats.stats_dict(context.options))
+        trace = context.options.get("mvm_trace")
+        return cls(chip=chip, dram=dram, mode=mode, stats=run_stats.stats_dict(context.options),
+                   trace=trace if isinstance(trace, list) else None)
 
     # --- partitions ---------------------------------------------------------------------------
 
@@ -200,7 +204,8 @@ class CrossbarFunctions(InterpreterFunctions):
         self._inputs.clear()
         if self.mode == "quantized":
             for key, value in self.counts.to_dict().items():
-                run_stats.add(self.stats, key, value)
+                if key != "crossbar_mvms":  # counted for both modes in run_mvm
+                    run_stats.add(self.stats, key, value)
             self.counts = XbarCounts()
         return results
 
@@ -257,10 +262,16 @@ class CrossbarFunctions(InterpreterFunctions):
         lead = tuple(xb.shape_of(op.output)[:-1])
         run_stats.add(self.stats, "mvm_ops", 1)
         run_stats.add(self.stats, "crossbar_mvms", int(np.prod(lead)))
+        y = self._mvm(x, slot, window, i0, i1).reshape(*lead, -1)
+        if self.trace is not None:
+            self.trace.append((op, x, y))
+        return (_checked(op, y),)
+
+    def _mvm(self, x: np.ndarray, slot: Slot, window: slice, i0: int, i1: int) -> np.ndarray:
+        """[rows, cols] result of the slot's block on x's windows `window`, columns [i0, i1)."""
         if self.mode == "ideal":
             xs = x[:, window, i0:i1] if x.ndim == 3 else x[:, i0:i1]
-            y = xs.reshape(-1, i1 - i0) @ slot.matrix
-            return (_checked(op, y.reshape(*lead, -1)),)
+            return xs.reshape(-1, i1 - i0) @ slot.matrix
         x_int, x_scale, signed = self._quantized_input(x)
         xs = x_int[:, window, i0:i1] if x.ndim == 3 else x_int[:, i0:i1]
         c = self.chip
@@ -270,8 +281,7 @@ class CrossbarFunctions(InterpreterFunctions):
             cols=c.crossbar_cols, signed_inputs=signed, counts=self.counts,
         )
         assert slot.scale is not None
-        y = dequantize(y_int, x_scale, slot.scale)
-        return (_checked(op, y.reshape(*lead, -1)),)
+        return dequantize(y_int, x_scale, slot.scale)
 
     def _quantized_input(self, x: np.ndarray) -> tuple[np.ndarray, float, bool]:
         """x quantized as one tensor (all tiles of a layer share its scale); cached per array."""

@@ -47,7 +47,7 @@ LEVELS: dict[str, str] = {
     "partition": "pimdsl.sim.partition_interp:PartitionFunctions.for_run",
     "crossbar": "pimdsl.sim.crossbar_interp:CrossbarFunctions.for_run",
     # Later levels register here, e.g.
-    # "pim_isa": "pimdsl.sim.pim_isa_interp:PimIsaFunctions.for_run",
+    "pim_isa": "pimdsl.sim.isa_interp:PimIsaFunctions.for_run",
 }
 
 

@@ -65,6 +65,7 @@ from pimdsl.sim.timing_resource import Calendar, book_both
 
 # requests a core's execution yields to the scheduler
 R_DMA, R_STREAM, R_SEND, R_RECV, R_BARRIER = range(5)
+STREAM_CHUNKS = 16  # bookings per closed-form loop's traffic
 Request = tuple  # (kind, ready time ns, ...): see _Core.run_block
 
 
@@ -203,10 +204,11 @@ class _Engine:
         )
         delta = n * step
         if loop.dram_bytes or loop.bus_bytes:
-            # the remaining iterations' traffic, reserved on the shared links as one stream
+            # the remaining iterations' traffic, booked on the shared links in chunks at the
+            # loop's pace (leaving the gaps other cores use); waiting for them stretches the loop
             t = max(core.free[DMA_IN], core.free[DMA_OUT])
-            start = yield (R_STREAM, t, n * loop.dram_bytes, n * loop.bus_bytes)
-            delta += start - t
+            finish = yield (R_STREAM, t, n, step, loop.dram_bytes, loop.bus_bytes)
+            delta = max(delta, finish - t)
         for u in loop.units:
             core.free[u] += delta
         end = core.done + delta
@@ -218,6 +220,21 @@ class _Engine:
             sl = slice(lo // g, -(-hi // g))
             np.maximum(core.ready[sl], end, out=core.ready[sl])
         core.done = end
+
+    def stream(self, t: float, n: int, step: float, dram: float, bus: float) -> float:
+        """Book n iterations of `dram` and `bus` bytes each, paced one per `step` ns from t,
+        in at most STREAM_CHUNKS bookings; return when the last transfer ends."""
+        chunks = min(n, STREAM_CHUNKS)
+        end = t
+        done = 0
+        for j in range(chunks):
+            iters = (n * (j + 1)) // chunks - done
+            ready = max(t + done * step, end)
+            s = book_both(self.dram, iters * dram * self.dram_ns_per_byte,
+                          self.bus, iters * bus * self.bus_ns_per_byte, ready)
+            end = s + iters * max(dram * self.dram_ns_per_byte, bus * self.bus_ns_per_byte)
+            done += iters
+        return end
 
     # --- the scheduler ------------------------------------------------------------------------
     def run_partition(self, cores: list[CoreProgram], start: float) -> float:
@@ -245,11 +262,13 @@ class _Engine:
         while heap:
             t, _, core, req = heapq.heappop(heap)
             kind = req[0]
-            if kind == R_DMA or kind == R_STREAM:
+            if kind == R_DMA:
                 dram, bus = req[2], req[3]
                 s = book_both(self.dram, dram * self.dram_ns_per_byte,
                               self.bus, bus * self.bus_ns_per_byte, t)
                 advance(core, s)
+            elif kind == R_STREAM:
+                advance(core, self.stream(t, req[2], req[3], req[4], req[5]))
             elif kind == R_SEND or kind == R_RECV:
                 peer, tag, ins = req[2], req[3], req[4]
                 send = kind == R_SEND

@@ -1,0 +1,515 @@
+"""The instructions of one step (a weight layer, a vector op, a copy) on the cores running it.
+
+Every step runs inside the per-image loop "n" that each core opens around its partition body,
+reads its inputs from DRAM and writes its output to DRAM (see placement.py for the layouts).
+Local memory is allocated per step and core by a bump allocator (`Arena`): a step's buffers
+are dead once it ends, so the next step reuses the space. Loops inside a step go over output
+windows ("oy", "ox"), rows ("y") and chunks ("k"); every local address inside them is
+loop-invariant, every DRAM address affine, so a loop is one strided transfer per iteration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from xdsl.ir import Operation
+
+from pimdsl.chip import Chip
+from pimdsl.dialects import pim_isa as isa
+from pimdsl.errors import PimError
+from pimdsl.isa.builder import Aff, CoreCode
+from pimdsl.isa.linear import Block, Linear, Term
+from pimdsl.isa.placement import Place
+
+# A unary vector op applied in place: (dst, src, len) -> instruction.
+Unary = Callable[[object, object, int], Operation]
+
+
+@dataclass
+class Arena:
+    """Bump allocation of one core's local memory for one step (byte addresses)."""
+
+    size: int
+    elem: int
+    what: str
+    top: int = 0
+
+    def take(self, elements: int) -> int:
+        addr = self.top
+        self.top += elements * self.elem
+        if self.top > self.size:
+            raise PimError(
+                f"crossbar-to-isa: {self.what} needs {self.top} bytes of local memory but a core "
+                f"has {self.size}.",
+                hint="Use a chip with more local memory, or a smaller element size (--elem-bytes).",
+            )
+        return addr
+
+
+@dataclass
+class Emit:
+    """What step code generation needs: the chip, the partition's per-core code, counters."""
+
+    chip: Chip
+    elem: int
+    images: int
+    cores: dict[int, CoreCode]
+    tag: int = 0
+    vector_work: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def local_elems(self) -> int:
+        return self.chip.local_memory_bytes // self.elem
+
+    def code(self, core: int) -> CoreCode:
+        if core not in self.cores:
+            self.cores[core] = CoreCode(core)
+        return self.cores[core]
+
+    def arena(self, what: str) -> Arena:
+        return Arena(self.chip.local_memory_bytes, self.elem, what)
+
+    def next_tag(self) -> int:
+        self.tag += 1
+        return self.tag
+
+
+# --- window rectangles ------------------------------------------------------------------------
+
+
+def rectangles(w0: int, w1: int, ow: int) -> list[tuple[int, int, int, int]]:
+    """Windows w0..w1-1 (row-major over (oy, ox), ow per row) as (oy0, rows, ox0, cols)."""
+    out = []
+    w = w0
+    if w % ow:
+        n = min(ow - w % ow, w1 - w)
+        out.append((w // ow, 1, w % ow, n))
+        w += n
+    full = (w1 - w) // ow
+    if full:
+        out.append((w // ow, full, 0, ow))
+        w += full * ow
+    if w < w1:
+        out.append((w // ow, 1, 0, w1 - w))
+    return out
+
+
+# --- weight layers ----------------------------------------------------------------------------
+
+
+@dataclass
+class WeightLayer:
+    """A weight layer's output blocks, stored to `out`, with fused element-wise `epilogue`."""
+
+    name: str
+    linear: Linear
+    out: Place
+    out_hw: tuple[int, int]  # output windows as (rows, cols)
+    epilogue: list[Unary]
+    places: dict[object, Place]  # source value -> place
+    default_core: int
+
+    def blocks(self) -> list[Block]:
+        return [b for b in self.linear.blocks if b.terms or b.bias]
+
+    def home(self, b: Block) -> int:
+        return min(t.core for t in b.terms) if b.terms else self.default_core
+
+    def readers(self) -> set[int]:
+        return {t.core for b in self.blocks() for t in b.terms} | {self.home(b) for b in self.blocks()}
+
+    def writers(self) -> set[int]:
+        return {self.home(b) for b in self.blocks()}
+
+
+def _out_offset(layer: WeightLayer, oy: Aff, ox: Aff, c: int) -> Aff:
+    out = layer.out
+    if out.rank == 4:
+        return out.at(oy, ox, c)
+    if out.rank == 3:
+        return out.at(0, oy.scaled(layer.out_hw[1]) + ox, c)
+    return out.at(0, 0, c)
+
+
+def _clusters(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def _source_span(t: Term) -> tuple[int, int]:
+    """The range of the source a term needs: channels for an unfolded conv, else features."""
+    lo, hi = t.in_rows
+    if t.source.conv is None:
+        return lo, hi
+    k = t.source.conv.kernel[0] * t.source.conv.kernel[1]
+    return lo // k, -(-hi // k)
+
+
+def weight_layer(e: Emit, layer: WeightLayer) -> None:
+    blocks = layer.blocks()
+    segments = sorted({(b.w0, b.w1) for b in blocks})
+    for seg in segments:
+        seg_blocks = [(i, b) for i, b in enumerate(blocks) if (b.w0, b.w1) == seg]
+        events: list[tuple[int, int, int, int]] = []  # (block, remote, home, tag)
+        for i, b in seg_blocks:
+            home = layer.home(b)
+            for r in sorted({t.core for t in b.terms} - {home}):
+                events.append((i, r, home, e.next_tag()))
+        cores = sorted({t.core for _, b in seg_blocks for t in b.terms}
+                       | {layer.home(b) for _, b in seg_blocks})
+        for core in cores:
+            _weight_segment(e, layer, core, seg, seg_blocks, events)
+
+
+def _weight_segment(
+    e: Emit, layer: WeightLayer, core: int, seg: tuple[int, int],
+    seg_blocks: list[tuple[int, Block]], events: list[tuple[int, int, int, int]],
+) -> None:
+    code = e.code(core)
+    arena = e.arena(f"weight layer '{layer.name}' on core {core}")
+    E = e.elem
+    mine = [(i, b, [t for t in b.terms if t.core == core]) for i, b in seg_blocks]
+    homes = {i for i, b in seg_blocks if layer.home(b) == core}
+    # Input clusters per source: one load per cluster and window.
+    spans: dict[object, list[tuple[int, int]]] = {}
+    for _, _, terms in mine:
+        for t in terms:
+            spans.setdefault(t.source, []).append(_source_span(t))
+    loads = []  # (source, lo, hi, local address)
+    for source, ranges in spans.items():
+        for lo, hi in _clusters(ranges):
+            per = 1 if source.conv is None else source.conv.kernel[0] * source.conv.kernel[1]  # type: ignore[attr-defined]
+            loads.append((source, lo, hi, arena.take((hi - lo) * per)))
+    # Output, send, receive and scratch buffers.
+    out_buf = {i: arena.take(b.cols) for i, b, _ in mine if i in homes}
+    send_buf = {i: arena.take(b.cols) for i, b, terms in mine if terms and i not in homes}
+    recv_cols = max((b.cols for i, b, _ in mine if i in homes and any(ev[0] == i for ev in events)), default=0)
+    recv_buf = arena.take(recv_cols) if recv_cols else 0
+    tile_cols = max((t.tile.block_shape[1] for _, _, terms in mine for t in terms), default=0)
+    need_tmp = any(
+        t.tile_col != 0 or t.tile.block_shape[1] != b.cols for _, b, terms in mine for t in terms
+    )
+    tmp_buf = arena.take(tile_cols) if need_tmp else 0
+    bias_buf: dict[tuple[int, int], int] = {}
+    for i, b, _ in mine:
+        if i in homes:
+            for j, (weight, col) in enumerate(b.bias):
+                bias_buf[(i, j)] = addr = arena.take(b.cols)
+                code.add(isa.LoadOp(weight, code.addr(col), code.addr(addr), b.cols))
+    oh, ow = layer.out_hw
+    for oy0, ny, ox0, nx in rectangles(seg[0], seg[1], ow):
+        code.open_loop("oy", ny)
+        code.open_loop("ox", nx)
+        oy, ox = Aff.of(oy0, oy=1), Aff.of(ox0, ox=1)
+        for source, lo, hi, addr in loads:
+            _load_window(e, code, layer.places[source.value], source, lo, hi, addr, oy, ox, ow)  # type: ignore[attr-defined]
+        started: set[int] = set()
+        for i, b, terms in mine:
+            dst = out_buf[i] if i in homes else send_buf.get(i)
+            for t in terms:
+                assert dst is not None
+                src = _term_src(t, loads, E)
+                rows, cols = t.tile.block_shape
+                bits = e.chip.act_bits
+                if t.tile_col == 0 and cols == b.cols:
+                    code.add(isa.MvmOp(t.tile.xbar_index, code.addr(src), rows, code.addr(dst),
+                                       cols, bits, accumulate=i in started))
+                else:
+                    code.add(isa.MvmOp(t.tile.xbar_index, code.addr(src), rows, code.addr(tmp_buf),
+                                       cols, bits))
+                    piece = code.addr(tmp_buf + t.tile_col * E)
+                    if i in started:
+                        code.add(isa.VAddOp(code.addr(dst), code.addr(dst), piece, b.cols))
+                    else:
+                        code.add(isa.VCopyOp(code.addr(dst), piece, b.cols))
+                started.add(i)
+        for i, r, home, tag in events:
+            if core == r:
+                code.add(isa.SendOp(home, code.addr(send_buf[i]), blocks_cols(seg_blocks, i), tag))
+            elif core == home:
+                n = blocks_cols(seg_blocks, i)
+                code.add(isa.RecvOp(r, code.addr(recv_buf), n, tag))
+                if i in started:
+                    code.add(isa.VAddOp(code.addr(out_buf[i]), code.addr(out_buf[i]), code.addr(recv_buf), n))
+                else:
+                    code.add(isa.VCopyOp(code.addr(out_buf[i]), code.addr(recv_buf), n))
+                    started.add(i)
+        for i, b, _ in mine:
+            if i not in homes:
+                continue
+            dst = code.addr(out_buf[i])
+            for j in range(len(b.bias)):
+                bias = code.addr(bias_buf[(i, j)])
+                if i in started:
+                    code.add(isa.VAddOp(dst, dst, bias, b.cols))
+                else:
+                    code.add(isa.VCopyOp(dst, bias, b.cols))
+                    started.add(i)
+            for unary in layer.epilogue:
+                code.add(unary(dst, dst, b.cols))
+            code.add(isa.StoreOp(dst, layer.out.buffer, code.addr(_out_offset(layer, oy, ox, b.c0)), b.cols))
+        code.close_loop()
+        code.close_loop()
+
+
+def blocks_cols(seg_blocks: list[tuple[int, Block]], i: int) -> int:
+    return next(b.cols for j, b in seg_blocks if j == i)
+
+
+def _term_src(t: Term, loads: list[tuple[object, int, int, int]], elem: int) -> int:
+    lo_span, hi_span = _source_span(t)
+    for source, lo, hi, addr in loads:
+        if source == t.source and lo <= lo_span and hi_span <= hi:
+            conv = t.source.conv
+            first = lo if conv is None else lo * conv.kernel[0] * conv.kernel[1]
+            return addr + (t.in_rows[0] - first) * elem
+    raise AssertionError("a term without its input load")  # pragma: no cover
+
+
+def _load_window(
+    e: Emit, code: CoreCode, place: Place, source: object, lo: int, hi: int, dst: int,
+    oy: Aff, ox: Aff, ow: int,
+) -> None:
+    conv = source.conv  # type: ignore[attr-defined]
+    if conv is None:
+        x = oy.scaled(ow) + ox if place.rank == 3 else Aff(0)
+        off = place.at(0, x, lo)
+        code.add(isa.LoadOp(place.buffer, code.addr(off), code.addr(dst), hi - lo))
+        return
+    (kh, kw), (sh, sw), (dh, dw) = conv.kernel, conv.strides, conv.dilations
+    top, left = conv.pads[0], conv.pads[1]
+    off = place.at(oy.scaled(sh) + (-top), ox.scaled(sw) + (-left), lo)
+    if kh * kw == 1:
+        code.add(isa.LoadOp(place.buffer, code.addr(off), code.addr(dst), hi - lo))
+    else:
+        code.add(isa.LoadBlockOp(
+            place.buffer, code.addr(off), [hi - lo, kh, kw],
+            [1, dh * place.wp * place.c, dw * place.c], 1, code.addr(dst),
+        ))
+
+
+# --- element-wise vector steps ----------------------------------------------------------------
+
+
+def _rows(places: list[Place]) -> tuple[int, int, Callable[[Place, Aff], Aff]]:
+    """(rows per image, row length, offset of row y) covering the interiors of `places`."""
+    first = places[0]
+    if all(not p.padded for p in places):
+        return 1, first.h * first.w * first.c, lambda p, y: Aff.of(0, n=p.image)
+    return first.h, first.w * first.c, lambda p, y: p.at(y, 0)
+
+
+def _chunks(length: int, budget: int) -> list[tuple[int, int, int]]:
+    """Cover [0, length) with (start, size, count) runs of equal chunks (at most two runs)."""
+    size = max(1, min(length, budget))
+    full = length // size
+    out = [(0, size, full)] if full else []
+    if length % size:
+        out.append((full * size, length % size, 1))
+    return out
+
+
+def elementwise(
+    e: Emit, core: int, ins: list[Place], out: Place,
+    body: Callable[[CoreCode, list[int], int, int], None], what: str,
+) -> None:
+    """Row by row: load each input row chunk, run `body(code, input addrs, out addr, len)`,
+    store the chunk."""
+    code = e.code(core)
+    arena = e.arena(what)
+    rows, length, row_at = _rows([*ins, out])
+    budget = e.local_elems // (len(ins) + 1)
+    bufs = [arena.take(min(length, budget)) for _ in ins]
+    obuf = arena.take(min(length, budget))
+    e.vector_work[core] = e.vector_work.get(core, 0) + rows * length
+    code.open_loop("y", rows)
+    y = Aff.of(0, y=1)
+    for start, size, count in _chunks(length, budget):
+        code.open_loop("k", count)
+        k = Aff.of(start, k=size)
+        for p, buf in zip(ins, bufs, strict=True):
+            code.add(isa.LoadOp(p.buffer, code.addr(row_at(p, y) + k), code.addr(buf), size))
+        body(code, bufs, obuf, size)
+        code.add(isa.StoreOp(code.addr(obuf), out.buffer, code.addr(row_at(out, y) + k), size))
+        code.close_loop()
+    code.close_loop()
+
+
+# --- pools ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pool:
+    kind: str  # max, avg
+    kernel: tuple[int, int]
+    strides: tuple[int, int]
+    pads: tuple[int, int, int, int]
+    dilations: tuple[int, int]
+    out_hw: tuple[int, int]
+
+
+def pool(e: Emit, core: int, src: Place, out: Place, p: Pool, what: str) -> None:
+    code = e.code(core)
+    arena = e.arena(what)
+    (kh, kw), (sh, sw), (dh, dw) = p.kernel, p.strides, p.dilations
+    taps = kh * kw
+    cb = max(1, min(src.c, e.local_elems // (taps + 1)))
+    ibuf = arena.take(taps * cb)
+    obuf = arena.take(cb)
+    oh, ow = p.out_hw
+    e.vector_work[core] = e.vector_work.get(core, 0) + oh * ow * src.c * taps
+    code.open_loop("oy", oh)
+    code.open_loop("ox", ow)
+    oy, ox = Aff.of(0, oy=1), Aff.of(0, ox=1)
+    for start, size, count in _chunks(src.c, cb):
+        code.open_loop("k", count)
+        c = Aff.of(start, k=size)
+        off = src.at(oy.scaled(sh) + (-p.pads[0]), ox.scaled(sw) + (-p.pads[1])) + c
+        code.add(isa.LoadBlockOp(src.buffer, code.addr(off), [kh, kw],
+                                 [dh * src.wp * src.c, dw * src.c], size, code.addr(ibuf)))
+        code.add(isa.VPoolOp(p.kind, code.addr(obuf), code.addr(ibuf), size, taps, size))
+        code.add(isa.StoreOp(code.addr(obuf), out.buffer, code.addr(out.at(oy, ox) + c), size))
+        code.close_loop()
+    code.close_loop()
+    code.close_loop()
+
+
+def global_avgpool(e: Emit, core: int, src: Place, out: Place, what: str) -> None:
+    code = e.code(core)
+    arena = e.arena(what)
+    taps = src.h * src.w
+    cb = max(1, min(src.c, e.local_elems // (taps + 1)))
+    ibuf = arena.take(taps * cb)
+    obuf = arena.take(cb)
+    e.vector_work[core] = e.vector_work.get(core, 0) + taps * src.c
+    for start, size, count in _chunks(src.c, cb):
+        code.open_loop("k", count)
+        c = Aff.of(start, k=size)
+        code.add(isa.LoadBlockOp(src.buffer, code.addr(src.at(0, 0) + c), [src.h, src.w],
+                                 [src.wp * src.c, src.c], size, code.addr(ibuf)))
+        code.add(isa.VPoolOp("avg", code.addr(obuf), code.addr(ibuf), size, taps, size))
+        code.add(isa.StoreOp(code.addr(obuf), out.buffer, code.addr(out.at(0, 0) + c), size))
+        code.close_loop()
+
+
+# --- data movement ----------------------------------------------------------------------------
+
+
+def concat_channels(e: Emit, core: int, ins: list[Place], out: Place, what: str) -> None:
+    """Concatenate feature maps (or [N, F] values) along channels."""
+    code = e.code(core)
+    arena = e.arena(what)
+    buf = arena.take(e.local_elems - 1)
+    offset = 0
+    for p in ins:
+        px = max(1, min(p.w, (e.local_elems - 1) // p.c))
+        code.open_loop("y", p.h)
+        y = Aff.of(0, y=1)
+        for start, size, count in _chunks(p.w, px):
+            code.open_loop("k", count)
+            x = Aff.of(start, k=size)
+            code.add(isa.LoadOp(p.buffer, code.addr(p.at(y, x)), code.addr(buf), size * p.c))
+            if p.c == out.c:
+                code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(out.at(y, x, offset)), size * p.c))
+            else:
+                code.add(isa.StoreBlockOp(code.addr(buf), out.buffer, code.addr(out.at(y, x, offset)),
+                                          [size], [out.c], p.c))
+            code.close_loop()
+        code.close_loop()
+        offset += p.c
+
+
+def nhwc_to_chw(e: Emit, core: int, src: Place, out: Place, what: str) -> None:
+    """A feature map to channel-major order [C, H, W] per image (flatten, network outputs)."""
+    code = e.code(core)
+    arena = e.arena(what)
+    hw = src.h * src.w
+    cb = max(1, min(src.c, (e.local_elems - 1) // hw))
+    if cb * hw > e.local_elems - 1:
+        raise PimError(f"crossbar-to-isa: {what}: one channel of {hw} pixels does not fit local memory.")
+    buf = arena.take(cb * hw)
+    for start, size, count in _chunks(src.c, cb):
+        code.open_loop("k", count)
+        c = Aff.of(start, k=size)
+        code.add(isa.LoadBlockOp(src.buffer, code.addr(src.at(0, 0) + c), [size, src.h, src.w],
+                                 [1, src.wp * src.c, src.c], 1, code.addr(buf)))
+        code.add(isa.StoreOp(code.addr(buf), out.buffer,
+                             code.addr(Aff.of(0, n=out.image) + c.scaled(hw)), size * hw))
+        code.close_loop()
+
+
+def chw_to_nhwc(e: Emit, core: int, src_buffer: str, shape: tuple[int, ...], out: Place, what: str) -> None:
+    """A row-major NCHW input buffer into a (padded) NHWC feature map."""
+    code = e.code(core)
+    arena = e.arena(what)
+    _, c, h, w = shape
+    px = max(1, min(w, (e.local_elems - 1) // c))
+    buf = arena.take(px * c)
+    code.open_loop("y", h)
+    y = Aff.of(0, y=1)
+    for start, size, count in _chunks(w, px):
+        code.open_loop("k", count)
+        x = Aff.of(start, k=size)
+        off = Aff.of(0, n=c * h * w) + y.scaled(w) + x
+        code.add(isa.LoadBlockOp(src_buffer, code.addr(off), [size, c], [1, h * w], 1, code.addr(buf)))
+        code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(out.at(y, x)), size * c))
+        code.close_loop()
+    code.close_loop()
+
+
+def softmax_rows(e: Emit, core: int, src: Place, out: Place, what: str) -> None:
+    code = e.code(core)
+    arena = e.arena(what)
+    f = src.c
+    buf = arena.take(f)
+    red = arena.take(1)
+    row = Aff.of(0, n=src.image)
+    code.add(isa.LoadOp(src.buffer, code.addr(row), code.addr(buf), f))
+    code.add(isa.VReduceOp("max", code.addr(red), code.addr(buf), f))
+    code.add(isa.VSubOp(code.addr(buf), code.addr(buf), code.addr(red), f, broadcast=True))
+    code.add(isa.VExpOp(code.addr(buf), code.addr(buf), f))
+    code.add(isa.VReduceOp("sum", code.addr(red), code.addr(buf), f))
+    code.add(isa.VDivOp(code.addr(buf), code.addr(buf), code.addr(red), f, broadcast=True))
+    code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(Aff.of(0, n=out.image)), f))
+
+
+
+def batch_norm(e: Emit, core: int, src: Place, out: Place, names: tuple[str, str, str, str],
+               eps: float, what: str) -> None:
+    """Inference batch norm per pixel: x * s + t with s = scale / sqrt(var + eps), t = bias -
+    mean * s, computed on the vector unit from the weight file's four [C] tensors."""
+    code = e.code(core)
+    arena = e.arena(what)
+    c = src.c
+    scale, shift, tmp, x = (arena.take(c) for _ in range(4))
+    scale_name, bias_name, mean_name, var_name = names
+    A = code.addr
+    code.add(isa.LoadOp(var_name, A(0), A(tmp), c))
+    code.add(isa.VClipOp(A(x), A(tmp), c, min=eps, max=eps))  # a vector of eps
+    code.add(isa.VAddOp(A(tmp), A(tmp), A(x), c))
+    code.add(isa.VPowOp(A(tmp), A(tmp), c, exponent=-0.5))
+    code.add(isa.LoadOp(scale_name, A(0), A(scale), c))
+    code.add(isa.VMulOp(A(scale), A(scale), A(tmp), c))
+    code.add(isa.LoadOp(mean_name, A(0), A(tmp), c))
+    code.add(isa.VMulOp(A(tmp), A(tmp), A(scale), c))
+    code.add(isa.LoadOp(bias_name, A(0), A(shift), c))
+    code.add(isa.VSubOp(A(shift), A(shift), A(tmp), c))
+    e.vector_work[core] = e.vector_work.get(core, 0) + src.h * src.w * c * 2
+    padded = src.padded or out.padded
+    code.open_loop("y", src.h if padded else 1)
+    code.open_loop("x", src.w if padded else src.h * src.w)
+    y, xx = Aff.of(0, y=1), Aff.of(0, x=1)
+    at_in = src.at(y, xx) if padded else Aff.of(0, n=src.image, x=c)
+    at_out = out.at(y, xx) if padded else Aff.of(0, n=out.image, x=c)
+    code.add(isa.LoadOp(src.buffer, A(at_in), A(x), c))
+    code.add(isa.VMulOp(A(x), A(x), A(scale), c))
+    code.add(isa.VAddOp(A(x), A(x), A(shift), c))
+    code.add(isa.StoreOp(A(x), out.buffer, A(at_out), c))
+    code.close_loop()
+    code.close_loop()

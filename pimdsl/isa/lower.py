@@ -1,0 +1,577 @@
+"""crossbar-level module -> pim_isa program (the `crossbar-to-isa` pass).
+
+The program processes `images` = pim.batch x N images (N = @main's batch dimension). Per
+partition, every core runs: its weight writes (ld_weight + wr_xbar per tile), then one loop over
+the images holding, in the partition's program order, the steps it takes part in. A step reads
+its inputs from DRAM and writes its output to DRAM; before a step, the cores that run it and
+the cores that produced its inputs in this partition meet at a barrier (per image, so the
+layers of a partition overlap as a pipeline over the batch). Partial sums of row tiles on other
+cores travel by send/recv inside the window loop of the block's home core (the lowest core id
+among its tiles, so messages always flow from higher to lower ids).
+
+@main becomes `pim_isa.execute` of the program on its arguments (retyped to hold all images).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    ModuleOp,
+    TensorType,
+    f32,
+)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+
+from pimdsl.chip import Chip
+from pimdsl.dialects import crossbar as xb
+from pimdsl.dialects import nn
+from pimdsl.dialects import pim_isa as isa
+from pimdsl.errors import PimError
+from pimdsl.isa import codegen as cg
+from pimdsl.isa import linear as lin
+from pimdsl.isa.builder import Aff, CoreCode
+from pimdsl.isa.placement import NEG_INF, Place, feature_map, plain
+from pimdsl.module_attrs import get_batch, get_chip
+from pimdsl.network import main_func
+
+UNARY: dict[type, Callable[[Operation], cg.Unary]] = {
+    nn.ReluOp: lambda op: lambda d, s, n: isa.VReluOp(d, s, n),  # type: ignore[arg-type]
+    nn.SigmoidOp: lambda op: lambda d, s, n: isa.VSigmoidOp(d, s, n),  # type: ignore[arg-type]
+    nn.TanhOp: lambda op: lambda d, s, n: isa.VTanhOp(d, s, n),  # type: ignore[arg-type]
+    nn.ClipOp: lambda op: lambda d, s, n: isa.VClipOp(  # type: ignore[arg-type]
+        d, s, n, min=op.min.value.data, max=op.max.value.data),  # type: ignore[attr-defined]
+    nn.LeakyReluOp: lambda op: lambda d, s, n: isa.VLeakyReluOp(  # type: ignore[arg-type]
+        d, s, n, alpha=op.alpha.value.data),  # type: ignore[attr-defined]
+}
+BINARY: dict[type, type[isa.VectorBinaryOp]] = {
+    nn.AddOp: isa.VAddOp, nn.SubOp: isa.VSubOp, nn.MulOp: isa.VMulOp, nn.DivOp: isa.VDivOp,
+}
+
+
+def shape(v: SSAValue) -> tuple[int, ...]:
+    t = v.type
+    assert isinstance(t, TensorType)
+    return tuple(t.get_shape())
+
+
+def where(op: Operation) -> str:
+    name = getattr(op, "name", "op")
+    res = op.results[0].name_hint if op.results and op.results[0].name_hint else None
+    return f"'{name}'" + (f" (%{res})" if res else "")
+
+
+def _pads_needed(x: tuple[int, ...], kernel: tuple[int, int], strides: tuple[int, int],
+                 pads: tuple[int, ...], dil: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Halo a window loop reads: top/left as given, bottom/right as far as the last window goes."""
+    h, w = x[2], x[3]
+    last_y = (out_hw[0] - 1) * strides[0] + (kernel[0] - 1) * dil[0] - pads[0]
+    last_x = (out_hw[1] - 1) * strides[1] + (kernel[1] - 1) * dil[1] - pads[1]
+    return pads[0], pads[1], max(0, last_y - (h - 1)), max(0, last_x - (w - 1))
+
+
+@dataclass
+class Need:
+    pads: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    zero: bool = False  # a reader needs a zero halo (convolution, average pool)
+    neg_inf: bool = False  # a reader needs a -inf halo (max pool)
+
+    def add(self, pads: tuple[int, int, int, int], fill: float) -> None:
+        if not any(pads):
+            return
+        self.pads = [max(a, b) for a, b in zip(self.pads, pads, strict=True)]
+        if fill == 0.0:
+            self.zero = True
+        else:
+            self.neg_inf = True
+
+
+class Lowering:
+    def __init__(self, module: ModuleOp, elem_bytes: int):
+        chip = get_chip(module)
+        if chip is None:
+            raise PimError("crossbar-to-isa needs the chip: the module has no pim.chip attribute.",
+                           hint="Pass --chip NAME to pim-opt.")
+        self.module = module
+        self.chip: Chip = chip
+        self.elem = elem_bytes
+        self.batch = get_batch(module)
+        self.fn = main_func(module)
+        self.canon: dict[SSAValue, SSAValue] = {}
+        self.needs: dict[SSAValue, Need] = {}
+        self.places: dict[SSAValue, Place] = {}
+        self.buffers: dict[str, tuple[tuple[int, ...], float]] = {}
+        self.roles: dict[str, str] = {}
+        self.counter = 0
+        self.images = 0
+
+    # --- values ----------------------------------------------------------------------------
+
+    def c(self, v: SSAValue) -> SSAValue:
+        return self.canon.get(v, v)
+
+    def new_buffer(self, hint: str) -> str:
+        self.counter += 1
+        return f"t{self.counter}.{hint}"
+
+    def declare(self, place: Place) -> Place:
+        if place.buffer not in self.buffers:
+            self.buffers[place.buffer] = (place.shape, place.fill)
+        return place
+
+    def place_for(self, v: SSAValue, hint: str) -> Place:
+        """The DRAM place of a value about to be stored (created on first request)."""
+        v = self.c(v)
+        if v in self.places:
+            return self.places[v]
+        s = shape(v)
+        name = self.new_buffer(hint)
+        if len(s) == 4:
+            need = self.needs.get(v, Need())
+            if need.zero and need.neg_inf:
+                raise PimError(
+                    f"crossbar-to-isa: a feature map {list(s)} is read both by a padded "
+                    "convolution (zero halo) and a padded max pool (-inf halo); this layout "
+                    "conflict is not supported yet."
+                )
+            fill = NEG_INF if need.neg_inf else 0.0
+            place = feature_map(name, (self.images, *s[1:]), tuple(need.pads), fill)  # type: ignore[arg-type]
+        else:
+            place = plain(name, (self.images, *s[1:]))
+        self.places[v] = self.declare(place)
+        return place
+
+    # --- the module ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        block = self.fn.body.block
+        parts = [op for op in block.ops if isinstance(op, xb.PartitionOp)]
+        ret = block.last_op
+        others = [op for op in block.ops if op not in parts and op is not ret
+                  and not isinstance(op, nn.WeightOp | nn.ConstantOp)]
+        if not parts or not isinstance(ret, func.ReturnOp) or others:
+            bad = where(others[0]) if others else "no crossbar.partition"
+            raise PimError(
+                f"crossbar-to-isa expects @main to hold only crossbar.partition ops and "
+                f"func.return (found {bad}).",
+                hint="Run --partition (or --ga-group) and --partition-to-crossbar first, or "
+                "--lower-to-isa for the whole flow.",
+            )
+        args = list(self.fn.body.block.args)
+        ns = {shape(a)[0] for a in args} | {shape(v)[0] for v in ret.operands}
+        if len(ns) != 1:
+            raise PimError("crossbar-to-isa: @main's inputs and outputs must share one batch dimension.")
+        self.images = self.batch * ns.pop()
+        for p in parts:
+            inner = p.body.block
+            for arg, operand in zip(inner.args, p.inputs, strict=True):
+                self.canon[arg] = self.c(operand)
+            last = inner.last_op
+            assert isinstance(last, xb.YieldOp)
+            for res, v in zip(p.outputs, last.values, strict=True):
+                self.canon[res] = self.c(v)
+        self.plan_halos(parts)
+        # Network inputs: row-major buffers the host fills; feature maps are relaid as NHWC.
+        in_names = []
+        for i, a in enumerate(args):
+            name = "input" if len(args) == 1 else f"input{i}"
+            in_names.append(name)
+            s = (self.images, *shape(a)[1:])
+            self.buffers[name] = (s, 0.0)
+            self.roles[name] = "input"
+            if len(s) != 4:
+                self.places[a] = plain(name, s)
+        out_names = [""] * len(ret.operands)  # filled by the partition that produces each
+        partitions = []
+        for k, p in enumerate(parts):
+            partitions.append(self.partition(k, p, args, in_names, list(ret.operands), out_names))
+        if not all(out_names):
+            raise PimError("crossbar-to-isa: a result of @main is not computed by any partition.")
+        buffers = [
+            isa.BufferOp(name, s, self.roles.get(name, "temp"), fill)
+            for name, (s, fill) in self.buffers.items()
+        ]
+        program = isa.ProgramOp(self.elem, [*buffers, *partitions])
+        self.rewrite_main(program, in_names, out_names)
+
+    def plan_halos(self, parts: list[xb.PartitionOp]) -> None:
+        for p in parts:
+            for op in p.body.block.ops:
+                if isinstance(op, xb.Im2colOp):
+                    x = shape(op.input)
+                    pads = _pads_needed(x, xb.ints(op.kernel), xb.ints(op.strides), xb.ints(op.pads),  # type: ignore[arg-type]
+                                        xb.ints(op.dilations), op.out_hw())  # type: ignore[arg-type]
+                    self.needs.setdefault(self.c(op.input), Need()).add(pads, 0.0)
+                elif isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
+                    x, y = shape(op.input), shape(op.output)
+                    pads = _pads_needed(x, nn.ints(op.kernel), nn.ints(op.strides), nn.ints(op.pads),  # type: ignore[arg-type]
+                                        op.dilation_values(), y[2:])  # type: ignore[arg-type]
+                    fill = NEG_INF if isinstance(op, nn.MaxPoolOp) else 0.0
+                    self.needs.setdefault(self.c(op.input), Need()).add(pads, fill)
+
+    def rewrite_main(self, program: isa.ProgramOp, in_names: list[str], out_names: list[str]) -> None:
+        block = self.fn.body.block
+        ret = block.last_op
+        assert isinstance(ret, func.ReturnOp)
+
+        def widen(t: Attribute) -> TensorType[Attribute]:
+            assert isinstance(t, TensorType)
+            s = list(t.get_shape())
+            s[0] = self.images
+            return TensorType(f32, s)
+
+        out_types = [widen(v.type) for v in ret.operands]
+        in_types = [widen(a.type) for a in block.args]
+        body = Block(arg_types=in_types)
+        for new, old in zip(body.args, block.args, strict=True):
+            new.name_hint = old.name_hint
+        execute = isa.ExecuteOp(list(body.args), in_names, out_names, out_types)
+        body.add_ops([execute, func.ReturnOp(*execute.results)])
+        main = func.FuncOp(self.fn.sym_name.data, (in_types, out_types), Region(body))
+        parent = self.module.body.block
+        parent.insert_op_before(program, self.fn)
+        parent.insert_op_before(main, self.fn)
+        self.fn.detach()
+        self.fn.erase(safe_erase=False)
+
+    # --- one partition ---------------------------------------------------------------------
+
+    def partition(
+        self, k: int, p: xb.PartitionOp, args: list[SSAValue], in_names: list[str],
+        returned: list[SSAValue], out_names: list[str],
+    ) -> isa.PartitionOp:
+        tiles = p.tiles()
+        part_cores = sorted({t.core_index for t in tiles}) or [0]
+        e = cg.Emit(self.chip, self.elem, self.images, {})
+        # Weight writes: stage each tile's block in local memory, program its crossbar.
+        for t in sorted(tiles, key=lambda t: (t.core_index, t.xbar_index)):
+            code = e.code(t.core_index)
+            rows, cols = t.block_shape
+            code.add(isa.LdWeightOp(t.weight.data, t.layout.data, xb.ints(t.rows), xb.ints(t.cols),  # type: ignore[arg-type]
+                                    code.addr(0), groups=t.group_count))
+            code.add(isa.WrXbarOp(t.xbar_index, code.addr(0), rows, cols))
+        for c in part_cores:
+            e.code(c).open_loop("n", self.images)
+        state = _PartitionState(self, e, part_cores)
+        # Network inputs read here for the first time: relayout to padded NHWC.
+        for a, name in zip(args, in_names, strict=True):
+            if a not in self.places and any(self.c(o) is a for o in p.inputs):
+                place = self.place_for(a, "input")
+                core = state.vector_core()
+                state.sync({core}, [])
+                cg.chw_to_nhwc(e, core, name, (self.images, *shape(a)[1:]), place, "input relayout")
+                state.wrote(a, {core})
+        state.body(p)
+        # Network outputs produced here: a feature map is relaid as row-major NCHW; any other
+        # value's buffer is the output buffer as it is.
+        last = p.body.block.last_op
+        assert isinstance(last, xb.YieldOp)
+        produced = {self.c(v) for v in last.values}
+        for i, v in enumerate(returned):
+            v = self.c(v)
+            if v not in produced or out_names[i]:
+                continue
+            place = self.places[v]
+            if place.rank == 4 and (place.padded or place.h * place.w != 1):
+                name = "output" if len(returned) == 1 else f"output{i}"
+                out = plain(name, (self.images, math.prod(shape(v)[1:])))
+                self.buffers[name] = ((self.images, *shape(v)[1:]), 0.0)
+                core = state.vector_core()
+                state.sync({core}, [v])
+                cg.nhwc_to_chw(e, core, place, out, "output relayout")
+            else:
+                name = place.buffer
+            out_names[i] = name
+            self.roles[name] = "output"
+        for c in state.cores:
+            e.code(c).close_loop()
+        cores = [isa.CoreOp(c, e.cores[c].ops) for c in sorted(e.cores) if e.cores[c].ops]
+        return isa.PartitionOp(k, cores)
+
+
+class _PartitionState:
+    """Walks one crossbar.partition's body and emits its steps."""
+
+    def __init__(self, low: Lowering, e: cg.Emit, cores: list[int]):
+        self.yielded: set[SSAValue] = set()
+        self.low = low
+        self.e = e
+        self.cores = cores
+        self.linear: dict[SSAValue, lin.Linear] = {}
+        self.sources: dict[SSAValue, lin.Source] = {}
+        self.writers: dict[SSAValue, set[int]] = {}
+        self.fused: set[Operation] = set()
+
+    # --- synchronisation -------------------------------------------------------------------
+
+    def sync(self, readers: set[int], inputs: list[SSAValue]) -> None:
+        group = set(readers)
+        for v in inputs:
+            group |= self.writers.get(self.low.c(v), set())
+        if len(group) < 2:
+            return
+        cores = sorted(group)
+        for c in cores:
+            if c not in self.cores:
+                self.e.code(c).open_loop("n", self.low.images)
+                self.cores.append(c)
+            self.e.code(c).add(isa.BarrierOp(cores))
+
+    def wrote(self, v: SSAValue, cores: set[int]) -> None:
+        self.writers[self.low.c(v)] = cores
+
+    def vector_core(self) -> int:
+        work = self.e.vector_work
+        return min(self.cores, key=lambda c: (work.get(c, 0), c))
+
+    # --- values ----------------------------------------------------------------------------
+
+    def stored(self, v: SSAValue, hint: str) -> Place | None:
+        """The place of `v`, storing it first when it is still a symbolic crossbar result;
+        None when storing fused `v`'s only reader into the layer (that reader is done)."""
+        cv = self.low.c(v)
+        if cv in self.linear:
+            target = self.materialise(cv, self.linear.pop(cv), None, hint)
+            if target is not cv:
+                return None
+        if isinstance(cv.owner, nn.WeightOp):
+            return None  # read by name from the weight file
+        if cv not in self.low.places:
+            raise PimError(f"crossbar-to-isa: value {cv} is read before it is stored (internal).")
+        return self.low.places[cv]
+
+    def linear_of(self, v: SSAValue) -> lin.Linear:
+        if v in self.linear:
+            return self.linear[v]
+        owner = v.owner
+        if isinstance(owner, nn.ConstantOp) and _is_zero(owner):
+            return lin.zeros(shape(v))
+        raise PimError(
+            f"crossbar-to-isa: {where(owner) if isinstance(owner, Operation) else 'a block argument'} "
+            "feeds crossbar.accumulate/concat/bias; only crossbar results and zero constants can.",
+        )
+
+    def materialise(
+        self, v: SSAValue, value: lin.Linear, spatial: tuple[int, int] | None, hint: str,
+    ) -> SSAValue:
+        """Store the crossbar result `value` as `v` (NCHW when `spatial` is given); returns the
+        value actually stored (the last fused element-wise reader's result)."""
+        epilogue: list[cg.Unary] = []
+        target = v
+        # Fuse a lone element-wise consumer (relu, clip, ...) into the layer's store.
+        while True:
+            uses = list(target.uses)
+            if len(uses) != 1 or target in self.yielded:
+                break
+            user = uses[0].operation
+            if type(user) not in UNARY or user.parent is not v.owner.parent:  # type: ignore[union-attr]
+                break
+            full = lin.complete(value)
+            if any(not b.terms and not b.bias for b in full.blocks):
+                break  # a zero region would not stay zero
+            epilogue.append(UNARY[type(user)](user))
+            self.fused.add(user)
+            target = user.results[0]
+        place = self.low.place_for(target, hint)
+        terms = [t for b in value.blocks for t in b.terms]
+        if place.fill != 0.0 and (not terms or any(not b.terms and not b.bias for b in lin.complete(value).blocks)):
+            raise PimError("crossbar-to-isa: a partly zero crossbar result read by a padded max pool "
+                           "is not supported.")
+        sources = {t.source.value: self._place(t.source.value) for t in terms}
+        conv = next((t.source.conv for t in terms if t.source.conv is not None), None)
+        out_hw = conv.out_hw if conv is not None else (1, value.windows)
+        if spatial is not None and tuple(spatial) != tuple(out_hw):
+            out_hw = spatial
+        layer = cg.WeightLayer(
+            name=hint, linear=value, out=place, out_hw=out_hw, epilogue=epilogue,
+            places=sources, default_core=min((t.core for t in terms), default=self.vector_core()),
+        )
+        readers = layer.readers()
+        for c in readers:
+            if c not in self.cores:
+                self.e.code(c).open_loop("n", self.low.images)
+                self.cores.append(c)
+        self.sync(readers, list(sources))
+        cg.weight_layer(self.e, layer)
+        self.wrote(target, layer.writers())
+        return target
+
+    # --- the body --------------------------------------------------------------------------
+
+    def body(self, p: xb.PartitionOp) -> None:
+        last = p.body.block.last_op
+        assert isinstance(last, xb.YieldOp)
+        self.yielded = {v for v in last.values}
+        for op in p.body.block.ops:
+            if op in self.fused or isinstance(op, xb.TileOp | xb.WriteOp | nn.WeightOp | nn.ConstantOp):
+                continue
+            if isinstance(op, xb.YieldOp):
+                for v in op.values:
+                    self.stored(v, "exit")
+                continue
+            self.step(op)
+
+    def step(self, op: Operation) -> None:
+        low = self.low
+        if isinstance(op, xb.Im2colOp):
+            kernel = xb.ints(op.kernel)
+            self.sources[op.output] = lin.Source(low.c(op.input), lin.Conv(
+                kernel, xb.ints(op.strides), xb.ints(op.pads), xb.ints(op.dilations), op.out_hw(),  # type: ignore[arg-type]
+            ))
+            return
+        if isinstance(op, xb.MvmOp):
+            src = self.sources.get(op.input) or lin.Source(low.c(op.input), None)
+            self.linear[op.output] = lin.mvm(op, src)
+            return
+        if isinstance(op, xb.AccumulateOp):
+            self.linear[op.output] = lin.accumulate([self.linear_of(v) for v in op.parts])
+            return
+        if isinstance(op, xb.ConcatOp):
+            self.linear[op.output] = lin.concat([self.linear_of(v) for v in op.parts],
+                                                op.axis.value.data, shape(op.output))
+            return
+        if isinstance(op, xb.BiasOp):
+            self.linear[op.output] = lin.bias(self.linear_of(op.input), op.weight.data, xb.ints(op.cols))  # type: ignore[arg-type]
+            return
+        if isinstance(op, xb.Col2imOp):
+            value = self.linear.pop(op.input, None) if len(list(op.input.uses)) == 1 else None
+            value = value or self.linear_of(op.input)
+            self.materialise(op.output, value, xb.ints(op.spatial), _hint(op))  # type: ignore[arg-type]
+            return
+        self.vector(op)
+
+    def vector(self, op: Operation) -> None:
+        low, e = self.low, self.e
+        hint = _hint(op)
+        for v in op.operands:  # store pending crossbar results (fusing `op` when it can)
+            self.stored(v, "linear")
+        if op in self.fused:
+            return
+        if isinstance(op, nn.FlattenOp | nn.ReshapeOp) and self._alias(op):
+            return
+        ins = [self._place(v) for v in op.operands if not isinstance(self.low.c(v).owner, nn.WeightOp)]
+        core = self.vector_core()
+        what = f"{where(op)} on core {core}"
+        if type(op) in UNARY:
+            out = low.place_for(op.results[0], hint)
+            unary = UNARY[type(op)](op)
+            self.sync({core}, list(op.operands))
+            cg.elementwise(e, core, ins, out, lambda code, a, o, n: code.add(unary(code.addr(o), code.addr(a[0]), n)), what)
+        elif type(op) in BINARY:
+            a, b = shape(op.operands[0]), shape(op.operands[1])
+            if a != b:
+                raise PimError(f"crossbar-to-isa: {where(op)} broadcasts {list(a)} with {list(b)}; "
+                               "only element-wise operands of one shape are supported.")
+            cls = BINARY[type(op)]
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.elementwise(e, core, ins, out,
+                           lambda code, a, o, n: code.add(cls(code.addr(o), code.addr(a[0]), code.addr(a[1]), n)), what)
+        elif isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
+            out = low.place_for(op.results[0], hint)
+            if isinstance(op, nn.AvgPoolOp) and any(nn.ints(op.pads)) and op.count_include_pad is None:
+                raise PimError(f"crossbar-to-isa: {where(op)} averages over padding without "
+                               "count_include_pad; not supported.")
+            if isinstance(op, nn.AvgPoolOp) and any(ins[0].pads[2:]) and op.ceil_mode is not None:
+                raise PimError(f"crossbar-to-isa: {where(op)}: ceil_mode average pools are not supported.")
+            p = cg.Pool("max" if isinstance(op, nn.MaxPoolOp) else "avg", nn.ints(op.kernel),  # type: ignore[arg-type]
+                        nn.ints(op.strides), nn.ints(op.pads), op.dilation_values(), shape(op.output)[2:])  # type: ignore[arg-type]
+            self.sync({core}, list(op.operands))
+            cg.pool(e, core, ins[0], out, p, what)
+        elif isinstance(op, nn.BatchNormOp):
+            names = tuple(_weight_name(op, v) for v in op.operands[1:])
+            if len(shape(op.input)) != 4:
+                raise PimError(f"crossbar-to-isa: {where(op)}: only NCHW batch norm is supported.")
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, [op.input])
+            cg.batch_norm(e, core, ins[0], out, names, op.epsilon.value.data, what)  # type: ignore[arg-type]
+        elif isinstance(op, nn.GlobalAvgPoolOp):
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.global_avgpool(e, core, ins[0], out, what)
+        elif isinstance(op, nn.ConcatOp):
+            axis = op.axis.value.data % len(shape(op.output))
+            if axis != 1 or len(shape(op.output)) not in (2, 4):
+                raise PimError(f"crossbar-to-isa: {where(op)} concatenates along axis {axis}; "
+                               "only channels (axis 1) are supported.")
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.concat_channels(e, core, ins, out, what)
+        elif isinstance(op, nn.FlattenOp | nn.ReshapeOp):
+            src, y = ins[0], shape(op.results[0])
+            if src.rank != 4 or len(y) != 2:
+                raise PimError(f"crossbar-to-isa: {where(op)} from {list(shape(op.operands[0]))} to "
+                               f"{list(y)} is not supported.")
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.nhwc_to_chw(e, core, src, out, what)
+        elif isinstance(op, nn.SoftmaxOp):
+            s = shape(op.operands[0])
+            if len(s) != 2 or op.axis.value.data % 2 != 1:
+                raise PimError(f"crossbar-to-isa: {where(op)}: only softmax over the last axis of "
+                               "[N, F] is supported.")
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.softmax_rows(e, core, ins[0], out, what)
+        else:
+            raise PimError(
+                f"crossbar-to-isa: {where(op)} has no pim_isa lowering yet.",
+                hint="Supported vector ops: relu, sigmoid, tanh, clip, leaky_relu, add, sub, mul, "
+                "div (same shapes), max/avg pool, global average pool, channel concat, flatten, "
+                "softmax over features.",
+            )
+        self.wrote(op.results[0], {core})
+
+    def _place(self, v: SSAValue) -> Place:
+        place = self.stored(v, "in")
+        assert place is not None, "a fused or weight value read as an activation"
+        return place
+
+    def _alias(self, op: Operation) -> bool:
+        """Flatten/reshape of an unpadded [N, C, 1, 1] (or [N, F]) map: the same buffer."""
+        x = self.low.c(op.operands[0])
+        src = self._place(x)
+        y = shape(op.results[0])
+        if src.padded or len(y) != 2 or (src.rank == 4 and src.h * src.w != 1):
+            return False
+        self.low.places[op.results[0]] = Place(src.buffer, src.n, math.prod(y[1:]), 1, 1, rank=2)
+        self.writers[op.results[0]] = self.writers.get(x, set())
+        return True
+
+
+def _weight_name(op: Operation, v: SSAValue) -> str:
+    owner = v.owner
+    if not isinstance(owner, nn.WeightOp):
+        raise PimError(f"crossbar-to-isa: {where(op)} takes a parameter that is not a tensor of the "
+                       "weight file; not supported.")
+    return owner.key
+
+
+def _is_zero(op: nn.ConstantOp) -> bool:
+    attr = op.value
+    if not isinstance(attr, DenseIntOrFPElementsAttr):
+        return False
+    from pimdsl.sim.nn_interp import dense_to_numpy
+
+    return not dense_to_numpy(attr).any()
+
+
+def _hint(op: Operation) -> str:
+    if isinstance(op, xb.Col2imOp):
+        return "conv"
+    return op.name.split(".")[-1]
+
+
+def lower_module(module: ModuleOp, elem_bytes: int = 2) -> dict[str, Any]:
+    """Rewrite a crossbar-level module in place into a pim_isa program; returns a summary."""
+    low = Lowering(module, elem_bytes)
+    low.run()
+    return {"images": low.images, "buffers": len(low.buffers)}
+
+
+__all__ = ["Aff", "CoreCode", "Lowering", "lower_module"]
