@@ -689,12 +689,85 @@ class PadOp(NNOp):
         _expect(list(y) == expected, self, f"result shape {list(y)} must be {expected}")
 
 
+@irdl_op_definition
+class SliceOp(NNOp):
+    """A strided box of the input (ONNX Slice/Split with positive steps), in canonical form.
+
+    Along each axis `axes[k]` the result's index i reads the input's index
+    `starts[k] + i * steps[k]`, for i < ceil((ends[k] - starts[k]) / steps[k]); the other axes
+    are copied whole. Canonical means: axes strictly increasing in [0, rank), steps >= 1 and
+    0 <= start < end <= dim (never empty). The frontend resolves ONNX's negative and
+    out-of-range indices before building the op. `steps` is omitted when all are 1:
+
+        %a = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 0>, ends = array<i64: 58>}
+             : tensor<1x116x28x28xf32> -> tensor<1x58x28x28xf32>
+    """
+
+    name = "nn.slice"
+    input = operand_def(AnyTensor)
+    axes = prop_def(DenseArrayBase)
+    starts = prop_def(DenseArrayBase)
+    ends = prop_def(DenseArrayBase)
+    steps = opt_prop_def(DenseArrayBase)
+    output = result_def(AnyTensor)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
+
+    def __init__(
+        self, input: SSAValue, axes: Sequence[int], starts: Sequence[int], ends: Sequence[int],
+        steps: Sequence[int] | None = None,
+    ):
+        steps = [1] * len(axes) if steps is None else list(steps)
+        out = list(shape_of(input))
+        for a, s, e, st in zip(axes, starts, ends, steps, strict=True):
+            out[a] = -(-(e - s) // st)
+        props: dict[str, Attribute] = {
+            "axes": i64_array(axes), "starts": i64_array(starts), "ends": i64_array(ends),
+        }
+        if any(st != 1 for st in steps):
+            props["steps"] = i64_array(steps)
+        super().__init__(operands=[input], properties=props, result_types=[tensor(out)])
+
+    def step_values(self) -> tuple[int, ...]:
+        return ints(self.steps) if self.steps is not None else (1,) * len(ints(self.axes))
+
+    def box(self) -> tuple[tuple[int, int, int], ...]:
+        """(start, end, step) for every input axis, the unsliced ones as (0, dim, 1)."""
+        out = [(0, d, 1) for d in shape_of(self.input)]
+        for a, s, e, st in zip(ints(self.axes), ints(self.starts), ints(self.ends),
+                               self.step_values(), strict=True):
+            out[a] = (s, e, st)
+        return tuple(out)
+
+    def verify_(self) -> None:
+        x, y = shape_of(self.input), shape_of(self.output)
+        axes, starts, ends = ints(self.axes), ints(self.starts), ints(self.ends)
+        steps = self.step_values()
+        n = len(axes)
+        _check_len(self, "starts", starts, n)
+        _check_len(self, "ends", ends, n)
+        _check_len(self, "steps", steps, n)
+        _expect(
+            all(0 <= a < len(x) for a in axes) and all(p < q for p, q in zip(axes, axes[1:], strict=False)),
+            self,
+            f"axes {list(axes)} must be strictly increasing and in [0, {len(x)}) (rank {len(x)})",
+        )
+        _expect(min(steps, default=1) >= 1, self, f"steps must be >= 1, got {list(steps)}")
+        for a, s, e in zip(axes, starts, ends, strict=True):
+            _expect(
+                0 <= s < e <= x[a], self,
+                f"along axis {a} (size {x[a]}) the slice [{s}, {e}) must satisfy 0 <= start < "
+                "end <= size (canonical, non-empty)",
+            )
+        expected = [-(-(e - s) // st) for s, e, st in self.box()]
+        _expect(list(y) == expected, self, f"result shape {list(y)} must be {expected}")
+
+
 NN = Dialect(
     "nn",
     [
         WeightOp, ConstantOp, Conv2dOp, LinearOp, MaxPoolOp, AvgPoolOp, GlobalAvgPoolOp,
         AddOp, SubOp, MulOp, DivOp, ReluOp, SigmoidOp, TanhOp, ClipOp, LeakyReluOp, SoftmaxOp,
-        LRNOp, BatchNormOp, ConcatOp, ReshapeOp, FlattenOp, TransposeOp, PadOp,
+        LRNOp, BatchNormOp, ConcatOp, ReshapeOp, FlattenOp, TransposeOp, PadOp, SliceOp,
     ],
     [],
 )

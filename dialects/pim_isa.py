@@ -88,6 +88,13 @@ POOL_KINDS = ("max", "avg", "sum")
 
 
 def i64_array(values: Sequence[int]) -> DenseArrayBase:
+    return _i64_array(tuple(int(v) for v in values))
+
+
+@lru_cache(maxsize=65536)
+def _i64_array(values: tuple[int, ...]) -> DenseArrayBase:
+    # Cached: attributes are immutable, and a lowered program repeats the same few thousand
+    # address arrays; building each anew dominated the lowering time of large networks.
     return DenseArrayBase.from_list(i64, list(values))
 
 
@@ -103,6 +110,7 @@ def addr(base: int, *strides: int) -> DenseArrayBase:
     return i64_array([base, *strides])
 
 
+@lru_cache(maxsize=65536)
 def _int(value: int) -> IntegerAttr:
     return IntegerAttr(value, i64)
 

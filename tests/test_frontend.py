@@ -823,3 +823,147 @@ def test_bad_batch_argument() -> None:
     m = make([h.make_node("Relu", ["x"], ["y"])], {"x": ["N", 3]}, ["y"])
     with pytest.raises(PimError, match="batch must be >= 1"):
         import_onnx("m.onnx", model=m, batch=0)
+
+
+# --- Split and Slice on run-time tensors (nn.slice) ----------------------------------------------
+
+
+def slices(module: ModuleOp) -> list[tuple[list[int], list[int], list[int], list[int]]]:
+    """(axes, starts, ends, steps) of every nn.slice, in program order."""
+    return [
+        (ints(op.axes), ints(op.starts), ints(op.ends), list(op.step_values()))
+        for op in body(module) if isinstance(op, nn.SliceOp)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("opset", "encoding", "sizes"),
+    [
+        (9, "attribute", [1, 4, 2]),
+        (11, "attribute", [1, 4, 2]),
+        (13, "input", [1, 4, 2]),
+        (18, "input", [1, 4, 2]),
+        # num_outputs=3 on 7 channels: chunks of ceil(7/3) = 3, the last one 7 - 6 = 1
+        (18, "num_outputs", [3, 3, 1]),
+        (11, "equal", [7]),  # one output: the whole tensor, no op at all
+    ],
+)
+def test_split_encodings(tmp_path: Path, opset: int, encoding: str, sizes: list[int]) -> None:
+    outs = [f"y{i}" for i in range(len(sizes))]
+    inits: dict[str, np.ndarray] = {}
+    if encoding == "attribute":
+        node = h.make_node("Split", ["x"], outs, axis=1, split=sizes, name="split")
+    elif encoding == "input":
+        node = h.make_node("Split", ["x", "s"], outs, axis=-3, name="split")
+        inits = {"s": np.array(sizes, dtype=np.int64)}
+    elif encoding == "num_outputs":
+        node = h.make_node("Split", ["x"], outs, axis=1, num_outputs=len(sizes), name="split")
+    else:
+        node = h.make_node("Split", ["x"], outs, axis=1, name="split")
+    # Each part goes through a Relu so every output is a computed value.
+    relus = [h.make_node("Relu", [o], [f"r{i}"]) for i, o in enumerate(outs)]
+    m = make([node, *relus], {"x": [2, 7, 3, 3]}, [f"r{i}" for i in range(len(sizes))], inits, opset=opset)
+    module = check_numerics(tmp_path, m, {"x": rand(2, 7, 3, 3)})
+    bounds = np.cumsum([0, *sizes])
+    expected = [([1], [int(s)], [int(e)], [1]) for s, e in zip(bounds, bounds[1:], strict=False)]
+    assert slices(module) == (expected if len(sizes) > 1 else [])
+    assert output_shapes(module) == [(2, s, 3, 3) for s in sizes]
+
+
+def test_split_equal_parts_without_sizes(tmp_path: Path) -> None:
+    m = make([h.make_node("Split", ["x"], ["a", "b"], axis=-1)], {"x": [2, 3, 8]}, ["a", "b"], opset=13)
+    module = check_numerics(tmp_path, m, {"x": rand(2, 3, 8)})
+    assert slices(module) == [([2], [0], [4], [1]), ([2], [4], [8], [1])]
+
+
+def test_split_uneven_without_sizes_is_an_error() -> None:
+    # ONNX's own checker rejects this graph too, so it is built without `make`.
+    graph = h.make_graph(
+        [h.make_node("Split", ["x"], ["a", "b"], axis=1, name="sp")], "g",
+        [h.make_tensor_value_info("x", TP.FLOAT, [2, 5])],
+        [h.make_empty_tensor_value_info("a"), h.make_empty_tensor_value_info("b")],
+    )
+    m = h.make_model(graph, opset_imports=[h.make_opsetid("", 13)])
+    with pytest.raises(PimError, match=r"node 'sp' \(op Split, opset 13\).*size 5 into 2 equal parts"):
+        import_onnx("model.onnx", model=m)
+
+
+def test_split_of_a_weight_references_the_initializer(tmp_path: Path) -> None:
+    m = make(
+        [h.make_node("Split", ["w"], ["w0", "w1"], axis=1, split=[2, 4]),
+         h.make_node("Add", ["x", "w1"], ["y"])],
+        {"x": [4, 4]}, ["y"], {"w": rand(4, 6)}, opset=11,
+    )
+    module = check_numerics(tmp_path, m, {"x": rand(4, 4)})
+    sl = only(module, nn.SliceOp)
+    assert isinstance(sl.operands[0].owner, nn.WeightOp) and sl.operands[0].owner.key == "w"
+    assert slices(module) == [([1], [2], [6], [1])]
+
+
+@pytest.mark.parametrize(
+    ("opset", "starts", "ends", "axes", "steps", "expected"),
+    [
+        # attributes (< 10); axes default to 0..n-1; ends past the size clamp
+        (9, [0, 1], [1, 100], None, None, [([0, 1], [0, 1], [1, 3], [1, 1])]),
+        # inputs (>= 10): negative start/end count from the end, negative axis
+        (10, [-3], [-1], [-1], None, [([3], [3], [5], [1])]),
+        # steps > 1, INT64_MAX end, several axes given out of order
+        (13, [1, 0], [2**63 - 1, 3], [3, 2], [2, 2], [([2, 3], [0, 1], [3, 6], [2, 2])]),
+        # a start before the beginning clamps to 0; whole axis 0 is dropped from the box
+        (18, [-100, 0], [100, 2], [2, 0], None, []),
+    ],
+)
+def test_slice_forms(
+    tmp_path: Path, opset: int, starts: list[int], ends: list[int], axes: list[int] | None,
+    steps: list[int] | None, expected: list,
+) -> None:
+    shape = [2, 3, 4, 6]
+    if opset < 10:
+        attrs = {"starts": starts, "ends": ends} | ({"axes": axes} if axes is not None else {})
+        node = h.make_node("Slice", ["x"], ["s"], name="slice", **attrs)
+        inits: dict[str, np.ndarray] = {}
+    else:
+        names = ["x", "st", "en", "ax" if axes is not None else "", "sp" if steps is not None else ""]
+        node = h.make_node("Slice", names, ["s"], name="slice")
+        inits = {"st": np.array(starts, np.int64), "en": np.array(ends, np.int64)}
+        if axes is not None:
+            inits["ax"] = np.array(axes, np.int64)
+        if steps is not None:
+            inits["sp"] = np.array(steps, np.int64)
+    m = make([node, h.make_node("Relu", ["s"], ["y"])], {"x": shape}, ["y"], inits, opset=opset)
+    module = check_numerics(tmp_path, m, {"x": rand(*shape)})
+    assert slices(module) == expected
+
+
+def test_slice_with_negative_step_on_a_runtime_tensor_is_an_error() -> None:
+    m = make(
+        [h.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["y"], name="flip")],
+        {"x": [2, 5]}, ["y"],
+        {"st": np.array([-1], np.int64), "en": np.array([-(2**63)], np.int64),
+         "ax": np.array([1], np.int64), "sp": np.array([-1], np.int64)},
+    )
+    with pytest.raises(PimError, match=r"node 'flip' \(op Slice, opset 13\).*steps \[-1\].*only positive steps"):
+        imp(m)
+
+
+def test_empty_slice_that_is_used_is_an_error() -> None:
+    m = make(
+        [h.make_node("Slice", ["x", "st", "en"], ["y"], name="empty")],
+        {"x": [2, 5]}, ["y"], {"st": np.array([4], np.int64), "en": np.array([2], np.int64)},
+    )
+    with pytest.raises(PimError, match=r"node 'empty' \(op Slice, opset 13\).*is empty"):
+        imp(m)
+
+
+def test_slice_of_a_constant_with_negative_step_folds(tmp_path: Path) -> None:
+    # y = x + reversed(c): a constant reversal folds at import and inlines.
+    m = make(
+        [h.make_node("Slice", ["c", "st", "en", "ax", "sp"], ["r"]), h.make_node("Add", ["x", "r"], ["y"])],
+        {"x": [2, 4]}, ["y"],
+        {"c": np.array([1, 2, 3, 4], np.float32),
+         "st": np.array([-1], np.int64), "en": np.array([-(2**63)], np.int64),
+         "ax": np.array([0], np.int64), "sp": np.array([-1], np.int64)},
+    )
+    module = check_numerics(tmp_path, m, {"x": rand(2, 4)})
+    assert op_names(module) == ["nn.add"]
+    assert list(only(module, nn.ConstantOp).value.get_values()) == [4.0, 3.0, 2.0, 1.0]  # type: ignore[attr-defined]

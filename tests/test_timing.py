@@ -276,3 +276,67 @@ def test_stats_on_non_isa_ir_is_a_user_error(tmp_path: Path, capsys: pytest.Capt
 }""")
     assert pim_run([str(src), "--stats", str(tmp_path / "s.json")]) == 1
     assert "pim_isa" in capsys.readouterr().err
+
+
+def test_closed_form_loops_on_different_crossbars_overlap_as_when_stepped() -> None:
+    # four replicas of a layer on four crossbars of one core, one loop each (as the lowering
+    # emits them): the loops share the DMA and vector queues but their MVMs overlap
+    def body(x: int, i: int | None = None) -> str:
+        s = (lambda b, st: f"{b}, {st}") if i is None else (lambda b, st: str(b + st * i))
+        return f"""
+      pim_isa.load {{buffer = "x", offset = array<i64: {s(x * 1000, 144)}>, dst = array<i64: 0>, len = 144 : i64}}
+      {MVM.format(x=x, src=0, dst=288)}
+      pim_isa.vrelu {{dst = array<i64: 288>, src = array<i64: 288>, len = 8 : i64}}
+      pim_isa.store {{src = array<i64: 288>, buffer = "y", offset = array<i64: {s(x * 1000, 32)}>, len = 32 : i64}}"""
+
+    looped = "".join(f"pim_isa.loop 20 {{ {body(x)} }}" for x in range(4))
+    unrolled = "".join(body(x, i) for x in range(4) for i in range(20))
+    a = module(f"pim_isa.partition 0 {{ pim_isa.core 0 {{ {looped} }} }}")
+    b = module(f"pim_isa.partition 0 {{ pim_isa.core 0 {{ {unrolled} }} }}")
+    assert latency_ns(a) == pytest.approx(latency_ns(b), rel=0.02)
+
+
+CONV = """builtin.module {
+  func.func @main(%x: tensor<1x16x16x16xf32>) -> tensor<1x32x16x16xf32> {
+    %w = nn.weight "c.w" : tensor<32x16x3x3xf32>
+    %c = nn.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x16x16x16xf32>, tensor<32x16x3x3xf32>) -> tensor<1x32x16x16xf32>
+    %r = nn.relu %c : tensor<1x32x16x16xf32> -> tensor<1x32x16x16xf32>
+    func.return %r : tensor<1x32x16x16xf32>
+  }
+}"""
+
+
+def lowered_conv(batch: int) -> tuple[list[float], list[float]]:
+    """Cost-model and simulated per-partition latencies of a one-conv network lowered to pim_isa."""
+    from pimdsl.passes import get_all_passes
+
+    ctx = Context()
+    for name, loader in get_all_dialects().items():
+        ctx.register_dialect(name, loader)
+    m = Parser(ctx, CONV).parse_module()
+    set_chip(m, CHIP)
+    set_batch(m, batch)
+    passes = get_all_passes()
+    passes["partition"]()(strategy="layerwise").apply(ctx, m)  # type: ignore[call-arg]
+    from pimdsl.dialects import partition as part
+
+    model = [op.latency_s.value.data for op in m.walk() if isinstance(op, part.PartitionOp)]
+    for name in ("partition-to-crossbar", "crossbar-to-isa"):
+        passes[name]()().apply(ctx, m)
+    return model, [p.latency_s for p in simulate_module(m).partitions]
+
+
+def test_cost_model_agrees_with_simulation_on_a_small_conv_at_batch_1() -> None:
+    model, sim = lowered_conv(1)
+    assert len(model) == len(sim) >= 1
+    for a, b in zip(model, sim, strict=True):
+        assert b == pytest.approx(a, rel=0.10)
+
+
+@pytest.mark.xfail(reason="known disagreement: the lowering runs a partition's layers image after "
+                   "image with barriers, the cost model pipelines the batch (docs/simulator.md)",
+                   strict=True)
+def test_cost_model_agrees_with_simulation_on_a_small_conv_at_batch_4() -> None:
+    model, sim = lowered_conv(4)
+    for a, b in zip(model, sim, strict=True):
+        assert b == pytest.approx(a, rel=0.10)

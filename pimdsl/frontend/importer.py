@@ -17,7 +17,7 @@ from pimdsl.dialects.nn import shape_of
 from pimdsl.errors import PimError
 
 # Importing the converter modules registers them.
-from pimdsl.frontend import layers, tensor_ops  # noqa: F401
+from pimdsl.frontend import layers, slicing, tensor_ops  # noqa: F401
 from pimdsl.frontend.context import CONVERTERS, HANDLES_CONSTANTS, ImportContext, value_name
 from pimdsl.frontend.folding import FOLDERS, FoldNode
 from pimdsl.frontend.loading import OpenModel, infer_shapes, open_model, static_inputs

@@ -161,21 +161,29 @@ def weight_layer(e: Emit, layer: WeightLayer) -> None:
             home = layer.home(b)
             for r in sorted({t.core for t in b.terms} - {home}):
                 events.append((i, r, home, e.next_tag()))
-        cores = sorted({t.core for _, b in seg_blocks for t in b.terms}
-                       | {layer.home(b) for _, b in seg_blocks})
-        for core in cores:
-            _weight_segment(e, layer, core, seg, seg_blocks, events)
+        work: dict[int, list[tuple[int, Block, list[Term]]]] = {}
+        for i, b in seg_blocks:
+            per: dict[int, list[Term]] = {layer.home(b): []}
+            for t in b.terms:
+                per.setdefault(t.core, []).append(t)
+            for core, terms in per.items():
+                work.setdefault(core, []).append((i, b, terms))
+        for core in sorted(work):
+            _weight_segment(e, layer, core, seg, work[core], events)
 
 
 def _weight_segment(
     e: Emit, layer: WeightLayer, core: int, seg: tuple[int, int],
-    seg_blocks: list[tuple[int, Block]], events: list[tuple[int, int, int, int]],
+    mine: list[tuple[int, Block, list[Term]]], events: list[tuple[int, int, int, int]],
 ) -> None:
+    """One core's share of the blocks of one window range: `mine` = (block index, block,
+    the core's terms of it) for every block it holds terms of or is the home core of."""
     code = e.code(core)
     arena = e.arena(f"weight layer '{layer.name}' on core {core}")
     E = e.elem
-    mine = [(i, b, [t for t in b.terms if t.core == core]) for i, b in seg_blocks]
-    homes = {i for i, b in seg_blocks if layer.home(b) == core}
+    homes = {i for i, b, _ in mine if layer.home(b) == core}
+    cols_of = {i: b.cols for i, b, _ in mine}
+    events = [ev for ev in events if core in (ev[1], ev[2])]
     # Input clusters per source: one load per cluster and window.
     spans: dict[object, list[tuple[int, int]]] = {}
     for _, _, terms in mine:
@@ -191,9 +199,9 @@ def _weight_segment(
     send_buf = {i: arena.take(b.cols) for i, b, terms in mine if terms and i not in homes}
     recv_cols = max((b.cols for i, b, _ in mine if i in homes and any(ev[0] == i for ev in events)), default=0)
     recv_buf = arena.take(recv_cols) if recv_cols else 0
-    tile_cols = max((t.tile.block_shape[1] for _, _, terms in mine for t in terms), default=0)
+    tile_cols = max((t.shape[1] for _, _, terms in mine for t in terms), default=0)
     need_tmp = any(
-        t.tile_col != 0 or t.tile.block_shape[1] != b.cols for _, b, terms in mine for t in terms
+        t.tile_col != 0 or t.shape[1] != b.cols for _, b, terms in mine for t in terms
     )
     tmp_buf = arena.take(tile_cols) if need_tmp else 0
     bias_buf: dict[tuple[int, int], int] = {}
@@ -215,13 +223,13 @@ def _weight_segment(
             for t in terms:
                 assert dst is not None
                 src = _term_src(t, loads, E)
-                rows, cols = t.tile.block_shape
+                rows, cols = t.shape
                 bits = e.chip.act_bits
                 if t.tile_col == 0 and cols == b.cols:
-                    code.add(isa.MvmOp(t.tile.xbar_index, code.addr(src), rows, code.addr(dst),
+                    code.add(isa.MvmOp(t.xbar, code.addr(src), rows, code.addr(dst),
                                        cols, bits, accumulate=i in started))
                 else:
-                    code.add(isa.MvmOp(t.tile.xbar_index, code.addr(src), rows, code.addr(tmp_buf),
+                    code.add(isa.MvmOp(t.xbar, code.addr(src), rows, code.addr(tmp_buf),
                                        cols, bits))
                     piece = code.addr(tmp_buf + t.tile_col * E)
                     if i in started:
@@ -231,9 +239,9 @@ def _weight_segment(
                 started.add(i)
         for i, r, home, tag in events:
             if core == r:
-                code.add(isa.SendOp(home, code.addr(send_buf[i]), blocks_cols(seg_blocks, i), tag))
+                code.add(isa.SendOp(home, code.addr(send_buf[i]), cols_of[i], tag))
             elif core == home:
-                n = blocks_cols(seg_blocks, i)
+                n = cols_of[i]
                 code.add(isa.RecvOp(r, code.addr(recv_buf), n, tag))
                 if i in started:
                     code.add(isa.VAddOp(code.addr(out_buf[i]), code.addr(out_buf[i]), code.addr(recv_buf), n))
@@ -256,10 +264,6 @@ def _weight_segment(
             code.add(isa.StoreOp(dst, layer.out.buffer, code.addr(_out_offset(layer, oy, ox, b.c0)), b.cols))
         code.close_loop()
         code.close_loop()
-
-
-def blocks_cols(seg_blocks: list[tuple[int, Block]], i: int) -> int:
-    return next(b.cols for j, b in seg_blocks if j == i)
 
 
 def _term_src(t: Term, loads: list[tuple[object, int, int, int]], elem: int) -> int:

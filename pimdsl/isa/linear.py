@@ -44,10 +44,13 @@ class Term:
     in_rows: tuple[int, int]
     tile_col: int  # the tile column that produces the block's first column
     shift: int = 0  # source window = block window + shift
+    core: int = -1  # the tile's core, xbar and block shape (rows, cols), read once
+    xbar: int = -1
+    shape: tuple[int, int] = (0, 0)
 
-    @property
-    def core(self) -> int:
-        return self.tile.core_index
+
+def term(tile: xb.TileOp, source: Source, in_rows: tuple[int, int], shift: int) -> Term:
+    return Term(tile, source, in_rows, 0, shift, tile.core_index, tile.xbar_index, tile.block_shape)
 
 
 @dataclass
@@ -119,8 +122,7 @@ def mvm(op: xb.MvmOp, source: Source) -> Linear:
     lo, hi = xb.ints(op.in_rows)
     shift = xb.ints(op.windows)[0] if op.windows is not None else 0
     windows = shape[1] if len(shape) == 3 else 1
-    term = Term(tile, source, (lo, hi), 0, shift)
-    return Linear(shape, [Block(0, windows, 0, shape[-1], [term])])
+    return Linear(shape, [Block(0, windows, 0, shape[-1], [term(tile, source, (lo, hi), shift)])])
 
 
 def zeros(shape: tuple[int, ...]) -> Linear:

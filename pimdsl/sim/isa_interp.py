@@ -247,6 +247,7 @@ class Machine:
 
     def __init__(
         self, module: ModuleOp, weights: Any, mode: str = "ideal", per_channel: bool = True,
+        vectorise: bool = True,
     ):
         program = isa.find_program(module)
         if program is None:
@@ -262,6 +263,7 @@ class Machine:
         self.weights = weights
         self.mode = mode
         self.per_channel = per_channel
+        self.vectorise = vectorise
         self.dram: dict[str, np.ndarray] = {
             b.buffer_name: np.full(b.elements, b.fill_value, dtype=np.float32) for b in program.buffers()
         }
@@ -370,7 +372,7 @@ class Machine:
         if nest is None:
             nest = self._nests[id(loop)] = _Nest(loop, len(env), self.elem)
         trace = self.trace.core(part, core.id)
-        if nest.ok:
+        if nest.ok and self.vectorise:
             needs: Counter[tuple[int, int, int]] = Counter()
             for it in nest.items:
                 if isinstance(it.op, isa.RecvOp):
@@ -621,11 +623,12 @@ def _check_local(core: _Core, op: isa.InstrOp, addr: int, n: int, e: int) -> Non
 
 def run_program(
     module: ModuleOp, inputs: dict[str, np.ndarray], *, weights: Any = None, mode: str = "ideal",
-    per_channel: bool = True,
+    per_channel: bool = True, vectorise: bool = True,
 ) -> tuple[dict[str, np.ndarray], IsaTrace]:
     """Run the module's program with the named input buffers filled; returns every buffer of
-    role "output" (flat float32) and the execution trace."""
-    m = Machine(module, weights, mode, per_channel)
+    role "output" (flat float32) and the execution trace. `vectorise=False` steps every loop
+    (slow; for checking the vectorised path)."""
+    m = Machine(module, weights, mode, per_channel, vectorise)
     for name, value in inputs.items():
         if name not in m.dram:
             raise PimError(f"the program has no buffer '{name}' to fill.")
@@ -656,7 +659,8 @@ class PimIsaFunctions(InterpreterFunctions):
         weights = self.context.weights if self.context is not None else None
         inputs = {name: np.asarray(a) for name, a in zip(op.input_names, args, strict=True)}
         outs, trace = run_program(module, inputs, weights=weights, mode=opts.get("mode", "ideal"),
-                                  per_channel=opts.get("per_channel", True))
+                                  per_channel=opts.get("per_channel", True),
+                                  vectorise=opts.get("vectorise", True))
         self.last_trace = trace
         if self.context is not None:
             self.context.options["pim_isa_trace"] = trace

@@ -205,3 +205,8 @@ class NNFunctions(InterpreterFunctions):
     def run_pad(self, interpreter: Interpreter, op: nn.PadOp, args: PythonValues) -> PythonValues:
         value = _float(op.value) if op.value is not None else 0.0
         return _result(op, k.pad(args[0], nn.ints(op.pads), op.mode_name, value))
+
+    @impl(nn.SliceOp)
+    def run_slice(self, interpreter: Interpreter, op: nn.SliceOp, args: PythonValues) -> PythonValues:
+        y = k.slice_box(args[0], nn.ints(op.axes), nn.ints(op.starts), nn.ints(op.ends), op.step_values())
+        return _result(op, y)

@@ -315,3 +315,13 @@ def pad(x: np.ndarray, pads: Sequence[int], mode: str = "constant", value: float
     if mode == "constant":
         return np.pad(x, widths, mode="constant", constant_values=F32(value))
     return np.pad(x, widths, mode=mode)
+
+
+def slice_box(x: np.ndarray, axes: Sequence[int], starts: Sequence[int], ends: Sequence[int],
+              steps: Sequence[int] | None = None) -> np.ndarray:
+    """nn.slice: along each axis in `axes`, indices starts[k], starts[k] + steps[k], ... < ends[k]
+    (canonical: non-negative, in range, steps >= 1); the other axes whole."""
+    index = [slice(None)] * x.ndim
+    for k, a in enumerate(axes):
+        index[a] = slice(starts[k], ends[k], 1 if steps is None else steps[k])
+    return np.ascontiguousarray(_f32(x)[tuple(index)])

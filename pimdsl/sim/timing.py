@@ -45,8 +45,6 @@ from pimdsl.errors import PimError
 from pimdsl.module_attrs import get_batch, get_chip
 from pimdsl.sim.stats import PartitionStats, SimStats
 from pimdsl.sim.timing_program import (
-    DMA_IN,
-    DMA_OUT,
     ENERGY_KEYS,
     K_BARRIER,
     K_DMA,
@@ -66,6 +64,7 @@ from pimdsl.sim.timing_resource import Calendar, book_both
 # requests a core's execution yields to the scheduler
 R_DMA, R_STREAM, R_SEND, R_RECV, R_BARRIER = range(5)
 STREAM_CHUNKS = 16  # bookings per closed-form loop's traffic
+CLOSED_EXACT = 8  # iterations of a closed-form loop simulated at most before extrapolating
 Request = tuple  # (kind, ready time ns, ...): see _Core.run_block
 
 
@@ -182,36 +181,54 @@ class _Engine:
             core.done = complete
 
     def run_closed(self, core: _Core, loop: Loop) -> Generator[Request, float, None]:
-        """The first two iterations exactly, the rest in closed form: each takes the second
-        iteration's increment (which holds any recurrence between iterations), at least the
-        busiest unit's or shared link's time per iteration."""
+        """A loop without send/recv/barrier, in closed form.
+
+        Iterations are simulated exactly until two consecutive ones advance the loop's
+        completion and every unit by the same amounts (a periodic steady state), at most
+        CLOSED_EXACT of them; the rest are extrapolated: each unit advances by its own
+        increment per iteration (at least its busy time), so a unit that ran ahead stays ahead,
+        and the loop completes at the later of the completion's own extrapolation and the
+        last extrapolated use of any unit plus that unit's result latency."""
         idx = core.idx
         idx.append(0)
         yield from self.run_block(core, loop.body)
-        if loop.count == 1:
+        units = loop.units
+        prev_done, prev_free = core.done, [core.free[u] for u in units]
+        prev_inc: list[float] | None = None
+        i = 1
+        while i < loop.count:
+            idx[-1] = i
+            yield from self.run_block(core, loop.body)
+            i += 1
+            incs = [core.done - prev_done] + [core.free[u] - f for u, f in zip(units, prev_free, strict=True)]
+            prev_done, prev_free = core.done, [core.free[u] for u in units]
+            if incs == prev_inc or i >= CLOSED_EXACT:
+                prev_inc = incs
+                break
+            prev_inc = incs
+        n = loop.count - i
+        if n <= 0 or prev_inc is None:
             idx.pop()
             return
-        first_done, first_free = core.done, list(core.free)
-        idx[-1] = 1
-        yield from self.run_block(core, loop.body)
-        n = loop.count - 2
-        if n == 0:
-            idx.pop()
-            return
-        step = max(
-            core.done - first_done, loop.bottleneck(self.chip),
-            max((core.free[u] - first_free[u] for u in loop.units), default=0.0),
-        )
-        delta = n * step
-        if loop.dram_bytes or loop.bus_bytes:
-            # the remaining iterations' traffic, booked on the shared links in chunks at the
-            # loop's pace (leaving the gaps other cores use); waiting for them stretches the loop
-            t = max(core.free[DMA_IN], core.free[DMA_OUT])
-            finish = yield (R_STREAM, t, n, step, loop.dram_bytes, loop.bus_bytes)
-            delta = max(delta, finish - t)
-        for u in loop.units:
-            core.free[u] += delta
-        end = core.done + delta
+        busy = loop.busy
+        inc = {u: max(d, float(busy[u])) for u, d in zip(units, prev_inc[1:], strict=True)}
+        for u, d in inc.items():
+            core.free[u] += n * d
+        for u, (dram, bus) in loop.traffic.items():
+            if not (dram or bus):
+                continue
+            # the remaining iterations' traffic of each DMA queue, booked on the shared links in
+            # chunks at that queue's own pace (leaving the gaps other cores use); waiting for
+            # the links delays the queue
+            pace = inc.get(u, 0.0)
+            t = core.free[u] - n * pace
+            finish = yield (R_STREAM, t, n, pace, dram, bus)
+            if finish > core.free[u]:
+                core.free[u] = finish
+        link = max(loop.dram_bytes / self.chip.dram_bandwidth, loop.bus_bytes / self.chip.bus_bandwidth) * 1e9
+        end = core.done + n * max(prev_inc[0], link)
+        for u in units:
+            end = max(end, core.free[u] + loop.tail[u])
         g = core.gran
         idx.pop()
         for (values, nbytes), path in loop.writes:

@@ -79,9 +79,12 @@ class Loop:
     busy: np.ndarray  # ns per iteration on each unit (nested loops included)
     dram_bytes: float  # per iteration
     bus_bytes: float  # per iteration
+    traffic: dict[int, tuple[float, float]]  # DMA unit -> (DRAM, bus) bytes per iteration
     writes: list[tuple[Access, tuple[int, ...]]]  # every write inside, with the trip counts
     # of the loops from this one down to it
     units: tuple[int, ...]  # units the body uses
+    tail: np.ndarray  # per unit: the longest result latency beyond occupancy of its work
+
 
     def bottleneck(self, chip: Chip) -> float:
         """ns per iteration in steady state: the busiest unit or shared link."""
@@ -287,26 +290,39 @@ class _Compiler:
         totals[0] += inner[0] * count
         totals[1] += inner[1] * count
         busy = np.zeros(self.units)
+        tail = np.zeros(self.units)
         dram = bus = 0.0
         interacts = False
-        writes: list[tuple[Access, int]] = []
+        traffic: dict[int, list[float]] = {}
+        writes: list[tuple[Access, tuple[int, ...]]] = []
         for node in body:
             if isinstance(node, Loop):
                 busy += node.busy * node.count
+                np.maximum(tail, node.tail, out=tail)
                 dram += node.dram_bytes * node.count
                 bus += node.bus_bytes * node.count
+                for u, (d, b) in node.traffic.items():
+                    acc = traffic.setdefault(u, [0.0, 0.0])
+                    acc[0] += d * node.count
+                    acc[1] += b * node.count
                 interacts |= node.interacts
                 writes += [(w, (count, *path)) for w, path in node.writes]
             else:
                 busy[node.unit] += node.occupancy
+                tail[node.unit] = max(tail[node.unit], node.latency - node.occupancy)
                 if node.crossbar >= 0:
                     busy[node.crossbar] += node.occupancy
                 dram += node.dram_bytes
                 bus += node.bus_bytes
+                if node.kind == K_DMA:
+                    acc = traffic.setdefault(node.unit, [0.0, 0.0])
+                    acc[0] += node.dram_bytes
+                    acc[1] += node.bus_bytes
                 interacts |= node.kind in (K_SEND, K_RECV, K_BARRIER)
                 writes += [(w, (count,)) for w in node.writes]
         units = tuple(int(u) for u in np.nonzero(busy)[0])
-        return Loop(op, count, body, interacts, busy, dram, bus, writes, units)
+        flows = {u: (d, b) for u, (d, b) in traffic.items()}
+        return Loop(op, count, body, interacts, busy, dram, bus, flows, writes, units, tail)
 
 
 def walk_instrs(body: list[Instr | Loop]) -> Iterator[Instr]:

@@ -330,3 +330,58 @@
 %x = "test.op"() : () -> tensor<1x4x2x2xf32>
 %y = nn.maxpool %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 1>} : tensor<1x4x2x2xf32> -> tensor<1x4x1x1xf32>
 // CHECK: 'nn.maxpool': the 3x3 window (dilations [2, 1]) is larger than the padded input 2x2
+
+// -----
+// --- nn.slice ---
+
+%x = "test.op"() : () -> tensor<2x6xf32>
+%y = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 0, 1>, ends = array<i64: 2>} : tensor<2x6xf32> -> tensor<2x2xf32>
+// CHECK: 'nn.slice': 'starts' must have 1 values, got 2
+
+// -----
+
+%x = "test.op"() : () -> tensor<2x6xf32>
+%y = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 0>, ends = array<i64: 2>, steps = array<i64: 1, 1>} : tensor<2x6xf32> -> tensor<2x2xf32>
+// CHECK: 'nn.slice': 'steps' must have 1 values, got 2
+
+// -----
+
+%x = "test.op"() : () -> tensor<2x6xf32>
+%y = nn.slice %x {axes = array<i64: 2>, starts = array<i64: 0>, ends = array<i64: 2>} : tensor<2x6xf32> -> tensor<2x2xf32>
+// CHECK: 'nn.slice': axes [2] must be strictly increasing and in [0, 2) (rank 2)
+
+// -----
+
+%x = "test.op"() : () -> tensor<2x6xf32>
+%y = nn.slice %x {axes = array<i64: 1, 0>, starts = array<i64: 0, 0>, ends = array<i64: 2, 1>} : tensor<2x6xf32> -> tensor<1x2xf32>
+// CHECK: 'nn.slice': axes [1, 0] must be strictly increasing and in [0, 2) (rank 2)
+
+// -----
+
+%x = "test.op"() : () -> tensor<2x6xf32>
+%y = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 4>, ends = array<i64: 0>, steps = array<i64: -1>} : tensor<2x6xf32> -> tensor<2x4xf32>
+// CHECK: 'nn.slice': steps must be >= 1, got [-1]
+
+// -----
+
+%x = "test.op"() : () -> tensor<2x6xf32>
+%y = nn.slice %x {axes = array<i64: 1>, starts = array<i64: -2>, ends = array<i64: 6>} : tensor<2x6xf32> -> tensor<2x2xf32>
+// CHECK: 'nn.slice': along axis 1 (size 6) the slice [-2, 6) must satisfy 0 <= start < end <= size (canonical, non-empty)
+
+// -----
+
+%x = "test.op"() : () -> tensor<2x6xf32>
+%y = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 0>, ends = array<i64: 7>} : tensor<2x6xf32> -> tensor<2x7xf32>
+// CHECK: 'nn.slice': along axis 1 (size 6) the slice [0, 7) must satisfy 0 <= start < end <= size (canonical, non-empty)
+
+// -----
+
+%x = "test.op"() : () -> tensor<2x6xf32>
+%y = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 3>, ends = array<i64: 3>} : tensor<2x6xf32> -> tensor<2x0xf32>
+// CHECK: 'nn.slice': along axis 1 (size 6) the slice [3, 3) must satisfy 0 <= start < end <= size (canonical, non-empty)
+
+// -----
+
+%x = "test.op"() : () -> tensor<2x6xf32>
+%y = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 1>, ends = array<i64: 6>, steps = array<i64: 2>} : tensor<2x6xf32> -> tensor<2x2xf32>
+// CHECK: 'nn.slice': result shape [2, 2] must be [2, 3]

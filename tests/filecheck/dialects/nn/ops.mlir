@@ -50,6 +50,9 @@ func.func @main(%x: tensor<1x4x8x8xf32>, %v: tensor<2x16xf32>, %s: tensor<2x3x16
   %d1 = nn.pad %x {pads = array<i64: 0, 0, 2, 0, 0, 0, 0, 2>, mode = "reflect"} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
   %d2 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = "edge"} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
   %d3 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, value = -1.000000e+00 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
+  %sl0 = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 0>, ends = array<i64: 2>} : tensor<1x4x8x8xf32> -> tensor<1x2x8x8xf32>
+  %sl1 = nn.slice %x {axes = array<i64: 1, 3>, starts = array<i64: 1, 0>, ends = array<i64: 4, 7>, steps = array<i64: 2, 3>} : tensor<1x4x8x8xf32> -> tensor<1x2x8x3xf32>
+  %sl2 = nn.slice %x {axes = array<i64>, starts = array<i64>, ends = array<i64>} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
   func.return %a0 : tensor<1x4x8x8xf32>
 }
 
@@ -100,6 +103,9 @@ func.func @main(%x: tensor<1x4x8x8xf32>, %v: tensor<2x16xf32>, %s: tensor<2x3x16
 // CHECK-NEXT:     %d1 = nn.pad %x {pads = array<i64: 0, 0, 2, 0, 0, 0, 0, 2>, mode = "reflect"} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
 // CHECK-NEXT:     %d2 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = "edge"} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
 // CHECK-NEXT:     %d3 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, value = -1.000000e+00 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
+// CHECK-NEXT:     %sl0 = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 0>, ends = array<i64: 2>} : tensor<1x4x8x8xf32> -> tensor<1x2x8x8xf32>
+// CHECK-NEXT:     %sl1 = nn.slice %x {axes = array<i64: 1, 3>, starts = array<i64: 1, 0>, ends = array<i64: 4, 7>, steps = array<i64: 2, 3>} : tensor<1x4x8x8xf32> -> tensor<1x2x8x3xf32>
+// CHECK-NEXT:     %sl2 = nn.slice %x {axes = array<i64>, starts = array<i64>, ends = array<i64>} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
 // CHECK-NEXT:     func.return %a0 : tensor<1x4x8x8xf32>
 // CHECK-NEXT:   }
 // CHECK-NEXT: }
@@ -111,3 +117,4 @@ func.func @main(%x: tensor<1x4x8x8xf32>, %v: tensor<2x16xf32>, %s: tensor<2x3x16
 // GENERIC:      %l2 = "nn.linear"(%s, %mw, %fb) <{weight_in_out}>
 // GENERIC:      %p4 = "nn.avgpool"(%x) <{kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, ceil_mode, count_include_pad}>
 // GENERIC:      %d1 = "nn.pad"(%x) <{pads = array<i64: 0, 0, 2, 0, 0, 0, 0, 2>, mode = "reflect"}>
+// GENERIC:      %sl1 = "nn.slice"(%x) <{axes = array<i64: 1, 3>, starts = array<i64: 1, 0>, ends = array<i64: 4, 7>, steps = array<i64: 2, 3>}>
