@@ -7,7 +7,8 @@ greedily (`--partition`), the cost model's per-partition latency (the `latency_s
 each `partition.partition`) is read, the module is lowered to pim_isa and its timing simulated
 (`pimdsl.sim.timing`, no numerics). Writes cost_vs_sim.json and cost_vs_sim.md: per case the
 largest per-partition relative difference |sim - model| / model, and the totals.
-`--quick` runs ResNet18 on compass-s only.
+`--quick` runs ResNet18 on compass-s only; `--exact` steps every loop instead of using the
+closed form (the reference the closed form approximates; slower).
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ BATCHES = (1, 16)
 LIMIT = 0.10
 
 
-def compare(model: str, chip: str, batch: int, nn_module: object) -> dict:
+def compare(model: str, chip: str, batch: int, nn_module: object, exact: bool = False) -> dict:
     from pimdsl.sim.timing import simulate_module
 
     t0 = time.perf_counter()
     module, costs = lower_model(model, chip, batch, module=nn_module)
     lower_s = time.perf_counter() - t0
-    stats = simulate_module(module)
+    stats = simulate_module(module, step_all=exact)
     parts = []
     for c, p in zip(costs, stats.partitions, strict=True):
         rel = (p.latency_s - c["latency_s"]) / c["latency_s"]
@@ -69,6 +70,7 @@ def markdown(results: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--exact", action="store_true", help="step every loop (no closed form; slower)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = ap.parse_args()
     missing = missing_passes()
@@ -79,12 +81,12 @@ def main() -> int:
 
     models = {"ResNet18": "resnet18"} if args.quick else MODELS
     chips = {"S": "compass-s"} if args.quick else CHIPS
-    results: dict = {"machine": platform.platform(), "limit": LIMIT, "cases": {}}
+    results: dict = {"machine": platform.platform(), "limit": LIMIT, "exact": args.exact, "cases": {}}
     for label, model in models.items():
         nn_module = import_onnx(onnx_path(model))
         for chip_label, chip in chips.items():
             for batch in BATCHES:
-                r = compare(model, chip, batch, nn_module)
+                r = compare(model, chip, batch, nn_module, args.exact)
                 results["cases"][f"{label}/{chip_label}/{batch}"] = r
                 print(f"{label:10s} {chip_label} B={batch:2d}: model {r['model_latency_s'] * 1e3:9.3f} ms, "
                       f"sim {r['sim_latency_s'] * 1e3:9.3f} ms, worst partition "

@@ -306,6 +306,8 @@ class InstrOp(IRDLOperation, ABC):
     assembly_format = "attr-dict"
     FIELDS: ClassVar[tuple[str, ...]] = ()
     ADDRESSES: ClassVar[tuple[str, ...]] = ()
+    # Non-flag optional fields: emitted only when the property is set.
+    OPTIONAL_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     @property
     def mnemonic(self) -> str:
@@ -347,8 +349,9 @@ class LdWeightOp(InstrOp):
     # groups = k: cols are k groups staged block-diagonally (as crossbar.tile's groups): group
     # i's rows block sits on rows [i*R, (i+1)*R) and its own columns, zeros elsewhere.
     groups = opt_prop_def(IntegerAttr[I64])
-    FIELDS: ClassVar[tuple[str, ...]] = ("weight", "layout", "rows", "cols", "dst")
+    FIELDS: ClassVar[tuple[str, ...]] = ("weight", "layout", "rows", "cols", "dst", "groups")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst",)
+    OPTIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("groups",)
 
     def __init__(
         self, weight: str, layout: str, rows: tuple[int, int], cols: tuple[int, int],

@@ -9,6 +9,7 @@ trace counts against numbers derived by hand from the program's loops.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -275,8 +276,20 @@ def test_zoo_model_at_pim_isa_matches_onnxruntime(name: str, zoo_files: dict[str
     assert rel <= TOL, f"{name}: max abs error / max abs reference = {rel:.3g}"
 
 
+# The sweep over both chips lowers every model twice more; by default it covers the models
+# that lower in well under a second, PIMDSL_SLOW_TESTS=1 covers all (about a minute more).
+# (All of them, at 224x224, also lower on both chips: see the report / docs/lowering.md.)
+SWEEP_DEFAULT = {"mlp", "squeezenet1_0", "squeezenet1_1", "mobilenetv2", "googlenet", "resnet18"}
+
+
+def _sweep() -> list[str]:
+    if os.environ.get("PIMDSL_SLOW_TESTS") == "1":
+        return _zoo()
+    return [n for n in _zoo() if n in SWEEP_DEFAULT]
+
+
 @pytest.mark.parametrize("chip", ["compass-s", "compass-m"])
-@pytest.mark.parametrize("name", _zoo())
+@pytest.mark.parametrize("name", _sweep())
 def test_zoo_model_lowers_and_emits(name: str, chip: str, zoo_files: dict[str, Path]) -> None:
     import io
 

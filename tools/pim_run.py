@@ -229,6 +229,9 @@ def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[
 
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     names = [i.name for i in sess.get_inputs()]
+    # A lowered (pim_isa) @main holds pim.batch x N images; feed the model its own static batch.
+    fixed = [i.shape[0] if isinstance(i.shape[0], int) and i.shape[0] > 0 else None for i in sess.get_inputs()]
+    shapes = [(f, *sh[1:]) if f and sh and sh[0] % f == 0 else sh for f, sh in zip(fixed, shapes, strict=True)]
     steps = inputs[0].shape[0] // shapes[0][0] if shapes else 1
     runs = []
     for s in range(steps):

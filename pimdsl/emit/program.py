@@ -65,6 +65,8 @@ def instruction_fields(op: InstrOp, depth: int) -> list[tuple[str, Any]]:
     fields: list[tuple[str, Any]] = []
     for name in op.FIELDS:
         attr = op.properties.get(name)
+        if attr is None and name in op.OPTIONAL_FIELDS:
+            continue  # an optional field that is not a flag appears only when set
         value = False if attr is None else field_value(attr, depth, name in op.ADDRESSES)
         fields.append((name, value))
     return fields

@@ -334,10 +334,13 @@ def _span(core: _Core, values: tuple[int, ...], nbytes: int, path: tuple[int, ..
     return lo, hi + nbytes
 
 
-def simulate_program(program: isa.ProgramOp, chip: Chip, batch: int = 1) -> SimStats:
-    """Timing and energy of `program` on `chip`; `batch` inferences per run."""
+def simulate_program(
+    program: isa.ProgramOp, chip: Chip, batch: int = 1, *, step_all: bool = False,
+) -> SimStats:
+    """Timing and energy of `program` on `chip`; `batch` inferences per run. `step_all`
+    steps every loop iteration by iteration (the exact reference of the closed form)."""
     wall = time.perf_counter()
-    compiled = compile_program(program, chip)
+    compiled = compile_program(program, chip, step_all)
     engine = _Engine(compiled)
     t = 0.0
     static_w = chip.cores * chip.static_power_mw_per_core * 1e-3
@@ -357,7 +360,7 @@ def simulate_program(program: isa.ProgramOp, chip: Chip, batch: int = 1) -> SimS
                     sim_seconds=time.perf_counter() - wall)
 
 
-def simulate_module(module: ModuleOp) -> SimStats:
+def simulate_module(module: ModuleOp, *, step_all: bool = False) -> SimStats:
     """Timing and energy of the module's `pim_isa.program` on its chip at its batch."""
     program = isa.find_program(module)
     if program is None:
@@ -368,6 +371,6 @@ def simulate_module(module: ModuleOp) -> SimStats:
         )
     chip = get_chip(module)
     assert chip is not None
-    return simulate_program(program, chip, get_batch(module))
+    return simulate_program(program, chip, get_batch(module), step_all=step_all)
 
 

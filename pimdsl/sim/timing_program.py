@@ -134,8 +134,9 @@ def mvm_issue_ns(chip: Chip, steps: int) -> float:
 
 
 class _Compiler:
-    def __init__(self, chip: Chip, elem_bytes: int):
+    def __init__(self, chip: Chip, elem_bytes: int, step_all: bool = False):
         self.chip = chip
+        self.step_all = step_all
         self.elem = elem_bytes
         # Activations are act_bits wide on this chip: transfers and vector work move that many
         # bits per element, whatever container (elem_bytes) local memory addresses use.
@@ -292,7 +293,7 @@ class _Compiler:
         busy = np.zeros(self.units)
         tail = np.zeros(self.units)
         dram = bus = 0.0
-        interacts = False
+        interacts = self.step_all
         traffic: dict[int, list[float]] = {}
         writes: list[tuple[Access, tuple[int, ...]]] = []
         for node in body:
@@ -333,9 +334,10 @@ def walk_instrs(body: list[Instr | Loop]) -> Iterator[Instr]:
             yield node
 
 
-def compile_program(program: isa.ProgramOp, chip: Chip) -> CompiledProgram:
-    """Read `program` into timing records for `chip`."""
-    compiler = _Compiler(chip, program.element_bytes)
+def compile_program(program: isa.ProgramOp, chip: Chip, step_all: bool = False) -> CompiledProgram:
+    """Read `program` into timing records for `chip`; `step_all` marks every loop to be
+    stepped iteration by iteration (exact, slower) instead of in closed form."""
+    compiler = _Compiler(chip, program.element_bytes, step_all)
     parts: list[PartitionProgram] = []
     for p in program.partitions():
         compiler.seen_blocks = set()
