@@ -217,11 +217,7 @@ def test_crossbar_to_isa_needs_crossbar_ir() -> None:
 
 
 def _zoo() -> list[str]:
-    return [n for n in models.list_models() if n not in UNSUPPORTED_BY_FRONTEND]
-
-
-# Models the ONNX frontend cannot import yet (not a lowering limit; see the report).
-UNSUPPORTED_BY_FRONTEND = {"shufflenet_v2_x1_0"}
+    return models.list_models()
 
 
 @pytest.fixture(scope="session")
@@ -279,7 +275,8 @@ def test_zoo_model_at_pim_isa_matches_onnxruntime(name: str, zoo_files: dict[str
 # The sweep over both chips lowers every model twice more; by default it covers the models
 # that lower in well under a second, PIMDSL_SLOW_TESTS=1 covers all (about a minute more).
 # (All of them, at 224x224, also lower on both chips: see the report / docs/lowering.md.)
-SWEEP_DEFAULT = {"mlp", "squeezenet1_0", "squeezenet1_1", "mobilenetv2", "googlenet", "resnet18"}
+SWEEP_DEFAULT = {"mlp", "squeezenet1_0", "squeezenet1_1", "mobilenetv2", "googlenet", "resnet18",
+                 "shufflenet_v2_x1_0"}
 
 
 def _sweep() -> list[str]:

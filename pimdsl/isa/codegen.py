@@ -517,3 +517,41 @@ def batch_norm(e: Emit, core: int, src: Place, out: Place, names: tuple[str, str
     code.add(isa.StoreOp(A(x), out.buffer, A(at_out), c))
     code.close_loop()
     code.close_loop()
+
+
+def channel_slice(e: Emit, core: int, src: Place, out: Place, lo: int, hi: int, what: str) -> None:
+    """Channels [lo, hi) of a feature map (ONNX Split/Slice along channels)."""
+    code = e.code(core)
+    arena = e.arena(what)
+    n = hi - lo
+    px = max(1, min(src.w, (e.local_elems - 1) // n))
+    buf = arena.take(px * n)
+    code.open_loop("y", src.h)
+    y = Aff.of(0, y=1)
+    for start, size, count in _chunks(src.w, px):
+        code.open_loop("k", count)
+        x = Aff.of(start, k=size)
+        code.add(isa.LoadBlockOp(src.buffer, code.addr(src.at(y, x, lo)), [size], [src.c], n, code.addr(buf)))
+        code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(out.at(y, x)), size * n))
+        code.close_loop()
+    code.close_loop()
+
+
+def channel_shuffle(e: Emit, core: int, src: Place, out: Place, groups: int, what: str) -> None:
+    """out channel k*G + g = in channel g*K + k (reshape [G, K] + transpose + reshape)."""
+    code = e.code(core)
+    arena = e.arena(what)
+    c = src.c
+    k = c // groups
+    px = max(1, min(src.w, (e.local_elems - 1) // c))
+    buf = arena.take(px * c)
+    code.open_loop("y", src.h)
+    y = Aff.of(0, y=1)
+    for start, size, count in _chunks(src.w, px):
+        code.open_loop("k", count)
+        x = Aff.of(start, k=size)
+        code.add(isa.LoadOp(src.buffer, code.addr(src.at(y, x)), code.addr(buf), size * c))
+        code.add(isa.StoreBlockOp(code.addr(buf), out.buffer, code.addr(out.at(y, x)),
+                                  [size, groups, k], [c, 1, groups], 1))
+        code.close_loop()
+    code.close_loop()

@@ -454,6 +454,8 @@ class _PartitionState:
             return
         if isinstance(op, nn.FlattenOp | nn.ReshapeOp) and self._alias(op):
             return
+        if isinstance(op, nn.ReshapeOp) and self._shuffle(op):
+            return
         ins = [self._place(v) for v in op.operands if not isinstance(self.low.c(v).owner, nn.WeightOp)]
         core = self.vector_core()
         what = f"{where(op)} on core {core}"
@@ -510,6 +512,16 @@ class _PartitionState:
             out = low.place_for(op.results[0], hint)
             self.sync({core}, list(op.operands))
             cg.nhwc_to_chw(e, core, src, out, what)
+        elif isinstance(op, nn.SliceOp):
+            box = op.box()
+            s = shape(op.operands[0])
+            if len(s) != 4 or any(b != (0, d, 1) for i, (b, d) in enumerate(zip(box, s, strict=True)) if i != 1) \
+                    or box[1][2] != 1:
+                raise PimError(f"crossbar-to-isa: {where(op)}: only unit-step slices along the "
+                               "channels of a feature map are supported.")
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.channel_slice(e, core, ins[0], out, box[1][0], box[1][1], what)
         elif isinstance(op, nn.SoftmaxOp):
             s = shape(op.operands[0])
             if len(s) != 2 or op.axis.value.data % 2 != 1:
@@ -526,6 +538,30 @@ class _PartitionState:
                 "softmax over features.",
             )
         self.wrote(op.results[0], {core})
+
+    def _shuffle(self, op: nn.ReshapeOp) -> bool:
+        """reshape [N, C, H, W] -> [N, G, K, H, W], transpose (0, 2, 1, 3, 4), reshape back:
+        ShuffleNet's channel shuffle, lowered as one step (the three ops fused)."""
+        x, y = shape(op.operands[0]), shape(op.results[0])
+        if len(x) != 4 or len(y) != 5 or y[1] * y[2] != x[1] or tuple(y[3:]) != tuple(x[2:]):
+            return False
+        uses = list(op.results[0].uses)
+        if len(uses) != 1 or not isinstance(uses[0].operation, nn.TransposeOp):
+            return False
+        tr = uses[0].operation
+        if nn.ints(tr.perm) != (0, 2, 1, 3, 4) or len(list(tr.results[0].uses)) != 1:
+            return False
+        back = next(iter(tr.results[0].uses)).operation
+        if not isinstance(back, nn.ReshapeOp) or shape(back.results[0]) != x:
+            return False
+        core = self.vector_core()
+        src = self._place(op.operands[0])
+        out = self.low.place_for(back.results[0], "shuffle")
+        self.sync({core}, [op.operands[0]])
+        cg.channel_shuffle(self.e, core, src, out, y[1], f"{where(op)} on core {core}")
+        self.wrote(back.results[0], {core})
+        self.fused.update({tr, back})
+        return True
 
     def _place(self, v: SSAValue) -> Place:
         place = self.stored(v, "in")
