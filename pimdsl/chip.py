@@ -71,16 +71,30 @@ class Chip:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            if f.name in ("name", "description"):
-                continue
             value = getattr(self, f.name)
+            if f.name in ("name", "description"):
+                if not isinstance(value, str):
+                    raise PimError(
+                        f"chip '{self.name}': field '{f.name}' must be a string, got {value!r}.",
+                        hint=f'Quote it: {f.name} = "{value}".',
+                    )
+                continue
             if not isinstance(value, int | float) or isinstance(value, bool):
                 raise PimError(
                     f"chip '{self.name}': field '{f.name}' must be a number, got {value!r}."
                 )
+            # nan passes every comparison below (nan <= 0 is False), so test it first
+            if not math.isfinite(value):
+                raise PimError(
+                    f"chip '{self.name}': field '{f.name}' must be a finite number, got {value!r}."
+                )
             if f.type == "int" and value != int(value):
                 raise PimError(
                     f"chip '{self.name}': field '{f.name}' must be a whole number, got {value!r}."
+                )
+            if f.type == "int" and value >= 2**63:  # the IR stores it as an i64
+                raise PimError(
+                    f"chip '{self.name}': field '{f.name}' is too large ({value}); the limit is 2^63 - 1."
                 )
             if value < 0 or (value == 0 and not f.name.endswith(("_pj", "_mw", "_ns", "_byte", "_bit", "_op"))):
                 raise PimError(
@@ -152,7 +166,14 @@ class Chip:
 
     def to_attr(self) -> Any:
         """The chip as an xDSL `DictionaryAttr`, for the module attribute `pim.chip`."""
-        from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, StringAttr, f64, i64
+        from xdsl.dialects.builtin import (
+            DictionaryAttr,
+            FloatAttr,
+            IntegerAttr,
+            StringAttr,
+            f64,
+            i64,
+        )
 
         entries: dict[str, Any] = {}
         for f in fields(self):
@@ -195,6 +216,11 @@ def from_dict(data: dict[str, Any], *, source: str = "chip description") -> Chip
         return Chip(**values)
     except TypeError as exc:  # pragma: no cover - guarded above
         raise PimError(f"{source}: {exc}") from None
+    except PimError as exc:  # name the file (or attribute) the bad value came from
+        message = str(exc).removeprefix(f"chip '{values.get('name')}': ")
+        if source.startswith(f"chip '{values.get('name')}'"):
+            raise
+        raise PimError(f"{source}: {message}") from None
 
 
 def from_attr(attr: Any) -> Chip:
@@ -237,6 +263,11 @@ def load_chip(spec: str) -> Chip:
     if spec in preset_names():
         return load_preset(spec)
     path = Path(spec)
+    if path.is_dir():
+        raise PimError(
+            f"--chip '{spec}' is a folder; give a .toml/.json chip file or a preset: "
+            f"{', '.join(preset_names())}."
+        )
     if not path.suffix:
         return load_preset(spec)  # a name: gives the 'unknown preset' error
     if not path.exists():
@@ -253,7 +284,24 @@ def load_chip(spec: str) -> Chip:
             raise PimError(f"chip file '{spec}': use a .toml or .json file.")
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise PimError(f"chip file '{spec}' is not valid {path.suffix[1:].upper()}: {exc}.") from None
+    source = f"chip file '{spec}'"
+    if not isinstance(data, dict):
+        raise PimError(
+            f"{source}: the top level must be a table of chip fields (a JSON object), "
+            f"got a {type(data).__name__}.",
+            hint='Write e.g. {"base": "compass-s", "cores": 4}.',
+        )
+    # docs/chips.md: `name` defaults to the file's stem, so results never carry the base's name
+    data.setdefault("name", path.stem)
     if "base" in data:  # a small file can start from a preset and override a few fields
-        base = load_preset(str(data.pop("base"))).to_dict()
+        base_name = data.pop("base")
+        if not isinstance(base_name, str) or base_name not in preset_names():
+            raise PimError(
+                f"{source}: unknown chip preset {base_name!r} in `base`.",
+                hint=f"Use base = one of {', '.join(preset_names())}.",
+            )
+        base = load_preset(base_name).to_dict()
+        if "description" not in data:
+            data["description"] = f"{base_name} with the changes of {path.name}"
         data = {**base, **data}
-    return from_dict(data, source=f"chip file '{spec}'")
+    return from_dict(data, source=source)

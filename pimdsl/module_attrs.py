@@ -1,9 +1,12 @@
 """Module attributes that make an `.mlir` file self-describing.
 
 - `pim.chip`: the chip (a dictionary attribute, see `pimdsl.chip.Chip.to_attr`);
-- `pim.batch`: the batch size B the partitions are pipelined over (i64);
+- `pim.batch`: the batch size B the partitions are pipelined over (i64), counted in
+  inferences (images), also when @main's static batch n0 is > 1 (pim-run then makes B / n0
+  calls);
 - `pim.weights`: the weight file the `nn.weight` ops refer to (a path relative to the
-  `.mlir` file or absolute; an `.onnx`, `.npz` or `.safetensors` file).
+  `.mlir` file or absolute; an `.onnx`, `.npz` or `.safetensors` file). pim-opt rewrites a
+  relative path for the folder its `-o` file is written to.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ Public API (the `partition` and `ga-group` passes and the report use it):
 - `incoming_grouping(module)`: the boundaries of a partition-level module, else None.
 - `annotate_units(module)`: the `pim-units` annotations (units and validity map) on nn IR.
 - `analyse(module)`: network, units and span costs (cached per network, chip and batch).
+- `flatten(module)` / `flat_copy(module)`: partition-level IR back to nn level, in place / as a
+  new module (the original left unchanged).
 """
 
 from __future__ import annotations
@@ -72,8 +74,7 @@ def analyse(module: ModuleOp) -> Analysis:
     assert chip is not None
     batch = get_batch(module)
     if is_partitioned(module):
-        module = module.clone()
-        flatten(module)
+        module = flat_copy(module)  # not module.clone(): that copies every partition's ops too
     net = extract_network(module)
     key = (_fingerprint(net), chip, batch)
     if key not in _CACHE:
@@ -116,9 +117,27 @@ def annotate_units(module: ModuleOp) -> None:
 
 def flatten(module: ModuleOp) -> None:
     """Undo partitioning in place: inline every partition and rejoin layers cut by a boundary."""
+    block = main_func(module).body.block
+    new_ops = _flat_ops(block, block.args)
+    for op in reversed(list(block.ops)):
+        op.detach()
+        op.erase(safe_erase=False)
+    block.add_ops(new_ops)
+    for key in (part.N_UNITS, STRATEGY, OBJECTIVE):
+        module.attributes.pop(key, None)
+
+
+def flat_copy(module: ModuleOp) -> ModuleOp:
+    """A new module holding only the flattened `@main` of `module` (which is left unchanged)."""
     fn = main_func(module)
-    block = fn.body.block
-    m: dict[SSAValue, SSAValue | None] = {a: a for a in block.args}
+    block = Block(arg_types=fn.body.block.arg_types)
+    block.add_ops(_flat_ops(fn.body.block, block.args))
+    return ModuleOp([func.FuncOp("main", fn.function_type, Region(block))])
+
+
+def _flat_ops(block: Block, args: Sequence[SSAValue]) -> list[Operation]:
+    """Clones of the nn ops of partition-level `block`, with its arguments mapped to `args`."""
+    m: dict[SSAValue, SSAValue | None] = dict(zip(block.args, args, strict=True))
     new_ops: list[Operation] = []
 
     def get(v: SSAValue) -> SSAValue | None:
@@ -135,7 +154,7 @@ def flatten(module: ModuleOp) -> None:
         for old, new in zip(op.results, c.results, strict=True):
             m[old] = new
 
-    for op in list(block.ops):
+    for op in block.ops:
         if not isinstance(op, part.PartitionOp):
             clone(op)
             continue
@@ -161,20 +180,14 @@ def flatten(module: ModuleOp) -> None:
                     m[iop.results[0]] = None
             else:
                 clone(iop)
-    for op in reversed(list(block.ops)):
-        op.detach()
-        op.erase(safe_erase=False)
-    used: set[Operation] = set()
-    for op in reversed(new_ops):
-        if isinstance(op, SOURCE_OPS) and not any(r.uses for r in op.results):
-            continue
-        used.add(op)
-    block.add_ops([op for op in new_ops if op in used])
+    # Weights and constants cloned for pieces that were dropped have no use: erase them.
+    kept: list[Operation] = []
     for op in new_ops:
-        if op not in used:
+        if isinstance(op, SOURCE_OPS) and not any(r.uses for r in op.results):
             op.erase(safe_erase=False)
-    for key in (part.N_UNITS, STRATEGY, OBJECTIVE):
-        module.attributes.pop(key, None)
+        else:
+            kept.append(op)
+    return kept
 
 
 # --- nn level -> partition level --------------------------------------------------------------
@@ -261,8 +274,8 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
         for r in op.results:
             def_part[r] = p
 
-    # Where each value (or partial sum) is used.
-    uses: list[list[object]] = [[] for _ in range(n_parts)]
+    # Where each value (or partial sum) is used: an insertion-ordered set per partition.
+    uses: list[dict[object, None]] = [{} for _ in range(n_parts)]
     for p, its in enumerate(items):
         for it in its:
             if it[0] == "op":
@@ -272,9 +285,7 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
                 needed = [layer_op.operands[0]]
                 if it[2] > int(units.first[it[1]]):
                     needed.append(("partial", it[1], p - 1))
-            for v in needed:
-                if v not in uses[p]:
-                    uses[p].append(v)
+            uses[p].update(dict.fromkeys(needed))
     ret = block.last_op
     assert isinstance(ret, func.ReturnOp)
     later: dict[object, int] = {}
@@ -283,12 +294,17 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
             later[v] = max(later.get(v, -1), p)
     for v in ret.operands:
         later[v] = n_parts
+    # Exits per partition, in definition order: one pass over def_part (not one per partition).
+    exits_of: list[list[object]] = [[] for _ in range(n_parts)]
+    for v, d in def_part.items():
+        if d >= 0 and later.get(v, -1) > d:
+            exits_of[d].append(v)
 
     outer: dict[object, SSAValue] = {arg: arg for arg in block.args}
     new_ops: list[Operation] = []
     for p in range(n_parts):
         entries = [v for v in uses[p] if def_part.get(v, -1) != p]
-        exits = [v for v, d in def_part.items() if d == p and later.get(v, -1) > p]
+        exits = exits_of[p]
         types = [_type_of(net, v) for v in entries]
         inner = Block(arg_types=types)
         local: dict[object, SSAValue] = {}

@@ -222,3 +222,67 @@ def test_chip_is_frozen() -> None:
     with pytest.raises(AttributeError):
         chip.cores = 3  # type: ignore[misc]
     assert isinstance(chip, Chip)
+
+
+# --- review findings (A2, A4, B3, C1, C2, C5) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('base = "compass-s"\nmvm_read_ns = nan\n', "mvm_read_ns"),
+        ('base = "compass-s"\nclock_hz = inf\n', "clock_hz"),
+        ('base = "compass-s"\ndram_pj_per_byte = -inf\n', "dram_pj_per_byte"),
+    ],
+)
+def test_nan_and_inf_are_rejected_naming_field_and_file(tmp_path: Path, text: str, field: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(PimError) as info:
+        load_chip(path)
+    message = str(info.value)
+    assert field in message and "finite" in message and path in message, message
+
+
+def test_value_errors_name_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'base = "compass-s"\ncores = -3\n')
+    with pytest.raises(PimError, match=rf"^chip file '{path}': field 'cores' must be positive"):
+        load_chip(path)
+    path = _write(tmp_path, 'base = "compass-xl"\n')
+    with pytest.raises(PimError) as info:
+        load_chip(path)
+    assert path in str(info.value) and "compass-xl" in str(info.value)
+
+
+def test_integer_field_beyond_i64_is_a_clear_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'base = "compass-s"\ncores = 100000000000000000000\n')
+    with pytest.raises(PimError, match="'cores' is too large"):
+        load_chip(path)
+
+
+def test_name_must_be_a_string(tmp_path: Path) -> None:
+    with pytest.raises(PimError, match="'name' must be a string"):
+        load_chip(_write(tmp_path, 'base = "compass-s"\nname = 5\n'))
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '"compass-s"', "3"])
+def test_json_top_level_must_be_an_object(tmp_path: Path, text: str) -> None:
+    with pytest.raises(PimError, match="top level must be a table"):
+        load_chip(_write(tmp_path, text, ".json"))
+
+
+def test_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.toml"
+    path.write_text('base = "compass-s"\ncores = 1\n')
+    chip = load_chip(str(path))
+    assert chip.name == "tiny" and chip.cores == 1
+    full = tmp_path / "full.json"
+    full.write_text(json.dumps({k: v for k, v in load_preset("compass-m").to_dict().items() if k != "name"}))
+    assert load_chip(str(full)).name == "full"
+    named = tmp_path / "named.toml"
+    named.write_text('base = "compass-s"\nname = "mine"\n')
+    assert load_chip(str(named)).name == "mine"
+
+
+def test_a_folder_is_not_a_chip(tmp_path: Path) -> None:
+    with pytest.raises(PimError, match="is a folder"):
+        load_chip(str(tmp_path))

@@ -584,3 +584,202 @@ def test_summary_of_a_network_too_big_for_the_chip(tmp_path: Path, capsys: pytes
     assert code == 0
     # 748 weights x 4 bits = 374 bytes = 46.75 x 8 bytes
     assert "(46.75x the crossbars, before tiling losses): does not fit" in out
+
+
+# --- review findings: user-acceptance fixes ---------------------------------------------------
+
+
+def _mlp_onnx(path: Path, opset: int = 13, batch: int = 1) -> Path:
+    """A two-layer MLP (Gemm 48->8, Relu, Gemm 8->4) with its weights inside the file."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.standard_normal(s).astype(np.float32), n)
+             for n, s in (("w1", (8, 48)), ("b1", (8,)), ("w2", (4, 8)), ("b2", (4,)))]
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], transB=1, name="fc1"),
+         helper.make_node("Relu", ["h"], ["r"], name="relu"),
+         helper.make_node("Gemm", ["r", "w2", "b2"], ["y"], transB=1, name="fc2")],
+        "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 48])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 4])], inits,
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
+    return path
+
+
+TINY_CHIP = ('base = "compass-s"\ncrossbar_rows = 16\ncrossbar_cols = 16\ncrossbars_per_core = 2\n'
+             "cores = {cores}\n")
+
+
+def _tiny(tmp_path: Path, cores: int = 2) -> Path:
+    """compass-s shrunk to 16x16 crossbars, 2 per core: the MLP needs several partitions."""
+    path = tmp_path / f"tiny{cores}.toml"
+    path.write_text(TINY_CHIP.format(cores=cores))
+    return path
+
+
+def _report(path: Path) -> dict[str, object]:
+    import json
+
+    return json.loads(path.read_text())
+
+
+def test_changed_batch_recosts_partition_ir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A1: partitions made at batch 16, relabelled --batch 1: the report is the batch-1 cost of
+    the same grouping (= partitioning at batch 1 from scratch; greedy does not depend on the
+    batch), not the batch-16 latency divided by 1."""
+    model, chip = _mlp_onnx(tmp_path / "mlp.onnx"), _tiny(tmp_path)
+    part16 = tmp_path / "p16.mlir"
+    assert run([str(model), "--chip", str(chip), "--batch", "16", "--partition", "-o", str(part16)], capsys)[0] == 0
+    code, _, err = run([str(part16), "--batch", "1", "--report", str(tmp_path / "relabel.json"),
+                        "-o", str(tmp_path / "p1.mlir")], capsys)
+    assert code == 0, err
+    assert "costed again" in err
+    assert run([str(model), "--chip", str(chip), "--batch", "1", "--partition",
+                "--report", str(tmp_path / "fresh.json"), "-o", "-"], capsys)[0] == 0
+    relabel, fresh = _report(tmp_path / "relabel.json"), _report(tmp_path / "fresh.json")
+    assert relabel["batch"] == 1
+    assert relabel["totals"] == pytest.approx(fresh["totals"])  # type: ignore[arg-type]
+    assert relabel["partitions"] == fresh["partitions"]
+    # the saved batch-1 IR carries the batch-1 costs too: its report needs no recomputation note
+    code, _, err = run([str(tmp_path / "p1.mlir"), "--report", str(tmp_path / "again.json"), "-o", "-"], capsys)
+    assert code == 0 and "differ" not in err
+    assert _report(tmp_path / "again.json") == relabel
+
+
+def test_changed_chip_on_partition_ir_that_no_longer_fits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model, chip, small = _mlp_onnx(tmp_path / "mlp.onnx"), _tiny(tmp_path), _tiny(tmp_path, cores=1)
+    part = tmp_path / "p.mlir"
+    assert run([str(model), "--chip", str(chip), "--partition", "-o", str(part)], capsys)[0] == 0
+    code, out, err = run([str(part), "--chip", str(small), "--report", "-"], capsys)
+    assert code == 1 and out == ""
+    assert "not legal on chip 'tiny1'" in err and "--partition" in err
+    # re-partitioning in the same command is what the error asks for: it works
+    code, out, err = run([str(part), "--chip", str(small), "--partition", "--report", str(tmp_path / "r.json")], capsys)
+    assert code == 0, err
+    assert _report(tmp_path / "r.json")["chip"] == "tiny1"
+
+
+def test_weight_path_follows_the_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A5: `cd /tmp && pim-opt ux/mlp.onnx -o /tmp/ux/sub/mlp.mlir; cd / && pim-run ...`."""
+    from pimdsl.tools.pim_run import main as pim_run
+
+    (tmp_path / "ux" / "sub").mkdir(parents=True)
+    _mlp_onnx(tmp_path / "ux" / "mlp.onnx")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "ux" / "sub" / "mlp.mlir"
+    assert run(["ux/mlp.onnx", "-o", str(out)], capsys)[0] == 0
+    assert module_attrs.get_weights(_parse(out.read_text())) == "../mlp.onnx"
+    # an .mlir input names its weights relative to itself; -o elsewhere rebases them again
+    (tmp_path / "other").mkdir()
+    assert run([str(out), "-o", str(tmp_path / "other" / "m.mlir")], capsys)[0] == 0
+    assert module_attrs.get_weights(_parse((tmp_path / "other" / "m.mlir").read_text())) == "../ux/mlp.onnx"
+    # stdout: resolvable from the current directory
+    code, text, _ = run([str(out)], capsys)
+    assert code == 0 and module_attrs.get_weights(_parse(text)) == "ux/mlp.onnx"
+    monkeypatch.chdir("/")  # anywhere else: pim-run still finds them
+    assert pim_run([str(out), "--compare-onnxruntime"]) == 0
+    assert "matches onnxruntime" in capsys.readouterr().out
+
+
+def test_report_table_goes_to_stderr_when_the_ir_goes_to_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """E2 and D4: stdout stays parseable IR; the table's total row says it is per batch."""
+    model, chip = _mlp_onnx(tmp_path / "mlp.onnx"), _tiny(tmp_path)
+    code, out, err = run([str(model), "--chip", str(chip), "--batch", "4", "--partition", "--report", "-"], capsys)
+    assert code == 0
+    _parse(out)  # parses: nothing but IR on stdout
+    assert "partition.partition" in out
+    assert "inf/s" in err and "batch total" in err and "per inference" in err
+    assert "inf/s" not in out
+    code, out, err = run([str(model), "--chip", str(chip), "--partition", "--report", "-",
+                          "-o", str(tmp_path / "p.mlir")], capsys)
+    assert code == 0 and "inf/s" in out and "inf/s" not in err
+
+
+def test_binary_input_as_mlir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = _mlp_onnx(tmp_path / "mlp.onnx")
+    (tmp_path / "x.mlir").write_bytes(model.read_bytes())
+    for argv in ([str(tmp_path / "x.mlir")], [str(model), "-f", "mlir"]):
+        code, _, err = run(argv, capsys)
+        assert code == 1 and "is not a text .mlir file" in err, err
+
+
+def test_output_and_input_folders(net: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([str(net), "-o", str(tmp_path)], capsys)
+    assert code == 1 and "is a folder" in err
+    code, _, err = run([str(tmp_path)], capsys)
+    assert code == 1 and "is a folder" in err
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc (Linux)")
+def test_output_in_a_folder_that_cannot_hold_files(net: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([str(net), "-o", "/proc/x.mlir"], capsys)
+    assert code == 1 and "cannot write -o '/proc/x.mlir'" in err
+
+
+def test_upstream_targets_are_hidden(net: Path) -> None:
+    for target in ("llvm", "arm-asm", "riscv-asm", "x86-asm", "mps"):
+        with pytest.raises(SystemExit) as info:
+            main([str(net), "-t", target])
+        assert info.value.code == 2
+
+
+def test_failing_upstream_pass_is_named(net: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([str(net), "-p", "mlir-opt"], capsys)
+    assert code == 1
+    assert "the xDSL pass 'mlir-opt' failed" in err and "Traceback" not in err
+
+
+def test_batch_beyond_i64(net: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([str(net), "--batch", str(10**23)], capsys)
+    assert code == 1 and "--batch 1000" in err and "too large" in err
+
+
+def test_pass_option_syntax_error_hints_at_quoting(net: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([str(net), "--ga-group=trace=t.json"], capsys)
+    assert code == 1 and err.startswith("pim-opt: error:")
+    assert "trace=\"t.json\"" in err and "spaces, not commas" in err
+
+
+def test_newer_onnx_opset_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import onnx
+
+    model = _mlp_onnx(tmp_path / "new.onnx", opset=onnx.defs.onnx_opset_version() + 2)
+    code, out, err = run([str(model)], capsys)
+    assert code == 0 and "nn.linear" in out
+    assert "warning" in err and f"opset {onnx.defs.onnx_opset_version() + 2}" in err
+    code, _, err = run([str(_mlp_onnx(tmp_path / "old.onnx"))], capsys)
+    assert code == 0 and "warning" not in err
+
+
+def test_models_main_output_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pimdsl.models.__main__ import main as models_main
+
+    assert models_main(["mlp", "-o", str(tmp_path / "missing" / "m.onnx")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert models_main(["mlp", "-o", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+    assert models_main(["mlp", "--seed", "-1", "-o", str(tmp_path / "m.onnx")]) == 1
+    assert "--seed must be >= 0" in capsys.readouterr().err
+
+
+def test_batch_counts_images_whatever_the_graph_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A6: --batch 4 is 4 inferences for a graph of static batch 1 and of static batch 2 alike."""
+    from pimdsl.tools.pim_run import main as pim_run
+
+    chip = _tiny(tmp_path)
+    reports = []
+    for n0 in (1, 2):
+        model = _mlp_onnx(tmp_path / f"mlp{n0}.onnx", batch=n0)
+        dest = tmp_path / f"r{n0}.json"
+        assert run([str(model), "--chip", str(chip), "--batch", "4", "--partition", "--report", str(dest),
+                    "-o", str(tmp_path / f"p{n0}.mlir")], capsys)[0] == 0
+        reports.append(_report(dest)["totals"])
+        assert pim_run([str(tmp_path / f"p{n0}.mlir"), "--output", str(tmp_path / f"y{n0}.npy")]) == 0
+        assert "input 0: shape [4, 48]" in capsys.readouterr().out  # pim.batch = 4 images
+    assert reports[0] == pytest.approx(reports[1])

@@ -218,3 +218,61 @@ def test_paper_networks_compile_on_every_compass_chip(zoo, name):
         if name == "vgg16":  # does not fit any COMPASS chip whole
             assert a.costs.max_end[0] < a.units.n
         assert data["totals"]["throughput_ips"] > 10
+
+
+# --- the report on partitions whose chip or batch changed (review finding A1) --------------------
+
+
+def _greedy_at(batch: int, chip=None) -> ModuleOp:
+    module = with_chip(mlp_48_8_4(), chip or tiny_chip(), batch=batch)
+    PartitionPass(strategy="greedy").apply(Context(), module)
+    return module
+
+
+def test_report_recosts_the_partitions_for_a_changed_batch():
+    """Partitions made at batch 4, module relabelled batch 1: the report must give the costs of
+    the same spans at batch 1 (what partitioning at batch 1 with that grouping stores), not the
+    batch-4 latencies divided by 1."""
+    module = _greedy_at(4)
+    bounds = incoming_grouping(module)
+    old = [p.latency_s.value.data for p in partitions(module)]
+    set_batch(module, 1)
+    data = report_data(module)
+    fresh = with_chip(mlp_48_8_4(), tiny_chip(), batch=1)
+    apply_grouping(fresh, bounds, strategy="greedy", objective="latency")
+    want = [p.latency_s.value.data for p in partitions(fresh)]
+    assert want != pytest.approx(old)  # batch matters, so the check below can fail
+    assert data["batch"] == 1
+    assert [r["latency_s"] for r in data["partitions"]] == pytest.approx(want)
+    assert [r["energy_j"] for r in data["partitions"]] == pytest.approx(
+        [p.energy_j.value.data for p in partitions(fresh)])
+    assert data["totals"]["throughput_ips"] == pytest.approx(1 / sum(want))
+
+
+def test_report_notes_stale_cost_attributes(tmp_path, capsys):
+    module = _greedy_at(4)
+    set_batch(module, 1)
+    write_report(module, str(tmp_path / "r.json"))
+    assert "partition(s) 0, 1, 2 differ" in capsys.readouterr().err
+    fresh = _greedy_at(1)
+    write_report(fresh, str(tmp_path / "r.json"))
+    assert "differ" not in capsys.readouterr().err
+
+
+def test_report_on_a_chip_the_partitions_do_not_fit_says_re_partition():
+    module = _greedy_at(4)
+    set_chip(module, tiny_chip(cores=1))  # half the crossbars: partition [0, 2) no longer fits
+    with pytest.raises(PimError, match="not legal on chip 'tiny'.*re-run --partition"):
+        report_data(module)
+
+
+def test_report_names_layers_by_their_ir_names():
+    module = with_chip(mlp_48_8_4(), load_chip("compass-s"), batch=1)  # one partition, no pieces
+    fn = next(op for op in module.ops if isinstance(op, func.FuncOp))
+    first = next(op for op in fn.body.block.ops if isinstance(op, nn.LinearOp))
+    first.results[0].name_hint = "fc1.Gemm"
+    PartitionPass(strategy="greedy").apply(Context(), module)
+    row = report_data(module)["partitions"][0]
+    assert row["layer_names"][0] == "fc1.Gemm"
+    assert row["layers"][0] != "fc1.Gemm"  # the weight name stays in `layers` (JSON contract)
+    assert len(row["layer_names"]) == len(row["layers"]) == 2

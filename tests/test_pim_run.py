@@ -252,3 +252,76 @@ def test_subprocess_error_has_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "nn.bogus" in proc.stderr
+
+
+# --- review findings (A3, A6, B2, B7, C4, C5, quantized note) -------------------------------------
+
+
+def test_nan_in_the_outputs_is_a_mismatch(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A NaN input makes both outputs NaN; nan never compares <= tolerance, so it must fail."""
+    onnx.save(onnx_twin(), str(tmp_path / "twin.onnx"))
+    mlir_file.write_text(MLIR.replace('"w.npz"', '"twin.onnx"'))
+    x = np.zeros((1, 3, 10, 10), np.float32)
+    x[0, 0, 0, 0] = np.nan
+    np.save(tmp_path / "x.npy", x)
+    assert main([str(mlir_file), "--input", str(tmp_path / "x.npy"), "--compare-onnxruntime"]) == 2
+    out, err = capsys.readouterr()
+    assert "matches onnxruntime" not in out
+    assert "MISMATCH" in err and "NaN" in err
+
+
+def test_negative_seed_is_a_user_error(mlir_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _fails([str(mlir_file), "--seed", "-1"], capsys, "--seed must be >= 0")
+
+
+def test_npz_input_with_one_array(mlir_file: Path, tmp_path: Path) -> None:
+    x = np.random.default_rng(5).standard_normal((1, 3, 10, 10)).astype(np.float32)
+    np.savez(tmp_path / "x.npz", a=x)
+    assert main([str(mlir_file), "--input", str(tmp_path / "x.npz"), "--output", str(tmp_path / "y.npy")]) == 0
+    assert rel_err(np.load(tmp_path / "y.npy"), ort_run(onnx_twin(), x)) <= 1e-4
+
+
+def test_npz_input_with_two_arrays(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    np.savez(tmp_path / "x.npz", a=np.zeros((1, 3, 10, 10)), b=np.zeros(3))
+    _fails([str(mlir_file), "--input", str(tmp_path / "x.npz")], capsys, "2 arrays")
+
+
+def test_verify_error_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad1.mlir"
+    bad.write_text("builtin.module {\n  func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {\n"
+                   "    %y = nn.relu %x : tensor<1x4xf32> -> tensor<1x3xf32>\n"
+                   "    func.return %y : tensor<1x3xf32>\n  }\n}\n")
+    _fails([str(bad)], capsys, f"{bad}:3: invalid IR: 'nn.relu'")
+
+
+def test_binary_mlir_and_folder_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "x.mlir").write_bytes(b"\x08\x07\x12\xff\xfe\x00binary")
+    _fails([str(tmp_path / "x.mlir")], capsys, "not a text .mlir file")
+    _fails([str(tmp_path)], capsys, "is a folder")
+
+
+def _batch2_twin(tmp_path: Path) -> Path:
+    """The conv net with a static batch of 2 in the graph, as an .mlir file over w.npz."""
+    text = MLIR.replace("tensor<1x3x10x10xf32>", "tensor<2x3x10x10xf32>").replace(
+        "tensor<1x8x5x5xf32>", "tensor<2x8x5x5xf32>")
+    path = tmp_path / "b2.mlir"
+    path.write_text(text)
+    write_npz(tmp_path / "w.npz", weights())
+    return path
+
+
+def test_batch_counts_images_not_calls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--batch N = N inferences, as in pim-opt: a batch-2 graph runs N / 2 calls."""
+    path = _batch2_twin(tmp_path)
+    assert main([str(path), "--batch", "4", "--output", str(tmp_path / "y.npy")]) == 0
+    y = np.load(tmp_path / "y.npy")
+    assert y.shape == (4, 8, 5, 5)
+    x = np.random.default_rng(0).standard_normal((4, 3, 10, 10)).astype(np.float32)
+    assert rel_err(y, ort_run(onnx_twin(batch=4), x)) <= 1e-4
+    capsys.readouterr()
+    _fails([str(path), "--batch", "3"], capsys, "not a multiple of 2")
+
+
+def test_quantized_mode_on_nn_ir_says_it_has_no_effect(mlir_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(mlir_file), "--mode", "quantized"]) == 0
+    assert "applies from the crossbar level down" in capsys.readouterr().err

@@ -23,6 +23,7 @@ import argparse
 import bisect
 import difflib
 import hashlib
+import itertools
 import os
 import re
 import shutil
@@ -55,6 +56,9 @@ DESCRIPTION = (
     "stdin), runs a pass pipeline and prints the result. Passes are given with -p 'a{opt=1},b' "
     "or as flags in order: --partition --ga-group='objective=edp seed=7'."
 )
+
+# xDSL's targets that work on any IR; the others are hidden (see register_all_targets).
+UPSTREAM_TARGETS = ("mlir",)
 
 # Options that take a value: the token after them is never a pass flag.
 _VALUE_OPTIONS = ("-o", "--output-file", "-t", "--target", "-f", "--frontend", "--chip",
@@ -207,6 +211,64 @@ class _LocatingParser(Parser):
         return op
 
 
+def decode_mlir(data: bytes, name: str) -> str:
+    """The text of an .mlir file; a binary file (an .onnx given as .mlir) is a PimError."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PimError(
+            f"'{name}' is not a text .mlir file (it is not UTF-8; an .onnx model, perhaps?).",
+            hint="Name an ONNX model *.onnx (pim-opt: or pass -f onnx); an .mlir file holds MLIR text.",
+        ) from None
+
+
+def locate_op(op: Operation, offsets: dict[Operation, int], source: tuple[str, str, int],
+              newlines: list[int]) -> str | None:
+    """'file:line' of a parsed op (`newlines`: the offsets of the source's newlines), else None."""
+    name, text, line_offset = source
+    if op not in offsets or not text:
+        return None
+    return f"{name}:{bisect.bisect_left(newlines, offsets[op]) + 1 + line_offset}"
+
+
+def verify_error_detail(module: ModuleOp, exc: VerifyException) -> tuple[Operation | None, str]:
+    """The first op of `module` that fails verification on its own, and its message."""
+    culprit: Operation | None = None
+    detail = str(exc)
+    for op in module.walk():
+        try:
+            op.verify(verify_nested_ops=False)
+        except VerifyException as inner:
+            culprit, detail = op, str(inner)
+            break
+    detail = detail.removeprefix("Operation does not verify: ")
+    if culprit is not None and culprit.name not in detail:
+        detail = f"'{culprit.name}': {detail}"
+    return culprit, detail
+
+
+def parse_mlir_file(ctx: Any, path: str) -> ModuleOp:
+    """Parse and verify an .mlir file; parse and verifier errors name file:line (for pim-run)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise PimError(f"cannot read '{path}': {exc.strerror}.") from None
+    text = decode_mlir(data, path)
+    offsets: dict[Operation, int] = {}
+    try:
+        module = _LocatingParser(ctx, text, path, offsets).parse_module()
+    except ParseError as exc:
+        raise PimError(f"parse error: {exc}".rstrip()) from None
+    try:
+        module.verify()
+    except VerifyException as exc:
+        culprit, detail = verify_error_detail(module, exc)
+        newlines = [i for i, c in enumerate(text) if c == "\n"]
+        place = (locate_op(culprit, offsets, (path, text, 0), newlines) if culprit else None) or path
+        raise PimError(f"{place}: invalid IR: {detail}") from None
+    return module
+
+
 # --- the driver ---------------------------------------------------------------------------------
 
 
@@ -228,6 +290,8 @@ class PimOptMain(xDSLOptMain):
             self._chip = load_chip(self.args.chip)
         if self.args.batch is not None and self.args.batch < 1:
             raise PimError(f"--batch must be a positive integer, got {self.args.batch}.")
+        if self.args.batch is not None and self.args.batch >= 2**63:  # pim.batch is an i64
+            raise PimError(f"--batch {self.args.batch} is too large; the limit is 2^63 - 1.")
         if self.args.model is not None and self.args.input_file is not None:
             raise PimError(
                 f"give either an input file ('{self.args.input_file}') or --model "
@@ -256,6 +320,10 @@ class PimOptMain(xDSLOptMain):
         from pimdsl.tools.targets import get_all_targets, lazy_emitter
 
         super().register_all_targets()
+        # xDSL's other targets (llvm, arm-asm, riscv-asm, x86-asm, mps, csl, wat, wgsl) need their
+        # own dialects and crash on nn/partition/pim_isa IR, so pim-opt does not offer them
+        for name in [n for n in self.available_targets if n not in UPSTREAM_TARGETS]:
+            del self.available_targets[name]
         for name, (module, function) in get_all_targets().items():
             self.available_targets[name] = lazy_emitter(module, function)
 
@@ -274,7 +342,8 @@ class PimOptMain(xDSLOptMain):
         group.add_argument("--model", metavar="NAME",
                            help="compile a zoo model instead of a file (see --list-models)")
         group.add_argument("--report", metavar="FILE.json|-",
-                           help="after the pipeline, write the partition report (JSON; '-': a table on stdout)")
+                           help="after the pipeline, write the partition report (JSON; '-': a table, "
+                           "on stdout with -o FILE, else on stderr so stdout stays parseable IR)")
         group.add_argument("--print-ir-after-all", action="store_true",
                            help="print the IR to stderr after every pass")
         group.add_argument("--no-verify-each", action="store_true",
@@ -287,6 +356,10 @@ class PimOptMain(xDSLOptMain):
                 action.help = "pass pipeline, e.g. 'partition{strategy=greedy},ga-group' (see the list below)"
             elif action.dest == "target":
                 action.help = f"output target (default mlir): {', '.join(self.available_targets)}"
+            elif action.dest == "disable_verify":
+                action.help = "do not verify the IR at all (not even the input and the output)"
+            elif "--version" in action.option_strings:
+                action.help = "print pim-opt's and xDSL's versions and exit"
         arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter
         if {"-h", "--help"} & set(self._argv):
             arg_parser.epilog = self.help_epilog()
@@ -330,7 +403,12 @@ class PimOptMain(xDSLOptMain):
         try:
             names = [p.name for p in parse_pipeline(spec)]
         except ArgSpecParseError as exc:
-            raise PimError(f"bad pass pipeline '{spec}': {exc}") from None
+            raise PimError(
+                f"bad pass pipeline '{spec}': {str(exc).rstrip()}\nhint:",
+                hint="pass options are separated by spaces, not commas, and a text value such as a "
+                "path must be in double quotes inside single ones: "
+                "--partition='strategy=greedy objective=edp', --ga-group='trace=\"t.json\"'.",
+            ) from None
         for name in names:
             if name not in self.available_passes:
                 close = difflib.get_close_matches(name, list(self.available_passes), n=3)
@@ -375,17 +453,7 @@ class PimOptMain(xDSLOptMain):
             raise PimError(self._verify_message(module, exc, after)) from None
 
     def _verify_message(self, module: ModuleOp, exc: VerifyException, after: ModulePass | None) -> str:
-        culprit: Operation | None = None
-        detail = str(exc)
-        for op in module.walk():
-            try:
-                op.verify(verify_nested_ops=False)
-            except VerifyException as inner:
-                culprit, detail = op, str(inner)
-                break
-        detail = detail.removeprefix("Operation does not verify: ")
-        if culprit is not None and culprit.name not in detail:
-            detail = f"'{culprit.name}': {detail}"
+        culprit, detail = verify_error_detail(module, exc)
         place = self._place(culprit) if culprit is not None else self.get_input_name()
         if after is None:
             return f"{place}: invalid IR: {detail}"
@@ -394,12 +462,12 @@ class PimOptMain(xDSLOptMain):
 
     def _place(self, op: Operation) -> str:
         """file:line of `op` if it was parsed, else the function holding it."""
-        name, text, line_offset = self._source
-        if op in self._op_offsets and text:
+        if op in self._op_offsets and self._source[1]:
             if not hasattr(self, "_newlines"):
-                self._newlines = [i for i, c in enumerate(text) if c == "\n"]
-            line = bisect.bisect_left(self._newlines, self._op_offsets[op]) + 1 + line_offset
-            return f"{name}:{line}"
+                self._newlines = [i for i, c in enumerate(self._source[1]) if c == "\n"]
+            located = locate_op(op, self._op_offsets, self._source, self._newlines)
+            if located is not None:
+                return located
         parent = op.parent_op()
         while parent is not None and "sym_name" not in parent.properties:
             parent = parent.parent_op()
@@ -413,6 +481,8 @@ class PimOptMain(xDSLOptMain):
         if self.args.model is not None:
             self.args.input_file = str(cached_model(self.args.model))
         path = self.args.input_file
+        if path is not None and os.path.isdir(path):
+            raise PimError(f"input '{path}' is a folder; give an .mlir or .onnx file.")
         if path is not None and not os.path.isfile(path):
             raise PimError(f"input file '{path}' does not exist.")
         return super().get_input_stream()
@@ -433,11 +503,28 @@ class PimOptMain(xDSLOptMain):
         module = super().parse_chunk(chunk, file_extension, start_offset)
         if module is not None:
             self.attach_module_attrs(module)
+            self.rebase_weights(module, file_extension)
         return module
 
+    def rebase_weights(self, module: ModuleOp, file_extension: str) -> None:
+        """Keep `pim.weights` resolvable from where the output is read (see `rebase_weight_path`)."""
+        spec = module_attrs.get_weights(module)
+        if spec is None:
+            return
+        source = self.args.input_file
+        # the frontend records the .onnx path as given (CWD-relative); an .mlir names it
+        # relative to its own folder (or, in files of older versions, to the CWD)
+        source_dir = os.path.dirname(os.path.abspath(source)) if source and file_extension != "onnx" else None
+        out = self.args.output_file
+        to_file = out not in (None, "-") and not (os.path.exists(out) and not os.path.isfile(out))
+        target_dir = os.path.dirname(os.path.abspath(out)) if to_file else os.getcwd()
+        new = rebase_weight_path(spec, source_dir, target_dir)
+        if new != spec:
+            module_attrs.set_weights(module, new)
+
     def _parse_mlir(self, stream: IO[bytes]) -> ModuleOp:
-        text = stream.read().decode("utf-8")
         name = self.get_input_name()
+        text = decode_mlir(stream.read(), name)
         self._op_offsets = {}
         self._source = (name, text, self._chunk_offset)
         if hasattr(self, "_newlines"):
@@ -455,31 +542,131 @@ class PimOptMain(xDSLOptMain):
             if exc.name not in ("pimdsl.frontend", "pimdsl.frontend.onnx"):
                 raise
             raise PimError("the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.") from None
-        return import_onnx(path)
+        module = import_onnx(path)
+        note = onnx_version_warning(path)
+        if note:
+            print(f"pim-opt: warning: {note}", file=sys.stderr)
+        return module
 
     def attach_module_attrs(self, module: ModuleOp) -> None:
-        """--chip and --batch: set when absent; when the IR has another value the flag wins."""
+        """--chip and --batch: set when absent; when the IR has another value the flag wins.
+
+        Partition-level IR carries costs computed for its chip and batch: when either changes,
+        the same partitions are costed again for the new ones (or, when they do not fit the new
+        chip, the user is told to re-run --partition). IR lowered below the partition level is
+        placed for its chip, so changing them there is an error."""
+        changed: list[str] = []
+        old_chip: Chip | None = None
         if self._chip is not None:
             try:
-                existing = module_attrs.get_chip(module, required=False)
+                old_chip = module_attrs.get_chip(module, required=False)
             except PimError:
-                existing = None  # a broken attribute the flag replaces anyway
-            if existing is not None and existing != self._chip:
-                _note(f"--chip {self.args.chip} replaces the module's chip '{existing.name}'.")
+                old_chip = None  # a broken attribute the flag replaces anyway
+            if old_chip is not None and old_chip != self._chip:
+                _note(f"--chip {self.args.chip} replaces the module's chip '{old_chip.name}'.")
+                changed.append(f"--chip {self.args.chip}")
+        old_batch = None
+        if self.args.batch is not None and module_attrs.BATCH in module.attributes:
+            old_batch = module_attrs.get_batch(module)
+            if old_batch != self.args.batch:
+                _note(f"--batch {self.args.batch} replaces the module's batch {old_batch}.")
+                changed.append(f"--batch {self.args.batch}")
+        if changed:
+            self._check_not_lowered(module, " and ".join(changed))
+        if self._chip is not None:
             module_attrs.set_chip(module, self._chip)
         if self.args.batch is not None:
-            if module_attrs.BATCH in module.attributes:
-                existing_batch = module_attrs.get_batch(module)
-                if existing_batch != self.args.batch:
-                    _note(f"--batch {self.args.batch} replaces the module's batch {existing_batch}.")
             module_attrs.set_batch(module, self.args.batch)
+        if changed:
+            self._recost_partitions(module, old_chip, old_batch)
+
+    def _check_not_lowered(self, module: ModuleOp, flags: str) -> None:
+        lowered = next((op.name for op in module.walk() if op.name.startswith(("crossbar.", "pim_isa."))), None)
+        if lowered is not None:
+            raise PimError(
+                f"{self.get_input_name()}: {flags} cannot change IR lowered below the partition level "
+                f"(it holds {lowered} ops placed for its chip and batch).",
+                hint="Compile again from the .onnx or the nn/partition-level .mlir with the new "
+                "--chip/--batch, then lower.",
+            )
+
+    def _regroups_first(self) -> bool:
+        passes = getattr(self, "pipeline", None)
+        return bool(passes and passes.passes and passes.passes[0].name in ("partition", "ga-group"))
+
+    def _recost_partitions(self, module: ModuleOp, old_chip: Chip | None, old_batch: int | None) -> None:
+        """Cost partition-level IR's partitions again for the module's (new) chip and batch."""
+        from pimdsl.partitioning import (
+            OBJECTIVE,
+            STRATEGY,
+            apply_grouping,
+            flatten,
+            incoming_grouping,
+            is_partitioned,
+        )
+
+        if not is_partitioned(module):
+            return
+        bounds = incoming_grouping(module)
+        assert bounds is not None
+        labels = {}
+        for key in (STRATEGY, OBJECTIVE):
+            attr = module.attributes.get(key)
+            labels[key] = getattr(attr, "data", "unknown")
+        chip = module_attrs.get_chip(module)
+        assert chip is not None
+        batch = module_attrs.get_batch(module)
+        try:
+            apply_grouping(module, bounds, strategy=labels[STRATEGY], objective=labels[OBJECTIVE])
+        except PimError as exc:
+            if self._regroups_first():  # the pipeline regroups anyway: start it from the nn level
+                flatten(module)
+                return
+            was = f"chip '{old_chip.name}'" if old_chip is not None else "another chip"
+            raise PimError(
+                f"{self.get_input_name()}: its {len(bounds) - 1} partitions were made for {was}"
+                f"{f', batch {old_batch}' if old_batch is not None else ''} and are not legal on chip "
+                f"'{chip.name}' ({exc}).",
+                hint=f"Re-run the partitioning for the new chip: pim-opt {self.get_input_name()} "
+                f"--chip {self.args.chip or chip.name} --partition (or --ga-group).",
+            ) from None
+        if not self._regroups_first():
+            _note(f"the {len(bounds) - 1} partitions were costed again for chip '{chip.name}', "
+                  f"batch {batch} (same grouping; re-run --partition to regroup for them).")
 
     # --- running and output ------------------------------------------------------------------
 
     def apply_passes(self, prog: ModuleOp) -> None:
-        super().apply_passes(prog)
+        # PassPipeline.apply, one pass at a time, so a failing upstream pass can be named
+        passes = list(self.pipeline.passes)
+        self._between_passes(None, prog, passes[0] if passes else None)
+        for i, one in enumerate(passes):
+            self._apply_pass(one, prog)
+            self._between_passes(one, prog, passes[i + 1] if i + 1 < len(passes) else None)
         if self.args.report is not None:
-            write_report(prog, self.args.report)
+            # `--report -` with the IR on stdout: the table goes to stderr, so stdout stays parseable
+            ir_on_stdout = self.args.output_file in (None, "-")
+            write_report(prog, self.args.report, sys.stderr if ir_on_stdout else sys.stdout)
+
+    def _apply_pass(self, one: ModulePass, prog: ModuleOp) -> None:
+        """Run one pass. pimdsl's passes raise PimError for user errors and keep tracebacks
+        for bugs; an exception from an upstream xDSL pass means it does not apply to this IR."""
+        from pimdsl.passes import PASSES
+
+        try:
+            one.apply(self.ctx, prog)
+        except PimError:
+            raise
+        except Exception as exc:
+            if one.name in PASSES:
+                raise
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise PimError(
+                f"the xDSL pass '{one.name}' failed on this IR ({type(exc).__name__}"
+                f"{': ' + detail if detail else ''}).",
+                hint="It is an upstream xDSL pass that does not handle pimdsl's dialects; pimdsl's "
+                "own passes are listed by `pim-opt --list-passes`.",
+            ) from None
 
     def prepare_output(self) -> IO[str]:
         """-o goes to a scratch file renamed into place on success, never over the input."""
@@ -489,12 +676,23 @@ class PimOptMain(xDSLOptMain):
         source = self.args.input_file
         if source is not None and os.path.exists(out) and os.path.samefile(source, out):
             raise PimError(f"refusing to overwrite the input file '{source}' with -o; write to another file.")
+        if os.path.isdir(out):
+            raise PimError(f"-o '{out}' is a folder; give a file name, e.g. -o {os.path.join(out, 'out.mlir')}.")
         if os.path.exists(out) and not os.path.isfile(out):
-            return open(out, "w")  # /dev/null, a pipe: write through, never replace it
+            try:
+                return open(out, "w")  # /dev/null, a pipe: write through, never replace it
+            except OSError as exc:
+                raise PimError(f"cannot write -o '{out}': {exc.strerror}.") from None
         folder = os.path.dirname(os.path.abspath(out))
         if not os.path.isdir(folder):
             raise PimError(f"cannot write -o '{out}': folder '{folder}' does not exist.")
-        fd, scratch = tempfile.mkstemp(prefix=".pim-opt-", suffix=".tmp", dir=folder)
+        try:
+            fd, scratch = tempfile.mkstemp(prefix=".pim-opt-", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise PimError(
+                f"cannot write -o '{out}': {exc.strerror} in folder '{folder}'.",
+                hint="Choose a folder you can write to.",
+            ) from None
         self._pending_output = (scratch, out)
         return os.fdopen(fd, "w")
 
@@ -522,8 +720,60 @@ class PimOptMain(xDSLOptMain):
             self._pending_output = None
 
 
-def write_report(module: ModuleOp, dest: str) -> None:
-    """`--report`: the partition report of pimdsl.report (written by the partitioning pass)."""
+def onnx_version_warning(path: str) -> str | None:
+    """A warning when the model's opset or IR version is newer than the installed onnx package
+    knows: its shape inference and pimdsl's converters then read the ops with older semantics."""
+    import onnx
+
+    from pimdsl.frontend.loading import open_model
+
+    try:
+        opened = open_model(path, None)  # the wire-level reader: cheap, weights stay on disk
+    except PimError:
+        return None  # the frontend read it; a second look is only for this warning
+    known_opset, known_ir = onnx.defs.onnx_opset_version(), onnx.IR_VERSION
+    newer = []
+    if opened.opset > known_opset:
+        newer.append(f"opset {opened.opset} (onnx {onnx.__version__} knows up to {known_opset})")
+    if opened.model.ir_version > known_ir:
+        newer.append(f"IR version {opened.model.ir_version} (onnx {onnx.__version__} knows up to {known_ir})")
+    if not newer:
+        return None
+    return (f"'{path}' uses {' and '.join(newer)}: newer than the installed onnx package knows, "
+            "so shape inference and pimdsl's converters (tested on opsets 9-18) may read its ops "
+            "with older semantics. Check the result with `pim-run --compare-onnxruntime`, or "
+            "export the model with an older opset.")
+
+
+def rebase_weight_path(spec: str, source_dir: str | None, target_dir: str) -> str:
+    """`spec` (a weight path as the input names it) rewritten relative to `target_dir`.
+
+    A relative `spec` is looked up in `source_dir` (the input .mlir's folder) and then in the
+    current directory; the file found is named relative to `target_dir` (the -o file's folder,
+    or the current directory for stdout), or by its absolute path when the two share only the
+    root folder or the relative path would climb more than two folders. Absolute paths and files not found stay as they are.
+    """
+    if os.path.isabs(spec):
+        return spec
+    bases = ([source_dir] if source_dir else []) + [os.getcwd()]
+    found = next((os.path.join(b, spec) for b in bases if os.path.isfile(os.path.join(b, spec))), None)
+    if found is None:
+        return spec  # pim-run will say it is missing, naming the places it tried
+    found = os.path.abspath(found)
+    try:
+        rel = os.path.relpath(found, target_dir)
+    except ValueError:  # another drive (Windows)
+        return found
+    climbs = len(list(itertools.takewhile(lambda part: part == "..", Path(rel).parts)))
+    shared = os.path.commonpath([found, os.path.abspath(target_dir)])
+    if climbs > 2 or os.path.dirname(shared) == shared:  # only the root in common: absolute
+        return found
+    return Path(rel).as_posix()
+
+
+def write_report(module: ModuleOp, dest: str, table_stream: IO[str] | None = None) -> None:
+    """`--report`: the partition report of pimdsl.report (written by the partitioning pass);
+    `dest` "-" prints a table on `table_stream`."""
     try:
         from pimdsl.report import write_report as write
     except ImportError as exc:
@@ -533,7 +783,10 @@ def write_report(module: ModuleOp, dest: str) -> None:
             "--report needs pimdsl.report (the partition report), which this build does not have yet.",
             hint="Drop --report, or update pimdsl.",
         ) from None
-    write(module, dest)
+    if dest == "-" and table_stream is not None:
+        write(module, dest, table_stream=table_stream)
+    else:
+        write(module, dest)
 
 
 def _umask() -> int:

@@ -42,10 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chip", metavar="NAME|FILE",
                    help="chip preset or TOML/JSON file, attached when the IR has none")
     p.add_argument("--batch", type=int, metavar="N",
-                   help="number of inferences to run (default: the module's pim.batch, else 1)")
-    p.add_argument("--input", dest="input_npy", metavar="X.npy", help="input tensor (np.save format)")
+                   help="number of inferences (images) to run, a multiple of @main's static batch "
+                   "(default: the module's pim.batch, else one call of @main)")
+    p.add_argument("--input", dest="input_npy", metavar="X.npy",
+                   help="input tensor (np.save .npy, or an .npz holding one array)")
     p.add_argument("--output", dest="output_npy", metavar="Y.npy", help="where to write the output")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random input (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random input, >= 0 (default 0)")
     p.add_argument("--compare-onnxruntime", action="store_true",
                    help="also run the ONNX model with onnxruntime and report the error")
     p.add_argument("--tolerance", type=float, default=1e-4,
@@ -64,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
+    except BrokenPipeError:  # `pim-run ... | head`
+        import os
+
+        # the Python docs' recipe: point stdout at devnull so the exit-time flush stays quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as e:  # only user errors are caught; anything else is a pimdsl bug
         if not _is_user_error(e):
             raise
@@ -94,23 +102,19 @@ class Loaded:
 def parse_mlir(path: Path) -> ModuleOp:
     """Parse and verify an .mlir file with every dialect pimdsl knows."""
     from pimdsl.dialects import get_all_dialects
+    from pimdsl.tools.opt_driver import parse_mlir_file
     from xdsl.context import Context
     from xdsl.dialects.builtin import ModuleOp
-    from xdsl.parser import Parser
 
     from pimdsl.errors import PimError
 
     ctx = Context()
     for name, loader in get_all_dialects().items():
         ctx.register_dialect(name, loader)
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        raise PimError(f"cannot read '{path}': {e}.") from None
-    module = Parser(ctx, text, name=str(path)).parse_module()
+    # pim-opt's reader: binary files, parse and verifier errors all name file(:line)
+    module = parse_mlir_file(ctx, str(path))
     if not isinstance(module, ModuleOp):
         raise PimError(f"'{path}' does not hold a builtin.module.")
-    module.verify()
     return module
 
 
@@ -124,7 +128,13 @@ def import_onnx_file(path: Path) -> ModuleOp:
             "the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.",
             hint="Run an .mlir file instead.",
         ) from None
-    return import_onnx(path)
+    from pimdsl.tools.opt_driver import onnx_version_warning
+
+    module = import_onnx(path)
+    note = onnx_version_warning(str(path))
+    if note:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
+    return module
 
 
 def load(args: argparse.Namespace, stack: ExitStack) -> Loaded:
@@ -146,6 +156,8 @@ def load(args: argparse.Namespace, stack: ExitStack) -> Loaded:
         raise PimError("no input: give an .onnx or .mlir file, or --model NAME.",
                        hint="See pim-run --help.")
     path = Path(args.input_file)
+    if path.is_dir():
+        raise PimError(f"the input '{path}' is a folder; give an .onnx or .mlir file.")
     if not path.is_file():
         raise PimError(f"the input file '{path}' does not exist.")
     suffix = path.suffix.lower()
@@ -176,7 +188,32 @@ def _onnx_source(module: ModuleOp, base_dir: Path) -> Path | None:
 # --- running --------------------------------------------------------------------------------------
 
 
-def make_inputs(args: argparse.Namespace, shapes: list[tuple[int, ...]], batch: int) -> tuple[list[np.ndarray], str]:
+def load_input_tensor(path: str) -> np.ndarray:
+    """An --input tensor: an .npy file, or an .npz file holding exactly one array."""
+    import numpy as np
+
+    from pimdsl.errors import PimError
+
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                names = list(loaded.files)
+                if len(names) != 1:
+                    raise PimError(
+                        f"the input file '{path}' is an .npz archive with {len(names)} arrays "
+                        f"({', '.join(names) or 'none'}); --input takes exactly one.",
+                        hint="Save the input tensor alone (numpy.save x.npy, or numpy.savez with one array).",
+                    )
+                loaded = loaded[names[0]]
+        return np.asarray(loaded, dtype=np.float32)
+    except (OSError, ValueError, TypeError) as e:
+        raise PimError(f"cannot read the input tensor '{path}': {e}.",
+                       hint="Write it with numpy.save.") from None
+
+
+def make_inputs(args: argparse.Namespace, shapes: list[tuple[int, ...]], calls: int) -> tuple[list[np.ndarray], str]:
+    """The inputs: --input, else seeded random tensors for `calls` runs of @main."""
     import numpy as np
 
     from pimdsl.errors import PimError
@@ -184,15 +221,36 @@ def make_inputs(args: argparse.Namespace, shapes: list[tuple[int, ...]], batch: 
     if args.input_npy:
         if len(shapes) != 1:
             raise PimError(f"@main takes {len(shapes)} inputs; --input gives one.")
-        try:
-            x = np.load(args.input_npy, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise PimError(f"cannot read the input tensor '{args.input_npy}': {e}.",
-                           hint="Write it with numpy.save.") from None
-        return [np.asarray(x, dtype=np.float32)], f"from {args.input_npy}"
+        return [load_input_tensor(args.input_npy)], f"from {args.input_npy}"
     rng = np.random.default_rng(args.seed)
-    xs = [rng.standard_normal((s[0] * batch, *s[1:])).astype(np.float32) for s in shapes]
+    xs = [rng.standard_normal((s[0] * calls, *s[1:])).astype(np.float32) for s in shapes]
     return xs, f"random, seed {args.seed}"
+
+
+def count_calls(args: argparse.Namespace, module: ModuleOp, shapes: list[tuple[int, ...]]) -> int:
+    """How many times @main runs: --batch N (else pim.batch) is N inferences, i.e. images,
+    the same meaning as in pim-opt and the cost model; @main takes n0 images per call."""
+    from pimdsl.dialects.pim_isa import find_program
+
+    from pimdsl.errors import PimError
+    from pimdsl.module_attrs import BATCH, get_batch
+
+    n0 = shapes[0][0] if shapes and shapes[0] and shapes[0][0] > 0 else 1
+    if args.batch is not None:
+        images, origin = args.batch, f"--batch {args.batch}"
+    elif find_program(module) is not None:
+        return 1  # a lowered @main already holds every image the program was lowered for
+    elif BATCH in module.attributes:
+        images, origin = get_batch(module), f"the module's pim.batch = {get_batch(module)}"
+    else:
+        return 1
+    if images % n0:
+        raise PimError(
+            f"{origin} asks for {images} inferences, but @main takes {n0} images per call "
+            f"(its static batch) and {images} is not a multiple of {n0}.",
+            hint=f"Give --batch as a multiple of {n0} (e.g. --batch {n0 * max(1, images // n0)}).",
+        )
+    return images // n0
 
 
 def check_output_path(path: Path, protected: list[Path]) -> None:
@@ -251,11 +309,13 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from pimdsl.errors import PimError
-    from pimdsl.module_attrs import get_batch, get_chip, set_batch, set_chip
+    from pimdsl.module_attrs import get_chip, set_batch, set_chip
     from pimdsl.sim.runner import dialects_used, main_input_shapes, run_batched
 
     if args.batch is not None and args.batch < 1:
         raise PimError(f"--batch must be >= 1, got {args.batch}.")
+    if args.seed < 0:
+        raise PimError(f"--seed must be >= 0, got {args.seed}.")
     with ExitStack() as stack:
         loaded = load(args, stack)
         module = loaded.module
@@ -275,9 +335,14 @@ def _run(args: argparse.Namespace) -> int:
             )
         if _timing_run(args, module):  # pim_isa IR: timing/energy, numerics when possible
             return 0
-        batch = get_batch(module)
         shapes = main_input_shapes(module)
-        inputs, origin = make_inputs(args, shapes, batch)
+        inputs, origin = make_inputs(args, shapes, count_calls(args, module, shapes))
+        levels = [d for d in dialects_used(module) if d not in ("builtin", "func")]
+        if args.mode == "quantized" and not {"crossbar", "pim_isa"} & set(levels):
+            print(f"{PROG}: note: --mode quantized applies from the crossbar level down; this module "
+                  f"is at level {', '.join(levels) or 'func'}, so it runs in float32 (ideal) numerics. "
+                  "Lower it with --partition --partition-to-crossbar to see quantization.",
+                  file=sys.stderr)
 
         start = time.perf_counter()
         run_stats: dict[str, float] = {}
@@ -285,7 +350,6 @@ def _run(args: argparse.Namespace) -> int:
                               options={"mode": args.mode, "stats": run_stats})
         elapsed = time.perf_counter() - start
 
-        levels = [d for d in dialects_used(module) if d not in ("builtin", "func")]
         print(f"{PROG}: {loaded.description} (level {', '.join(levels) or 'func'})")
         for i, x in enumerate(inputs):
             print(f"  input {i}: shape {list(x.shape)} ({origin})")
@@ -303,16 +367,29 @@ def _run(args: argparse.Namespace) -> int:
             assert loaded.onnx_path is not None
             refs = onnxruntime_outputs(loaded.onnx_path, inputs, shapes)
             worst = 0.0
+            nonfinite: list[str] = []
             for i, (y, ref) in enumerate(zip(outputs, refs, strict=True)):
                 if y.shape != ref.shape:
                     raise PimError(f"output {i} has shape {list(y.shape)}, onnxruntime gives {list(ref.shape)}.")
+                # a NaN or inf in either output is a mismatch: nan would pass every `<=` test
+                bad_y, bad_ref = int((~np.isfinite(y)).sum()), int((~np.isfinite(ref)).sum())
+                if bad_y or bad_ref:
+                    nonfinite.append(f"output {i}: {bad_y} in pimdsl's, {bad_ref} in onnxruntime's")
+                    print(f"  onnxruntime output {i}: NaN/inf values: {bad_y} in pimdsl's output, "
+                          f"{bad_ref} in onnxruntime's")
+                    continue
                 err = float(np.abs(y - ref).max()) if y.size else 0.0
                 scale = float(np.abs(ref).max()) if ref.size else 0.0
                 rel = err / scale if scale > 0 else err
                 worst = max(worst, rel)
                 print(f"  onnxruntime output {i}: max abs error {err:.3g}, max abs reference "
                       f"{scale:.3g}, relative {rel:.3g}")
-            if worst > args.tolerance:
+            if nonfinite:
+                print(f"{PROG}: MISMATCH: NaN or inf values ({'; '.join(nonfinite)}); any NaN/inf "
+                      "in either output counts as a mismatch (check the input for NaN/inf)",
+                      file=sys.stderr)
+                return EXIT_MISMATCH
+            if not worst <= args.tolerance:
                 print(f"{PROG}: MISMATCH: relative error {worst:.3g} exceeds the tolerance "
                       f"{args.tolerance:g}", file=sys.stderr)
                 return EXIT_MISMATCH

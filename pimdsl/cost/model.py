@@ -126,7 +126,7 @@ def _prefix(x: np.ndarray) -> np.ndarray:
 
 def _min_max_replication(
     windows: np.ndarray, present: np.ndarray, counts: np.ndarray, sizes: np.ndarray, chip: Chip
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Replication per (span, layer) minimising the largest windows-per-replica, exactly.
 
     Bisection on the integer bottleneck tau (windows per replica): a layer needs
@@ -168,7 +168,39 @@ def _min_max_replication(
     if bad.size:
         sub = bisect(tau[bad].copy(), top[bad].copy(), lambda r, t: packs(bad[r], t))
         tau[bad] = sub
+    return tau, top
+
+
+def _replication(tau: np.ndarray, windows: np.ndarray, present: np.ndarray) -> np.ndarray:
+    w = np.where(present, windows, 0)
     return np.where(present, np.maximum(-(-w // tau[:, None]), 1), 0)
+
+
+def _core_layers(rep: np.ndarray, counts: np.ndarray, sizes: np.ndarray, chip: Chip) -> np.ndarray:
+    """present[s, l, c]: whether FFD puts an item of layer l of span s on core c.
+
+    The placement of `pimdsl.units.ffd_pack` over the items of `place_partition` (per layer,
+    replica-major): sorted by size, stable, so within one size the items keep layer order, and
+    equal items fill the cores in order (the cumulative sums of `packs_counts`)."""
+    S, L, _ = counts.shape
+    C = chip.cores
+    free = np.full((S, C), chip.crossbars_per_core, dtype=np.int64)
+    present = np.zeros((S, L, C), dtype=bool)
+    for i in sorted(range(len(sizes)), key=lambda i: -int(sizes[i])):
+        z = int(sizes[i])
+        m = rep * counts[:, :, i]  # items of this size per layer
+        if z <= 0 or not m.any():
+            continue
+        lend = np.cumsum(m, axis=1)
+        lstart = lend - m
+        cap = free // z
+        cum = np.cumsum(cap, axis=1)
+        start = cum - cap
+        put = np.clip(lend[:, -1:] - start, 0, cap)
+        free -= put * z
+        hit = (lstart[:, :, None] < (start + put)[:, None, :]) & (lend[:, :, None] > start[:, None, :])
+        present |= hit & (m[:, :, None] > 0) & (put[:, None, :] > 0)
+    return present
 
 
 def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
@@ -208,6 +240,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     pre_lm = _prefix(uw * (units.rows + units.channels) * act_bytes)
     pre_padd = _prefix(np.where(units.row_slice > 0, uw * units.channels, 0.0))
     pre_ch = _prefix(np.where(units.row_slice == 0, units.channels, 0).astype(np.float64))
+    pre_rows = _prefix(units.rows.astype(np.float64))
 
     # --- per (span, layer) ---------------------------------------------------------------------
     l0 = units.layer[ss]
@@ -220,32 +253,73 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     hi = np.where(present, np.minimum(ee[:, None], units.end[lay]), 0)
     counts = pre_cnt[hi] - pre_cnt[lo]
     win = windows_l[lay]
-    rep = _min_max_replication(win, present, counts, sizes, chip)
-    n_units = hi - lo
+    tau_min, top = _min_max_replication(win, present, counts, sizes, chip)
     xb_layer = pre_xb[hi] - pre_xb[lo]
     wb_layer = pre_wb[hi] - pre_wb[lo]
-    crossbars = (rep * xb_layer).sum(axis=1)
     weight_bytes = pre_wb[ee] - pre_wb[ss]
-    replicated_bytes = (rep * wb_layer).sum(axis=1)
-    written_bits = (rep * (pre_wbits[hi] - pre_wbits[lo])).sum(axis=1)
 
-    # vector work of a layer: its own ops where its last unit is, plus partial-sum adds
+    # --- the schedule the lowering emits (crossbar-to-isa, docs/lowering.md) -----------------
+    # Per image a layer reads every window's input patch from DRAM and stores its output; its
+    # vector ops run on one core. A layer's time for one image: its MVMs (windows per replica x
+    # issue interval) or its DRAM traffic, whichever is longer, then its vector work.
+    dram_bw = min(chip.dram_bandwidth, chip.bus_bandwidth)
+    interval = max(chip.mvm_interval_ns, chip.input_steps * chip.mvm_per_bit_ns)
     owns = present & (units.end[lay] <= ee[:, None])
     vec_elems = np.where(owns, vec_l[lay], 0.0) + (pre_padd[hi] - pre_padd[lo])
     vec_bytes = vec_elems * act_bytes
-    parallel = np.maximum(np.minimum(rep * n_units, chip.cores), 1)
-    vec_ns = vec_bytes / chip.vector_bytes * chip.vector_latency_ns / parallel
-    # Element pipeline (PIMCOMP): all layers of the partition run at once, a layer starting as
-    # soon as one output row of its producer is ready. A crossbar is busy for every bit-serial
-    # input step of an MVM, so it starts a new one every max(interval, steps x per-bit time).
-    interval = max(chip.mvm_interval_ns, chip.input_steps * chip.mvm_per_bit_ns)
-    r = np.maximum(rep, 1)
-    stage_ns = np.where(present, -(-win // r) * interval + vec_ns, 0.0)
-    row_win = np.array([L.row_windows for L in net.layers], dtype=np.int64)[lay]
-    fill_ns = np.where(
-        present, -(-row_win // r) * interval + chip.mvm_latency_ns + vec_ns * row_win / win, 0.0
-    )
-    compute_ns = fill_ns.sum(axis=1) + B * stage_ns.max(axis=1)
+    vec_ns = vec_bytes / chip.vector_bytes * chip.vector_latency_ns
+    patch = pre_rows[hi] - pre_rows[lo]  # input elements each window loads (all units' rows)
+    layer_dram = win * (patch + (pre_ch[hi] - pre_ch[lo])) * act_bytes + 2 * vec_bytes
+    layer_dram = np.where(present, layer_dram, 0.0)
+    dram_ns = layer_dram / dram_bw / NS
+    per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
+
+    def stages(r: np.ndarray) -> np.ndarray:
+        mvm_ns = -(-win // np.maximum(r, 1)) * interval
+        return np.where(present, np.maximum(mvm_ns, dram_ns) + vec_ns, 0.0)
+
+    def load_write_ns(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        replicated = (r * wb_layer).sum(axis=1)
+        load = np.maximum(weight_bytes / dram_bw, replicated / chip.bus_bandwidth) / NS + chip.dram_latency_ns
+        xbars = (r * xb_layer).sum(axis=1)
+        write = np.minimum(xbars, chip.crossbars_per_core) * chip.crossbar_rows * chip.crossbar_write_ns_per_row
+        return load, write, replicated
+
+    # Replication (A7): the bottleneck-minimal tau first, then fewer replicas (larger tau, a
+    # geometric ladder up to one replica) when loading and writing the extra copies costs more
+    # than they save over the batch; the estimate uses the slowest layer as the period.
+    best_tau = tau_min.copy()
+    best = np.full(tau_min.shape, np.inf)
+    tau = tau_min.astype(np.float64)
+    for _ in range(64):
+        t = np.minimum(np.ceil(tau), top).astype(np.int64)
+        r = _replication(t, win, present)
+        items = np.einsum("sj,sjc->sc", r, counts)
+        ok = packs_counts(items, sizes, chip) | (t >= top)
+        st = stages(r)
+        load, write, _ = load_write_ns(r)
+        est = load + write + st.sum(axis=1) + (B - 1) * st.max(axis=1)
+        better = ok & (est < best)
+        best = np.where(better, est, best)
+        best_tau = np.where(better, t, best_tau)
+        if (t >= top).all():
+            break
+        tau = tau * 1.25
+    rep = _replication(best_tau, win, present)
+    crossbars = (rep * xb_layer).sum(axis=1)
+    written_bits = (rep * (pre_wbits[hi] - pre_wbits[lo])).sum(axis=1)
+    load_ns, write_ns, replicated_bytes = load_write_ns(rep)
+
+    # Image pipeline: the cores of a partition each run their steps in program order, every
+    # step over all images, and wait for a producer's token per image; so one image takes the
+    # sum of the layers' times (plus each layer's MVM and DRAM latency), and each further image
+    # the busiest core's sum over the layers it holds, or the DRAM channel's time per image.
+    stage_ns = stages(rep)
+    on_core = _core_layers(rep, counts, sizes, chip)
+    core_ns = np.einsum("slc,sl->sc", on_core, stage_ns).max(axis=1)
+    period_ns = np.maximum(core_ns, layer_dram.sum(axis=1) / dram_bw / NS)
+    fill_ns = stage_ns.sum(axis=1) + per_layer_fixed * present.sum(axis=1)
+    compute_ns = fill_ns + (B - 1) * period_ns
 
     # --- boundary traffic per inference ----------------------------------------------------------
     entry = np.zeros(ss.shape[0])
@@ -276,13 +350,10 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     exit_ += np.where(present & (hi < units.end[lay]), out_bytes_l[lay] * frac_out, 0.0).sum(axis=1)
 
     # --- latency (ns) ----------------------------------------------------------------------------
-    dram_bw = min(chip.dram_bandwidth, chip.bus_bandwidth)
-    load_ns = np.maximum(weight_bytes / dram_bw, replicated_bytes / chip.bus_bandwidth) / NS
-    load_ns += chip.dram_latency_ns
-    write_ns = np.minimum(crossbars, chip.crossbars_per_core) * chip.crossbar_rows * chip.crossbar_write_ns_per_row
-    boundary_ns = (entry + exit_) * B / dram_bw / NS
-    boundary_ns += chip.dram_latency_ns * ((entry > 0).astype(float) + (exit_ > 0).astype(float))
-    total_ns = load_ns + write_ns + boundary_ns + compute_ns
+    # Entries and exits are read and written by the layers' own window loads and stores, which
+    # the compute term holds: no separate boundary transfer (kept as a key, always 0).
+    boundary_ns = np.zeros_like(compute_ns)
+    total_ns = load_ns + write_ns + compute_ns
     latency_s = total_ns * NS
 
     # --- energy (J, whole batch) -----------------------------------------------------------------

@@ -61,12 +61,24 @@ class CoreCode:
     def open_loop(self, var: str, count: int) -> None:
         self._stack.append((var, count, []))
 
+    def slot(self) -> list[Operation]:
+        """A place in the code, filled later (a token send after a producer step); loops are
+        built by `finish`, so instructions added to a slot after its loop closed still land."""
+        slot = _Slot()
+        self.current.append(slot)  # type: ignore[arg-type]
+        return slot
+
+    def finish(self) -> list[Operation]:
+        """The instruction list, loops built and slots spliced in (after the last close_loop)."""
+        self.ops = _build(self.ops)
+        return self.ops
+
     def close_loop(self) -> None:
         var, count, body = self._stack.pop()
         if count == 1:
             self.current.extend(body)  # a loop of one: its body inline, strides dropped below
         elif body:
-            self.current.append(isa.LoopOp(count, body))
+            self.current.append(_Pending(count, body))  # type: ignore[arg-type]
 
     @contextmanager
     def loop(self, var: str, count: int) -> Iterator[None]:
@@ -85,6 +97,32 @@ class CoreCode:
 
     def add(self, op: Operation) -> None:
         self.current.append(op)
+
+
+class _Slot(list):  # type: ignore[type-arg]
+    """Instructions to be spliced into the enclosing list."""
+
+
+@dataclass
+class _Pending:
+    """A closed loop, built into a `pim_isa.loop` by `finish`."""
+
+    count: int
+    body: list[Operation]
+
+
+def _build(ops: list[Operation]) -> list[Operation]:
+    out: list[Operation] = []
+    for op in ops:
+        if isinstance(op, _Slot):
+            out.extend(_build(op))
+        elif isinstance(op, _Pending):
+            body = _build(op.body)
+            if body:
+                out.append(isa.LoopOp(op.count, body))
+        else:
+            out.append(op)
+    return out
 
 
 def count_ops(ops: list[Operation]) -> int:

@@ -255,8 +255,6 @@ class Lowering:
             code.add(isa.LdWeightOp(t.weight.data, t.layout.data, xb.ints(t.rows), xb.ints(t.cols),  # type: ignore[arg-type]
                                     code.addr(0), groups=t.group_count))
             code.add(isa.WrXbarOp(t.xbar_index, code.addr(0), rows, cols))
-        for c in part_cores:
-            e.code(c).open_loop("n", self.images)
         state = _PartitionState(self, e, part_cores)
         # Network inputs read here for the first time: relayout to padded NHWC.
         for a, name in zip(args, in_names, strict=True):
@@ -284,13 +282,12 @@ class Lowering:
                 core = state.vector_core()
                 state.sync({core}, [v])
                 cg.nhwc_to_chw(e, core, place, out, "output relayout")
+                state.end_step()
             else:
                 name = place.buffer
             out_names[i] = name
             self.roles[name] = "output"
-        for c in state.cores:
-            e.code(c).close_loop()
-        cores = [isa.CoreOp(c, e.cores[c].ops) for c in sorted(e.cores) if e.cores[c].ops]
+        cores = [isa.CoreOp(c, e.cores[c].finish()) for c in sorted(e.cores) if e.cores[c].finish()]
         return isa.PartitionOp(k, cores)
 
 
@@ -306,24 +303,46 @@ class _PartitionState:
         self.sources: dict[SSAValue, lin.Source] = {}
         self.writers: dict[SSAValue, set[int]] = {}
         self.fused: set[Operation] = set()
+        self.slots: dict[tuple[SSAValue, int], list[Operation]] = {}  # (value, writer) -> token sends
+        self.synced: set[tuple[SSAValue, int]] = set()  # (value, reader) already waited for
+        self.open: list[int] = []  # cores whose image loop the current step opened
 
     # --- synchronisation -------------------------------------------------------------------
 
     def sync(self, readers: set[int], inputs: list[SSAValue]) -> None:
-        group = set(readers)
-        for v in inputs:
-            group |= self.writers.get(self.low.c(v), set())
-        if len(group) < 2:
-            return
-        cores = sorted(group)
-        for c in cores:
+        """Before a step on `readers`: each reader waits for a token from every other core that
+        wrote one of `inputs` in this partition (sent right after that core's producer step).
+        Point to point, per image: a producer never waits for its consumers, so while a
+        consumer works on image n its producers may run image n+1 (DRAM holds every image)."""
+        for c in sorted(readers):
             if c not in self.cores:
-                self.e.code(c).open_loop("n", self.low.images)
                 self.cores.append(c)
-            self.e.code(c).add(isa.BarrierOp(cores))
+            self.e.code(c).open_loop("n", self.low.images)
+        self.open = sorted(readers)
+        for v in inputs:
+            v = self.low.c(v)
+            for w in sorted(self.writers.get(v, set())):
+                for r in sorted(readers - {w}):
+                    if (v, r) in self.synced:
+                        continue
+                    tag = -self.e.next_tag()  # negative tag: a synchronisation token
+                    self.slots[(v, w)].append(isa.SendOp(r, isa.addr(0), 1, tag))
+                    self.e.code(r).add(isa.RecvOp(w, isa.addr(0), 1, tag))
+            for r in readers:
+                self.synced.add((v, r))
 
     def wrote(self, v: SSAValue, cores: set[int]) -> None:
-        self.writers[self.low.c(v)] = cores
+        v = self.low.c(v)
+        self.writers[v] = cores
+        for c in cores:
+            self.slots[(v, c)] = self.e.code(c).slot()
+        self.end_step()
+
+    def end_step(self) -> None:
+        """Close the image loops `sync` opened for the step just emitted."""
+        for c in self.open:
+            self.e.code(c).close_loop()
+        self.open = []
 
     def vector_core(self) -> int:
         work = self.e.vector_work
@@ -391,12 +410,7 @@ class _PartitionState:
             name=hint, linear=value, out=place, out_hw=out_hw, epilogue=epilogue,
             places=sources, default_core=min((t.core for t in terms), default=self.vector_core()),
         )
-        readers = layer.readers()
-        for c in readers:
-            if c not in self.cores:
-                self.e.code(c).open_loop("n", self.low.images)
-                self.cores.append(c)
-        self.sync(readers, list(sources))
+        self.sync(layer.readers(), list(sources))
         cg.weight_layer(self.e, layer)
         self.wrote(target, layer.writers())
         return target
@@ -577,6 +591,8 @@ class _PartitionState:
             return False
         self.low.places[op.results[0]] = Place(src.buffer, src.n, math.prod(y[1:]), 1, 1, rank=2)
         self.writers[op.results[0]] = self.writers.get(x, set())
+        for w in self.writers[op.results[0]]:
+            self.slots[(op.results[0], w)] = self.slots[(x, w)]
         return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import onnx
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.name == "list":
         print("\n".join(list_models()))
         return 0
+    if args.seed < 0:
+        print(f"error: --seed must be >= 0, got {args.seed}.", file=sys.stderr)
+        return 1
     try:
         model = build_model(
             args.name, style=args.style, seed=args.seed, batch=args.batch,
@@ -35,7 +39,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     path = args.output or f"{args.name}.onnx"
-    onnx.save_model(model, path)
+    folder = os.path.dirname(os.path.abspath(path))
+    problem = None
+    if os.path.isdir(path):
+        problem = f"-o '{path}' is a folder; give a file name, e.g. -o {os.path.join(path, args.name + '.onnx')}."
+    elif not os.path.isdir(folder):
+        problem = f"cannot write '{path}': folder '{folder}' does not exist."
+    if problem is None:
+        try:
+            onnx.save_model(model, path)
+        except OSError as exc:
+            problem = f"cannot write '{path}': {exc.strerror}."
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     print(f"wrote {path} ({args.style}, {count_parameters(model):,} parameters)")
     return 0
 

@@ -321,6 +321,7 @@ class Machine:
         self.queues: dict[tuple[int, int, int], deque[np.ndarray]] = {}
         self.barriers: dict[tuple[int, ...], Counter[int]] = {}
         self.progress = 0
+        self._stalled = False
         gens = {}
         for core in part.cores():
             state = _Core(core.number, np.zeros(size, dtype=np.float32), self.elem)
@@ -334,6 +335,9 @@ class Machine:
                 except StopIteration:
                     del live[cid]
                     self.progress += 1
+            if live and self.progress == before and not self._stalled:
+                self._stalled = True  # one more round: a waiting vectorised nest may step instead
+                continue
             if live and self.progress == before:
                 raise PimError(
                     f"pim_isa: partition {part.number} deadlocks: cores {sorted(live)} all wait "
@@ -378,6 +382,14 @@ class Machine:
                 if isinstance(it.op, isa.RecvOp):
                     needs[(it.op.peer.value.data, core.id, it.op.tag.value.data)] += math.prod(it.path)
             while not all(self._available(k, n) for k, n in needs.items()):
+                if self._stalled:
+                    # every core waits: this nest's own sends may be what the others need, so
+                    # run it iteration by iteration instead of all at once
+                    self._stalled = False
+                    for i in range(loop.trip_count):
+                        trace.loop_iterations += 1
+                        yield from self._run_ops(core, list(loop.body.block.ops), (*env, i), part)
+                    return
                 yield
             self._run_nest(core, nest, env, part)
             iters = _loop_iterations(loop)

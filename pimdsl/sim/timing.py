@@ -150,10 +150,15 @@ class _Engine:
                     core.done = complete
             elif node.kind in (K_SEND, K_RECV):
                 t = max(core.free[node.unit], core.deps(node.reads))
+                token = node.tag < 0
+                if token and node.kind == K_SEND:
+                    t = max(t, core.done)  # release: what the core stored before has landed
                 kind = R_SEND if node.kind == K_SEND else R_RECV
                 end = yield (kind, t, node.peer, node.tag, node)
                 core.free[node.unit] = end
                 core.produce(node.writes, end)
+                if token and node.kind == K_RECV and end > core.fence:
+                    core.fence = end  # acquire: nothing after the token starts before it
                 if end > core.done:
                     core.done = end
             elif node.kind == K_BARRIER:
@@ -266,6 +271,7 @@ class _Engine:
         seq = itertools.count()
         posted: dict[tuple[int, int, int, int], deque[tuple[float, Instr]]] = {}
         barriers: dict[tuple[int, ...], dict[int, float]] = {}
+        tokens: dict[tuple[int, int, int], deque[float]] = {}  # (sender, receiver, tag) -> arrivals
 
         def advance(core: int, value: float | None) -> None:
             try:
@@ -286,6 +292,28 @@ class _Engine:
                 advance(core, s)
             elif kind == R_STREAM:
                 advance(core, self.stream(t, req[2], req[3], req[4], req[5]))
+            elif (kind == R_SEND or kind == R_RECV) and req[3] < 0:
+                # a token (negative tag): the sender does not wait for the receiver; the
+                # receiver waits for the token
+                peer, tag, ins = req[2], req[3], req[4]
+                if kind == R_SEND:
+                    busy = ins.bus_bytes * self.bus_ns_per_byte
+                    s = self.bus.earliest(t, busy)
+                    self.bus.book(s, busy)
+                    end = s + ins.occupancy
+                    advance(core, end)
+                    waiting = posted.get((peer, core, tag, 0))
+                    if waiting:
+                        t_recv, _ = waiting.popleft()
+                        advance(peer, max(t_recv, end))
+                    else:
+                        tokens.setdefault((core, peer, tag), deque()).append(end)
+                else:
+                    arrived = tokens.get((peer, core, tag))
+                    if arrived:
+                        advance(core, max(t, arrived.popleft()))
+                    else:
+                        posted.setdefault((core, peer, tag, 0), deque()).append((t, ins))
             elif kind == R_SEND or kind == R_RECV:
                 peer, tag, ins = req[2], req[3], req[4]
                 send = kind == R_SEND

@@ -55,7 +55,8 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:         pim_isa.load_block {buffer = "input", offset = array<i64: 0, 4>, sizes = array<i64: 4, 2>, pitches = array<i64: 1, 16>, len = 1 : i64, dst = array<i64: 0>}
 // CHECK-NEXT:         pim_isa.store {src = array<i64: 0>, buffer = "t1.input", offset = array<i64: 14, 12>, len = 8 : i64}
 // CHECK-NEXT:       }
-// CHECK-NEXT:       pim_isa.barrier {cores = array<i64: 0, 1>}
+// A token (1 element, negative tag) tells core 1 the relaid input is stored: no barrier.
+// CHECK-NEXT:       pim_isa.send {peer = 1 : i64, src = array<i64: 0>, len = 1 : i64, tag = -1 : i64}
 // CHECK-NEXT:       pim_isa.load {buffer = "c.bias", offset = array<i64: 0>, dst = array<i64: [[BIAS:[0-9]+]]>, len = 4 : i64}
 // The conv on its home core 0: one iteration per output window, never unrolled.
 // CHECK-NEXT:       pim_isa.loop 4 {
@@ -77,14 +78,14 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:           pim_isa.store {src = array<i64: [[P]]>, buffer = "t3.maxpool", offset = array<i64: 0, 8, 4>, len = 4 : i64}
 // CHECK-NEXT:         }
 // CHECK-NEXT:       }
-// CHECK-NEXT:       pim_isa.barrier {cores = array<i64: 0, 1>}
+// CHECK-NEXT:       pim_isa.send {peer = 1 : i64, src = array<i64: 0>, len = 1 : i64, tag = -3 : i64}
 // CHECK-NEXT:     }
 // CHECK-NEXT:     pim_isa.core 1 {
 // CHECK-NEXT:       pim_isa.ld_weight {weight = "c.weight", layout = "oihw", rows = array<i64: 16, 18>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
 // CHECK-NEXT:       pim_isa.wr_xbar {xbar = 0 : i64, src = array<i64: 0>, rows = 2 : i64, cols = 4 : i64}
 // CHECK-NEXT:       pim_isa.ld_weight {weight = "fc.weight", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 3>, dst = array<i64: 0>}
 // CHECK-NEXT:       pim_isa.wr_xbar {xbar = 1 : i64, src = array<i64: 0>, rows = 16 : i64, cols = 3 : i64}
-// CHECK-NEXT:       pim_isa.barrier {cores = array<i64: 0, 1>}
+// CHECK-NEXT:       pim_isa.recv {peer = 0 : i64, dst = array<i64: 0>, len = 1 : i64, tag = -1 : i64}
 // Core 1's partial sums (channel 1's last 2 rows) go to the home core, one message a window.
 // CHECK-NEXT:       pim_isa.loop 4 {
 // CHECK-NEXT:         pim_isa.loop 4 {
@@ -93,7 +94,7 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:           pim_isa.send {peer = 0 : i64, src = array<i64: [[SEND]]>, len = 4 : i64, tag = [[TAG]] : i64}
 // CHECK-NEXT:         }
 // CHECK-NEXT:       }
-// CHECK-NEXT:       pim_isa.barrier {cores = array<i64: 0, 1>}
+// CHECK-NEXT:       pim_isa.recv {peer = 0 : i64, dst = array<i64: 0>, len = 1 : i64, tag = -3 : i64}
 // Flatten = NHWC -> (c, h, w) order; then the linear layer on its one tile.
 // CHECK-NEXT:       pim_isa.load_block {buffer = "t3.maxpool", offset = array<i64: 0>, sizes = array<i64: 4, 2, 2>, pitches = array<i64: 1, 8, 4>, len = 1 : i64, dst = array<i64: 0>}
 // CHECK-NEXT:       pim_isa.store {src = array<i64: 0>, buffer = "t4.flatten", offset = array<i64: 0>, len = 16 : i64}

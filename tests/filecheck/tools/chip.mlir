@@ -23,4 +23,6 @@ func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
 // SAME-NOT:   note
 // SAME:       name = "compass-s"
 
-// FILE:       pim.chip = {name = "compass-s", cores = 4 : i64, crossbars_per_core = 9 : i64
+// A file without `name` is named after its stem (here %t.toml: chip.mlir.tmp), not its base.
+// FILE:       pim.chip = {name = "chip.mlir.tmp", cores = 4 : i64, crossbars_per_core = 9 : i64
+// FILE-SAME:  description = "compass-s with the changes of chip.mlir.tmp.toml"

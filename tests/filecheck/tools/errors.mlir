@@ -10,6 +10,11 @@
 // RUN: not pim-opt %S/Inputs/parse-error.mlir 2>&1 | filecheck %s --check-prefix=PARSE
 // RUN: not pim-opt %t.does-not-exist.mlir 2>&1 | filecheck %s --check-prefix=MISSING
 // RUN: not pim-opt %s -t no-such-target 2>&1 | filecheck %s --check-prefix=TARGET
+// RUN: not pim-opt %s -t llvm 2>&1 | filecheck %s --check-prefix=UPSTREAM-TARGET
+// RUN: not pim-opt %s -p mlir-opt 2>&1 | filecheck %s --check-prefix=UPSTREAM-PASS
+// RUN: not pim-opt %S 2>&1 | filecheck %s --check-prefix=FOLDER
+// RUN: not pim-opt %s -o %S 2>&1 | filecheck %s --check-prefix=OUT-FOLDER
+// RUN: not pim-run %S/Inputs/bad-conv.mlir 2>&1 | filecheck %s --check-prefix=RUN-VERIFY
 
 func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
   func.return %x : tensor<1x4xf32>
@@ -34,3 +39,10 @@ func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
 // PARSE-NOT: Traceback
 // MISSING:   pim-opt: error: input file '{{.*}}does-not-exist.mlir' does not exist.
 // TARGET:    argument -t/--target: invalid choice: 'no-such-target'
+// UPSTREAM-TARGET: argument -t/--target: invalid choice: 'llvm' (choose from mlir, summary
+// UPSTREAM-PASS: pim-opt: error: the xDSL pass 'mlir-opt' failed on this IR
+// UPSTREAM-PASS-NOT: Traceback
+// FOLDER:    pim-opt: error: input '{{.*}}tools' is a folder; give an .mlir or .onnx file.
+// OUT-FOLDER: pim-opt: error: -o '{{.*}}tools' is a folder; give a file name
+// RUN-VERIFY: pim-run: error: {{.*}}bad-conv.mlir:4: invalid IR: 'nn.conv2d': input has 3 channels
+// RUN-VERIFY-NOT: Traceback
