@@ -3,10 +3,10 @@
     pim-opt model.onnx --chip compass-s --partition --partition-to-crossbar --crossbar-to-isa
 
 One `pim_isa.partition` per `crossbar.partition`, one `pim_isa.core` per core it uses: weight
-loads from DRAM and crossbar writes first, then a loop over the batch's images that runs the
-partition's layers in order (activations streamed window by window between DRAM and local
-memory, MVMs, partial sums sent to the block's home core, vector ops), with barriers where a
-core reads what another core wrote. @main becomes `pim_isa.execute`. docs/lowering.md
+loads from DRAM and crossbar writes first, then the partition's layers in order, each in a loop
+over the batch's images (activations streamed window by window between DRAM and local memory,
+MVMs, partial sums sent to the block's home core, vector ops), with a per-image token from the
+core that wrote a value to each other core that reads it. @main becomes `pim_isa.execute`. docs/lowering.md
 describes the program; the work is in `pimdsl.isa`.
 """
 

@@ -35,9 +35,10 @@ def test_one_linear_layer_by_hand():
     # entries/exits are those loads and stores, so no separate boundary transfer.
     interval = 4 * 200  # 4 bit-serial steps of 200 ns occupy the crossbar
     mvm_latency = 200 + 4 * 200 + 200 + 200 + 200
-    stage = max(1 * interval, 160 / 12.8)  # 800 ns
-    fill = stage + mvm_latency + 100  # one image: the MVM's interval + its latency + DRAM latency
-    compute = fill + (2 - 1) * stage  # + (B - 1) x the busiest core's stage: 3500 ns
+    # one image: MVM and DRAM overlap, max(800, 12.5) + the MVM's latency + the DRAM latency
+    fill = max(1 * interval, 160 / 12.8) + mvm_latency + 100  # 2700 ns
+    period = 1 * interval + 160 / 12.8  # each further image: the busiest core, MVM + DRAM: 812.5
+    compute = fill + (2 - 1) * period  # 3512.5 ns
     assert pc.latency["weight_load"] == pytest.approx(load * 1e-9)
     assert pc.latency["crossbar_write"] == pytest.approx(write * 1e-9)
     assert pc.latency["boundary"] == 0.0

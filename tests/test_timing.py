@@ -333,10 +333,8 @@ def test_cost_model_agrees_with_simulation_on_a_small_conv_at_batch_1() -> None:
         assert b == pytest.approx(a, rel=0.10)
 
 
-@pytest.mark.xfail(reason="known disagreement: the lowering runs a partition's layers image after "
-                   "image with barriers, the cost model pipelines the batch (docs/simulator.md)",
-                   strict=True)
-def test_cost_model_agrees_with_simulation_on_a_small_conv_at_batch_4() -> None:
-    model, sim = lowered_conv(4)
+@pytest.mark.parametrize("batch", [4, 16])
+def test_cost_model_agrees_with_simulation_on_a_small_conv_over_a_batch(batch: int) -> None:
+    model, sim = lowered_conv(batch)
     for a, b in zip(model, sim, strict=True):
         assert b == pytest.approx(a, rel=0.10)

@@ -261,7 +261,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # --- the schedule the lowering emits (crossbar-to-isa, docs/lowering.md) -----------------
     # Per image a layer reads every window's input patch from DRAM and stores its output; its
     # vector ops run on one core. A layer's time for one image: its MVMs (windows per replica x
-    # issue interval) or its DRAM traffic, whichever is longer, then its vector work.
+    # issue interval) plus its DRAM traffic on the shared channel plus its vector work (the
+    # simulator overlaps them little: every replica's loads contend for the one DRAM channel).
     dram_bw = min(chip.dram_bandwidth, chip.bus_bandwidth)
     interval = max(chip.mvm_interval_ns, chip.input_steps * chip.mvm_per_bit_ns)
     owns = present & (units.end[lay] <= ee[:, None])
@@ -274,9 +275,10 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     dram_ns = layer_dram / dram_bw / NS
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
 
-    def stages(r: np.ndarray) -> np.ndarray:
+    def stages(r: np.ndarray, overlap: bool = False) -> np.ndarray:
         mvm_ns = -(-win // np.maximum(r, 1)) * interval
-        return np.where(present, np.maximum(mvm_ns, dram_ns) + vec_ns, 0.0)
+        busy = np.maximum(mvm_ns, dram_ns) if overlap else mvm_ns + dram_ns
+        return np.where(present, busy + vec_ns, 0.0)
 
     def load_write_ns(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         replicated = (r * wb_layer).sum(axis=1)
@@ -298,7 +300,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         ok = packs_counts(items, sizes, chip) | (t >= top)
         st = stages(r)
         load, write, _ = load_write_ns(r)
-        est = load + write + st.sum(axis=1) + (B - 1) * st.max(axis=1)
+        est = load + write + stages(r, True).sum(axis=1) + (B - 1) * st.max(axis=1)
         better = ok & (est < best)
         best = np.where(better, est, best)
         best_tau = np.where(better, t, best_tau)
@@ -318,7 +320,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     on_core = _core_layers(rep, counts, sizes, chip)
     core_ns = np.einsum("slc,sl->sc", on_core, stage_ns).max(axis=1)
     period_ns = np.maximum(core_ns, layer_dram.sum(axis=1) / dram_bw / NS)
-    fill_ns = stage_ns.sum(axis=1) + per_layer_fixed * present.sum(axis=1)
+    fill_ns = stages(rep, True).sum(axis=1) + per_layer_fixed * present.sum(axis=1)
     compute_ns = fill_ns + (B - 1) * period_ns
 
     # --- boundary traffic per inference ----------------------------------------------------------

@@ -1,13 +1,16 @@
 """crossbar-level module -> pim_isa program (the `crossbar-to-isa` pass).
 
 The program processes `images` = pim.batch x N images (N = @main's batch dimension). Per
-partition, every core runs: its weight writes (ld_weight + wr_xbar per tile), then one loop over
-the images holding, in the partition's program order, the steps it takes part in. A step reads
-its inputs from DRAM and writes its output to DRAM; before a step, the cores that run it and
-the cores that produced its inputs in this partition meet at a barrier (per image, so the
-layers of a partition overlap as a pipeline over the batch). Partial sums of row tiles on other
-cores travel by send/recv inside the window loop of the block's home core (the lowest core id
-among its tiles, so messages always flow from higher to lower ids).
+partition, every core runs: its weight writes (ld_weight + wr_xbar per tile), then, in the
+partition's program order, the steps it takes part in, each in its own loop over the images.
+A step reads its inputs from DRAM and writes its output to DRAM. Cores meet by point-to-point
+tokens, not barriers: after a step, each core that stored a value sends a 1-element token
+(negative tag) per image to every other core of each later step reading it, which receives it
+before that image. So a producer never waits for its consumers, and layers on different cores
+overlap over the batch (a core holding several layers runs them one after another, each over
+all images). Partial sums of row tiles on other cores travel by send/recv inside the window
+loop of the block's home core (the lowest core id among its tiles, so messages always flow
+from higher to lower ids).
 
 @main becomes `pim_isa.execute` of the program on its arguments (retyped to hold all images).
 """
