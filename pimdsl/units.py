@@ -162,22 +162,37 @@ def packs_counts(counts: np.ndarray, sizes: Sequence[int], chip: Chip) -> np.nda
     `counts[..., i]` is the number of items of `sizes[i]` crossbars (sizes in any order). Equal
     items placed one after another by first fit fill the cores in order as far as each has
     room, so each size is one cumulative sum over the cores: exact FFD, vectorised over the
-    leading axes.
+    leading axes. Each size only touches the sets that hold it and still fit (the cost model
+    asks for ~10^6 sets on large networks).
     """
     lead = counts.shape[:-1]
-    free = np.full((*lead, chip.cores), chip.crossbars_per_core, dtype=np.int64)
-    ok = np.ones(lead, dtype=bool)
+    flat = np.asarray(counts).reshape(-1, counts.shape[-1])
+    # Free crossbars per core never exceed crossbars_per_core: int32 halves the memory traffic.
+    free = np.full((flat.shape[0], chip.cores), chip.crossbars_per_core, dtype=np.int32)
+    ok = np.ones(flat.shape[0], dtype=bool)
     for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
         c = int(sizes[i])
-        m = counts[..., i]
-        if c <= 0 or not np.any(m):
+        if c <= 0:
             continue
-        cap = free // c
-        cum = np.cumsum(cap, axis=-1)
-        put = np.clip(m[..., None] - (cum - cap), 0, cap)
-        free -= put * c
-        ok &= cum[..., -1] >= m
-    return ok
+        m = flat[:, i]  # may exceed int32 (replicas x units): keep it wide
+        need = (m > 0) & ok
+        n_need = int(np.count_nonzero(need))
+        if n_need == 0:
+            continue
+        if 2 * n_need >= len(m):  # dense: the whole array beats a gather and a scatter
+            cap = free // c
+            cum = np.cumsum(cap, axis=-1, dtype=np.int32)
+            free -= np.clip(m[:, None] - (cum - cap), 0, cap) * c
+            ok &= cum[:, -1] >= m
+            continue
+        rows = np.flatnonzero(need)
+        mr = m[rows]
+        f = free[rows]
+        cap = f // c
+        cum = np.cumsum(cap, axis=-1, dtype=np.int32)
+        free[rows] = f - np.clip(mr[:, None] - (cum - cap), 0, cap) * c
+        ok[rows] = cum[:, -1] >= mr
+    return ok.reshape(lead)
 
 
 def validity_map(units: Units, chip: Chip) -> np.ndarray:
