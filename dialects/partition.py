@@ -31,11 +31,13 @@ sum of the pieces equals the whole layer.
 Verifiers: partitions are numbered 0, 1, ... in order; their spans are contiguous from unit 0
 and the last ends at the module's unit count (`pim.n_units`, when present); each partition fits
 the chip of the module (`pim.chip`): per-core crossbars within a core, no more cores than the
-chip has, and the total crossbars equal to their sum.
+chip has, and the total crossbars equal to their sum; replication counts >= 1; latency_s and
+energy_j finite and >= 0; byte and crossbar counts >= 0.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -184,9 +186,25 @@ class PartitionOp(IRDLOperation):
             _fail(self, f"{where}: {len(self.layers.data)} layers but "
                         f"{len(ints(self.replication))} replication counts")
         if min(ints(self.replication), default=1) < 1:
-            _fail(self, f"{where}: replication counts must be >= 1")
+            _fail(self, f"{where}: replication counts must be >= 1 (one replica is the layer "
+                        f"itself), got {list(ints(self.replication))}")
+        self._verify_costs(where)
         self._verify_order(span)
         self._verify_fit(_chip_of(_enclosing_module(self)))
+
+    def _verify_costs(self, where: str) -> None:
+        """The cost model's numbers: finite, and never negative (a hand edit can break them)."""
+        for key in ("latency_s", "energy_j"):
+            v = getattr(self, key).value.data
+            if not (math.isfinite(v) and v >= 0):
+                _fail(self, f"{where}: {key} must be a finite number >= 0, got {v}; re-run "
+                            "--partition to recompute the costs")
+        for key in ("weight_bytes", "dram_bytes", "crossbars"):
+            v = getattr(self, key).value.data
+            if v < 0:
+                _fail(self, f"{where}: {key} must be >= 0, got {v}")
+        if min(ints(self.core_crossbars), default=0) < 0:
+            _fail(self, f"{where}: core_crossbars must be >= 0, got {list(ints(self.core_crossbars))}")
 
     def _verify_order(self, span: tuple[int, ...]) -> None:
         prev = self.prev_op

@@ -87,6 +87,8 @@ def test_costs_grow_with_span_and_batch():
     lat = {B: costs(module, chip, B).table().latency for B in (1, 2, 4, 8, 16)}
     for B1, B2 in ((1, 2), (2, 4), (4, 8), (8, 16)):
         ok = np.isfinite(lat[B1])
-        # more batch: more latency per batch, but less per inference (throughput up)
+        # more batch: more latency per batch, but not more per inference (throughput up, or
+        # equal once saturated: a span whose one image already takes its busiest core's period)
         assert np.all(lat[B2][ok] > lat[B1][ok])
-        assert np.all(lat[B2][ok] / B2 < lat[B1][ok] / B1)
+        assert np.all(lat[B2][ok] / B2 <= lat[B1][ok] / B1 * (1 + 1e-12))
+        assert np.any(lat[B2][ok] / B2 < lat[B1][ok] / B1)

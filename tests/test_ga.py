@@ -230,6 +230,117 @@ def test_bad_options_are_pim_errors() -> None:
         run_ga(t, workers=0)
 
 
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("seed", -1, "seed must be >= 0, got -1"),
+    ("population", 1, "population must be >= 2"),
+    ("keep", 0, "keep must be between 1 and population - 1 = 99"),
+    ("keep", 100, "keep must be between 1 and population - 1 = 99, got keep=100"),
+    ("generations", 0, "generations must be >= 1"),
+    ("patience", 0, "patience must be >= 1"),
+    ("workers", -2, "workers must be an integer >= 1"),
+    ("seed", 1.5, "seed must be an integer"),
+])
+def test_each_bad_setting_is_named(option: str, value: object, message: str) -> None:
+    from pimdsl.passes.ga_group import GAGroupPass
+
+    t = random_table(10, seed=0)
+    with pytest.raises(PimError, match=message.replace("(", r"\(")):
+        run_ga(t, **{option: value})  # type: ignore[arg-type]
+    if option in ("workers",) or isinstance(value, float):
+        return
+    with pytest.raises(PimError, match=message):
+        GAGroupPass(**{option: value}).check_options()  # type: ignore[arg-type]
+
+
+def test_output_paths_checked_up_front(tmp_path) -> None:
+    from pimdsl.passes.ga_group import GAGroupPass
+    from xdsl.context import Context
+    from xdsl.dialects.builtin import ModuleOp
+
+    from pimdsl.grouping.ga import PLOT_SUFFIXES, TRACE_SUFFIXES, check_output_path
+
+    missing = tmp_path / "no" / "t.json"
+    with pytest.raises(PimError, match="folder .* does not exist"):
+        check_output_path(missing, "trace", TRACE_SUFFIXES)
+    with pytest.raises(PimError, match="is a folder"):
+        check_output_path(tmp_path, "trace", TRACE_SUFFIXES)
+    with pytest.raises(PimError, match=r"must end in .png, .pdf or .svg, got '.txt'"):
+        check_output_path(tmp_path / "p.txt", "plot", PLOT_SUFFIXES)
+    with pytest.raises(PimError, match="must end in .json"):
+        check_output_path(tmp_path / "t.png", "trace", TRACE_SUFFIXES)
+    for name in ("p.png", "p.PDF", "p.svg"):
+        assert check_output_path(tmp_path / name, "plot", PLOT_SUFFIXES) == tmp_path / name
+    # The pass checks before anything else: an empty module (no chip, no @main) would fail
+    # later with another message, and nothing is written.
+    for kw in ({"trace": str(missing)}, {"plot": str(tmp_path / "p.txt")}, {"seed": -1}):
+        with pytest.raises(PimError, match="ga-group: (seed|the folder|plot=)"):
+            GAGroupPass(**kw).apply(Context(), ModuleOp([]))  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+    # The writers check too (API use without the pass).
+    r = run_ga(random_table(12, seed=0), generations=2, progress=False)
+    with pytest.raises(PimError, match="does not exist"):
+        r.write_trace(missing)
+    with pytest.raises(PimError, match="must end in"):
+        plot_trace(r, tmp_path / "p.txt")
+
+
+def test_seed_optimum_option() -> None:
+    """seed_optimum=false lets the GA search alone: seeds then differ; seeded, they all give
+    the exact optimum."""
+    from pimdsl.passes.ga_group import GAGroupPass, seed_groups
+    from xdsl.utils.arg_spec import parse_pipeline
+
+    for text in ("ga-group{seed_optimum=false}", "ga-group{seed-optimum=false}"):
+        (spec,) = parse_pipeline(text)
+        assert GAGroupPass.from_pass_spec(spec).seed_optimum is False
+    assert GAGroupPass().seed_optimum is True
+    t = random_table(300, seed=1)
+    g = greedy(t)
+    assert seed_groups(t, "edp", g, optimum=False) == [g]
+    assert seed_groups(t, "latency", None, optimum=False) == []
+    opt = group_fitness(t, optimal(t), "latency")
+    seeded = {GAGroupPass(seed=s, generations=5).run(t, g).fitness for s in range(3)}
+    assert max(seeded) <= opt * (1 + 1e-12)
+    alone = [GAGroupPass(seed=s, generations=5, seed_optimum=False).run(t, g) for s in range(3)]
+    assert len({tuple(r.bounds) for r in alone}) == 3
+    assert all(r.fitness > opt * (1 + 1e-9) for r in alone)  # 5 generations on 300 units
+
+
+def test_progress_lines_without_a_terminal(capsys, monkeypatch) -> None:
+    import pimdsl.grouping.ga as ga
+
+    t = random_table(40, seed=1)
+    run_ga(t, generations=4, patience=100)  # short run, stderr not a terminal: silent
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(ga, "QUIET_SECONDS", 0.0)  # as if the run were long
+    monkeypatch.setattr(ga, "LINE_SECONDS", 0.0)
+    run_ga(t, generations=4, patience=100, seed=3)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "ga-group: 40 units, population 100, up to 4 generations, objective latency, seed 3"
+    assert [ln.split(",")[0] for ln in lines[1:5]] == [f"ga-group: generation {g}/4" for g in range(1, 5)]
+    assert "best latency (s)" in lines[1]
+    assert lines[5].startswith("ga-group: done in ") and "after 4 generations" in lines[5]
+    run_ga(t, generations=4, patience=100, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_random_bounds_draws_each_end_uniformly() -> None:
+    """random_bounds: each end uniform among its start's legal ends (the distribution the GA's
+    random partitions need), checked by counting."""
+    from pimdsl.grouping.ga import random_bounds
+
+    lat = np.ones((4, 4))
+    t = SpanTable(latency=lat, energy=lat, max_end=np.array([4, 4, 4, 4]),
+                  unit_layer=np.zeros(4, dtype=np.int64), batch=1)
+    rng = np.random.default_rng(0)
+    firsts = np.array([random_bounds(t, 0, 4, rng)[1] for _ in range(4000)])
+    assert np.all(np.abs(np.bincount(firsts, minlength=5)[1:] / 4000 - 0.25) < 0.03)
+    narrow = SpanTable(latency=lat[:, :1], energy=lat[:, :1], max_end=np.array([1, 2, 3, 4]),
+                       unit_layer=np.zeros(4, dtype=np.int64), batch=1)
+    assert random_bounds(narrow, 0, 4, rng) == [0, 1, 2, 3, 4]
+    assert random_bounds(t, 1, 3, rng)[-1] == 3 and random_bounds(t, 2, 2, rng) == [2]
+
+
 def test_pass_options_parse_the_xdsl_way() -> None:
     from pimdsl.passes import get_all_passes
     from pimdsl.passes.ga_group import GAGroupPass

@@ -10,7 +10,7 @@ import pytest
 from pimdsl.dialects import nn
 from pimdsl.dialects import partition as part
 from pimdsl.passes.partition import PartitionPass
-from test_units import mlp_48_8_4, tiny_chip
+from test_units import NetBuilder, mlp_48_8_4, tiny_chip
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
@@ -23,6 +23,8 @@ from pimdsl.module_attrs import set_batch, set_chip
 from pimdsl.partitioning import (
     analyse,
     apply_grouping,
+    flat_copy,
+    flatten,
     incoming_grouping,
     span_table_for_module,
 )
@@ -123,6 +125,48 @@ def test_regrouping_partition_level_ir_equals_grouping_from_nn():
     assert table.max_end.tolist() == [2, 3, 4, 5, 5]
     PartitionPass(strategy="greedy").apply(Context(), twice)
     assert str(twice) == str(direct)
+
+
+def residual_mlp() -> ModuleOp:
+    """48 -> 8 (relu) -> 8, plus the first layer's output (a residual edge), -> 4."""
+    b = NetBuilder((1, 48))
+    h = b.linear(b.x, 8)
+    y = b.add(nn.AddOp(b.linear(h, 8, relu=False), h))
+    return b.module(b.linear(y, 4, relu=False))
+
+
+def test_one_unit_per_partition_with_a_residual_edge():
+    """One crossbar per chip: every unit is its own partition (9 of them), layers are cut into
+    row and column pieces and the residual value crosses several partitions. The partition IR
+    must compute the network (numpy reference written from the weights), and flat_copy must give
+    back the nn graph without touching the partition IR."""
+    rng = np.random.default_rng(1)
+    w = {f"fc{i}.{k}": rng.standard_normal(shape) for i, shapes in
+         ((1, ((8, 48), (8,))), (2, ((8, 8), (8,))), (3, ((4, 8), (4,))))
+         for k, shape in zip(("weight", "bias"), shapes, strict=True)}
+    x = rng.standard_normal((1, 48))
+    h = np.maximum(x @ w["fc1.weight"].T + w["fc1.bias"], 0)
+    y = h @ w["fc2.weight"].T + w["fc2.bias"] + h
+    reference = y @ w["fc3.weight"].T + w["fc3.bias"]
+    chip = tiny_chip(cores=1, crossbars_per_core=1)
+    module = with_chip(residual_mlp(), chip)
+    PartitionPass(strategy="greedy").apply(Context(), module)
+    module.verify()
+    n = incoming_grouping(module)[-1]
+    assert incoming_grouping(module) == list(range(n + 1)) and n >= 8
+    np.testing.assert_allclose(evaluate(module, w, x), reference, rtol=1e-12)
+    before = str(module)
+    flat = flat_copy(module)
+    assert str(module) == before
+    np.testing.assert_allclose(evaluate(flat, w, x), reference, rtol=1e-12)
+    in_place = module.clone()
+    flatten(in_place)
+    main = next(op for op in in_place.ops if isinstance(op, func.FuncOp))
+    assert str(next(iter(flat.ops))) == str(main)
+    nn_table = span_table_for_module(with_chip(residual_mlp(), chip))
+    part_table = span_table_for_module(module)
+    assert part_table.max_end.tolist() == nn_table.max_end.tolist()
+    np.testing.assert_array_equal(part_table.latency, nn_table.latency)
 
 
 def test_missing_chip_says_pass_chip():

@@ -320,8 +320,10 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     on_core = _core_layers(rep, counts, sizes, chip)
     core_ns = np.einsum("slc,sl->sc", on_core, stage_ns).max(axis=1)
     period_ns = np.maximum(core_ns, layer_dram.sum(axis=1) / dram_bw / NS)
-    # (an image never takes less than the busiest core's share, so throughput grows with B)
-    fill_ns = np.maximum(stages(rep, True).sum(axis=1) + per_layer_fixed * present.sum(axis=1), period_ns)
+    # (floored so that weight load + write + fill >= period: then the latency per inference
+    # falls as the batch grows, as it must when a batch only adds images to a pipeline)
+    fill_ns = np.maximum(stages(rep, True).sum(axis=1) + per_layer_fixed * present.sum(axis=1),
+                         period_ns - load_ns - write_ns)
     compute_ns = fill_ns + (B - 1) * period_ns
 
     # --- boundary traffic per inference ----------------------------------------------------------

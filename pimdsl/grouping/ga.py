@@ -24,7 +24,9 @@ seed only, never on the number of workers.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -104,10 +106,14 @@ def random_bounds(table: SpanTable, lo: int, hi: int, rng: np.random.Generator) 
     uniformly among the legal ends of its start that do not pass `hi`."""
     out = [lo]
     a = lo
-    draws = rng.random(max(hi - lo, 0))
+    # Python lists, not numpy scalars: this loop runs once per unit (~1 us -> ~0.1 us a step).
+    draws = rng.random(max(hi - lo, 0)).tolist()
+    max_end = table.max_end_list
     i = 0
     while a < hi:
-        limit = min(int(table.max_end[a]), hi)
+        limit = max_end[a]
+        if limit > hi:
+            limit = hi
         a = a + 1 + int(draws[i] * (limit - a))
         out.append(a)
         i += 1
@@ -237,21 +243,88 @@ class GAResult:
         }
 
     def write_trace(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.trace_json(), indent=1) + "\n")
+        p = check_output_path(path, "trace", TRACE_SUFFIXES)
+        try:
+            p.write_text(json.dumps(self.trace_json(), indent=1) + "\n")
+        except OSError as exc:
+            raise PimError(f"ga-group: cannot write trace=\"{path}\": {exc.strerror or exc}.") from None
+
+
+PLOT_SUFFIXES: tuple[str, ...] = (".png", ".pdf", ".svg")
+TRACE_SUFFIXES: tuple[str, ...] = (".json",)
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)
+
+
+def validate_options(*, population: int = 100, generations: int = 30, keep: int = 20, seed: int = 0,
+                     patience: int = 15, objective: str = "latency", workers: int | Executor = 1) -> None:
+    """Raise PimError, naming the option and the fix, for GA settings that cannot run.
+
+    The pass calls it before building the span table, so a typo fails at once."""
+    if objective not in OBJECTIVES:
+        raise PimError(f"ga-group: unknown objective '{objective}'.",
+                       hint=f"Use objective=X with X one of {', '.join(OBJECTIVES)}.")
+    for name, value in (("population", population), ("generations", generations), ("keep", keep),
+                        ("seed", seed), ("patience", patience)):
+        if not _is_int(value):
+            raise PimError(f"ga-group: {name} must be an integer, got {value!r}.")
+    if seed < 0:
+        raise PimError(f"ga-group: seed must be >= 0, got {seed}.",
+                       hint="numpy's random generators take non-negative seeds; use e.g. seed=0.")
+    if population < 2:
+        raise PimError(f"ga-group: population must be >= 2, got {population}.",
+                       hint="COMPASS uses population=100.")
+    if not 1 <= keep < population:
+        raise PimError(f"ga-group: keep must be between 1 and population - 1 = {population - 1}, got "
+                       f"keep={keep} (population={population}).",
+                       hint="keep is how many best groups survive a generation; the other "
+                       "population - keep are their mutants. COMPASS uses population=100 keep=20.")
+    if generations < 1:
+        raise PimError(f"ga-group: generations must be >= 1, got {generations}.",
+                       hint="COMPASS uses generations=30; with 0 the GA would only return the best "
+                       "seed group (use --partition='strategy=optimal' for the exact optimum).")
+    if patience < 1:
+        raise PimError(f"ga-group: patience must be >= 1, got {patience}.",
+                       hint="patience = generations without improvement before stopping early (default 15).")
+    if not isinstance(workers, Executor) and (not _is_int(workers) or workers < 1):
+        raise PimError(f"ga-group: workers must be an integer >= 1 or an Executor, got {workers!r}.",
+                       hint="workers=1 evaluates in-process; n > 1 uses a pool of n processes.")
+
+
+def check_output_path(path: str | Path, option: str, suffixes: Sequence[str]) -> Path:
+    """The path of the `option` output (trace, plot), checked before the GA runs: a file name
+    with one of `suffixes`, in an existing, writable folder. Raise PimError otherwise."""
+    p = Path(path).expanduser()
+    if p.is_dir() or str(path).endswith(("/", os.sep)):
+        raise PimError(f"ga-group: {option}=\"{path}\" is a folder; it needs a file name.",
+                       hint=f"Give a file in it, e.g. {option}=\"{p / ('ga' + suffixes[0])}\".")
+    if p.suffix.lower() not in suffixes:
+        allowed = ", ".join(suffixes[:-1]) + " or " + suffixes[-1] if len(suffixes) > 1 else suffixes[0]
+        raise PimError(f"ga-group: {option}=\"{path}\" must end in {allowed}, "
+                       f"got '{p.suffix or '(no extension)'}'.",
+                       hint=f"Use e.g. {option}=\"{p.with_suffix(suffixes[0])}\".")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise PimError(f"ga-group: the folder '{folder}' of {option}=\"{path}\" does not exist.",
+                       hint="Create it first, or write the file elsewhere.")
+    try:  # a real probe: os.access says yes to root even on read-only file systems
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+        if p.exists() and not os.access(p, os.W_OK):
+            raise PermissionError(13, "permission denied")
+    except OSError as exc:
+        raise PimError(f"ga-group: cannot write {option}=\"{path}\" in '{folder}': "
+                       f"{(exc.strerror or str(exc)).lower()}.",
+                       hint="Choose a file in a folder you can write to.") from None
+    return p
 
 
 def _validate(table: SpanTable, population: int, generations: int, keep: int, patience: int,
-              objective: str) -> None:
-    if objective not in OBJECTIVES:
-        raise PimError(f"ga-group: unknown objective '{objective}'.",
-                       hint=f"Use one of: {', '.join(OBJECTIVES)}.")
-    if population < 2 or not 1 <= keep < population:
-        raise PimError(f"ga-group: need population >= 2 and 1 <= keep < population, got "
-                       f"population={population} keep={keep}.",
-                       hint="COMPASS uses population=100 keep=20.")
-    if generations < 0 or patience < 1:
-        raise PimError(f"ga-group: need generations >= 0 and patience >= 1, got "
-                       f"generations={generations} patience={patience}.")
+              objective: str, seed: int, workers: int | Executor) -> None:
+    validate_options(population=population, generations=generations, keep=keep, seed=seed,
+                     patience=patience, objective=objective, workers=workers)
     if table.n_units < 1:
         raise PimError("ga-group: the network has no units to group.")
 
@@ -261,8 +334,6 @@ def _executor(workers: int | Executor) -> Iterator[tuple[Executor | None, int]]:
     if isinstance(workers, Executor):
         yield workers, max(1, int(getattr(workers, "_max_workers", 4)))
         return
-    if workers < 1:
-        raise PimError(f"ga-group: workers must be >= 1, got {workers}.")
     if workers == 1:
         yield None, 1
         return
@@ -297,20 +368,58 @@ class _Evaluator:
         return np.array([self.cache[k] for k in keys])
 
 
-@contextmanager
-def _progress_bar(enabled: bool | None, total: int) -> Iterator[Callable[[str], None]]:
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        yield lambda _desc: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+_FITNESS_LABEL = {"latency": "latency (s)", "throughput": "latency (s)", "energy": "energy (J)",
+                  "edp": "EDP (J*s)"}
+QUIET_SECONDS = 2.0  # without a terminal, runs shorter than this print nothing
+LINE_SECONDS = 5.0  # and longer ones a line at most this often
 
-    with Progress(TextColumn("ga-group"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("", total=total)
-        yield lambda desc: bar.update(task, advance=1, description=desc)
+
+@contextmanager
+def _progress(enabled: bool | None, total: int, label: str) -> Iterator[Callable[[int, str], None]]:
+    """Progress on stderr: a rich bar on a terminal (or `enabled=True`); otherwise (CI logs,
+    pipes) plain lines once the run has taken more than QUIET_SECONDS, then every LINE_SECONDS,
+    and a closing line with the time. `enabled=False`: nothing. Yields tick(generation, text)."""
+    if enabled is False:
+        yield lambda _gen, _text: None
+        return
+    if enabled or sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        with Progress(TextColumn("ga-group"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("", total=total)
+            yield lambda _gen, text: bar.update(task, advance=1, description=text)
+        return
+    t0 = time.perf_counter()
+    last: list[float] = []  # time of the last line printed
+    state: dict[str, object] = {"gen": 0, "text": ""}
+
+    def say(line: str) -> None:
+        print(f"ga-group: {line}", file=sys.stderr, flush=True)
+
+    def tick(gen: int, text: str) -> None:
+        state.update(gen=gen, text=text)
+        now = time.perf_counter()
+        if now - t0 >= QUIET_SECONDS and (not last or now - last[0] >= LINE_SECONDS):
+            if not last:
+                say(label)
+            say(f"generation {gen}/{total}, {text}, {now - t0:.1f} s")
+            last[:] = [now]
+
+    yield tick
+    elapsed = time.perf_counter() - t0
+    if last or elapsed >= QUIET_SECONDS:
+        if not last:
+            say(label)
+        say(f"done in {elapsed:.1f} s after {state['gen']} generations, {state['text']}")
 
 
 def _dedupe(groups: list[Bounds]) -> list[Bounds]:
@@ -343,9 +452,11 @@ def run_ga(
     `initial` groups (e.g. the incoming grouping and the exact optimum) enter the first
     population as they are, the rest is random. `patience`: stop after this many generations
     without improvement of the best fitness. `check`: verify every individual with
-    `table.check_group` (for tests; the operators are legal by construction).
+    `table.check_group` (for tests; the operators are legal by construction). `progress`: None
+    = a rich bar when stderr is a terminal, else plain lines on stderr for runs longer than ~2 s;
+    True = the bar; False = silent. Bad settings raise PimError (`validate_options`).
     """
-    _validate(table, population, generations, keep, patience, objective)
+    _validate(table, population, generations, keep, patience, objective, seed, workers)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     pop: list[Bounds] = []
@@ -358,7 +469,9 @@ def run_ga(
     counts = dict.fromkeys(MUTATIONS, 0)
     trace: list[GenerationStats] = []
 
-    with _executor(workers) as (executor, chunks), _progress_bar(progress, generations) as tick:
+    label = (f"{table.n_units} units, population {population}, up to {generations} generations, "
+             f"objective {objective}, seed {seed}")
+    with _executor(workers) as (executor, chunks), _progress(progress, generations, label) as tick:
         fitness_of = _Evaluator(table, objective, executor, chunks)
         fit = fitness_of(pop)
         best_so_far, stale, gen, stopped = np.inf, 0, 0, False
@@ -388,7 +501,7 @@ def run_ga(
             pop = elite + children
             fit = fitness_of(pop)
             record(gen)
-            tick(f"best {trace[-1].best:.4g}")
+            tick(gen, f"best {_FITNESS_LABEL.get(objective, objective)} {trace[-1].best:.4g}")
             if trace[-1].best < best_so_far * (1 - 1e-12):
                 best_so_far, stale = trace[-1].best, 0
             else:
@@ -414,7 +527,9 @@ def run_ga(
 
 
 def plot_trace(result: GAResult, path: str | Path) -> None:
-    """Convergence plot (best and mean fitness, partitions of the best) to an image file."""
+    """Convergence plot (best and mean fitness, partitions of the best) to an image file
+    (.png, .pdf or .svg)."""
+    path = check_output_path(path, "plot", PLOT_SUFFIXES)
     try:
         import matplotlib
 
@@ -439,5 +554,9 @@ def plot_trace(result: GAResult, path: str | Path) -> None:
     ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper right", fontsize="small")
     ax.set_title(f"ga-group convergence (seed {result.seed})")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise PimError(f"ga-group: cannot write plot=\"{path}\": {exc.strerror or exc}.") from None
+    finally:
+        plt.close(fig)

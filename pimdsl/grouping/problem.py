@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -44,6 +45,11 @@ class SpanTable:
     @property
     def width(self) -> int:
         return int(self.latency.shape[1])
+
+    @cached_property
+    def max_end_list(self) -> list[int]:
+        """`max_end` as Python ints: the GA's sequential random draws index it per unit."""
+        return [int(e) for e in self.max_end.tolist()]
 
     def is_legal(self, s: int, e: int) -> bool:
         return 0 <= s < e <= int(self.max_end[s])

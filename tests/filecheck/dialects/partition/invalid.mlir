@@ -179,3 +179,108 @@ func.func @main(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
 %w = "test.op"() : () -> tensor<4x8xf32>
 %m = partition.unit_weights %w {units = array<i64: 0, 1>, boxes = array<i64: 0, 4, 0>, out_axis = 0 : i64} : tensor<4x8xf32>
 // CHECK: 'partition.unit_weights': boxes must be a non-empty list of [out_lo, out_hi, in_lo, in_hi], got 3 values
+
+// -----
+// a negative latency (hand-edited IR)
+builtin.module attributes {} {
+func.func @main(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %p0 = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 1>, crossbars = 1 : i64, core_crossbars = array<i64: 1>, weight_bytes = 8 : i64, dram_bytes = 8 : i64, latency_s = -1.0 : f64, energy_j = 1.0 : f64} : (tensor<1x8xf32>) -> tensor<1x8xf32> {
+  ^bb0(%a: tensor<1x8xf32>):
+    %l = partition.load %a : tensor<1x8xf32>
+    %s = partition.store %l : tensor<1x8xf32>
+    partition.yield %s : tensor<1x8xf32>
+  }
+  func.return %x : tensor<1x8xf32>
+}
+}
+// CHECK: 'partition.partition': partition 0: latency_s must be a finite number >= 0, got -1.0; re-run --partition to recompute the costs
+
+// -----
+// an infinite latency
+builtin.module attributes {} {
+func.func @main(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %p0 = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 1>, crossbars = 1 : i64, core_crossbars = array<i64: 1>, weight_bytes = 8 : i64, dram_bytes = 8 : i64, latency_s = 0x7FF0000000000000 : f64, energy_j = 1.0 : f64} : (tensor<1x8xf32>) -> tensor<1x8xf32> {
+  ^bb0(%a: tensor<1x8xf32>):
+    %l = partition.load %a : tensor<1x8xf32>
+    %s = partition.store %l : tensor<1x8xf32>
+    partition.yield %s : tensor<1x8xf32>
+  }
+  func.return %x : tensor<1x8xf32>
+}
+}
+// CHECK: 'partition.partition': partition 0: latency_s must be a finite number >= 0, got inf
+
+// -----
+// a NaN energy
+builtin.module attributes {} {
+func.func @main(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %p0 = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 1>, crossbars = 1 : i64, core_crossbars = array<i64: 1>, weight_bytes = 8 : i64, dram_bytes = 8 : i64, latency_s = 1.0 : f64, energy_j = 0x7FF8000000000000 : f64} : (tensor<1x8xf32>) -> tensor<1x8xf32> {
+  ^bb0(%a: tensor<1x8xf32>):
+    %l = partition.load %a : tensor<1x8xf32>
+    %s = partition.store %l : tensor<1x8xf32>
+    partition.yield %s : tensor<1x8xf32>
+  }
+  func.return %x : tensor<1x8xf32>
+}
+}
+// CHECK: 'partition.partition': partition 0: energy_j must be a finite number >= 0, got nan
+
+// -----
+// a negative energy
+builtin.module attributes {} {
+func.func @main(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %p0 = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 1>, crossbars = 1 : i64, core_crossbars = array<i64: 1>, weight_bytes = 8 : i64, dram_bytes = 8 : i64, latency_s = 1.0 : f64, energy_j = -2.5e-3 : f64} : (tensor<1x8xf32>) -> tensor<1x8xf32> {
+  ^bb0(%a: tensor<1x8xf32>):
+    %l = partition.load %a : tensor<1x8xf32>
+    %s = partition.store %l : tensor<1x8xf32>
+    partition.yield %s : tensor<1x8xf32>
+  }
+  func.return %x : tensor<1x8xf32>
+}
+}
+// CHECK: 'partition.partition': partition 0: energy_j must be a finite number >= 0, got -0.0025
+
+// -----
+// negative weight bytes
+builtin.module attributes {} {
+func.func @main(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %p0 = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 1>, crossbars = 1 : i64, core_crossbars = array<i64: 1>, weight_bytes = -8 : i64, dram_bytes = 8 : i64, latency_s = 1.0 : f64, energy_j = 1.0 : f64} : (tensor<1x8xf32>) -> tensor<1x8xf32> {
+  ^bb0(%a: tensor<1x8xf32>):
+    %l = partition.load %a : tensor<1x8xf32>
+    %s = partition.store %l : tensor<1x8xf32>
+    partition.yield %s : tensor<1x8xf32>
+  }
+  func.return %x : tensor<1x8xf32>
+}
+}
+// CHECK: 'partition.partition': partition 0: weight_bytes must be >= 0, got -8
+
+// -----
+// negative DRAM bytes
+builtin.module attributes {} {
+func.func @main(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %p0 = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 1>, crossbars = 1 : i64, core_crossbars = array<i64: 1>, weight_bytes = 8 : i64, dram_bytes = -8 : i64, latency_s = 1.0 : f64, energy_j = 1.0 : f64} : (tensor<1x8xf32>) -> tensor<1x8xf32> {
+  ^bb0(%a: tensor<1x8xf32>):
+    %l = partition.load %a : tensor<1x8xf32>
+    %s = partition.store %l : tensor<1x8xf32>
+    partition.yield %s : tensor<1x8xf32>
+  }
+  func.return %x : tensor<1x8xf32>
+}
+}
+// CHECK: 'partition.partition': partition 0: dram_bytes must be >= 0, got -8
+
+// -----
+// a replication count below 1
+builtin.module attributes {} {
+func.func @main(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %p0 = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 0>, crossbars = 1 : i64, core_crossbars = array<i64: 1>, weight_bytes = 8 : i64, dram_bytes = 8 : i64, latency_s = 1.0 : f64, energy_j = 1.0 : f64} : (tensor<1x8xf32>) -> tensor<1x8xf32> {
+  ^bb0(%a: tensor<1x8xf32>):
+    %l = partition.load %a : tensor<1x8xf32>
+    %s = partition.store %l : tensor<1x8xf32>
+    partition.yield %s : tensor<1x8xf32>
+  }
+  func.return %x : tensor<1x8xf32>
+}
+}
+// CHECK: 'partition.partition': partition 0: replication counts must be >= 1 (one replica is the layer itself), got [0]
