@@ -37,17 +37,17 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
 
 
 def flow(path: Path, chip_name: str) -> dict[str, Any]:
-    from pimdsl.dialects import pim_isa as isa
-    from pimdsl.passes.crossbar_to_isa import CrossbarToIsaPass
-    from pimdsl.passes.ga_group import GAGroupPass
-    from pimdsl.passes.partition import PartitionPass
-    from pimdsl.passes.partition_to_crossbar import PartitionToCrossbarPass
     from xdsl.context import Context
 
     from pimdsl import frontend
     from pimdsl.chip import load_preset
+    from pimdsl.dialects import pim_isa as isa
     from pimdsl.emit.asm import emit_asm
     from pimdsl.module_attrs import set_batch, set_chip
+    from pimdsl.passes.crossbar_to_isa import CrossbarToIsaPass
+    from pimdsl.passes.ga_group import GAGroupPass
+    from pimdsl.passes.partition import PartitionPass
+    from pimdsl.passes.partition_to_crossbar import PartitionToCrossbarPass
 
     ctx = Context()
     phases: dict[str, dict[str, float]] = {}

@@ -17,12 +17,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from compass_table import load_network, onnx_cache, table_for  # noqa: E402
-from pimdsl.passes.ga_group import seed_groups  # noqa: E402
 
 from pimdsl.errors import PimError  # noqa: E402
 from pimdsl.grouping.baselines import greedy  # noqa: E402
 from pimdsl.grouping.ga import plot_trace, run_ga  # noqa: E402
 from pimdsl.grouping.synthetic import random_table  # noqa: E402
+from pimdsl.passes.ga_group import seed_groups  # noqa: E402
 
 CASES = (("resnet18", "compass-s", 1), ("resnet18", "compass-s", 16), ("vgg16", "compass-l", 1),
          ("vgg16", "compass-l", 16))

@@ -61,10 +61,11 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=2500)
     args = parser.parse_args()
 
-    from pimdsl.dialects import get_all_dialects
     from xdsl.context import Context
     from xdsl.parser import Parser
     from xdsl.printer import Printer
+
+    from pimdsl.dialects import get_all_dialects
 
     text = network_text(args.blocks)
     ctx = Context()

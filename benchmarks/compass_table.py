@@ -22,11 +22,11 @@ from pathlib import Path
 from statistics import fmean, geometric_mean
 
 import numpy as np
-from pimdsl.passes.ga_group import seed_groups
 
 from pimdsl.grouping.baselines import greedy, layerwise, optimal
 from pimdsl.grouping.ga import run_ga
 from pimdsl.grouping.problem import SpanTable
+from pimdsl.passes.ga_group import seed_groups
 
 MODELS = {"VGG16": "vgg16", "ResNet18": "resnet18", "SqueezeNet": "squeezenet1_0"}
 CHIPS = {"S": "compass-s", "M": "compass-m", "L": "compass-l"}

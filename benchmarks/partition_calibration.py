@@ -11,7 +11,6 @@ import json
 import time
 from pathlib import Path
 
-from pimdsl.passes.partition import PartitionPass
 from xdsl.context import Context
 
 import pimdsl.partitioning as partitioning
@@ -22,6 +21,7 @@ from pimdsl.grouping.problem import group_fitness
 from pimdsl.models import build_model
 from pimdsl.module_attrs import set_batch, set_chip
 from pimdsl.partitioning import span_table_for_module
+from pimdsl.passes.partition import PartitionPass
 
 NETS = ("vgg16", "resnet18", "squeezenet1_0")
 CHIPS = ("compass-s", "compass-m", "compass-l")

@@ -30,8 +30,9 @@ def onnx_path(model: str) -> Path:
 
 
 def context() -> Any:
-    from pimdsl.dialects import get_all_dialects
     from xdsl.context import Context
+
+    from pimdsl.dialects import get_all_dialects
 
     ctx = Context()
     for name, loader in get_all_dialects().items():

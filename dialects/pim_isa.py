@@ -47,7 +47,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
-from pimdsl.dialects.crossbar import LAYOUTS, enclosing_chip
 from xdsl.dialects.builtin import (
     I64,
     ArrayAttr,
@@ -78,6 +77,7 @@ from xdsl.traits import HasAncestor, HasParent, NoTerminator
 from xdsl.utils.exceptions import VerifyException
 
 from pimdsl.chip import Chip
+from pimdsl.dialects.crossbar import LAYOUTS, enclosing_chip
 
 BUFFER_ROLES = ("input", "output", "temp")
 REDUCE_KINDS = ("sum", "max")

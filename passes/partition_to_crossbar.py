@@ -28,14 +28,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from pimdsl.dialects import crossbar as xb
-from pimdsl.dialects import nn
-from pimdsl.dialects import partition as part
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
+from pimdsl.dialects import crossbar as xb
+from pimdsl.dialects import nn
+from pimdsl.dialects import partition as part
 from pimdsl.errors import PimError
 from pimdsl.network import Layer, main_func
 from pimdsl.placement import PlacedTile, place_partition, window_ranges

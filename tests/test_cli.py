@@ -16,9 +16,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from pimdsl.tools import opt_driver
-from pimdsl.tools.opt_driver import cached_model, rewrite_pass_flags
-from pimdsl.tools.pim_opt import main
 from xdsl.context import Context
 from xdsl.dialects.builtin import FloatAttr, ModuleOp, f32
 from xdsl.passes import ModulePass
@@ -26,6 +23,9 @@ from xdsl.passes import ModulePass
 from pimdsl import module_attrs
 from pimdsl.chip import load_preset
 from pimdsl.errors import PimError
+from pimdsl.tools import opt_driver
+from pimdsl.tools.opt_driver import cached_model, rewrite_pass_flags
+from pimdsl.tools.pim_opt import main
 
 NET = """\
 func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
@@ -245,8 +245,9 @@ def test_help_lists_our_passes_first_and_the_chips(
 
 
 def _parse(text: str) -> ModuleOp:
-    from pimdsl.dialects import get_all_dialects
     from xdsl.parser import Parser
+
+    from pimdsl.dialects import get_all_dialects
 
     ctx = Context()
     for name, factory in get_all_dialects().items():

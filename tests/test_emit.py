@@ -13,8 +13,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pimdsl.dialects import crossbar as xb
-from pimdsl.dialects import pim_isa as isa
 from xdsl.context import Context
 from xdsl.dialects import builtin, func
 from xdsl.dialects.builtin import ModuleOp
@@ -23,6 +21,8 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import VerifyException
 
 from pimdsl.chip import load_preset
+from pimdsl.dialects import crossbar as xb
+from pimdsl.dialects import pim_isa as isa
 from pimdsl.emit.asm import emit_asm
 from pimdsl.emit.json import emit_json
 from pimdsl.errors import PimError

@@ -20,11 +20,11 @@ import pytest
 from onnx import TensorProto as TP
 from onnx import helper as h
 from onnx import numpy_helper as nh
-from pimdsl.dialects import nn
-from pimdsl.dialects.nn import shape_of
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
+from pimdsl.dialects import nn
+from pimdsl.dialects.nn import shape_of
 from pimdsl.errors import PimError
 from pimdsl.frontend import import_onnx
 from pimdsl.module_attrs import get_weights

@@ -253,11 +253,11 @@ def test_each_bad_setting_is_named(option: str, value: object, message: str) -> 
 
 
 def test_output_paths_checked_up_front(tmp_path) -> None:
-    from pimdsl.passes.ga_group import GAGroupPass
     from xdsl.context import Context
     from xdsl.dialects.builtin import ModuleOp
 
     from pimdsl.grouping.ga import PLOT_SUFFIXES, TRACE_SUFFIXES, check_output_path
+    from pimdsl.passes.ga_group import GAGroupPass
 
     missing = tmp_path / "no" / "t.json"
     with pytest.raises(PimError, match="folder .* does not exist"):
@@ -287,8 +287,9 @@ def test_output_paths_checked_up_front(tmp_path) -> None:
 def test_seed_optimum_option() -> None:
     """seed_optimum=false lets the GA search alone: seeds then differ; seeded, they all give
     the exact optimum."""
-    from pimdsl.passes.ga_group import GAGroupPass, seed_groups
     from xdsl.utils.arg_spec import parse_pipeline
+
+    from pimdsl.passes.ga_group import GAGroupPass, seed_groups
 
     for text in ("ga-group{seed_optimum=false}", "ga-group{seed-optimum=false}"):
         (spec,) = parse_pipeline(text)
@@ -342,9 +343,10 @@ def test_random_bounds_draws_each_end_uniformly() -> None:
 
 
 def test_pass_options_parse_the_xdsl_way() -> None:
+    from xdsl.utils.arg_spec import parse_pipeline
+
     from pimdsl.passes import get_all_passes
     from pimdsl.passes.ga_group import GAGroupPass
-    from xdsl.utils.arg_spec import parse_pipeline
 
     assert get_all_passes()["ga-group"]() is GAGroupPass
     (spec,) = parse_pipeline('ga-group{objective=edp seed=7 trace="out/t.json"}')

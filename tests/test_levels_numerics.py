@@ -17,19 +17,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pimdsl.dialects import crossbar as xb
-from pimdsl.dialects import get_all_dialects
-from pimdsl.dialects import partition as part
-from pimdsl.passes.partition import choose_grouping
-from pimdsl.passes.partition_to_crossbar import lower_to_crossbar
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 
 from pimdsl.chip import Chip, load_chip
+from pimdsl.dialects import crossbar as xb
+from pimdsl.dialects import get_all_dialects
+from pimdsl.dialects import partition as part
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import set_chip, set_weights
 from pimdsl.partitioning import apply_grouping, span_table_for_module
+from pimdsl.passes.partition import choose_grouping
+from pimdsl.passes.partition_to_crossbar import lower_to_crossbar
 from pimdsl.sim import xbar_reference as ref
 from pimdsl.sim.runner import main_input_shapes, run_module
 from pimdsl.weights import write_npz
@@ -255,8 +255,9 @@ def test_ideal_small_network_matches_numpy(tmp_path: Path) -> None:
 
 def test_pim_run_mode_and_reload_statistics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`pim-run --mode quantized` on crossbar-level IR: same output as run_module, stats printed."""
-    from pimdsl.tools.pim_run import main
     from xdsl.printer import Printer
+
+    from pimdsl.tools.pim_run import main
 
     module, _ = _small_network(tmp_path, QCHIP)
     crossbar = _crossbar(_partitioned(module))

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pimdsl.dialects import nn
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 
+from pimdsl.dialects import nn
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import set_weights
 from pimdsl.sim.runner import run_module

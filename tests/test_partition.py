@@ -7,15 +7,14 @@ import json
 
 import numpy as np
 import pytest
-from pimdsl.dialects import nn
-from pimdsl.dialects import partition as part
-from pimdsl.passes.partition import PartitionPass
 from test_units import NetBuilder, mlp_48_8_4, tiny_chip
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
 from pimdsl.chip import load_chip
+from pimdsl.dialects import nn
+from pimdsl.dialects import partition as part
 from pimdsl.errors import PimError
 from pimdsl.grouping.baselines import greedy, layerwise, optimal
 from pimdsl.grouping.problem import group_fitness
@@ -28,6 +27,7 @@ from pimdsl.partitioning import (
     incoming_grouping,
     span_table_for_module,
 )
+from pimdsl.passes.partition import PartitionPass
 from pimdsl.report import report_data, write_report
 
 COMPASS = ("compass-s", "compass-m", "compass-l")

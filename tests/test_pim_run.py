@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pimdsl.tools.pim_run import main
 
+from pimdsl.tools.pim_run import main
 from pimdsl.weights import write_npz
 
 onnx = pytest.importorskip("onnx")

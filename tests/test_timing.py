@@ -11,17 +11,17 @@ import math
 from pathlib import Path
 
 import pytest
-from pimdsl.dialects import get_all_dialects
-from pimdsl.tools.pim_run import main as pim_run
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 
 from pimdsl.chip import Chip, load_chip
+from pimdsl.dialects import get_all_dialects
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import set_batch, set_chip
 from pimdsl.sim.stats import ENERGY_BREAKDOWN_KEYS
 from pimdsl.sim.timing import simulate_module
+from pimdsl.tools.pim_run import main as pim_run
 
 CHIP = load_chip("compass-s")
 D = CHIP.act_bits / 8  # bytes an element occupies on DRAM, bus and vector unit

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pimdsl.dialects import nn
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Region, SSAValue
 
 from pimdsl.chip import Chip, load_chip
+from pimdsl.dialects import nn
 from pimdsl.errors import PimError
 from pimdsl.network import extract_network
 from pimdsl.shapes import conv2d_out_hw

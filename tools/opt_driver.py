@@ -367,9 +367,8 @@ class PimOptMain(xDSLOptMain):
         self._argv[:] = rewrite_pass_flags(self._argv, self.available_passes, options)
 
     def help_epilog(self) -> str:
-        from pimdsl.passes import PASSES
-
         from pimdsl.chip import load_preset, preset_names
+        from pimdsl.passes import PASSES
 
         lines = ["pimdsl passes (-p NAME{opt=v} or a flag --NAME / --NAME='opt=v ...'):"]
         width = max((len(n) for n in PASSES), default=0) + 2

@@ -101,12 +101,12 @@ class Loaded:
 
 def parse_mlir(path: Path) -> ModuleOp:
     """Parse and verify an .mlir file with every dialect pimdsl knows."""
-    from pimdsl.dialects import get_all_dialects
-    from pimdsl.tools.opt_driver import parse_mlir_file
     from xdsl.context import Context
     from xdsl.dialects.builtin import ModuleOp
 
+    from pimdsl.dialects import get_all_dialects
     from pimdsl.errors import PimError
+    from pimdsl.tools.opt_driver import parse_mlir_file
 
     ctx = Context()
     for name, loader in get_all_dialects().items():
@@ -231,7 +231,6 @@ def count_calls(args: argparse.Namespace, module: ModuleOp, shapes: list[tuple[i
     """How many times @main runs: --batch N (else pim.batch) is N inferences, i.e. images,
     the same meaning as in pim-opt and the cost model; @main takes n0 images per call."""
     from pimdsl.dialects.pim_isa import find_program
-
     from pimdsl.errors import PimError
     from pimdsl.module_attrs import BATCH, get_batch
 
@@ -401,7 +400,6 @@ def _timing_run(args: argparse.Namespace, module: ModuleOp) -> bool:
     """Simulate timing and energy of pim_isa IR (print a summary, write --stats). Returns True
     when the run is complete without numerics (--timing-only, or no weight file)."""
     from pimdsl.dialects.pim_isa import find_program
-
     from pimdsl.errors import PimError
     from pimdsl.module_attrs import get_weights
 
