@@ -48,6 +48,10 @@ def test_one_linear_layer_by_hand():
     assert pc.energy["mvm"] == pytest.approx(2 * 4 * (10 + 256 * 1.05) * 1e-12)
     assert pc.energy["crossbar_write"] == pytest.approx(256 * 64 * 4 * 0.1e-12)
     assert pc.energy["weight_load"] == pytest.approx(8192 * (40 + 1) * 1e-12)
+    # DRAM energy charges the bytes the latency counts: the window's 160 B per image, 2 images,
+    # over DRAM (40 pJ/B) and the bus (1 pJ/B); the reported DRAM bytes add the weights
+    assert pc.energy["dram"] == pytest.approx(2 * 160 * (40 + 1) * 1e-12)
+    assert pc.dram_bytes == pytest.approx(8192 + 2 * 160)
     static_w = 16 * (22.8 + 18.0 + 8.0) * 1e-3
     assert pc.energy["static"] == pytest.approx(static_w * pc.latency_s)
 
@@ -92,3 +96,22 @@ def test_costs_grow_with_span_and_batch():
         assert np.all(lat[B2][ok] > lat[B1][ok])
         assert np.all(lat[B2][ok] / B2 <= lat[B1][ok] / B1 * (1 + 1e-12))
         assert np.any(lat[B2][ok] / B2 < lat[B1][ok] / B1)
+
+
+def test_chain_of_steps_over_a_batch_by_hand():
+    # Layer 0 on core 0 (3 ns per image), layers 1 (1 ns) and 2 (3 ns) on core 1; 3 images.
+    # Core 0: layer 0 finishes images at 3, 6, 9. Core 1 runs layer 1 over all images first,
+    # each waiting for layer 0: 4, 7, 10; then layer 2: 13, 16, 19. One image alone: 3+1+3 = 7.
+    # So the two further images cost 12 ns, more than the busiest core's 2 x (1 + 3) = 8:
+    # core 1 idles in layer 1, paced by core 0.
+    from pimdsl.cost.model import _chain_ns
+
+    on = np.array([[[True, False], [False, True], [False, True]]])
+    stage = np.array([[3.0, 1.0, 3.0]])
+    present = np.ones((1, 3), dtype=bool)
+    assert _chain_ns(on, stage, present, 3)[0] == pytest.approx(19.0)
+    assert _chain_ns(on, stage, present, 1)[0] == pytest.approx(7.0)
+    # a layer absent from the span (padding of the span's layer axis) changes nothing
+    on4 = np.concatenate([on, np.zeros((1, 1, 2), dtype=bool)], axis=1)
+    present4 = np.array([[True, True, True, False]])
+    assert _chain_ns(on4, np.array([[3.0, 1.0, 3.0, 0.0]]), present4, 3)[0] == pytest.approx(19.0)

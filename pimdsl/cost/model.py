@@ -35,7 +35,7 @@ class PartitionCost:
     weight_bytes: int  # unique weight bytes loaded from DRAM
     entry_bytes: float  # activation bytes loaded at the entries, per inference
     exit_bytes: float  # activation bytes stored at the exits, per inference
-    dram_bytes: float  # all DRAM traffic of the batch: weights + B x (entry + exit)
+    dram_bytes: float  # all DRAM traffic of the batch: weights + B x activation traffic
     latency: dict[str, float]  # seconds: weight_load, crossbar_write, boundary, compute, total
     energy: dict[str, float]  # joules for the batch: weight_load, crossbar_write, dram, mvm, ...
 
@@ -65,6 +65,7 @@ class SpanCosts:
     weight_bytes: np.ndarray
     entry_bytes: np.ndarray
     exit_bytes: np.ndarray
+    act_dram_bytes: np.ndarray  # activation DRAM bytes per inference (window loads, stores)
     latency: dict[str, np.ndarray]
     energy: dict[str, np.ndarray]
     _table: SpanTable | None = field(default=None, repr=False)
@@ -112,7 +113,7 @@ class SpanCosts:
             crossbars=int(self.crossbars[i]), core_crossbars=tuple(per_core),
             weight_bytes=int(round(float(self.weight_bytes[i]))),
             entry_bytes=float(self.entry_bytes[i]), exit_bytes=float(self.exit_bytes[i]),
-            dram_bytes=float(self.weight_bytes[i] + self.batch * (self.entry_bytes[i] + self.exit_bytes[i])),
+            dram_bytes=float(self.weight_bytes[i] + self.batch * self.act_dram_bytes[i]),
             latency={k: float(v[i]) for k, v in self.latency.items()},
             energy={k: float(v[i]) for k, v in self.energy.items()},
         )
@@ -201,6 +202,28 @@ def _core_layers(rep: np.ndarray, counts: np.ndarray, sizes: np.ndarray, chip: C
         hit = (lstart[:, :, None] < (start + put)[:, None, :]) & (lend[:, :, None] > start[:, None, :])
         present |= hit & (m[:, :, None] > 0) & (put[:, None, :] > 0)
     return present
+
+
+def _chain_ns(on_core: np.ndarray, stage_ns: np.ndarray, present: np.ndarray, batch: int) -> np.ndarray:
+    """When the last step of each span ends, running its layers' steps image by image.
+
+    A core takes its layers in order (on_core[s, l, c]), each over all `batch` images; image i
+    of layer l starts when the core is free and image i of layer l-1 has finished on every core
+    holding it, and takes stage_ns[s, l]. Vectorised over spans and cores."""
+    S, L, C = on_core.shape
+    free = np.zeros((S, C))
+    prev = np.zeros((S, batch))  # finish of each image of the layer before
+    for j in range(L):
+        on = on_core[:, j, :]
+        st = stage_ns[:, j : j + 1]
+        t = free
+        done = np.zeros((S, batch))
+        for i in range(batch):
+            t = np.where(on, np.maximum(t, prev[:, i : i + 1]) + st, t)
+            done[:, i] = np.where(on, t, 0.0).max(axis=1)
+        free = t
+        prev = np.where(present[:, j : j + 1], done, prev)
+    return free.max(axis=1)
 
 
 def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
@@ -324,7 +347,13 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # falls as the batch grows, as it must when a batch only adds images to a pipeline)
     fill_ns = np.maximum(stages(rep, True).sum(axis=1) + per_layer_fixed * present.sum(axis=1),
                          period_ns - load_ns - write_ns)
-    compute_ns = fill_ns + (B - 1) * period_ns
+    # The further images also cannot outrun the chain of steps: a core runs its layers in order,
+    # each over all images, and image i of a layer waits for image i of the layer before it
+    # (on whichever cores hold it); so a core's later layer can idle behind a slow producer.
+    extra_ns = 0.0
+    if B > 1:
+        extra_ns = _chain_ns(on_core, stage_ns, present, B) - _chain_ns(on_core, stage_ns, present, 1)
+    compute_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns)
 
     # --- boundary traffic per inference ----------------------------------------------------------
     entry = np.zeros(ss.shape[0])
@@ -364,7 +393,10 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # --- energy (J, whole batch) -----------------------------------------------------------------
     e_load = (weight_bytes * chip.dram_pj_per_byte + replicated_bytes * chip.bus_pj_per_byte) * PJ
     e_write = written_bits * chip.crossbar_write_pj_per_bit * PJ
-    e_dram = (entry + exit_) * B * (chip.dram_pj_per_byte + chip.bus_pj_per_byte) * PJ
+    # the activation traffic the latency counts (every window's patch, every store), which
+    # includes the entries and exits
+    act_dram = layer_dram.sum(axis=1)
+    e_dram = act_dram * B * (chip.dram_pj_per_byte + chip.bus_pj_per_byte) * PJ
     e_mvm = (pre_mvm[ee] - pre_mvm[ss]) * B * PJ
     vec_total_bytes = vec_bytes.sum(axis=1)
     e_vector = vec_total_bytes / chip.vector_bytes * chip.vector_pj_per_op * B * PJ
@@ -375,13 +407,13 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     return SpanCosts(
         chip=chip, batch=B, units=units, max_end=max_end, start=ss, end=ee, index=index,
         layer0=l0, replication=rep, crossbars=crossbars.astype(np.int64), weight_bytes=weight_bytes,
-        entry_bytes=entry, exit_bytes=exit_,
+        entry_bytes=entry, exit_bytes=exit_, act_dram_bytes=act_dram,
         latency={
             "weight_load": load_ns * NS, "crossbar_write": write_ns * NS,
             "boundary": boundary_ns * NS, "compute": compute_ns * NS, "total": latency_s,
         },
         energy={
-            "weight_load": e_load, "crossbar_write": e_write, "boundary_dram": e_dram,
+            "weight_load": e_load, "crossbar_write": e_write, "dram": e_dram,
             "mvm": e_mvm, "vector": e_vector, "local_memory": e_local, "static": e_static,
             "total": e_total,
         },

@@ -22,9 +22,9 @@ The model (docs/simulator.md has every formula):
 - send/recv is a rendezvous: the transfer starts when both sides are ready (and the bus is free).
   A barrier releases every member at the latest member's arrival (all its work done).
 - Partitions run one after another: partition k+1 starts when every core finished partition k.
-- A counted loop without send/recv/barrier is not stepped: its first two iterations are
-  simulated, the other count-2 each take the second one's increment (at least the busiest unit's
-  or shared link's time per iteration): closed form. Loops holding send/recv/barrier are
+- A counted loop without send/recv/barrier is not stepped: its first iterations are
+  simulated (up to a steady state), the others each take the least increment seen (at least the
+  busiest unit's or shared link's time per iteration): closed form. Loops holding send/recv/barrier are
   stepped, their inner loops in closed form.
 """
 
@@ -200,6 +200,7 @@ class _Engine:
         units = loop.units
         prev_done, prev_free = core.done, [core.free[u] for u in units]
         prev_inc: list[float] | None = None
+        least: list[float] | None = None
         i = 1
         while i < loop.count:
             idx[-1] = i
@@ -207,14 +208,19 @@ class _Engine:
             i += 1
             incs = [core.done - prev_done] + [core.free[u] - f for u, f in zip(units, prev_free, strict=True)]
             prev_done, prev_free = core.done, [core.free[u] for u in units]
+            # the least increment seen: an iteration that waited for the shared links behind
+            # other cores' traffic is a transient, not the loop's own pace (the links' delay
+            # of the remaining iterations is booked below)
+            least = incs if least is None else [min(a, b) for a, b in zip(least, incs, strict=True)]
             if incs == prev_inc or i >= CLOSED_EXACT:
                 prev_inc = incs
                 break
             prev_inc = incs
         n = loop.count - i
-        if n <= 0 or prev_inc is None:
+        if n <= 0 or least is None:
             idx.pop()
             return
+        prev_inc = least
         busy = loop.busy
         inc = {u: max(d, float(busy[u])) for u, d in zip(units, prev_inc[1:], strict=True)}
         for u, d in inc.items():
