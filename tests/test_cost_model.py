@@ -8,6 +8,7 @@ from test_units import NetBuilder, mlp_48_8_4, tiny_chip
 
 from pimdsl.chip import load_chip
 from pimdsl.cost.model import span_costs
+from pimdsl.dialects import nn
 from pimdsl.network import extract_network
 from pimdsl.units import plan_units
 
@@ -98,6 +99,12 @@ def test_costs_grow_with_span_and_batch():
         assert np.any(lat[B2][ok] / B2 < lat[B1][ok] / B1)
 
 
+def _line(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Layer DAG of a plain chain: layer j's windows read layer j-1."""
+    mvm = np.eye(n, k=-1, dtype=bool)
+    return mvm, np.zeros((n, n), dtype=bool)
+
+
 def test_chain_of_steps_over_a_batch_by_hand():
     # Layer 0 on core 0 (3 ns per image), layers 1 (1 ns) and 2 (3 ns) on core 1; 3 images.
     # Core 0: layer 0 finishes images at 3, 6, 9. Core 1 runs layer 1 over all images first,
@@ -109,9 +116,58 @@ def test_chain_of_steps_over_a_batch_by_hand():
     on = np.array([[[True, False], [False, True], [False, True]]])
     stage = np.array([[3.0, 1.0, 3.0]])
     present = np.ones((1, 3), dtype=bool)
-    assert _chain_ns(on, stage, present, 3)[0] == pytest.approx(19.0)
-    assert _chain_ns(on, stage, present, 1)[0] == pytest.approx(7.0)
+    lay = np.array([[0, 1, 2]])
+    assert _chain_ns(on, stage, present, 3, lay, _line(3))[0] == pytest.approx(19.0)
+    assert _chain_ns(on, stage, present, 1, lay, _line(3))[0] == pytest.approx(7.0)
     # a layer absent from the span (padding of the span's layer axis) changes nothing
     on4 = np.concatenate([on, np.zeros((1, 1, 2), dtype=bool)], axis=1)
     present4 = np.array([[True, True, True, False]])
-    assert _chain_ns(on4, np.array([[3.0, 1.0, 3.0, 0.0]]), present4, 3)[0] == pytest.approx(19.0)
+    lay4 = np.array([[0, 1, 2, 2]])  # the padding repeats the last layer, as span_costs does
+    got = _chain_ns(on4, np.array([[3.0, 1.0, 3.0, 0.0]]), present4, 3, lay4, _line(3))[0]
+    assert got == pytest.approx(19.0)
+
+
+def test_parallel_branches_overlap_on_distinct_cores_by_hand():
+    # A fire module: layer 0 (2 ns, core 0) feeds layers 1 (5 ns) and 2 (3 ns); layer 3 (1 ns,
+    # core 0) reads layer 2, and layer 2 owns a concat that also reads layer 1 (a vector-op
+    # dependency: layer 2's result is complete only when layer 1's is).
+    from pimdsl.cost.model import _chain_ns
+
+    mvm = np.zeros((4, 4), dtype=bool)
+    vec = np.zeros((4, 4), dtype=bool)
+    mvm[1, 0] = mvm[2, 0] = mvm[3, 2] = True
+    vec[2, 1] = True
+    stage = np.array([[2.0, 5.0, 3.0, 1.0]])
+    present = np.ones((1, 4), dtype=bool)
+    lay = np.array([[0, 1, 2, 3]])
+    # Branches on cores 1 and 2: one image takes 2 + max(5, 3) + 1 = 8, not the sum 11.
+    apart = np.zeros((1, 4, 3), dtype=bool)
+    apart[0, 0, 0] = apart[0, 1, 1] = apart[0, 2, 2] = apart[0, 3, 0] = True
+    assert _chain_ns(apart, stage, present, 1, lay, (mvm, vec))[0] == pytest.approx(8.0)
+    # Without the concat's dependency layer 3 would follow layer 2 alone and end at 2 + 3 + 1
+    # = 6; the span ends with its last step, layer 1, at 2 + 5 = 7.
+    no_vec = np.zeros_like(vec)
+    assert _chain_ns(apart, stage, present, 1, lay, (mvm, no_vec))[0] == pytest.approx(7.0)
+    # Both branches on core 1: they queue, 2 + 5 + 3 + 1 = 11.
+    shared = apart.copy()
+    shared[0, 2] = [False, True, False]
+    assert _chain_ns(shared, stage, present, 1, lay, (mvm, vec))[0] == pytest.approx(11.0)
+    # Two images, apart: layer 1 finishes images at 7, 12; layer 2 at 5, 8 but complete only
+    # with layer 1 (7, 12); layer 3 on core 0 (free after layer 0 at 4): 8, 13.
+    assert _chain_ns(apart, stage, present, 2, lay, (mvm, vec))[0] == pytest.approx(13.0)
+
+
+def test_layer_deps_of_a_fire_module():
+    # squeeze conv -> expand 1x1 and expand 3x3 (both read the squeeze's relu) -> concat (owned
+    # by the later expand, the latest producer) -> a final 1x1 conv reading the concat.
+    from pimdsl.cost.model import _layer_deps
+
+    b = NetBuilder((1, 8, 8, 8))
+    sq = b.conv(b.x, 4, 1)
+    e1 = b.conv(sq, 8, 1)
+    e3 = b.conv(sq, 8, 3)
+    cat = b.add(nn.ConcatOp([e1, e3], 1))
+    module = b.module(b.conv(cat, 4, 1))
+    mvm, vec = _layer_deps(extract_network(module))
+    assert sorted(zip(*np.nonzero(mvm), strict=True)) == [(1, 0), (2, 0), (3, 2)]
+    assert sorted(zip(*np.nonzero(vec), strict=True)) == [(2, 1)]

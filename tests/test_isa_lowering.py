@@ -329,3 +329,32 @@ def test_pim_opt_whole_flow(tmp_path: Path) -> None:
     assert re.search(r"^\s+loop 4 i0 \{", asm, re.M)  # the image loop of batch 4
     js = subprocess.run([*opt, str(out), "-t", "pim-json"], check=True, capture_output=True, text=True).stdout
     assert '"op": "mvm"' in js
+
+
+def test_squeezenet_at_batch_2_vectorised_equals_stepped_and_onnxruntime(zoo_files: dict[str, Path]) -> None:
+    """Regression (review ux2 HIGH 1): inside the per-image loop, a fire module reads in one
+    window loop what a sibling window loop wrote; the vectorised path indexed that write as if
+    it enclosed the read (IndexError). Oracles: onnxruntime, and the stepped interpreter."""
+    from pimdsl.weights import WeightStore
+
+    path = zoo_files["squeezenet1_1"]
+    module = lowered(path, "compass-m", 2)
+    program = isa.find_program(module)
+    assert program is not None
+    (shape,) = main_input_shapes(module)
+    assert shape[0] == 2
+    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    ref = np.concatenate([sess.run(None, {name: x[i:i + 1]})[0] for i in range(2)])
+    (inp,) = [b.buffer_name for b in program.buffers() if b.role.data == "input"]
+    store = WeightStore.for_module(module, base_dir=path.parent)
+    fast, trace = run_program(module, {inp: x}, weights=store)
+    slow, _ = run_program(module, {inp: x}, weights=store, vectorise=False)
+    assert trace.totals().vectorised_iterations > 0
+    (out,) = fast
+    y = fast[out].reshape(ref.shape)
+    assert float(np.abs(y - ref).max()) <= TOL * float(np.abs(ref).max())
+    # the same arithmetic in the same order except for matmul batching (BLAS may sum a
+    # batch of rows in another order): equal to float32 rounding
+    np.testing.assert_allclose(fast[out], slow[out], rtol=0, atol=1e-5 * float(np.abs(ref).max()))

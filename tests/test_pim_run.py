@@ -325,3 +325,69 @@ def test_batch_counts_images_not_calls(tmp_path: Path, capsys: pytest.CaptureFix
 def test_quantized_mode_on_nn_ir_says_it_has_no_effect(mlir_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(mlir_file), "--mode", "quantized"]) == 0
     assert "applies from the crossbar level down" in capsys.readouterr().err
+
+
+# --- pim_isa IR (review ux2: HIGH 1-2, MEDIUM 4 and 6) -------------------------------------------
+
+
+@pytest.fixture
+def lowered_file(mlir_file: Path) -> Path:
+    """The conv net lowered to pim_isa for batch 2 on compass-s, next to its w.npz."""
+    from pimdsl.tools.pim_opt import main as pim_opt
+
+    out = mlir_file.parent / "net.isa.mlir"
+    assert pim_opt([str(mlir_file), "--chip", "compass-s", "--batch", "2", "--partition",
+                    "--lower-to-isa", "-o", str(out)]) == 0
+    return out
+
+
+def test_lowered_program_keeps_its_batch(lowered_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--batch may not relabel a program lowered for another batch (timing would divide one
+    batch-2 run by N); the same batch is fine and its output equals onnxruntime's."""
+    _fails([str(lowered_file), "--batch", "8", "--timing-only"], capsys, "lowered for batch 2")
+    assert main([str(lowered_file), "--batch", "2", "--output", str(tmp_path / "y.npy")]) == 0
+    y = np.load(tmp_path / "y.npy")
+    x = np.random.default_rng(0).standard_normal((2, 3, 10, 10)).astype(np.float32)
+    assert rel_err(y, ort_run(onnx_twin(batch=2), x)) <= 1e-4
+
+
+def test_timing_only_refuses_options_that_need_numerics(lowered_file: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    y = tmp_path / "y.npy"
+    _fails([str(lowered_file), "--timing-only", "--output", str(y)], capsys, "--output needs the numerics")
+    assert not y.exists()
+    _fails([str(lowered_file), "--timing-only", "--mode", "quantized"], capsys, "--mode quantized")
+    assert main([str(lowered_file), "--timing-only"]) == 0
+
+
+def test_cheap_checks_come_before_the_timing_simulation(lowered_file: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import pimdsl.sim.timing as timing
+
+    def no_simulation(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the timing simulation ran before the cheap checks")
+
+    monkeypatch.setattr(timing, "simulate_module", no_simulation)
+    _fails([str(lowered_file), "--input", str(tmp_path / "missing.npy")], capsys, "missing.npy")
+    np.save(tmp_path / "x.npy", np.zeros((2, 3, 9, 9), np.float32))
+    _fails([str(lowered_file), "--input", str(tmp_path / "x.npy")], capsys, "has shape")
+    _fails([str(lowered_file), "--output", str(tmp_path / "nowhere" / "y.npy")], capsys, "does not exist")
+    _fails([str(lowered_file), "--batch", "3"], capsys, "lowered for batch 2")
+
+
+def test_an_internal_error_is_short_and_has_no_ir(lowered_file: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """xDSL's interpreter attaches the whole module to an exception; a bug report keeps a
+    short traceback and drops that."""
+    import pimdsl.sim.isa_interp as isa_interp
+
+    def broken(self: object) -> None:
+        raise IndexError("a planted bug")
+
+    monkeypatch.setattr(isa_interp.Machine, "run", broken)
+    assert main([str(lowered_file)]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: IndexError: a planted bug" in err
+    assert "pim_isa.program" not in err and "omitted" in err
+    assert err.count("\n") < 60

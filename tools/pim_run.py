@@ -7,7 +7,8 @@
 Without --input, a seeded random input of @main's argument shape is used (times --batch, or
 the module's pim.batch, along axis 0). The output tensor is written with np.save. User errors
 print one message and exit with status 1; a mismatch beyond --tolerance under
---compare-onnxruntime exits with status 2.
+--compare-onnxruntime exits with status 2; an internal error (a pimdsl bug) prints a short
+traceback and exits with status 3.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # heavy imports stay inside functions so `pim-run --help` sta
 PROG = "pim-run"
 EXIT_USER_ERROR = 1
 EXIT_MISMATCH = 2
+EXIT_INTERNAL = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,12 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=float, default=1e-4,
                    help="max abs error / max abs reference allowed by --compare-onnxruntime")
     p.add_argument("--mode", choices=("ideal", "quantized"), default="ideal",
-                   help="crossbar MVM numerics at the crossbar level and below (default ideal)")
+                   help="crossbar MVM numerics at the crossbar level and below (default ideal). "
+                   "quantized: the crossbar level quantizes each layer's input with one scale; "
+                   "the pim_isa level quantizes each mvm's inputs per executed batch of windows, "
+                   "so its results differ from the crossbar level's (ideal agrees across levels)")
     p.add_argument("--stats", metavar="FILE.json",
                    help="pim_isa IR: write the simulated timing and energy (docs/simulator.md)")
     p.add_argument("--timing-only", action="store_true",
                    help="pim_isa IR: simulate timing and energy only, no numerics (automatic "
-                   "when the IR names no weight file)")
+                   "when the IR names no weight file); an error with --input, --output, "
+                   "--compare-onnxruntime or --mode quantized, which need numerics")
     return p
 
 
@@ -72,12 +78,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the Python docs' recipe: point stdout at devnull so the exit-time flush stays quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as e:  # only user errors are caught; anything else is a pimdsl bug
+    except Exception as e:  # user errors print one line; anything else is a pimdsl bug
         if not _is_user_error(e):
-            raise
+            return _internal_error(e)
         message = str(e).strip() or type(e).__name__
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
+
+
+def _internal_error(e: Exception) -> int:
+    """A pimdsl bug: a short traceback, without the whole module's IR that xDSL's interpreter
+    attaches to an exception as a note (16k lines for a lowered ResNet)."""
+    import traceback
+
+    notes = getattr(e, "__notes__", None)
+    if notes:
+        short = []
+        for note in notes:
+            lines = note.count("\n")
+            short.append(note if lines <= 20 else f"(the IR xDSL attached to this error, {lines} lines, is omitted)")
+        e.__notes__ = short
+    traceback.print_exception(e, limit=-8, file=sys.stderr)
+    print(f"{PROG}: internal error: {type(e).__name__}: {e}. This is a bug in pimdsl, not in "
+          "your input; please report it with the command line.", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def _is_user_error(e: Exception) -> bool:
@@ -262,6 +286,15 @@ def check_output_path(path: Path, protected: list[Path]) -> None:
                            hint="Choose another --output path.")
     if path.is_dir():
         raise PimError(f"the output '{path}' is a directory.", hint="Give a file name, e.g. y.npy.")
+    import os
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise PimError(f"cannot write the output '{path}': the folder '{folder}' does not exist.",
+                       hint="Create it first or choose another --output path.")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise PimError(f"cannot write the output '{path}': permission denied.",
+                       hint="Choose another --output path.")
 
 
 def write_output(path: Path, outputs: list[np.ndarray]) -> None:
@@ -322,21 +355,29 @@ def _run(args: argparse.Namespace) -> int:
             from pimdsl.chip import load_chip
 
             set_chip(module, load_chip(args.chip))
+        levels = [d for d in dialects_used(module) if d not in ("builtin", "func")]
+        check_compiled_batch(args, module, levels)
         if args.batch is not None:
             set_batch(module, args.batch)
+        # everything cheap is checked before the (possibly long) timing simulation
         if args.output_npy:
             protected = [Path(p) for p in (args.input_file, args.input_npy) if p]
             check_output_path(Path(args.output_npy), protected)
+        if args.stats:
+            check_output_path(Path(args.stats), [Path(p) for p in (args.input_file, args.input_npy) if p])
         if args.compare_onnxruntime and loaded.onnx_path is None:
             raise PimError(
                 "--compare-onnxruntime needs the ONNX model: give an .onnx INPUT, --model, "
                 "or IR whose pim.weights names the .onnx file it was imported from."
             )
-        if _timing_run(args, module):  # pim_isa IR: timing/energy, numerics when possible
+        numerics = check_timing_options(args, module)
+        if not numerics:  # timing only: no @main, inputs or weights needed
+            _timing_run(args, module)
             return 0
         shapes = main_input_shapes(module)
         inputs, origin = make_inputs(args, shapes, count_calls(args, module, shapes))
-        levels = [d for d in dialects_used(module) if d not in ("builtin", "func")]
+        check_input_shapes(inputs, shapes)
+        _timing_run(args, module)  # pim_isa IR only: timing and energy
         if args.mode == "quantized" and not {"crossbar", "pim_isa"} & set(levels):
             print(f"{PROG}: note: --mode quantized applies from the crossbar level down; this module "
                   f"is at level {', '.join(levels) or 'func'}, so it runs in float32 (ideal) numerics. "
@@ -396,9 +437,32 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _timing_run(args: argparse.Namespace, module: ModuleOp) -> bool:
-    """Simulate timing and energy of pim_isa IR (print a summary, write --stats). Returns True
-    when the run is complete without numerics (--timing-only, or no weight file)."""
+def check_compiled_batch(args: argparse.Namespace, module: ModuleOp, levels: list[str]) -> None:
+    """A crossbar or pim_isa program is compiled for its pim.batch (partitions, replicas,
+    the image loop); --batch may repeat that number but not relabel it, or throughput and
+    energy per inference would be off by the ratio."""
+    from pimdsl.errors import PimError
+    from pimdsl.module_attrs import BATCH, get_batch
+
+    level = next((lv for lv in ("pim_isa", "crossbar") if lv in levels), None)
+    if args.batch is None or level is None or BATCH not in module.attributes:
+        return
+    compiled = get_batch(module)
+    flag = "--lower-to-isa" if level == "pim_isa" else "--partition-to-crossbar"
+    if args.batch != compiled:
+        raise PimError(
+            f"this program was lowered for batch {compiled} (module attribute pim.batch, "
+            f"{level} level); --batch {args.batch} cannot change that, since partitions, "
+            "replicas and timing were chosen for that batch.",
+            hint=f"Re-run pim-opt from the ONNX or nn-level IR with --batch {args.batch} (e.g. "
+            f"pim-opt model.onnx --chip CHIP --batch {args.batch} --partition {flag} "
+            f"-o model.{level}.mlir), or drop --batch (or give --batch {compiled}).",
+        )
+
+
+def check_timing_options(args: argparse.Namespace, module: ModuleOp) -> bool:
+    """Whether the numerics run: not under --timing-only, nor for pim_isa IR without a weight
+    file. Options that need the numerics are then an error rather than silently dropped."""
     from pimdsl.dialects.pim_isa import find_program
     from pimdsl.errors import PimError
     from pimdsl.module_attrs import get_weights
@@ -410,7 +474,49 @@ def _timing_run(args: argparse.Namespace, module: ModuleOp) -> bool:
                 "per-core instruction programs), but this module holds no pim_isa.program.",
                 hint="Lower it first: pim-opt model.mlir --lower-to-isa -o model.isa.mlir.",
             )
-        return False
+        return True
+    if not args.timing_only and get_weights(module) is not None:
+        return True
+    numeric = [opt for opt, given in (
+        ("--input", args.input_npy), ("--output", args.output_npy),
+        ("--compare-onnxruntime", args.compare_onnxruntime), ("--mode quantized", args.mode == "quantized"),
+    ) if given]
+    why = ("--timing-only runs no numerics" if args.timing_only
+           else "this pim_isa IR names no weight file (pim.weights), so only timing can be simulated")
+    if numeric:
+        raise PimError(
+            f"{why}, but {', '.join(numeric)} need{'s' if len(numeric) == 1 else ''} the numerics.",
+            hint="Drop --timing-only to run the numerics too." if args.timing_only
+            else "Give the module a weight file (pim.weights) or drop those options.",
+        )
+    return False
+
+
+def check_input_shapes(inputs: list[np.ndarray], shapes: list[tuple[int, ...]]) -> None:
+    """The inputs fit @main (a whole number of its static batches along axis 0)."""
+    from pimdsl.errors import PimError
+
+    if len(inputs) != len(shapes):
+        raise PimError(f"@main takes {len(shapes)} inputs, {len(inputs)} were given.")
+    for i, (value, shape) in enumerate(zip(inputs, shapes, strict=True)):
+        ok = (
+            bool(shape) and value.ndim == len(shape) and value.shape[1:] == shape[1:]
+            and shape[0] > 0 and value.shape[0] % shape[0] == 0
+        )
+        if not ok:
+            raise PimError(
+                f"input {i} has shape {list(value.shape)}; @main expects {list(shape)} "
+                f"(or a multiple of {shape[0] if shape else 1} along axis 0)."
+            )
+
+
+def _timing_run(args: argparse.Namespace, module: ModuleOp) -> None:
+    """Simulate timing and energy of pim_isa IR (print a summary, write --stats)."""
+    from pimdsl.dialects.pim_isa import find_program
+    from pimdsl.module_attrs import get_weights
+
+    if find_program(module) is None:
+        return
     from pimdsl.sim.stats import write_stats
     from pimdsl.sim.timing import simulate_module
 
@@ -420,11 +526,8 @@ def _timing_run(args: argparse.Namespace, module: ModuleOp) -> bool:
     if args.stats:
         write_stats(args.stats, stats)
         print(f"  wrote {args.stats}")
-    if args.timing_only or get_weights(module) is None:
-        if not args.timing_only:
-            print("  (no weight file: timing only; give pim.weights to run the numerics too)")
-        return True
-    return False
+    if not args.timing_only and get_weights(module) is None:
+        print("  (no weight file: timing only; give pim.weights to run the numerics too)")
 
 
 def _main_entry() -> Any:  # pragma: no cover - `python -m pimdsl.tools.pim_run`

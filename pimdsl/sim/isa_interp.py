@@ -14,14 +14,19 @@ functional result does not depend on when the rendezvous happens).
 Speed: a counted loop whose body holds no barrier and only loop-invariant local addresses is
 run *vectorised*: each instruction executes once for all iterations of the nest (a loop of N
 windows doing load-window / mvm / store is one gather, one matmul and one scatter), with local
-memory privatised per iteration. The static check (`_Nest`) accepts a nest when every local
-read is either written earlier in the same iteration or not written in the nest at all, no
-DRAM buffer is both read and written in it, and each send/recv channel has one instruction;
-anything else is stepped iteration by iteration, with the same result.
+memory privatised per iteration. A read sees an earlier write of the nest in the same
+iteration of the loops both share and the last iteration of the write's own inner loops (loops
+are told apart by identity: sibling loops with equal trip counts are different loops). The
+static check (`_Nest`) accepts a nest when that is what stepping gives for every local read
+(no loop-carried value: docs/interpreter.md "The pim_isa level"), no DRAM buffer is both read
+and written in it, and each send/recv channel has one instruction; anything else is stepped
+iteration by iteration, with the same result.
 
 `mode="quantized"`: each `mvm` goes through `pimdsl.sim.xbar_numerics.crossbar_matmul` with the
 chip's bit widths; its inputs are quantized per execution batch (all iterations of a
-vectorised nest at once, or one iteration when stepped).
+vectorised nest at once, or one iteration when stepped), so quantized results depend on
+vectorisation and differ from the crossbar level's per-layer input scale (documented, not
+fixed); ideal mode agrees across levels.
 
 The trace (`IsaTrace`, docs/lowering.md "pim_isa execution events") counts, per partition and
 core, the executions of every instruction kind and the bytes each moved.
@@ -156,6 +161,15 @@ class _Item:
     op: isa.InstrOp
     path: tuple[int, ...]  # trip counts of the nest's loops around it (outermost first)
     order: int
+    loops: tuple[int, ...] = ()  # identities of those loops: siblings with equal trips differ
+
+
+def _common(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    """How many enclosing loops two items share (the nest's root loop at least)."""
+    k = 0
+    while k < min(len(a), len(b)) and a[k] == b[k]:
+        k += 1
+    return k
 
 
 class _Nest:
@@ -166,18 +180,23 @@ class _Nest:
         self.ok = True
         self.depth = depth  # loops outside the nest
         self.elem = elem
-        self._flatten(loop, (), [0])
+        self._flatten(loop, (), (), [0], [0])
         self.ok = self.ok and self._check()
 
-    def _flatten(self, loop: isa.LoopOp, path: tuple[int, ...], order: list[int]) -> None:
+    def _flatten(
+        self, loop: isa.LoopOp, path: tuple[int, ...], loops: tuple[int, ...], order: list[int],
+        next_loop: list[int],
+    ) -> None:
         path = (*path, loop.trip_count)
+        loops = (*loops, next_loop[0])
+        next_loop[0] += 1
         for op in loop.body.block.ops:
             if isinstance(op, isa.LoopOp):
-                self._flatten(op, path, order)
+                self._flatten(op, path, loops, order, next_loop)
             elif isinstance(op, _SYNC):
                 self.ok = False
             else:
-                self.items.append(_Item(op, path, order[0]))  # type: ignore[arg-type]
+                self.items.append(_Item(op, path, order[0], loops))  # type: ignore[arg-type]
                 order[0] += 1
 
     def _local(self, op: isa.InstrOp, prop: str, n_path: int) -> int | None:
@@ -190,7 +209,7 @@ class _Nest:
     def _check(self) -> bool:
         if not self.ok:
             return False
-        writes: list[tuple[int, int, tuple[int, ...], int]] = []  # start, end, path, order
+        writes: list[tuple[int, int, tuple[int, ...], int]] = []  # start, end, loops, order
         loaded: set[str] = set()
         stored: set[str] = set()
         channels: Counter[tuple[str, int, int]] = Counter()
@@ -203,7 +222,7 @@ class _Nest:
             for prop, n in wr:
                 a = self._local(op, prop, len(it.path))
                 assert a is not None
-                writes.append((a, a + n * self.elem, it.path, it.order))
+                writes.append((a, a + n * self.elem, it.loops, it.order))
             if isinstance(op, isa.LoadOp | isa.LoadBlockOp):
                 loaded.add(op.buffer.data)
             elif isinstance(op, isa.StoreOp | isa.StoreBlockOp):
@@ -217,17 +236,33 @@ class _Nest:
             for prop, n in reads:
                 a = self._local(it.op, prop, len(it.path))
                 assert a is not None
-                lo, hi = a, a + n * self.elem
-                covered = np.zeros(hi - lo, dtype=bool)
-                for ws, we, path, order in writes:
-                    if we <= lo or ws >= hi:
-                        continue
-                    if order < it.order and it.path[: len(path)] == path:
-                        covered[max(ws, lo) - lo: min(we, hi) - lo] = True
-                for ws, we, _, _ in writes:
-                    if we > lo and ws < hi and not covered[max(ws, lo) - lo: min(we, hi) - lo].all():
-                        return False  # a byte written in the nest but not earlier in this iteration
+                if not self._read_is_current(it, a, a + n * self.elem, writes):
+                    return False
         return True
+
+    @staticmethod
+    def _read_is_current(
+        it: _Item, lo: int, hi: int, writes: list[tuple[int, int, tuple[int, ...], int]],
+    ) -> bool:
+        """Whether every byte of [lo, hi) the nest writes is, when `it` reads it, the value of
+        the last earlier write in program order (what the shadow memory returns). A write
+        sharing k loops with the read last ran in the current iteration of those k loops; a
+        later write (order >= the read's) sharing k' loops last ran in the previous iteration
+        of loop k', so the earlier write is the newer one exactly when k >= k'."""
+        before = np.full(hi - lo, -1, dtype=np.int64)  # shared loops of the newest earlier write
+        after = np.full(hi - lo, -1, dtype=np.int64)  # most shared loops of any later write
+        for ws, we, loops, order in writes:
+            if we <= lo or ws >= hi:
+                continue
+            span = slice(max(ws, lo) - lo, min(we, hi) - lo)
+            k = _common(loops, it.loops)
+            if order < it.order:
+                before[span] = k  # writes are listed in program order: the last one wins
+            else:
+                after[span] = np.maximum(after[span], k)
+        # a loop-carried value (written later in the nest, read before in an iteration) or a
+        # byte written only later both mean the nest must be stepped
+        return bool(np.all((after < 0) | (before >= after)))
 
 
 # --- the machine -------------------------------------------------------------------------------
@@ -505,7 +540,7 @@ class Machine:
         trace = self.trace.core(part, core.id)
         shadow = _Shadow(core, self.elem)
         for it in nest.items:
-            batch = _Batch(env, it.path, shadow, it.order)
+            batch = _Batch(env, it.path, shadow, it.order, it.loops)
             self._execute(core, it.op, env, batch)
             trace.add(it.op.mnemonic, batch.size, batch.size * _bytes_of(it.op, self.elem, self.chip))
         shadow.commit()
@@ -525,39 +560,49 @@ class _Shadow:
     def __init__(self, core: _Core, elem: int):
         self.core = core
         self.elem = elem
-        self.writes: list[tuple[int, int, tuple[int, ...], np.ndarray]] = []  # start, end, path, [M, n]
+        # start, end, trips, loops, values [M, n], in program order
+        self.writes: list[tuple[int, int, tuple[int, ...], tuple[int, ...], np.ndarray]] = []
 
-    def read(self, start: int, n: int, path: tuple[int, ...]) -> np.ndarray:
+    def read(self, start: int, n: int, path: tuple[int, ...], loops: tuple[int, ...]) -> np.ndarray:
         e = self.elem
         base = self.core.mem[start // e: start // e + n]
         size = math.prod(path)
         out = None
-        for ws, we, wpath, values in self.writes:
+        for ws, we, wpath, wloops, values in self.writes:
             end = start + n * e
             if we <= start or ws >= end:
                 continue
             if out is None:
                 out = np.array(np.broadcast_to(base, (size, n)), dtype=np.float32)
             lo, hi = max(ws, start), min(we, end)
-            rows = _ancestor(size, path, wpath)
+            rows = _newest_row(path, loops, wpath, wloops)
             out[:, (lo - start) // e:(hi - start) // e] = values[rows, (lo - ws) // e:(hi - ws) // e]
         if out is None:
             return np.broadcast_to(base, (size, n))
         return out
 
-    def write(self, start: int, path: tuple[int, ...], values: np.ndarray) -> None:
-        self.writes.append((start, start + values.shape[1] * self.elem, path, values))
+    def write(self, start: int, path: tuple[int, ...], loops: tuple[int, ...], values: np.ndarray) -> None:
+        self.writes.append((start, start + values.shape[1] * self.elem, path, loops, values))
 
     def commit(self) -> None:
         e = self.elem
-        for start, _, _, values in self.writes:
+        for start, _, _, _, values in self.writes:
             self.core.mem[start // e: start // e + values.shape[1]] = values[-1]
 
 
-def _ancestor(size: int, path: tuple[int, ...], wpath: tuple[int, ...]) -> np.ndarray:
-    """For each iteration of `path`, the row of the enclosing iteration of prefix `wpath`."""
-    inner = math.prod(path[len(wpath):])
-    return np.arange(size) // inner
+def _newest_row(
+    path: tuple[int, ...], loops: tuple[int, ...], wpath: tuple[int, ...], wloops: tuple[int, ...],
+) -> np.ndarray:
+    """For each iteration of a read in `loops` (trips `path`), the row of an earlier write in
+    `wloops` (trips `wpath`) that it sees: the same iteration of the loops both share, and the
+    last iteration of the write's own inner loops (they finished before the read)."""
+    k = _common(loops, wloops)
+    idx = np.indices(path).reshape(len(path), -1)
+    wstrides = [math.prod(wpath[j + 1:]) for j in range(len(wpath))]
+    rows = np.zeros(idx.shape[1], dtype=np.int64)
+    for j in range(len(wpath)):
+        rows += (idx[j] if j < k else wpath[j] - 1) * wstrides[j]
+    return rows
 
 
 @dataclass
@@ -569,6 +614,7 @@ class _Batch:
     path: tuple[int, ...]
     shadow: _Shadow | None
     order: int = 0
+    loops: tuple[int, ...] = ()
 
     @staticmethod
     def single(env: tuple[int, ...]) -> _Batch:
@@ -607,7 +653,7 @@ class _Batch:
     def read(self, core: _Core, op: isa.InstrOp, prop: str, n: int) -> np.ndarray:
         e = core.elem
         if self.shadow is not None:
-            return self.shadow.read(int(self._values(op, prop)[0]), n, self.path)
+            return self.shadow.read(int(self._values(op, prop)[0]), n, self.path, self.loops)
         addr = self.local(op, prop)
         _check_local(core, op, addr, n, e)
         return core.mem[addr // e: addr // e + n][None, :]
@@ -617,7 +663,7 @@ class _Batch:
         if self.shadow is not None:
             if values.shape[0] != self.size:
                 values = np.broadcast_to(values, (self.size, values.shape[1]))
-            self.shadow.write(int(self._values(op, prop)[0]), self.path, values)
+            self.shadow.write(int(self._values(op, prop)[0]), self.path, self.loops, values)
             return
         addr = self.local(op, prop)
         _check_local(core, op, addr, values.shape[1], core.elem)
