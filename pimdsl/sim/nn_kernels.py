@@ -11,7 +11,7 @@ kernel taps too, so no Python loop ever runs over channels or pixels.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -104,6 +104,17 @@ def _windows(xp: np.ndarray, kernel: Sequence[int], out_hw: Sequence[int],
     return v[:, :, : out_hw[0], : out_hw[1]]
 
 
+def _window_chunks(xp: np.ndarray, kernel: Sequence[int], out_hw: Sequence[int],
+                   strides: Sequence[int], dilations: Sequence[int]
+                   ) -> Iterator[tuple[int, np.ndarray]]:
+    """(first image, windows) over runs of images whose im2col stays within _IM2COL_BUDGET."""
+    n, c = xp.shape[:2]
+    per_image = out_hw[0] * out_hw[1] * c * kernel[0] * kernel[1]
+    chunk = max(1, _IM2COL_BUDGET // max(per_image, 1))
+    for start in range(0, n, chunk):
+        yield start, _windows(xp[start : start + chunk], kernel, out_hw, strides, dilations)
+
+
 def _conv_gemm(xp: np.ndarray, w: np.ndarray, out_hw: Sequence[int], strides: Sequence[int],
                dilations: Sequence[int]) -> np.ndarray:
     n, c = xp.shape[:2]
@@ -111,10 +122,7 @@ def _conv_gemm(xp: np.ndarray, w: np.ndarray, out_hw: Sequence[int], strides: Se
     oh, ow = out_hw
     wm = w.reshape(cout, c * kh * kw).T  # [C*kh*kw, Cout], rows ordered (c, i, j)
     y = np.empty((n, cout, oh, ow), dtype=F32)
-    per_image = oh * ow * c * kh * kw
-    chunk = max(1, _IM2COL_BUDGET // max(per_image, 1))
-    for start in range(0, n, chunk):
-        v = _windows(xp[start : start + chunk], (kh, kw), out_hw, strides, dilations)
+    for start, v in _window_chunks(xp, (kh, kw), out_hw, strides, dilations):
         m = v.shape[0]
         # [m, OH, OW, C, kh, kw] -> rows of the im2col matrix (one copy)
         cols = v.transpose(0, 2, 3, 1, 4, 5).reshape(m * oh * ow, c * kh * kw)
@@ -131,10 +139,7 @@ def _conv_grouped(xp: np.ndarray, w: np.ndarray, out_hw: Sequence[int], strides:
     og = cout // groups
     wm = w.reshape(groups, og, cg * kh * kw).transpose(0, 2, 1)  # [G, Cg*kh*kw, Og]
     y = np.empty((n, cout, oh, ow), dtype=F32)
-    per_image = oh * ow * c * kh * kw
-    chunk = max(1, _IM2COL_BUDGET // max(per_image, 1))
-    for start in range(0, n, chunk):
-        v = _windows(xp[start : start + chunk], (kh, kw), out_hw, strides, dilations)
+    for start, v in _window_chunks(xp, (kh, kw), out_hw, strides, dilations):
         m = v.shape[0]
         v = v.reshape(m, groups, cg, oh, ow, kh, kw)
         # [G, m*OH*OW, Cg*kh*kw]: one batched matmul over the groups
