@@ -105,8 +105,10 @@ def test_vectorised_equals_stepped(tmp_path: Path) -> None:
 def test_trace_counts_match_the_program(tmp_path: Path) -> None:
     """Hand count: the conv runs 16 windows on both cores (core 0: 1 mvm + 1 recv, core 1:
     1 mvm + 1 send per window), the linear layer 1 mvm; 4 pool windows; 3 tiles written.
-    Tokens (1-element send/recv, negative tag): core 0 writes the relaid input, read by the
-    conv on core 1, and the pool output, read by the flatten on core 1: 2 each way."""
+    The pool and the flatten run on core 0, the conv's home core, in its image loop (a vector
+    step joins the core that wrote its input). Tokens (1-element send/recv, negative tag):
+    core 0 writes the relaid input, read by the conv on core 1, and the flattened map, read
+    by the linear layer on core 1: 2 each way."""
     module, _ = hand_module(tmp_path)
     from pimdsl.weights import WeightStore
 
@@ -118,9 +120,11 @@ def test_trace_counts_match_the_program(tmp_path: Path) -> None:
     assert core0.counts["vpool"] == 4 and core0.counts["send"] == 2 and core1.counts["recv"] == 2
     assert core0.counts["barrier"] == core1.counts["barrier"] == 0
     assert core0.counts["wr_xbar"] + core1.counts["wr_xbar"] == 3
-    # bytes at elem_bytes 2: 16 windows x 18 elements gathered by core 0, 16 x 9 by core 1
-    assert core0.bytes["load_block"] == 4 * 8 * 2 + 16 * 18 * 2 + 4 * 16 * 2
-    assert core1.bytes["load_block"] == 16 * 9 * 2 + 16 * 2
+    # bytes at elem_bytes 2: 16 windows x 18 elements gathered by core 0, 16 x 9 by core 1;
+    # core 0 also reads the 2x4x4 input to relay it, 4 pool windows x 16 taps and the 16
+    # pooled elements it flattens
+    assert core0.bytes["load_block"] == 4 * 8 * 2 + 16 * 18 * 2 + 4 * 16 * 2 + 16 * 2
+    assert core1.bytes["load_block"] == 16 * 9 * 2
     assert core1.bytes["send"] == 16 * 4 * 2
     # ld_weight of a 16x4 block of 4-bit weights = 32 bytes
     assert core0.bytes["ld_weight"] == 32

@@ -18,7 +18,7 @@ from higher to lower ids).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,7 +282,7 @@ class Lowering:
                 name = "output" if len(returned) == 1 else f"output{i}"
                 out = plain(name, (self.images, math.prod(shape(v)[1:])))
                 self.buffers[name] = ((self.images, *shape(v)[1:]), 0.0)
-                core = state.vector_core()
+                core = state.vector_core([v])
                 state.sync({core}, [v])
                 cg.nhwc_to_chw(e, core, place, out, "output relayout")
                 state.end_step()
@@ -290,6 +290,7 @@ class Lowering:
                 name = place.buffer
             out_names[i] = name
             self.roles[name] = "output"
+        state.close()
         cores = [isa.CoreOp(c, e.cores[c].finish()) for c in sorted(e.cores) if e.cores[c].finish()]
         return isa.PartitionOp(k, cores)
 
@@ -317,10 +318,19 @@ class _PartitionState:
         wrote one of `inputs` in this partition (sent right after that core's producer step).
         Point to point, per image: a producer never waits for its consumers, so while a
         consumer works on image n its producers may run image n+1 (DRAM holds every image)."""
+        # A step whose cores all ran the step just before continues their image loop: per
+        # image, that core runs the earlier step and then this one (a residual add, a pool or a
+        # relu right after its producer layer), so the consumers of this step do not wait for
+        # the producer's whole batch. Otherwise every open image loop closes here.
+        cont = bool(readers) and readers <= set(self.open)
+        for c in self.open:
+            if not (cont and c in readers):
+                self.e.code(c).close_loop()
         for c in sorted(readers):
             if c not in self.cores:
                 self.cores.append(c)
-            self.e.code(c).open_loop("n", self.low.images)
+            if not cont:
+                self.e.code(c).open_loop("n", self.low.images)
         self.open = sorted(readers)
         for v in inputs:
             v = self.low.c(v)
@@ -342,14 +352,22 @@ class _PartitionState:
         self.end_step()
 
     def end_step(self) -> None:
-        """Close the image loops `sync` opened for the step just emitted."""
+        """A step was emitted; its image loops stay open for a following step on its cores
+        (`sync`) until `close`."""
+
+    def close(self) -> None:
+        """Close the open image loops (the end of the partition)."""
         for c in self.open:
             self.e.code(c).close_loop()
         self.open = []
 
-    def vector_core(self) -> int:
+    def vector_core(self, inputs: Sequence[SSAValue] = ()) -> int:
+        """The core of a vector step reading `inputs`: a core of the step just emitted that
+        wrote one of them (the step then joins that core's image loop, see `sync`), the
+        least vector-loaded such core; else the partition's least vector-loaded core."""
         work = self.e.vector_work
-        return min(self.cores, key=lambda c: (work.get(c, 0), c))
+        near = set(self.open) & {w for v in inputs for w in self.writers.get(self.low.c(v), set())}
+        return min(near or self.cores, key=lambda c: (work.get(c, 0), c))
 
     # --- values ----------------------------------------------------------------------------
 
@@ -474,7 +492,7 @@ class _PartitionState:
         if isinstance(op, nn.ReshapeOp) and self._shuffle(op):
             return
         ins = [self._place(v) for v in op.operands if not isinstance(self.low.c(v).owner, nn.WeightOp)]
-        core = self.vector_core()
+        core = self.vector_core(op.operands)
         what = f"{where(op)} on core {core}"
         if type(op) in UNARY:
             out = low.place_for(op.results[0], hint)
@@ -571,8 +589,8 @@ class _PartitionState:
         back = next(iter(tr.results[0].uses)).operation
         if not isinstance(back, nn.ReshapeOp) or shape(back.results[0]) != x:
             return False
-        core = self.vector_core()
         src = self._place(op.operands[0])
+        core = self.vector_core([op.operands[0]])
         out = self.low.place_for(back.results[0], "shuffle")
         self.sync({core}, [op.operands[0]])
         cg.channel_shuffle(self.e, core, src, out, y[1], f"{where(op)} on core {core}")

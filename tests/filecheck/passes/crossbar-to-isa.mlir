@@ -1,7 +1,8 @@
 // crossbar-to-isa on a hand-written crossbar partition (independent of partition-to-crossbar):
 // a 3x3 conv 2->4 whose 18 rows are cut into two row tiles on two cores (rows 0-16 = input
 // channels 0-1 on core 0, rows 16-18 = channel 1 on core 1), bias, relu (fused into the
-// conv's store), a 2x2 max pool, flatten and a linear layer 16->3 on core 1. Chip: 2 cores x
+// conv's store), a 2x2 max pool and flatten (on core 0, the conv's home core) and a linear
+// layer 16->3 on core 1. Chip: 2 cores x
 // 2 crossbars of 16x16, 4 kB local memory, elem_bytes 2.
 //
 // Hand-derived addresses: the input is relaid to padded NHWC [1, 6, 6, 2] (halo 1): pixel (y, x)
@@ -78,6 +79,10 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:           pim_isa.store {src = array<i64: [[P]]>, buffer = "t3.maxpool", offset = array<i64: 0, 8, 4>, len = 4 : i64}
 // CHECK-NEXT:         }
 // CHECK-NEXT:       }
+// Flatten = NHWC -> (c, h, w) order, on core 0 too: a vector step runs on the core that wrote
+// its input, in that core's image loop, so no token is needed between the pool and it.
+// CHECK-NEXT:       pim_isa.load_block {buffer = "t3.maxpool", offset = array<i64: 0>, sizes = array<i64: 4, 2, 2>, pitches = array<i64: 1, 8, 4>, len = 1 : i64, dst = array<i64: 0>}
+// CHECK-NEXT:       pim_isa.store {src = array<i64: 0>, buffer = "t4.flatten", offset = array<i64: 0>, len = 16 : i64}
 // CHECK-NEXT:       pim_isa.send {peer = 1 : i64, src = array<i64: 0>, len = 1 : i64, tag = -3 : i64}
 // CHECK-NEXT:     }
 // CHECK-NEXT:     pim_isa.core 1 {
@@ -95,9 +100,7 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:         }
 // CHECK-NEXT:       }
 // CHECK-NEXT:       pim_isa.recv {peer = 0 : i64, dst = array<i64: 0>, len = 1 : i64, tag = -3 : i64}
-// Flatten = NHWC -> (c, h, w) order; then the linear layer on its one tile.
-// CHECK-NEXT:       pim_isa.load_block {buffer = "t3.maxpool", offset = array<i64: 0>, sizes = array<i64: 4, 2, 2>, pitches = array<i64: 1, 8, 4>, len = 1 : i64, dst = array<i64: 0>}
-// CHECK-NEXT:       pim_isa.store {src = array<i64: 0>, buffer = "t4.flatten", offset = array<i64: 0>, len = 16 : i64}
+// The linear layer on its one tile.
 // CHECK-NEXT:       pim_isa.load {buffer = "t4.flatten", offset = array<i64: 0>, dst = array<i64: 0>, len = 16 : i64}
 // CHECK-NEXT:       pim_isa.mvm {xbar = 1 : i64, src = array<i64: 0>, rows = 16 : i64, dst = array<i64: [[Y:[0-9]+]]>, cols = 3 : i64, bits = 4 : i64}
 // CHECK-NEXT:       pim_isa.store {src = array<i64: [[Y]]>, buffer = "t5.exit", offset = array<i64: 0>, len = 3 : i64}
