@@ -59,7 +59,7 @@ from pimdsl.sim.timing_program import (
     Loop,
     compile_program,
 )
-from pimdsl.sim.timing_resource import Calendar, book_both
+from pimdsl.sim.timing_resource import Calendar, fill_both
 
 # requests a core's execution yields to the scheduler
 R_DMA, R_STREAM, R_SEND, R_RECV, R_BARRIER = range(5)
@@ -229,13 +229,16 @@ class _Engine:
             if not (dram or bus):
                 continue
             # the remaining iterations' traffic of each DMA queue, booked on the shared links in
-            # chunks at that queue's own pace (leaving the gaps other cores use); waiting for
-            # the links delays the queue
-            pace = inc.get(u, 0.0)
-            t = core.free[u] - n * pace
+            # chunks, paced no faster than the loop's busiest unit uses the data (loads running
+            # ahead must not claim the links before cores whose loops start later: stepping
+            # interleaves them fairly); what the links delay that paced stream delays the queue
+            own = inc.get(u, 0.0)
+            pace = max(own, float(busy.max()))
+            t = core.free[u] - n * own
             finish = yield (R_STREAM, t, n, pace, dram, bus)
-            if finish > core.free[u]:
-                core.free[u] = finish
+            late = finish - (t + n * pace + max(dram / self.chip.dram_bandwidth, bus / self.chip.bus_bandwidth) * 1e9)
+            if late > 0:
+                core.free[u] += late
         link = max(loop.dram_bytes / self.chip.dram_bandwidth, loop.bus_bytes / self.chip.bus_bandwidth) * 1e9
         end = core.done + n * max(prev_inc[0], link)
         for u in units:
@@ -247,6 +250,11 @@ class _Engine:
             lo, hi = _span(core, values, nbytes, path)
             sl = slice(lo // g, -(-hi // g))
             np.maximum(core.ready[sl], end, out=core.ready[sl])
+        for buffer in loop.stored:
+            # the remaining iterations' stores land by the end: a later load of this core
+            # from the buffer waits for them (the exact iterations' stores are not the last)
+            if core.stored.get(buffer, 0.0) < end:
+                core.stored[buffer] = end
         core.done = end
 
     def stream(self, t: float, n: int, step: float, dram: float, bus: float) -> float:
@@ -258,7 +266,7 @@ class _Engine:
         for j in range(chunks):
             iters = (n * (j + 1)) // chunks - done
             ready = max(t + done * step, end)
-            s = book_both(self.dram, iters * dram * self.dram_ns_per_byte,
+            s = fill_both(self.dram, iters * dram * self.dram_ns_per_byte,
                           self.bus, iters * bus * self.bus_ns_per_byte, ready)
             end = s + iters * max(dram * self.dram_ns_per_byte, bus * self.bus_ns_per_byte)
             done += iters
@@ -293,7 +301,7 @@ class _Engine:
             kind = req[0]
             if kind == R_DMA:
                 dram, bus = req[2], req[3]
-                s = book_both(self.dram, dram * self.dram_ns_per_byte,
+                s = fill_both(self.dram, dram * self.dram_ns_per_byte,
                               self.bus, bus * self.bus_ns_per_byte, t)
                 advance(core, s)
             elif kind == R_STREAM:

@@ -84,6 +84,7 @@ class Loop:
     # of the loops from this one down to it
     units: tuple[int, ...]  # units the body uses
     tail: np.ndarray  # per unit: the longest result latency beyond occupancy of its work
+    stored: frozenset[str] = frozenset()  # DRAM buffers a store inside writes
 
 
     def bottleneck(self, chip: Chip) -> float:
@@ -323,7 +324,8 @@ class _Compiler:
                 writes += [(w, (count,)) for w in node.writes]
         units = tuple(int(u) for u in np.nonzero(busy)[0])
         flows = {u: (d, b) for u, (d, b) in traffic.items()}
-        return Loop(op, count, body, interacts, busy, dram, bus, flows, writes, units, tail)
+        stored = frozenset(n.buffer for n in walk_instrs(body) if n.stores)
+        return Loop(op, count, body, interacts, busy, dram, bus, flows, writes, units, tail, stored)
 
 
 def walk_instrs(body: list[Instr | Loop]) -> Iterator[Instr]:

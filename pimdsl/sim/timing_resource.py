@@ -4,6 +4,12 @@ Cores are simulated one request at a time, and a core's units run ahead of each 
 requests do not reach the resource in time order. A reservation therefore takes the earliest
 gap of its length at or after its ready time (first fit in simulated time), not the end of the
 queue: a load issued early is not held up by a transfer booked later for a later time.
+
+A DMA transfer is *fluid* (`fill`): it is served in pieces whenever the link is idle from its
+ready time on and completes when the last piece has been served, as a DRAM controller
+interleaves requests at burst granularity. (Booking it as one contiguous interval left every
+idle gap shorter than a whole transfer unused: with 14 cores loading 45-byte-ns patches the
+channel reached only about 81% of its bandwidth.)
 """
 
 from __future__ import annotations
@@ -34,6 +40,28 @@ class Calendar:
             i += 1
         return t
 
+    def fill(self, t: float, duration: float) -> float:
+        """Serve `duration` of work in the idle gaps from t on; book it; return when it ends."""
+        if duration <= 0:
+            return t
+        starts, ends = self.starts, self.ends
+        pieces: list[tuple[float, float]] = []
+        left = duration
+        i = bisect_right(ends, t)
+        while left > 0:
+            if i < len(starts) and starts[i] <= t:
+                t = ends[i]
+                i += 1
+                continue
+            gap = (starts[i] if i < len(starts) else float("inf")) - t
+            take = min(gap, left)
+            pieces.append((t, take))
+            left -= take
+            t += take
+        for a, d in pieces:
+            self.book(a, d)
+        return t
+
     def book(self, start: float, duration: float) -> None:
         if duration <= 0:
             return
@@ -62,13 +90,9 @@ class Calendar:
         self.ends = [t] if self.starts else []
 
 
-def book_both(a: Calendar, da: float, b: Calendar, db: float, t: float) -> float:
-    """Book `da` on `a` and `db` on `b`, both starting at the same earliest time >= t."""
-    while True:
-        s = a.earliest(t, da) if da > 0 else t
-        s2 = b.earliest(s, db) if db > 0 else s
-        if s2 == s:
-            a.book(s, da)
-            b.book(s, db)
-            return s
-        t = s2
+def fill_both(a: Calendar, da: float, b: Calendar, db: float, t: float) -> float:
+    """Serve a transfer that needs `da` of link `a` and `db` of link `b` from t on, each link
+    in its idle gaps (`Calendar.fill`); return its effective start: when it ends minus the
+    longer of the two, so that start + transfer time is when both links are done with it."""
+    end = max(a.fill(t, da), b.fill(t, db))
+    return end - max(da, db, 0.0)
