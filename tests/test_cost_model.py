@@ -38,8 +38,10 @@ def test_one_linear_layer_by_hand():
     mvm_latency = 200 + 4 * 200 + 200 + 200 + 200
     # one image: MVM and DRAM overlap, max(800, 12.5) + the MVM's latency + the DRAM latency
     fill = max(1 * interval, 160 / 12.8) + mvm_latency + 100  # 2700 ns
-    period = 1 * interval + 160 / 12.8  # each further image: the busiest core, MVM + DRAM: 812.5
-    compute = fill + (2 - 1) * period  # 3512.5 ns
+    # each further image: the busiest core, its MVM and DRAM traffic overlapped (the load of
+    # the next image runs ahead of the MVM): max(800, 12.5) = 800
+    period = max(1 * interval, 160 / 12.8)
+    compute = fill + (2 - 1) * period  # 3500 ns
     assert pc.latency["weight_load"] == pytest.approx(load * 1e-9)
     assert pc.latency["crossbar_write"] == pytest.approx(write * 1e-9)
     assert pc.latency["boundary"] == 0.0

@@ -68,6 +68,12 @@ class SpanCosts:
     act_dram_bytes: np.ndarray  # activation DRAM bytes per inference (window loads, stores)
     latency: dict[str, np.ndarray]
     energy: dict[str, np.ndarray]
+    # the schedule's terms per span, ns (read by benchmarks and tests, not by the strategies):
+    # fill (one image), period (each further image), extra (the batch's chain beyond periods)
+    schedule: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # the schedule's terms per span, ns (read by benchmarks and tests, not by the strategies):
+    # fill (one image), period (each further image), extra (the batch's chain beyond periods)
+    schedule: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _table: SpanTable | None = field(default=None, repr=False)
 
     def flat(self, s: int, e: int) -> int:
@@ -316,9 +322,10 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
 
     # --- the schedule the lowering emits (crossbar-to-isa, docs/lowering.md) -----------------
     # Per image a layer reads every window's input patch from DRAM and stores its output; its
-    # vector ops run on one core. A layer's time for one image: its MVMs (windows per replica x
-    # issue interval) plus its DRAM traffic on the shared channel plus its vector work (the
-    # simulator overlaps them little: every replica's loads contend for the one DRAM channel).
+    # vector ops run on one core. A layer's time for one image: the longer of its MVMs (windows
+    # per replica x issue interval) and its DRAM traffic on the shared channel, which overlap
+    # (a core's loads run ahead of its MVMs, and the channel serves every core's transfers in
+    # its idle gaps), plus its vector work.
     dram_bw = min(chip.dram_bandwidth, chip.bus_bandwidth)
     interval = max(chip.mvm_interval_ns, chip.input_steps * chip.mvm_per_bit_ns)
     owns = present & (units.end[lay] <= ee[:, None])
@@ -331,10 +338,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     dram_ns = layer_dram / dram_bw / NS
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
 
-    def stages(r: np.ndarray, overlap: bool = False) -> np.ndarray:
+    def stages(r: np.ndarray) -> np.ndarray:
         mvm_ns = -(-win // np.maximum(r, 1)) * interval
-        busy = np.maximum(mvm_ns, dram_ns) if overlap else mvm_ns + dram_ns
-        return np.where(present, busy + vec_ns, 0.0)
+        return np.where(present, np.maximum(mvm_ns, dram_ns) + vec_ns, 0.0)
 
     def load_write_ns(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         replicated = (r * wb_layer).sum(axis=1)
@@ -356,7 +362,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         ok = packs_counts(items, sizes, chip) | (t >= top)
         st = stages(r)
         load, write, _ = load_write_ns(r)
-        est = load + write + stages(r, True).sum(axis=1) + (B - 1) * st.max(axis=1)
+        est = load + write + st.sum(axis=1) + (B - 1) * st.max(axis=1)
         better = ok & (est < best)
         best = np.where(better, est, best)
         best_tau = np.where(better, t, best_tau)
@@ -381,7 +387,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # One image's path: the layer DAG's critical path (parallel branches on distinct cores
     # overlap; on a shared core they queue), each layer its overlapped time plus its latencies.
     deps = _layer_deps(net)
-    first_ns = np.where(present, stages(rep, True) + per_layer_fixed, 0.0)
+    first_ns = np.where(present, stage_ns + per_layer_fixed, 0.0)
     fill_ns = np.maximum(_chain_ns(on_core, first_ns, present, 1, lay, deps),
                          np.maximum(dram_ns.sum(axis=1), period_ns - load_ns - write_ns))
     # The further images also cannot outrun the chain of steps: a core runs its layers in order,
@@ -460,4 +466,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
             "mvm": e_mvm, "vector": e_vector, "local_memory": e_local, "static": e_static,
             "total": e_total,
         },
+        schedule={"fill": fill_ns, "period": np.broadcast_to(period_ns, fill_ns.shape),
+                  "extra": np.broadcast_to(extra_ns, fill_ns.shape),
+                  "dram": layer_dram.sum(axis=1) / dram_bw / NS, "core": core_ns,
+                  "layer_first": first_ns, "layer_stage": stage_ns, "layer_dram": dram_ns,
+                  "layer_vec": vec_ns},
     )
