@@ -69,10 +69,8 @@ class SpanCosts:
     latency: dict[str, np.ndarray]
     energy: dict[str, np.ndarray]
     # the schedule's terms per span, ns (read by benchmarks and tests, not by the strategies):
-    # fill (one image), period (each further image), extra (the batch's chain beyond periods)
-    schedule: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    # the schedule's terms per span, ns (read by benchmarks and tests, not by the strategies):
-    # fill (one image), period (each further image), extra (the batch's chain beyond periods)
+    # fill (one image), period (each further image), extra (the batch's chain beyond
+    # periods); per (span, layer) the layer_* terms
     schedule: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _table: SpanTable | None = field(default=None, repr=False)
 

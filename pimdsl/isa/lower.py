@@ -285,7 +285,6 @@ class Lowering:
                 core = state.vector_core([v])
                 state.sync({core}, [v])
                 cg.nhwc_to_chw(e, core, place, out, "output relayout")
-                state.end_step()
             else:
                 name = place.buffer
             out_names[i] = name
@@ -349,11 +348,6 @@ class _PartitionState:
         self.writers[v] = cores
         for c in cores:
             self.slots[(v, c)] = self.e.code(c).slot()
-        self.end_step()
-
-    def end_step(self) -> None:
-        """A step was emitted; its image loops stay open for a following step on its cores
-        (`sync`) until `close`."""
 
     def close(self) -> None:
         """Close the open image loops (the end of the partition)."""

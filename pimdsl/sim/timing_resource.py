@@ -8,8 +8,8 @@ queue: a load issued early is not held up by a transfer booked later for a later
 A DMA transfer is *fluid* (`fill`): it is served in pieces whenever the link is idle from its
 ready time on and completes when the last piece has been served, as a DRAM controller
 interleaves requests at burst granularity. (Booking it as one contiguous interval left every
-idle gap shorter than a whole transfer unused: with 14 cores loading 45-byte-ns patches the
-channel reached only about 81% of its bandwidth.)
+idle gap shorter than a whole transfer unused: with 14 cores each loading small window patches
+(about 45 ns apiece) the channel reached only about 81% of its bandwidth.)
 """
 
 from __future__ import annotations
