@@ -18,7 +18,7 @@ multiplies by the module's batch `pim.batch`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
@@ -31,6 +31,23 @@ from pimdsl.errors import PimError
 SOURCE_OPS = (nn.WeightOp, nn.ConstantOp)
 # Ops that only reinterpret a row-major buffer: no vector-unit work.
 FREE_OPS = (nn.ReshapeOp, nn.FlattenOp)
+
+
+@dataclass(frozen=True)
+class VectorWork:
+    """The non-weight ops a layer owns as the lowering runs them (pimdsl.isa.codegen), in
+    elements per inference: `fused` element-wise work done in the layer's own stores, and the
+    separate vector `steps`, each loading its inputs from DRAM, computing and storing, with
+    `work` elements through the vector unit, `loaded` and `stored` elements of DRAM traffic."""
+
+    fused: int = 0
+    steps: int = 0
+    work: int = 0
+    loaded: int = 0
+    stored: int = 0
+
+    def plus(self, other: VectorWork) -> VectorWork:
+        return VectorWork(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,9 @@ class Layer:
     row_windows: int  # MVMs of one output row (conv: Wout): what a next layer waits for
     out_elements: int  # output elements per inference
     vector_elements: int  # elements per inference of the non-weight ops this layer owns
+    # How the lowering runs those ops (`VectorWork`): a lone element-wise reader of the layer's
+    # result is fused into the layer's stores; the others are steps of their own on one core.
+    vector: VectorWork = field(default_factory=lambda: VectorWork())
 
     @property
     def rows(self) -> int:
@@ -126,12 +146,44 @@ def _layer(op: Operation, index: int) -> Layer:
     )
 
 
+# Element-wise ops the lowering fuses into a weight layer's stores when they are its result's
+# only reader (pimdsl.isa.lower.UNARY).
+FUSABLE_OPS = (nn.ReluOp, nn.SigmoidOp, nn.TanhOp, nn.ClipOp, nn.LeakyReluOp)
+
+
+def _vector_work(op: Operation) -> VectorWork:
+    """What `op` costs the vector unit and DRAM per inference when lowered (codegen's rules:
+    element-wise ops stream their operands row by row, a pool loads each output pixel's
+    window, a global pool its whole input, a concat or slice only moves data)."""
+    out = sum(_per_inference(r) for r in op.results)
+    ins = [v for v in op.operands if not isinstance(v.owner, SOURCE_OPS)]
+    if isinstance(op, FREE_OPS):
+        # the same buffer, unless a feature map with more than one pixel is flattened: then
+        # the lowering relays it out (NHWC to CHW order)
+        x = nn.shape_of(op.operands[0])
+        return VectorWork(steps=1, loaded=out, stored=out) if len(x) == 4 and x[2] * x[3] != 1 \
+            else VectorWork()
+    first = _per_inference(ins[0]) if ins else out
+    if isinstance(op, FUSABLE_OPS) and isinstance(op.operands[0].owner, nn.WEIGHT_LAYERS) \
+            and len(list(op.operands[0].uses)) == 1:
+        return VectorWork(fused=out)
+    if isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
+        kh, kw = nn.ints(op.kernel)
+        return VectorWork(steps=1, work=out * kh * kw, loaded=out * kh * kw, stored=out)
+    if isinstance(op, nn.GlobalAvgPoolOp):
+        return VectorWork(steps=1, work=first, loaded=first, stored=out)
+    if isinstance(op, nn.ConcatOp | nn.SliceOp | nn.TransposeOp | nn.PadOp):
+        return VectorWork(steps=1, loaded=out, stored=out)
+    return VectorWork(steps=1, work=out, loaded=out * max(len(ins), 1), stored=out)
+
+
 def extract_network(module: ModuleOp) -> Network:
     """The layer graph of `@main` (nn level). Raise PimError when it has no weight layer."""
     fn = main_func(module)
     layers: list[Layer] = []
     owner: dict[Operation, int] = {}
     vector: list[int] = []
+    steps: list[VectorWork] = []
     block = fn.body.block
     for op in block.ops:
         if isinstance(op, SOURCE_OPS) or isinstance(op, func.ReturnOp):
@@ -145,18 +197,22 @@ def extract_network(module: ModuleOp) -> Network:
             owner[op] = len(layers)
             layers.append(_layer(op, len(layers)))
             vector.append(0)
+            steps.append(VectorWork())
             continue
         producers = [owner.get(o.owner, -1) for o in op.operands if isinstance(o.owner, Operation)]
         own = max(producers, default=-1)
         owner[op] = own
         if own >= 0 and not isinstance(op, FREE_OPS):
             vector[own] += sum(_per_inference(r) for r in op.results)
+        if own >= 0:
+            steps[own] = steps[own].plus(_vector_work(op))
     if not layers:
         raise PimError(
             "@main has no weight layer (nn.conv2d or nn.linear); there is nothing to place on crossbars."
         )
     layers = [
-        Layer(**{**{f: getattr(L, f) for f in L.__dataclass_fields__}, "vector_elements": vector[i]})
+        Layer(**{**{f: getattr(L, f) for f in L.__dataclass_fields__},
+                 "vector_elements": vector[i], "vector": steps[i]})
         for i, L in enumerate(layers)
     ]
     values: list[Value] = []

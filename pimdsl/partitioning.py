@@ -56,7 +56,7 @@ _CACHE: dict[tuple[object, ...], tuple[Units, SpanCosts]] = {}
 def _fingerprint(net: Network) -> tuple[object, ...]:
     layers = tuple(
         (L.kind, L.groups, L.in_channels, L.kernel_area, L.cols, L.windows, L.row_windows,
-         L.out_elements, L.vector_elements) for L in net.layers
+         L.out_elements, L.vector_elements, L.vector) for L in net.layers
     )
     values = tuple(
         (v.elements, v.owner, v.consumer_layers, v.consumer_owners, v.returned) for v in net.values

@@ -9,11 +9,12 @@ on its span, so this table is the per-span cache every strategy reads.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 
 import numpy as np
 
 from pimdsl.chip import Chip
+from pimdsl.dialects import nn
 from pimdsl.grouping.problem import SpanTable
 from pimdsl.network import Network
 from pimdsl.units import Units, ffd_pack, packs_counts, validity_map
@@ -208,6 +209,42 @@ def _core_layers(rep: np.ndarray, counts: np.ndarray, sizes: np.ndarray, chip: C
     return present
 
 
+def _vector_cores(on_core: np.ndarray, has: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """vcore[s, l, c]: the core that runs layer l's vector steps, as the lowering picks it
+    (`vector_core`): of the cores holding the layer, the one with the least vector work so far,
+    the lowest on a tie."""
+    S, L, C = on_core.shape
+    vcore = np.zeros((S, L, C), dtype=bool)
+    load = np.zeros((S, C))
+    rows = np.arange(S)
+    for j in range(L):
+        c = np.argmin(np.where(on_core[:, j, :], load, np.inf), axis=1)
+        pick = has[:, j] & on_core[:, j, :].any(axis=1)
+        vcore[rows[pick], j, c[pick]] = True
+        load[rows[pick], c[pick]] += work[pick, j]
+    return vcore
+
+
+def _relayout_ns(net: Network, units: Units, ss: np.ndarray, ee: np.ndarray, chip: Chip) -> np.ndarray:
+    """One image's relayouts at the network's ends (a step each, before the first layer and
+    after the last): an NCHW input feature map read into the lowering's NHWC order, an NHWC
+    result with more than one pixel written back as NCHW."""
+    out = np.zeros(ss.shape[0])
+    per_byte = 2 * chip.act_bits / 8 / min(chip.dram_bandwidth, chip.bus_bandwidth) / NS
+    for v in net.values:
+        x = nn.shape_of(v.value)
+        if len(x) != 4:
+            continue
+        ns = v.elements * per_byte + 2 * chip.dram_latency_ns
+        if v.owner == -2:
+            first = min((int(units.first[c]) for c in v.consumer_layers), default=-1)
+            out += np.where((ss <= first) & (first < ee), ns, 0.0)
+        if v.returned and v.owner >= 0 and x[2] * x[3] != 1:
+            last = int(units.end[v.owner]) - 1
+            out += np.where((ss <= last) & (last < ee), ns, 0.0)
+    return out
+
+
 def _layer_deps(net: Network) -> tuple[np.ndarray, np.ndarray]:
     """Which earlier weight layers each layer waits for: mvm[j, p] when layer j's windows read
     a value owned by layer p (its step cannot start before p's), vec[j, p] when only a vector
@@ -237,7 +274,7 @@ def _chain_ns(
     A core takes its layers in order (on_core[s, l, c]), each over all `batch` images; image i
     of layer l starts when the core is free and image i of every layer it reads (the layer DAG,
     `_layer_deps`; a producer outside the span is in DRAM already) has finished on every core
-    holding it, and takes stage_ns[s, l]. So parallel branches on distinct cores overlap, as the
+    holding it, and takes stage_ns[s, l] (or stage_ns[s, l, c] on core c). So parallel branches on distinct cores overlap, as the
     lowering's tokens let them. Vectorised over spans and cores."""
     S, L, C = on_core.shape
     mvm, vec = deps
@@ -245,7 +282,7 @@ def _chain_ns(
     done = np.zeros((S, L, batch))  # finish of each image of each layer of the span
     for j in range(L):
         on = on_core[:, j, :]
-        st = stage_ns[:, j : j + 1]
+        st = stage_ns[:, j, :] if stage_ns.ndim == 3 else stage_ns[:, j : j + 1]
         ready = np.zeros((S, batch))
         after = np.zeros((S, batch))
         for k in range(j):
@@ -319,32 +356,79 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     weight_bytes = pre_wb[ee] - pre_wb[ss]
 
     # --- the schedule the lowering emits (crossbar-to-isa, docs/lowering.md) -----------------
-    # Per image a layer reads every window's input patch from DRAM and stores its output; its
-    # vector ops run on one core. A layer's time for one image: the longer of its MVMs (windows
-    # per replica x issue interval) and its DRAM traffic on the shared channel, which overlap
-    # (a core's loads run ahead of its MVMs, and the channel serves every core's transfers in
-    # its idle gaps), plus its vector work.
+    # Per image a layer's MVM cores read every window's input patch from DRAM and store its
+    # output; a core's MVMs and its loads overlap (the loads run ahead; the shared channel serves
+    # every core's transfers in its idle gaps), so an MVM core's time per image is the longer of
+    # its windows x issue interval and the layer's window traffic, plus the element-wise work
+    # fused into its stores. The layer's other vector ops are steps of their own on one core
+    # (the *vector core*), each loading its operands from DRAM, computing and storing: a chain
+    # that waits for the layer's results and that the next image's work on that core waits for.
     dram_bw = min(chip.dram_bandwidth, chip.bus_bandwidth)
     interval = max(chip.mvm_interval_ns, chip.input_steps * chip.mvm_per_bit_ns)
     owns = present & (units.end[lay] <= ee[:, None])
+    first_l = units.first[lay]
+    # A later piece of a layer cut by a partition boundary adds the earlier pieces' partial sums
+    # (one full-size add) and stores its own piece full size: the columns the earlier pieces
+    # computed hold the bias it copies in.
+    later = present & (lo > first_l)
+    covered = (pre_ch[hi] - pre_ch[lo]) + np.where(
+        present & (units.row_slice[np.minimum(lo, n - 1)] > 0), units.channels[np.minimum(lo, n - 1)], 0)
+    fill = np.where(later, win * np.maximum(cols_l[lay] - covered, 0.0), 0.0)
+    vw = np.array([astuple(L.vector) for L in net.layers], dtype=np.float64).reshape(n_layers, 5)
+    own_vw = np.where(owns[:, :, None], vw[lay], 0.0)
+    out_l = out_bytes_l[lay] / act_bytes
+    chain_steps = own_vw[:, :, 1] + later
+    vec_ns_per_byte = chip.vector_latency_ns / chip.vector_bytes
+    chain_work = own_vw[:, :, 2] + np.where(later, out_l, 0.0) + fill
+    chain_in = own_vw[:, :, 3] + np.where(later, 2 * out_l, 0.0)
+    chain_out = own_vw[:, :, 4] + np.where(later, out_l, 0.0) + fill
+    chain_io = chain_in + chain_out
+    # A step streams row chunks through the load queue, the vector unit and the store queue,
+    # which overlap: the slowest of the three sets its time; the next step reads what this one
+    # stored, so each step adds a load's and a store's DRAM latency, and the chain starts after
+    # the layer's last MVM result is stored.
+    chain_ns = np.where(
+        chain_steps > 0,
+        np.maximum(chain_work * act_bytes * vec_ns_per_byte,
+                   np.maximum(chain_in, chain_out) * act_bytes / dram_bw / NS)
+        + chain_steps * 2 * chip.dram_latency_ns + (chip.mvm_latency_ns - interval) + chip.dram_latency_ns,
+        0.0,
+    )
+    chain_dram_ns = chain_io * act_bytes / dram_bw / NS
+    fused_ns = (own_vw[:, :, 0] + (pre_padd[hi] - pre_padd[lo])) * act_bytes * vec_ns_per_byte
+    # the energy terms keep counting the ops' result elements (docs/cost-model.md)
     vec_elems = np.where(owns, vec_l[lay], 0.0) + (pre_padd[hi] - pre_padd[lo])
     vec_bytes = vec_elems * act_bytes
-    vec_ns = vec_bytes / chip.vector_bytes * chip.vector_latency_ns
+    vec_ns = chain_work * act_bytes * vec_ns_per_byte + fused_ns
     patch = pre_rows[hi] - pre_rows[lo]  # input elements each window loads (all units' rows)
-    layer_dram = win * (patch + (pre_ch[hi] - pre_ch[lo])) * act_bytes + 2 * vec_bytes
-    layer_dram = np.where(present, layer_dram, 0.0)
-    dram_ns = layer_dram / dram_bw / NS
+    window_dram = np.where(present, win * (patch + covered) * act_bytes, 0.0)
+    layer_dram = window_dram + chain_io * act_bytes
+    dram_ns = window_dram / dram_bw / NS
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
 
+    def mvm_stages(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per (span, layer): an MVM core's time per image, and the vector core's (its MVMs,
+        then the chain; the channel carries the layer's window and chain traffic meanwhile)."""
+        r = np.maximum(r, 1)
+        mvm_ns = -(-win // r) * interval + fused_ns / r
+        mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns), 0.0)
+        vec_core = np.where(present, np.maximum(mvm_ns + chain_ns, dram_ns + chain_dram_ns), 0.0)
+        return mvm_core, np.maximum(mvm_core, vec_core)
+
     def stages(r: np.ndarray) -> np.ndarray:
-        mvm_ns = -(-win // np.maximum(r, 1)) * interval
-        return np.where(present, np.maximum(mvm_ns, dram_ns) + vec_ns, 0.0)
+        return mvm_stages(r)[1]
 
     def load_write_ns(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         replicated = (r * wb_layer).sum(axis=1)
         load = np.maximum(weight_bytes / dram_bw, replicated / chip.bus_bandwidth) / NS + chip.dram_latency_ns
+        # A core writes crossbar k while it loads crossbar k+1 (ld_weight and wr_xbar use
+        # different units), so only the writes that outlast the loads show: the last crossbar's
+        # write after the last load, or a core's whole write queue after its first load.
         xbars = (r * xb_layer).sum(axis=1)
-        write = np.minimum(xbars, chip.crossbars_per_core) * chip.crossbar_rows * chip.crossbar_write_ns_per_row
+        one = chip.crossbar_rows * chip.crossbar_write_ns_per_row
+        queue = np.minimum(xbars, chip.crossbars_per_core) * one
+        first_load = load * np.minimum(1.0, 1.0 / np.maximum(xbars, 1))
+        write = np.maximum(one, queue + first_load - load)
         return load, write, replicated
 
     # Replication (A7): the bottleneck-minimal tau first, then fewer replicas (larger tau, a
@@ -376,9 +460,11 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # step over all images, and wait for a producer's token per image; so one image takes the
     # layer DAG's critical path (each layer's time plus its MVM and DRAM latency), and each further image
     # the busiest core's sum over the layers it holds, or the DRAM channel's time per image.
-    stage_ns = stages(rep)
+    mvm_ns, stage_ns = mvm_stages(rep)
     on_core = _core_layers(rep, counts, sizes, chip)
-    core_ns = np.einsum("slc,sl->sc", on_core, stage_ns).max(axis=1)
+    vcore = _vector_cores(on_core, chain_steps > 0, chain_work)
+    core_stage = np.where(vcore, stage_ns[:, :, None], on_core * mvm_ns[:, :, None])  # [S, L, C]
+    core_ns = core_stage.sum(axis=1).max(axis=1)
     period_ns = np.maximum(core_ns, layer_dram.sum(axis=1) / dram_bw / NS)
     # (floored so that weight load + write + fill >= period: then the latency per inference
     # falls as the batch grows, as it must when a batch only adds images to a pipeline)
@@ -388,6 +474,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     first_ns = np.where(present, stage_ns + per_layer_fixed, 0.0)
     fill_ns = np.maximum(_chain_ns(on_core, first_ns, present, 1, lay, deps),
                          np.maximum(dram_ns.sum(axis=1), period_ns - load_ns - write_ns))
+    fill_ns = fill_ns + _relayout_ns(net, units, ss, ee, chip)
     # The further images also cannot outrun the chain of steps: a core runs its layers in order,
     # each over all images, and image i of a layer waits for image i of the layer before it
     # (on whichever cores hold it); so a core's later layer can idle behind a slow producer.
@@ -398,8 +485,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         # made ResNet18 batch 16 partition 0 9-14% optimistic on compass-m/l; the add of a
         # residual block is a step on another core, which this model does not place).
         line = (np.eye(n_layers, k=-1, dtype=bool), np.zeros((n_layers, n_layers), dtype=bool))
-        extra_ns = (_chain_ns(on_core, stage_ns, present, B, lay, line)
-                    - _chain_ns(on_core, stage_ns, present, 1, lay, line))
+        extra_ns = (_chain_ns(on_core, core_stage, present, B, lay, line)
+                    - _chain_ns(on_core, core_stage, present, 1, lay, line))
     compute_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns)
 
     # --- boundary traffic per inference ----------------------------------------------------------
