@@ -18,7 +18,7 @@ multiplies by the module's batch `pim.batch`.
 from __future__ import annotations
 
 import math
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
@@ -34,20 +34,30 @@ FREE_OPS = (nn.ReshapeOp, nn.FlattenOp)
 
 
 @dataclass(frozen=True)
+class VectorStep:
+    """One vector step as the lowering emits it (pimdsl.isa.codegen): per inference, `work`
+    elements through the vector unit, `loaded` and `stored` elements of DRAM traffic, streamed
+    in `pieces * ceil(span / local-memory elements)` chunks (load, compute and store of
+    successive chunks overlap)."""
+
+    work: int
+    loaded: int
+    stored: int
+    pieces: int = 1
+    span: int = 0
+
+
+@dataclass(frozen=True)
 class VectorWork:
-    """The non-weight ops a layer owns as the lowering runs them (pimdsl.isa.codegen), in
-    elements per inference: `fused` element-wise work done in the layer's own stores, and the
-    separate vector `steps`, each loading its inputs from DRAM, computing and storing, with
-    `work` elements through the vector unit, `loaded` and `stored` elements of DRAM traffic."""
+    """The non-weight ops a layer owns, as the lowering runs them: `fused` element-wise work
+    done in the layer's own stores (elements per inference), and the other ops' `steps`, each
+    run by one core, loading its operands from DRAM, computing and storing."""
 
     fused: int = 0
-    steps: int = 0
-    work: int = 0
-    loaded: int = 0
-    stored: int = 0
+    steps: tuple[VectorStep, ...] = ()
 
     def plus(self, other: VectorWork) -> VectorWork:
-        return VectorWork(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+        return VectorWork(self.fused + other.fused, self.steps + other.steps)
 
 
 @dataclass(frozen=True)
@@ -153,28 +163,33 @@ FUSABLE_OPS = (nn.ReluOp, nn.SigmoidOp, nn.TanhOp, nn.ClipOp, nn.LeakyReluOp)
 
 def _vector_work(op: Operation) -> VectorWork:
     """What `op` costs the vector unit and DRAM per inference when lowered (codegen's rules:
-    element-wise ops stream their operands row by row, a pool loads each output pixel's
-    window, a global pool its whole input, a concat or slice only moves data)."""
+    element-wise ops stream their operands in chunks of the local memory they share, a pool
+    loads each output pixel's window, a global pool its whole input per channel chunk, a
+    concat or a relayout only moves data)."""
     out = sum(_per_inference(r) for r in op.results)
     ins = [v for v in op.operands if not isinstance(v.owner, SOURCE_OPS)]
+    first = _per_inference(ins[0]) if ins else out
+    x = nn.shape_of(op.operands[0])
     if isinstance(op, FREE_OPS):
         # the same buffer, unless a feature map with more than one pixel is flattened: then
         # the lowering relays it out (NHWC to CHW order)
-        x = nn.shape_of(op.operands[0])
-        return VectorWork(steps=1, loaded=out, stored=out) if len(x) == 4 and x[2] * x[3] != 1 \
-            else VectorWork()
-    first = _per_inference(ins[0]) if ins else out
+        if len(x) == 4 and x[2] * x[3] != 1:
+            return VectorWork(steps=(VectorStep(0, out, out, 1, out),))
+        return VectorWork()
     if isinstance(op, FUSABLE_OPS) and isinstance(op.operands[0].owner, nn.WEIGHT_LAYERS) \
             and len(list(op.operands[0].uses)) == 1:
         return VectorWork(fused=out)
     if isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
-        kh, kw = nn.ints(op.kernel)
-        return VectorWork(steps=1, work=out * kh * kw, loaded=out * kh * kw, stored=out)
+        taps = math.prod(nn.ints(op.kernel))
+        y = nn.shape_of(op.results[0])
+        return VectorWork(steps=(VectorStep(out * taps, out * taps, out, y[2] * y[3], x[1] * (taps + 1)),))
     if isinstance(op, nn.GlobalAvgPoolOp):
-        return VectorWork(steps=1, work=first, loaded=first, stored=out)
+        return VectorWork(steps=(VectorStep(first, first, out, 1, first + x[1]),))
     if isinstance(op, nn.ConcatOp | nn.SliceOp | nn.TransposeOp | nn.PadOp):
-        return VectorWork(steps=1, loaded=out, stored=out)
-    return VectorWork(steps=1, work=out, loaded=out * max(len(ins), 1), stored=out)
+        rows = x[2] if len(x) == 4 else 1
+        return VectorWork(steps=(VectorStep(0, out, out, rows, out // rows),))
+    parts = max(len(ins), 1)
+    return VectorWork(steps=(VectorStep(out, out * parts, out, 1, out * (parts + 1)),))
 
 
 def extract_network(module: ModuleOp) -> Network:

@@ -9,7 +9,7 @@ on its span, so this table is the per-span cache every strategy reads.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -225,6 +225,27 @@ def _vector_cores(on_core: np.ndarray, has: np.ndarray, work: np.ndarray) -> np.
     return vcore
 
 
+# Local memory holds activations in 2-byte slots (the lowering's default `elem_bytes`): this
+# sets how many elements a vector step streams per chunk.
+LOCAL_ELEM_BYTES = 2
+
+
+def _step_ns(work: np.ndarray | float, loaded: np.ndarray | float, stored: np.ndarray | float,
+             chunks: np.ndarray | float, chip: Chip) -> np.ndarray:
+    """One vector step per image: its chunks flow through the load queue, the vector unit and
+    the store queue, which overlap, so the slowest of the three sets the pace and the others
+    show for one chunk; plus the first load's and the last store's DRAM latency."""
+    bytes_ = chip.act_bits / 8
+    dram = 1 / min(chip.dram_bandwidth, chip.bus_bandwidth) / NS
+    parts = np.stack(np.broadcast_arrays(
+        np.asarray(work, dtype=np.float64) * bytes_ * chip.vector_latency_ns / chip.vector_bytes,
+        np.asarray(loaded, dtype=np.float64) * bytes_ * dram,
+        np.asarray(stored, dtype=np.float64) * bytes_ * dram))
+    slowest = parts.max(axis=0)
+    k = np.maximum(np.asarray(chunks, dtype=np.float64), 1.0)
+    return slowest + (parts.sum(axis=0) - slowest) / k + 2 * chip.dram_latency_ns
+
+
 def _relayout_ns(net: Network, units: Units, ss: np.ndarray, ee: np.ndarray, chip: Chip) -> np.ndarray:
     """One image's relayouts at the network's ends (a step each, before the first layer and
     after the last): an NCHW input feature map read into the lowering's NHWC order, an NHWC
@@ -368,34 +389,67 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     owns = present & (units.end[lay] <= ee[:, None])
     first_l = units.first[lay]
     # A later piece of a layer cut by a partition boundary adds the earlier pieces' partial sums
-    # (one full-size add) and stores its own piece full size: the columns the earlier pieces
-    # computed hold the bias it copies in.
+    # (one full-size add); the last piece adds the bias, so it stores its piece full size: the
+    # columns the earlier pieces computed hold the bias it copies in.
     later = present & (lo > first_l)
     covered = (pre_ch[hi] - pre_ch[lo]) + np.where(
         present & (units.row_slice[np.minimum(lo, n - 1)] > 0), units.channels[np.minimum(lo, n - 1)], 0)
-    fill = np.where(later, win * np.maximum(cols_l[lay] - covered, 0.0), 0.0)
-    vw = np.array([astuple(L.vector) for L in net.layers], dtype=np.float64).reshape(n_layers, 5)
-    own_vw = np.where(owns[:, :, None], vw[lay], 0.0)
+    biased = np.array([len(L.op.operands) > 2 for L in net.layers])
+    fill = np.where(later & owns & biased[lay], win * np.maximum(cols_l[lay] - covered, 0.0), 0.0)
+    # per layer: its own vector steps' time per image, their count and traffic (elements)
+    local = chip.local_memory_bytes // LOCAL_ELEM_BYTES
+    steps_l = [L.vector.steps for L in net.layers]
+    own_ns_l = np.array([sum(float(_step_ns(st.work, st.loaded, st.stored,
+                                            st.pieces * -(-st.span // local), chip)) for st in sts)
+                         for sts in steps_l])
+    own_l = np.array([[len(sts), sum(st.work for st in sts), sum(st.loaded for st in sts),
+                       sum(st.stored for st in sts)] for sts in steps_l], dtype=np.float64).reshape(n_layers, 4)
+    fused_l = np.array([L.vector.fused for L in net.layers], dtype=np.float64)
+    # the compute-and-store part of each layer's last own step (see `last_ns` below)
+    def last_chunk(work: np.ndarray | float, stored: np.ndarray | float, chunks: np.ndarray | float) -> np.ndarray:
+        k = np.maximum(np.asarray(chunks, dtype=np.float64), 1.0)
+        return _step_ns(np.asarray(work) / k, 0.0, np.asarray(stored) / k, 1, chip)
+
+    own_last_l = np.array([float(last_chunk(sts[-1].work, sts[-1].stored,
+                                            sts[-1].pieces * -(-sts[-1].span // local))) if sts else 0.0
+                           for sts in steps_l])
+    own_vw = np.where(owns[:, :, None], own_l[lay], 0.0)
     out_l = out_bytes_l[lay] / act_bytes
-    chain_steps = own_vw[:, :, 1] + later
+    # the element-wise op fused into a whole layer's stores reads the sum of a cut layer's pieces
+    unfused = np.where(later & owns, fused_l[lay], 0.0)
+    fused = np.where(owns, fused_l[lay], 0.0) - unfused
+    chain_steps = own_vw[:, :, 0] + later + (unfused > 0)
     vec_ns_per_byte = chip.vector_latency_ns / chip.vector_bytes
-    chain_work = own_vw[:, :, 2] + np.where(later, out_l, 0.0) + fill
-    chain_in = own_vw[:, :, 3] + np.where(later, 2 * out_l, 0.0)
-    chain_out = own_vw[:, :, 4] + np.where(later, out_l, 0.0) + fill
+    chain_work = own_vw[:, :, 1] + np.where(later, out_l, 0.0) + fill + unfused
+    chain_in = own_vw[:, :, 2] + np.where(later, 2 * out_l, 0.0) + unfused
+    chain_out = own_vw[:, :, 3] + np.where(later, out_l, 0.0) + fill + unfused
     chain_io = chain_in + chain_out
-    # A step streams row chunks through the load queue, the vector unit and the store queue,
-    # which overlap: the slowest of the three sets its time; the next step reads what this one
-    # stored, so each step adds a load's and a store's DRAM latency, and the chain starts after
-    # the layer's last MVM result is stored.
+    # The steps run one after another (each reads what the one before stored); a later piece
+    # adds its partial-sum add (two operands), its bias copies (a window at a time) and the
+    # unfused element-wise op; the chain starts after the layer's last MVM result is stored.
+    add_ns = np.where(later, _step_ns(out_l, 2 * out_l, out_l, -(-3 * out_l // local), chip), 0.0)
+    fill_ns_ = np.where(fill > 0, _step_ns(fill, 0.0, fill, win, chip), 0.0)
+    unfused_ns = np.where(unfused > 0, _step_ns(unfused, unfused, unfused, -(-2 * unfused // local), chip), 0.0)
+    # (the bias copies need no MVM result: they run beside the layer's MVMs; the chain's wait
+    # for the last MVM result overlaps the next image's MVMs, so only one image sees it)
     chain_ns = np.where(
         chain_steps > 0,
-        np.maximum(chain_work * act_bytes * vec_ns_per_byte,
-                   np.maximum(chain_in, chain_out) * act_bytes / dram_bw / NS)
-        + chain_steps * 2 * chip.dram_latency_ns + (chip.mvm_latency_ns - interval) + chip.dram_latency_ns,
+        np.where(owns, own_ns_l[lay], 0.0) + add_ns + unfused_ns + chip.dram_latency_ns,
         0.0,
     )
+    # The vector core issues its loads in order, so the next image's window loads (and its
+    # MVMs) wait behind this image's chain loads, which wait for this image's last MVM result:
+    # per image the core sees its MVMs, their result latency and the chain, less the compute
+    # and store of the last step's last chunk, which overlap the next image's MVMs.
+    chain_wait = np.where(chain_steps > 0, chip.mvm_latency_ns - interval, 0.0)
+    last_ns = np.where(
+        owns & (own_vw[:, :, 0] > 0), own_last_l[lay],
+        np.where(unfused > 0, last_chunk(unfused, unfused, -(-2 * unfused // local)),
+                 np.where(later, last_chunk(out_l, out_l, -(-3 * out_l // local)), 0.0)))
+    chain_first = chain_ns + chain_wait  # one image alone: nothing to overlap with
+    chain_ns = chain_first - np.minimum(last_ns, chain_ns)
     chain_dram_ns = chain_io * act_bytes / dram_bw / NS
-    fused_ns = (own_vw[:, :, 0] + (pre_padd[hi] - pre_padd[lo])) * act_bytes * vec_ns_per_byte
+    fused_ns = (fused + (pre_padd[hi] - pre_padd[lo])) * act_bytes * vec_ns_per_byte
     # the energy terms keep counting the ops' result elements (docs/cost-model.md)
     vec_elems = np.where(owns, vec_l[lay], 0.0) + (pre_padd[hi] - pre_padd[lo])
     vec_bytes = vec_elems * act_bytes
@@ -406,13 +460,14 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     dram_ns = window_dram / dram_bw / NS
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
 
-    def mvm_stages(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def mvm_stages(r: np.ndarray, chain_ns: np.ndarray = chain_ns) -> tuple[np.ndarray, np.ndarray]:
         """Per (span, layer): an MVM core's time per image, and the vector core's (its MVMs,
         then the chain; the channel carries the layer's window and chain traffic meanwhile)."""
         r = np.maximum(r, 1)
         mvm_ns = -(-win // r) * interval + fused_ns / r
         mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns), 0.0)
-        vec_core = np.where(present, np.maximum(mvm_ns + chain_ns, dram_ns + chain_dram_ns), 0.0)
+        vec_core = np.where(present, np.maximum(np.maximum(mvm_ns, fill_ns_) + chain_ns,
+                                                dram_ns + chain_dram_ns), 0.0)
         return mvm_core, np.maximum(mvm_core, vec_core)
 
     def stages(r: np.ndarray) -> np.ndarray:
@@ -471,7 +526,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # One image's path: the layer DAG's critical path (parallel branches on distinct cores
     # overlap; on a shared core they queue), each layer its overlapped time plus its latencies.
     deps = _layer_deps(net)
-    first_ns = np.where(present, stage_ns + per_layer_fixed, 0.0)
+    first_ns = np.where(present, mvm_stages(rep, chain_first)[1] + per_layer_fixed, 0.0)
     fill_ns = np.maximum(_chain_ns(on_core, first_ns, present, 1, lay, deps),
                          np.maximum(dram_ns.sum(axis=1), period_ns - load_ns - write_ns))
     fill_ns = fill_ns + _relayout_ns(net, units, ss, ee, chip)
