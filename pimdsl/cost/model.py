@@ -465,7 +465,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         then the chain; the channel carries the layer's window and chain traffic meanwhile)."""
         r = np.maximum(r, 1)
         mvm_ns = -(-win // r) * interval + fused_ns / r
-        mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns), 0.0)
+        mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns + chain_dram_ns), 0.0)
         vec_core = np.where(present, np.maximum(np.maximum(mvm_ns, fill_ns_) + chain_ns,
                                                 dram_ns + chain_dram_ns), 0.0)
         return mvm_core, np.maximum(mvm_core, vec_core)
@@ -520,7 +520,15 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     vcore = _vector_cores(on_core, chain_steps > 0, chain_work)
     core_stage = np.where(vcore, stage_ns[:, :, None], on_core * mvm_ns[:, :, None])  # [S, L, C]
     core_ns = core_stage.sum(axis=1).max(axis=1)
-    period_ns = np.maximum(core_ns, layer_dram.sum(axis=1) / dram_bw / NS)
+    # Contention: when the busiest core and the shared DRAM channel are both near saturation,
+    # each delays the other (the window loads of the other cores, which run ahead, take the
+    # channel from the vector core's chain and the other way round), so the period exceeds the
+    # larger of the two. A smooth maximum models it: (C^6 + D^6)^(1/6) is C when D << C and
+    # 1.12 C when D = C (fitted to the simulator; docs/cost-model.md).
+    channel_ns = layer_dram.sum(axis=1) / dram_bw / NS
+    bound = np.maximum(core_ns, channel_ns)
+    contention = np.where(bound > 0, (1 + (np.minimum(core_ns, channel_ns) / np.maximum(bound, 1e-30)) ** 6) ** (1 / 6), 1.0)
+    period_ns = bound * contention
     # (floored so that weight load + write + fill >= period: then the latency per inference
     # falls as the batch grows, as it must when a batch only adds images to a pipeline)
     # One image's path: the layer DAG's critical path (parallel branches on distinct cores
@@ -542,7 +550,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         line = (np.eye(n_layers, k=-1, dtype=bool), np.zeros((n_layers, n_layers), dtype=bool))
         extra_ns = (_chain_ns(on_core, core_stage, present, B, lay, line)
                     - _chain_ns(on_core, core_stage, present, 1, lay, line))
-    compute_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns)
+    compute_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns * contention)
 
     # --- boundary traffic per inference ----------------------------------------------------------
     entry = np.zeros(ss.shape[0])
