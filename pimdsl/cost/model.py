@@ -288,7 +288,7 @@ def _layer_deps(net: Network) -> tuple[np.ndarray, np.ndarray]:
 
 def _chain_ns(
     on_core: np.ndarray, stage_ns: np.ndarray, present: np.ndarray, batch: int,
-    lay: np.ndarray, deps: tuple[np.ndarray, np.ndarray],
+    lay: np.ndarray, deps: tuple[np.ndarray, np.ndarray], busy_ns: np.ndarray | None = None,
 ) -> np.ndarray:
     """When the last step of each span ends, running its layers' steps image by image.
 
@@ -296,7 +296,9 @@ def _chain_ns(
     of layer l starts when the core is free and image i of every layer it reads (the layer DAG,
     `_layer_deps`; a producer outside the span is in DRAM already) has finished on every core
     holding it, and takes stage_ns[s, l] (or stage_ns[s, l, c] on core c). So parallel branches on distinct cores overlap, as the
-    lowering's tokens let them. Vectorised over spans and cores."""
+    lowering's tokens let them. With `busy_ns[s, l, c]`, a step holds its core only that long
+    (the rest of its time is on its own crossbars): a core's independent layers then overlap,
+    as they do within one image. Vectorised over spans and cores."""
     S, L, C = on_core.shape
     mvm, vec = deps
     free = np.zeros((S, C))
@@ -313,9 +315,11 @@ def _chain_ns(
             ready = np.where(m, np.maximum(ready, done[:, k]), ready)
             after = np.where(v, np.maximum(after, done[:, k]), after)
         t = free
+        hold = st if busy_ns is None else busy_ns[:, j, :]
         for i in range(batch):
-            t = np.where(on, np.maximum(t, ready[:, i : i + 1]) + st, t)
-            done[:, j, i] = np.maximum(np.where(on, t, 0.0).max(axis=1), after[:, i])
+            start = np.maximum(t, ready[:, i : i + 1])
+            t = np.where(on, start + hold, t)
+            done[:, j, i] = np.maximum(np.where(on, start + st, 0.0).max(axis=1), after[:, i])
         done[:, j] = np.where(present[:, j : j + 1], done[:, j], 0.0)
         free = t
     return np.maximum(free.max(axis=1), done[:, :, -1].max(axis=1))
@@ -450,6 +454,10 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     chain_ns = chain_first - np.minimum(last_ns, chain_ns)
     chain_dram_ns = chain_io * act_bytes / dram_bw / NS
     fused_ns = (fused + (pre_padd[hi] - pre_padd[lo])) * act_bytes * vec_ns_per_byte
+    # a window's epilogue on its core: per crossbar column block, the bias add and the fused op,
+    # each a vector op of at least one vector-unit step
+    blocks = -(-covered // chip.weights_per_crossbar_row)
+    epilogue_ns = blocks * (biased[lay] + (fused > 0)) * chip.vector_latency_ns
     # the energy terms keep counting the ops' result elements (docs/cost-model.md)
     vec_elems = np.where(owns, vec_l[lay], 0.0) + (pre_padd[hi] - pre_padd[lo])
     vec_bytes = vec_elems * act_bytes
@@ -464,7 +472,13 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         """Per (span, layer): an MVM core's time per image, and the vector core's (its MVMs,
         then the chain; the channel carries the layer's window and chain traffic meanwhile)."""
         r = np.maximum(r, 1)
-        mvm_ns = -(-win // r) * interval + fused_ns / r
+        w = -(-win // r)  # windows per replica
+        # A core runs its replicas of a layer as loops in program order, and its vector unit
+        # takes their epilogues (bias add, fused op: a few short ops per window and crossbar
+        # column block) in that order: the first replica's overlap its MVMs, the others' wait
+        # for it to finish, then run back to back.
+        on_one = np.minimum(r, np.maximum(1, chip.crossbars_per_core // np.maximum(xb_layer, 1)))
+        mvm_ns = w * interval + (on_one - 1) * w * epilogue_ns + fused_ns / r
         mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns + chain_dram_ns), 0.0)
         vec_core = np.where(present, np.maximum(np.maximum(mvm_ns, fill_ns_) + chain_ns,
                                                 dram_ns + chain_dram_ns), 0.0)
@@ -535,7 +549,12 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # overlap; on a shared core they queue), each layer its overlapped time plus its latencies.
     deps = _layer_deps(net)
     first_ns = np.where(present, mvm_stages(rep, chain_first)[1] + per_layer_fixed, 0.0)
-    fill_ns = np.maximum(_chain_ns(on_core, first_ns, present, 1, lay, deps),
+    # (one image: a core's crossbars run its independent layers side by side; a layer holds the
+    # core for its share of the window loads, which queue in order, and on its vector core for
+    # its chain)
+    share = dram_ns / np.maximum(on_core.sum(axis=2), 1)
+    busy = np.where(vcore, (first_ns - mvm_ns - per_layer_fixed)[:, :, None], 0.0) + share[:, :, None]
+    fill_ns = np.maximum(_chain_ns(on_core, first_ns, present, 1, lay, deps, busy),
                          np.maximum(dram_ns.sum(axis=1), period_ns - load_ns - write_ns))
     fill_ns = fill_ns + _relayout_ns(net, units, ss, ee, chip)
     # The further images also cannot outrun the chain of steps: a core runs its layers in order,
