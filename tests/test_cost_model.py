@@ -173,3 +173,73 @@ def test_layer_deps_of_a_fire_module():
     mvm, vec = _layer_deps(extract_network(module))
     assert sorted(zip(*np.nonzero(mvm), strict=True)) == [(1, 0), (2, 0), (3, 2)]
     assert sorted(zip(*np.nonzero(vec), strict=True)) == [(2, 1)]
+
+
+def test_crossbar_writes_overlap_the_next_loads_by_hand():
+    # linear 1024 -> 64 on compass-s: one unit of 4 crossbars (4 row tiles) on one core. A core
+    # writes crossbar k (wr_xbar) while it loads crossbar k+1 (ld_weight), so with loads slower
+    # than writes only the last crossbar's write shows after the loads.
+    b = NetBuilder((1, 1024))
+    module = b.module(b.linear(b.x, 64, relu=False))
+    chip = load_chip("compass-s")
+    pc = costs(module, chip, batch=1).partition(0, 1)
+    assert pc.crossbars == 4
+    load = 1024 * 64 * 0.5 / 12.8e9 * 1e9 + 100  # 2560 ns + DRAM latency = 2660
+    assert pc.latency["weight_load"] == pytest.approx(load * 1e-9)
+    assert pc.latency["crossbar_write"] == pytest.approx(256 * 1e-9)  # one crossbar's 256 rows
+    # writes 10x slower (2560 ns a crossbar): the core's 4 writes follow the first crossbar's
+    # load (a quarter of all loads), and outlast the rest: 4 x 2560 + 2660 / 4 - 2660 beyond them
+    slow = chip.replace(crossbar_write_ns_per_row=10.0)
+    pc = costs(module, slow, batch=1).partition(0, 1)
+    assert pc.latency["crossbar_write"] == pytest.approx((4 * 2560 + 2660 / 4 - 2660) * 1e-9)
+
+
+def test_vector_work_of_a_layer_as_the_lowering_runs_it():
+    # conv (relu fused into its stores) -> 2x2 max pool -> residual-free add of the pool with
+    # itself -> flatten of a 2x2 map (a relayout) -> linear. Per inference, 8 channels:
+    from pimdsl.network import VectorStep
+
+    b = NetBuilder((1, 4, 4, 4))
+    c = b.conv(b.x, 8, 3)
+    p = b.add(nn.MaxPoolOp(c, kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0), result_shape=(1, 8, 2, 2)))
+    s = b.add(nn.AddOp(p, p))
+    f = b.add(nn.FlattenOp(s, 1))
+    module = b.module(b.linear(f, 4, relu=False))
+    net = extract_network(module)
+    w = net.layers[0].vector
+    assert w.fused == 8 * 4 * 4  # the relu: the conv's 128 outputs, in the conv's own stores
+    assert w.steps == (
+        # pool: each of the 32 outputs loads and reduces its 4 taps, in 2x2 pixel pieces of
+        # 8 channels x 5 slots (4 taps + the output) of local memory
+        VectorStep(work=32 * 4, loaded=32 * 4, stored=32, pieces=4, span=8 * 5),
+        # add: two operands loaded, one result stored; three buffers share local memory
+        VectorStep(work=32, loaded=64, stored=32, pieces=1, span=32 * 3),
+        # flatten of a 2x2 map: NHWC to CHW, data moved, no vector work
+        VectorStep(work=0, loaded=32, stored=32, pieces=1, span=32),
+    )
+
+
+def test_vector_step_time_by_hand():
+    # compass-s: vector unit 64 B / 10 ns; 4-bit data (0.5 B an element); LPDDR3 12.8 GB/s.
+    from pimdsl.cost.model import _step_ns
+
+    chip = load_chip("compass-s")
+    # 12800 elements of work = 6400 B = 1000 ns; 25600 loaded = 12800 B = 1000 ns; 12800
+    # stored = 500 ns. In 4 chunks the slowest stage paces (1000) and the others show for one
+    # chunk ((1000 + 500) / 4); plus the first load's and last store's DRAM latency (2 x 100).
+    assert float(_step_ns(12800, 25600, 12800, 4, chip)) == pytest.approx(1000 + 1500 / 4 + 200)
+    # one chunk: nothing overlaps
+    assert float(_step_ns(12800, 25600, 12800, 1, chip)) == pytest.approx(2500 + 200)
+
+
+def test_period_meets_contention_when_core_and_channel_are_both_busy():
+    # The schedule's period is the busiest core's time C or the channel's D, raised when both
+    # are near saturation: max(C, D) x (1 + (min/max)^6)^(1/6). Checked on every span of a
+    # small network against its own schedule terms.
+    b = NetBuilder((1, 16, 16, 16))
+    module = b.module(b.conv(b.conv(b.x, 32, 3), 32, 3))
+    sc = costs(module, load_chip("compass-s"), batch=4)
+    c, d = sc.schedule["core"], sc.schedule["dram"]
+    hi, lo = np.maximum(c, d), np.minimum(c, d)
+    assert np.allclose(sc.schedule["period"], hi * (1 + (lo / hi) ** 6) ** (1 / 6))
+    assert (sc.schedule["period"] >= hi).all() and (sc.schedule["period"] <= hi * 2 ** (1 / 6) + 1e-9).all()
