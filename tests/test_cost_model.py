@@ -243,3 +243,37 @@ def test_period_meets_contention_when_core_and_channel_are_both_busy():
     hi, lo = np.maximum(c, d), np.minimum(c, d)
     assert np.allclose(sc.schedule["period"], hi * (1 + (lo / hi) ** 6) ** (1 / 6))
     assert (sc.schedule["period"] >= hi).all() and (sc.schedule["period"] <= hi * 2 ** (1 / 6) + 1e-9).all()
+
+
+def test_merged_image_loops_overlap_independent_layers_by_hand():
+    # Layer 0 on cores 0 and 1; layers 1 and 2 on core 0 only, both reading layer 0 (a fire
+    # module's two expands after its squeeze). Layer 1's cores are among layer 0's, so the
+    # lowering continues the image loop; layer 1 reads layer 0 and stays after it (5 ns).
+    # Layer 2 continues the loop too and does not read layer 1: on core 0 it overlaps layer 1
+    # and adds only its excess, 7 - 5 = 2 ns. With layer 0's vector steps on core 1 (its vector
+    # core), layer 1 (on core 0) would open a new loop and keep its 5 ns.
+    from pimdsl.cost.model import _merged_loops
+
+    on = np.zeros((1, 3, 2), dtype=bool)
+    on[0, 0] = [True, True]
+    on[0, 1, 0] = on[0, 2, 0] = True
+    stage = np.zeros((1, 3, 2))
+    stage[0, 0] = [4.0, 4.0]
+    stage[0, 1, 0], stage[0, 2, 0] = 5.0, 7.0
+    present = np.ones((1, 3), dtype=bool)
+    lay = np.array([[0, 1, 2]])
+    dep = np.zeros((3, 3), dtype=bool)
+    dep[1, 0] = dep[2, 0] = True
+    none = np.zeros_like(on)
+    got = _merged_loops(stage, on, none, present, lay, dep)
+    assert got[0, :, 0].tolist() == [4.0, 5.0, 2.0]
+    assert got[0, :, 1].tolist() == [4.0, 0.0, 0.0]
+    # layer 2 reading layer 1 instead: no overlap
+    dep2 = dep.copy()
+    dep2[2, 1] = True
+    assert _merged_loops(stage, on, none, present, lay, dep2)[0, :, 0].tolist() == [4.0, 5.0, 7.0]
+    # layer 0's vector steps on core 1: layer 1 does not continue core 0's loop, but layer 2
+    # continues layer 1's
+    v = np.zeros_like(on)
+    v[0, 0, 1] = True
+    assert _merged_loops(stage, on, v, present, lay, dep)[0, :, 0].tolist() == [4.0, 5.0, 2.0]

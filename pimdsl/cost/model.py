@@ -246,6 +246,27 @@ def _step_ns(work: np.ndarray | float, loaded: np.ndarray | float, stored: np.nd
     return slowest + (parts.sum(axis=0) - slowest) / k + 2 * chip.dram_latency_ns
 
 
+def _merged_loops(
+    core_stage: np.ndarray, on_core: np.ndarray, vcore: np.ndarray, present: np.ndarray,
+    lay: np.ndarray, mvm_dep: np.ndarray,
+) -> np.ndarray:
+    """A step whose cores all ran the step just before continues their image loop (the
+    lowering's `sync`): layer l's MVM step continues layer l-1's loop when l's cores are all
+    among l-1's (or, when l-1 has vector steps, l runs only on l-1's vector core). In one loop
+    a core's independent layers overlap on their own crossbars, so when l does not read l-1
+    (a fire module's two expands) l adds only what it takes beyond l-1 on that core."""
+    out = core_stage.copy()
+    has_chain = vcore.any(axis=2)
+    for j in range(1, core_stage.shape[1]):
+        cur, prev = on_core[:, j, :], on_core[:, j - 1, :]
+        before = np.where(has_chain[:, j - 1, None], vcore[:, j - 1, :], prev)
+        cont = present[:, j] & present[:, j - 1] & cur.any(axis=1) & ~(cur & ~before).any(axis=1)
+        independent = ~mvm_dep[lay[:, j], lay[:, j - 1]]
+        ok = (cont & independent)[:, None] & cur
+        out[:, j, :] = np.where(ok, np.maximum(core_stage[:, j, :] - core_stage[:, j - 1, :], 0.0), out[:, j, :])
+    return out
+
+
 def _relayout_ns(net: Network, units: Units, ss: np.ndarray, ee: np.ndarray, chip: Chip) -> np.ndarray:
     """One image's relayouts at the network's ends (a step each, before the first layer and
     after the last): an NCHW input feature map read into the lowering's NHWC order, an NHWC
@@ -533,6 +554,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     on_core = _core_layers(rep, counts, sizes, chip)
     vcore = _vector_cores(on_core, chain_steps > 0, chain_work)
     core_stage = np.where(vcore, stage_ns[:, :, None], on_core * mvm_ns[:, :, None])  # [S, L, C]
+    core_stage = _merged_loops(core_stage, on_core, vcore, present, lay, _layer_deps(net)[0])
     core_ns = core_stage.sum(axis=1).max(axis=1)
     # Contention: when the busiest core and the shared DRAM channel are both near saturation,
     # each delays the other (the window loads of the other cores, which run ahead, take the
