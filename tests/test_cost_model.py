@@ -251,8 +251,8 @@ def test_merged_image_loops_overlap_independent_layers_by_hand():
     # lowering continues the image loop; layer 1 reads layer 0 and stays after it (5 ns).
     # Layer 2 continues the loop too and does not read layer 1: on core 0 it overlaps layer 1
     # and adds only its excess, 7 - 5 = 2 ns. With layer 0's vector steps on core 1 (its vector
-    # core), layer 1 (on core 0) would open a new loop and keep its 5 ns.
-    from pimdsl.cost.model import _merged_loops
+    # core), layer 1 (on core 0) opens a new loop; layer 2 still continues layer 1's.
+    from pimdsl.cost.model import _continues, _merged_loops
 
     on = np.zeros((1, 3, 2), dtype=bool)
     on[0, 0] = [True, True]
@@ -265,15 +265,36 @@ def test_merged_image_loops_overlap_independent_layers_by_hand():
     dep = np.zeros((3, 3), dtype=bool)
     dep[1, 0] = dep[2, 0] = True
     none = np.zeros_like(on)
-    got = _merged_loops(stage, on, none, present, lay, dep)
+    cont = _continues(on, none, present)
+    assert cont.tolist() == [[False, True, True]]
+    got = _merged_loops(stage, on, cont, lay, dep)
     assert got[0, :, 0].tolist() == [4.0, 5.0, 2.0]
     assert got[0, :, 1].tolist() == [4.0, 0.0, 0.0]
     # layer 2 reading layer 1 instead: no overlap
     dep2 = dep.copy()
     dep2[2, 1] = True
-    assert _merged_loops(stage, on, none, present, lay, dep2)[0, :, 0].tolist() == [4.0, 5.0, 7.0]
-    # layer 0's vector steps on core 1: layer 1 does not continue core 0's loop, but layer 2
-    # continues layer 1's
+    assert _merged_loops(stage, on, cont, lay, dep2)[0, :, 0].tolist() == [4.0, 5.0, 7.0]
     v = np.zeros_like(on)
     v[0, 0, 1] = True
-    assert _merged_loops(stage, on, v, present, lay, dep)[0, :, 0].tolist() == [4.0, 5.0, 2.0]
+    assert _continues(on, v, present).tolist() == [[False, False, True]]
+
+
+def test_chain_over_a_batch_in_a_shared_image_loop_by_hand():
+    # Layer 0 on core 0 (3 ns an image); layer 1 on core 1 (1 ns); layer 2 on core 1 (2 ns)
+    # continues layer 1's image loop. 3 images. Separate loops: core 1 runs layer 1 for all
+    # images (4, 7, 10) and then layer 2 (12, 14, 16). One loop: per image layer 1 then layer 2,
+    # paced by layer 0: images end 3+1+2 = 6, 9, 12 (each start also a group's 3 ns after the
+    # last: 4+3 = 7 <= 9 - 2). One image alone: 6 in both.
+    from pimdsl.cost.model import _chain_ns
+
+    on = np.array([[[True, False], [False, True], [False, True]]])
+    stage = np.array([[3.0, 1.0, 2.0]])
+    present = np.ones((1, 3), dtype=bool)
+    lay = np.array([[0, 1, 2]])
+    assert _chain_ns(on, stage, present, 3, lay, _line(3))[0] == pytest.approx(16.0)
+    cont = np.array([[False, False, True]])
+    assert _chain_ns(on, stage, present, 3, lay, _line(3), cont=cont)[0] == pytest.approx(12.0)
+    assert _chain_ns(on, stage, present, 1, lay, _line(3), cont=cont)[0] == pytest.approx(6.0)
+    # layer 0 fast (1 ns): the core is the limit, 2 + 1 = 3 ns an image: 1+1+2 = 4, 7, 10
+    fast = np.array([[1.0, 1.0, 2.0]])
+    assert _chain_ns(on, fast, present, 3, lay, _line(3), cont=cont)[0] == pytest.approx(10.0)

@@ -246,23 +246,32 @@ def _step_ns(work: np.ndarray | float, loaded: np.ndarray | float, stored: np.nd
     return slowest + (parts.sum(axis=0) - slowest) / k + 2 * chip.dram_latency_ns
 
 
-def _merged_loops(
-    core_stage: np.ndarray, on_core: np.ndarray, vcore: np.ndarray, present: np.ndarray,
-    lay: np.ndarray, mvm_dep: np.ndarray,
-) -> np.ndarray:
-    """A step whose cores all ran the step just before continues their image loop (the
-    lowering's `sync`): layer l's MVM step continues layer l-1's loop when l's cores are all
-    among l-1's (or, when l-1 has vector steps, l runs only on l-1's vector core). In one loop
-    a core's independent layers overlap on their own crossbars, so when l does not read l-1
-    (a fire module's two expands) l adds only what it takes beyond l-1 on that core."""
-    out = core_stage.copy()
+def _continues(on_core: np.ndarray, vcore: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """cont[s, l]: layer l's MVM step continues the image loop of the step just before it. A
+    step whose cores all ran the step just before continues their loop (the lowering's
+    `sync`): l's cores all among l-1's, or only l-1's vector core when l-1 has vector steps
+    (they are the step just before)."""
+    S, L, _ = on_core.shape
+    cont = np.zeros((S, L), dtype=bool)
     has_chain = vcore.any(axis=2)
-    for j in range(1, core_stage.shape[1]):
+    for j in range(1, L):
         cur, prev = on_core[:, j, :], on_core[:, j - 1, :]
         before = np.where(has_chain[:, j - 1, None], vcore[:, j - 1, :], prev)
-        cont = present[:, j] & present[:, j - 1] & cur.any(axis=1) & ~(cur & ~before).any(axis=1)
+        cont[:, j] = present[:, j] & present[:, j - 1] & cur.any(axis=1) & ~(cur & ~before).any(axis=1)
+    return cont
+
+
+def _merged_loops(
+    core_stage: np.ndarray, on_core: np.ndarray, cont: np.ndarray, lay: np.ndarray,
+    mvm_dep: np.ndarray,
+) -> np.ndarray:
+    """In one image loop a core's independent layers overlap on their own crossbars, so when
+    layer l continues l-1's loop (`_continues`) and does not read l-1 (a fire module's two
+    expands), l adds on its cores only what it takes beyond l-1."""
+    out = core_stage.copy()
+    for j in range(1, core_stage.shape[1]):
         independent = ~mvm_dep[lay[:, j], lay[:, j - 1]]
-        ok = (cont & independent)[:, None] & cur
+        ok = (cont[:, j] & independent)[:, None] & on_core[:, j, :]
         out[:, j, :] = np.where(ok, np.maximum(core_stage[:, j, :] - core_stage[:, j - 1, :], 0.0), out[:, j, :])
     return out
 
@@ -310,6 +319,7 @@ def _layer_deps(net: Network) -> tuple[np.ndarray, np.ndarray]:
 def _chain_ns(
     on_core: np.ndarray, stage_ns: np.ndarray, present: np.ndarray, batch: int,
     lay: np.ndarray, deps: tuple[np.ndarray, np.ndarray], busy_ns: np.ndarray | None = None,
+    cont: np.ndarray | None = None,
 ) -> np.ndarray:
     """When the last step of each span ends, running its layers' steps image by image.
 
@@ -319,14 +329,20 @@ def _chain_ns(
     holding it, and takes stage_ns[s, l] (or stage_ns[s, l, c] on core c). So parallel branches on distinct cores overlap, as the
     lowering's tokens let them. With `busy_ns[s, l, c]`, a step holds its core only that long
     (the rest of its time is on its own crossbars): a core's independent layers then overlap,
-    as they do within one image. Vectorised over spans and cores."""
+    as they do within one image. With `cont[s, l]` (`_continues`), layer l shares layer l-1's
+    image loop: its image i follows image i of l-1 on the core, not l-1's whole batch, and the
+    core spends the group's stages (l's and the layers before it in the loop) per image.
+    Vectorised over spans and cores."""
     S, L, C = on_core.shape
     mvm, vec = deps
     free = np.zeros((S, C))
+    group = np.zeros((S, C))  # per core, the stages of the layers of its open image loop
     done = np.zeros((S, L, batch))  # finish of each image of each layer of the span
     for j in range(L):
         on = on_core[:, j, :]
         st = stage_ns[:, j, :] if stage_ns.ndim == 3 else stage_ns[:, j : j + 1]
+        joins = (cont[:, j : j + 1] if cont is not None else np.zeros((S, 1), dtype=bool)) & on
+        group = np.where(on, np.where(joins, group, 0.0) + st, group)
         ready = np.zeros((S, batch))
         after = np.zeros((S, batch))
         for k in range(j):
@@ -337,9 +353,16 @@ def _chain_ns(
             after = np.where(v, np.maximum(after, done[:, k]), after)
         t = free
         hold = st if busy_ns is None else busy_ns[:, j, :]
+        prev_t = np.zeros((S, C))
         for i in range(batch):
             start = np.maximum(t, ready[:, i : i + 1])
+            if cont is not None:
+                # in the shared loop: after image i of the layer before, and a group's worth
+                # of the core's time after this layer's previous image
+                shared = ready[:, i : i + 1] if i == 0 else np.maximum(ready[:, i : i + 1], prev_t + group - st)
+                start = np.where(joins, shared, start)
             t = np.where(on, start + hold, t)
+            prev_t = t
             done[:, j, i] = np.maximum(np.where(on, start + st, 0.0).max(axis=1), after[:, i])
         done[:, j] = np.where(present[:, j : j + 1], done[:, j], 0.0)
         free = t
@@ -478,7 +501,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # a window's epilogue on its core: per crossbar column block, the bias add and the fused op,
     # each a vector op of at least one vector-unit step
     blocks = -(-covered // chip.weights_per_crossbar_row)
-    epilogue_ns = blocks * (biased[lay] + (fused > 0)) * chip.vector_latency_ns
+    epilogue_ns = blocks * (biased[lay].astype(np.float64) + (fused > 0)) * chip.vector_latency_ns
     # the energy terms keep counting the ops' result elements (docs/cost-model.md)
     vec_elems = np.where(owns, vec_l[lay], 0.0) + (pre_padd[hi] - pre_padd[lo])
     vec_bytes = vec_elems * act_bytes
@@ -554,7 +577,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     on_core = _core_layers(rep, counts, sizes, chip)
     vcore = _vector_cores(on_core, chain_steps > 0, chain_work)
     core_stage = np.where(vcore, stage_ns[:, :, None], on_core * mvm_ns[:, :, None])  # [S, L, C]
-    core_stage = _merged_loops(core_stage, on_core, vcore, present, lay, _layer_deps(net)[0])
+    cont = _continues(on_core, vcore, present)
+    core_stage = _merged_loops(core_stage, on_core, cont, lay, _layer_deps(net)[0])
     core_ns = core_stage.sum(axis=1).max(axis=1)
     # Contention: when the busiest core and the shared DRAM channel are both near saturation,
     # each delays the other (the window loads of the other cores, which run ahead, take the
@@ -589,8 +613,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         # made ResNet18 batch 16 partition 0 9-14% optimistic on compass-m/l; the add of a
         # residual block is a step on another core, which this model does not place).
         line = (np.eye(n_layers, k=-1, dtype=bool), np.zeros((n_layers, n_layers), dtype=bool))
-        extra_ns = (_chain_ns(on_core, core_stage, present, B, lay, line)
-                    - _chain_ns(on_core, core_stage, present, 1, lay, line))
+        extra_ns = (_chain_ns(on_core, core_stage, present, B, lay, line, cont=cont)
+                    - _chain_ns(on_core, core_stage, present, 1, lay, line, cont=cont))
     compute_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns * contention)
 
     # --- boundary traffic per inference ----------------------------------------------------------
