@@ -524,8 +524,12 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         on_one = np.minimum(r, np.maximum(1, chip.crossbars_per_core // np.maximum(xb_layer, 1)))
         mvm_ns = w * interval + (on_one - 1) * w * epilogue_ns + fused_ns / r
         mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns + chain_dram_ns), 0.0)
-        vec_core = np.where(present, np.maximum(np.maximum(mvm_ns, fill_ns_) + chain_ns,
-                                                dram_ns + chain_dram_ns), 0.0)
+        alone = np.maximum(mvm_ns, fill_ns_) + chain_ns
+        # The chain's transfers share the channel with the layer's window loads, which the
+        # other cores issue ahead of their MVMs: of the window traffic, the part that falls in
+        # the chain's DRAM-bound share of the vector core's time delays it.
+        waits = dram_ns * np.minimum(chain_dram_ns / np.maximum(alone, 1e-9), 1.0)
+        vec_core = np.where(present, np.maximum(alone + waits, dram_ns + chain_dram_ns), 0.0)
         return mvm_core, np.maximum(mvm_core, vec_core)
 
     def stages(r: np.ndarray) -> np.ndarray:
@@ -580,15 +584,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     cont = _continues(on_core, vcore, present)
     core_stage = _merged_loops(core_stage, on_core, cont, lay, _layer_deps(net)[0])
     core_ns = core_stage.sum(axis=1).max(axis=1)
-    # Contention: when the busiest core and the shared DRAM channel are both near saturation,
-    # each delays the other (the window loads of the other cores, which run ahead, take the
-    # channel from the vector core's chain and the other way round), so the period exceeds the
-    # larger of the two. A smooth maximum models it: (C^6 + D^6)^(1/6) is C when D << C and
-    # 1.12 C when D = C (fitted to the simulator; docs/cost-model.md).
     channel_ns = layer_dram.sum(axis=1) / dram_bw / NS
-    bound = np.maximum(core_ns, channel_ns)
-    contention = np.where(bound > 0, (1 + (np.minimum(core_ns, channel_ns) / np.maximum(bound, 1e-30)) ** 6) ** (1 / 6), 1.0)
-    period_ns = bound * contention
+    period_ns = np.maximum(core_ns, channel_ns)
     # (floored so that weight load + write + fill >= period: then the latency per inference
     # falls as the batch grows, as it must when a batch only adds images to a pipeline)
     # One image's path: the layer DAG's critical path (parallel branches on distinct cores
@@ -615,7 +612,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         line = (np.eye(n_layers, k=-1, dtype=bool), np.zeros((n_layers, n_layers), dtype=bool))
         extra_ns = (_chain_ns(on_core, core_stage, present, B, lay, line, cont=cont)
                     - _chain_ns(on_core, core_stage, present, 1, lay, line, cont=cont))
-    compute_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns * contention)
+    compute_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns)
 
     # --- boundary traffic per inference ----------------------------------------------------------
     entry = np.zeros(ss.shape[0])
