@@ -179,12 +179,17 @@ def _vector_work(op: Operation) -> VectorWork:
     if isinstance(op, FUSABLE_OPS) and isinstance(op.operands[0].owner, nn.WEIGHT_LAYERS) \
             and len(list(op.operands[0].uses)) == 1:
         return VectorWork(fused=out)
+    if isinstance(op, nn.GlobalAvgPoolOp) or (
+            isinstance(op, nn.AvgPoolOp) and tuple(nn.shape_of(op.results[0])[2:]) == (1, 1)):
+        return VectorWork(steps=(VectorStep(first, first, out, 1, first + x[1]),))
     if isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
         taps = math.prod(nn.ints(op.kernel))
         y = nn.shape_of(op.results[0])
         return VectorWork(steps=(VectorStep(out * taps, out * taps, out, y[2] * y[3], x[1] * (taps + 1)),))
-    if isinstance(op, nn.GlobalAvgPoolOp):
-        return VectorWork(steps=(VectorStep(first, first, out, 1, first + x[1]),))
+    if isinstance(op, nn.LRNOp):
+        # per pixel: square, window sum (size taps), scale, add, power, multiply
+        size = op.size.value.data
+        return VectorWork(steps=(VectorStep(out * (size + 5), out, out, x[2] * x[3], 4 * x[1]),))
     if isinstance(op, nn.ConcatOp | nn.SliceOp | nn.TransposeOp | nn.PadOp):
         rows = x[2] if len(x) == 4 else 1
         return VectorWork(steps=(VectorStep(0, out, out, rows, out // rows),))

@@ -362,3 +362,25 @@ def test_squeezenet_at_batch_2_vectorised_equals_stepped_and_onnxruntime(zoo_fil
     # the same arithmetic in the same order except for matmul batching (BLAS may sum a
     # batch of rows in another order): equal to float32 rounding
     np.testing.assert_allclose(fast[out], slow[out], rtol=0, atol=1e-5 * float(np.abs(ref).max()))
+
+
+# The ONNX-zoo (opset 9) exports: AlexNet and GoogLeNet normalise with LRN; GoogLeNet writes its
+# global pool as a padded average pool that excludes the padding (one window over the map).
+@pytest.mark.parametrize("name", ["alexnet", "googlenet"])
+def test_zoo9_lrn_models_at_pim_isa_match_onnxruntime(name: str, tmp_path: Path) -> None:
+    spec = models.get_spec(name)
+    path = models.save_model(name, tmp_path / f"{name}.onnx", style="zoo9", seed=0,
+                             image_size=spec.min_image_size)
+    module = lowered(path, "compass-s", 1, cores=2)
+    program = isa.find_program(module)
+    assert program is not None and len(program.partitions()) > 1  # weights are reloaded
+    text = str(program)
+    assert "pim_isa.vpow" in text  # the LRN, lowered (not skipped)
+    (shape,) = main_input_shapes(module)
+    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    (y,) = run_module(module, [x], base_dir=path.parent)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (ref,) = sess.run(None, {sess.get_inputs()[0].name: x})
+    assert y.shape == ref.shape
+    rel = float(np.abs(y - ref).max() / np.abs(ref).max())
+    assert rel <= TOL, f"{name} (zoo9): max abs error / max abs reference = {rel:.3g}"

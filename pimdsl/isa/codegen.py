@@ -519,6 +519,49 @@ def batch_norm(e: Emit, core: int, src: Place, out: Place, names: tuple[str, str
     code.close_loop()
 
 
+def lrn(e: Emit, core: int, src: Place, out: Place, size: int, alpha: float, beta: float,
+        bias: float, what: str) -> None:
+    """ONNX LRN per pixel: x / (bias + alpha/size * sum of x^2 over the channel window
+    [c - (size-1)//2, c + size//2])^beta. The squares go into a buffer with (size-1)//2 zeros
+    before and size//2 after the channels, so one sum pool of `size` taps one element apart
+    gives every window; bias and the zeros are made by clipping and scaling loaded data.
+    (Local addresses are bytes: element i of a buffer is at buffer + i * elem.)"""
+    code = e.code(core)
+    arena = e.arena(what)
+    c = src.c
+    lo, hi = (size - 1) // 2, size // 2
+    if max(lo, hi) > c:
+        raise PimError(f"crossbar-to-isa: {what}: an LRN window of {size} over {c} channels is "
+                       "not supported (at most 2 x channels + 1).")
+    x, k, s = arena.take(c), arena.take(c), arena.take(c)
+    sq = arena.take(c + size - 1)
+    A = code.addr
+    padded = src.padded or out.padded
+    first = src.at(0, 0) if src.padded else Aff.of(0, n=src.image)
+    code.add(isa.LoadOp(src.buffer, A(first), A(x), c))  # finite data to make constants from
+    code.add(isa.VClipOp(A(k), A(x), c, min=bias, max=bias))  # a vector of bias
+    if lo:
+        code.add(isa.VScaleOp(A(sq), A(x), lo, factor=0.0))
+    if hi:
+        code.add(isa.VScaleOp(A(sq + (lo + c) * e.elem), A(x), hi, factor=0.0))
+    e.vector_work[core] = e.vector_work.get(core, 0) + src.h * src.w * c * (size + 5)
+    code.open_loop("y", src.h if padded else 1)
+    code.open_loop("x", src.w if padded else src.h * src.w)
+    y, xx = Aff.of(0, y=1), Aff.of(0, x=1)
+    at_in = src.at(y, xx) if padded else Aff.of(0, n=src.image, x=c)
+    at_out = out.at(y, xx) if padded else Aff.of(0, n=out.image, x=c)
+    code.add(isa.LoadOp(src.buffer, A(at_in), A(x), c))
+    code.add(isa.VMulOp(A(sq + lo * e.elem), A(x), A(x), c))
+    code.add(isa.VPoolOp("sum", A(s), A(sq), c, size, 1))
+    code.add(isa.VScaleOp(A(s), A(s), c, factor=alpha / size))
+    code.add(isa.VAddOp(A(s), A(s), A(k), c))
+    code.add(isa.VPowOp(A(s), A(s), c, exponent=-beta))
+    code.add(isa.VMulOp(A(x), A(x), A(s), c))
+    code.add(isa.StoreOp(A(x), out.buffer, A(at_out), c))
+    code.close_loop()
+    code.close_loop()
+
+
 def channel_slice(e: Emit, core: int, src: Place, out: Place, lo: int, hi: int, what: str) -> None:
     """Channels [lo, hi) of a feature map (ONNX Split/Slice along channels)."""
     code = e.code(core)

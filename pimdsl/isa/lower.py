@@ -503,11 +503,17 @@ class _PartitionState:
             self.sync({core}, list(op.operands))
             cg.elementwise(e, core, ins, out,
                            lambda code, a, o, n: code.add(cls(code.addr(o), code.addr(a[0]), code.addr(a[1]), n)), what)
+        elif isinstance(op, nn.AvgPoolOp) and _whole_map_mean(op):
+            # one window over the whole map, padding excluded: a global average pool
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.global_avgpool(e, core, ins[0], out, what)
         elif isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
             out = low.place_for(op.results[0], hint)
             if isinstance(op, nn.AvgPoolOp) and any(nn.ints(op.pads)) and op.count_include_pad is None:
                 raise PimError(f"crossbar-to-isa: {where(op)} averages over padding without "
-                               "count_include_pad; not supported.")
+                               "count_include_pad (a window count that varies at the borders); "
+                               "only a single window over the whole map is supported.")
             if isinstance(op, nn.AvgPoolOp) and any(ins[0].pads[2:]) and op.ceil_mode is not None:
                 raise PimError(f"crossbar-to-isa: {where(op)}: ceil_mode average pools are not supported.")
             p = cg.Pool("max" if isinstance(op, nn.MaxPoolOp) else "avg", nn.ints(op.kernel),  # type: ignore[arg-type]
@@ -521,6 +527,11 @@ class _PartitionState:
             out = low.place_for(op.results[0], hint)
             self.sync({core}, [op.input])
             cg.batch_norm(e, core, ins[0], out, names, op.epsilon.value.data, what)  # type: ignore[arg-type]
+        elif isinstance(op, nn.LRNOp):
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.lrn(e, core, ins[0], out, op.size.value.data, op.alpha.value.data,  # type: ignore[arg-type]
+                   op.beta.value.data, op.bias.value.data, what)  # type: ignore[arg-type]
         elif isinstance(op, nn.GlobalAvgPoolOp):
             out = low.place_for(op.results[0], hint)
             self.sync({core}, list(op.operands))
@@ -563,8 +574,8 @@ class _PartitionState:
             raise PimError(
                 f"crossbar-to-isa: {where(op)} has no pim_isa lowering yet.",
                 hint="Supported vector ops: relu, sigmoid, tanh, clip, leaky_relu, add, sub, mul, "
-                "div (same shapes), max/avg pool, global average pool, channel concat, flatten, "
-                "softmax over features.",
+                "div (same shapes), max/avg pool, global average pool, LRN, batch norm, channel "
+                "concat, flatten, softmax over features.",
             )
         self.wrote(op.results[0], {core})
 
@@ -609,6 +620,16 @@ class _PartitionState:
         for w in self.writers[op.results[0]]:
             self.slots[(op.results[0], w)] = self.slots[(x, w)]
         return True
+
+
+def _whole_map_mean(op: nn.AvgPoolOp) -> bool:
+    """An average pool excluding padding whose one output window covers the whole input: the
+    mean of the map (ONNX-zoo GoogLeNet's global pool is written so)."""
+    x, y = shape(op.input), shape(op.output)
+    if op.count_include_pad is not None or len(x) != 4 or tuple(y[2:]) != (1, 1):
+        return False
+    (kh, kw), pads = nn.ints(op.kernel), nn.ints(op.pads)
+    return kh - pads[0] >= x[2] and kw - pads[1] >= x[3] and tuple(op.dilation_values()) == (1, 1)
 
 
 def _weight_name(op: Operation, v: SSAValue) -> str:
