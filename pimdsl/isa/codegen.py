@@ -562,6 +562,24 @@ def lrn(e: Emit, core: int, src: Place, out: Place, size: int, alpha: float, bet
     code.close_loop()
 
 
+def zero_pad(e: Emit, core: int, src: Place, out: Place, top: int, left: int, what: str) -> None:
+    """A feature map copied row by row into a larger one at (top, left); the rows and columns
+    around it are never written, so they keep the buffer's zero fill."""
+    code = e.code(core)
+    arena = e.arena(what)
+    buf = arena.take(e.local_elems - 1)
+    px = max(1, min(src.w, (e.local_elems - 1) // src.c))
+    code.open_loop("y", src.h)
+    y = Aff.of(0, y=1)
+    for start, size, count in _chunks(src.w, px):
+        code.open_loop("k", count)
+        x = Aff.of(start, k=size)
+        code.add(isa.LoadOp(src.buffer, code.addr(src.at(y, x)), code.addr(buf), size * src.c))
+        code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(out.at(y + top, x + left)), size * src.c))
+        code.close_loop()
+    code.close_loop()
+
+
 def channel_slice(e: Emit, core: int, src: Place, out: Place, lo: int, hi: int, what: str) -> None:
     """Channels [lo, hi) of a feature map (ONNX Split/Slice along channels)."""
     code = e.code(core)

@@ -527,6 +527,18 @@ class _PartitionState:
             out = low.place_for(op.results[0], hint)
             self.sync({core}, [op.input])
             cg.batch_norm(e, core, ins[0], out, names, op.epsilon.value.data, what)  # type: ignore[arg-type]
+        elif isinstance(op, nn.PadOp):
+            x, pads = shape(op.input), nn.ints(op.pads)
+            zero = op.mode_name == "constant" and (op.value is None or op.value.value.data == 0.0)
+            if not zero or len(x) != 4 or min(pads) < 0 or any(pads[i] or pads[i + 4] for i in (0, 1)):
+                raise PimError(f"crossbar-to-isa: {where(op)}: only zero padding of a feature map's "
+                               "height and width is supported.")
+            out = low.place_for(op.results[0], hint)
+            if out.fill != 0.0:
+                raise PimError(f"crossbar-to-isa: {where(op)}: a zero-padded map read by a padded "
+                               "max pool (-inf halo) is not supported.")
+            self.sync({core}, list(op.operands))
+            cg.zero_pad(e, core, ins[0], out, pads[2], pads[3], what)
         elif isinstance(op, nn.LRNOp):
             out = low.place_for(op.results[0], hint)
             self.sync({core}, list(op.operands))
@@ -574,8 +586,8 @@ class _PartitionState:
             raise PimError(
                 f"crossbar-to-isa: {where(op)} has no pim_isa lowering yet.",
                 hint="Supported vector ops: relu, sigmoid, tanh, clip, leaky_relu, add, sub, mul, "
-                "div (same shapes), max/avg pool, global average pool, LRN, batch norm, channel "
-                "concat, flatten, softmax over features.",
+                "div (same shapes), max/avg pool, global average pool, LRN, batch norm, zero pad, "
+                "channel concat, flatten, softmax over features.",
             )
         self.wrote(op.results[0], {core})
 
