@@ -405,6 +405,22 @@ def global_avgpool(e: Emit, core: int, src: Place, out: Place, what: str) -> Non
 # --- data movement ----------------------------------------------------------------------------
 
 
+def _copy_rows(e: Emit, code: CoreCode, src: Place, buf: int,
+               store: Callable[[Aff, Aff, int], None]) -> None:
+    """Each row of feature map `src` in chunks of pixels that fit local memory: load a chunk
+    into `buf`, then `store(y, x, pixels)` puts it where it goes."""
+    px = max(1, min(src.w, (e.local_elems - 1) // src.c))
+    code.open_loop("y", src.h)
+    y = Aff.of(0, y=1)
+    for start, size, count in _chunks(src.w, px):
+        code.open_loop("k", count)
+        x = Aff.of(start, k=size)
+        code.add(isa.LoadOp(src.buffer, code.addr(src.at(y, x)), code.addr(buf), size * src.c))
+        store(y, x, size)
+        code.close_loop()
+    code.close_loop()
+
+
 def concat_channels(e: Emit, core: int, ins: list[Place], out: Place, what: str) -> None:
     """Concatenate feature maps (or [N, F] values) along channels."""
     code = e.code(core)
@@ -412,20 +428,14 @@ def concat_channels(e: Emit, core: int, ins: list[Place], out: Place, what: str)
     buf = arena.take(e.local_elems - 1)
     offset = 0
     for p in ins:
-        px = max(1, min(p.w, (e.local_elems - 1) // p.c))
-        code.open_loop("y", p.h)
-        y = Aff.of(0, y=1)
-        for start, size, count in _chunks(p.w, px):
-            code.open_loop("k", count)
-            x = Aff.of(start, k=size)
-            code.add(isa.LoadOp(p.buffer, code.addr(p.at(y, x)), code.addr(buf), size * p.c))
+        def store(y: Aff, x: Aff, size: int, p: Place = p, offset: int = offset) -> None:
+            at = code.addr(out.at(y, x, offset))
             if p.c == out.c:
-                code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(out.at(y, x, offset)), size * p.c))
+                code.add(isa.StoreOp(code.addr(buf), out.buffer, at, size * p.c))
             else:
-                code.add(isa.StoreBlockOp(code.addr(buf), out.buffer, code.addr(out.at(y, x, offset)),
-                                          [size], [out.c], p.c))
-            code.close_loop()
-        code.close_loop()
+                code.add(isa.StoreBlockOp(code.addr(buf), out.buffer, at, [size], [out.c], p.c))
+
+        _copy_rows(e, code, p, buf, store)
         offset += p.c
 
 
@@ -484,6 +494,19 @@ def softmax_rows(e: Emit, core: int, src: Place, out: Place, what: str) -> None:
 
 
 
+def _open_pixels(code: CoreCode, src: Place, out: Place) -> tuple[Aff, Aff]:
+    """Open the loops over a feature map's pixels (rows and columns; all pixels as one loop
+    when neither map has a halo) and return a pixel's offsets in `src` and `out`; the caller
+    adds the per-pixel code and closes both loops."""
+    padded = src.padded or out.padded
+    code.open_loop("y", src.h if padded else 1)
+    code.open_loop("x", src.w if padded else src.h * src.w)
+    y, xx = Aff.of(0, y=1), Aff.of(0, x=1)
+    at_in = src.at(y, xx) if padded else Aff.of(0, n=src.image, x=src.c)
+    at_out = out.at(y, xx) if padded else Aff.of(0, n=out.image, x=src.c)
+    return at_in, at_out
+
+
 def batch_norm(e: Emit, core: int, src: Place, out: Place, names: tuple[str, str, str, str],
                eps: float, what: str) -> None:
     """Inference batch norm per pixel: x * s + t with s = scale / sqrt(var + eps), t = bias -
@@ -505,12 +528,7 @@ def batch_norm(e: Emit, core: int, src: Place, out: Place, names: tuple[str, str
     code.add(isa.LoadOp(bias_name, A(0), A(shift), c))
     code.add(isa.VSubOp(A(shift), A(shift), A(tmp), c))
     e.vector_work[core] = e.vector_work.get(core, 0) + src.h * src.w * c * 2
-    padded = src.padded or out.padded
-    code.open_loop("y", src.h if padded else 1)
-    code.open_loop("x", src.w if padded else src.h * src.w)
-    y, xx = Aff.of(0, y=1), Aff.of(0, x=1)
-    at_in = src.at(y, xx) if padded else Aff.of(0, n=src.image, x=c)
-    at_out = out.at(y, xx) if padded else Aff.of(0, n=out.image, x=c)
+    at_in, at_out = _open_pixels(code, src, out)
     code.add(isa.LoadOp(src.buffer, A(at_in), A(x), c))
     code.add(isa.VMulOp(A(x), A(x), A(scale), c))
     code.add(isa.VAddOp(A(x), A(x), A(shift), c))
@@ -536,7 +554,6 @@ def lrn(e: Emit, core: int, src: Place, out: Place, size: int, alpha: float, bet
     x, k, s = arena.take(c), arena.take(c), arena.take(c)
     sq = arena.take(c + size - 1)
     A = code.addr
-    padded = src.padded or out.padded
     first = src.at(0, 0) if src.padded else Aff.of(0, n=src.image)
     code.add(isa.LoadOp(src.buffer, A(first), A(x), c))  # finite data to make constants from
     code.add(isa.VClipOp(A(k), A(x), c, min=bias, max=bias))  # a vector of bias
@@ -545,11 +562,7 @@ def lrn(e: Emit, core: int, src: Place, out: Place, size: int, alpha: float, bet
     if hi:
         code.add(isa.VScaleOp(A(sq + (lo + c) * e.elem), A(x), hi, factor=0.0))
     e.vector_work[core] = e.vector_work.get(core, 0) + src.h * src.w * c * (size + 5)
-    code.open_loop("y", src.h if padded else 1)
-    code.open_loop("x", src.w if padded else src.h * src.w)
-    y, xx = Aff.of(0, y=1), Aff.of(0, x=1)
-    at_in = src.at(y, xx) if padded else Aff.of(0, n=src.image, x=c)
-    at_out = out.at(y, xx) if padded else Aff.of(0, n=out.image, x=c)
+    at_in, at_out = _open_pixels(code, src, out)
     code.add(isa.LoadOp(src.buffer, A(at_in), A(x), c))
     code.add(isa.VMulOp(A(sq + lo * e.elem), A(x), A(x), c))
     code.add(isa.VPoolOp("sum", A(s), A(sq), c, size, 1))
@@ -566,18 +579,13 @@ def zero_pad(e: Emit, core: int, src: Place, out: Place, top: int, left: int, wh
     """A feature map copied row by row into a larger one at (top, left); the rows and columns
     around it are never written, so they keep the buffer's zero fill."""
     code = e.code(core)
-    arena = e.arena(what)
-    buf = arena.take(e.local_elems - 1)
-    px = max(1, min(src.w, (e.local_elems - 1) // src.c))
-    code.open_loop("y", src.h)
-    y = Aff.of(0, y=1)
-    for start, size, count in _chunks(src.w, px):
-        code.open_loop("k", count)
-        x = Aff.of(start, k=size)
-        code.add(isa.LoadOp(src.buffer, code.addr(src.at(y, x)), code.addr(buf), size * src.c))
-        code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(out.at(y + top, x + left)), size * src.c))
-        code.close_loop()
-    code.close_loop()
+    buf = e.arena(what).take(e.local_elems - 1)
+
+    def store(y: Aff, x: Aff, size: int) -> None:
+        at = code.addr(out.at(y + top, x + left))
+        code.add(isa.StoreOp(code.addr(buf), out.buffer, at, size * src.c))
+
+    _copy_rows(e, code, src, buf, store)
 
 
 def channel_slice(e: Emit, core: int, src: Place, out: Place, lo: int, hi: int, what: str) -> None:
