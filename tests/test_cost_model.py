@@ -113,7 +113,7 @@ def test_chain_of_steps_over_a_batch_by_hand():
     # each waiting for layer 0: 4, 7, 10; then layer 2: 13, 16, 19. One image alone: 3+1+3 = 7.
     # So the two further images cost 12 ns, more than the busiest core's 2 x (1 + 3) = 8:
     # core 1 idles in layer 1, paced by core 0.
-    from pimdsl.cost.model import _chain_ns
+    from pimdsl.cost.schedule import _chain_ns
 
     on = np.array([[[True, False], [False, True], [False, True]]])
     stage = np.array([[3.0, 1.0, 3.0]])
@@ -133,7 +133,7 @@ def test_parallel_branches_overlap_on_distinct_cores_by_hand():
     # A fire module: layer 0 (2 ns, core 0) feeds layers 1 (5 ns) and 2 (3 ns); layer 3 (1 ns,
     # core 0) reads layer 2, and layer 2 owns a concat that also reads layer 1 (a vector-op
     # dependency: layer 2's result is complete only when layer 1's is).
-    from pimdsl.cost.model import _chain_ns
+    from pimdsl.cost.schedule import _chain_ns
 
     mvm = np.zeros((4, 4), dtype=bool)
     vec = np.zeros((4, 4), dtype=bool)
@@ -162,7 +162,7 @@ def test_parallel_branches_overlap_on_distinct_cores_by_hand():
 def test_layer_deps_of_a_fire_module():
     # squeeze conv -> expand 1x1 and expand 3x3 (both read the squeeze's relu) -> concat (owned
     # by the later expand, the latest producer) -> a final 1x1 conv reading the concat.
-    from pimdsl.cost.model import _layer_deps
+    from pimdsl.cost.schedule import _layer_deps
 
     b = NetBuilder((1, 8, 8, 8))
     sq = b.conv(b.x, 4, 1)
@@ -221,7 +221,7 @@ def test_vector_work_of_a_layer_as_the_lowering_runs_it():
 
 def test_vector_step_time_by_hand():
     # compass-s: vector unit 64 B / 10 ns; 4-bit data (0.5 B an element); LPDDR3 12.8 GB/s.
-    from pimdsl.cost.model import _step_ns
+    from pimdsl.cost.schedule import _step_ns
 
     chip = load_chip("compass-s")
     # 12800 elements of work = 6400 B = 1000 ns; 25600 loaded = 12800 B = 1000 ns; 12800
@@ -266,7 +266,7 @@ def test_merged_image_loops_overlap_independent_layers_by_hand():
     # Layer 2 continues the loop too and does not read layer 1: on core 0 it overlaps layer 1
     # and adds only its excess, 7 - 5 = 2 ns. With layer 0's vector steps on core 1 (its vector
     # core), layer 1 (on core 0) opens a new loop; layer 2 still continues layer 1's.
-    from pimdsl.cost.model import _continues, _merged_loops
+    from pimdsl.cost.schedule import _continues, _merged_loops
 
     on = np.zeros((1, 3, 2), dtype=bool)
     on[0, 0] = [True, True]
@@ -299,7 +299,7 @@ def test_chain_over_a_batch_in_a_shared_image_loop_by_hand():
     # images (4, 7, 10) and then layer 2 (12, 14, 16). One loop: per image layer 1 then layer 2,
     # paced by layer 0: images end 3+1+2 = 6, 9, 12 (each start also a group's 3 ns after the
     # last: 4+3 = 7 <= 9 - 2). One image alone: 6 in both.
-    from pimdsl.cost.model import _chain_ns
+    from pimdsl.cost.schedule import _chain_ns
 
     on = np.array([[[True, False], [False, True], [False, True]]])
     stage = np.array([[3.0, 1.0, 2.0]])

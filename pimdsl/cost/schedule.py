@@ -1,0 +1,202 @@
+"""The schedule the lowering emits, as the cost model prices it: which cores hold which layers,
+where a layer's vector steps run and how long they take, which steps share an image loop, and
+when the last step of a span ends over a batch. Vectorised over spans; used by
+`pimdsl.cost.model.span_costs` (docs/cost-model.md has the formulas)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pimdsl.chip import Chip
+from pimdsl.dialects import nn
+from pimdsl.network import Network
+from pimdsl.units import Units
+
+NS = 1e-9
+
+
+def _core_layers(rep: np.ndarray, counts: np.ndarray, sizes: np.ndarray, chip: Chip) -> np.ndarray:
+    """present[s, l, c]: whether FFD puts an item of layer l of span s on core c.
+
+    The placement of `pimdsl.units.ffd_pack` over the items of `place_partition` (per layer,
+    replica-major): sorted by size, stable, so within one size the items keep layer order, and
+    equal items fill the cores in order (the cumulative sums of `packs_counts`)."""
+    S, L, _ = counts.shape
+    C = chip.cores
+    free = np.full((S, C), chip.crossbars_per_core, dtype=np.int64)
+    present = np.zeros((S, L, C), dtype=bool)
+    for i in sorted(range(len(sizes)), key=lambda i: -int(sizes[i])):
+        z = int(sizes[i])
+        m = rep * counts[:, :, i]  # items of this size per layer
+        if z <= 0 or not m.any():
+            continue
+        lend = np.cumsum(m, axis=1)
+        lstart = lend - m
+        cap = free // z
+        cum = np.cumsum(cap, axis=1)
+        start = cum - cap
+        put = np.clip(lend[:, -1:] - start, 0, cap)
+        free -= put * z
+        hit = (lstart[:, :, None] < (start + put)[:, None, :]) & (lend[:, :, None] > start[:, None, :])
+        present |= hit & (m[:, :, None] > 0) & (put[:, None, :] > 0)
+    return present
+
+
+def _vector_cores(on_core: np.ndarray, has: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """vcore[s, l, c]: the core that runs layer l's vector steps, as the lowering picks it
+    (`vector_core`): of the cores holding the layer, the one with the least vector work so far,
+    the lowest on a tie."""
+    S, L, C = on_core.shape
+    vcore = np.zeros((S, L, C), dtype=bool)
+    load = np.zeros((S, C))
+    rows = np.arange(S)
+    for j in range(L):
+        c = np.argmin(np.where(on_core[:, j, :], load, np.inf), axis=1)
+        pick = has[:, j] & on_core[:, j, :].any(axis=1)
+        vcore[rows[pick], j, c[pick]] = True
+        load[rows[pick], c[pick]] += work[pick, j]
+    return vcore
+
+
+# Local memory holds activations in 2-byte slots (the lowering's default `elem_bytes`): this
+# sets how many elements a vector step streams per chunk.
+LOCAL_ELEM_BYTES = 2
+
+
+def _step_ns(work: np.ndarray | float, loaded: np.ndarray | float, stored: np.ndarray | float,
+             chunks: np.ndarray | float, chip: Chip) -> np.ndarray:
+    """One vector step per image: its chunks flow through the load queue, the vector unit and
+    the store queue, which overlap, so the slowest of the three sets the pace and the others
+    show for one chunk; plus the first load's and the last store's DRAM latency."""
+    bytes_ = chip.act_bits / 8
+    dram = 1 / min(chip.dram_bandwidth, chip.bus_bandwidth) / NS
+    parts = np.stack(np.broadcast_arrays(
+        np.asarray(work, dtype=np.float64) * bytes_ * chip.vector_latency_ns / chip.vector_bytes,
+        np.asarray(loaded, dtype=np.float64) * bytes_ * dram,
+        np.asarray(stored, dtype=np.float64) * bytes_ * dram))
+    slowest = parts.max(axis=0)
+    k = np.maximum(np.asarray(chunks, dtype=np.float64), 1.0)
+    return slowest + (parts.sum(axis=0) - slowest) / k + 2 * chip.dram_latency_ns
+
+
+def _continues(on_core: np.ndarray, vcore: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """cont[s, l]: layer l's MVM step continues the image loop of the step just before it. A
+    step whose cores all ran the step just before continues their loop (the lowering's
+    `sync`): l's cores all among l-1's, or only l-1's vector core when l-1 has vector steps
+    (they are the step just before)."""
+    S, L, _ = on_core.shape
+    cont = np.zeros((S, L), dtype=bool)
+    has_chain = vcore.any(axis=2)
+    for j in range(1, L):
+        cur, prev = on_core[:, j, :], on_core[:, j - 1, :]
+        before = np.where(has_chain[:, j - 1, None], vcore[:, j - 1, :], prev)
+        cont[:, j] = present[:, j] & present[:, j - 1] & cur.any(axis=1) & ~(cur & ~before).any(axis=1)
+    return cont
+
+
+def _merged_loops(
+    core_stage: np.ndarray, on_core: np.ndarray, cont: np.ndarray, lay: np.ndarray,
+    mvm_dep: np.ndarray,
+) -> np.ndarray:
+    """In one image loop a core's independent layers overlap on their own crossbars, so when
+    layer l continues l-1's loop (`_continues`) and does not read l-1 (a fire module's two
+    expands), l adds on its cores only what it takes beyond l-1."""
+    out = core_stage.copy()
+    for j in range(1, core_stage.shape[1]):
+        independent = ~mvm_dep[lay[:, j], lay[:, j - 1]]
+        ok = (cont[:, j] & independent)[:, None] & on_core[:, j, :]
+        out[:, j, :] = np.where(ok, np.maximum(core_stage[:, j, :] - core_stage[:, j - 1, :], 0.0), out[:, j, :])
+    return out
+
+
+def _relayout_ns(net: Network, units: Units, ss: np.ndarray, ee: np.ndarray, chip: Chip) -> np.ndarray:
+    """One image's relayouts at the network's ends (a step each, before the first layer and
+    after the last): an NCHW input feature map read into the lowering's NHWC order, an NHWC
+    result with more than one pixel written back as NCHW."""
+    out = np.zeros(ss.shape[0])
+    per_byte = 2 * chip.act_bits / 8 / min(chip.dram_bandwidth, chip.bus_bandwidth) / NS
+    for v in net.values:
+        x = nn.shape_of(v.value)
+        if len(x) != 4:
+            continue
+        ns = v.elements * per_byte + 2 * chip.dram_latency_ns
+        if v.owner == -2:
+            first = min((int(units.first[c]) for c in v.consumer_layers), default=-1)
+            out += np.where((ss <= first) & (first < ee), ns, 0.0)
+        if v.returned and v.owner >= 0 and x[2] * x[3] != 1:
+            last = int(units.end[v.owner]) - 1
+            out += np.where((ss <= last) & (last < ee), ns, 0.0)
+    return out
+
+
+def _layer_deps(net: Network) -> tuple[np.ndarray, np.ndarray]:
+    """Which earlier weight layers each layer waits for: mvm[j, p] when layer j's windows read
+    a value owned by layer p (its step cannot start before p's), vec[j, p] when only a vector
+    op owned by j reads it (a residual add's skip, a concat's other half: j's result is not
+    complete before p's)."""
+    L = len(net.layers)
+    mvm = np.zeros((L, L), dtype=bool)
+    vec = np.zeros((L, L), dtype=bool)
+    for v in net.values:
+        if v.owner < 0:
+            continue
+        for j in v.consumer_layers:
+            if j != v.owner:
+                mvm[j, v.owner] = True
+        for j in v.consumer_owners:
+            if j > v.owner:
+                vec[j, v.owner] = True
+    return mvm, vec
+
+
+def _chain_ns(
+    on_core: np.ndarray, stage_ns: np.ndarray, present: np.ndarray, batch: int,
+    lay: np.ndarray, deps: tuple[np.ndarray, np.ndarray], busy_ns: np.ndarray | None = None,
+    cont: np.ndarray | None = None,
+) -> np.ndarray:
+    """When the last step of each span ends, running its layers' steps image by image.
+
+    A core takes its layers in order (on_core[s, l, c]), each over all `batch` images; image i
+    of layer l starts when the core is free and image i of every layer it reads (the layer DAG,
+    `_layer_deps`; a producer outside the span is in DRAM already) has finished on every core
+    holding it, and takes stage_ns[s, l] (or stage_ns[s, l, c] on core c). So parallel branches on distinct cores overlap, as the
+    lowering's tokens let them. With `busy_ns[s, l, c]`, a step holds its core only that long
+    (the rest of its time is on its own crossbars): a core's independent layers then overlap,
+    as they do within one image. With `cont[s, l]` (`_continues`), layer l shares layer l-1's
+    image loop: its image i follows image i of l-1 on the core, not l-1's whole batch, and the
+    core spends the group's stages (l's and the layers before it in the loop) per image.
+    Vectorised over spans and cores."""
+    S, L, C = on_core.shape
+    mvm, vec = deps
+    free = np.zeros((S, C))
+    group = np.zeros((S, C))  # per core, the stages of the layers of its open image loop
+    done = np.zeros((S, L, batch))  # finish of each image of each layer of the span
+    for j in range(L):
+        on = on_core[:, j, :]
+        st = stage_ns[:, j, :] if stage_ns.ndim == 3 else stage_ns[:, j : j + 1]
+        joins = (cont[:, j : j + 1] if cont is not None else np.zeros((S, 1), dtype=bool)) & on
+        group = np.where(on, np.where(joins, group, 0.0) + st, group)
+        ready = np.zeros((S, batch))
+        after = np.zeros((S, batch))
+        for k in range(j):
+            ok = present[:, k] & present[:, j]
+            m = (mvm[lay[:, j], lay[:, k]] & ok)[:, None]
+            v = (vec[lay[:, j], lay[:, k]] & ok)[:, None]
+            ready = np.where(m, np.maximum(ready, done[:, k]), ready)
+            after = np.where(v, np.maximum(after, done[:, k]), after)
+        t = free
+        hold = st if busy_ns is None else busy_ns[:, j, :]
+        prev_t = np.zeros((S, C))
+        for i in range(batch):
+            start = np.maximum(t, ready[:, i : i + 1])
+            if cont is not None:
+                # in the shared loop: after image i of the layer before, and a group's worth
+                # of the core's time after this layer's previous image
+                shared = ready[:, i : i + 1] if i == 0 else np.maximum(ready[:, i : i + 1], prev_t + group - st)
+                start = np.where(joins, shared, start)
+            t = np.where(on, start + hold, t)
+            prev_t = t
+            done[:, j, i] = np.maximum(np.where(on, start + st, 0.0).max(axis=1), after[:, i])
+        done[:, j] = np.where(present[:, j : j + 1], done[:, j], 0.0)
+        free = t
+    return np.maximum(free.max(axis=1), done[:, :, -1].max(axis=1))
