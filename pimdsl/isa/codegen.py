@@ -405,18 +405,16 @@ def global_avgpool(e: Emit, core: int, src: Place, out: Place, what: str) -> Non
 # --- data movement ----------------------------------------------------------------------------
 
 
-def _copy_rows(e: Emit, code: CoreCode, src: Place, buf: int,
-               store: Callable[[Aff, Aff, int], None]) -> None:
-    """Each row of feature map `src` in chunks of pixels that fit local memory: load a chunk
-    into `buf`, then `store(y, x, pixels)` puts it where it goes."""
-    px = max(1, min(src.w, (e.local_elems - 1) // src.c))
+def _by_row_chunks(e: Emit, code: CoreCode, src: Place, per_pixel: int,
+                   move: Callable[[Aff, Aff, int], None]) -> None:
+    """Each row of feature map `src` in chunks of as many pixels as fit local memory at
+    `per_pixel` elements a pixel: `move(y, x, pixels)` loads and stores one chunk."""
+    px = max(1, min(src.w, (e.local_elems - 1) // per_pixel))
     code.open_loop("y", src.h)
     y = Aff.of(0, y=1)
     for start, size, count in _chunks(src.w, px):
         code.open_loop("k", count)
-        x = Aff.of(start, k=size)
-        code.add(isa.LoadOp(src.buffer, code.addr(src.at(y, x)), code.addr(buf), size * src.c))
-        store(y, x, size)
+        move(y, Aff.of(start, k=size), size)
         code.close_loop()
     code.close_loop()
 
@@ -428,14 +426,15 @@ def concat_channels(e: Emit, core: int, ins: list[Place], out: Place, what: str)
     buf = arena.take(e.local_elems - 1)
     offset = 0
     for p in ins:
-        def store(y: Aff, x: Aff, size: int, p: Place = p, offset: int = offset) -> None:
+        def move(y: Aff, x: Aff, size: int, p: Place = p, offset: int = offset) -> None:
+            code.add(isa.LoadOp(p.buffer, code.addr(p.at(y, x)), code.addr(buf), size * p.c))
             at = code.addr(out.at(y, x, offset))
             if p.c == out.c:
                 code.add(isa.StoreOp(code.addr(buf), out.buffer, at, size * p.c))
             else:
                 code.add(isa.StoreBlockOp(code.addr(buf), out.buffer, at, [size], [out.c], p.c))
 
-        _copy_rows(e, code, p, buf, store)
+        _by_row_chunks(e, code, p, p.c, move)
         offset += p.c
 
 
@@ -581,11 +580,12 @@ def zero_pad(e: Emit, core: int, src: Place, out: Place, top: int, left: int, wh
     code = e.code(core)
     buf = e.arena(what).take(e.local_elems - 1)
 
-    def store(y: Aff, x: Aff, size: int) -> None:
+    def move(y: Aff, x: Aff, size: int) -> None:
+        code.add(isa.LoadOp(src.buffer, code.addr(src.at(y, x)), code.addr(buf), size * src.c))
         at = code.addr(out.at(y + top, x + left))
         code.add(isa.StoreOp(code.addr(buf), out.buffer, at, size * src.c))
 
-    _copy_rows(e, code, src, buf, store)
+    _by_row_chunks(e, code, src, src.c, move)
 
 
 def channel_slice(e: Emit, core: int, src: Place, out: Place, lo: int, hi: int, what: str) -> None:
@@ -593,17 +593,13 @@ def channel_slice(e: Emit, core: int, src: Place, out: Place, lo: int, hi: int, 
     code = e.code(core)
     arena = e.arena(what)
     n = hi - lo
-    px = max(1, min(src.w, (e.local_elems - 1) // n))
-    buf = arena.take(px * n)
-    code.open_loop("y", src.h)
-    y = Aff.of(0, y=1)
-    for start, size, count in _chunks(src.w, px):
-        code.open_loop("k", count)
-        x = Aff.of(start, k=size)
+    buf = arena.take(max(1, min(src.w, (e.local_elems - 1) // n)) * n)
+
+    def move(y: Aff, x: Aff, size: int) -> None:
         code.add(isa.LoadBlockOp(src.buffer, code.addr(src.at(y, x, lo)), [size], [src.c], n, code.addr(buf)))
         code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(out.at(y, x)), size * n))
-        code.close_loop()
-    code.close_loop()
+
+    _by_row_chunks(e, code, src, n, move)
 
 
 def channel_shuffle(e: Emit, core: int, src: Place, out: Place, groups: int, what: str) -> None:
@@ -612,15 +608,11 @@ def channel_shuffle(e: Emit, core: int, src: Place, out: Place, groups: int, wha
     arena = e.arena(what)
     c = src.c
     k = c // groups
-    px = max(1, min(src.w, (e.local_elems - 1) // c))
-    buf = arena.take(px * c)
-    code.open_loop("y", src.h)
-    y = Aff.of(0, y=1)
-    for start, size, count in _chunks(src.w, px):
-        code.open_loop("k", count)
-        x = Aff.of(start, k=size)
+    buf = arena.take(max(1, min(src.w, (e.local_elems - 1) // c)) * c)
+
+    def move(y: Aff, x: Aff, size: int) -> None:
         code.add(isa.LoadOp(src.buffer, code.addr(src.at(y, x)), code.addr(buf), size * c))
         code.add(isa.StoreBlockOp(code.addr(buf), out.buffer, code.addr(out.at(y, x)),
                                   [size, groups, k], [c, 1, groups], 1))
-        code.close_loop()
-    code.close_loop()
+
+    _by_row_chunks(e, code, src, c, move)
