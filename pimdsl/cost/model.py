@@ -26,7 +26,7 @@ from pimdsl.cost.schedule import (
     _vector_cores,
 )
 from pimdsl.grouping.problem import SpanTable
-from pimdsl.network import Network
+from pimdsl.network import Network, VectorStep
 from pimdsl.units import Units, ffd_pack, packs_counts, validity_map
 
 PJ = 1e-12
@@ -270,8 +270,10 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # per layer: its own vector steps' time per image, their count and traffic (elements)
     local = chip.local_memory_bytes // LOCAL_ELEM_BYTES
     steps_l = [L.vector.steps for L in net.layers]
-    own_ns_l = np.array([sum(float(_step_ns(st.work, st.loaded, st.stored,
-                                            st.pieces * -(-st.span // local), chip)) for st in sts)
+    def chunks(st: VectorStep) -> int:
+        return st.pieces * -(-st.span // local)
+
+    own_ns_l = np.array([sum(float(_step_ns(st.work, st.loaded, st.stored, chunks(st), chip)) for st in sts)
                          for sts in steps_l])
     own_l = np.array([[len(sts), sum(st.work for st in sts), sum(st.loaded for st in sts),
                        sum(st.stored for st in sts)] for sts in steps_l], dtype=np.float64).reshape(n_layers, 4)
@@ -281,8 +283,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         k = np.maximum(np.asarray(chunks, dtype=np.float64), 1.0)
         return _step_ns(np.asarray(work) / k, 0.0, np.asarray(stored) / k, 1, chip)
 
-    own_last_l = np.array([float(last_chunk(sts[-1].work, sts[-1].stored,
-                                            sts[-1].pieces * -(-sts[-1].span // local))) if sts else 0.0
+    own_last_l = np.array([float(last_chunk(sts[-1].work, sts[-1].stored, chunks(sts[-1]))) if sts else 0.0
                            for sts in steps_l])
     own_vw = np.where(owns[:, :, None], own_l[lay], 0.0)
     out_l = out_bytes_l[lay] / act_bytes
@@ -298,9 +299,11 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # The steps run one after another (each reads what the one before stored); a later piece
     # adds its partial-sum add (two operands), its bias copies (a window at a time) and the
     # unfused element-wise op; the chain starts after the layer's last MVM result is stored.
-    add_ns = np.where(later, _step_ns(out_l, 2 * out_l, out_l, -(-3 * out_l // local), chip), 0.0)
+    add_chunks = -(-3 * out_l // local)  # two operands and the sum share local memory
+    unfused_chunks = -(-2 * unfused // local)
+    add_ns = np.where(later, _step_ns(out_l, 2 * out_l, out_l, add_chunks, chip), 0.0)
     fill_ns_ = np.where(fill > 0, _step_ns(fill, 0.0, fill, win, chip), 0.0)
-    unfused_ns = np.where(unfused > 0, _step_ns(unfused, unfused, unfused, -(-2 * unfused // local), chip), 0.0)
+    unfused_ns = np.where(unfused > 0, _step_ns(unfused, unfused, unfused, unfused_chunks, chip), 0.0)
     # (the bias copies need no MVM result: they run beside the layer's MVMs; the chain's wait
     # for the last MVM result overlaps the next image's MVMs, so only one image sees it)
     chain_ns = np.where(
@@ -315,8 +318,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     chain_wait = np.where(chain_steps > 0, chip.mvm_latency_ns - interval, 0.0)
     last_ns = np.where(
         owns & (own_vw[:, :, 0] > 0), own_last_l[lay],
-        np.where(unfused > 0, last_chunk(unfused, unfused, -(-2 * unfused // local)),
-                 np.where(later, last_chunk(out_l, out_l, -(-3 * out_l // local)), 0.0)))
+        np.where(unfused > 0, last_chunk(unfused, unfused, unfused_chunks),
+                 np.where(later, last_chunk(out_l, out_l, add_chunks), 0.0)))
     chain_first = chain_ns + chain_wait  # one image alone: nothing to overlap with
     chain_ns = chain_first - np.minimum(last_ns, chain_ns)
     chain_dram_ns = chain_io * act_bytes / dram_bw / NS
@@ -396,24 +399,25 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     written_bits = (rep * (pre_wbits[hi] - pre_wbits[lo])).sum(axis=1)
     load_ns, write_ns, replicated_bytes = load_write_ns(rep)
 
-    # Image pipeline: the cores of a partition each run their steps in program order, every
-    # step over all images, and wait for a producer's token per image; so one image takes the
-    # layer DAG's critical path (each layer's time plus its MVM and DRAM latency), and each further image
-    # the busiest core's sum over the layers it holds, or the DRAM channel's time per image.
+    # Image pipeline: the cores of a partition each run their steps in program order, a step
+    # over all images unless it continues the step before's image loop, and wait for a
+    # producer's token per image; so one image takes the layer DAG's critical path (each layer's
+    # time plus its MVM and DRAM latency), and each further image the busiest core's sum over
+    # the layers it holds, or the DRAM channel's time per image.
+    deps = _layer_deps(net)
     mvm_ns, stage_ns = mvm_stages(rep)
     on_core = _core_layers(rep, counts, sizes, chip)
     vcore = _vector_cores(on_core, chain_steps > 0, chain_work)
     core_stage = np.where(vcore, stage_ns[:, :, None], on_core * mvm_ns[:, :, None])  # [S, L, C]
     cont = _continues(on_core, vcore, present)
-    core_stage = _merged_loops(core_stage, on_core, cont, lay, _layer_deps(net)[0])
+    core_stage = _merged_loops(core_stage, on_core, cont, lay, deps[0])
     core_ns = core_stage.sum(axis=1).max(axis=1)
     channel_ns = layer_dram.sum(axis=1) / dram_bw / NS
     period_ns = np.maximum(core_ns, channel_ns)
-    # (floored so that weight load + write + fill >= period: then the latency per inference
-    # falls as the batch grows, as it must when a batch only adds images to a pipeline)
     # One image's path: the layer DAG's critical path (parallel branches on distinct cores
-    # overlap; on a shared core they queue), each layer its overlapped time plus its latencies.
-    deps = _layer_deps(net)
+    # overlap; on a shared core they queue), each layer its overlapped time plus its latencies;
+    # floored so that weight load + write + fill >= period: then the latency per inference
+    # falls as the batch grows, as it must when a batch only adds images to a pipeline.
     first_ns = np.where(present, mvm_stages(rep, chain_first)[1] + per_layer_fixed, 0.0)
     # (one image: a core's crossbars run its independent layers side by side; a layer holds the
     # core for its share of the window loads, which queue in order, and on its vector core for
@@ -429,9 +433,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     extra_ns = 0.0
     if B > 1:
         # The layer before as the only producer here, not the DAG: over the batch the branches
-        # do not overlap as freely as one image's do (measured against the simulator: the DAG
-        # made ResNet18 batch 16 partition 0 9-14% optimistic on compass-m/l; the add of a
-        # residual block is a step on another core, which this model does not place).
+        # do not overlap as freely as one image's do (measured against the simulator: with the
+        # DAG, ResNet18 batch 16 partition 0 was 21-28% optimistic on compass-m/l, and 5 of the
+        # 272 partitions of docs/simulator.md fell outside 10%).
         line = (np.eye(n_layers, k=-1, dtype=bool), np.zeros((n_layers, n_layers), dtype=bool))
         extra_ns = (_chain_ns(on_core, core_stage, present, B, lay, line, cont=cont)
                     - _chain_ns(on_core, core_stage, present, 1, lay, line, cont=cont))
