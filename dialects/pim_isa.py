@@ -484,17 +484,26 @@ class _BlockTransfer(InstrOp, ABC):
         return math.prod(ints(self.sizes)) * _val(self.length)
 
     def dram_extent(self) -> int:
-        return _val(self.length) + sum(
-            (n - 1) * p for n, p in zip(ints(self.sizes), ints(self.pitches), strict=True)
-        )
+        return _block_extent(self)
 
     def verify_(self) -> None:
         super().verify_()
-        sizes, pitches = ints(self.sizes), ints(self.pitches)
-        if len(sizes) != len(pitches) or not sizes:
-            _fail(self, f"sizes {list(sizes)} and pitches {list(pitches)} must be non-empty and of equal length")
-        if min(sizes) < 1 or min(pitches) < 0:
-            _fail(self, f"sizes must be >= 1 and pitches >= 0, got {list(sizes)} and {list(pitches)}")
+        _verify_block_shape(self)
+
+
+def _block_extent(op: InstrOp) -> int:
+    """Elements from the first to one past the last element of a strided block (`sizes`,
+    `pitches`, `len` properties): the span one execution touches on its strided side."""
+    sizes, pitches = ints(op.sizes), ints(op.pitches)  # type: ignore[attr-defined]
+    return _val(op.length) + sum((n - 1) * p for n, p in zip(sizes, pitches, strict=True))  # type: ignore[attr-defined]
+
+
+def _verify_block_shape(op: InstrOp) -> None:
+    sizes, pitches = ints(op.sizes), ints(op.pitches)  # type: ignore[attr-defined]
+    if len(sizes) != len(pitches) or not sizes:
+        _fail(op, f"sizes {list(sizes)} and pitches {list(pitches)} must be non-empty and of equal length")
+    if min(sizes) < 1 or min(pitches) < 0:
+        _fail(op, f"sizes must be >= 1 and pitches >= 0, got {list(sizes)} and {list(pitches)}")
 
 
 @irdl_op_definition
@@ -539,6 +548,48 @@ class StoreBlockOp(_BlockTransfer):
 
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("src", self.elements)]
+
+
+@irdl_op_definition
+class GatherOp(InstrOp):
+    """Local strided gather: the block `sizes` x len of local memory (element (a1..ak, i) at
+    `src` + (sum of a_j * pitches[j] + i) * elem_bytes) -> a dense row-major block at `dst`.
+
+    How a convolution forms each window's input vector, rows ordered (channel, ky, kx), from a
+    line buffer of input rows held in local memory (docs/lowering.md, "Line buffers"). `src`
+    may move with the loops (the window's position in the band); `pitches` count elements."""
+
+    name = "pim_isa.gather"
+    dst = prop_def(DenseArrayBase)
+    src = prop_def(DenseArrayBase)
+    length = prop_def(IntegerAttr[I64], prop_name="len")
+    sizes = prop_def(DenseArrayBase)
+    pitches = prop_def(DenseArrayBase)
+    FIELDS: ClassVar[tuple[str, ...]] = ("dst", "src", "sizes", "pitches", "len")
+    ADDRESSES: ClassVar[tuple[str, ...]] = ("dst", "src")
+
+    def __init__(
+        self, dst: DenseArrayBase, src: DenseArrayBase, sizes: Sequence[int],
+        pitches: Sequence[int], length: int,
+    ):
+        super().__init__(properties={
+            "dst": dst, "src": src, "sizes": i64_array(sizes), "pitches": i64_array(pitches),
+            "len": _int(length),
+        })
+
+    @property
+    def elements(self) -> int:
+        return math.prod(ints(self.sizes)) * _val(self.length)
+
+    def src_extent(self) -> int:
+        return _block_extent(self)
+
+    def local_accesses(self) -> list[LocalAccess]:
+        return [LocalAccess("dst", self.elements), LocalAccess("src", self.src_extent())]
+
+    def verify_(self) -> None:
+        super().verify_()
+        _verify_block_shape(self)
 
 
 @irdl_op_definition
@@ -1060,7 +1111,7 @@ PimIsa = Dialect(
     "pim_isa",
     [
         ProgramOp, BufferOp, PartitionOp, CoreOp, LoopOp, ExecuteOp,
-        LdWeightOp, WrXbarOp, LoadOp, StoreOp, LoadBlockOp, StoreBlockOp, MvmOp,
+        LdWeightOp, WrXbarOp, LoadOp, StoreOp, LoadBlockOp, StoreBlockOp, GatherOp, MvmOp,
         VAddOp, VSubOp, VMulOp, VDivOp, VMaxOp, VMinOp,
         VCopyOp, VReluOp, VSigmoidOp, VTanhOp, VExpOp, VScaleOp, VPowOp, VLeakyReluOp, VClipOp,
         VReduceOp, VPoolOp, SendOp, RecvOp, BarrierOp,

@@ -26,6 +26,7 @@ from xdsl.ir import Operation, SSAValue
 
 from pimdsl.dialects import nn
 from pimdsl.errors import PimError
+from pimdsl.isa.line_buffer import Window
 
 # Ops that only name data: they are cloned into whichever partition uses them.
 SOURCE_OPS = (nn.WeightOp, nn.ConstantOp)
@@ -79,6 +80,8 @@ class Layer:
     # How the lowering runs those ops (`VectorWork`): a lone element-wise reader of the layer's
     # result is fused into the layer's stores; the others are steps of their own on one core.
     vector: VectorWork = field(default_factory=lambda: VectorWork())
+    # A convolution's window geometry: how its cores read their input (line buffers).
+    window: Window | None = None
 
     @property
     def rows(self) -> int:
@@ -144,6 +147,7 @@ def _layer(op: Operation, index: int) -> Layer:
             index=index, name=_layer_name(op, index), op=op, kind="conv",
             groups=op.groups.value.data, in_channels=w[1], kernel_area=w[2] * w[3], cols=w[0],
             windows=y[2] * y[3], row_windows=y[3], out_elements=_per_inference(op.output), vector_elements=0,
+            window=Window((w[2], w[3]), nn.ints(op.strides), nn.ints(op.dilations), (y[2], y[3])),  # type: ignore[arg-type]
         )
     assert isinstance(op, nn.LinearOp)
     k, m = op.in_out

@@ -26,6 +26,7 @@ from pimdsl.cost.schedule import (
     _vector_cores,
 )
 from pimdsl.grouping.problem import SpanTable
+from pimdsl.isa import line_buffer as lb
 from pimdsl.network import Network, VectorStep
 from pimdsl.units import Units, ffd_pack, packs_counts, validity_map
 
@@ -134,6 +135,27 @@ class SpanCosts:
         )
 
 
+def _input_loads(net: Network, units: Units, chip: Chip) -> np.ndarray:
+    """Input elements each unit's core loads per image, as `crossbar-to-isa` reads them: a
+    convolution through line buffers where `line_buffer.plan` gives one (the same rule the
+    lowering follows), else every window's patch (the unit's rows per window)."""
+    budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
+    out = np.empty(units.n, dtype=np.float64)
+    cache: dict[tuple[int, int], int] = {}
+    for u in range(units.n):
+        L = net.layers[int(units.layer[u])]
+        rows = int(units.rows[u])
+        if L.window is None:
+            out[u] = L.windows * rows
+            continue
+        channels = -(-rows // L.kernel_area)
+        key = (L.index, channels)
+        if key not in cache:
+            cache[key] = lb.loaded_elements(L.window, 0, L.windows, channels, budget)
+        out[u] = cache[key]
+    return out
+
+
 def _prefix(x: np.ndarray) -> np.ndarray:
     out = np.zeros((x.shape[0] + 1, *x.shape[1:]), dtype=np.float64)
     np.cumsum(x, axis=0, out=out[1:])
@@ -229,7 +251,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     pre_lm = _prefix(uw * (units.rows + units.channels) * act_bytes)
     pre_padd = _prefix(np.where(units.row_slice > 0, uw * units.channels, 0.0))
     pre_ch = _prefix(np.where(units.row_slice == 0, units.channels, 0).astype(np.float64))
-    pre_rows = _prefix(units.rows.astype(np.float64))
+    pre_inputs = _prefix(_input_loads(net, units, chip))
 
     # --- per (span, layer) ---------------------------------------------------------------------
     l0 = units.layer[ss]
@@ -332,8 +354,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     vec_elems = np.where(owns, vec_l[lay], 0.0) + (pre_padd[hi] - pre_padd[lo])
     vec_bytes = vec_elems * act_bytes
     vec_ns = chain_work * act_bytes * vec_ns_per_byte + fused_ns
-    patch = pre_rows[hi] - pre_rows[lo]  # input elements each window loads (all units' rows)
-    window_dram = np.where(present, win * (patch + covered) * act_bytes, 0.0)
+    inputs = pre_inputs[hi] - pre_inputs[lo]  # input elements the layer's cores load per image
+    window_dram = np.where(present, inputs + win * covered, 0.0) * act_bytes
     layer_dram = window_dram + chain_io * act_bytes
     dram_ns = window_dram / dram_bw / NS
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns

@@ -18,6 +18,7 @@ from xdsl.ir import Operation
 from pimdsl.chip import Chip
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
+from pimdsl.isa import line_buffer as lb
 from pimdsl.isa.builder import Aff, CoreCode
 from pimdsl.isa.linear import Block, Linear, Term
 from pimdsl.isa.placement import Place
@@ -73,26 +74,6 @@ class Emit:
     def next_tag(self) -> int:
         self.tag += 1
         return self.tag
-
-
-# --- window rectangles ------------------------------------------------------------------------
-
-
-def rectangles(w0: int, w1: int, ow: int) -> list[tuple[int, int, int, int]]:
-    """Windows w0..w1-1 (row-major over (oy, ox), ow per row) as (oy0, rows, ox0, cols)."""
-    out = []
-    w = w0
-    if w % ow:
-        n = min(ow - w % ow, w1 - w)
-        out.append((w // ow, 1, w % ow, n))
-        w += n
-    full = (w1 - w) // ow
-    if full:
-        out.append((w // ow, full, 0, ow))
-        w += full * ow
-    if w < w1:
-        out.append((w // ow, 1, 0, w1 - w))
-    return out
 
 
 # --- weight layers ----------------------------------------------------------------------------
@@ -189,11 +170,12 @@ def _weight_segment(
     for _, _, terms in mine:
         for t in terms:
             spans.setdefault(t.source, []).append(_source_span(t))
-    loads = []  # (source, lo, hi, local address)
+    loads = []  # (source, lo, hi, local address of the window's input vector)
     for source, ranges in spans.items():
         for lo, hi in _clusters(ranges):
             per = 1 if source.conv is None else source.conv.kernel[0] * source.conv.kernel[1]  # type: ignore[attr-defined]
             loads.append((source, lo, hi, arena.take((hi - lo) * per)))
+    rects, bands = _line_buffers(e, arena, seg, layer.out_hw[1], loads)
     # Output, send, receive and scratch buffers.
     out_buf = {i: arena.take(b.cols) for i, b, _ in mine if i in homes}
     send_buf = {i: arena.take(b.cols) for i, b, terms in mine if terms and i not in homes}
@@ -210,13 +192,20 @@ def _weight_segment(
             for j, (weight, col) in enumerate(b.bias):
                 bias_buf[(i, j)] = addr = arena.take(b.cols)
                 code.add(isa.LoadOp(weight, code.addr(col), code.addr(addr), b.cols))
-    oh, ow = layer.out_hw
-    for oy0, ny, ox0, nx in rectangles(seg[0], seg[1], ow):
+    ow = layer.out_hw[1]
+    for oy0, ny, ox0, nx in rects:
         code.open_loop("oy", ny)
+        oy = Aff.of(oy0, oy=1)
+        for j, band in bands.items():
+            source, lo, hi, _ = loads[j]
+            _load_band(code, layer.places[source.value], source.conv, lo, hi, band, oy, ox0, nx)  # type: ignore[attr-defined]
         code.open_loop("ox", nx)
-        oy, ox = Aff.of(oy0, oy=1), Aff.of(ox0, ox=1)
-        for source, lo, hi, addr in loads:
-            _load_window(e, code, layer.places[source.value], source, lo, hi, addr, oy, ox, ow)  # type: ignore[attr-defined]
+        ox = Aff.of(ox0, ox=1)
+        for j, (source, lo, hi, addr) in enumerate(loads):
+            if j in bands:
+                _gather_window(code, source.conv, hi - lo, bands[j], addr, Aff.of(0, ox=1), nx, E)  # type: ignore[attr-defined]
+            else:
+                _load_window(e, code, layer.places[source.value], source, lo, hi, addr, oy, ox, ow)  # type: ignore[attr-defined]
         started: set[int] = set()
         for i, b, terms in mine:
             dst = out_buf[i] if i in homes else send_buf.get(i)
@@ -274,6 +263,56 @@ def _term_src(t: Term, loads: list[tuple[object, int, int, int]], elem: int) -> 
             first = lo if conv is None else lo * conv.kernel[0] * conv.kernel[1]
             return addr + (t.in_rows[0] - first) * elem
     raise AssertionError("a term without its input load")  # pragma: no cover
+
+
+def _line_buffers(
+    e: Emit, arena: Arena, seg: tuple[int, int], ow: int, loads: list[tuple[object, int, int, int]],
+) -> tuple[list[lb.Rect], dict[int, int]]:
+    """The window rectangles of a segment and, per convolution load that takes a line buffer
+    (`line_buffer.plan`), its band's local address. All bands of one core share the strips:
+    the narrowest any of them needs."""
+    budget = lb.band_budget(e.chip.local_memory_bytes, e.elem)
+    convs = [(j, src.conv, hi - lo) for j, (src, lo, hi, _) in enumerate(loads) if src.conv is not None]  # type: ignore[attr-defined]
+    share = budget // max(1, len(convs))
+    plans = {j: lb.plan(_window(conv), seg[0], seg[1], ch, share) for j, conv, ch in convs}
+    banded = {j: p for j, p in plans.items() if p is not None}
+    if not banded:
+        return lb.rectangles(seg[0], seg[1], ow), {}
+    width = min(max(nx for *_, nx in p) for p in banded.values())
+    rects = lb.split(lb.rectangles(seg[0], seg[1], ow), width)
+    bands = {}
+    for j, conv, ch in convs:
+        if j in banded:
+            bands[j] = arena.take(_window(conv).band_elements(width, ch))
+    return rects, bands
+
+
+def _window(conv: object) -> lb.Window:
+    return lb.Window(conv.kernel, conv.strides, conv.dilations, conv.out_hw)  # type: ignore[attr-defined]
+
+
+def _load_band(
+    code: CoreCode, place: Place, conv: object, lo: int, hi: int, dst: int, oy: Aff, ox0: int, nx: int,
+) -> None:
+    """One output row's band: the input rows its windows cover, columns of windows ox0..ox0+nx-1,
+    channels [lo, hi), dense as [row][column][channel] at `dst`."""
+    win = _window(conv)
+    (sh, sw), top, left = win.strides, conv.pads[0], conv.pads[1]  # type: ignore[attr-defined]
+    off = place.at(oy.scaled(sh) + (-top), ox0 * sw - left, lo)
+    code.add(isa.LoadBlockOp(place.buffer, code.addr(off), [win.band_rows, win.band_cols(nx)],
+                             [place.wp * place.c, place.c], hi - lo, code.addr(dst)))
+
+
+def _gather_window(
+    code: CoreCode, conv: object, channels: int, band: int, dst: int, j: Aff, nx: int, elem: int,
+) -> None:
+    """Window j of the band's row as the crossbar's input vector, rows ordered (c, ky, kx)."""
+    win = _window(conv)
+    (kh, kw), (dh, dw) = win.kernel, win.dilations
+    row = win.band_cols(nx) * channels
+    src = j.scaled(win.strides[1] * channels * elem) + band
+    code.add(isa.GatherOp(code.addr(Aff.of(dst)), code.addr(src), [channels, kh, kw],
+                          [1, dh * row, dw * channels], 1))
 
 
 def _load_window(

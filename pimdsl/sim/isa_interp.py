@@ -217,7 +217,7 @@ class _Nest:
             op = it.op
             reads, wr = _accesses(op)
             for prop, _n in [*reads, *wr]:
-                if self._local(op, prop, len(it.path)) is None:
+                if self._local(op, prop, len(it.path)) is None and not _moving_read(op, prop):
                     return False
             for prop, n in wr:
                 a = self._local(op, prop, len(it.path))
@@ -234,11 +234,19 @@ class _Nest:
         for it in self.items:
             reads, _ = _accesses(it.op)
             for prop, n in reads:
-                a = self._local(it.op, prop, len(it.path))
-                assert a is not None
-                if not self._read_is_current(it, a, a + n * self.elem, writes):
+                lo, hi = self._span(it, prop)
+                if not self._read_is_current(it, lo, hi + n * self.elem, writes):
                     return False
         return True
+
+    def _span(self, it: _Item, prop: str) -> tuple[int, int]:
+        """(lowest, highest) start byte of a local read over the nest's iterations (a gather's
+        source moves with the window; every other local address is loop-invariant)."""
+        values = isa.ints(it.op.properties[prop])  # type: ignore[arg-type]
+        if len(values) == 1:
+            return values[0], values[0]
+        strides = values[1 + self.depth: 1 + self.depth + len(it.path)]
+        return isa.address_span((values[0], *strides), it.path)
 
     @staticmethod
     def _read_is_current(
@@ -477,6 +485,8 @@ class Machine:
                 raise PimError(f"pim_isa.{name} on core {core.id}: DRAM index out of range of "
                                f"'{op.buffer.data}' ({data.size} elements).")
             b.write(core, op, "dst", data[idx])
+        elif isinstance(op, isa.GatherOp):
+            b.write(core, op, "dst", b.gather(core, op))
         elif isinstance(op, isa.StoreOp | isa.StoreBlockOp):
             if op.buffer.data not in self.dram:
                 raise PimError(f"pim_isa.{name}: '{op.buffer.data}' is not a program buffer.")
@@ -584,6 +594,19 @@ class _Shadow:
     def write(self, start: int, path: tuple[int, ...], loops: tuple[int, ...], values: np.ndarray) -> None:
         self.writes.append((start, start + values.shape[1] * self.elem, path, loops, values))
 
+    def gather(self, idx: np.ndarray, path: tuple[int, ...], loops: tuple[int, ...]) -> np.ndarray:
+        """Elements at local element indices `idx` [iterations, n] (each iteration its own
+        addresses), seeing the nest's earlier writes as `read` does."""
+        e = self.elem
+        out = self.core.mem[idx]
+        for ws, we, wpath, wloops, values in self.writes:
+            mask = (idx >= ws // e) & (idx < we // e)
+            if not mask.any():
+                continue
+            rows = np.broadcast_to(_newest_row(path, loops, wpath, wloops)[:, None], idx.shape)
+            out[mask] = values[rows[mask], idx[mask] - ws // e]
+        return out
+
     def commit(self) -> None:
         e = self.elem
         for start, _, _, _, values in self.writes:
@@ -642,13 +665,17 @@ class _Batch:
 
     def dram_index(self, op: isa.InstrOp) -> np.ndarray:
         """[size, elements] DRAM element indices of a load/store (block forms included)."""
-        off = self._values(op, "offset")
-        n = op.length.value.data  # type: ignore[attr-defined]
-        pattern = np.arange(n, dtype=np.int64)
-        if isinstance(op, isa.LoadBlockOp | isa.StoreBlockOp):
-            for size, pitch in zip(reversed(isa.ints(op.sizes)), reversed(isa.ints(op.pitches)), strict=True):
-                pattern = (np.arange(size, dtype=np.int64)[:, None] * pitch + pattern[None, :]).reshape(-1)
-        return off[:, None] + pattern[None, :]
+        return self._values(op, "offset")[:, None] + _pattern(op)[None, :]
+
+    def gather(self, core: _Core, op: isa.GatherOp) -> np.ndarray:
+        """[size, elements] values of a local gather, each iteration from its own source."""
+        e = core.elem
+        start = self._values(op, "src")
+        idx = start[:, None] // e + _pattern(op)[None, :]
+        if self.shadow is not None:
+            return self.shadow.gather(idx, self.path, self.loops)
+        _check_local(core, op, int(start[0]), op.src_extent(), e)
+        return core.mem[idx]
 
     def read(self, core: _Core, op: isa.InstrOp, prop: str, n: int) -> np.ndarray:
         e = core.elem
@@ -668,6 +695,21 @@ class _Batch:
         addr = self.local(op, prop)
         _check_local(core, op, addr, values.shape[1], core.elem)
         core.mem[addr // core.elem: addr // core.elem + values.shape[1]] = values[-1]
+
+
+def _pattern(op: isa.InstrOp) -> np.ndarray:
+    """Element offsets of one execution of a transfer: `len` contiguous elements, repeated over
+    the block's `sizes` at its `pitches` for the strided forms."""
+    pattern = np.arange(op.length.value.data, dtype=np.int64)  # type: ignore[attr-defined]
+    if isinstance(op, isa.LoadBlockOp | isa.StoreBlockOp | isa.GatherOp):
+        for size, pitch in zip(reversed(isa.ints(op.sizes)), reversed(isa.ints(op.pitches)), strict=True):
+            pattern = (np.arange(size, dtype=np.int64)[:, None] * pitch + pattern[None, :]).reshape(-1)
+    return pattern
+
+
+def _moving_read(op: isa.InstrOp, prop: str) -> bool:
+    """A local read whose address may move with the nest's loops (checked by its span)."""
+    return isinstance(op, isa.GatherOp) and prop == "src"
 
 
 def _check_local(core: _Core, op: isa.InstrOp, addr: int, n: int, e: int) -> None:

@@ -206,6 +206,17 @@ class _Compiler:
             ins.buffer = op.buffer.data
             ins.stores = not load
             return ins
+        if isinstance(op, isa.GatherOp):
+            # a local-to-local copy by the core's load DMA engine (it forms a convolution
+            # window from the line buffer): read and write each element once at the local
+            # memory's bandwidth, in order with the core's loads, not on the vector unit (a
+            # window's epilogue there would otherwise hold up the next window's gather)
+            n = op.elements
+            nbytes = n * self.data
+            energy[E_LOCAL] = 2 * nbytes * chip.local_memory_pj_per_byte
+            t = 2 * nbytes / self.local_bw
+            return Instr(op, K_LOCAL, DMA_IN, t, t, (self.access(op, "src", op.src_extent() * E),),
+                         (self.access(op, "dst", n * E),), energy=energy * PJ, counts=counts)
         if isinstance(op, isa.SendOp | isa.RecvOp):
             nbytes = v("len") * self.data
             energy[E_BUS] = nbytes * chip.bus_pj_per_byte

@@ -96,3 +96,29 @@ builtin.module {
   }
 }
 // CHECK: 'pim_isa.execute': the module holds no pim_isa.program to execute
+
+// -----
+
+pim_isa.program elem_bytes 2 {
+  pim_isa.partition 0 {
+    pim_isa.core 0 {
+      pim_isa.gather {dst = array<i64: 0>, src = array<i64: 0>, sizes = array<i64: 4, 3>, pitches = array<i64: 1>, len = 1 : i64}
+    }
+  }
+}
+// CHECK: 'pim_isa.gather': sizes [4, 3] and pitches [1] must be non-empty and of equal length
+
+// -----
+
+pim_isa.program elem_bytes 2 {
+  pim_isa.partition 0 {
+    pim_isa.core 0 {
+      pim_isa.loop 4 {
+        pim_isa.gather {dst = array<i64: 0>, src = array<i64: 65000, 128>, sizes = array<i64: 8, 3>, pitches = array<i64: 1, 40>, len = 1 : i64}
+      }
+    }
+  }
+}
+// The source moves 128 bytes a window: the last window starts at 65000 + 3*128 = 65384 and
+// reads 1 + 7*1 + 2*40 = 88 elements (176 bytes), past the 65536 bytes of compass-s.
+// CHECK: 'pim_isa.gather' on core 0 of partition 0: local memory range [65384, 65560) of 'src' exceeds local_memory_bytes 65536 of chip 'compass-s'
