@@ -1,10 +1,11 @@
 """The cost model against the simulator, per partition.
 
-    python benchmarks/cost_vs_sim.py [--quick] [--out benchmarks/results]
+    python benchmarks/cost_vs_sim.py [--quick] [--strategy greedy,optimal,ga] [--out benchmarks/results]
 
-ResNet18, VGG16, SqueezeNet x compass-s/m/l x batch 1 and 16: each model is partitioned
-greedily (`--partition`), the cost model's per-partition latency (the `latency_s` attribute of
-each `partition.partition`) is read, the module is lowered to pim_isa and its timing simulated
+ResNet18, VGG16, SqueezeNet x compass-s/m/l x batch 1 and 16 x the groupings users get: greedy
+(`--partition`), the exact optimum (`--partition='strategy=optimal'`) and the GA's
+(`--partition --ga-group`, seed 0). For each, the cost model's per-partition latency (the
+`latency_s` attribute of each `partition.partition`) is read, the module is lowered to pim_isa and its timing simulated
 (`pimdsl.sim.timing`, no numerics). Writes cost_vs_sim.json and cost_vs_sim.md: per case the
 largest per-partition relative difference |sim - model| / model, and the totals.
 `--quick` runs ResNet18 on compass-s only; `--exact` steps every loop instead of using the
@@ -27,11 +28,12 @@ BATCHES = (1, 16)
 LIMIT = 0.10
 
 
-def compare(model: str, chip: str, batch: int, nn_module: object, exact: bool = False) -> dict:
+def compare(model: str, chip: str, batch: int, nn_module: object, exact: bool = False,
+            strategy: str = "greedy") -> dict:
     from pimdsl.sim.timing import simulate_module
 
     t0 = time.perf_counter()
-    module, costs = lower_model(model, chip, batch, module=nn_module)
+    module, costs = lower_model(model, chip, batch, strategy=strategy, module=nn_module)
     lower_s = time.perf_counter() - t0
     stats = simulate_module(module, step_all=exact)
     parts = []
@@ -53,17 +55,24 @@ def compare(model: str, chip: str, batch: int, nn_module: object, exact: bool = 
 
 def markdown(results: dict) -> str:
     lines = [
-        "| model | chip | batch | partitions | cost model (ms) | simulated (ms) | total diff | "
-        "worst partition diff | within 10% |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | chip | batch | grouping | partitions | cost model (ms) | simulated (ms) | "
+        "total diff | worst partition diff | within 10% |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, r in results["cases"].items():
-        model, chip, batch = key.split("/")
+        model, chip, batch, strategy = key.split("/")
         lines.append(
-            f"| {model} | {chip} | {batch} | {len(r['partitions'])} | {r['model_latency_s'] * 1e3:.3f} | "
+            f"| {model} | {chip} | {batch} | {strategy} | {len(r['partitions'])} | {r['model_latency_s'] * 1e3:.3f} | "
             f"{r['sim_latency_s'] * 1e3:.3f} | {100 * r['total_rel_diff']:+.1f}% | "
             f"{100 * r['max_abs_rel_diff']:.1f}% | {'yes' if r['max_abs_rel_diff'] <= LIMIT else 'no'} |"
         )
+    parts = [p for r in results["cases"].values() for p in r["partitions"]]
+    inside = sum(abs(p["rel_diff"]) <= LIMIT for p in parts)
+    mean = sum(abs(p["rel_diff"]) for p in parts) / max(1, len(parts))
+    worst = max((abs(p["rel_diff"]) for p in parts), default=0.0)
+    lines.append("")
+    lines.append(f"{inside} of {len(parts)} partitions within {100 * LIMIT:.0f}%; mean |diff| "
+                 f"{100 * mean:.1f}%, worst {100 * worst:.1f}%.")
     return "\n".join(lines) + "\n"
 
 
@@ -72,6 +81,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--exact", action="store_true", help="step every loop (no closed form; slower)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    ap.add_argument("--strategy", default="greedy,optimal,ga",
+                    help="groupings to check, comma-separated: greedy, layerwise, optimal, ga "
+                    "(--partition --ga-group)")
+    ap.add_argument("--models", default=None, help="comma-separated labels (ResNet18,VGG16,SqueezeNet)")
     args = ap.parse_args()
     missing = missing_passes()
     if missing:
@@ -80,15 +93,18 @@ def main() -> int:
     from pimdsl.frontend import import_onnx
 
     models = {"ResNet18": "resnet18"} if args.quick else MODELS
+    if args.models:
+        models = {k: v for k, v in MODELS.items() if k in args.models.split(",")}
+    strategies = args.strategy.split(",")
     chips = {"S": "compass-s"} if args.quick else CHIPS
     results: dict = {"machine": platform.platform(), "limit": LIMIT, "exact": args.exact, "cases": {}}
     for label, model in models.items():
         nn_module = import_onnx(onnx_path(model))
         for chip_label, chip in chips.items():
-            for batch in BATCHES:
-                r = compare(model, chip, batch, nn_module, args.exact)
-                results["cases"][f"{label}/{chip_label}/{batch}"] = r
-                print(f"{label:10s} {chip_label} B={batch:2d}: model {r['model_latency_s'] * 1e3:9.3f} ms, "
+            for batch, strategy in ((b, s) for b in BATCHES for s in strategies):
+                r = compare(model, chip, batch, nn_module, args.exact, strategy)
+                results["cases"][f"{label}/{chip_label}/{batch}/{strategy}"] = r
+                print(f"{label:10s} {chip_label} B={batch:2d} {strategy:8s}: model {r['model_latency_s'] * 1e3:9.3f} ms, "
                       f"sim {r['sim_latency_s'] * 1e3:9.3f} ms, worst partition "
                       f"{100 * r['max_abs_rel_diff']:5.1f}%  (sim {r['sim_seconds']:.2f} s)", flush=True)
     out = Path(args.out)

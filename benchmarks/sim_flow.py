@@ -66,7 +66,8 @@ def partition_costs(module: Any) -> list[dict[str, float]]:
 def lower_model(
     model: str, chip: str, batch: int, strategy: str = "greedy", module: Any = None,
 ) -> tuple[Any, list[dict[str, float]]]:
-    """The model at pim_isa level on `chip` at `batch`, and the cost model's partitions."""
+    """The model at pim_isa level on `chip` at `batch`, and the cost model's partitions.
+    `strategy`: greedy, layerwise or optimal (`--partition`), or ga (`--partition --ga-group`)."""
     from pimdsl.chip import load_chip
     from pimdsl.frontend import import_onnx
     from pimdsl.module_attrs import set_batch, set_chip
@@ -77,7 +78,13 @@ def lower_model(
         module = module.clone()
     set_chip(module, load_chip(chip))
     set_batch(module, batch)
-    apply(module, "partition", strategy=strategy)
+    if strategy == "ga":
+        # what `pim-opt --partition --ga-group` picks: greedy, then the GA (default options,
+        # seeded with the greedy and the exact optimum)
+        apply(module, "partition", strategy="greedy")
+        apply(module, "ga-group", seed=0)
+    else:
+        apply(module, "partition", strategy=strategy)
     costs = partition_costs(module)
     for name in LOWERING:
         apply(module, name)

@@ -120,17 +120,17 @@ def test_trace_counts_match_the_program(tmp_path: Path) -> None:
     assert core0.counts["vpool"] == 4 and core0.counts["send"] == 2 and core1.counts["recv"] == 2
     assert core0.counts["barrier"] == core1.counts["barrier"] == 0
     assert core0.counts["wr_xbar"] + core1.counts["wr_xbar"] == 3
-    # bytes at elem_bytes 2. The conv (3x3, pad 1, 4x4 output) reads through line buffers:
-    # per output row one band of 3 input rows x 6 padded columns (4 windows + 2) of the core's
-    # input channels, core 0 holding 2 channels' rows (18 of the 27), core 1 one (9 rows):
-    # 4 bands x 3 x 6 x 2 = 144 elements on core 0, 4 x 3 x 6 x 1 = 72 on core 1 (the patches
-    # alone would be 16 windows x 18 and 16 x 9). Each of the 16 windows is gathered locally.
+    # bytes at elem_bytes 2. The conv (3x3, pad 1, 4x4 output) reads through a line buffer:
+    # the tile of all 16 windows fits (4 kB local memory: a budget of 1024 elements), so each
+    # core loads one band of 6 x 6 padded pixels x its input channels, core 0 holding 2
+    # channels' rows (18 of the 27): 72 elements, core 1 one (9 rows): 36 (the patches alone
+    # would be 16 windows x 18 and 16 x 9). Each of the 16 windows is gathered locally.
     # Core 0 also reads the 2x4x4 input to relay it, 4 pool windows x 16 taps and the 16
     # pooled elements it flattens.
-    assert core0.bytes["load_block"] == 4 * 8 * 2 + 4 * 3 * 6 * 2 * 2 + 4 * 16 * 2 + 16 * 2
-    assert core1.bytes["load_block"] == 4 * 3 * 6 * 1 * 2
+    assert core0.bytes["load_block"] == 4 * 8 * 2 + 6 * 6 * 2 * 2 + 4 * 16 * 2 + 16 * 2
+    assert core1.bytes["load_block"] == 6 * 6 * 1 * 2
     assert core0.counts["gather"] == core1.counts["gather"] == 16
-    assert core1.counts["load_block"] == 4  # one band per output row
+    assert core1.counts["load_block"] == 1  # one band
     assert core1.bytes["send"] == 16 * 4 * 2
     # ld_weight of a 16x4 block of 4-bit weights = 32 bytes
     assert core0.bytes["ld_weight"] == 32

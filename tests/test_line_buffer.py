@@ -23,47 +23,63 @@ def test_rectangles_of_a_window_range() -> None:
     assert lb.rectangles(0, 16, 8) == [(0, 2, 0, 8)]
 
 
-def test_3x3_conv_loads_each_band_once_per_output_row() -> None:
-    # ResNet18's 56x56 3x3 conv, 64 input channels, 16,384 elements of band budget: a band of
-    # one output row is 3 rows x 58 columns x 64 channels = 11,136 elements (fits), so each
-    # of the 56 output rows loads one: 56 x 11,136 = 623,616 elements, against 3136 windows x
-    # 576 = 1,806,336 for the patches.
+def test_tile_shape_minimises_the_halo_within_the_budget() -> None:
+    # ResNet18's 56x56 3x3 conv, 64 input channels, 16,384 elements of band budget. A tile of
+    # G rows x W columns loads (G+2) x (W+2) x 64 elements, so W <= 256 // (G+2) - 2, and costs
+    # (G+2)(W+2)/(G W) per window: G=1: W=56, 3*58/56 = 3.11; G=12: W=16, 14*18/192 = 1.3125;
+    # G=13: W=15, 15*17/195 = 1.3077; G=14: W=14, 16*16/196 = 1.3061 (the least);
+    # G=15: W=13, 17*15/195 = 1.3077.
     win = lb.Window((3, 3), (1, 1), (1, 1), (56, 56))
-    assert lb.strip_width(win, 64, 16384) == 83  # (16384 // 192 - 3) // 1 + 1
-    assert lb.plan(win, 0, 3136, 64, 16384) == [(0, 56, 0, 56)]
-    assert lb.loaded_elements(win, 0, 3136, 64, 16384) == 56 * 3 * 58 * 64 == 623_616
+    assert lb.tile_shape(win, 64, 16384, 56, 56) == (14, 14)
+    assert lb.shape(win, 0, 3136, 64, 16384) == (14, 14)
+    # 4 row groups x 4 strips of 14 windows, each band 16 x 16 x 64 = 16,384 elements, against
+    # 3136 windows x 576 = 1,806,336 for the patches
+    assert lb.loaded_elements(win, 0, 3136, 64, 16384) == 16 * 16 * 16 * 64 == 262_144
 
 
-def test_wide_rows_are_cut_into_strips() -> None:
-    # VGG16's 224x224 3x3 conv on 64 channels: at most 83 windows a strip (as above), so each
-    # row is 83 + 83 + 58 windows with bands of 85, 85 and 60 columns.
+def test_tiles_of_a_window_range() -> None:
+    # windows 5..28 of rows of 8 in groups of 2 rows and strips of 3 windows: row 0 columns
+    # 5-7 (one strip, a group of 1), rows 1-2 whole (strips 0-2, 3-5, 6-7), row 3 columns 0-4
+    assert lb.tiles(5, 29, 8, 2, 3) == [
+        (0, 1, 5, 3, 1),
+        (1, 2, 0, 3, 2), (1, 2, 3, 3, 2), (1, 2, 6, 2, 2),
+        (3, 1, 0, 3, 1), (3, 1, 3, 2, 1),
+    ]
+    # 5 rows in groups of 2: two groups, then the last row as a group of its own
+    assert lb.split([(0, 5, 0, 4)], 2, 4) == [(0, 4, 0, 4, 2), (4, 1, 0, 4, 1)]
+
+
+def test_wide_maps_take_the_same_tiles() -> None:
+    # VGG16's 224x224 3x3 conv on 64 channels: the same (14, 14) tiles as above, 16 x 16 of
+    # them, each band 16 x 16 x 64
     win = lb.Window((3, 3), (1, 1), (1, 1), (224, 224))
-    assert lb.plan(win, 0, 224 * 224, 64, 16384) == [(0, 224, 0, 83), (0, 224, 83, 83), (0, 224, 166, 58)]
-    assert lb.loaded_elements(win, 0, 224 * 224, 64, 16384) == 224 * 3 * (85 + 85 + 60) * 64
+    assert lb.shape(win, 0, 224 * 224, 64, 16384) == (14, 14)
+    assert lb.loaded_elements(win, 0, 224 * 224, 64, 16384) == 256 * 16 * 16 * 64
 
 
 def test_no_band_where_it_would_not_save_traffic() -> None:
     one = lb.Window((1, 1), (2, 2), (1, 1), (28, 28))  # a strided 1x1: the band is the patch
-    assert lb.plan(one, 0, 784, 64, 16384) is None
+    assert lb.shape(one, 0, 784, 64, 16384) is None
     assert lb.loaded_elements(one, 0, 784, 64, 16384) == 784 * 64
-    # 2x2 stride 2: a band of 2 rows x 2*nx columns = 4*nx, the patches 4 per window: no gain
-    assert lb.plan(lb.Window((2, 2), (2, 2), (1, 1), (8, 8)), 0, 64, 4, 16384) is None
+    # 2x2 stride 2: a band of 2G rows x 2W columns, the patches 4 per window: no gain
+    assert lb.shape(lb.Window((2, 2), (2, 2), (1, 1), (8, 8)), 0, 64, 4, 16384) is None
     # a band that does not fit even for one window: 3 x 3 x 2000 > 16384
-    assert lb.plan(lb.Window((3, 3), (1, 1), (1, 1), (7, 7)), 0, 49, 2000, 16384) is None
-    # 3x3 stride 2: 3 rows x (2*7+1) columns = 45 per row and channel, patches 7 x 9 = 63
+    assert lb.shape(lb.Window((3, 3), (1, 1), (1, 1), (7, 7)), 0, 49, 2000, 16384) is None
+    # 3x3 stride 2 on a 7x7 output, one channel: one tile of 15 x 15 input elements against
+    # 49 windows x 9 for the patches
     s2 = lb.Window((3, 3), (2, 2), (1, 1), (7, 7))
-    assert lb.loaded_elements(s2, 0, 49, 1, 16384) == 7 * 45
+    assert lb.loaded_elements(s2, 0, 49, 1, 16384) == 15 * 15
 
 
 def test_dilation_widens_the_band() -> None:
-    # 3x3 dilation 2: the band covers 5 rows and (nx-1) + 5 columns. On an 8x8 output the
-    # bands (8 x 5 x 12 x 2 = 960) beat the patches (64 x 9 x 2 = 1152); on 4x4 they do not
-    # (4 x 5 x 8 x 2 = 320 against 16 x 18 = 288), so the patches stay.
+    # 3x3 dilation 2: G rows cover G-1 + 5 input rows. On an 8x8 output one tile of 12 x 12 x 2
+    # channels = 288 elements, against 64 x 9 x 2 = 1152 for the patches.
     win = lb.Window((3, 3), (1, 1), (2, 2), (8, 8))
-    assert win.band_rows == 5 and win.band_cols(8) == 12
-    assert lb.loaded_elements(win, 0, 64, 2, 16384) == 8 * 5 * 12 * 2
-    small = lb.Window((3, 3), (1, 1), (2, 2), (4, 4))
-    assert lb.loaded_elements(small, 0, 16, 2, 16384) == 16 * 9 * 2
+    assert win.band_rows(8) == 12 and win.band_cols(8) == 12
+    assert lb.loaded_elements(win, 0, 64, 2, 16384) == 12 * 12 * 2
+    # a budget of 100 elements: per row group G, W <= (100 // ((G+4) * 2) - 5) + 1 — G=1: W=6,
+    # 5*10/6 = 8.33; G=2: W=4, 6*8/8 = 6; G=3: W=3, 7*7/9 = 5.44; G=4: W=2, 8*6/8 = 6
+    assert lb.tile_shape(win, 2, 100, 8, 8) == (3, 3)
 
 
 @pytest.mark.parametrize("stride", [1, 2])
@@ -72,8 +88,9 @@ def test_lowered_conv_reads_what_the_cost_model_prices(stride: int) -> None:
     windows are not split): the lowered program's loads from the conv's input buffer (the
     relaid network input `tK.input`; the host's `input` and the output relayout are not the
     conv's), counted from its loops, equal the cost model's input loads and a hand count.
-    Stride 1: 8 output rows x (3 rows x 10 columns x 16 channels) = 3840.
-    Stride 2: 4 output rows x (3 rows x 9 columns x 16 channels) = 1728."""
+    The band budget (65536 / 2 / 2 = 16,384 elements) holds the whole map: one tile.
+    Stride 1: 8x8 outputs read 10 x 10 padded input pixels x 16 channels = 1600.
+    Stride 2: 4x4 outputs read 9 x 9 x 16 = 1296."""
     from pimdsl.passes.lower_to_isa import LowerToIsaPass
     from pimdsl.passes.partition import PartitionPass
 
@@ -100,6 +117,6 @@ def test_lowered_conv_reads_what_the_cost_model_prices(stride: int) -> None:
                     for n in loops:
                         trips *= n
                     loaded += op.elements * trips
-    hand = 8 * 3 * 10 * 16 if stride == 1 else 4 * 3 * 9 * 16
+    hand = 10 * 10 * 16 if stride == 1 else 9 * 9 * 16
     assert loaded == hand
     assert priced.tolist() == [hand]

@@ -175,7 +175,7 @@ def _weight_segment(
         for lo, hi in _clusters(ranges):
             per = 1 if source.conv is None else source.conv.kernel[0] * source.conv.kernel[1]  # type: ignore[attr-defined]
             loads.append((source, lo, hi, arena.take((hi - lo) * per)))
-    rects, bands = _line_buffers(e, arena, seg, layer.out_hw[1], loads)
+    tiles, bands = _line_buffers(e, arena, seg, layer.out_hw[1], loads)
     # Output, send, receive and scratch buffers.
     out_buf = {i: arena.take(b.cols) for i, b, _ in mine if i in homes}
     send_buf = {i: arena.take(b.cols) for i, b, terms in mine if terms and i not in homes}
@@ -193,17 +193,19 @@ def _weight_segment(
                 bias_buf[(i, j)] = addr = arena.take(b.cols)
                 code.add(isa.LoadOp(weight, code.addr(col), code.addr(addr), b.cols))
     ow = layer.out_hw[1]
-    for oy0, ny, ox0, nx in rects:
-        code.open_loop("oy", ny)
-        oy = Aff.of(oy0, oy=1)
+    for oy0, ny, ox0, nx, group in tiles:
+        # one band per tile of `group` output rows x `nx` columns (docs/lowering.md)
+        code.open_loop("g", ny // group)
+        top = Aff.of(oy0, g=group)
         for j, band in bands.items():
             source, lo, hi, _ = loads[j]
-            _load_band(code, layer.places[source.value], source.conv, lo, hi, band, oy, ox0, nx)  # type: ignore[attr-defined]
+            _load_band(code, layer.places[source.value], source.conv, lo, hi, band, top, ox0, nx, group)  # type: ignore[attr-defined]
+        code.open_loop("oy", group)
         code.open_loop("ox", nx)
-        ox = Aff.of(ox0, ox=1)
+        oy, ox = top + Aff.of(0, oy=1), Aff.of(ox0, ox=1)
         for j, (source, lo, hi, addr) in enumerate(loads):
             if j in bands:
-                _gather_window(code, source.conv, hi - lo, bands[j], addr, Aff.of(0, ox=1), nx, E)  # type: ignore[attr-defined]
+                _gather_window(code, source.conv, hi - lo, bands[j], addr, nx, E)  # type: ignore[attr-defined]
             else:
                 _load_window(e, code, layer.places[source.value], source, lo, hi, addr, oy, ox, ow)  # type: ignore[attr-defined]
         started: set[int] = set()
@@ -253,6 +255,7 @@ def _weight_segment(
             code.add(isa.StoreOp(dst, layer.out.buffer, code.addr(_out_offset(layer, oy, ox, b.c0)), b.cols))
         code.close_loop()
         code.close_loop()
+        code.close_loop()
 
 
 def _term_src(t: Term, loads: list[tuple[object, int, int, int]], elem: int) -> int:
@@ -267,24 +270,24 @@ def _term_src(t: Term, loads: list[tuple[object, int, int, int]], elem: int) -> 
 
 def _line_buffers(
     e: Emit, arena: Arena, seg: tuple[int, int], ow: int, loads: list[tuple[object, int, int, int]],
-) -> tuple[list[lb.Rect], dict[int, int]]:
-    """The window rectangles of a segment and, per convolution load that takes a line buffer
-    (`line_buffer.plan`), its band's local address. All bands of one core share the strips:
-    the narrowest any of them needs."""
+) -> tuple[list[lb.Tile], dict[int, int]]:
+    """The window tiles of a segment and, per convolution load that takes a line buffer
+    (`line_buffer.shape`), its band's local address. All bands of one core share the tiles:
+    the smallest any of them needs. Without a band, a tile is a whole window rectangle."""
     budget = lb.band_budget(e.chip.local_memory_bytes, e.elem)
     convs = [(j, src.conv, hi - lo) for j, (src, lo, hi, _) in enumerate(loads) if src.conv is not None]  # type: ignore[attr-defined]
     share = budget // max(1, len(convs))
-    plans = {j: lb.plan(_window(conv), seg[0], seg[1], ch, share) for j, conv, ch in convs}
-    banded = {j: p for j, p in plans.items() if p is not None}
+    shapes = {j: lb.shape(_window(conv), seg[0], seg[1], ch, share) for j, conv, ch in convs}
+    banded = {j: gw for j, gw in shapes.items() if gw is not None}
     if not banded:
-        return lb.rectangles(seg[0], seg[1], ow), {}
-    width = min(max(nx for *_, nx in p) for p in banded.values())
-    rects = lb.split(lb.rectangles(seg[0], seg[1], ow), width)
+        return [(oy0, ny, ox0, nx, ny) for oy0, ny, ox0, nx in lb.rectangles(seg[0], seg[1], ow)], {}
+    group = min(g for g, _ in banded.values())
+    width = min(w for _, w in banded.values())
     bands = {}
     for j, conv, ch in convs:
         if j in banded:
-            bands[j] = arena.take(_window(conv).band_elements(width, ch))
-    return rects, bands
+            bands[j] = arena.take(_window(conv).band_elements(width, ch, group))
+    return lb.tiles(seg[0], seg[1], ow, group, width), bands
 
 
 def _window(conv: object) -> lb.Window:
@@ -292,25 +295,27 @@ def _window(conv: object) -> lb.Window:
 
 
 def _load_band(
-    code: CoreCode, place: Place, conv: object, lo: int, hi: int, dst: int, oy: Aff, ox0: int, nx: int,
+    code: CoreCode, place: Place, conv: object, lo: int, hi: int, dst: int, oy: Aff, ox0: int,
+    nx: int, ny: int,
 ) -> None:
-    """One output row's band: the input rows its windows cover, columns of windows ox0..ox0+nx-1,
+    """A tile's band: the input its `ny` output rows from `oy` x `nx` windows from `ox0` cover,
     channels [lo, hi), dense as [row][column][channel] at `dst`."""
     win = _window(conv)
     (sh, sw), top, left = win.strides, conv.pads[0], conv.pads[1]  # type: ignore[attr-defined]
     off = place.at(oy.scaled(sh) + (-top), ox0 * sw - left, lo)
-    code.add(isa.LoadBlockOp(place.buffer, code.addr(off), [win.band_rows, win.band_cols(nx)],
+    code.add(isa.LoadBlockOp(place.buffer, code.addr(off), [win.band_rows(ny), win.band_cols(nx)],
                              [place.wp * place.c, place.c], hi - lo, code.addr(dst)))
 
 
 def _gather_window(
-    code: CoreCode, conv: object, channels: int, band: int, dst: int, j: Aff, nx: int, elem: int,
+    code: CoreCode, conv: object, channels: int, band: int, dst: int, nx: int, elem: int,
 ) -> None:
-    """Window j of the band's row as the crossbar's input vector, rows ordered (c, ky, kx)."""
+    """Window (oy, ox) of the tile (loop variables, from its corner) as the crossbar's input
+    vector, rows ordered (c, ky, kx), from the band at `band`."""
     win = _window(conv)
-    (kh, kw), (dh, dw) = win.kernel, win.dilations
-    row = win.band_cols(nx) * channels
-    src = j.scaled(win.strides[1] * channels * elem) + band
+    (kh, kw), (sh, sw), (dh, dw) = win.kernel, win.strides, win.dilations
+    row = win.band_cols(nx) * channels  # elements of one band row
+    src = Aff.of(band, oy=sh * row * elem, ox=sw * channels * elem)
     code.add(isa.GatherOp(code.addr(Aff.of(dst)), code.addr(src), [channels, kh, kw],
                           [1, dh * row, dw * channels], 1))
 

@@ -3,19 +3,23 @@ model).
 
 Without a line buffer every output window loads its whole input patch (C' x kh x kw elements
 of the core's input channels) from DRAM, so each input element is read about kh*kw/(sh*sw)
-times. With one, the core loads, per output row, the *band* of input rows that row's windows
-cover ((kh-1)*dh+1 rows x the windows' columns x C' channels, one `load_block`), and forms each
+times. With one, the core cuts its output windows into *tiles* of G output rows x W output
+columns and, per tile, loads the *band* of input the tile's windows cover ((G-1)*sh + (kh-1)*dh
++ 1 rows x (W-1)*sw + (kw-1)*dw + 1 columns x C' channels, one `load_block`); it forms each
 window's input vector locally from the band (`pim_isa.gather`, rows ordered (c, ky, kx) as the
-crossbar tiles expect). Each input element is then read about kh/sh times (once per output row
-whose band covers it) instead of kh*kw/(sh*sw).
+crossbar tiles expect). An input element is then read about (1 + (kh-sh)/(G*sh)) x
+(1 + (kw-sw)/(W*sw)) times: the halo of the tiles. G and W are the largest the band budget
+allows that minimise that factor (`tile_shape`).
 
-The band is reloaded whole for every output row, not rolled (a rolling buffer would keep the
-last kh-sh rows and load only sh new ones, reading each element once, but makes every window
-loop carry state from one row to the next; see docs/lowering.md "Line buffers", not done).
+Tiles, not a rolling buffer: a rolling buffer keeps the last kh-sh rows and loads sh new ones
+per output row (each element read once) but makes every window loop carry state from one row
+to the next, which the interpreter could no longer run as one vector operation; a tile's band
+is independent of the others.
 
 `crossbar-to-isa` (pimdsl/isa/codegen.py) emits what `plan` says and the cost model
 (pimdsl/cost/model.py) prices `loaded_elements`, which walks the same plan: the two cannot
-disagree on a layer's input traffic (tests/test_line_buffer.py checks both against the trace).
+disagree on a layer's input traffic (tests/test_line_buffer.py checks both against the
+program).
 """
 
 from __future__ import annotations
@@ -38,17 +42,16 @@ class Window:
     dilations: tuple[int, int]
     out_hw: tuple[int, int]
 
-    @property
-    def band_rows(self) -> int:
-        """Input rows one output row's windows cover."""
-        return (self.kernel[0] - 1) * self.dilations[0] + 1
+    def band_rows(self, ny: int = 1) -> int:
+        """Input rows that the windows of `ny` adjacent output rows cover."""
+        return (ny - 1) * self.strides[0] + (self.kernel[0] - 1) * self.dilations[0] + 1
 
     def band_cols(self, nx: int) -> int:
         """Input columns that `nx` adjacent windows of one output row cover."""
         return (nx - 1) * self.strides[1] + (self.kernel[1] - 1) * self.dilations[1] + 1
 
-    def band_elements(self, nx: int, channels: int) -> int:
-        return self.band_rows * self.band_cols(nx) * channels
+    def band_elements(self, nx: int, channels: int, ny: int = 1) -> int:
+        return self.band_rows(ny) * self.band_cols(nx) * channels
 
 
 Rect = tuple[int, int, int, int]  # (oy0, rows, ox0, cols) of output windows
@@ -76,22 +79,38 @@ def band_budget(local_memory_bytes: int, elem_bytes: int) -> int:
     return local_memory_bytes // elem_bytes // BAND_SHARE
 
 
-def strip_width(win: Window, channels: int, budget: int) -> int:
-    """The most windows of one output row whose band fits `budget` elements (0: not one)."""
-    if win.band_elements(1, channels) > budget:
-        return 0
-    per_col = win.band_rows * channels
-    # band_cols(nx) = (nx-1)*sw + extra <= budget // per_col
+def tile_shape(win: Window, channels: int, budget: int, ny: int, nx: int) -> tuple[int, int]:
+    """(G, W): output rows and columns of a tile whose band fits `budget` elements, G <= ny and
+    W <= nx, minimising the input elements loaded per window (ties: the taller tile); (0, 0)
+    when not even one window's band fits."""
+    best: tuple[float, int, int] | None = None
     extra = (win.kernel[1] - 1) * win.dilations[1] + 1
-    return 1 + (budget // per_col - extra) // win.strides[1]
+    for g in range(1, ny + 1):
+        per_col = win.band_rows(g) * channels
+        if budget // per_col < extra:
+            break  # taller tiles do not fit either
+        w = min(nx, 1 + (budget // per_col - extra) // win.strides[1])
+        cost = win.band_rows(g) * win.band_cols(w) / (g * w)
+        if best is None or cost <= best[0]:
+            best = (cost, g, w)
+    return (0, 0) if best is None else (best[1], best[2])
 
 
-def split(rects: list[Rect], width: int) -> list[Rect]:
-    """Cut every rectangle into column strips of at most `width` windows."""
+Tile = tuple[int, int, int, int, int]  # (oy0, rows, ox0, cols, group): rows a multiple of group
+
+
+def split(rects: list[Rect], group: int, width: int) -> list[Tile]:
+    """Cut every rectangle into column strips of at most `width` windows and its rows into
+    groups of `group` (a last, shorter group of the remaining rows on its own)."""
     out = []
     for oy0, ny, ox0, nx in rects:
+        g = min(group, ny)
+        full = ny // g * g
         for x in range(ox0, ox0 + nx, width):
-            out.append((oy0, ny, x, min(width, ox0 + nx - x)))
+            w = min(width, ox0 + nx - x)
+            out.append((oy0, full, x, w, g))
+            if full < ny:
+                out.append((oy0 + full, ny - full, x, w, ny - full))
     return out
 
 
@@ -100,31 +119,35 @@ def patch_elements(win: Window, rects: list[Rect], channels: int) -> int:
     return sum(ny * nx for _, ny, _, nx in rects) * channels * win.kernel[0] * win.kernel[1]
 
 
-def plan(win: Window, w0: int, w1: int, channels: int, budget: int) -> list[Rect] | None:
-    """The rectangles of output windows (each with its own band per output row) in which a core
-    computes windows [w0, w1) of a layer reading `channels` input channels, or None when the
-    core loads every window's patch instead: a 1x1 window (the band is the patch), a band too
-    big for even one window, or a band that would load more than the patches (strides wider
-    than the kernel)."""
-    rects = rectangles(w0, w1, win.out_hw[1])
+def band_loads(win: Window, tiles: list[Tile], channels: int) -> int:
+    return sum(ny // g * win.band_elements(nx, channels, g) for _, ny, _, nx, g in tiles)
+
+
+def shape(win: Window, w0: int, w1: int, channels: int, budget: int) -> tuple[int, int] | None:
+    """The tile (G, W) a core takes for windows [w0, w1) of a layer reading `channels` input
+    channels, or None when it loads every window's patch instead: a 1x1 window (the band is the
+    patch), a band too big for even one window, or bands that would load no less than the
+    patches (strides wider than the kernel)."""
     if win.kernel[0] * win.kernel[1] == 1:
         return None
-    width = strip_width(win, channels, budget)
-    if width < 1:
+    rects = rectangles(w0, w1, win.out_hw[1])
+    ny = max(r[1] for r in rects)
+    nx = max(r[3] for r in rects)
+    g, w = tile_shape(win, channels, budget, ny, nx)
+    if g < 1:
         return None
-    strips = split(rects, width)
-    if band_loads(win, strips, channels) >= patch_elements(win, rects, channels):
+    if band_loads(win, split(rects, g, w), channels) >= patch_elements(win, rects, channels):
         return None
-    return strips
+    return g, w
 
 
-def band_loads(win: Window, strips: list[Rect], channels: int) -> int:
-    return sum(ny * win.band_elements(nx, channels) for _, ny, _, nx in strips)
+def tiles(w0: int, w1: int, ow: int, group: int, width: int) -> list[Tile]:
+    return split(rectangles(w0, w1, ow), group, width)
 
 
 def loaded_elements(win: Window, w0: int, w1: int, channels: int, budget: int) -> int:
     """Input elements a core loads to compute windows [w0, w1) from `channels` channels."""
-    strips = plan(win, w0, w1, channels, budget)
-    if strips is None:
+    gw = shape(win, w0, w1, channels, budget)
+    if gw is None:
         return patch_elements(win, rectangles(w0, w1, win.out_hw[1]), channels)
-    return band_loads(win, strips, channels)
+    return band_loads(win, tiles(w0, w1, win.out_hw[1], *gw), channels)

@@ -67,14 +67,14 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:         }
 // CHECK-NEXT:     }
 // CHECK-NEXT:     recv       peer=0 dst=@0 len=1 tag=-2
-// The depthwise conv reads through a line buffer: per output row oy, one band of 3 padded rows
-// x 6 padded columns x 4 channels from pixel (oy-1, -1), offset ((oy-1+1)*6 + 0)*4 = 24*oy,
-// dense [3][6][4] at byte 72 (after the 36-element window vector at @0); window i1 is
-// gathered from @72 + i1*4*2 bytes, channels (c, ky, kx) at element pitches [1, 6*4, 4].
+// The depthwise conv reads through a line buffer: its 16 windows are one tile, so core 1 loads
+// one band, the whole padded map (6 x 6 pixels x 4 channels from offset 0, pitches [6*4, 4]),
+// dense [6][6][4] at byte 72 (after the 36-element window vector at @0), and gathers window
+// (i0, i1) from @72 + (i0*6 + i1)*4*2 bytes, channels (c, ky, kx) at pitches [1, 6*4, 4].
+// CHECK-NEXT:     load_block buffer=t2.conv offset=0 sizes=6,6 pitches=24,4 len=4 dst=@72
 // CHECK-NEXT:     loop 4 i0 {
-// CHECK-NEXT:         load_block buffer=t2.conv offset=0+24*i0 sizes=3,6 pitches=24,4 len=4 dst=@72
 // CHECK-NEXT:         loop 4 i1 {
-// CHECK-NEXT:             gather     dst=@0 src=@72+8*i1 sizes=4,3,3 pitches=1,24,4 len=1
+// CHECK-NEXT:             gather     dst=@0 src=@72+48*i0+8*i1 sizes=4,3,3 pitches=1,24,4 len=1
 // CHECK-NEXT:             mvm        xbar=1 src=@0 rows=36 dst=@{{[0-9]+}} cols=4 bits=4
 // CHECK-NEXT:             store      src=@{{[0-9]+}} buffer=t3.conv offset=0+16*i0+4*i1 len=4
 // CHECK-NEXT:         }

@@ -12,10 +12,11 @@
 // [1, 12 (a row), 2 (a pixel)]. Core 1's tile starts at row 16 = channel 1 (9 rows per channel)
 // + 7, so its MVM reads local byte 7*2 = 14. The conv output [1, 4, 4, 4] has no halo (the pool
 // has no padding): window (oy, ox) stores 4 channels at 16*oy + 4*ox.
-// Line buffers: per output row oy a core loads the band of padded rows oy..oy+2 (pixel (oy-1, -1)
-// at 12*oy, + channel lo), 6 columns x its channels ([3][6][C'] dense, after the window vector:
-// core 0 C' = 2 at byte 18*2 = 36, core 1 C' = 1 at 9*2 = 18), and gathers window ox from the
-// band at + ox*C'*2 bytes: sizes [C', 3, 3], pitches [1, 6*C' (a band row), C' (a pixel)].
+// Line buffer: all 16 windows are one tile, so each core loads one band, the whole padded map
+// (6 x 6 pixels from offset 0, + channel lo) x its channels, [6][6][C'] dense after the window
+// vector (core 0: C' = 2 at byte 18*2 = 36; core 1: C' = 1 at 9*2 = 18), and gathers window
+// (oy, ox) from the band at + (oy*6 + ox)*C'*2 bytes: sizes [C', 3, 3], pitches [1, 6*C' (a
+// band row), C' (a pixel)].
 // RUN: pim-opt %s --crossbar-to-isa | filecheck %s
 // RUN: pim-opt %s --crossbar-to-isa | pim-opt | filecheck %s
 // RUN: pim-opt %s --crossbar-to-isa -t pim-asm | filecheck %s --check-prefix=ASM
@@ -64,10 +65,10 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:       pim_isa.send {peer = 1 : i64, src = array<i64: 0>, len = 1 : i64, tag = -1 : i64}
 // CHECK-NEXT:       pim_isa.load {buffer = "c.bias", offset = array<i64: 0>, dst = array<i64: [[BIAS:[0-9]+]]>, len = 4 : i64}
 // The conv on its home core 0: one iteration per output window, never unrolled.
+// CHECK-NEXT:       pim_isa.load_block {buffer = "t1.input", offset = array<i64: 0>, sizes = array<i64: 6, 6>, pitches = array<i64: 12, 2>, len = 2 : i64, dst = array<i64: 36>}
 // CHECK-NEXT:       pim_isa.loop 4 {
-// CHECK-NEXT:         pim_isa.load_block {buffer = "t1.input", offset = array<i64: 0, 12>, sizes = array<i64: 3, 6>, pitches = array<i64: 12, 2>, len = 2 : i64, dst = array<i64: 36>}
 // CHECK-NEXT:         pim_isa.loop 4 {
-// CHECK-NEXT:           pim_isa.gather {dst = array<i64: 0>, src = array<i64: 36, 0, 4>, sizes = array<i64: 2, 3, 3>, pitches = array<i64: 1, 12, 2>, len = 1 : i64}
+// CHECK-NEXT:           pim_isa.gather {dst = array<i64: 0>, src = array<i64: 36, 24, 4>, sizes = array<i64: 2, 3, 3>, pitches = array<i64: 1, 12, 2>, len = 1 : i64}
 // CHECK-NEXT:           pim_isa.mvm {xbar = 0 : i64, src = array<i64: 0>, rows = 16 : i64, dst = array<i64: [[OUT:[0-9]+]]>, cols = 4 : i64, bits = 4 : i64}
 // CHECK-NEXT:           pim_isa.recv {peer = 1 : i64, dst = array<i64: [[RECV:[0-9]+]]>, len = 4 : i64, tag = [[TAG:[0-9]+]] : i64}
 // CHECK-NEXT:           pim_isa.vadd {dst = array<i64: [[OUT]]>, lhs = array<i64: [[OUT]]>, rhs = array<i64: [[RECV]]>, len = 4 : i64}
@@ -97,10 +98,10 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:       pim_isa.wr_xbar {xbar = 1 : i64, src = array<i64: 0>, rows = 16 : i64, cols = 3 : i64}
 // CHECK-NEXT:       pim_isa.recv {peer = 0 : i64, dst = array<i64: 0>, len = 1 : i64, tag = -1 : i64}
 // Core 1's partial sums (channel 1's last 2 rows) go to the home core, one message a window.
+// CHECK-NEXT:       pim_isa.load_block {buffer = "t1.input", offset = array<i64: 1>, sizes = array<i64: 6, 6>, pitches = array<i64: 12, 2>, len = 1 : i64, dst = array<i64: 18>}
 // CHECK-NEXT:       pim_isa.loop 4 {
-// CHECK-NEXT:         pim_isa.load_block {buffer = "t1.input", offset = array<i64: 1, 12>, sizes = array<i64: 3, 6>, pitches = array<i64: 12, 2>, len = 1 : i64, dst = array<i64: 18>}
 // CHECK-NEXT:         pim_isa.loop 4 {
-// CHECK-NEXT:           pim_isa.gather {dst = array<i64: 0>, src = array<i64: 18, 0, 2>, sizes = array<i64: 1, 3, 3>, pitches = array<i64: 1, 6, 1>, len = 1 : i64}
+// CHECK-NEXT:           pim_isa.gather {dst = array<i64: 0>, src = array<i64: 18, 12, 2>, sizes = array<i64: 1, 3, 3>, pitches = array<i64: 1, 6, 1>, len = 1 : i64}
 // CHECK-NEXT:           pim_isa.mvm {xbar = 0 : i64, src = array<i64: 14>, rows = 2 : i64, dst = array<i64: [[SEND:[0-9]+]]>, cols = 4 : i64, bits = 4 : i64}
 // CHECK-NEXT:           pim_isa.send {peer = 0 : i64, src = array<i64: [[SEND]]>, len = 4 : i64, tag = [[TAG]] : i64}
 // CHECK-NEXT:         }
@@ -119,7 +120,8 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 
 // ASM:      .partition 0
 // ASM-NEXT: .core 0
-// ASM:              load_block buffer=t1.input offset=0+12*i0 sizes=3,6 pitches=12,2 len=2 dst=@36
+// ASM:          load_block buffer=t1.input offset=0 sizes=6,6 pitches=12,2 len=2 dst=@36
+// ASM-NEXT:     loop 4 i0 {
 // ASM-NEXT:         loop 4 i1 {
-// ASM-NEXT:             gather     dst=@0 src=@36+4*i1 sizes=2,3,3 pitches=1,12,2 len=1
+// ASM-NEXT:             gather     dst=@0 src=@36+24*i0+4*i1 sizes=2,3,3 pitches=1,12,2 len=1
 // ASM-NEXT:             mvm        xbar=0 src=@0 rows=16 dst=@{{[0-9]+}} cols=4 bits=4
