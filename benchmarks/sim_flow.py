@@ -58,7 +58,9 @@ def partition_costs(module: Any) -> list[dict[str, float]]:
     from pimdsl.dialects import partition as part
 
     return [
-        {"latency_s": op.latency_s.value.data, "energy_j": op.energy_j.value.data}
+        {"latency_s": op.latency_s.value.data, "energy_j": op.energy_j.value.data,
+         "span": [int(v) for v in op.span.get_values()],
+         "replication": [int(v) for v in op.replication.get_values()]}
         for op in module.walk() if isinstance(op, part.PartitionOp)
     ]
 

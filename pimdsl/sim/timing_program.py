@@ -14,6 +14,9 @@ Units of a core (indices into a core's unit array):
 - `WRITE`: the crossbar write port (a core programs one crossbar at a time);
 - `DMA_OUT`: stores (local memory -> DRAM), a queue of its own so that loads of the next
   window do not wait behind the store of the previous one;
+- `GATHER`: the local copy engine that forms a convolution's windows from its line buffer
+  (`gather`), a queue of its own so that the next tile's band load is not held up behind this
+  tile's gathers (which wait for this band), as the window loads it replaces were not;
 - `XBAR + k`: crossbar k; it accepts a new MVM every `mvm_issue_ns` (pipelined).
 """
 
@@ -30,7 +33,7 @@ from pimdsl.chip import Chip
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
 
-DMA_IN, VECTOR, LINK, WRITE, DMA_OUT, XBAR = 0, 1, 2, 3, 4, 5
+DMA_IN, VECTOR, LINK, WRITE, DMA_OUT, GATHER, XBAR = 0, 1, 2, 3, 4, 5, 6
 
 # instruction kinds
 K_LOCAL, K_DMA, K_SEND, K_RECV, K_BARRIER = 0, 1, 2, 3, 4
@@ -207,15 +210,16 @@ class _Compiler:
             ins.stores = not load
             return ins
         if isinstance(op, isa.GatherOp):
-            # a local-to-local copy by the core's load DMA engine (it forms a convolution
-            # window from the line buffer): read and write each element once at the local
-            # memory's bandwidth, in order with the core's loads, not on the vector unit (a
-            # window's epilogue there would otherwise hold up the next window's gather)
+            # a local-to-local copy by the core's gather engine (it forms a convolution window
+            # from the line buffer): read and write each element once at the local memory's
+            # bandwidth. Not on the vector unit (a window's epilogue there would hold up the
+            # next window's gather) nor the load DMA (the next band's load would wait for
+            # this band to land)
             n = op.elements
             nbytes = n * self.data
             energy[E_LOCAL] = 2 * nbytes * chip.local_memory_pj_per_byte
             t = 2 * nbytes / self.local_bw
-            return Instr(op, K_LOCAL, DMA_IN, t, t, (self.access(op, "src", op.src_extent() * E),),
+            return Instr(op, K_LOCAL, GATHER, t, t, (self.access(op, "src", op.src_extent() * E),),
                          (self.access(op, "dst", n * E),), energy=energy * PJ, counts=counts)
         if isinstance(op, isa.SendOp | isa.RecvOp):
             nbytes = v("len") * self.data
