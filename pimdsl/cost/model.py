@@ -27,7 +27,7 @@ from pimdsl.cost.schedule import (
 )
 from pimdsl.grouping.problem import SpanTable
 from pimdsl.isa import line_buffer as lb
-from pimdsl.network import Network, VectorStep
+from pimdsl.network import Layer, Network, VectorStep
 from pimdsl.units import Units, ffd_pack, packs_counts, validity_map
 
 PJ = 1e-12
@@ -154,6 +154,40 @@ def _input_loads(net: Network, units: Units, chip: Chip) -> np.ndarray:
             cache[key] = lb.loaded_elements(L.window, 0, L.windows, channels, budget)
         out[u] = cache[key]
     return out
+
+
+def _first_bands(
+    net: Network, units: Units, rep: np.ndarray, lay: np.ndarray, present: np.ndarray, chip: Chip,
+) -> np.ndarray:
+    """[span, layer] input elements of the first band a core loads for layer l with r_l
+    replicas: the first tile's band of each replica's window range (`line_buffer`, as the
+    lowering plans it), averaged over the replicas; 0 for a layer without line buffers."""
+    budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
+    out = np.zeros(rep.shape, dtype=np.float64)
+    cache: dict[tuple[int, int], float] = {}
+    for s, j in zip(*np.nonzero(present), strict=True):
+        layer, r = int(lay[s, j]), max(1, int(rep[s, j]))
+        if (layer, r) not in cache:
+            cache[(layer, r)] = _first_band(net.layers[layer], units, r, budget)
+        out[s, j] = cache[(layer, r)]
+    return out
+
+
+def _first_band(L: Layer, units: Units, r: int, budget: int) -> float:
+    win = L.window
+    if win is None:
+        return 0.0
+    channels = -(-int(units.rows[units.first[L.index]]) // L.kernel_area)
+    w = -(-L.windows // r)
+    bands = []
+    for w0 in range(0, L.windows, w):
+        w1 = min(w0 + w, L.windows)
+        gw = lb.shape(win, w0, w1, channels, budget)
+        if gw is None:
+            return 0.0
+        _, ny, _, nx, g = lb.tiles(w0, w1, win.out_hw[1], *gw)[0]
+        bands.append(win.band_elements(nx, channels, g))
+    return float(np.mean(bands))
 
 
 def _prefix(x: np.ndarray) -> np.ndarray:
@@ -446,6 +480,12 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # its chain)
     share = dram_ns / np.maximum(on_core.sum(axis=2), 1)
     busy = np.where(vcore, (first_ns - mvm_ns - per_layer_fixed)[:, :, None], 0.0) + share[:, :, None]
+    # A layer's first MVMs wait for their line buffer's first band, which every core holding
+    # the layer loads at once when the layer starts (after its input's token): the channel
+    # serves them together, so the last core's band lands after all of them.
+    first_ns = first_ns + np.where(
+        present, on_core.sum(axis=2) * _first_bands(net, units, rep, lay, present, chip)
+        * act_bytes / dram_bw / NS, 0.0)
     fill_ns = np.maximum(_chain_ns(on_core, first_ns, present, 1, lay, deps, busy),
                          np.maximum(dram_ns.sum(axis=1), period_ns - load_ns - write_ns))
     fill_ns = fill_ns + _relayout_ns(net, units, ss, ee, chip)
