@@ -48,6 +48,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 import pimdsl
 from pimdsl import module_attrs
+from pimdsl.cache import cache_dir
 from pimdsl.chip import Chip, load_chip
 from pimdsl.errors import PimError
 
@@ -129,12 +130,6 @@ def rewrite_pass_flags(
 
 
 # --- the zoo model cache ------------------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """$PIMDSL_CACHE, else ~/.cache/pimdsl."""
-    env = os.environ.get("PIMDSL_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "pimdsl"
 
 
 def _zoo_fingerprint() -> str:
@@ -507,8 +502,8 @@ class PimOptMain(xDSLOptMain):
 
     def rebase_weights(self, module: ModuleOp, file_extension: str) -> None:
         """Keep `pim.weights` resolvable from where the output is read (see `rebase_weight_path`)."""
-        spec = module_attrs.get_weights(module)
-        if spec is None:
+        specs = module_attrs.get_weights(module)
+        if specs is None:
             return
         source = self.args.input_file
         # the frontend records the .onnx path as given (CWD-relative); an .mlir names it
@@ -517,8 +512,8 @@ class PimOptMain(xDSLOptMain):
         out = self.args.output_file
         to_file = out not in (None, "-") and not (os.path.exists(out) and not os.path.isfile(out))
         target_dir = os.path.dirname(os.path.abspath(out)) if to_file else os.getcwd()
-        new = rebase_weight_path(spec, source_dir, target_dir)
-        if new != spec:
+        new = [rebase_weight_path(spec, source_dir, target_dir) for spec in specs]
+        if new != specs:
             module_attrs.set_weights(module, new)
 
     def _parse_mlir(self, stream: IO[bytes]) -> ModuleOp:
@@ -541,11 +536,21 @@ class PimOptMain(xDSLOptMain):
             if exc.name not in ("pimdsl.frontend", "pimdsl.frontend.onnx"):
                 raise
             raise PimError("the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.") from None
-        module = import_onnx(path)
+        module = import_onnx(path, sidecar=self._sidecar_path())
         note = onnx_version_warning(path)
         if note:
             print(f"pim-opt: warning: {note}", file=sys.stderr)
         return module
+
+    def _sidecar_path(self) -> str | None:
+        """Where weights computed at import go: next to a `-o` file, else (stdout, a pipe,
+        /dev/null) a content-addressed file in the cache folder (None)."""
+        from pimdsl.frontend.sidecar import sidecar_path_for
+
+        out = self.args.output_file
+        if out in (None, "-") or (os.path.exists(out) and not os.path.isfile(out)):
+            return None
+        return sidecar_path_for(out)
 
     def attach_module_attrs(self, module: ModuleOp) -> None:
         """--chip and --batch: set when absent; when the IR has another value the flag wins.

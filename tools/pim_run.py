@@ -200,8 +200,8 @@ def _onnx_source(module: ModuleOp, base_dir: Path) -> Path | None:
     from pimdsl.module_attrs import get_weights
     from pimdsl.weights import resolve_weight_path
 
-    spec = get_weights(module)
-    if spec is None or not spec.lower().endswith(".onnx"):
+    spec = next((s for s in get_weights(module) or [] if s.lower().endswith(".onnx")), None)
+    if spec is None:
         return None
     try:
         return resolve_weight_path(spec, base_dir)

@@ -37,6 +37,8 @@ class ImportContext:
         self.values: dict[str, Value] = {}
         self.node = onnx.NodeProto()
         self._weight_ops: dict[str, SSAValue] = {}
+        # Large constants computed at import and used as tensors: the side-car file's entries.
+        self.computed: dict[str, Const] = {}
         self._materialised: dict[Const, SSAValue] = {}
         self._attrs: dict[int, dict[str, Any]] = {}
 
@@ -130,7 +132,8 @@ class ImportContext:
         return self._weight_ops[name]
 
     def materialise(self, c: Const) -> SSAValue:
-        """A constant as an IR value: its initializer by name, its weight recipe, or inline."""
+        """A constant as an IR value: its initializer by name, its weight recipe, inline when
+        small, else a reference to its entry in the side-car weight file."""
         if c in self._materialised:
             return self._materialised[c]
         if c.initializer is not None:
@@ -140,15 +143,22 @@ class ImportContext:
         elif c.size <= MAX_INLINE_ELEMENTS:
             v = self.emit(inline_constant(c.value()), "cst")
         else:
-            raise self.error(
-                f"a constant of shape {list(c.shape)} ({c.size} elements) computed at import time is used "
-                "as a tensor; pimdsl inlines only small folded constants (<= "
-                f"{MAX_INLINE_ELEMENTS} elements) and refers to weights only by initializer name, so it "
-                "cannot keep this one out of the text IR.",
-                hint="Store the tensor as an initializer (e.g. fold it with onnx-simplifier) and import again.",
-            )
+            v = self._computed_weight(c)
         self._materialised[c] = v
         return v
+
+    def _computed_weight(self, c: Const) -> SSAValue:
+        if not np.issubdtype(c.dtype, np.floating):
+            raise self.error(
+                f"a {c.dtype} constant of shape {list(c.shape)} computed at import time is used as "
+                "a tensor; pimdsl's nn IR is float32 only.",
+                hint="Cast it to float32 in the model.",
+            )
+        name = c.origin or self.node.output[0]
+        while name in self.computed or name in self.weights:
+            name += "_"
+        self.computed[name] = c
+        return self.emit(nn.WeightOp(name, c.shape), name)
 
 
 def inline_constant(array: np.ndarray) -> nn.ConstantOp:

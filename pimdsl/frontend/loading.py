@@ -168,8 +168,16 @@ def static_inputs(opened: OpenModel, batch: int) -> list[tuple[str, tuple[int, .
 # --- shape inference --------------------------------------------------------------------------
 
 
-def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -> dict[str, tuple[int, ...]]:
-    """Static shapes ONNX shape inference finds for the graph's values.
+@dataclass
+class Inferred:
+    """What ONNX shape inference says about the graph's values: static shapes and numpy types."""
+
+    shapes: dict[str, tuple[int, ...]]
+    dtypes: dict[str, np.dtype]
+
+
+def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -> Inferred:
+    """Static shapes (and element types) ONNX shape inference finds for the graph's values.
 
     Runs on a copy of the graph whose large initializers are replaced by typed graph inputs, so
     no weight payload is serialised or copied; existing value_info is dropped so the shapes are
@@ -212,13 +220,20 @@ def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -
             hint="The model is probably invalid; check it with onnx.checker.check_model.",
         ) from None
     shapes: dict[str, tuple[int, ...]] = {}
+    dtypes: dict[str, np.dtype] = {}
     for vi in [*inferred.graph.value_info, *inferred.graph.output]:
         if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
             continue
-        dims = vi.type.tensor_type.shape.dim
+        tt = vi.type.tensor_type
+        dims = tt.shape.dim
         if all(d.HasField("dim_value") for d in dims):
             shapes[vi.name] = tuple(int(d.dim_value) for d in dims)
-    return shapes
+            if tt.elem_type:
+                try:
+                    dtypes[vi.name] = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type))
+                except (KeyError, TypeError, ValueError):  # a type numpy lacks (e.g. float8)
+                    pass
+    return Inferred(shapes, dtypes)
 
 
 def _stand_in(weights: WeightStore, name: str) -> onnx.ValueInfoProto:
@@ -227,4 +242,4 @@ def _stand_in(weights: WeightStore, name: str) -> onnx.ValueInfoProto:
     )
 
 
-__all__ = ["OpenModel", "WeightStore", "WireError", "infer_shapes", "open_model", "static_inputs"]
+__all__ = ["Inferred", "OpenModel", "WeightStore", "WireError", "infer_shapes", "open_model", "static_inputs"]
