@@ -39,7 +39,7 @@ class ImportContext:
         self._weight_ops: dict[str, SSAValue] = {}
         # Large constants computed at import and used as tensors: the side-car file's entries.
         self.computed: dict[str, Const] = {}
-        self._materialised: dict[Const, SSAValue] = {}
+        self._materialised: dict[tuple[Const, bool], SSAValue] = {}
         self._attrs: dict[int, dict[str, Any]] = {}
 
     # --- errors -------------------------------------------------------------------------------
@@ -87,12 +87,12 @@ class ImportContext:
             raise self.error(f"input {i} is missing.")
         return v
 
-    def tensor(self, i: int) -> SSAValue:
-        """The i-th input as an IR value (constants are materialised)."""
+    def tensor(self, i: int, *, parameter: bool = False) -> SSAValue:
+        """The i-th input as an IR value (constants are materialised; see `materialise`)."""
         v = self.input(i)
         if v is None:
             raise self.error(f"input {i} is missing.")
-        return v if isinstance(v, SSAValue) else self.materialise(v)
+        return v if isinstance(v, SSAValue) else self.materialise(v, parameter=parameter)
 
     def const(self, i: int, what: str) -> Const:
         v = self.input(i)
@@ -131,20 +131,25 @@ class ImportContext:
             self._weight_ops[name] = self.emit(nn.WeightOp(name, self.weights.shape(name)), name)
         return self._weight_ops[name]
 
-    def materialise(self, c: Const) -> SSAValue:
+    def materialise(self, c: Const, *, parameter: bool = False) -> SSAValue:
         """A constant as an IR value: its initializer by name, its weight recipe, inline when
-        small, else a reference to its entry in the side-car weight file."""
-        if c in self._materialised:
-            return self._materialised[c]
+        small, else a reference to its entry in the side-car weight file.
+
+        A `parameter` of a layer (conv/linear weight or bias, batch-norm statistics) is never
+        inlined: the chip loads it from DRAM, so it is always in a weight file."""
+        inline = not parameter and c.size <= MAX_INLINE_ELEMENTS
+        key = (c, inline)
+        if key in self._materialised:
+            return self._materialised[key]
         if c.initializer is not None:
             v = self.weight(c.initializer)
         elif c.recipe is not None:
             v = c.recipe()
-        elif c.size <= MAX_INLINE_ELEMENTS:
+        elif inline:
             v = self.emit(inline_constant(c.value()), "cst")
         else:
             v = self._computed_weight(c)
-        self._materialised[c] = v
+        self._materialised[key] = v
         return v
 
     def _computed_weight(self, c: Const) -> SSAValue:

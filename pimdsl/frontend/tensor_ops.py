@@ -179,7 +179,7 @@ def _fuse_bias(ctx: ImportContext, node: onnx.NodeProto, i: int) -> SSAValue | N
         return None
     if bias.shape != (op.in_out[1],):
         return None
-    b = ctx.materialise(bias)
+    b = ctx.materialise(bias, parameter=True)
     fused = nn.LinearOp(
         op.input, op.weight, b, weight_in_out=op.weight_in_out is not None, result_shape=shape_of(lin)
     )

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from xdsl.ir import SSAValue
 
-
 # Computed values up to this many elements are kept; larger ones are recomputed when needed.
 KEEP_ELEMENTS = 1 << 16
 
