@@ -1,11 +1,12 @@
 """The weight file of a module: where `nn.weight "name"` finds its tensor.
 
-A module names its weight file in the attribute `pim.weights` (see `pimdsl.module_attrs`).
+A module names its weight file in the attribute `pim.weights` (see `pimdsl.module_attrs`), or
+several files searched in order (the model and the side-car of tensors computed at import).
 Three formats are read:
 
-- `.onnx`: initializers (and `Constant` node values) by name. The model is parsed once by the
-  frontend's wire-level loader (`pimdsl.frontend.wire`), which leaves the payloads of large
-  initializers in the file; each tensor is read only when asked for (float32 `raw_data`
+- `.onnx`: initializers (and `Constant` node tensors of more than one element) by name. The
+  model is parsed once by the frontend's wire-level loader (`pimdsl.frontend.wire`), which
+  leaves the payloads of large tensors in the file; each tensor is read only when asked for (float32 `raw_data`
   straight into its array), so running a 500 MB model needs about 1x its size in memory.
   External data (`model.onnx` + `model.onnx.data`) is read from the model's directory.
 - `.npz`: one array per key (a side-car file; `write_npz` writes one).
@@ -221,39 +222,27 @@ def _open(path: Path, suffix: str) -> _Reader:
 
 
 class _OnnxReader(_Reader):
-    """Initializers through the frontend's wire-level loader: the model is parsed without
-    the payloads of large initializers, which stay in the file until asked for."""
+    """Initializers (and `Constant` node tensors, which pimdsl treats as initializers named
+    after the node's output) through the frontend's wire-level loader: the model is parsed
+    without the payloads of large tensors, which stay in the file until asked for."""
 
     def __init__(self, path: Path):
         from pimdsl.frontend.loading import open_model
 
-        opened = open_model(str(path), None)
         self._path = path
-        self._store = opened.weights
-        self._constants: dict[str, Any] = {}
-        for node in opened.model.graph.node:  # some exporters keep weights in Constant nodes
-            if node.op_type == "Constant" and node.output and node.output[0] not in self._store:
-                for attr in node.attribute:
-                    if attr.name == "value":
-                        self._constants[node.output[0]] = attr.t
-        self._names = list(self._store.tensors) + list(self._constants)
+        self._store = open_model(str(path), None).weights
+        self._names = list(self._store.tensors)
 
     def names(self) -> Sequence[str]:
         return self._names
 
     def __contains__(self, name: object) -> bool:
-        return name in self._store or name in self._constants
+        return name in self._store
 
     def shape(self, name: str) -> tuple[int, ...]:
-        if name in self._constants:
-            return tuple(int(d) for d in self._constants[name].dims)
         return self._store.shape(name)
 
     def load(self, name: str) -> np.ndarray:
-        if name in self._constants:
-            from onnx import numpy_helper
-
-            return numpy_helper.to_array(self._constants[name])
         stripped = self._store.stripped.get(name)
         if stripped is not None and self._store.is_float32(name) and len(stripped.ranges) == 1:
             array = _read_raw_float32(self._path, stripped.ranges[0], self._store.shape(name))

@@ -76,11 +76,13 @@ def import_onnx(
         arg.name_hint = value_name(name)
         ctx.values[name] = arg
     weights = opened.weights
-    for t in graph.initializer:
-        ctx.values[t.name] = Const(
-            weights.shape(t.name), weights.dtype(t.name), lambda n=t.name: weights.load(n), initializer=t.name
+    for name in weights.tensors:  # initializers, and Constant nodes treated as initializers
+        ctx.values[name] = Const(
+            weights.shape(name), weights.dtype(name), lambda n=name: weights.load(n), initializer=name
         )
     for node in nodes:
+        if node.op_type == "Constant" and node.output[0] in weights.constants:
+            continue  # its tensor is an initializer (registered above)
         _convert(ctx, node, inferred)
 
     ctx.node = onnx.helper.make_node("Output", [], [], name="graph outputs")

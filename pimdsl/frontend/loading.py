@@ -3,6 +3,7 @@ static input shapes, and ONNX shape inference on a weight-free copy."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -30,6 +31,8 @@ class WeightStore:
     base_dir: str
     tensors: dict[str, onnx.TensorProto]
     stripped: dict[str, StrippedTensor] = field(default_factory=dict)
+    # Names in `tensors` that are `Constant` node outputs rather than initializers.
+    constants: set[str] = field(default_factory=set)
 
     def __contains__(self, name: str) -> bool:
         return name in self.tensors
@@ -85,8 +88,24 @@ def open_model(path: str, model: onnx.ModelProto | None) -> OpenModel:
             hint="Pass a .onnx file exported by PyTorch (torch.onnx.export) or another ONNX producer.",
         )
     tensors = {t.name: t for t in model.graph.initializer}
-    weights = WeightStore(path, base_dir, tensors, stripped)
+    constants = constant_tensors(model.graph)
+    tensors.update((name, t) for name, t in constants.items() if name not in tensors)
+    weights = WeightStore(path, base_dir, tensors, stripped, set(constants))
     return OpenModel(path, model, weights, default_opset(model))
+
+
+def constant_tensors(graph: onnx.GraphProto) -> dict[str, onnx.TensorProto]:
+    """The `Constant` nodes pimdsl treats as initializers: output name -> its `value` tensor,
+    for every tensor of more than one element (exporters such as tf2onnx keep weights there;
+    scalars stay constants, inlined where used)."""
+    out: dict[str, onnx.TensorProto] = {}
+    for node in graph.node:
+        if node.op_type != "Constant" or node.domain not in ("", "ai.onnx") or len(node.output) != 1:
+            continue
+        attrs = [a for a in node.attribute if a.name == "value" and a.type == onnx.AttributeProto.TENSOR]
+        if len(node.attribute) == 1 and attrs and math.prod(attrs[0].t.dims) > 1:
+            out[node.output[0]] = attrs[0].t
+    return out
 
 
 def default_opset(model: onnx.ModelProto) -> int:
@@ -189,7 +208,8 @@ def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -
     m.opset_import.extend(src.opset_import)
     m.functions.extend(src.functions)
     g = m.graph
-    g.node.extend(src.graph.node)
+    g.node.extend(n for n in src.graph.node if not (n.op_type == "Constant" and n.output
+                                                     and n.output[0] in weights.constants))
     fixed = dict(inputs)
     listed: set[str] = set()
     for vi in src.graph.input:
@@ -206,6 +226,13 @@ def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -
                 g.input.append(_stand_in(weights, t.name))
         else:
             g.initializer.append(t)
+    for name in sorted(weights.constants):
+        if weights.is_large(name):
+            g.input.append(_stand_in(weights, name))
+        else:
+            t = g.initializer.add()
+            t.CopyFrom(weights.tensors[name])  # small: at most KEEP_BYTES
+            t.name = name
     for o in src.graph.output:
         out = g.output.add()
         out.name = o.name
