@@ -28,12 +28,19 @@ F32_MAX = float(np.finfo(np.float32).max)
 
 
 class ImportContext:
-    def __init__(self, opened: OpenModel, block: Block, consumers: dict[str, int]):
+    def __init__(
+        self, opened: OpenModel, block: Block, consumers: dict[str, int],
+        users: dict[str, list[onnx.NodeProto | None]] | None = None,
+    ):
         self.path = opened.path
         self.opset = opened.opset
         self.weights = opened.weights
         self.block = block
         self.consumers = consumers
+        # value name -> the nodes reading it (None: a graph output)
+        self.users = users or {}
+        # run-time values that are QuantizeLinear outputs -> (scale, zero point, qtype)
+        self.quantized: dict[str, tuple[float, int, str]] = {}
         self.values: dict[str, Value] = {}
         self.node = onnx.NodeProto()
         self._weight_ops: dict[str, SSAValue] = {}

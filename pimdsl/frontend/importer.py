@@ -18,7 +18,7 @@ from pimdsl.dialects.nn import shape_of
 from pimdsl.errors import PimError
 
 # Importing the converter modules registers them.
-from pimdsl.frontend import layers, slicing, tensor_ops  # noqa: F401
+from pimdsl.frontend import layers, quantize, slicing, tensor_ops  # noqa: F401
 from pimdsl.frontend.context import (
     CONVERTERS,
     HANDLES_CONSTANTS,
@@ -63,15 +63,16 @@ def import_onnx(
     inferred = infer_shapes(opened, inputs)
 
     graph = opened.model.graph
-    consumers: dict[str, int] = {}
+    users: dict[str, list[onnx.NodeProto | None]] = {}
     for node in nodes:
         for name in node.input:
-            consumers[name] = consumers.get(name, 0) + 1
+            users.setdefault(name, []).append(node)
     for o in graph.output:
-        consumers[o.name] = consumers.get(o.name, 0) + 1
+        users.setdefault(o.name, []).append(None)
+    consumers = {name: len(us) for name, us in users.items()}
 
     block = Block(arg_types=[nn.tensor(s) for _, s in inputs])
-    ctx = ImportContext(opened, block, consumers)
+    ctx = ImportContext(opened, block, consumers, users)
     for (name, _), arg in zip(inputs, block.args, strict=True):
         arg.name_hint = value_name(name)
         ctx.values[name] = arg

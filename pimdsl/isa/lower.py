@@ -51,6 +51,9 @@ UNARY: dict[type, Callable[[Operation], cg.Unary]] = {
         d, s, n, min=op.min.value.data, max=op.max.value.data),  # type: ignore[attr-defined]
     nn.LeakyReluOp: lambda op: lambda d, s, n: isa.VLeakyReluOp(  # type: ignore[arg-type]
         d, s, n, alpha=op.alpha.value.data),  # type: ignore[attr-defined]
+    nn.FakeQuantOp: lambda op: lambda d, s, n: isa.VFakeQuantOp(  # type: ignore[arg-type]
+        d, s, n, scale=op.scale.value.data, zero_point=op.zero_point.value.data,  # type: ignore[attr-defined]
+        min=op.bounds()[0], max=op.bounds()[1]),  # type: ignore[attr-defined]
 }
 BINARY: dict[type, type[isa.VectorBinaryOp]] = {
     nn.AddOp: isa.VAddOp, nn.SubOp: isa.VSubOp, nn.MulOp: isa.VMulOp, nn.DivOp: isa.VDivOp,
@@ -585,7 +588,7 @@ class _PartitionState:
         else:
             raise PimError(
                 f"crossbar-to-isa: {where(op)} has no pim_isa lowering yet.",
-                hint="Supported vector ops: relu, sigmoid, tanh, clip, leaky_relu, add, sub, mul, "
+                hint="Supported vector ops: relu, sigmoid, tanh, clip, leaky_relu, fake_quant, add, sub, mul, "
                 "div (same shapes), max/avg pool, global average pool, LRN, batch norm, zero pad, "
                 "channel concat, flatten, softmax over features.",
             )
