@@ -63,7 +63,11 @@ def get_weights(module: ModuleOp) -> list[str] | None:
         return None
     if isinstance(attr, StringAttr):
         return [attr.data]
-    if isinstance(attr, ArrayAttr) and len(attr.data) and all(isinstance(a, StringAttr) for a in attr.data):
+    if (
+        isinstance(attr, ArrayAttr)
+        and len(attr.data)
+        and all(isinstance(a, StringAttr) for a in attr.data)
+    ):
         return [a.data for a in attr.data]  # type: ignore[union-attr]
     raise PimError(
         f"module attribute 'pim.weights' must be a string path or a non-empty list of them, got {attr}."

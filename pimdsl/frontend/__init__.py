@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 
 
 def import_onnx(
-    path: str | os.PathLike[str], *, model: onnx.ModelProto | None = None, batch: int = 1,
+    path: str | os.PathLike[str],
+    *,
+    model: onnx.ModelProto | None = None,
+    batch: int = 1,
     sidecar: str | os.PathLike[str] | None = None,
 ) -> ModuleOp:
     """Import an ONNX model as a verified `builtin.module` holding `func.func @main` of nn ops.

@@ -28,7 +28,9 @@ def _per_axis(x: np.ndarray, param: np.ndarray, axis: int) -> np.ndarray:
     if param.size == 1:
         return param.reshape(())
     if param.ndim != 1:
-        raise ValueError(f"scale/zero point of shape {list(param.shape)} (blocked quantization) is not supported")
+        raise ValueError(
+            f"scale/zero point of shape {list(param.shape)} (blocked quantization) is not supported"
+        )
     a = norm_axis(axis, x.ndim)
     if param.shape[0] != x.shape[a]:
         raise ValueError(f"{param.shape[0]} scales for axis {a} of size {x.shape[a]}")
@@ -52,7 +54,9 @@ def _dequantize(node: FoldNode, x: Arrays) -> list[np.ndarray]:
     zp = x[2] if len(x) > 2 and x[2] is not None else np.zeros((), dtype=np.int64)
     q = data.astype(np.int64) - _per_axis(data, zp.astype(np.int64), axis)
     out_type = scale.dtype if np.issubdtype(scale.dtype, np.floating) else np.float32
-    return [(q.astype(np.float32) * _per_axis(data, scale.astype(np.float32), axis)).astype(out_type)]
+    return [
+        (q.astype(np.float32) * _per_axis(data, scale.astype(np.float32), axis)).astype(out_type)
+    ]
 
 
 @folder("QuantizeLinear")
@@ -82,7 +86,9 @@ def _qtype_of(zp: np.ndarray | None, attrs: dict[str, object]) -> str:
     else:
         name = "uint8"
     if name not in _QTYPES:
-        raise ValueError(f"quantization to {name} is not supported (supported: {', '.join(_QTYPES)})")
+        raise ValueError(
+            f"quantization to {name} is not supported (supported: {', '.join(_QTYPES)})"
+        )
     return _QTYPES[name]
 
 
@@ -115,7 +121,11 @@ def quantize(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     users = ctx.users.get(out, [])
     bad = [u for u in users if u is None or u.op_type != "DequantizeLinear"]
     if bad or not users:
-        what = "a graph output" if None in bad or not users else f"node '{bad[0].name}' (op {bad[0].op_type})"
+        what = (
+            "a graph output"
+            if None in bad or not users
+            else f"node '{bad[0].name}' (op {bad[0].op_type})"
+        )
         raise ctx.error(
             f"its quantized output '{out}' is used by {what}; pimdsl imports QDQ models, where every "
             "QuantizeLinear on an activation feeds DequantizeLinear nodes only (integer tensors are "

@@ -33,7 +33,10 @@ def sidecar_path_for(output: str | os.PathLike[str]) -> str:
 
 
 def write_sidecar(
-    tensors: dict[str, Const], dest: str | os.PathLike[str] | None, *, source: str,
+    tensors: dict[str, Const],
+    dest: str | os.PathLike[str] | None,
+    *,
+    source: str,
     protected: list[str],
 ) -> str:
     """Write `tensors` to `dest` (or the cache when None); return the path to record."""
@@ -50,8 +53,11 @@ def write_sidecar(
         os.chmod(scratch, 0o644)
         os.replace(scratch, path)
     except OSError as e:
-        raise PimError(f"cannot write the side-car weight file '{path}': {e.strerror}.",
-                       where=source, hint="Choose an output folder you can write to.") from None
+        raise PimError(
+            f"cannot write the side-car weight file '{path}': {e.strerror}.",
+            where=source,
+            hint="Choose an output folder you can write to.",
+        ) from None
     finally:
         Path(scratch).unlink(missing_ok=True)
     return path
@@ -62,16 +68,21 @@ def _check_writable(path: str, source: str, protected: list[str]) -> None:
         if os.path.exists(other) and os.path.exists(path) and os.path.samefile(path, other):
             raise PimError(
                 f"the side-car weight file '{path}' would overwrite the input '{other}'.",
-                where=source, hint="Choose another output name.",
+                where=source,
+                hint="Choose another output name.",
             )
     if os.path.isdir(path):
-        raise PimError(f"the side-car weight file '{path}' is a folder.", where=source,
-                       hint="Move the folder away or choose another output name.")
+        raise PimError(
+            f"the side-car weight file '{path}' is a folder.",
+            where=source,
+            hint="Move the folder away or choose another output name.",
+        )
     if os.path.exists(path) and not is_sidecar(path):
         raise PimError(
             f"the model has weights computed at import, which go to the side-car file '{path}', "
             "but that file exists and was not written by pimdsl; it is left untouched.",
-            where=source, hint="Move the file away or choose another output name (-o).",
+            where=source,
+            hint="Move the file away or choose another output name (-o).",
         )
 
 
@@ -83,7 +94,8 @@ def _write_to_cache(entries: dict[str, object], source: str) -> Path:
     except OSError as e:
         raise PimError(
             f"cannot create the side-car weight file in the cache folder '{folder}': {e.strerror}.",
-            where=source, hint="Set PIMDSL_CACHE (or XDG_CACHE_HOME) to a folder you can write to, "
+            where=source,
+            hint="Set PIMDSL_CACHE (or XDG_CACHE_HOME) to a folder you can write to, "
             "or write the IR to a file with -o (the side-car then goes next to it).",
         ) from None
     os.close(fd)
