@@ -550,7 +550,9 @@ class PimOptMain(xDSLOptMain):
         out = self.args.output_file
         if out in (None, "-") or (os.path.exists(out) and not os.path.isfile(out)):
             return None
-        return sidecar_path_for(out)
+        # relative to the current folder, like the .onnx path: `rebase_weights` then names
+        # it relative to the output's folder (so the pair can be moved together)
+        return sidecar_path_for(os.path.relpath(out))
 
     def attach_module_attrs(self, module: ModuleOp) -> None:
         """--chip and --batch: set when absent; when the IR has another value the flag wins.

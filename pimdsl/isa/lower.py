@@ -513,14 +513,12 @@ class _PartitionState:
             cg.global_avgpool(e, core, ins[0], out, what)
         elif isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
             out = low.place_for(op.results[0], hint)
-            if isinstance(op, nn.AvgPoolOp) and any(nn.ints(op.pads)) and op.count_include_pad is None:
-                raise PimError(f"crossbar-to-isa: {where(op)} averages over padding without "
-                               "count_include_pad (a window count that varies at the borders); "
-                               "only a single window over the whole map is supported.")
             if isinstance(op, nn.AvgPoolOp) and any(ins[0].pads[2:]) and op.ceil_mode is not None:
                 raise PimError(f"crossbar-to-isa: {where(op)}: ceil_mode average pools are not supported.")
+            exclude = isinstance(op, nn.AvgPoolOp) and any(nn.ints(op.pads)) and op.count_include_pad is None
             p = cg.Pool("max" if isinstance(op, nn.MaxPoolOp) else "avg", nn.ints(op.kernel),  # type: ignore[arg-type]
-                        nn.ints(op.strides), nn.ints(op.pads), op.dilation_values(), shape(op.output)[2:])  # type: ignore[arg-type]
+                        nn.ints(op.strides), nn.ints(op.pads), op.dilation_values(), shape(op.output)[2:],  # type: ignore[arg-type]
+                        exclude_pad=exclude)
             self.sync({core}, list(op.operands))
             cg.pool(e, core, ins[0], out, p, what)
         elif isinstance(op, nn.BatchNormOp):
@@ -624,13 +622,19 @@ class _PartitionState:
         return place
 
     def _alias(self, op: Operation) -> bool:
-        """Flatten/reshape of an unpadded [N, C, 1, 1] (or [N, F]) map: the same buffer."""
+        """Flatten/reshape of an unpadded [N, C, 1, 1] (or [N, F]) map to [N, F] or
+        [N, F, 1, 1]: the same buffer."""
         x = self.low.c(op.operands[0])
         src = self._place(x)
         y = shape(op.results[0])
-        if src.padded or len(y) != 2 or (src.rank == 4 and src.h * src.w != 1):
+        if src.padded or (src.rank == 4 and src.h * src.w != 1):
             return False
-        self.low.places[op.results[0]] = Place(src.buffer, src.n, math.prod(y[1:]), 1, 1, rank=2)
+        if len(y) == 2:
+            self.low.places[op.results[0]] = Place(src.buffer, src.n, math.prod(y[1:]), 1, 1, rank=2)
+        elif len(y) == 4 and tuple(y[2:]) == (1, 1):
+            self.low.places[op.results[0]] = Place(src.buffer, src.n, y[1], 1, 1)
+        else:
+            return False
         self.writers[op.results[0]] = self.writers.get(x, set())
         for w in self.writers[op.results[0]]:
             self.slots[(op.results[0], w)] = self.slots[(x, w)]
