@@ -31,11 +31,16 @@ def rand(*shape: int) -> np.ndarray:
 
 
 def model(
-    nodes: Sequence[onnx.NodeProto], inputs: dict[str, Sequence[int]], outputs: Sequence[str],
-    inits: dict[str, np.ndarray] | None = None, opset: int = 13,
+    nodes: Sequence[onnx.NodeProto],
+    inputs: dict[str, Sequence[int]],
+    outputs: Sequence[str],
+    inits: dict[str, np.ndarray] | None = None,
+    opset: int = 13,
 ) -> onnx.ModelProto:
     graph = h.make_graph(
-        list(nodes), "g", [h.make_tensor_value_info(n, TP.FLOAT, list(s)) for n, s in inputs.items()],
+        list(nodes),
+        "g",
+        [h.make_tensor_value_info(n, TP.FLOAT, list(s)) for n, s in inputs.items()],
         [h.make_empty_tensor_value_info(o) for o in outputs],
         [nh.from_array(np.asarray(a), n) for n, a in (inits or {}).items()],
     )
@@ -80,14 +85,30 @@ def folded_net(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
     """Conv weights made by ConstantOfShape * an initializer scale, plus a large folded bias map:
     nothing the conv or the add uses is an initializer."""
     m = model(
-        [h.make_node("ConstantOfShape", ["wshape"], ["ones"], value=nh.from_array(np.array([1.0], np.float32))),
-         h.make_node("Mul", ["ones", "wscale"], ["w"]),
-         h.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
-         h.make_node("ConstantOfShape", ["mshape"], ["half"], value=nh.from_array(np.array([0.5], np.float32))),
-         h.make_node("Add", ["c", "half"], ["y"])],
-        {"x": [1, 4, 16, 16]}, ["y"],
-        {"wshape": np.array([8, 4, 3, 3], np.int64), "wscale": rand(8, 1, 1, 1),
-         "mshape": np.array([1, 8, 16, 16], np.int64)},
+        [
+            h.make_node(
+                "ConstantOfShape",
+                ["wshape"],
+                ["ones"],
+                value=nh.from_array(np.array([1.0], np.float32)),
+            ),
+            h.make_node("Mul", ["ones", "wscale"], ["w"]),
+            h.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+            h.make_node(
+                "ConstantOfShape",
+                ["mshape"],
+                ["half"],
+                value=nh.from_array(np.array([0.5], np.float32)),
+            ),
+            h.make_node("Add", ["c", "half"], ["y"]),
+        ],
+        {"x": [1, 4, 16, 16]},
+        ["y"],
+        {
+            "wshape": np.array([8, 4, 3, 3], np.int64),
+            "wscale": rand(8, 1, 1, 1),
+            "mshape": np.array([1, 8, 16, 16], np.int64),
+        },
     )
     path = tmp_path / "folded.onnx"
     onnx.save(m, path)
@@ -112,7 +133,9 @@ def test_computed_weights_go_to_a_sidecar_next_to_the_output(
         np.testing.assert_array_equal(npz["half"], np.full((1, 8, 16, 16), 0.5, np.float32))
     np.save(tmp_path / "x.npy", feeds["x"])
     monkeypatch.chdir("/")
-    code, outtext, err = cli(pim_run, [str(out), "--input", str(tmp_path / "x.npy"), "--compare-onnxruntime"], capsys)
+    code, outtext, err = cli(
+        pim_run, [str(out), "--input", str(tmp_path / "x.npy"), "--compare-onnxruntime"], capsys
+    )
     assert code == 0, outtext + err
     assert "matches onnxruntime" in outtext
 
@@ -182,8 +205,15 @@ def test_large_folded_layer_weight_is_computed_one_tensor_at_a_time(tmp_path: Pa
     nodes: list[onnx.NodeProto] = []
     prev = "x"
     for i in range(n):
-        nodes += [h.make_node("ConstantOfShape", ["s"], [f"w{i}"], value=nh.from_array(np.array([0.01], np.float32))),
-                  h.make_node("MatMul", [prev, f"w{i}"], [f"y{i}"])]
+        nodes += [
+            h.make_node(
+                "ConstantOfShape",
+                ["s"],
+                [f"w{i}"],
+                value=nh.from_array(np.array([0.01], np.float32)),
+            ),
+            h.make_node("MatMul", [prev, f"w{i}"], [f"y{i}"]),
+        ]
         prev = f"y{i}"
     m = model(nodes, {"x": [1, 512]}, [prev], {"s": np.array([512, 512], np.int64)})
     path = tmp_path / "mlp.onnx"
@@ -240,8 +270,13 @@ def test_constant_node_weights_are_references_and_the_ir_does_not_grow(tmp_path:
         assert keys == ["conv.b", "conv.w", "fc.w"]
         x = rand(1, 3, 12, 12)
         assert rel_err(run_nn(module, [x])[0], ort_run(m, {"x": x})[0]) <= 1e-4
-        texts.append(str(module).replace(f"x{channels}x", "x_x").replace(f"<{channels}x", "<_x")
-                     .replace(f"x{channels}xf", "x_xf").replace(f"<{channels}xf", "<_xf"))
+        texts.append(
+            str(module)
+            .replace(f"x{channels}x", "x_x")
+            .replace(f"<{channels}x", "<_x")
+            .replace(f"x{channels}xf", "x_xf")
+            .replace(f"<{channels}xf", "<_xf")
+        )
         # the wire-level loader leaves the big Constant payloads in the file
         assert open_model(str(path), None).model.ByteSize() < 4096 < os.path.getsize(path) // 4
     assert len(texts[0]) == len(texts[1])
@@ -279,7 +314,11 @@ def qdq_conv_net(wtype: str, atype: str, per_axis: bool, opset: int) -> onnx.Mod
     cout = 6
     wq = RNG.integers(lo, hi + 1, size=(cout, 3, 3, 3))
     wscale = (RNG.random(cout if per_axis else 1) * 0.02 + 0.01).astype(np.float32)
-    wzp = RNG.integers(lo, hi + 1, size=wscale.shape) if wtype.startswith("u") else np.zeros(wscale.shape, int)
+    wzp = (
+        RNG.integers(lo, hi + 1, size=wscale.shape)
+        if wtype.startswith("u")
+        else np.zeros(wscale.shape, int)
+    )
     alo, ahi = QRANGE[atype]
     azp = (alo + ahi + 1) // 2
 
@@ -290,8 +329,10 @@ def qdq_conv_net(wtype: str, atype: str, per_axis: bool, opset: int) -> onnx.Mod
         tensor("wq", wtype, wq),
         nh.from_array(wscale if per_axis else wscale.reshape(()), "ws"),
         tensor("wzp", wtype, wzp if per_axis else wzp.reshape(())),
-        nh.from_array(np.float32(0.05), "xs"), tensor("xzp", atype, np.array(azp)),
-        nh.from_array(np.float32(0.08), "ys"), tensor("yzp", atype, np.array(azp)),
+        nh.from_array(np.float32(0.05), "xs"),
+        tensor("xzp", atype, np.array(azp)),
+        nh.from_array(np.float32(0.08), "ys"),
+        tensor("yzp", atype, np.array(azp)),
     ]
     nodes = [
         h.make_node("QuantizeLinear", ["x", "xs", "xzp"], ["xq"]),
@@ -301,8 +342,13 @@ def qdq_conv_net(wtype: str, atype: str, per_axis: bool, opset: int) -> onnx.Mod
         h.make_node("QuantizeLinear", ["c", "ys", "yzp"], ["cq"]),
         h.make_node("DequantizeLinear", ["cq", "ys", "yzp"], ["y"]),
     ]
-    graph = h.make_graph(nodes, "qdq", [h.make_tensor_value_info("x", TP.FLOAT, [1, 3, 8, 8])],
-                         [h.make_empty_tensor_value_info("y")], inits)
+    graph = h.make_graph(
+        nodes,
+        "qdq",
+        [h.make_tensor_value_info("x", TP.FLOAT, [1, 3, 8, 8])],
+        [h.make_empty_tensor_value_info("y")],
+        inits,
+    )
     m = h.make_model(graph, opset_imports=[h.make_opsetid("", opset)])
     m.ir_version = min(m.ir_version, 10)
     onnx.checker.check_model(m, full_check=True)
@@ -311,10 +357,17 @@ def qdq_conv_net(wtype: str, atype: str, per_axis: bool, opset: int) -> onnx.Mod
 
 @pytest.mark.parametrize(
     ("wtype", "atype", "per_axis", "opset"),
-    [("int8", "uint8", True, 13), ("int8", "int8", False, 13), ("uint8", "uint8", True, 13),
-     ("int4", "uint8", True, 21), ("uint4", "int8", False, 21)],
+    [
+        ("int8", "uint8", True, 13),
+        ("int8", "int8", False, 13),
+        ("uint8", "uint8", True, 13),
+        ("int4", "uint8", True, 21),
+        ("uint4", "int8", False, 21),
+    ],
 )
-def test_qdq_conv_matches_onnxruntime(tmp_path: Path, wtype: str, atype: str, per_axis: bool, opset: int) -> None:
+def test_qdq_conv_matches_onnxruntime(
+    tmp_path: Path, wtype: str, atype: str, per_axis: bool, opset: int
+) -> None:
     if opset > onnx.defs.onnx_opset_version():
         pytest.skip(f"the installed onnx knows opsets up to {onnx.defs.onnx_opset_version()}")
     m = qdq_conv_net(wtype, atype, per_axis, opset)
@@ -322,7 +375,9 @@ def test_qdq_conv_matches_onnxruntime(tmp_path: Path, wtype: str, atype: str, pe
     onnx.save(m, path)
     module = import_onnx(path, sidecar=tmp_path / "q.weights.npz")
     fq = [op for op in module.walk() if isinstance(op, nn.FakeQuantOp)]
-    assert [(op.qtype.data, op.zero_point.value.data) for op in fq] == [(atype, (sum(QRANGE[atype]) + 1) // 2)] * 2
+    assert [(op.qtype.data, op.zero_point.value.data) for op in fq] == [
+        (atype, (sum(QRANGE[atype]) + 1) // 2)
+    ] * 2
     assert [round(op.scale.value.data, 6) for op in fq] == [0.05, 0.08]
     x = rand(1, 3, 8, 8) * 2
     got, want = run_nn(module, [x])[0], ort_run(m, {"x": x})[0]
@@ -332,26 +387,37 @@ def test_qdq_conv_matches_onnxruntime(tmp_path: Path, wtype: str, atype: str, pe
     with np.load(tmp_path / "q.weights.npz") as npz:  # dequantized weight = numpy's (wq - zp) * s
         inits = {t.name: nh.to_array(t) for t in m.graph.initializer}
         shape = (-1, 1, 1, 1) if per_axis else ()
-        want_w = (inits["wq"].astype(np.float32) - inits["wzp"].astype(np.float32).reshape(shape)) \
-            * inits["ws"].reshape(shape)
+        want_w = (
+            inits["wq"].astype(np.float32) - inits["wzp"].astype(np.float32).reshape(shape)
+        ) * inits["ws"].reshape(shape)
         np.testing.assert_array_equal(npz["w"], want_w)
 
 
 def test_quantized_activation_read_as_integers_is_an_error() -> None:
     m = model(
-        [h.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"]),
-         h.make_node("Cast", ["q"], ["f"], to=TP.FLOAT, name="cast_q")],
-        {"x": [2, 3]}, ["f"], {"s": np.float32(0.1), "zp": np.uint8(0)},
+        [
+            h.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"]),
+            h.make_node("Cast", ["q"], ["f"], to=TP.FLOAT, name="cast_q"),
+        ],
+        {"x": [2, 3]},
+        ["f"],
+        {"s": np.float32(0.1), "zp": np.uint8(0)},
     )
-    with pytest.raises(PimError, match=r"QuantizeLinear.*used by node 'cast_q' \(op Cast\).*QDQ format"):
+    with pytest.raises(
+        PimError, match=r"QuantizeLinear.*used by node 'cast_q' \(op Cast\).*QDQ format"
+    ):
         import_onnx("m.onnx", model=m)
 
 
 def test_per_axis_quantized_activation_is_an_error() -> None:
     m = model(
-        [h.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"], axis=1, name="qx"),
-         h.make_node("DequantizeLinear", ["q", "s", "zp"], ["y"], axis=1)],
-        {"x": [2, 3]}, ["y"], {"s": np.full(3, 0.1, np.float32), "zp": np.zeros(3, np.uint8)},
+        [
+            h.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"], axis=1, name="qx"),
+            h.make_node("DequantizeLinear", ["q", "s", "zp"], ["y"], axis=1),
+        ],
+        {"x": [2, 3]},
+        ["y"],
+        {"s": np.full(3, 0.1, np.float32), "zp": np.zeros(3, np.uint8)},
     )
     with pytest.raises(PimError, match=r"node 'qx'.*per-axis scales.*per-tensor"):
         import_onnx("m.onnx", model=m)
@@ -372,7 +438,9 @@ def quantize_zoo(name: str, folder: Path, size: int) -> Path:
 
     src = Path(save_model(name, str(folder / f"{name}.onnx"), image_size=size))
     rng = np.random.default_rng(0)
-    batches = [{"input": rng.standard_normal((1, 3, size, size)).astype(np.float32)} for _ in range(4)]
+    batches = [
+        {"input": rng.standard_normal((1, 3, size, size)).astype(np.float32)} for _ in range(4)
+    ]
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
@@ -382,8 +450,15 @@ def quantize_zoo(name: str, folder: Path, size: int) -> Path:
             return next(self.it, None)
 
     out = folder / f"{name}_qdq.onnx"
-    quantize_static(str(src), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    quantize_static(
+        str(src),
+        str(out),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+    )
     return out
 
 
@@ -399,7 +474,10 @@ def tie_free_input(path: Path, shape: tuple[int, ...], tries: int = 20) -> np.nd
     for seed in range(tries):
         x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
         values = ort_run(m, {"input": x})
-        near = min(float(np.abs(np.abs(np.modf(v / inits[q.input[1]])[0]) - 0.5).min()) for q, v in zip(qs, values, strict=True))
+        near = min(
+            float(np.abs(np.abs(np.modf(v / inits[q.input[1]])[0]) - 0.5).min())
+            for q, v in zip(qs, values, strict=True)
+        )
         if near > 1e-3:
             return x
     pytest.fail(f"no tie-free input among {tries} seeds")
@@ -418,16 +496,33 @@ def test_quantized_zoo_model_imports_runs_and_lowers(
     text = mlir.read_text()
     assert "nn.fake_quant" in text and "dense<" not in text
     assert (tmp_path / f"{name}.mlir.weights.npz").is_file()
-    code, out, err = cli(pim_run, [str(mlir), "--input", str(tmp_path / "x.npy"), "--compare-onnxruntime"], capsys)
+    code, out, err = cli(
+        pim_run, [str(mlir), "--input", str(tmp_path / "x.npy"), "--compare-onnxruntime"], capsys
+    )
     assert code == 0 and "matches onnxruntime within 0.0001" in out, out + err
     isa = tmp_path / f"{name}.isa.mlir"
-    code, _, err = cli(pim_opt, [str(mlir), "--chip", "compass-s", "--batch", "2", "--partition",
-                                 "--lower-to-isa", "-o", str(isa)], capsys)
+    code, _, err = cli(
+        pim_opt,
+        [
+            str(mlir),
+            "--chip",
+            "compass-s",
+            "--batch",
+            "2",
+            "--partition",
+            "--lower-to-isa",
+            "-o",
+            str(isa),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "pim_isa.vfake_quant" in isa.read_text()
     x2 = np.concatenate([x, x])
     np.save(tmp_path / "x2.npy", x2)
-    code, out, err = cli(pim_run, [str(isa), "--input", str(tmp_path / "x2.npy"), "--compare-onnxruntime"], capsys)
+    code, out, err = cli(
+        pim_run, [str(isa), "--input", str(tmp_path / "x2.npy"), "--compare-onnxruntime"], capsys
+    )
     assert code == 0 and "matches onnxruntime within 0.0001" in out, out + err
 
 

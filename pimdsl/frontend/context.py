@@ -41,8 +41,6 @@ class ImportContext:
         self.users = users or {}
         # run-time values that are QuantizeLinear outputs -> (scale, zero point, qtype)
         self.quantized: dict[str, tuple[float, int, str]] = {}
-        # shared filled vectors (n, value) -> constant, e.g. the mean 0 / variance 1 of a batch norm
-        self.filled: dict[tuple[int, float], Const] = {}
         self.values: dict[str, Value] = {}
         self.node = onnx.NodeProto()
         self._weight_ops: dict[str, SSAValue] = {}

@@ -189,35 +189,15 @@ def _fuse_bias(ctx: ImportContext, node: onnx.NodeProto, i: int) -> SSAValue | N
     return y
 
 
-def _filled(ctx: ImportContext, n: int, value: float) -> Const:
-    """One shared [n] constant of `value` per import (a side-car entry when used)."""
-    key = (n, value)
-    if key not in ctx.filled:
-        ctx.filled[key] = Const((n,), np.dtype(np.float32), lambda: np.full(n, value, np.float32),
-                                origin=f"pimdsl.{'ones' if value else 'zeros'}.{n}")
-    return ctx.filled[key]
-
-
-def _per_channel(ctx: ImportContext, node: onnx.NodeProto) -> SSAValue | None:
-    """Mul or Add of an NCHW tensor and a constant [1, C, 1, 1] (or [C, 1, 1]): a batch norm
-    written out (old Caffe2 exports), imported as nn.batch_norm with mean 0, variance 1 and
-    epsilon 0, which computes x * scale + bias exactly and runs on the vector unit per channel."""
-    for i in (0, 1):
-        x, c = ctx.input(i), ctx.input(1 - i)
-        if not (isinstance(x, SSAValue) and isinstance(c, Const)):
-            continue
-        xs = shape_of(x)
-        n = xs[1] if len(xs) == 4 else 0
-        if n < 2 or c.shape not in ((1, n, 1, 1), (n, 1, 1)):
-            continue
-        out = node.output[0]
-        vec = Const((n,), np.dtype(np.float32), lambda c=c: c.value().reshape(-1).astype(np.float32),
-                    origin=f"{out}.{'scale' if node.op_type == 'Mul' else 'bias'}")
-        ones, zeros = _filled(ctx, n, 1.0), _filled(ctx, n, 0.0)
-        scale, bias = (vec, zeros) if node.op_type == "Mul" else (ones, vec)
-        params = [ctx.materialise(v, parameter=True) for v in (scale, bias, zeros, ones)]
-        return ctx.emit(nn.BatchNormOp(x, *params, 0.0), out)
-    return None
+def _per_channel_constant(ctx: ImportContext, i: int) -> bool:
+    """Whether input i is a constant [C, 1, 1] or [1, C, 1, 1] combined with an NCHW tensor of
+    C channels: a per-channel scale or shift (a batch norm written out), which the chip loads
+    from DRAM like a layer parameter, so it is always in a weight file, never inline."""
+    c, x = ctx.input(i), ctx.input(1 - i)
+    if not isinstance(c, Const) or not isinstance(x, SSAValue) or len(shape_of(x)) != 4:
+        return False
+    n = shape_of(x)[1]
+    return n > 1 and c.shape in ((n, 1, 1), (1, n, 1, 1))
 
 
 @converter(*_BINARY)
@@ -226,9 +206,7 @@ def binary(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
         for i in (0, 1):
             if (fused := _fuse_bias(ctx, node, i)) is not None:
                 return [fused]
-    if node.op_type in ("Mul", "Add") and (bn := _per_channel(ctx, node)) is not None:
-        return [bn]
-    x, y = ctx.tensor(0), ctx.tensor(1)
+    x, y = (ctx.tensor(i, parameter=_per_channel_constant(ctx, i)) for i in (0, 1))
     if broadcast_shapes(shape_of(x), shape_of(y)) is None:
         raise ctx.error(f"operand shapes {list(shape_of(x))} and {list(shape_of(y))} do not broadcast.")
     return [ctx.emit(_BINARY[node.op_type](x, y), node.output[0])]

@@ -570,6 +570,24 @@ def batch_norm(e: Emit, core: int, src: Place, out: Place, names: tuple[str, str
     code.close_loop()
 
 
+def per_channel(e: Emit, core: int, src: Place, out: Place, name: str,
+                op: type[isa.VectorBinaryOp], weight_first: bool, what: str) -> None:
+    """x (op) w per pixel, w a [C] tensor of the weight file (a per-channel scale or shift)."""
+    code = e.code(core)
+    arena = e.arena(what)
+    c = src.c
+    w, x = arena.take(c), arena.take(c)
+    A = code.addr
+    code.add(isa.LoadOp(name, A(0), A(w), c))
+    e.vector_work[core] = e.vector_work.get(core, 0) + src.h * src.w * c
+    at_in, at_out = _open_pixels(code, src, out)
+    code.add(isa.LoadOp(src.buffer, A(at_in), A(x), c))
+    code.add(op(A(x), A(w), A(x), c) if weight_first else op(A(x), A(x), A(w), c))
+    code.add(isa.StoreOp(A(x), out.buffer, A(at_out), c))
+    code.close_loop()
+    code.close_loop()
+
+
 def lrn(e: Emit, core: int, src: Place, out: Place, size: int, alpha: float, beta: float,
         bias: float, what: str) -> None:
     """ONNX LRN per pixel: x / (bias + alpha/size * sum of x^2 over the channel window

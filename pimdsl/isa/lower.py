@@ -477,18 +477,28 @@ class _PartitionState:
             return
         self.vector(op)
 
+    def weight_key(self, v: SSAValue) -> str | None:
+        """The weight-file tensor `v` is: an nn.weight, or a reshape of one (same elements)."""
+        owner = self.low.c(v).owner
+        while isinstance(owner, nn.FlattenOp | nn.ReshapeOp):
+            owner = self.low.c(owner.operands[0]).owner
+        return owner.key if isinstance(owner, nn.WeightOp) else None
+
     def vector(self, op: Operation) -> None:
         low, e = self.low, self.e
         hint = _hint(op)
+        if isinstance(op, nn.FlattenOp | nn.ReshapeOp) and self.weight_key(op.results[0]) is not None:
+            return  # a reshaped weight: read by name where it is used
         for v in op.operands:  # store pending crossbar results (fusing `op` when it can)
-            self.stored(v, "linear")
+            if self.weight_key(v) is None:
+                self.stored(v, "linear")
         if op in self.fused:
             return
         if isinstance(op, nn.FlattenOp | nn.ReshapeOp) and self._alias(op):
             return
         if isinstance(op, nn.ReshapeOp) and self._shuffle(op):
             return
-        ins = [self._place(v) for v in op.operands if not isinstance(self.low.c(v).owner, nn.WeightOp)]
+        ins = [self._place(v) for v in op.operands if self.weight_key(v) is None]
         core = self.vector_core(op.operands)
         what = f"{where(op)} on core {core}"
         if type(op) in UNARY:
@@ -498,6 +508,14 @@ class _PartitionState:
             cg.elementwise(e, core, ins, out, lambda code, a, o, n: code.add(unary(code.addr(o), code.addr(a[0]), n)), what)
         elif type(op) in BINARY:
             a, b = shape(op.operands[0]), shape(op.operands[1])
+            per_channel = self._per_channel_operand(op)
+            if per_channel is not None:
+                name, weight_first = per_channel
+                out = low.place_for(op.results[0], hint)
+                self.sync({core}, list(op.operands))
+                cg.per_channel(e, core, ins[0], out, name, BINARY[type(op)], weight_first, what)
+                self.wrote(op.results[0], {core})
+                return
             if a != b:
                 raise PimError(f"crossbar-to-isa: {where(op)} broadcasts {list(a)} with {list(b)}; "
                                "only element-wise operands of one shape are supported.")
@@ -615,6 +633,20 @@ class _PartitionState:
         self.wrote(back.results[0], {core})
         self.fused.update({tr, back})
         return True
+
+    def _per_channel_operand(self, op: Operation) -> tuple[str, bool] | None:
+        """(weight name, weight is the first operand) when `op` combines an NCHW activation
+        with a per-channel weight ([C], [C, 1, 1] or [1, C, 1, 1], e.g. a batch norm written
+        out as Mul and Add); None otherwise."""
+        for i in (0, 1):
+            x, w = op.operands[1 - i], op.operands[i]
+            key = self.weight_key(w)
+            xs, ws = shape(x), shape(w)
+            if key is None or self.weight_key(x) is not None or len(xs) != 4:
+                continue
+            if tuple(ws) in ((xs[1],), (xs[1], 1, 1), (1, xs[1], 1, 1)) and shape(op.results[0]) == xs:
+                return key, i == 0
+        return None
 
     def _place(self, v: SSAValue) -> Place:
         place = self.stored(v, "in")
