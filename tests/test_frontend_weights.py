@@ -178,6 +178,11 @@ def test_sidecar_never_overwrites_a_file_pimdsl_did_not_write(
     assert mine.read_bytes() == b"the user's own data" and not out.exists()
     with pytest.raises(PimError, match="would overwrite the input"):
         import_onnx(path, sidecar=path)
+    # a run that fails after the import leaves neither the IR nor its side-car
+    failed = tmp_path / "failed.mlir"
+    code, _, err = cli(pim_opt, [str(path), "-o", str(failed), "--partition-to-crossbar"], capsys)
+    assert code == 1 and "no chip" in err
+    assert not failed.exists() and not (tmp_path / "failed.mlir.weights.npz").exists()
     # a side-car pimdsl wrote is replaced (a second run with the same -o)
     mine.unlink()
     assert cli(pim_opt, [str(path), "-o", str(out)], capsys)[0] == 0
@@ -381,6 +386,9 @@ def test_qdq_conv_matches_onnxruntime(
         (atype, (sum(QRANGE[atype]) + 1) // 2)
     ] * 2
     assert [round(op.scale.value.data, 6) for op in fq] == [0.05, 0.08]
+    (w_op,) = [op for op in module.walk() if isinstance(op, nn.WeightOp)]
+    assert w_op.attributes["pim.quant_type"].data == wtype  # type: ignore[attr-defined]
+    assert ("pim.quant_axis" in w_op.attributes) == per_axis
     x = rand(1, 3, 8, 8) * 2
     got, want = run_nn(module, [x])[0], ort_run(m, {"x": x})[0]
     # both sides quantize the output: equal up to a rounding tie flipped by float accumulation
@@ -393,6 +401,7 @@ def test_qdq_conv_matches_onnxruntime(
             inits["wq"].astype(np.float32) - inits["wzp"].astype(np.float32).reshape(shape)
         ) * inits["ws"].reshape(shape)
         np.testing.assert_array_equal(npz["w"], want_w)
+        np.testing.assert_array_equal(npz["w.scale"], inits["ws"])  # the model's scales, kept
 
 
 def test_quantized_activation_read_as_integers_is_an_error() -> None:

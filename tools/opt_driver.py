@@ -279,6 +279,8 @@ class PimOptMain(xDSLOptMain):
         self._source: tuple[str, str, int] = ("", "", 0)  # name, text, line offset of the chunk
         self._chunk_offset = 0
         self._pending_output: tuple[str, str] | None = None
+        # the side-car weight file this run wrote next to -o (removed again if the run fails)
+        self._sidecar_written: str | None = None
         self._chip: Chip | None = None
         super().__init__(description, self._argv)
         if self.args.chip is not None:
@@ -536,7 +538,10 @@ class PimOptMain(xDSLOptMain):
             if exc.name not in ("pimdsl.frontend", "pimdsl.frontend.onnx"):
                 raise
             raise PimError("the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.") from None
-        module = import_onnx(path, sidecar=self._sidecar_path())
+        sidecar = self._sidecar_path()
+        module = import_onnx(path, sidecar=sidecar)
+        if sidecar is not None and sidecar in (module_attrs.get_weights(module) or []):
+            self._sidecar_written = sidecar
         note = onnx_version_warning(path)
         if note:
             print(f"pim-opt: warning: {note}", file=sys.stderr)
@@ -721,6 +726,9 @@ class PimOptMain(xDSLOptMain):
             self._pending_output = None
 
     def _discard_output(self) -> None:
+        if self._sidecar_written is not None:  # the IR naming it is not written: drop it too
+            Path(self._sidecar_written).unlink(missing_ok=True)
+            self._sidecar_written = None
         if self._pending_output is not None:
             Path(self._pending_output[0]).unlink(missing_ok=True)
             self._pending_output = None

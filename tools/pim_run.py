@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="crossbar MVM numerics at the crossbar level and below (default ideal). "
                    "quantized: the crossbar level quantizes each layer's input with one scale; "
                    "the pim_isa level quantizes each mvm's inputs per executed batch of windows, "
-                   "so its results differ from the crossbar level's (ideal agrees across levels)")
+                   "so its results differ from the crossbar level's (ideal agrees across levels). "
+                   "Both use the chip's bit widths and their own scales; a quantized (QDQ) "
+                   "model's own activation quantization (nn.fake_quant) runs in both modes")
     p.add_argument("--stats", metavar="FILE.json",
                    help="pim_isa IR: write the simulated timing and energy (docs/simulator.md)")
     p.add_argument("--timing-only", action="store_true",

@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 import onnx
 from onnx import numpy_helper
-from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, TensorType, f32
+from xdsl.dialects.builtin import (
+    BytesAttr,
+    DenseIntOrFPElementsAttr,
+    IntegerAttr,
+    StringAttr,
+    TensorType,
+    f32,
+    i64,
+)
 from xdsl.ir import Block, Operation, SSAValue
 
 from pimdsl.dialects import nn
@@ -170,7 +178,16 @@ class ImportContext:
         while name in self.computed or name in self.weights:
             name += "_"
         self.computed[name] = c
-        return self.emit(nn.WeightOp(name, c.shape), name)
+        op = nn.WeightOp(name, c.shape)
+        if c.quant is not None:  # keep the model's quantization: type, axis, scales by name
+            q = c.quant
+            op.attributes["pim.quant_type"] = StringAttr(q.qtype)
+            if q.axis is not None:
+                op.attributes["pim.quant_axis"] = IntegerAttr(q.axis, i64)
+            self.computed[f"{name}.scale"] = q.scale
+            if q.zero_point is not None:
+                self.computed[f"{name}.zero_point"] = q.zero_point
+        return self.emit(op, name)
 
 
 def inline_constant(array: np.ndarray) -> nn.ConstantOp:

@@ -28,6 +28,7 @@ from pimdsl.frontend.context import (
 )
 from pimdsl.frontend.folding import FOLDERS, FoldNode
 from pimdsl.frontend.loading import Inferred, OpenModel, infer_shapes, open_model, static_inputs
+from pimdsl.frontend.quantize import dequantized
 from pimdsl.frontend.sidecar import write_sidecar
 from pimdsl.frontend.values import Const, Value
 from pimdsl.module_attrs import set_weights
@@ -237,8 +238,12 @@ def _fold(
     out = node.output[0] if len(node.output) == 1 else ""
     shape, dtype = inferred.shapes.get(out), inferred.dtypes.get(out)
     if shape is not None and dtype is not None and math.prod(shape) > MAX_INLINE_ELEMENTS:
-        return [Const(shape, dtype, lambda: run()[0].astype(dtype, copy=False))]
-    return [Const.of(a) for a in run()]
+        outs = [Const(shape, dtype, lambda: run()[0].astype(dtype, copy=False))]
+    else:
+        outs = [Const.of(a) for a in run()]
+    if node.op_type == "DequantizeLinear" and consts[0] is not None and consts[1] is not None:
+        outs[0].quant = dequantized(fold, consts[0], consts[1], consts[2] if len(consts) > 2 else None)
+    return outs
 
 
 def _verify_new_ops(ctx: ImportContext, before: Operation | None) -> None:

@@ -17,7 +17,7 @@ from pimdsl.dialects import nn
 from pimdsl.frontend.context import ImportContext, converter
 from pimdsl.frontend.folding import Arrays, FoldNode, folder
 from pimdsl.frontend.shape_rules import norm_axis
-from pimdsl.frontend.values import Value
+from pimdsl.frontend.values import Const, Quant, Value
 
 # numpy / ml_dtypes type name -> nn.fake_quant qtype
 _QTYPES = {name: name for name in nn.QUANT_TYPES}
@@ -113,6 +113,16 @@ def _scalar_params(ctx: ImportContext, what: str) -> tuple[float, int, str]:
     if not s > 0:
         raise ctx.error(f"its scale is {s}; a quantization scale must be > 0.")
     return s, 0 if zp is None else int(zp.reshape(-1)[0]), qtype
+
+
+def dequantized(node: FoldNode, data: Const, scale: Const, zero_point: Const | None) -> Quant | None:
+    """The model's quantization of a weight DequantizeLinear computes (None for a type
+    nn.fake_quant does not know, e.g. the int32 of a bias)."""
+    name = np.dtype(data.dtype).name
+    if name not in _QTYPES:
+        return None
+    axis = None if scale.size == 1 else norm_axis(int(node.attrs.get("axis", 1)), len(data.shape))
+    return Quant(_QTYPES[name], axis, scale, zero_point)
 
 
 @converter("QuantizeLinear")

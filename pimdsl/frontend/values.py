@@ -15,6 +15,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from xdsl.ir import SSAValue
 
+
+@dataclass(eq=False)
+class Quant:
+    """How a quantized model stores a weight: integer type, scale (per tensor, or per index
+    along `axis`) and zero point, as the model's DequantizeLinear gives them."""
+
+    qtype: str
+    axis: int | None
+    scale: Const
+    zero_point: Const | None
+
+
 # Computed values up to this many elements are kept; larger ones are recomputed when needed.
 KEEP_ELEMENTS = 1 << 16
 
@@ -32,6 +44,8 @@ class Const:
     recipe: Callable[[], SSAValue] | None = None
     # The ONNX value name this constant was first stored under (names its side-car entry).
     origin: str | None = None
+    # A dequantized weight (DequantizeLinear of a constant): the model's quantization of it.
+    quant: Quant | None = None
     _value: np.ndarray | None = field(default=None, repr=False)
 
     @staticmethod
