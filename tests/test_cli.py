@@ -430,7 +430,7 @@ def test_onnx_input_goes_through_the_frontend(
 
     seen: list[str] = []
 
-    def import_onnx(path: str) -> ModuleOp:
+    def import_onnx(path: str, **options: object) -> ModuleOp:
         seen.append(path)
         return _parse(NET)
 
@@ -475,7 +475,7 @@ def test_model_flag_imports_the_cached_file(
 
     imported: list[str] = []
     monkeypatch.setattr(models, "save_model", lambda name, path: Path(path).write_bytes(b"x"), raising=False)
-    monkeypatch.setattr(frontend, "import_onnx", lambda path: imported.append(path) or _parse(NET), raising=False)
+    monkeypatch.setattr(frontend, "import_onnx", lambda path, **options: imported.append(path) or _parse(NET), raising=False)
     monkeypatch.setenv("PIMDSL_CACHE", str(tmp_path))
     code, out, _ = run(["--model", "tiny"], capsys)
     assert code == 0 and "nn.relu" in out

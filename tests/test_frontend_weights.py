@@ -531,3 +531,21 @@ def test_sidecar_zip_holds_only_the_tensors(tmp_path: Path) -> None:
     import_onnx(path, sidecar=tmp_path / "s.npz")
     with zipfile.ZipFile(tmp_path / "s.npz") as zf:
         assert sorted(zf.namelist()) == ["half.npy", "w.npy"]
+
+
+def test_float16_weights_cast_to_float32_go_to_the_sidecar(tmp_path: Path) -> None:
+    w16 = rand(16, 3, 3, 3).astype(np.float16)
+    m = model(
+        [h.make_node("Cast", ["w16"], ["w"], to=TP.FLOAT), h.make_node("Conv", ["x", "w"], ["y"])],
+        {"x": [1, 3, 8, 8]},
+        ["y"],
+        {"w16": w16},
+    )
+    path = tmp_path / "half.onnx"
+    onnx.save(m, path)
+    module = import_onnx(path, sidecar=tmp_path / "half.weights.npz")
+    assert get_weights(module) == [str(path), str(tmp_path / "half.weights.npz")]
+    with np.load(tmp_path / "half.weights.npz") as npz:
+        np.testing.assert_array_equal(npz["w"], w16.astype(np.float32))
+    x = rand(1, 3, 8, 8)
+    assert rel_err(run_nn(module, [x])[0], ort_run(m, {"x": x})[0]) <= 1e-4

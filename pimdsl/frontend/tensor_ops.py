@@ -71,7 +71,10 @@ def cast(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     v = ctx.input(0)
     if isinstance(v, Const):
         target = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(to))
-        return [v if v.dtype == target else Const.of(v.value().astype(target))]
+        if v.dtype == target:
+            return [v]
+        # lazy: a float16 weight cast to float32 is computed only for its side-car entry
+        return [Const(v.shape, target, lambda: v.value().astype(target))]
     if to != onnx.TensorProto.FLOAT:
         raise ctx.error(
             f"it casts a run-time tensor to {onnx.TensorProto.DataType.Name(to)}; pimdsl's nn IR is float32 only."
