@@ -115,7 +115,9 @@ def _scalar_params(ctx: ImportContext, what: str) -> tuple[float, int, str]:
     return s, 0 if zp is None else int(zp.reshape(-1)[0]), qtype
 
 
-def dequantized(node: FoldNode, data: Const, scale: Const, zero_point: Const | None) -> Quant | None:
+def dequantized(
+    node: FoldNode, data: Const, scale: Const, zero_point: Const | None
+) -> Quant | None:
     """The model's quantization of a weight DequantizeLinear computes (None for a type
     nn.fake_quant does not know, e.g. the int32 of a bias)."""
     name = np.dtype(data.dtype).name
