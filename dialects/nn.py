@@ -457,6 +457,48 @@ class LeakyReluOp(UnaryOp):
         super().__init__(input, alpha=FloatAttr(alpha, f32))
 
 
+# The integer types of ONNX QuantizeLinear: (bits, lowest, highest).
+QUANT_TYPES: dict[str, tuple[int, int, int]] = {
+    "uint8": (8, 0, 255), "int8": (8, -128, 127), "uint16": (16, 0, 65535),
+    "int16": (16, -32768, 32767), "uint4": (4, 0, 15), "int4": (4, -8, 7),
+}
+
+
+@irdl_op_definition
+class FakeQuantOp(UnaryOp):
+    """A quantize-dequantize pair of a quantized (QDQ) model, in float: `(clip(rint(x / scale)
+    + zero_point, lo, hi) - zero_point) * scale`, where [lo, hi] is the range of `qtype`
+    (ties round to even, as ONNX QuantizeLinear). Keeps the model's own bit width and scale."""
+
+    name = "nn.fake_quant"
+    scale = prop_def(FloatAttr)
+    zero_point = prop_def(IntegerAttr[I64])
+    qtype = prop_def(StringAttr)
+
+    def __init__(self, input: SSAValue, scale: float, zero_point: int, qtype: str):
+        super().__init__(
+            input, scale=FloatAttr(scale, f32), zero_point=IntegerAttr(zero_point, i64),
+            qtype=StringAttr(qtype),
+        )
+
+    def bounds(self) -> tuple[int, int]:
+        _, lo, hi = QUANT_TYPES[self.qtype.data]
+        return lo, hi
+
+    def bits(self) -> int:
+        return QUANT_TYPES[self.qtype.data][0]
+
+    def verify_(self) -> None:
+        super().verify_()
+        _expect(self.qtype.data in QUANT_TYPES, self,
+                f"qtype '{self.qtype.data}' must be one of {', '.join(QUANT_TYPES)}")
+        _expect(self.scale.value.data > 0, self, f"scale must be > 0, got {self.scale.value.data}")
+        if self.qtype.data in QUANT_TYPES:
+            lo, hi = self.bounds()
+            zp = self.zero_point.value.data
+            _expect(lo <= zp <= hi, self, f"zero_point {zp} is outside the {self.qtype.data} range [{lo}, {hi}]")
+
+
 @irdl_op_definition
 class SoftmaxOp(UnaryOp):
     name = "nn.softmax"
@@ -766,7 +808,8 @@ NN = Dialect(
     "nn",
     [
         WeightOp, ConstantOp, Conv2dOp, LinearOp, MaxPoolOp, AvgPoolOp, GlobalAvgPoolOp,
-        AddOp, SubOp, MulOp, DivOp, ReluOp, SigmoidOp, TanhOp, ClipOp, LeakyReluOp, SoftmaxOp,
+        AddOp, SubOp, MulOp, DivOp, ReluOp, SigmoidOp, TanhOp, ClipOp, LeakyReluOp, FakeQuantOp,
+        SoftmaxOp,
         LRNOp, BatchNormOp, ConcatOp, ReshapeOp, FlattenOp, TransposeOp, PadOp, SliceOp,
     ],
     [],

@@ -759,6 +759,19 @@ class VLeakyReluOp(VectorUnaryOp):
 
 
 @irdl_op_definition
+class VFakeQuantOp(VectorUnaryOp):
+    """dst[i] = (min(max(rint(src[i] / scale) + zero_point, min), max) - zero_point) * scale:
+    a quantize-dequantize pair of a QDQ model (nn.fake_quant)."""
+
+    name = "pim_isa.vfake_quant"
+    scale = prop_def(FloatAttr)
+    zero_point = prop_def(FloatAttr)
+    lo = prop_def(FloatAttr, prop_name="min")
+    hi = prop_def(FloatAttr, prop_name="max")
+    FIELDS: ClassVar[tuple[str, ...]] = ("dst", "src", "len", "scale", "zero_point", "min", "max")
+
+
+@irdl_op_definition
 class VClipOp(VectorUnaryOp):
     """dst[i] = min(max(src[i], min), max)."""
 
@@ -1114,7 +1127,7 @@ PimIsa = Dialect(
         LdWeightOp, WrXbarOp, LoadOp, StoreOp, LoadBlockOp, StoreBlockOp, GatherOp, MvmOp,
         VAddOp, VSubOp, VMulOp, VDivOp, VMaxOp, VMinOp,
         VCopyOp, VReluOp, VSigmoidOp, VTanhOp, VExpOp, VScaleOp, VPowOp, VLeakyReluOp, VClipOp,
-        VReduceOp, VPoolOp, SendOp, RecvOp, BarrierOp,
+        VFakeQuantOp, VReduceOp, VPoolOp, SendOp, RecvOp, BarrierOp,
     ],
     [],
 )

@@ -5,13 +5,17 @@
   inferences (images), also when @main's static batch n0 is > 1 (pim-run then makes B / n0
   calls);
 - `pim.weights`: the weight file the `nn.weight` ops refer to (a path relative to the
-  `.mlir` file or absolute; an `.onnx`, `.npz` or `.safetensors` file). pim-opt rewrites a
-  relative path for the folder its `-o` file is written to.
+  `.mlir` file or absolute; an `.onnx`, `.npz` or `.safetensors` file), or a list of them
+  (e.g. `["net.onnx", "net.mlir.weights.npz"]`: the model and the side-car file of tensors
+  computed at import), searched in order for each name. pim-opt rewrites relative paths for
+  the folder its `-o` file is written to.
 """
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr, i64
 
 from pimdsl.chip import Chip, from_attr
 from pimdsl.errors import PimError
@@ -52,14 +56,29 @@ def set_batch(module: ModuleOp, batch: int) -> None:
     module.attributes[BATCH] = IntegerAttr(batch, i64)
 
 
-def get_weights(module: ModuleOp) -> str | None:
+def get_weights(module: ModuleOp) -> list[str] | None:
+    """The weight files `pim.weights` names, in search order (None: shape-only module)."""
     attr = module.attributes.get(WEIGHTS)
     if attr is None:
         return None
-    if not isinstance(attr, StringAttr):
-        raise PimError(f"module attribute 'pim.weights' must be a string path, got {attr}.")
-    return attr.data
+    if isinstance(attr, StringAttr):
+        return [attr.data]
+    if (
+        isinstance(attr, ArrayAttr)
+        and len(attr.data)
+        and all(isinstance(a, StringAttr) for a in attr.data)
+    ):
+        return [a.data for a in attr.data]  # type: ignore[union-attr]
+    raise PimError(
+        f"module attribute 'pim.weights' must be a string path or a non-empty list of them, got {attr}."
+    )
 
 
-def set_weights(module: ModuleOp, path: str) -> None:
-    module.attributes[WEIGHTS] = StringAttr(path)
+def set_weights(module: ModuleOp, paths: str | Sequence[str]) -> None:
+    """One file as a string (the common case), several as a list searched in order."""
+    if isinstance(paths, str):
+        module.attributes[WEIGHTS] = StringAttr(paths)
+    elif len(paths) == 1:
+        module.attributes[WEIGHTS] = StringAttr(paths[0])
+    else:
+        module.attributes[WEIGHTS] = ArrayAttr([StringAttr(p) for p in paths])

@@ -162,7 +162,7 @@ def _layer(op: Operation, index: int) -> Layer:
 
 # Element-wise ops the lowering fuses into a weight layer's stores when they are its result's
 # only reader (pimdsl.isa.lower.UNARY).
-FUSABLE_OPS = (nn.ReluOp, nn.SigmoidOp, nn.TanhOp, nn.ClipOp, nn.LeakyReluOp)
+FUSABLE_OPS = (nn.ReluOp, nn.SigmoidOp, nn.TanhOp, nn.ClipOp, nn.LeakyReluOp, nn.FakeQuantOp)
 
 
 def _vector_work(op: Operation) -> VectorWork:

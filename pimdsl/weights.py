@@ -1,11 +1,12 @@
 """The weight file of a module: where `nn.weight "name"` finds its tensor.
 
-A module names its weight file in the attribute `pim.weights` (see `pimdsl.module_attrs`).
+A module names its weight file in the attribute `pim.weights` (see `pimdsl.module_attrs`), or
+several files searched in order (the model and the side-car of tensors computed at import).
 Three formats are read:
 
-- `.onnx`: initializers (and `Constant` node values) by name. The model is parsed once by the
-  frontend's wire-level loader (`pimdsl.frontend.wire`), which leaves the payloads of large
-  initializers in the file; each tensor is read only when asked for (float32 `raw_data`
+- `.onnx`: initializers (and `Constant` node tensors of more than one element) by name. The
+  model is parsed once by the frontend's wire-level loader (`pimdsl.frontend.wire`), which
+  leaves the payloads of large tensors in the file; each tensor is read only when asked for (float32 `raw_data`
   straight into its array), so running a 500 MB model needs about 1x its size in memory.
   External data (`model.onnx` + `model.onnx.data`) is read from the model's directory.
 - `.npz`: one array per key (a side-car file; `write_npz` writes one).
@@ -17,7 +18,8 @@ Every tensor is returned as float32.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,57 +49,77 @@ def resolve_weight_path(spec: str, base_dir: Path | None = None) -> Path:
 
 
 class WeightStore(Mapping[str, np.ndarray]):
-    """Read-only, lazily loaded mapping name -> float32 array over one weight file."""
+    """Read-only, lazily loaded mapping name -> float32 array over one or more weight files.
 
-    def __init__(self, path: str | os.PathLike[str], *, base_dir: Path | None = None):
-        self.path = resolve_weight_path(os.fspath(path), base_dir)
-        suffix = self.path.suffix.lower()
-        if suffix not in FORMATS:
-            raise PimError(
-                f"the weight file '{self.path}' has an unknown format '{suffix}'.",
-                hint=f"Use one of {', '.join(FORMATS)}.",
-            )
+    With several files (a model and its side-car), each name is looked up in the files in
+    order and the first file holding it wins."""
+
+    def __init__(
+        self, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+        base_dir: Path | None = None,
+    ):
+        specs = [path] if isinstance(path, str | os.PathLike) else list(path)
+        self.paths = [resolve_weight_path(os.fspath(p), base_dir) for p in specs]
+        for p in self.paths:
+            if p.suffix.lower() not in FORMATS:
+                raise PimError(
+                    f"the weight file '{p}' has an unknown format '{p.suffix.lower()}'.",
+                    hint=f"Use one of {', '.join(FORMATS)}.",
+                )
         self._cache: dict[str, np.ndarray] = {}
-        self._reader = _open(self.path, suffix)
+        self._readers = [_open(p, p.suffix.lower()) for p in self.paths]
+
+    @property
+    def path(self) -> str:
+        """The file(s), for messages."""
+        return " + ".join(str(p) for p in self.paths)
 
     @classmethod
     def for_module(cls, module: Any, *, base_dir: Path | None = None) -> WeightStore | None:
         """The store a module's `pim.weights` names, or None for a shape-only module."""
         from pimdsl.module_attrs import get_weights
 
-        spec = get_weights(module)
-        return None if spec is None else cls(spec, base_dir=base_dir)
+        specs = get_weights(module)
+        return None if specs is None else cls(specs, base_dir=base_dir)
+
+    def _reader_of(self, name: str) -> _Reader | None:
+        return next((r for r in self._readers if name in r), None)
 
     # --- Mapping ---------------------------------------------------------------------------
 
     def __getitem__(self, name: str) -> np.ndarray:
         array = self._cache.get(name)
         if array is None:
-            if name not in self._reader:
+            reader = self._reader_of(name)
+            if reader is None:
                 raise KeyError(name)
             try:
-                array = np.asarray(self._reader.load(name), dtype=np.float32)
+                array = np.asarray(reader.load(name), dtype=np.float32)
             except (OSError, ValueError) as e:
                 raise PimError(f"cannot read tensor '{name}' from the weight file '{self.path}': {e}") from e
             self._cache[name] = array
         return array
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self._reader
+        return isinstance(name, str) and self._reader_of(name) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._reader.names())
+        return iter(self._names())
 
     def __len__(self) -> int:
-        return len(self._reader.names())
+        return len(self._names())
+
+    def _names(self) -> list[str]:
+        return list(dict.fromkeys(n for r in self._readers for n in r.names()))
 
     # --- checked access --------------------------------------------------------------------
 
     def shape(self, name: str) -> tuple[int, ...]:
         """The stored shape of `name`, read from metadata where the format allows."""
-        if name in self._cache or not self._reader.cheap_shapes:
+        reader = self._reader_of(name)
+        if name in self._cache or reader is None or not reader.cheap_shapes:
             return self[name].shape
-        return self._reader.shape(name)
+        return reader.shape(name)
 
     def check(self, name: str, shape: Sequence[int], *, where: str) -> None:
         """Raise a PimError unless the file holds `name` with exactly `shape`."""
@@ -121,15 +143,47 @@ class WeightStore(Mapping[str, np.ndarray]):
         return self[name]
 
 
-def write_npz(path: str | os.PathLike[str], tensors: Mapping[str, Any]) -> Path:
-    """Write a side-car weight file (float32, uncompressed so it loads fast)."""
+SIDECAR_COMMENT = b"pimdsl side-car weights"
+# A fixed timestamp for every entry, so the same tensors always give the same bytes.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def write_npz(
+    path: str | os.PathLike[str],
+    tensors: Mapping[str, Any],
+    *,
+    on_tensor: Callable[[str, np.ndarray], None] | None = None,
+) -> Path:
+    """Write a side-car weight file (float32, uncompressed so it loads fast).
+
+    A value may be a callable that computes the array: it is called when its entry is written
+    and the array is dropped afterwards, so only one tensor is in memory at a time. The file is
+    deterministic (fixed entry timestamps) and marked as pimdsl's in its zip comment;
+    `on_tensor(name, array)` sees every array as written (e.g. to hash the contents)."""
     out = Path(path)
     if out.suffix != ".npz":
         raise PimError(f"a side-car weight file must end in .npz, got '{out}'.")
-    arrays = {name: np.asarray(value, dtype=np.float32) for name, value in tensors.items()}
-    with open(out, "wb") as f:  # a file object keeps numpy from renaming the file
-        np.savez(f, **arrays)  # type: ignore[arg-type]
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        zf.comment = SIDECAR_COMMENT
+        for name, value in tensors.items():
+            array = np.ascontiguousarray(value() if callable(value) else value, dtype=np.float32)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            with zf.open(info, "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, array, allow_pickle=False)
+            if on_tensor is not None:
+                on_tensor(name, array)
+            del array
     return out
+
+
+def is_sidecar(path: str | os.PathLike[str]) -> bool:
+    """True when `path` is a side-car weight file pimdsl wrote (safe to replace)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.comment == SIDECAR_COMMENT
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 # --- readers, one per format ------------------------------------------------------------------
@@ -168,39 +222,27 @@ def _open(path: Path, suffix: str) -> _Reader:
 
 
 class _OnnxReader(_Reader):
-    """Initializers through the frontend's wire-level loader: the model is parsed without
-    the payloads of large initializers, which stay in the file until asked for."""
+    """Initializers (and `Constant` node tensors, which pimdsl treats as initializers named
+    after the node's output) through the frontend's wire-level loader: the model is parsed
+    without the payloads of large tensors, which stay in the file until asked for."""
 
     def __init__(self, path: Path):
         from pimdsl.frontend.loading import open_model
 
-        opened = open_model(str(path), None)
         self._path = path
-        self._store = opened.weights
-        self._constants: dict[str, Any] = {}
-        for node in opened.model.graph.node:  # some exporters keep weights in Constant nodes
-            if node.op_type == "Constant" and node.output and node.output[0] not in self._store:
-                for attr in node.attribute:
-                    if attr.name == "value":
-                        self._constants[node.output[0]] = attr.t
-        self._names = list(self._store.tensors) + list(self._constants)
+        self._store = open_model(str(path), None).weights
+        self._names = list(self._store.tensors)
 
     def names(self) -> Sequence[str]:
         return self._names
 
     def __contains__(self, name: object) -> bool:
-        return name in self._store or name in self._constants
+        return name in self._store
 
     def shape(self, name: str) -> tuple[int, ...]:
-        if name in self._constants:
-            return tuple(int(d) for d in self._constants[name].dims)
         return self._store.shape(name)
 
     def load(self, name: str) -> np.ndarray:
-        if name in self._constants:
-            from onnx import numpy_helper
-
-            return numpy_helper.to_array(self._constants[name])
         stripped = self._store.stripped.get(name)
         if stripped is not None and self._store.is_float32(name) and len(stripped.ranges) == 1:
             array = _read_raw_float32(self._path, stripped.ranges[0], self._store.shape(name))

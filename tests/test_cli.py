@@ -430,7 +430,7 @@ def test_onnx_input_goes_through_the_frontend(
 
     seen: list[str] = []
 
-    def import_onnx(path: str) -> ModuleOp:
+    def import_onnx(path: str, **options: object) -> ModuleOp:
         seen.append(path)
         return _parse(NET)
 
@@ -475,7 +475,7 @@ def test_model_flag_imports_the_cached_file(
 
     imported: list[str] = []
     monkeypatch.setattr(models, "save_model", lambda name, path: Path(path).write_bytes(b"x"), raising=False)
-    monkeypatch.setattr(frontend, "import_onnx", lambda path: imported.append(path) or _parse(NET), raising=False)
+    monkeypatch.setattr(frontend, "import_onnx", lambda path, **options: imported.append(path) or _parse(NET), raising=False)
     monkeypatch.setenv("PIMDSL_CACHE", str(tmp_path))
     code, out, _ = run(["--model", "tiny"], capsys)
     assert code == 0 and "nn.relu" in out
@@ -673,14 +673,14 @@ def test_weight_path_follows_the_output_file(tmp_path: Path, capsys: pytest.Capt
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "ux" / "sub" / "mlp.mlir"
     assert run(["ux/mlp.onnx", "-o", str(out)], capsys)[0] == 0
-    assert module_attrs.get_weights(_parse(out.read_text())) == "../mlp.onnx"
+    assert module_attrs.get_weights(_parse(out.read_text())) == ["../mlp.onnx"]
     # an .mlir input names its weights relative to itself; -o elsewhere rebases them again
     (tmp_path / "other").mkdir()
     assert run([str(out), "-o", str(tmp_path / "other" / "m.mlir")], capsys)[0] == 0
-    assert module_attrs.get_weights(_parse((tmp_path / "other" / "m.mlir").read_text())) == "../ux/mlp.onnx"
+    assert module_attrs.get_weights(_parse((tmp_path / "other" / "m.mlir").read_text())) == ["../ux/mlp.onnx"]
     # stdout: resolvable from the current directory
     code, text, _ = run([str(out)], capsys)
-    assert code == 0 and module_attrs.get_weights(_parse(text)) == "ux/mlp.onnx"
+    assert code == 0 and module_attrs.get_weights(_parse(text)) == ["ux/mlp.onnx"]
     monkeypatch.chdir("/")  # anywhere else: pim-run still finds them
     assert pim_run([str(out), "--compare-onnxruntime"]) == 0
     assert "matches onnxruntime" in capsys.readouterr().out

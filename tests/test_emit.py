@@ -46,6 +46,7 @@ INSTRUCTIONS: dict[str, dict[str, str]] = {
     "vpow": {**UNARY, "exponent": FLOAT},
     "vleaky_relu": {**UNARY, "alpha": FLOAT},
     "vclip": {**UNARY, "min": FLOAT, "max": FLOAT},
+    "vfake_quant": {**UNARY, "scale": FLOAT, "zero_point": FLOAT, "min": FLOAT, "max": FLOAT},
     "vreduce": {"kind": STR, "dst": ADDR, "src": ADDR, "len": INT},
     "vpool": {"kind": STR, "dst": ADDR, "src": ADDR, "len": INT, "count": INT, "step": INT},
     "send": {"peer": INT, "src": ADDR, "len": INT, "tag": INT},

@@ -48,6 +48,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 
 import pimdsl
 from pimdsl import module_attrs
+from pimdsl.cache import cache_dir
 from pimdsl.chip import Chip, load_chip
 from pimdsl.errors import PimError
 
@@ -129,12 +130,6 @@ def rewrite_pass_flags(
 
 
 # --- the zoo model cache ------------------------------------------------------------------------
-
-
-def cache_dir() -> Path:
-    """$PIMDSL_CACHE, else ~/.cache/pimdsl."""
-    env = os.environ.get("PIMDSL_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "pimdsl"
 
 
 def _zoo_fingerprint() -> str:
@@ -284,6 +279,8 @@ class PimOptMain(xDSLOptMain):
         self._source: tuple[str, str, int] = ("", "", 0)  # name, text, line offset of the chunk
         self._chunk_offset = 0
         self._pending_output: tuple[str, str] | None = None
+        # the side-car weight file this run wrote next to -o (removed again if the run fails)
+        self._sidecar_written: str | None = None
         self._chip: Chip | None = None
         super().__init__(description, self._argv)
         if self.args.chip is not None:
@@ -507,8 +504,8 @@ class PimOptMain(xDSLOptMain):
 
     def rebase_weights(self, module: ModuleOp, file_extension: str) -> None:
         """Keep `pim.weights` resolvable from where the output is read (see `rebase_weight_path`)."""
-        spec = module_attrs.get_weights(module)
-        if spec is None:
+        specs = module_attrs.get_weights(module)
+        if specs is None:
             return
         source = self.args.input_file
         # the frontend records the .onnx path as given (CWD-relative); an .mlir names it
@@ -517,8 +514,8 @@ class PimOptMain(xDSLOptMain):
         out = self.args.output_file
         to_file = out not in (None, "-") and not (os.path.exists(out) and not os.path.isfile(out))
         target_dir = os.path.dirname(os.path.abspath(out)) if to_file else os.getcwd()
-        new = rebase_weight_path(spec, source_dir, target_dir)
-        if new != spec:
+        new = [rebase_weight_path(spec, source_dir, target_dir) for spec in specs]
+        if new != specs:
             module_attrs.set_weights(module, new)
 
     def _parse_mlir(self, stream: IO[bytes]) -> ModuleOp:
@@ -541,11 +538,26 @@ class PimOptMain(xDSLOptMain):
             if exc.name not in ("pimdsl.frontend", "pimdsl.frontend.onnx"):
                 raise
             raise PimError("the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.") from None
-        module = import_onnx(path)
+        sidecar = self._sidecar_path()
+        module = import_onnx(path, sidecar=sidecar)
+        if sidecar is not None and sidecar in (module_attrs.get_weights(module) or []):
+            self._sidecar_written = sidecar
         note = onnx_version_warning(path)
         if note:
             print(f"pim-opt: warning: {note}", file=sys.stderr)
         return module
+
+    def _sidecar_path(self) -> str | None:
+        """Where weights computed at import go: next to a `-o` file, else (stdout, a pipe,
+        /dev/null) a content-addressed file in the cache folder (None)."""
+        from pimdsl.frontend.sidecar import sidecar_path_for
+
+        out = self.args.output_file
+        if out in (None, "-") or (os.path.exists(out) and not os.path.isfile(out)):
+            return None
+        # relative to the current folder, like the .onnx path: `rebase_weights` then names
+        # it relative to the output's folder (so the pair can be moved together)
+        return sidecar_path_for(os.path.relpath(out))
 
     def attach_module_attrs(self, module: ModuleOp) -> None:
         """--chip and --batch: set when absent; when the IR has another value the flag wins.
@@ -714,6 +726,9 @@ class PimOptMain(xDSLOptMain):
             self._pending_output = None
 
     def _discard_output(self) -> None:
+        if self._sidecar_written is not None:  # the IR naming it is not written: drop it too
+            Path(self._sidecar_written).unlink(missing_ok=True)
+            self._sidecar_written = None
         if self._pending_output is not None:
             Path(self._pending_output[0]).unlink(missing_ok=True)
             self._pending_output = None

@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="crossbar MVM numerics at the crossbar level and below (default ideal). "
                    "quantized: the crossbar level quantizes each layer's input with one scale; "
                    "the pim_isa level quantizes each mvm's inputs per executed batch of windows, "
-                   "so its results differ from the crossbar level's (ideal agrees across levels)")
+                   "so its results differ from the crossbar level's (ideal agrees across levels). "
+                   "Both use the chip's bit widths and their own scales; a quantized (QDQ) "
+                   "model's own activation quantization (nn.fake_quant) runs in both modes")
     p.add_argument("--stats", metavar="FILE.json",
                    help="pim_isa IR: write the simulated timing and energy (docs/simulator.md)")
     p.add_argument("--timing-only", action="store_true",
@@ -200,8 +202,8 @@ def _onnx_source(module: ModuleOp, base_dir: Path) -> Path | None:
     from pimdsl.module_attrs import get_weights
     from pimdsl.weights import resolve_weight_path
 
-    spec = get_weights(module)
-    if spec is None or not spec.lower().endswith(".onnx"):
+    spec = next((s for s in get_weights(module) or [] if s.lower().endswith(".onnx")), None)
+    if spec is None:
         return None
     try:
         return resolve_weight_path(spec, base_dir)
@@ -317,7 +319,12 @@ def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[
     import numpy as np
     import onnxruntime as ort
 
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    if is_qdq_model(onnx_path):
+        # the graph's own float semantics (Q and DQ nodes run as written): onnxruntime's
+        # optimiser would replace QDQ pairs by integer kernels that requantize differently
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     names = [i.name for i in sess.get_inputs()]
     # A lowered (pim_isa) @main holds pim.batch x N images; feed the model its own static batch.
     fixed = [i.shape[0] if isinstance(i.shape[0], int) and i.shape[0] > 0 else None for i in sess.get_inputs()]
@@ -328,6 +335,18 @@ def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[
         feed = {n: x[s * sh[0] : (s + 1) * sh[0]] for n, x, sh in zip(names, inputs, shapes, strict=True)}
         runs.append(sess.run(None, feed))
     return [np.concatenate(parts, axis=0) for parts in zip(*runs, strict=True)]
+
+
+def is_qdq_model(onnx_path: Path) -> bool:
+    """Whether the model has QuantizeLinear/DequantizeLinear nodes (read without its weights)."""
+    from pimdsl.errors import PimError
+    from pimdsl.frontend.loading import open_model
+
+    try:
+        graph = open_model(str(onnx_path), None).model.graph
+    except PimError:
+        return False
+    return any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in graph.node)
 
 
 def _stats(y: np.ndarray) -> str:

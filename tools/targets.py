@@ -72,7 +72,7 @@ def emit_summary(module: Any, stream: IO[str]) -> None:
     ]
     weights = module_attrs.get_weights(module)
     if weights:
-        lines.append(f"weights     {weights}")
+        lines.append(f"weights     {' + '.join(weights)}")
     chip = module_attrs.get_chip(module, required=False)
     if chip is None:
         lines.append("chip        none (pass --chip NAME)")

@@ -15,16 +15,23 @@ if TYPE_CHECKING:
 
 
 def import_onnx(
-    path: str | os.PathLike[str], *, model: onnx.ModelProto | None = None, batch: int = 1
+    path: str | os.PathLike[str],
+    *,
+    model: onnx.ModelProto | None = None,
+    batch: int = 1,
+    sidecar: str | os.PathLike[str] | None = None,
 ) -> ModuleOp:
     """Import an ONNX model as a verified `builtin.module` holding `func.func @main` of nn ops.
 
-    `path` is recorded as the weight file (module attribute `pim.weights`); initializers become
-    `nn.weight "<name>"`. Pass `model` to import an already loaded ModelProto (`path` is still
-    recorded). A symbolic first (batch) input dimension is set to `batch`. Raises PimError."""
+    `path` is recorded as the weight file (module attribute `pim.weights`); initializers and
+    Constant-node tensors become `nn.weight "<name>"`. Large tensors computed at import go to
+    a side-car `.npz` file: `sidecar`, else a content-addressed file in the user cache folder;
+    `pim.weights` then names both files. Pass `model` to import an already loaded ModelProto
+    (`path` is still recorded). A symbolic first (batch) input dimension is set to `batch`.
+    Raises PimError."""
     from pimdsl.frontend.importer import import_onnx as _import
 
-    return _import(path, model=model, batch=batch)
+    return _import(path, model=model, batch=batch, sidecar=sidecar)
 
 
 __all__ = ["import_onnx"]

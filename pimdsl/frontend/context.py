@@ -14,7 +14,15 @@ from typing import Any
 import numpy as np
 import onnx
 from onnx import numpy_helper
-from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, TensorType, f32
+from xdsl.dialects.builtin import (
+    BytesAttr,
+    DenseIntOrFPElementsAttr,
+    IntegerAttr,
+    StringAttr,
+    TensorType,
+    f32,
+    i64,
+)
 from xdsl.ir import Block, Operation, SSAValue
 
 from pimdsl.dialects import nn
@@ -28,16 +36,25 @@ F32_MAX = float(np.finfo(np.float32).max)
 
 
 class ImportContext:
-    def __init__(self, opened: OpenModel, block: Block, consumers: dict[str, int]):
+    def __init__(
+        self, opened: OpenModel, block: Block, consumers: dict[str, int],
+        users: dict[str, list[onnx.NodeProto | None]] | None = None,
+    ):
         self.path = opened.path
         self.opset = opened.opset
         self.weights = opened.weights
         self.block = block
         self.consumers = consumers
+        # value name -> the nodes reading it (None: a graph output)
+        self.users = users or {}
+        # run-time values that are QuantizeLinear outputs -> (scale, zero point, qtype)
+        self.quantized: dict[str, tuple[float, int, str]] = {}
         self.values: dict[str, Value] = {}
         self.node = onnx.NodeProto()
         self._weight_ops: dict[str, SSAValue] = {}
-        self._materialised: dict[Const, SSAValue] = {}
+        # Large constants computed at import and used as tensors: the side-car file's entries.
+        self.computed: dict[str, Const] = {}
+        self._materialised: dict[tuple[Const, bool], SSAValue] = {}
         self._attrs: dict[int, dict[str, Any]] = {}
 
     # --- errors -------------------------------------------------------------------------------
@@ -85,12 +102,12 @@ class ImportContext:
             raise self.error(f"input {i} is missing.")
         return v
 
-    def tensor(self, i: int) -> SSAValue:
-        """The i-th input as an IR value (constants are materialised)."""
+    def tensor(self, i: int, *, parameter: bool = False) -> SSAValue:
+        """The i-th input as an IR value (constants are materialised; see `materialise`)."""
         v = self.input(i)
         if v is None:
             raise self.error(f"input {i} is missing.")
-        return v if isinstance(v, SSAValue) else self.materialise(v)
+        return v if isinstance(v, SSAValue) else self.materialise(v, parameter=parameter)
 
     def const(self, i: int, what: str) -> Const:
         v = self.input(i)
@@ -129,26 +146,48 @@ class ImportContext:
             self._weight_ops[name] = self.emit(nn.WeightOp(name, self.weights.shape(name)), name)
         return self._weight_ops[name]
 
-    def materialise(self, c: Const) -> SSAValue:
-        """A constant as an IR value: its initializer by name, its weight recipe, or inline."""
-        if c in self._materialised:
-            return self._materialised[c]
+    def materialise(self, c: Const, *, parameter: bool = False) -> SSAValue:
+        """A constant as an IR value: its initializer by name, its weight recipe, inline when
+        small, else a reference to its entry in the side-car weight file.
+
+        A `parameter` of a layer (conv/linear weight or bias, batch-norm statistics) is never
+        inlined: the chip loads it from DRAM, so it is always in a weight file."""
+        inline = not parameter and c.size <= MAX_INLINE_ELEMENTS
+        key = (c, inline)
+        if key in self._materialised:
+            return self._materialised[key]
         if c.initializer is not None:
             v = self.weight(c.initializer)
         elif c.recipe is not None:
             v = c.recipe()
-        elif c.size <= MAX_INLINE_ELEMENTS:
+        elif inline:
             v = self.emit(inline_constant(c.value()), "cst")
         else:
-            raise self.error(
-                f"a constant of shape {list(c.shape)} ({c.size} elements) computed at import time is used "
-                "as a tensor; pimdsl inlines only small folded constants (<= "
-                f"{MAX_INLINE_ELEMENTS} elements) and refers to weights only by initializer name, so it "
-                "cannot keep this one out of the text IR.",
-                hint="Store the tensor as an initializer (e.g. fold it with onnx-simplifier) and import again.",
-            )
-        self._materialised[c] = v
+            v = self._computed_weight(c)
+        self._materialised[key] = v
         return v
+
+    def _computed_weight(self, c: Const) -> SSAValue:
+        if not np.issubdtype(c.dtype, np.floating):
+            raise self.error(
+                f"a {c.dtype} constant of shape {list(c.shape)} computed at import time is used as "
+                "a tensor; pimdsl's nn IR is float32 only.",
+                hint="Cast it to float32 in the model.",
+            )
+        name = c.origin or self.node.output[0]
+        while name in self.computed or name in self.weights:
+            name += "_"
+        self.computed[name] = c
+        op = nn.WeightOp(name, c.shape)
+        if c.quant is not None:  # keep the model's quantization: type, axis, scales by name
+            q = c.quant
+            op.attributes["pim.quant_type"] = StringAttr(q.qtype)
+            if q.axis is not None:
+                op.attributes["pim.quant_axis"] = IntegerAttr(q.axis, i64)
+            self.computed[f"{name}.scale"] = q.scale
+            if q.zero_point is not None:
+                self.computed[f"{name}.zero_point"] = q.zero_point
+        return self.emit(op, name)
 
 
 def inline_constant(array: np.ndarray) -> nn.ConstantOp:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import math
 import os
 
 import numpy as np
@@ -17,10 +18,18 @@ from pimdsl.dialects.nn import shape_of
 from pimdsl.errors import PimError
 
 # Importing the converter modules registers them.
-from pimdsl.frontend import layers, slicing, tensor_ops  # noqa: F401
-from pimdsl.frontend.context import CONVERTERS, HANDLES_CONSTANTS, ImportContext, value_name
+from pimdsl.frontend import layers, quantize, slicing, tensor_ops  # noqa: F401
+from pimdsl.frontend.context import (
+    CONVERTERS,
+    HANDLES_CONSTANTS,
+    MAX_INLINE_ELEMENTS,
+    ImportContext,
+    value_name,
+)
 from pimdsl.frontend.folding import FOLDERS, FoldNode
-from pimdsl.frontend.loading import OpenModel, infer_shapes, open_model, static_inputs
+from pimdsl.frontend.loading import Inferred, OpenModel, infer_shapes, open_model, static_inputs
+from pimdsl.frontend.quantize import dequantized
+from pimdsl.frontend.sidecar import write_sidecar
 from pimdsl.frontend.values import Const, Value
 from pimdsl.module_attrs import set_weights
 
@@ -33,14 +42,18 @@ def supported_ops() -> tuple[list[str], list[str]]:
 
 
 def import_onnx(
-    path: str | os.PathLike[str], *, model: onnx.ModelProto | None = None, batch: int = 1
+    path: str | os.PathLike[str], *, model: onnx.ModelProto | None = None, batch: int = 1,
+    sidecar: str | os.PathLike[str] | None = None,
 ) -> ModuleOp:
     """Import an ONNX model as a verified `builtin.module` holding `func.func @main` of nn ops.
 
     `path` is recorded as the weight file (module attribute `pim.weights`): every initializer
-    used as a tensor becomes `nn.weight "<initializer name>"`, never inline data. With `model`,
-    an already loaded ModelProto is imported instead of reading `path`. A symbolic first
-    (batch) dimension of an input is set to `batch`. Every user error raises PimError."""
+    (and every Constant node's tensor) used as a tensor becomes `nn.weight "<name>"`, never
+    inline data. Tensors computed at import (folded) that are too large to inline are written
+    to a side-car `.npz` file, `sidecar` or else a content-addressed file in the user cache
+    folder, and `pim.weights` names both files. With `model`, an already loaded ModelProto is
+    imported instead of reading `path`. A symbolic first (batch) dimension of an input is set
+    to `batch`. Every user error raises PimError."""
     path_str = os.fspath(path)
     if batch < 1:
         raise PimError(f"batch must be >= 1, got {batch}.")
@@ -51,24 +64,27 @@ def import_onnx(
     inferred = infer_shapes(opened, inputs)
 
     graph = opened.model.graph
-    consumers: dict[str, int] = {}
+    users: dict[str, list[onnx.NodeProto | None]] = {}
     for node in nodes:
         for name in node.input:
-            consumers[name] = consumers.get(name, 0) + 1
+            users.setdefault(name, []).append(node)
     for o in graph.output:
-        consumers[o.name] = consumers.get(o.name, 0) + 1
+        users.setdefault(o.name, []).append(None)
+    consumers = {name: len(us) for name, us in users.items()}
 
     block = Block(arg_types=[nn.tensor(s) for _, s in inputs])
-    ctx = ImportContext(opened, block, consumers)
+    ctx = ImportContext(opened, block, consumers, users)
     for (name, _), arg in zip(inputs, block.args, strict=True):
         arg.name_hint = value_name(name)
         ctx.values[name] = arg
     weights = opened.weights
-    for t in graph.initializer:
-        ctx.values[t.name] = Const(
-            weights.shape(t.name), weights.dtype(t.name), lambda n=t.name: weights.load(n), initializer=t.name
+    for name in weights.tensors:  # initializers, and Constant nodes treated as initializers
+        ctx.values[name] = Const(
+            weights.shape(name), weights.dtype(name), lambda n=name: weights.load(n), initializer=name
         )
     for node in nodes:
+        if node.op_type == "Constant" and node.output[0] in weights.constants:
+            continue  # its tensor is an initializer (registered above)
         _convert(ctx, node, inferred)
 
     ctx.node = onnx.helper.make_node("Output", [], [], name="graph outputs")
@@ -83,7 +99,12 @@ def import_onnx(
         "main", ([a.type for a in block.args], [r.type for r in results]), Region(block)
     )
     module = ModuleOp([main])
-    set_weights(module, path_str)
+    if ctx.computed:
+        protected = [path_str] if model is None else []
+        written = write_sidecar(ctx.computed, sidecar, source=path_str, protected=protected)
+        set_weights(module, [path_str, written])
+    else:
+        set_weights(module, path_str)
     try:
         module.verify()
     except VerifyException as e:  # every op was verified when built: this is a pimdsl bug
@@ -158,7 +179,7 @@ def _check_supported(opened: OpenModel, nodes: list[onnx.NodeProto]) -> None:
     )
 
 
-def _convert(ctx: ImportContext, node: onnx.NodeProto, inferred: dict[str, tuple[int, ...]]) -> None:
+def _convert(ctx: ImportContext, node: onnx.NodeProto, inferred: Inferred) -> None:
     ctx.node = node
     op = node.op_type
     ins = [ctx.input(i) for i in range(len(node.input))]
@@ -168,7 +189,7 @@ def _convert(ctx: ImportContext, node: onnx.NodeProto, inferred: dict[str, tuple
     if op in HANDLES_CONSTANTS or (op in CONVERTERS and not (all_const and op in FOLDERS)):
         outs = list(CONVERTERS[op](ctx, node))
     elif op in FOLDERS and all_const:
-        outs = list(_fold(ctx, node, ins))
+        outs = list(_fold(ctx, node, ins, inferred))
     else:
         runtime = next(n for n, v in zip(node.input, ins, strict=True) if isinstance(v, SSAValue))
         raise ctx.error(
@@ -186,22 +207,43 @@ def _convert(ctx: ImportContext, node: onnx.NodeProto, inferred: dict[str, tuple
                 raise ctx.error(f"its output '{name}' is used, but pimdsl does not produce it.")
             continue
         got = v.shape if isinstance(v, Const) else shape_of(v)
-        want = inferred.get(name)
+        want = inferred.shapes.get(name)
         if want is not None and got != want:
             raise ctx.error(
                 f"pimdsl computed shape {list(got)} for output '{name}' but ONNX shape inference "
                 f"says {list(want)} (a pimdsl bug, please report it)."
             )
+        if isinstance(v, Const) and v.origin is None:
+            v.origin = name
         ctx.values[name] = v
 
 
-def _fold(ctx: ImportContext, node: onnx.NodeProto, ins: list[Value | None]) -> list[Const]:
-    arrays = [v.value() if isinstance(v, Const) else None for v in ins]
-    try:
-        outs = FOLDERS[node.op_type](FoldNode(node.op_type, ctx.attrs(), ctx.opset), arrays)
-    except (ValueError, KeyError, IndexError, TypeError) as e:
-        raise ctx.error(f"cannot fold it at import time: {e}.") from None
-    return [Const.of(np.asarray(a)) for a in outs]
+def _fold(
+    ctx: ImportContext, node: onnx.NodeProto, ins: list[Value | None], inferred: Inferred
+) -> list[Const]:
+    """The node's outputs computed with numpy: at once when they are small (shape vectors,
+    scalars), lazily (when first needed) for a single output ONNX says is large, so a folded
+    weight is computed only while its side-car entry is written."""
+    fold = FoldNode(node.op_type, ctx.attrs(), ctx.opset)
+    label = ctx.node_label()
+    consts = [v if isinstance(v, Const) else None for v in ins]
+
+    def run() -> list[np.ndarray]:
+        try:
+            outs = FOLDERS[node.op_type](fold, [c.value() if c is not None else None for c in consts])
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise PimError(f"{label}: cannot fold it at import time: {e}.", where=ctx.path) from None
+        return [np.asarray(a) for a in outs]
+
+    out = node.output[0] if len(node.output) == 1 else ""
+    shape, dtype = inferred.shapes.get(out), inferred.dtypes.get(out)
+    if shape is not None and dtype is not None and math.prod(shape) > MAX_INLINE_ELEMENTS:
+        outs = [Const(shape, dtype, lambda: run()[0].astype(dtype, copy=False))]
+    else:
+        outs = [Const.of(a) for a in run()]
+    if node.op_type == "DequantizeLinear" and consts[0] is not None and consts[1] is not None:
+        outs[0].quant = dequantized(fold, consts[0], consts[1], consts[2] if len(consts) > 2 else None)
+    return outs
 
 
 def _verify_new_ops(ctx: ImportContext, before: Operation | None) -> None:

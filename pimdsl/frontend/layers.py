@@ -48,9 +48,9 @@ def _window(
 def conv(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     x = ctx.tensor(0)
     xs = _spatial(ctx, x, "convolutions")
-    w = ctx.tensor(1)
+    w = ctx.tensor(1, parameter=True)
     ws = shape_of(w)
-    b = ctx.tensor(2) if ctx.input(2) is not None else None
+    b = ctx.tensor(2, parameter=True) if ctx.input(2) is not None else None
     a = ctx.attrs()
     if len(ws) != 4:
         raise ctx.error(f"its weight has shape {list(ws)}; a 2-D convolution needs [Cout, Cin/group, kh, kw].")
@@ -150,7 +150,7 @@ def _linear_weight(ctx: ImportContext, c: Const, as_in_out: bool) -> tuple[SSAVa
         raise ctx.error(f"its weight has shape {list(c.shape)}; pimdsl needs a matrix.")
     if c.transpose_of is not None:
         return ctx.weight(c.transpose_of), not as_in_out
-    return ctx.materialise(c), as_in_out
+    return ctx.materialise(c, parameter=True), as_in_out
 
 
 @converter("Gemm")
@@ -176,7 +176,7 @@ def gemm(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     c = ctx.input(2)
     bias = None
     if c is not None and alpha == 1.0 and beta == 1.0 and isinstance(c, Const) and c.shape == (m,):
-        bias, c = ctx.materialise(c), None
+        bias, c = ctx.materialise(c, parameter=True), None
     y = ctx.emit(
         nn.LinearOp(x, w, bias, weight_in_out=in_out, result_shape=(shape_of(x)[0], m)),
         out if c is None and alpha == 1.0 else out + ".mm",
@@ -219,7 +219,7 @@ def batch_norm(ctx: ImportContext, node: onnx.NodeProto) -> list[Value | None]:
         raise ctx.error("it is in training mode; pimdsl imports inference graphs only.",
                         hint="Export the model in eval mode (model.eval() in PyTorch).")
     x = ctx.tensor(0)
-    scale, bias, mean, var = (ctx.tensor(i) for i in range(1, 5))
+    scale, bias, mean, var = (ctx.tensor(i, parameter=True) for i in range(1, 5))
     op = nn.BatchNormOp(x, scale, bias, mean, var, float(a.get("epsilon", 1e-5)))
     return [ctx.emit(op, node.output[0]), *([None] * (len(node.output) - 1))]
 

@@ -3,6 +3,7 @@ static input shapes, and ONNX shape inference on a weight-free copy."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -30,6 +31,8 @@ class WeightStore:
     base_dir: str
     tensors: dict[str, onnx.TensorProto]
     stripped: dict[str, StrippedTensor] = field(default_factory=dict)
+    # Names in `tensors` that are `Constant` node outputs rather than initializers.
+    constants: set[str] = field(default_factory=set)
 
     def __contains__(self, name: str) -> bool:
         return name in self.tensors
@@ -85,8 +88,24 @@ def open_model(path: str, model: onnx.ModelProto | None) -> OpenModel:
             hint="Pass a .onnx file exported by PyTorch (torch.onnx.export) or another ONNX producer.",
         )
     tensors = {t.name: t for t in model.graph.initializer}
-    weights = WeightStore(path, base_dir, tensors, stripped)
+    constants = constant_tensors(model.graph)
+    tensors.update((name, t) for name, t in constants.items() if name not in tensors)
+    weights = WeightStore(path, base_dir, tensors, stripped, set(constants))
     return OpenModel(path, model, weights, default_opset(model))
+
+
+def constant_tensors(graph: onnx.GraphProto) -> dict[str, onnx.TensorProto]:
+    """The `Constant` nodes pimdsl treats as initializers: output name -> its `value` tensor,
+    for every tensor of more than one element (exporters such as tf2onnx keep weights there;
+    scalars stay constants, inlined where used)."""
+    out: dict[str, onnx.TensorProto] = {}
+    for node in graph.node:
+        if node.op_type != "Constant" or node.domain not in ("", "ai.onnx") or len(node.output) != 1:
+            continue
+        attrs = [a for a in node.attribute if a.name == "value" and a.type == onnx.AttributeProto.TENSOR]
+        if len(node.attribute) == 1 and attrs and math.prod(attrs[0].t.dims) > 1:
+            out[node.output[0]] = attrs[0].t
+    return out
 
 
 def default_opset(model: onnx.ModelProto) -> int:
@@ -168,8 +187,16 @@ def static_inputs(opened: OpenModel, batch: int) -> list[tuple[str, tuple[int, .
 # --- shape inference --------------------------------------------------------------------------
 
 
-def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -> dict[str, tuple[int, ...]]:
-    """Static shapes ONNX shape inference finds for the graph's values.
+@dataclass
+class Inferred:
+    """What ONNX shape inference says about the graph's values: static shapes and numpy types."""
+
+    shapes: dict[str, tuple[int, ...]]
+    dtypes: dict[str, np.dtype]
+
+
+def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -> Inferred:
+    """Static shapes (and element types) ONNX shape inference finds for the graph's values.
 
     Runs on a copy of the graph whose large initializers are replaced by typed graph inputs, so
     no weight payload is serialised or copied; existing value_info is dropped so the shapes are
@@ -181,7 +208,8 @@ def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -
     m.opset_import.extend(src.opset_import)
     m.functions.extend(src.functions)
     g = m.graph
-    g.node.extend(src.graph.node)
+    g.node.extend(n for n in src.graph.node if not (n.op_type == "Constant" and n.output
+                                                     and n.output[0] in weights.constants))
     fixed = dict(inputs)
     listed: set[str] = set()
     for vi in src.graph.input:
@@ -198,6 +226,13 @@ def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -
                 g.input.append(_stand_in(weights, t.name))
         else:
             g.initializer.append(t)
+    for name in sorted(weights.constants):
+        if weights.is_large(name):
+            g.input.append(_stand_in(weights, name))
+        else:
+            t = g.initializer.add()
+            t.CopyFrom(weights.tensors[name])  # small: at most KEEP_BYTES
+            t.name = name
     for o in src.graph.output:
         out = g.output.add()
         out.name = o.name
@@ -212,13 +247,20 @@ def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -
             hint="The model is probably invalid; check it with onnx.checker.check_model.",
         ) from None
     shapes: dict[str, tuple[int, ...]] = {}
+    dtypes: dict[str, np.dtype] = {}
     for vi in [*inferred.graph.value_info, *inferred.graph.output]:
         if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
             continue
-        dims = vi.type.tensor_type.shape.dim
+        tt = vi.type.tensor_type
+        dims = tt.shape.dim
         if all(d.HasField("dim_value") for d in dims):
             shapes[vi.name] = tuple(int(d.dim_value) for d in dims)
-    return shapes
+            if tt.elem_type:
+                try:
+                    dtypes[vi.name] = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type))
+                except (KeyError, TypeError, ValueError):  # a type numpy lacks (e.g. float8)
+                    pass
+    return Inferred(shapes, dtypes)
 
 
 def _stand_in(weights: WeightStore, name: str) -> onnx.ValueInfoProto:
@@ -227,4 +269,4 @@ def _stand_in(weights: WeightStore, name: str) -> onnx.ValueInfoProto:
     )
 
 
-__all__ = ["OpenModel", "WeightStore", "WireError", "infer_shapes", "open_model", "static_inputs"]
+__all__ = ["Inferred", "OpenModel", "WeightStore", "WireError", "infer_shapes", "open_model", "static_inputs"]

@@ -71,7 +71,10 @@ def cast(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     v = ctx.input(0)
     if isinstance(v, Const):
         target = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(to))
-        return [v if v.dtype == target else Const.of(v.value().astype(target))]
+        if v.dtype == target:
+            return [v]
+        # lazy: a float16 weight cast to float32 is computed only for its side-car entry
+        return [Const(v.shape, target, lambda: v.value().astype(target))]
     if to != onnx.TensorProto.FLOAT:
         raise ctx.error(
             f"it casts a run-time tensor to {onnx.TensorProto.DataType.Name(to)}; pimdsl's nn IR is float32 only."
@@ -179,7 +182,7 @@ def _fuse_bias(ctx: ImportContext, node: onnx.NodeProto, i: int) -> SSAValue | N
         return None
     if bias.shape != (op.in_out[1],):
         return None
-    b = ctx.materialise(bias)
+    b = ctx.materialise(bias, parameter=True)
     fused = nn.LinearOp(
         op.input, op.weight, b, weight_in_out=op.weight_in_out is not None, result_shape=shape_of(lin)
     )
@@ -189,13 +192,24 @@ def _fuse_bias(ctx: ImportContext, node: onnx.NodeProto, i: int) -> SSAValue | N
     return y
 
 
+def _per_channel_constant(ctx: ImportContext, i: int) -> bool:
+    """Whether input i is a constant [C, 1, 1] or [1, C, 1, 1] combined with an NCHW tensor of
+    C channels: a per-channel scale or shift (a batch norm written out), which the chip loads
+    from DRAM like a layer parameter, so it is always in a weight file, never inline."""
+    c, x = ctx.input(i), ctx.input(1 - i)
+    if not isinstance(c, Const) or not isinstance(x, SSAValue) or len(shape_of(x)) != 4:
+        return False
+    n = shape_of(x)[1]
+    return n > 1 and c.shape in ((n, 1, 1), (1, n, 1, 1))
+
+
 @converter(*_BINARY)
 def binary(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     if node.op_type == "Add":
         for i in (0, 1):
             if (fused := _fuse_bias(ctx, node, i)) is not None:
                 return [fused]
-    x, y = ctx.tensor(0), ctx.tensor(1)
+    x, y = (ctx.tensor(i, parameter=_per_channel_constant(ctx, i)) for i in (0, 1))
     if broadcast_shapes(shape_of(x), shape_of(y)) is None:
         raise ctx.error(f"operand shapes {list(shape_of(x))} and {list(shape_of(y))} do not broadcast.")
     return [ctx.emit(_BINARY[node.op_type](x, y), node.output[0])]

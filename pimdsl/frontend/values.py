@@ -3,6 +3,8 @@
 A constant is known at import time: an initializer, a Constant node, or a folded subgraph. Its
 value is computed lazily, so a reshape or transpose of a 400 MB weight costs nothing unless the
 numbers are really needed (they never are for weights: those stay in the weight file).
+Large values are not kept once computed (they are recomputed if asked for again), so writing
+the folded weights of a model to its side-car file holds one tensor at a time.
 """
 
 from __future__ import annotations
@@ -12,6 +14,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.ir import SSAValue
+
+
+@dataclass(eq=False)
+class Quant:
+    """How a quantized model stores a weight: integer type, scale (per tensor, or per index
+    along `axis`) and zero point, as the model's DequantizeLinear gives them."""
+
+    qtype: str
+    axis: int | None
+    scale: Const
+    zero_point: Const | None
+
+
+# Computed values up to this many elements are kept; larger ones are recomputed when needed.
+KEEP_ELEMENTS = 1 << 16
 
 
 @dataclass(eq=False)
@@ -25,6 +42,10 @@ class Const:
     transpose_of: str | None = None
     # Builds the constant in IR from weights (e.g. nn.reshape of an nn.weight), when it is one.
     recipe: Callable[[], SSAValue] | None = None
+    # The ONNX value name this constant was first stored under (names its side-car entry).
+    origin: str | None = None
+    # A dequantized weight (DequantizeLinear of a constant): the model's quantization of it.
+    quant: Quant | None = None
     _value: np.ndarray | None = field(default=None, repr=False)
 
     @staticmethod
@@ -40,11 +61,13 @@ class Const:
         return n
 
     def value(self) -> np.ndarray:
-        if self._value is None:
-            v = np.asarray(self.compute())
-            assert tuple(v.shape) == self.shape, (v.shape, self.shape)
+        if self._value is not None:
+            return self._value
+        v = np.asarray(self.compute())
+        assert tuple(v.shape) == self.shape, (v.shape, self.shape)
+        if self.size <= KEEP_ELEMENTS:
             self._value = v
-        return self._value
+        return v
 
 
 Value = SSAValue | Const

@@ -3,8 +3,9 @@
 `onnx.load` reads the whole file into a bytes object and then parses it into a ModelProto
 that copies every weight again, so a 500 MB VGG16 needs about 1 GB before anything happens.
 Here the file is memory-mapped and walked field by field: everything except the data fields of
-large initializers is copied into a small ModelProto, and for each stripped initializer we keep
-its header (name, dims, type) and the file ranges of its data, to read it later on demand.
+large initializers (and of large `Constant` node tensors, which pimdsl treats as initializers
+named after the node's output) is copied into a small ModelProto, and for each stripped tensor
+we keep its header (name, dims, type) and the file ranges of its data, to read it on demand.
 """
 
 from __future__ import annotations
@@ -13,9 +14,16 @@ import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-# ModelProto.graph, GraphProto.initializer and TensorProto's data fields (onnx.proto).
+# ModelProto.graph, GraphProto.node/initializer, NodeProto.output/op_type/attribute,
+# AttributeProto.name/t and TensorProto's data fields (onnx.proto).
 MODEL_GRAPH = 7
+GRAPH_NODE = 1
 GRAPH_INITIALIZER = 5
+NODE_OUTPUT = 2
+NODE_OP_TYPE = 4
+NODE_ATTRIBUTE = 5
+ATTRIBUTE_NAME = 1
+ATTRIBUTE_TENSOR = 5
 TENSOR_NAME = 8
 TENSOR_DATA_FIELDS = frozenset({4, 5, 6, 7, 9, 10, 11})  # float/int32/string/int64/raw/double/uint64
 
@@ -118,10 +126,59 @@ def _strip_tensor(
     return name, bytes(header), ranges
 
 
+def _strip_constant_node(buf: mmap.mmap, start: int, end: int) -> tuple[bytes, str, StrippedTensor] | None:
+    """A `Constant` node whose `value` tensor is large, re-encoded without the tensor's data;
+    None for any other node (kept as is)."""
+    fields = list(_fields(buf, start, end))
+    op_type = next((bytes(buf[vs:ve]) for n, w, _, vs, ve in fields if n == NODE_OP_TYPE and w == 2), b"")
+    outputs = [bytes(buf[vs:ve]) for n, w, _, vs, ve in fields if n == NODE_OUTPUT and w == 2]
+    if op_type != b"Constant" or len(outputs) != 1:
+        return None
+    out = bytearray()
+    found: StrippedTensor | None = None
+    for number, wire_type, fs, vs, ve in fields:
+        if number == NODE_ATTRIBUTE and wire_type == 2:
+            attr = _strip_value_attribute(buf, vs, ve)
+            if attr is not None:
+                body, found = attr
+                out += _key(NODE_ATTRIBUTE, 2) + _encode_varint(len(body)) + body
+                continue
+        out += buf[fs:ve]
+    if found is None:
+        return None
+    return bytes(out), outputs[0].decode("utf-8", errors="replace"), found
+
+
+def _strip_value_attribute(buf: mmap.mmap, start: int, end: int) -> tuple[bytes, StrippedTensor] | None:
+    fields = list(_fields(buf, start, end))
+    names = [bytes(buf[vs:ve]) for n, w, _, vs, ve in fields if n == ATTRIBUTE_NAME and w == 2]
+    if names != [b"value"]:
+        return None
+    out = bytearray()
+    found: StrippedTensor | None = None
+    for number, wire_type, fs, vs, ve in fields:
+        if number == ATTRIBUTE_TENSOR and wire_type == 2:
+            _, header, ranges = _strip_tensor(buf, vs, ve)
+            tensor = StrippedTensor(header, ranges)
+            if tensor.data_bytes > KEEP_BYTES:
+                out += _key(ATTRIBUTE_TENSOR, 2) + _encode_varint(len(header)) + header
+                found = tensor
+                continue
+        out += buf[fs:ve]
+    return None if found is None else (bytes(out), found)
+
+
 def _strip_graph(buf: mmap.mmap, start: int, end: int) -> tuple[bytes, dict[str, StrippedTensor]]:
     out = bytearray()
     stripped: dict[str, StrippedTensor] = {}
     for number, wire_type, fs, vs, ve in _fields(buf, start, end):
+        if number == GRAPH_NODE and wire_type == 2:
+            node = _strip_constant_node(buf, vs, ve)
+            if node is not None:
+                body, name, tensor = node
+                out += _key(GRAPH_NODE, 2) + _encode_varint(len(body)) + body
+                stripped[name] = tensor
+                continue
         if number == GRAPH_INITIALIZER and wire_type == 2:
             name, header, ranges = _strip_tensor(buf, vs, ve)
             tensor = StrippedTensor(header, ranges)

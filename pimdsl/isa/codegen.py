@@ -400,9 +400,43 @@ class Pool:
     pads: tuple[int, int, int, int]
     dilations: tuple[int, int]
     out_hw: tuple[int, int]
+    # avg only: divide by the taps inside the map (ONNX count_include_pad = 0), not all taps
+    exclude_pad: bool = False
+
+
+def _valid_runs(n_out: int, stride: int, pad: int, kernel: int, dilation: int, size: int) -> list[tuple[int, int, int]]:
+    """(first output, count, taps inside the map) for runs of outputs along one axis whose
+    windows hold the same number of taps inside the map (borders differ from the interior)."""
+    runs: list[tuple[int, int, int]] = []
+    for o in range(n_out):
+        lo = o * stride - pad
+        valid = sum(1 for t in range(kernel) if 0 <= lo + t * dilation < size)
+        if runs and runs[-1][2] == valid:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1, valid)
+        else:
+            runs.append((o, 1, valid))
+    return runs
 
 
 def pool(e: Emit, core: int, src: Place, out: Place, p: Pool, what: str) -> None:
+    (kh, kw), (sh, sw), (dh, dw) = p.kernel, p.strides, p.dilations
+    oh, ow = p.out_hw
+    taps = kh * kw
+    e.vector_work[core] = e.vector_work.get(core, 0) + oh * ow * src.c * taps
+    if p.kind != "avg" or not p.exclude_pad:
+        _pool_region(e, core, src, out, p, (0, oh), (0, ow), p.kind, None, what)
+        return
+    # average over the taps inside the map: a sum pool scaled per region of equal counts
+    ys = _valid_runs(oh, sh, p.pads[0], kh, dh, src.h)
+    xs = _valid_runs(ow, sw, p.pads[1], kw, dw, src.w)
+    for y0, ny, cy in ys:
+        for x0, nx, cx in xs:
+            _pool_region(e, core, src, out, p, (y0, ny), (x0, nx), "sum", 1.0 / (cy * cx), what)
+
+
+def _pool_region(e: Emit, core: int, src: Place, out: Place, p: Pool, rows: tuple[int, int],
+                 cols: tuple[int, int], kind: str, scale: float | None, what: str) -> None:
+    """Pool outputs rows[0] + [0, rows[1]) x cols[0] + [0, cols[1]); `scale` multiplies them."""
     code = e.code(core)
     arena = e.arena(what)
     (kh, kw), (sh, sw), (dh, dw) = p.kernel, p.strides, p.dilations
@@ -410,18 +444,18 @@ def pool(e: Emit, core: int, src: Place, out: Place, p: Pool, what: str) -> None
     cb = max(1, min(src.c, e.local_elems // (taps + 1)))
     ibuf = arena.take(taps * cb)
     obuf = arena.take(cb)
-    oh, ow = p.out_hw
-    e.vector_work[core] = e.vector_work.get(core, 0) + oh * ow * src.c * taps
-    code.open_loop("oy", oh)
-    code.open_loop("ox", ow)
-    oy, ox = Aff.of(0, oy=1), Aff.of(0, ox=1)
+    code.open_loop("oy", rows[1])
+    code.open_loop("ox", cols[1])
+    oy, ox = Aff.of(rows[0], oy=1), Aff.of(cols[0], ox=1)
     for start, size, count in _chunks(src.c, cb):
         code.open_loop("k", count)
         c = Aff.of(start, k=size)
         off = src.at(oy.scaled(sh) + (-p.pads[0]), ox.scaled(sw) + (-p.pads[1])) + c
         code.add(isa.LoadBlockOp(src.buffer, code.addr(off), [kh, kw],
                                  [dh * src.wp * src.c, dw * src.c], size, code.addr(ibuf)))
-        code.add(isa.VPoolOp(p.kind, code.addr(obuf), code.addr(ibuf), size, taps, size))
+        code.add(isa.VPoolOp(kind, code.addr(obuf), code.addr(ibuf), size, taps, size))
+        if scale is not None:
+            code.add(isa.VScaleOp(code.addr(obuf), code.addr(obuf), size, factor=scale))
         code.add(isa.StoreOp(code.addr(obuf), out.buffer, code.addr(out.at(oy, ox) + c), size))
         code.close_loop()
     code.close_loop()
@@ -575,6 +609,24 @@ def batch_norm(e: Emit, core: int, src: Place, out: Place, names: tuple[str, str
     code.add(isa.LoadOp(src.buffer, A(at_in), A(x), c))
     code.add(isa.VMulOp(A(x), A(x), A(scale), c))
     code.add(isa.VAddOp(A(x), A(x), A(shift), c))
+    code.add(isa.StoreOp(A(x), out.buffer, A(at_out), c))
+    code.close_loop()
+    code.close_loop()
+
+
+def per_channel(e: Emit, core: int, src: Place, out: Place, name: str,
+                op: type[isa.VectorBinaryOp], weight_first: bool, what: str) -> None:
+    """x (op) w per pixel, w a [C] tensor of the weight file (a per-channel scale or shift)."""
+    code = e.code(core)
+    arena = e.arena(what)
+    c = src.c
+    w, x = arena.take(c), arena.take(c)
+    A = code.addr
+    code.add(isa.LoadOp(name, A(0), A(w), c))
+    e.vector_work[core] = e.vector_work.get(core, 0) + src.h * src.w * c
+    at_in, at_out = _open_pixels(code, src, out)
+    code.add(isa.LoadOp(src.buffer, A(at_in), A(x), c))
+    code.add(op(A(x), A(w), A(x), c) if weight_first else op(A(x), A(x), A(w), c))
     code.add(isa.StoreOp(A(x), out.buffer, A(at_out), c))
     code.close_loop()
     code.close_loop()

@@ -51,6 +51,9 @@ UNARY: dict[type, Callable[[Operation], cg.Unary]] = {
         d, s, n, min=op.min.value.data, max=op.max.value.data),  # type: ignore[attr-defined]
     nn.LeakyReluOp: lambda op: lambda d, s, n: isa.VLeakyReluOp(  # type: ignore[arg-type]
         d, s, n, alpha=op.alpha.value.data),  # type: ignore[attr-defined]
+    nn.FakeQuantOp: lambda op: lambda d, s, n: isa.VFakeQuantOp(  # type: ignore[arg-type]
+        d, s, n, scale=op.scale.value.data, zero_point=op.zero_point.value.data,  # type: ignore[attr-defined]
+        min=op.bounds()[0], max=op.bounds()[1]),  # type: ignore[attr-defined]
 }
 BINARY: dict[type, type[isa.VectorBinaryOp]] = {
     nn.AddOp: isa.VAddOp, nn.SubOp: isa.VSubOp, nn.MulOp: isa.VMulOp, nn.DivOp: isa.VDivOp,
@@ -474,18 +477,28 @@ class _PartitionState:
             return
         self.vector(op)
 
+    def weight_key(self, v: SSAValue) -> str | None:
+        """The weight-file tensor `v` is: an nn.weight, or a reshape of one (same elements)."""
+        owner = self.low.c(v).owner
+        while isinstance(owner, nn.FlattenOp | nn.ReshapeOp):
+            owner = self.low.c(owner.operands[0]).owner
+        return owner.key if isinstance(owner, nn.WeightOp) else None
+
     def vector(self, op: Operation) -> None:
         low, e = self.low, self.e
         hint = _hint(op)
+        if isinstance(op, nn.FlattenOp | nn.ReshapeOp) and self.weight_key(op.results[0]) is not None:
+            return  # a reshaped weight: read by name where it is used
         for v in op.operands:  # store pending crossbar results (fusing `op` when it can)
-            self.stored(v, "linear")
+            if self.weight_key(v) is None:
+                self.stored(v, "linear")
         if op in self.fused:
             return
         if isinstance(op, nn.FlattenOp | nn.ReshapeOp) and self._alias(op):
             return
         if isinstance(op, nn.ReshapeOp) and self._shuffle(op):
             return
-        ins = [self._place(v) for v in op.operands if not isinstance(self.low.c(v).owner, nn.WeightOp)]
+        ins = [self._place(v) for v in op.operands if self.weight_key(v) is None]
         core = self.vector_core(op.operands)
         what = f"{where(op)} on core {core}"
         if type(op) in UNARY:
@@ -495,6 +508,14 @@ class _PartitionState:
             cg.elementwise(e, core, ins, out, lambda code, a, o, n: code.add(unary(code.addr(o), code.addr(a[0]), n)), what)
         elif type(op) in BINARY:
             a, b = shape(op.operands[0]), shape(op.operands[1])
+            per_channel = self._per_channel_operand(op)
+            if per_channel is not None:
+                name, weight_first = per_channel
+                out = low.place_for(op.results[0], hint)
+                self.sync({core}, list(op.operands))
+                cg.per_channel(e, core, ins[0], out, name, BINARY[type(op)], weight_first, what)
+                self.wrote(op.results[0], {core})
+                return
             if a != b:
                 raise PimError(f"crossbar-to-isa: {where(op)} broadcasts {list(a)} with {list(b)}; "
                                "only element-wise operands of one shape are supported.")
@@ -510,14 +531,12 @@ class _PartitionState:
             cg.global_avgpool(e, core, ins[0], out, what)
         elif isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
             out = low.place_for(op.results[0], hint)
-            if isinstance(op, nn.AvgPoolOp) and any(nn.ints(op.pads)) and op.count_include_pad is None:
-                raise PimError(f"crossbar-to-isa: {where(op)} averages over padding without "
-                               "count_include_pad (a window count that varies at the borders); "
-                               "only a single window over the whole map is supported.")
             if isinstance(op, nn.AvgPoolOp) and any(ins[0].pads[2:]) and op.ceil_mode is not None:
                 raise PimError(f"crossbar-to-isa: {where(op)}: ceil_mode average pools are not supported.")
+            exclude = isinstance(op, nn.AvgPoolOp) and any(nn.ints(op.pads)) and op.count_include_pad is None
             p = cg.Pool("max" if isinstance(op, nn.MaxPoolOp) else "avg", nn.ints(op.kernel),  # type: ignore[arg-type]
-                        nn.ints(op.strides), nn.ints(op.pads), op.dilation_values(), shape(op.output)[2:])  # type: ignore[arg-type]
+                        nn.ints(op.strides), nn.ints(op.pads), op.dilation_values(), shape(op.output)[2:],  # type: ignore[arg-type]
+                        exclude_pad=exclude)
             self.sync({core}, list(op.operands))
             cg.pool(e, core, ins[0], out, p, what)
         elif isinstance(op, nn.BatchNormOp):
@@ -585,7 +604,7 @@ class _PartitionState:
         else:
             raise PimError(
                 f"crossbar-to-isa: {where(op)} has no pim_isa lowering yet.",
-                hint="Supported vector ops: relu, sigmoid, tanh, clip, leaky_relu, add, sub, mul, "
+                hint="Supported vector ops: relu, sigmoid, tanh, clip, leaky_relu, fake_quant, add, sub, mul, "
                 "div (same shapes), max/avg pool, global average pool, LRN, batch norm, zero pad, "
                 "channel concat, flatten, softmax over features.",
             )
@@ -615,19 +634,39 @@ class _PartitionState:
         self.fused.update({tr, back})
         return True
 
+    def _per_channel_operand(self, op: Operation) -> tuple[str, bool] | None:
+        """(weight name, weight is the first operand) when `op` combines an NCHW activation
+        with a per-channel weight ([C], [C, 1, 1] or [1, C, 1, 1], e.g. a batch norm written
+        out as Mul and Add); None otherwise."""
+        for i in (0, 1):
+            x, w = op.operands[1 - i], op.operands[i]
+            key = self.weight_key(w)
+            xs, ws = shape(x), shape(w)
+            if key is None or self.weight_key(x) is not None or len(xs) != 4:
+                continue
+            if tuple(ws) in ((xs[1],), (xs[1], 1, 1), (1, xs[1], 1, 1)) and shape(op.results[0]) == xs:
+                return key, i == 0
+        return None
+
     def _place(self, v: SSAValue) -> Place:
         place = self.stored(v, "in")
         assert place is not None, "a fused or weight value read as an activation"
         return place
 
     def _alias(self, op: Operation) -> bool:
-        """Flatten/reshape of an unpadded [N, C, 1, 1] (or [N, F]) map: the same buffer."""
+        """Flatten/reshape of an unpadded [N, C, 1, 1] (or [N, F]) map to [N, F] or
+        [N, F, 1, 1]: the same buffer."""
         x = self.low.c(op.operands[0])
         src = self._place(x)
         y = shape(op.results[0])
-        if src.padded or len(y) != 2 or (src.rank == 4 and src.h * src.w != 1):
+        if src.padded or (src.rank == 4 and src.h * src.w != 1):
             return False
-        self.low.places[op.results[0]] = Place(src.buffer, src.n, math.prod(y[1:]), 1, 1, rank=2)
+        if len(y) == 2:
+            self.low.places[op.results[0]] = Place(src.buffer, src.n, math.prod(y[1:]), 1, 1, rank=2)
+        elif len(y) == 4 and tuple(y[2:]) == (1, 1):
+            self.low.places[op.results[0]] = Place(src.buffer, src.n, y[1], 1, 1)
+        else:
+            return False
         self.writers[op.results[0]] = self.writers.get(x, set())
         for w in self.writers[op.results[0]]:
             self.slots[(op.results[0], w)] = self.slots[(x, w)]

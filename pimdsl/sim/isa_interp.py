@@ -50,6 +50,7 @@ from pimdsl.dialects import pim_isa as isa
 from pimdsl.dialects.crossbar import weight_matrix
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import get_chip
+from pimdsl.sim.nn_kernels import fake_quant
 from pimdsl.sim.xbar_numerics import MODES, XbarCounts, crossbar_matmul
 
 _UNARY = {
@@ -62,6 +63,8 @@ _UNARY = {
     "vpow": lambda x, op: np.power(x, np.float32(op.exponent.value.data)),
     "vleaky_relu": lambda x, op: np.where(x >= 0, x, x * np.float32(op.alpha.value.data)),
     "vclip": lambda x, op: np.clip(x, np.float32(op.lo.value.data), np.float32(op.hi.value.data)),
+    "vfake_quant": lambda x, op: fake_quant(x, op.scale.value.data, int(op.zero_point.value.data),
+                                            int(op.lo.value.data), int(op.hi.value.data)),
 }
 _BINARY = {
     "vadd": np.add, "vsub": np.subtract, "vmul": np.multiply, "vdiv": np.divide,

@@ -167,6 +167,11 @@ class NNFunctions(InterpreterFunctions):
     def run_leaky_relu(self, interpreter: Interpreter, op: nn.LeakyReluOp, args: PythonValues) -> PythonValues:
         return _result(op, k.leaky_relu(args[0], _float(op.alpha)))
 
+    @impl(nn.FakeQuantOp)
+    def run_fake_quant(self, interpreter: Interpreter, op: nn.FakeQuantOp, args: PythonValues) -> PythonValues:
+        lo, hi = op.bounds()
+        return _result(op, k.fake_quant(args[0], _float(op.scale), op.zero_point.value.data, lo, hi))
+
     @impl(nn.SoftmaxOp)
     def run_softmax(self, interpreter: Interpreter, op: nn.SoftmaxOp, args: PythonValues) -> PythonValues:
         return _result(op, k.softmax(args[0], _int(op.axis)))

@@ -248,6 +248,13 @@ def clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(_f32(x), F32(lo), F32(hi))
 
 
+def fake_quant(x: np.ndarray, scale: float, zero_point: int, lo: int, hi: int) -> np.ndarray:
+    """ONNX QuantizeLinear then DequantizeLinear, in float32: ties round to even."""
+    s, zp = F32(scale), F32(zero_point)
+    q = np.clip(np.rint(_f32(x) / s) + zp, F32(lo), F32(hi))
+    return ((q - zp) * s).astype(F32)
+
+
 def leaky_relu(x: np.ndarray, alpha: float) -> np.ndarray:
     x = _f32(x)
     return np.where(x >= 0, x, x * F32(alpha))

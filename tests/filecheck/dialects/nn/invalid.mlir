@@ -210,6 +210,25 @@
 // CHECK: 'nn.clip': min 6.0 is greater than max 0.0
 
 // -----
+// --- nn.fake_quant ---
+
+%x = "test.op"() : () -> tensor<2x3xf32>
+%y = nn.fake_quant %x {scale = 0.1 : f32, zero_point = 0 : i64, qtype = "int3"} : tensor<2x3xf32> -> tensor<2x3xf32>
+// CHECK: 'nn.fake_quant': qtype 'int3' must be one of uint8, int8, uint16, int16, uint4, int4
+
+// -----
+
+%x = "test.op"() : () -> tensor<2x3xf32>
+%y = nn.fake_quant %x {scale = 0.0 : f32, zero_point = 0 : i64, qtype = "int8"} : tensor<2x3xf32> -> tensor<2x3xf32>
+// CHECK: 'nn.fake_quant': scale must be > 0, got 0.0
+
+// -----
+
+%x = "test.op"() : () -> tensor<2x3xf32>
+%y = nn.fake_quant %x {scale = 0.1 : f32, zero_point = 200 : i64, qtype = "int8"} : tensor<2x3xf32> -> tensor<2x3xf32>
+// CHECK: 'nn.fake_quant': zero_point 200 is outside the int8 range [-128, 127]
+
+// -----
 
 %x = "test.op"() : () -> tensor<2x3xf32>
 %y = nn.softmax %x {axis = 2 : i64} : tensor<2x3xf32> -> tensor<2x3xf32>

@@ -32,6 +32,7 @@ pim_isa.program elem_bytes 2 {
         pim_isa.vpow {dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64, exponent = 7.500000e-01 : f64}
         pim_isa.vleaky_relu {dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64, alpha = 1.000000e-01 : f64}
         pim_isa.vclip {dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64, min = 0.000000e+00 : f64, max = 6.000000e+00 : f64}
+        pim_isa.vfake_quant {dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64, scale = 5.000000e-02 : f64, zero_point = 1.280000e+02 : f64, min = 0.000000e+00 : f64, max = 2.550000e+02 : f64}
         pim_isa.vreduce {kind = "max", dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64}
         pim_isa.vpool {kind = "avg", dst = array<i64: 8192>, src = array<i64: 6144>, len = 16 : i64, count = 4 : i64, step = 16 : i64}
       }
@@ -82,6 +83,7 @@ pim_isa.program elem_bytes 2 {
 // CHECK-NEXT:         pim_isa.vpow {{.*}} exponent = 7.500000e-01 : f64}
 // CHECK-NEXT:         pim_isa.vleaky_relu {{.*}} alpha = 1.000000e-01 : f64}
 // CHECK-NEXT:         pim_isa.vclip {{.*}} min = 0.000000e+00 : f64, max = 6.000000e+00 : f64}
+// CHECK-NEXT:         pim_isa.vfake_quant {{.*}} scale = 5.000000e-02 : f64, zero_point = 1.280000e+02 : f64, min = 0.000000e+00 : f64, max = 2.550000e+02 : f64}
 // CHECK-NEXT:         pim_isa.vreduce {kind = "max", dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64}
 // CHECK-NEXT:         pim_isa.vpool {kind = "avg", dst = array<i64: 8192>, src = array<i64: 6144>, len = 16 : i64, count = 4 : i64, step = 16 : i64}
 // CHECK-NEXT:       }
