@@ -120,3 +120,25 @@ def test_lowered_conv_reads_what_the_cost_model_prices(stride: int) -> None:
     hand = 10 * 10 * 16 if stride == 1 else 9 * 9 * 16
     assert loaded == hand
     assert priced.tolist() == [hand]
+
+
+def test_first_band_of_each_replica_by_hand() -> None:
+    """The cost model's wait for a layer's first band (`_first_band`): a 3x3 conv 16 -> 16 on an
+    8x8 map, windows split over r replicas, each replica's first tile's band averaged.
+    r=1: one tile of all 8x8 windows, 10 x 10 padded pixels x 16 channels = 1600.
+    r=2: windows 0-31 and 32-63, 4 rows each: tiles of 4 rows x 8, bands 6 x 10 x 16 = 960.
+    r=3: 22 windows a replica. [0, 22) = rows 0-1 + row 2 columns 0-5: tiles of 2 rows x 8,
+    first band 4 x 10 x 16 = 640; [22, 44) starts with row 2 columns 6-7: 3 x 4 x 16 = 192;
+    [44, 64) starts with row 5 columns 4-7: 3 x 6 x 16 = 288; mean 1120 / 3."""
+    from pimdsl.cost.model import _first_band
+
+    b = NetBuilder((1, 16, 8, 8))
+    module = b.module(b.conv(b.x, 16, 3))
+    chip = load_chip("compass-s")
+    net = extract_network(module)
+    units = plan_units(net, chip)
+    budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
+    layer = net.layers[0]
+    assert _first_band(layer, units, 1, budget) == 1600
+    assert _first_band(layer, units, 2, budget) == 960
+    assert _first_band(layer, units, 3, budget) == pytest.approx((640 + 192 + 288) / 3)
