@@ -82,6 +82,26 @@ def test_mvm_loop_pipelines_on_one_crossbar() -> None:
     assert latency_ns(m) == pytest.approx(expected)
 
 
+def test_timeline_events_of_an_mvm_loop() -> None:
+    """The events a timeline is drawn from (`simulate_module(events=...)`): the write, then
+    one MVM every issue interval on crossbar 0's unit, each busy for the interval."""
+    from pimdsl.sim.timing_program import WRITE, XBAR
+
+    n = 4
+    m = module(f"""  pim_isa.partition 0 {{ pim_isa.core 0 {{
+    pim_isa.wr_xbar {{xbar = 0 : i64, src = array<i64: 0>, rows = 16 : i64, cols = 8 : i64}}
+    pim_isa.loop {n} {{ {MVM.format(x=0, src=1024, dst="2048, 16")} }}
+  }} }}""")
+    events: dict[int, list[tuple[int, int, float, float, str]]] = {0: []}
+    simulate_module(m, step_all=True, events=events)
+    write = 16 * CHIP.crossbar_write_ns_per_row
+    assert events[0][0] == (0, WRITE, 0.0, write, "pim_isa.wr_xbar")
+    mvms = [e for e in events[0] if e[4] == "pim_isa.mvm"]
+    assert [(c, u) for c, u, *_ in mvms] == [(0, XBAR)] * n
+    assert [s for _, _, s, _, _ in mvms] == pytest.approx([write + i * mvm_issue() for i in range(n)])
+    assert all(e - s == pytest.approx(mvm_issue()) for _, _, s, e, _ in mvms)
+
+
 def test_crossbars_of_a_core_work_in_parallel() -> None:
     n = 10
     body = "\n".join(MVM.format(x=x, src=1024, dst=f"{2048 + 64 * x}, 256") for x in range(4))

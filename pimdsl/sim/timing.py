@@ -120,6 +120,10 @@ class _Engine:
         self.dram = Calendar()
         self.bus = Calendar()
         self.dram_ns_per_byte = 1e9 / chip.dram_bandwidth
+        # (core, unit, start ns, end ns, mnemonic) of every simulated instruction, when a
+        # caller asks for a timeline (`simulate_program(events=...)`); closed-form iterations
+        # are not simulated one by one, so a whole timeline needs step_all
+        self.events: list[tuple[int, int, float, float, str]] | None = None
         self.bus_ns_per_byte = 1e9 / chip.bus_bandwidth
 
     # --- one core's execution (a generator of requests) -------------------------------------
@@ -144,6 +148,8 @@ class _Engine:
                 start = yield (R_DMA, t, node.dram_bytes, node.bus_bytes)
                 end = start + node.occupancy
                 core.free[node.unit] = end
+                if self.events is not None:
+                    self.events.append((core.id, node.unit, start, end, node.op.name))
                 complete = start + node.latency
                 core.produce(node.writes, complete)
                 if node.stores:
@@ -158,6 +164,8 @@ class _Engine:
                 kind = R_SEND if node.kind == K_SEND else R_RECV
                 end = yield (kind, t, node.peer, node.tag, node)
                 core.free[node.unit] = end
+                if self.events is not None:
+                    self.events.append((core.id, node.unit, end - node.occupancy, end, node.op.name))
                 core.produce(node.writes, end)
                 if token and node.kind == K_RECV and end > core.fence:
                     core.fence = end  # acquire: nothing after the token starts before it
@@ -181,6 +189,8 @@ class _Engine:
         free[node.unit] = end
         if node.crossbar >= 0:
             free[node.crossbar] = end
+        if self.events is not None:
+            self.events.append((core.id, node.unit, t, end, node.op.name))
         complete = t + node.latency
         if node.writes:
             core.produce(node.writes, complete)
@@ -380,9 +390,13 @@ def _span(core: _Core, values: tuple[int, ...], nbytes: int, path: tuple[int, ..
 
 def simulate_program(
     program: isa.ProgramOp, chip: Chip, batch: int = 1, *, step_all: bool = False,
+    events: dict[int, list[tuple[int, int, float, float, str]]] | None = None,
 ) -> SimStats:
     """Timing and energy of `program` on `chip`; `batch` inferences per run. `step_all`
-    steps every loop iteration by iteration (the exact reference of the closed form)."""
+    steps every loop iteration by iteration (the exact reference of the closed form).
+    `events`: for each partition index it holds, filled with that partition's timeline,
+    (core, unit, start ns, end ns, instruction name) per simulated instruction (unit indices as
+    in `pimdsl.sim.timing_program`; with step_all every execution)."""
     wall = time.perf_counter()
     compiled = compile_program(program, chip, step_all)
     engine = _Engine(compiled)
@@ -390,6 +404,7 @@ def simulate_program(
     static_w = chip.cores * chip.static_power_mw_per_core * 1e-3
     parts: list[PartitionStats] = []
     for p in compiled.partitions:
+        engine.events = events.get(p.index) if events is not None else None
         end = engine.run_partition(p.cores, t)
         latency_s = (end - t) * 1e-9
         energy = dict(zip(ENERGY_KEYS, (float(e) for e in p.energy), strict=True))
@@ -404,7 +419,10 @@ def simulate_program(
                     sim_seconds=time.perf_counter() - wall)
 
 
-def simulate_module(module: ModuleOp, *, step_all: bool = False) -> SimStats:
+def simulate_module(
+    module: ModuleOp, *, step_all: bool = False,
+    events: dict[int, list[tuple[int, int, float, float, str]]] | None = None,
+) -> SimStats:
     """Timing and energy of the module's `pim_isa.program` on its chip at its batch."""
     program = isa.find_program(module)
     if program is None:
@@ -415,6 +433,6 @@ def simulate_module(module: ModuleOp, *, step_all: bool = False) -> SimStats:
         )
     chip = get_chip(module)
     assert chip is not None
-    return simulate_program(program, chip, get_batch(module), step_all=step_all)
+    return simulate_program(program, chip, get_batch(module), step_all=step_all, events=events)
 
 
