@@ -20,33 +20,34 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from sim_flow import lower_model  # noqa: E402
 
+from pimdsl.isa.codegen import merge_ranges as merged  # noqa: E402  (a union of busy intervals)
+
 ROWS = ("crossbars", "load DMA", "gather", "vector", "store DMA", "write", "link")
 
 
 def unit_row(unit: int) -> str:
     from pimdsl.sim.timing_program import DMA_IN, DMA_OUT, GATHER, LINK, VECTOR, WRITE
 
-    return {DMA_IN: "load DMA", DMA_OUT: "store DMA", GATHER: "gather", VECTOR: "vector",
-            WRITE: "write", LINK: "link"}.get(unit, "crossbars")
-
-
-def merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Union of intervals (a crossbar row shows when any crossbar of the core is busy)."""
-    out: list[list[float]] = []
-    for s, e in sorted(intervals):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
+    return {
+        DMA_IN: "load DMA",
+        DMA_OUT: "store DMA",
+        GATHER: "gather",
+        VECTOR: "vector",
+        WRITE: "write",
+        LINK: "link",
+    }.get(unit, "crossbars")
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--model", default="resnet18")
     ap.add_argument("--chip", default="compass-s")
     ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--strategy", default="optimal", choices=("greedy", "layerwise", "optimal", "ga"))
+    ap.add_argument(
+        "--strategy", default="optimal", choices=("greedy", "layerwise", "optimal", "ga")
+    )
     ap.add_argument("--partition", type=int, default=1)
     ap.add_argument("--cores", default="0,1,2,3", help="cores to draw, comma-separated ('all')")
     ap.add_argument("--out", default=str(Path(__file__).parent.parent / "docs" / "img"))
@@ -61,8 +62,10 @@ def main() -> int:
     from pimdsl.sim.timing import simulate_module
 
     module, costs = lower_model(args.model, args.chip, args.batch, strategy=args.strategy)
-    print("partitions (units, replication):",
-          ", ".join(f"{k}: {c['span']} {c['replication']}" for k, c in enumerate(costs)))
+    print(
+        "partitions (units, replication):",
+        ", ".join(f"{k}: {c['span']} {c['replication']}" for k, c in enumerate(costs)),
+    )
     if not 0 <= args.partition < len(costs):
         print(f"timeline: partition {args.partition} does not exist ({len(costs)} partitions).")
         return 1
@@ -86,15 +89,33 @@ def main() -> int:
     if args.cores != "all":
         cores = [c for c in cores if str(c) in args.cores.split(",")]
     fig, ax = plt.subplots(figsize=(12, 0.22 * len(cores) * len(ROWS) + 1.5))
-    colors = dict(zip(ROWS, ("tab:red", "tab:blue", "tab:cyan", "tab:green", "tab:orange",
-                             "tab:purple", "tab:gray"), strict=True))
+    colors = dict(
+        zip(
+            ROWS,
+            (
+                "tab:red",
+                "tab:blue",
+                "tab:cyan",
+                "tab:green",
+                "tab:orange",
+                "tab:purple",
+                "tab:gray",
+            ),
+            strict=True,
+        )
+    )
     y, ticks, labels = 0, [], []
     for c in cores:
         for row in ROWS:
             spans = merged(busy.get((c, row), []))
             if spans:
-                ax.broken_barh([(s, e - s) for s, e in spans], (y, 0.8), color=colors[row], linewidth=0,
-                               antialiased=False)
+                ax.broken_barh(
+                    [(s, e - s) for s, e in spans],
+                    (y, 0.8),
+                    color=colors[row],
+                    linewidth=0,
+                    antialiased=False,
+                )
             ticks.append(y + 0.4)
             labels.append(f"core {c} {row}")
             y += 1
@@ -104,22 +125,29 @@ def main() -> int:
     ax.set_xlabel("time in partition (µs)")
     cost = costs[args.partition]
     sim = part.latency_s
-    ax.set_title(f"{args.model} on {args.chip}, batch {args.batch}, {args.strategy} grouping, "
-                 f"partition {args.partition} (units {cost['span'][0]}-{cost['span'][1]}, "
-                 f"replication {cost['replication']}), cores {', '.join(map(str, cores))}:\n"
-                 f"simulated {sim * 1e6:.0f} µs, cost model {cost['latency_s'] * 1e6:.0f} µs",
-                 fontsize=9)
+    ax.set_title(
+        f"{args.model} on {args.chip}, batch {args.batch}, {args.strategy} grouping, "
+        f"partition {args.partition} (units {cost['span'][0]}-{cost['span'][1]}, "
+        f"replication {cost['replication']}), cores {', '.join(map(str, cores))}:\n"
+        f"simulated {sim * 1e6:.0f} µs, cost model {cost['latency_s'] * 1e6:.0f} µs",
+        fontsize=9,
+    )
     fig.tight_layout()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"timeline_{args.model}_{args.chip}_b{args.batch}_{args.strategy}_p{args.partition}.png"
+    path = (
+        out
+        / f"timeline_{args.model}_{args.chip}_b{args.batch}_{args.strategy}_p{args.partition}.png"
+    )
     fig.savefig(path, dpi=110)
     total = sim * 1e9
     print(f"wrote {path}")
     for row in ROWS:
         per = [sum(e - s for s, e in merged(busy.get((c, row), []))) * 1e3 / total for c in cores]
         if any(per):
-            print(f"  {row:10s} busy {100 * min(per):5.1f}-{100 * max(per):5.1f}% of the partition per core")
+            print(
+                f"  {row:10s} busy {100 * min(per):5.1f}-{100 * max(per):5.1f}% of the partition per core"
+            )
     return 0
 
 

@@ -42,8 +42,11 @@ def test_tiles_of_a_window_range() -> None:
     # 5-7 (one strip, a group of 1), rows 1-2 whole (strips 0-2, 3-5, 6-7), row 3 columns 0-4
     assert lb.tiles(5, 29, 8, 2, 3) == [
         (0, 1, 5, 3, 1),
-        (1, 2, 0, 3, 2), (1, 2, 3, 3, 2), (1, 2, 6, 2, 2),
-        (3, 1, 0, 3, 1), (3, 1, 3, 2, 1),
+        (1, 2, 0, 3, 2),
+        (1, 2, 3, 3, 2),
+        (1, 2, 6, 2, 2),
+        (3, 1, 0, 3, 1),
+        (3, 1, 3, 2, 1),
     ]
     # 5 rows in groups of 2: two groups, then the last row as a group of its own
     assert lb.split([(0, 5, 0, 4)], 2, 4) == [(0, 4, 0, 4, 2), (4, 1, 0, 4, 1)]

@@ -113,7 +113,8 @@ def _out_offset(layer: WeightLayer, oy: Aff, ox: Aff, c: int) -> Aff:
     return out.at(0, 0, c)
 
 
-def _clusters(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of [lo, hi) ranges, as disjoint sorted ranges (touching ones merged)."""
     merged: list[list[int]] = []
     for lo, hi in sorted(ranges):
         if merged and lo <= merged[-1][1]:
@@ -172,7 +173,7 @@ def _weight_segment(
             spans.setdefault(t.source, []).append(_source_span(t))
     loads = []  # (source, lo, hi, local address of the window's input vector)
     for source, ranges in spans.items():
-        for lo, hi in _clusters(ranges):
+        for lo, hi in merge_ranges(ranges):
             per = 1 if source.conv is None else source.conv.kernel[0] * source.conv.kernel[1]  # type: ignore[attr-defined]
             loads.append((source, lo, hi, arena.take((hi - lo) * per)))
     tiles, bands = _line_buffers(e, arena, seg, layer.out_hw[1], loads)
