@@ -2,7 +2,8 @@
 
     python benchmarks/roofline.py [--models resnet18,...] [--chips compass-s,...] [--batches 16]
                                   [--strategy greedy,optimal,ga] [-j N] [--quick]
-                                  [--roofline-only] [--fresh] [--timeout S] [--out DIR]
+                                  [--roofline-only] [--fresh] [--skip-done] [--timeout S]
+                                  [--keep DIR] [--out DIR]
 
 For each case (network x chip x batch B x partition strategy) this script
 
@@ -100,8 +101,12 @@ STRATEGIES: dict[str, tuple[str, ...]] = {
     "optimal": ("--partition=strategy=optimal",),
     "ga": ("--partition", "--ga-group"),
 }
-QUICK = {"models": ("resnet18", "squeezenet1_0"), "chips": CHIPS, "batches": (16,),
-         "strategies": ("greedy", "optimal")}
+QUICK = {
+    "models": ("resnet18", "squeezenet1_0"),
+    "chips": CHIPS,
+    "batches": (16,),
+    "strategies": ("greedy", "optimal"),
+}
 GOAL_THROUGHPUT = 0.7  # issue 13: simulated >= 0.7 of the roofline at batch 16
 GOAL_DRAM = 2.0  # issue 13: DRAM bytes per image <= 2x the minimum
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,7 +226,9 @@ class Roofline:
     cold_dram_min_bytes_per_image: float
 
 
-def roofline(layers: Sequence[WeightLayer], chip: ChipFacts, batch: int, traffic: Traffic) -> Roofline:
+def roofline(
+    layers: Sequence[WeightLayer], chip: ChipFacts, batch: int, traffic: Traffic
+) -> Roofline:
     """Bounds (a)-(d) of the module docstring for one batch of `batch` images."""
     n = chip.crossbars
     t_occ = chip.mvm_occupancy_ns
@@ -230,7 +237,12 @@ def roofline(layers: Sequence[WeightLayer], chip: ChipFacts, batch: int, traffic
     mvms = batch * sum(layer.windows * tiles(layer, chip) for layer in layers)
     w = weight_bytes(layers, chip)
     t_mvm = mvms * t_occ / n * NS
-    t_prog_all = sum(programmed_rows(layer, chip) for layer in layers) * chip.crossbar_write_ns_per_row / n * NS
+    t_prog_all = (
+        sum(programmed_rows(layer, chip) for layer in layers)
+        * chip.crossbar_write_ns_per_row
+        / n
+        * NS
+    )
     per_image = (traffic.input_elems + traffic.output_elems + traffic.spill_elems) * chip.act_bytes
 
     def bounds(r: int, r_dram: int) -> tuple[float, float, float, float]:
@@ -248,12 +260,26 @@ def roofline(layers: Sequence[WeightLayer], chip: ChipFacts, batch: int, traffic
     cold = bounds(1, 1)
     cold_time = max(cold[:3])
     return Roofline(
-        batch=batch, fits=fits, crossbars=n, tiles=total_tiles, mvms=mvms, mvm_occupancy_ns=t_occ,
-        weight_bytes=w, t_mvm_s=t_mvm, t_program_s=r * t_prog_all, t_compute_s=t_compute,
-        t_weights_s=t_weights, t_dram_s=t_dram, dram_min_bytes=d_min,
-        dram_min_bytes_per_image=d_min / batch, spill_bytes_per_image=traffic.spill_elems * chip.act_bytes,
-        time_s=time_s, throughput_ips=batch / time_s, binds=binds,
-        cold_time_s=cold_time, cold_throughput_ips=batch / cold_time,
+        batch=batch,
+        fits=fits,
+        crossbars=n,
+        tiles=total_tiles,
+        mvms=mvms,
+        mvm_occupancy_ns=t_occ,
+        weight_bytes=w,
+        t_mvm_s=t_mvm,
+        t_program_s=r * t_prog_all,
+        t_compute_s=t_compute,
+        t_weights_s=t_weights,
+        t_dram_s=t_dram,
+        dram_min_bytes=d_min,
+        dram_min_bytes_per_image=d_min / batch,
+        spill_bytes_per_image=traffic.spill_elems * chip.act_bytes,
+        time_s=time_s,
+        throughput_ips=batch / time_s,
+        binds=binds,
+        cold_time_s=cold_time,
+        cold_throughput_ips=batch / cold_time,
         cold_dram_min_bytes_per_image=cold[3] / batch,
     )
 
@@ -300,7 +326,9 @@ def weight_layers(module: Any) -> list[WeightLayer]:
         if op.name not in ("nn.conv2d", "nn.linear"):
             continue
         weight_op, _ = _weight_source(op)
-        name = weight_op.properties["name"].data if weight_op.name == "nn.weight" else str(len(seen))
+        name = (
+            weight_op.properties["name"].data if weight_op.name == "nn.weight" else str(len(seen))
+        )
         if name in seen:
             continue
         w = _shape(op.operands[1])
@@ -395,7 +423,9 @@ def boundary_traffic(module: Any) -> Traffic:
     return Traffic(len(parts), input_elems, output_elems, spill)
 
 
-def roofline_of_module(module: Any, batch: int | None = None) -> tuple[Roofline, list[WeightLayer], Traffic]:
+def roofline_of_module(
+    module: Any, batch: int | None = None
+) -> tuple[Roofline, list[WeightLayer], Traffic]:
     from pimdsl.chip import from_attr
 
     chip = ChipFacts.of(from_attr(module.attributes["pim.chip"]))
@@ -418,7 +448,9 @@ def _run(cmd: list[str], timeout: float | None) -> float:
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}"
+        )
     return time.perf_counter() - t0
 
 
@@ -426,23 +458,52 @@ def _shell(cmd: Sequence[str]) -> str:
     return " ".join(f"'{c}'" if "=" in c and c.startswith("--") else c for c in cmd)
 
 
-def run_case(model: str, chip: str, batch: int, strategy: str, simulate: bool,
-             timeout: float | None, keep: str | None) -> dict[str, Any]:
+def run_case(
+    model: str,
+    chip: str,
+    batch: int,
+    strategy: str,
+    simulate: bool,
+    timeout: float | None,
+    keep: str | None,
+) -> dict[str, Any]:
     """Partition (CLI), compute the roofline, then lower and simulate (CLI). One case's record."""
     work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="roofline-"))
     work.mkdir(parents=True, exist_ok=True)
     stem = f"{model}.{chip}.b{batch}.{strategy}"
-    part, isa, stats = work / f"{stem}.part.mlir", work / f"{stem}.isa.mlir", work / f"{stem}.stats.json"
+    part, isa, stats = (
+        work / f"{stem}.part.mlir",
+        work / f"{stem}.isa.mlir",
+        work / f"{stem}.stats.json",
+    )
     opt, run = _bin("pim-opt"), _bin("pim-run")
     cmds = [
-        [opt, "--model", model, "--chip", chip, "--batch", str(batch), *STRATEGIES[strategy], "-o", str(part)],
+        [
+            opt,
+            "--model",
+            model,
+            "--chip",
+            chip,
+            "--batch",
+            str(batch),
+            *STRATEGIES[strategy],
+            "-o",
+            str(part),
+        ],
         [opt, str(part), "--lower-to-isa", "-o", str(isa)],
         [run, str(isa), "--timing-only", "--stats", str(stats)],
     ]
     rec: dict[str, Any] = {
-        "model": model, "chip": chip, "batch": batch, "strategy": strategy,
-        "commands": [_shell(["pim-opt", *c[1:]] if i < 2 else ["pim-run", *c[1:]]).replace(str(work) + "/", "")
-                     for i, c in enumerate(cmds)],
+        "model": model,
+        "chip": chip,
+        "batch": batch,
+        "strategy": strategy,
+        "commands": [
+            _shell(["pim-opt", *c[1:]] if i < 2 else ["pim-run", *c[1:]]).replace(
+                str(work) + "/", ""
+            )
+            for i, c in enumerate(cmds)
+        ],
         "load_before": os.getloadavg(),
     }
     try:
@@ -455,8 +516,17 @@ def run_case(model: str, chip: str, batch: int, strategy: str, simulate: bool,
             rec["lower_s"] = _run(cmds[1], timeout)
             rec["simulate_s"] = _run(cmds[2], timeout)
             s = json.loads(stats.read_text())
-            rec["sim"] = {k: s[k] for k in ("latency_s", "throughput_ips", "dram_bytes",
-                                              "weight_bytes_loaded", "mvm_count", "sim_seconds")}
+            rec["sim"] = {
+                k: s[k]
+                for k in (
+                    "latency_s",
+                    "throughput_ips",
+                    "dram_bytes",
+                    "weight_bytes_loaded",
+                    "mvm_count",
+                    "sim_seconds",
+                )
+            }
             rec["sim"]["partitions"] = len(s["partitions"])
             rec["throughput_ratio"] = s["throughput_ips"] / rl.throughput_ips
             rec["cold_throughput_ratio"] = s["throughput_ips"] / rl.cold_throughput_ips
@@ -480,8 +550,10 @@ def _key(rec: dict[str, Any]) -> str:
 
 def _commit() -> str:
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
-                              check=False).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+        ).stdout.strip()
+
     head = git("rev-parse", "--short", "HEAD")
     dirty = git("status", "--porcelain", "--untracked-files=no")
     return head + ("+dirty" if dirty else "")
@@ -493,8 +565,13 @@ def _commit() -> str:
 def _order(rec: dict[str, Any]) -> tuple[int, int, int, int]:
     def idx(seq: Sequence[Any], x: Any) -> int:
         return seq.index(x) if x in seq else len(seq)
-    return (idx(MODELS, rec["model"]), idx(CHIPS, rec["chip"]), rec["batch"],
-            idx(tuple(STRATEGIES), rec["strategy"]))
+
+    return (
+        idx(MODELS, rec["model"]),
+        idx(CHIPS, rec["chip"]),
+        rec["batch"],
+        idx(tuple(STRATEGIES), rec["strategy"]),
+    )
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -507,44 +584,69 @@ def markdown(results: dict[str, Any]) -> str:
     for r in cases:
         rl = r.get("roofline")
         if rl is None:
-            lines.append(f"| {r['model']} | {r['chip']} | {r['batch']} | {r['strategy']} | | | | "
-                         f"error: {r.get('error', '?')[:80]} | | | | | | |")
+            lines.append(
+                f"| {r['model']} | {r['chip']} | {r['batch']} | {r['strategy']} | | | | "
+                f"error: {r.get('error', '?')[:80]} | | | | | | |"
+            )
             continue
         fit = " (fits)" if rl["fits"] else ""
-        head = (f"| {r['model']} | {r['chip']} | {r['batch']} | {r['strategy']} | "
-                f"{r['traffic']['partitions']} | {rl['throughput_ips']:.1f}{fit} | {rl['binds']} | ")
+        head = (
+            f"| {r['model']} | {r['chip']} | {r['batch']} | {r['strategy']} | "
+            f"{r['traffic']['partitions']} | {rl['throughput_ips']:.1f}{fit} | {rl['binds']} | "
+        )
         if "sim" in r:
             s = r["sim"]
             lines.append(
                 head + f"{s['throughput_ips']:.1f} | {r['throughput_ratio']:.3f} | "
                 f"{s['dram_bytes'] / r['batch'] / 1e6:.3f} M | {rl['dram_min_bytes_per_image'] / 1e6:.3f} M | "
-                f"{r['dram_ratio']:.1f}x | {r['simulate_s']:.1f} s | {r['measured_at'][:16]} |")
+                f"{r['dram_ratio']:.1f}x | {r['simulate_s']:.1f} s | {r['measured_at'][:16]} |"
+            )
         else:
             why = r.get("error", "not simulated")[:60]
-            lines.append(head + f"{why} | | | {rl['dram_min_bytes_per_image'] / 1e6:.3f} M | | | "
-                         f"{r['measured_at'][:16]} |")
+            lines.append(
+                head + f"{why} | | | {rl['dram_min_bytes_per_image'] / 1e6:.3f} M | | | "
+                f"{r['measured_at'][:16]} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--chips", default=",".join(CHIPS))
     ap.add_argument("--batches", default=",".join(map(str, BATCHES)))
     ap.add_argument("--strategy", default="greedy", help="comma list of greedy, optimal, ga")
-    ap.add_argument("--quick", action="store_true",
-                    help="resnet18 and squeezenet1_0, batch 16, all chips, greedy and optimal")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="resnet18 and squeezenet1_0, batch 16, all chips, greedy and optimal",
+    )
     ap.add_argument("-j", "--jobs", type=int, default=1, help="cases run in parallel (processes)")
-    ap.add_argument("--roofline-only", action="store_true", help="partition and bound; no lowering/simulation")
+    ap.add_argument(
+        "--roofline-only", action="store_true", help="partition and bound; no lowering/simulation"
+    )
     ap.add_argument("--timeout", type=float, default=None, help="seconds per CLI step")
     ap.add_argument("--keep", default=None, help="keep the .mlir and stats files in this folder")
-    ap.add_argument("--fresh", action="store_true", help="forget earlier results instead of merging")
+    ap.add_argument(
+        "--fresh", action="store_true", help="forget earlier results instead of merging"
+    )
+    ap.add_argument(
+        "--skip-done",
+        action="store_true",
+        help="skip cases the results file already has simulated (or bounded, with --roofline-only)",
+    )
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args(argv)
 
     if args.quick:
-        models, chips, batches, strategies = (QUICK["models"], QUICK["chips"], QUICK["batches"],
-                                              QUICK["strategies"])
+        models, chips, batches, strategies = (
+            QUICK["models"],
+            QUICK["chips"],
+            QUICK["batches"],
+            QUICK["strategies"],
+        )
     else:
         models = tuple(args.models.split(","))
         chips = tuple(args.chips.split(","))
@@ -553,8 +655,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     bad = [s for s in strategies if s not in STRATEGIES]
     if bad:
         ap.error(f"unknown strategy {', '.join(bad)}; choose from {', '.join(STRATEGIES)}")
-    cases = [(m, c, b, s) for m in models for s in strategies for b in sorted(batches, reverse=True)
-             for c in chips]
+    cases = [
+        (m, c, b, s)
+        for m in models
+        for s in strategies
+        for b in sorted(batches, reverse=True)
+        for c in chips
+    ]
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -567,11 +674,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "measured with pim-opt (partition, lower-to-isa) and pim-run --timing-only as subprocesses; "
         "throughput = pim-run's throughput_ips (batch / simulated latency of one batch from cold)"
     )
-    results["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
-                          "python": platform.python_version()}
+    results["machine"] = {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    if args.skip_done:
+        need = "roofline" if args.roofline_only else "sim"
+        done = results["cases"]
+        cases = [c for c in cases if need not in done.get("/".join(map(str, c)), {})]
     commit = _commit()
-    print(f"roofline: {len(cases)} case(s), -j {args.jobs}, commit {commit}, "
-          f"load {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"roofline: {len(cases)} case(s), -j {args.jobs}, commit {commit}, "
+        f"load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
 
     def record(rec: dict[str, Any], done: int) -> None:
         rec["commit"] = commit
@@ -583,8 +700,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if rl:
             msg += f" roofline {rl['throughput_ips']:8.1f} inf/s ({rl['binds']})"
         if "sim" in rec:
-            msg += (f"  sim {rec['sim']['throughput_ips']:8.1f} inf/s = {rec['throughput_ratio']:.3f}, "
-                    f"DRAM {rec['dram_ratio']:.1f}x min, simulated in {rec['simulate_s']:.1f} s")
+            msg += (
+                f"  sim {rec['sim']['throughput_ips']:8.1f} inf/s = {rec['throughput_ratio']:.3f}, "
+                f"DRAM {rec['dram_ratio']:.1f}x min, simulated in {rec['simulate_s']:.1f} s"
+            )
         print(msg, flush=True)
         path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")  # after every case
         (out / "roofline.md").write_text(markdown(results))
@@ -595,7 +714,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             record(run_case(*case, simulate, args.timeout, args.keep), i)
     else:
         with ProcessPoolExecutor(args.jobs) as pool:
-            futures = [pool.submit(run_case, *case, simulate, args.timeout, args.keep) for case in cases]
+            futures = [
+                pool.submit(run_case, *case, simulate, args.timeout, args.keep) for case in cases
+            ]
             for i, fut in enumerate(as_completed(futures), 1):
                 record(fut.result(), i)
     print(markdown(results))
