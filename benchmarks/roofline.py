@@ -574,40 +574,92 @@ def _order(rec: dict[str, Any]) -> tuple[int, int, int, int]:
     )
 
 
+def summary(results: dict[str, Any]) -> list[str]:
+    """Bullet lines: what was measured and how far batch 16 is from issue 13's goals."""
+    cases = list(results["cases"].values())
+    sim = [r for r in cases if "sim" in r]
+    b16 = [r for r in sim if r["batch"] == 16]
+    lines = [
+        f"- {len(cases)} case(s) bounded, {len(sim)} simulated "
+        f"({', '.join(sorted({r['strategy'] for r in sim})) or 'none'})."
+    ]
+    if b16:
+        tp = [r["throughput_ratio"] for r in b16]
+        dr = [r["dram_ratio"] for r in b16]
+        ok_tp = sum(t >= GOAL_THROUGHPUT for t in tp)
+        ok_dr = sum(d <= GOAL_DRAM for d in dr)
+        lines.append(
+            f"- Batch 16: simulated / roofline {min(tp):.3f}-{max(tp):.3f} "
+            f"(goal >= {GOAL_THROUGHPUT}: {ok_tp} of {len(b16)} cases); DRAM bytes per image / "
+            f"minimum {min(dr):.1f}-{max(dr):.1f}x (goal <= {GOAL_DRAM}x: {ok_dr} of {len(b16)})."
+        )
+    binds: dict[str, int] = {}
+    for r in cases:
+        if "roofline" in r:
+            binds[r["roofline"]["binds"]] = binds.get(r["roofline"]["binds"], 0) + 1
+    lines.append(
+        "- Binding bound: " + ", ".join(f"{k} {v}" for k, v in sorted(binds.items())) + "."
+    )
+    return lines
+
+
 def markdown(results: dict[str, Any]) -> str:
+    """The results table (and a summary) as Markdown."""
     cases = sorted(results["cases"].values(), key=_order)
     lines = [
-        "| model | chip | B | strategy | parts | roofline inf/s | binds | simulated inf/s | sim/roofline | "
-        "DRAM B/img (sim) | min B/img | DRAM/min | simulated in | measured |",
+        *summary(results),
+        "",
+        "| model | chip | B | strategy | parts | roofline inf/s | binds | simulated inf/s | "
+        "sim / roofline | DRAM MB/img | min MB/img | DRAM / min | pim-run s | measured (UTC), load |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in cases:
         rl = r.get("roofline")
+        case = f"| {r['model']} | {r['chip']} | {r['batch']} | {r['strategy']} | "
+        when = f"{r['measured_at'][5:16].replace('T', ' ')}, {r['load_before'][0]:.1f}"
         if rl is None:
-            lines.append(
-                f"| {r['model']} | {r['chip']} | {r['batch']} | {r['strategy']} | | | | "
-                f"error: {r.get('error', '?')[:80]} | | | | | | |"
-            )
+            err = r.get("error", "?").replace("|", "/")[:80]
+            lines.append(case + f" | | | error: {err} | | | | | | {when} |")
             continue
         fit = " (fits)" if rl["fits"] else ""
         head = (
-            f"| {r['model']} | {r['chip']} | {r['batch']} | {r['strategy']} | "
-            f"{r['traffic']['partitions']} | {rl['throughput_ips']:.1f}{fit} | {rl['binds']} | "
+            case
+            + f"{r['traffic']['partitions']} | {rl['throughput_ips']:.1f}{fit} | {rl['binds']} | "
         )
+        min_mb = f"{rl['dram_min_bytes_per_image'] / 1e6:.3f}"
         if "sim" in r:
             s = r["sim"]
+            ratio = f"{r['throughput_ratio']:.3f}"
+            dram = f"{r['dram_ratio']:.1f}x"
+            if rl["fits"]:  # also against one batch that loads the weights (what pim-run runs)
+                ratio += f" (cold {r['cold_throughput_ratio']:.3f})"
+                min_mb += f" (cold {rl['cold_dram_min_bytes_per_image'] / 1e6:.3f})"
+                dram += f" (cold {r['cold_dram_ratio']:.1f}x)"
             lines.append(
-                head + f"{s['throughput_ips']:.1f} | {r['throughput_ratio']:.3f} | "
-                f"{s['dram_bytes'] / r['batch'] / 1e6:.3f} M | {rl['dram_min_bytes_per_image'] / 1e6:.3f} M | "
-                f"{r['dram_ratio']:.1f}x | {r['simulate_s']:.1f} s | {r['measured_at'][:16]} |"
+                head
+                + f"{s['throughput_ips']:.1f} | {ratio} | {s['dram_bytes'] / r['batch'] / 1e6:.3f} | "
+                f"{min_mb} | {dram} | {r['simulate_s']:.1f} | {when} |"
             )
         else:
-            why = r.get("error", "not simulated")[:60]
-            lines.append(
-                head + f"{why} | | | {rl['dram_min_bytes_per_image'] / 1e6:.3f} M | | | "
-                f"{r['measured_at'][:16]} |"
-            )
+            why = r.get("error", "not simulated").replace("|", "/")[:60]
+            lines.append(head + f"{why} | | | {min_mb} | | | {when} |")
     return "\n".join(lines) + "\n"
+
+
+BEGIN, END = (
+    "<!-- BEGIN roofline table (benchmarks/roofline.py --update-docs) -->",
+    "<!-- END roofline table -->",
+)
+
+
+def update_docs(doc: Path, results: dict[str, Any]) -> None:
+    """Replace the table between the BEGIN/END markers of `doc` with the current results."""
+    text = doc.read_text()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{doc}: no '{BEGIN}' ... '{END}' markers to put the table between.")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    doc.write_text(head + BEGIN + "\n" + markdown(results) + END + tail)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -638,6 +690,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="skip cases the results file already has simulated (or bounded, with --roofline-only)",
     )
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument(
+        "--report-only", action="store_true", help="rewrite roofline.md from the JSON; run nothing"
+    )
+    ap.add_argument(
+        "--update-docs", action="store_true", help="also put the table into docs/roofline.md"
+    )
     args = ap.parse_args(argv)
 
     if args.quick:
@@ -679,6 +737,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
+    if args.report_only:
+        cases = []
     if args.skip_done:
         need = "roofline" if args.roofline_only else "sim"
         done = results["cases"]
@@ -719,6 +779,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
             for i, fut in enumerate(as_completed(futures), 1):
                 record(fut.result(), i)
+    (out / "roofline.md").write_text(markdown(results))
+    if args.update_docs:
+        update_docs(ROOT / "docs" / "roofline.md", results)
     print(markdown(results))
     return 0
 
