@@ -9,7 +9,7 @@ For each case (network x chip x batch B x partition strategy) this script
 
 1. partitions the zoo model with the CLI (`pim-opt --model M --chip C --batch B --partition ...
    -o part.mlir`; strategy `optimal` is `--partition='strategy=optimal'`, `ga` is
-   `--partition --ga-group` with the GA's default seed),
+   `--partition --ga-group` with the GA's defaults: seed 0, latency, seeded with the optimum),
 2. computes a roofline for one batch of B images from first principles (below) using only the
    chip's fields (`pim.chip` of that file), the layer shapes of the nn ops in it and the
    partition boundaries it holds — never pimdsl's cost model, lowering or simulator,
