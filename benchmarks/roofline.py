@@ -224,6 +224,8 @@ class Roofline:
     cold_time_s: float  # one batch that also loads the weights (differs only when it fits)
     cold_throughput_ips: float
     cold_dram_min_bytes_per_image: float
+    limit_time_s: float  # the same without boundary spill: the chip's limit, any grouping
+    limit_throughput_ips: float
 
 
 def roofline(
@@ -243,7 +245,8 @@ def roofline(
         / n
         * NS
     )
-    per_image = (traffic.input_elems + traffic.output_elems + traffic.spill_elems) * chip.act_bytes
+    io_per_image = (traffic.input_elems + traffic.output_elems) * chip.act_bytes
+    per_image = io_per_image + traffic.spill_elems * chip.act_bytes
 
     def bounds(r: int, r_dram: int) -> tuple[float, float, float, float]:
         t_compute = t_mvm + r * t_prog_all
@@ -259,6 +262,7 @@ def roofline(
     time_s = named[binds]
     cold = bounds(1, 1)
     cold_time = max(cold[:3])
+    limit = max(t_compute, t_weights, (r * w + batch * io_per_image) / chip.dram_bandwidth)
     return Roofline(
         batch=batch,
         fits=fits,
@@ -281,6 +285,8 @@ def roofline(
         cold_time_s=cold_time,
         cold_throughput_ips=batch / cold_time,
         cold_dram_min_bytes_per_image=cold[3] / batch,
+        limit_time_s=limit,
+        limit_throughput_ips=batch / limit,
     )
 
 
@@ -458,6 +464,32 @@ def _shell(cmd: Sequence[str]) -> str:
     return " ".join(f"'{c}'" if "=" in c and c.startswith("--") else c for c in cmd)
 
 
+def set_ratios(rec: dict[str, Any]) -> None:
+    """Simulated / roofline throughput and DRAM bytes / minimum of a record with both."""
+    rl, s, b = rec["roofline"], rec["sim"], rec["batch"]
+    rec["throughput_ratio"] = s["throughput_ips"] / rl["throughput_ips"]
+    rec["cold_throughput_ratio"] = s["throughput_ips"] / rl["cold_throughput_ips"]
+    rec["limit_ratio"] = s["throughput_ips"] / rl["limit_throughput_ips"]
+    rec["dram_ratio"] = s["dram_bytes"] / b / rl["dram_min_bytes_per_image"]
+    rec["cold_dram_ratio"] = s["dram_bytes"] / b / rl["cold_dram_min_bytes_per_image"]
+
+
+def rebound_case(old: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    """Recompute the roofline of a measured case (partition again; the simulation is kept)."""
+    new = run_case(old["model"], old["chip"], old["batch"], old["strategy"], False, timeout, None)
+    if "roofline" not in new:
+        return {**old, "rebound_error": new.get("error", "?")}
+    rec = {
+        **old,
+        "roofline": new["roofline"],
+        "traffic": new["traffic"],
+        "rebound_at": new["measured_at"],
+    }
+    if "sim" in rec:
+        set_ratios(rec)
+    return rec
+
+
 def run_case(
     model: str,
     chip: str,
@@ -528,10 +560,7 @@ def run_case(
                 )
             }
             rec["sim"]["partitions"] = len(s["partitions"])
-            rec["throughput_ratio"] = s["throughput_ips"] / rl.throughput_ips
-            rec["cold_throughput_ratio"] = s["throughput_ips"] / rl.cold_throughput_ips
-            rec["dram_ratio"] = s["dram_bytes"] / batch / rl.dram_min_bytes_per_image
-            rec["cold_dram_ratio"] = s["dram_bytes"] / batch / rl.cold_dram_min_bytes_per_image
+            set_ratios(rec)
     except subprocess.TimeoutExpired as e:
         rec["error"] = f"timed out after {e.timeout:.0f} s: {_shell([str(c) for c in e.cmd])}"
     except Exception as e:  # noqa: BLE001 - a failed case is reported, the sweep goes on
@@ -611,8 +640,8 @@ def markdown(results: dict[str, Any]) -> str:
         *summary(results),
         "",
         "| model | chip | B | strategy | parts | roofline inf/s | binds | simulated inf/s | "
-        "sim / roofline | DRAM MB/img | min MB/img | DRAM / min | pim-run s | measured (UTC), load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "sim / roofline | sim / limit | DRAM MB/img | min MB/img | DRAM / min | pim-run s | measured (UTC), load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in cases:
         rl = r.get("roofline")
@@ -620,7 +649,7 @@ def markdown(results: dict[str, Any]) -> str:
         when = f"{r['measured_at'][5:16].replace('T', ' ')}, {r['load_before'][0]:.1f}"
         if rl is None:
             err = r.get("error", "?").replace("|", "/")[:80]
-            lines.append(case + f" | | | error: {err} | | | | | | {when} |")
+            lines.append(case + f" | | | error: {err} | | | | | | | {when} |")
             continue
         fit = " (fits)" if rl["fits"] else ""
         head = (
@@ -631,19 +660,20 @@ def markdown(results: dict[str, Any]) -> str:
         if "sim" in r:
             s = r["sim"]
             ratio = f"{r['throughput_ratio']:.3f}"
+            limit = f"{r['limit_ratio']:.3f}" if "limit_ratio" in r else ""
             dram = f"{r['dram_ratio']:.1f}x"
             if rl["fits"]:  # also against one batch that loads the weights (what pim-run runs)
                 ratio += f" (cold {r['cold_throughput_ratio']:.3f})"
                 min_mb += f" (cold {rl['cold_dram_min_bytes_per_image'] / 1e6:.3f})"
                 dram += f" (cold {r['cold_dram_ratio']:.1f}x)"
             lines.append(
-                head
-                + f"{s['throughput_ips']:.1f} | {ratio} | {s['dram_bytes'] / r['batch'] / 1e6:.3f} | "
+                head + f"{s['throughput_ips']:.1f} | {ratio} | {limit} | "
+                f"{s['dram_bytes'] / r['batch'] / 1e6:.3f} | "
                 f"{min_mb} | {dram} | {r['simulate_s']:.1f} | {when} |"
             )
         else:
             why = r.get("error", "not simulated").replace("|", "/")[:60]
-            lines.append(head + f"{why} | | | {min_mb} | | | {when} |")
+            lines.append(head + f"{why} | | | | {min_mb} | | | {when} |")
     return "\n".join(lines) + "\n"
 
 
@@ -691,6 +721,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="skip cases the results file already has simulated (or bounded, with --roofline-only)",
     )
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument(
+        "--rebound",
+        action="store_true",
+        help="recompute the roofline of measured cases (partitioning again) and keep their simulation",
+    )
     ap.add_argument(
         "--report-only", action="store_true", help="rewrite roofline.md from the JSON; run nothing"
     )
@@ -752,7 +787,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     def record(rec: dict[str, Any], done: int) -> None:
-        rec["commit"] = commit
+        rec.setdefault("commit", commit)  # a rebound record keeps its measurement's commit
+        if "rebound_at" in rec:
+            rec["rebound_commit"] = commit
         results["cases"][_key(rec)] = rec
         rl = rec.get("roofline")
         msg = f"[{done}/{len(cases)}] {_key(rec):42s}"
@@ -770,7 +807,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         (out / "roofline.md").write_text(markdown(results))
 
     simulate = not args.roofline_only
-    if args.jobs <= 1:
+    if args.rebound:
+        for i, case in enumerate(cases, 1):
+            old = results["cases"].get("/".join(map(str, case)))
+            if old is not None and "sim" in old:
+                record(rebound_case(old, args.timeout), i)
+    elif args.jobs <= 1:
         for i, case in enumerate(cases, 1):
             record(run_case(*case, simulate, args.timeout, args.keep), i)
     else:

@@ -108,6 +108,7 @@ def test_roofline_fits_steady_state() -> None:
     # DRAM minimum 27 + 168 = 195 bytes = 97.5 per image
     assert r.cold_time_s == pytest.approx(6418e-9)
     assert r.cold_dram_min_bytes_per_image == 97.5
+    assert r.limit_time_s == r.time_s  # one partition, no spill
 
 
 def test_roofline_does_not_fit() -> None:
@@ -138,6 +139,18 @@ def test_roofline_dram_bound() -> None:
     assert r.t_weights_s == pytest.approx(27e-6)
     assert r.binds == "dram"
     assert r.throughput_ips == pytest.approx(2 / 195e-6)
+    assert r.limit_time_s == r.time_s  # no spill: the grouping-free limit is the same
+
+
+def test_limit_ignores_spill() -> None:
+    chip = rf.ChipFacts(**{**TINY.__dict__, "crossbars_per_core": 3, "dram_bandwidth": 1e6})
+    layer = rf.WeightLayer("conv", rows=18, cols=6, groups=1, windows=16)
+    traffic = rf.Traffic(partitions=2, input_elems=72, output_elems=96, spill_elems=10.0)
+    r = rf.roofline([layer], chip, 2, traffic)
+    # with spill: 27 + 2 x (72 + 96 + 10) x 0.5 = 205 bytes -> 205 us; without: 195 us
+    assert r.time_s == pytest.approx(205e-6)
+    assert r.limit_time_s == pytest.approx(195e-6)
+    assert r.limit_throughput_ips == pytest.approx(2 / 195e-6)
 
 
 def test_grouped_tiles_block_diagonal() -> None:
