@@ -464,9 +464,30 @@ def _shell(cmd: Sequence[str]) -> str:
     return " ".join(f"'{c}'" if "=" in c and c.startswith("--") else c for c in cmd)
 
 
+def _derive_limit(rec: dict[str, Any]) -> None:
+    """Fill in `limit_*` of a record written before they existed, from its own fields.
+
+    BW = dram_min_bytes / t_dram_s; R = 1 iff t_weights_s > 0; R' = 0 iff it fits in one
+    partition; act_bytes = (dram_min_bytes - R' W) / (B (I + O + S)); then the limit of
+    `roofline()`. Exact: the same numbers `roofline()` computes."""
+    rl, t, b = rec["roofline"], rec["traffic"], rec["batch"]
+    bw = rl["dram_min_bytes"] / rl["t_dram_s"]
+    r = 1 if rl["t_weights_s"] > 0 else 0
+    r_dram = 0 if rl["fits"] and t["partitions"] == 1 else 1
+    w = rl["weight_bytes"]
+    elems = t["input_elems"] + t["output_elems"] + t["spill_elems"]
+    act_bytes = (rl["dram_min_bytes"] - r_dram * w) / (b * elems)
+    io = (t["input_elems"] + t["output_elems"]) * act_bytes
+    limit = max(rl["t_compute_s"], rl["t_weights_s"], (r * w + b * io) / bw)
+    rl["limit_time_s"] = limit
+    rl["limit_throughput_ips"] = b / limit
+
+
 def set_ratios(rec: dict[str, Any]) -> None:
     """Simulated / roofline throughput and DRAM bytes / minimum of a record with both."""
     rl, s, b = rec["roofline"], rec["sim"], rec["batch"]
+    if "limit_throughput_ips" not in rl:
+        _derive_limit(rec)
     rec["throughput_ratio"] = s["throughput_ips"] / rl["throughput_ips"]
     rec["cold_throughput_ratio"] = s["throughput_ips"] / rl["cold_throughput_ips"]
     rec["limit_ratio"] = s["throughput_ips"] / rl["limit_throughput_ips"]
@@ -636,6 +657,9 @@ def summary(results: dict[str, Any]) -> list[str]:
 def markdown(results: dict[str, Any]) -> str:
     """The results table (and a summary) as Markdown."""
     cases = sorted(results["cases"].values(), key=_order)
+    for r in cases:
+        if "sim" in r and "limit_ratio" not in r:
+            set_ratios(r)  # records from before the limit existed
     lines = [
         *summary(results),
         "",
