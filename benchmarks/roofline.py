@@ -847,6 +847,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for i, fut in enumerate(as_completed(futures), 1):
                 record(fut.result(), i)
     (out / "roofline.md").write_text(markdown(results))
+    if args.report_only and path.exists():  # keep the limits markdown() derived for old records
+        path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     if args.update_docs:
         update_docs(ROOT / "docs" / "roofline.md", results)
     print(markdown(results))
