@@ -36,8 +36,8 @@ on a vector):
   mvm_per_bit_ns): the bit-serial input steps each use the array; the read set-up, ADC,
   shift-add and write-back phases pipeline with the next MVM, and the crossbar never accepts
   MVMs faster than mvm_interval_ns (800 ns on the COMPASS presets);
-- weight bytes W = sum_l g_l * r_l * c_l * weight_bits / 8 (biases excluded: they live in local
-  memory, not in crossbars; at most 0.4% of the weights on these networks, SqueezeNet);
+- weight bytes W = sum_l g_l * r_l * c_l * weight_bits / 8 (biases excluded: they are not
+  crossbar weights; at most 0.4% of the weights on these networks, SqueezeNet);
 - programming a tile writes each of its rows once: t_prog = sum_l g_l * r_l * ceil(c_l / P) *
   crossbar_write_ns_per_row (block-diagonal tiles: the same sum, the stacked groups' rows);
 - the network *fits* when sum_l T_l <= N.
