@@ -51,14 +51,18 @@ class VectorStep:
 @dataclass(frozen=True)
 class VectorWork:
     """The non-weight ops a layer owns, as the lowering runs them: `fused` element-wise work
-    done in the layer's own stores (elements per inference), and the other ops' `steps`, each
-    run by one core, loading its operands from DRAM, computing and storing."""
+    done in the layer's own stores (elements per inference) by `fused_ops` ops per window, of
+    which residual adds load `fused_loads` elements of their other operand, and the other ops'
+    `steps`, each run by one core, loading its operands from DRAM, computing and storing."""
 
     fused: int = 0
     steps: tuple[VectorStep, ...] = ()
+    fused_ops: int = 0
+    fused_loads: int = 0
 
     def plus(self, other: VectorWork) -> VectorWork:
-        return VectorWork(self.fused + other.fused, self.steps + other.steps)
+        return VectorWork(self.fused + other.fused, self.steps + other.steps,
+                          self.fused_ops + other.fused_ops, self.fused_loads + other.fused_loads)
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,51 @@ def _layer(op: Operation, index: int) -> Layer:
 FUSABLE_OPS = (nn.ReluOp, nn.SigmoidOp, nn.TanhOp, nn.ClipOp, nn.LeakyReluOp, nn.FakeQuantOp)
 
 
+def _chain_root(v: SSAValue) -> Operation | None:
+    """The weight layer whose stores compute `v` when `v` is read by one op only and is the
+    layer's result or that of an op fused into its stores (the lowering's `materialise`
+    fuses such a value's reader too); else None."""
+    owner = v.owner
+    if len(list(v.uses)) != 1 or not isinstance(owner, Operation):
+        return None
+    if isinstance(owner, nn.WEIGHT_LAYERS):
+        return owner
+    if isinstance(owner, FUSABLE_OPS):
+        return _chain_root(owner.operands[0])
+    other = residual_operand(owner)
+    if other is not None:
+        a, b = owner.operands
+        return _chain_root(a if b is other else b)
+    return None
+
+
+def residual_operand(op: Operation) -> SSAValue | None:
+    """The stored map that a residual add fused into a convolution's stores adds (the
+    lowering's `_PartitionState._residual`): `op` adds two maps of one shape, one computed by a
+    convolution's stores, the other produced before that convolution (stored when it runs)."""
+    if not isinstance(op, nn.AddOp):
+        return None
+    a, b = op.operands
+    if a is b or len(nn.shape_of(a)) != 4 or nn.shape_of(a) != nn.shape_of(b):
+        return None
+    block = op.parent_block()
+    for t, other in ((a, b), (b, a)):
+        root = _chain_root(t)
+        if not isinstance(root, nn.Conv2dOp) or block is None:
+            continue
+        src = other.owner
+        if not isinstance(src, Operation) or block.get_operation_index(src) < block.get_operation_index(root):
+            return other
+    return None
+
+
+def _fused(op: Operation) -> bool:
+    """Whether the lowering runs `op` in the stores of the weight layer before it."""
+    if isinstance(op, FUSABLE_OPS):
+        return _chain_root(op.operands[0]) is not None
+    return residual_operand(op) is not None
+
+
 def _vector_work(op: Operation) -> VectorWork:
     """What `op` costs the vector unit and DRAM per inference when lowered (codegen's rules:
     element-wise ops stream their operands in chunks of the local memory they share, a pool
@@ -180,9 +229,8 @@ def _vector_work(op: Operation) -> VectorWork:
         if len(x) == 4 and x[2] * x[3] != 1:
             return VectorWork(steps=(VectorStep(0, out, out, 1, out),))
         return VectorWork()
-    if isinstance(op, FUSABLE_OPS) and isinstance(op.operands[0].owner, nn.WEIGHT_LAYERS) \
-            and len(list(op.operands[0].uses)) == 1:
-        return VectorWork(fused=out)
+    if _fused(op):  # in a weight layer's stores: one op per window, a residual add loads
+        return VectorWork(fused=out, fused_ops=1, fused_loads=out if isinstance(op, nn.AddOp) else 0)
     if isinstance(op, nn.GlobalAvgPoolOp) or (
             isinstance(op, nn.AvgPoolOp) and tuple(nn.shape_of(op.results[0])[2:]) == (1, 1)):
         return VectorWork(steps=(VectorStep(first, first, out, 1, first + x[1]),))

@@ -334,6 +334,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     own_l = np.array([[len(sts), sum(st.work for st in sts), sum(st.loaded for st in sts),
                        sum(st.stored for st in sts)] for sts in steps_l], dtype=np.float64).reshape(n_layers, 4)
     fused_l = np.array([L.vector.fused for L in net.layers], dtype=np.float64)
+    fused_ops_l = np.array([L.vector.fused_ops for L in net.layers], dtype=np.float64)
+    # a residual add fused into a conv's stores loads its other operand, a window at a time
+    fused_loads_l = np.array([L.vector.fused_loads for L in net.layers], dtype=np.float64)
     # the compute-and-store part of each layer's last own step (see `last_ns` below)
     def last_chunk(work: np.ndarray | float, stored: np.ndarray | float, chunks: np.ndarray | float) -> np.ndarray:
         k = np.maximum(np.asarray(chunks, dtype=np.float64), 1.0)
@@ -383,13 +386,15 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # a window's epilogue on its core: per crossbar column block, the bias add and the fused op,
     # each a vector op of at least one vector-unit step
     blocks = -(-covered // chip.weights_per_crossbar_row)
-    epilogue_ns = blocks * (biased[lay].astype(np.float64) + (fused > 0)) * chip.vector_latency_ns
+    fused_ops = np.where(fused > 0, fused_ops_l[lay], 0.0)
+    epilogue_ns = blocks * (biased[lay].astype(np.float64) + fused_ops) * chip.vector_latency_ns
     # the energy terms keep counting the ops' result elements (docs/cost-model.md)
     vec_elems = np.where(owns, vec_l[lay], 0.0) + (pre_padd[hi] - pre_padd[lo])
     vec_bytes = vec_elems * act_bytes
     vec_ns = chain_work * act_bytes * vec_ns_per_byte + fused_ns
     inputs = pre_inputs[hi] - pre_inputs[lo]  # input elements the layer's cores load per image
-    window_dram = np.where(present, inputs + win * covered, 0.0) * act_bytes
+    window_dram = np.where(present, inputs + win * covered
+                           + np.where(fused > 0, fused_loads_l[lay], 0.0), 0.0) * act_bytes
     layer_dram = window_dram + chain_io * act_bytes
     dram_ns = window_dram / dram_bw / NS
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns

@@ -81,13 +81,14 @@ class Emit:
 
 @dataclass
 class WeightLayer:
-    """A weight layer's output blocks, stored to `out`, with fused element-wise `epilogue`."""
+    """A weight layer's output blocks, stored to `out`, with a fused `epilogue` per window and
+    block, in order: element-wise ops, and residual maps (a Place) whose pixel it adds."""
 
     name: str
     linear: Linear
     out: Place
     out_hw: tuple[int, int]  # output windows as (rows, cols)
-    epilogue: list[Unary]
+    epilogue: list[Unary | Place]
     places: dict[object, Place]  # source value -> place
     default_core: int
 
@@ -104,8 +105,10 @@ class WeightLayer:
         return {self.home(b) for b in self.blocks()}
 
 
-def _out_offset(layer: WeightLayer, oy: Aff, ox: Aff, c: int) -> Aff:
-    out = layer.out
+def _out_offset(layer: WeightLayer, oy: Aff, ox: Aff, c: int, out: Place | None = None) -> Aff:
+    """Offset of window (oy, ox), channel c in the layer's output (or in `out`, a map of the
+    same shape)."""
+    out = out or layer.out
     if out.rank == 4:
         return out.at(oy, ox, c)
     if out.rank == 3:
@@ -187,6 +190,8 @@ def _weight_segment(
         t.tile_col != 0 or t.shape[1] != b.cols for _, b, terms in mine for t in terms
     )
     tmp_buf = arena.take(tile_cols) if need_tmp else 0
+    residual = any(isinstance(step, Place) for step in layer.epilogue)
+    res_buf = arena.take(max((b.cols for i, b, _ in mine if i in homes), default=0)) if residual else 0
     bias_buf: dict[tuple[int, int], int] = {}
     for i, b, _ in mine:
         if i in homes:
@@ -251,8 +256,13 @@ def _weight_segment(
                 else:
                     code.add(isa.VCopyOp(dst, bias, b.cols))
                     started.add(i)
-            for unary in layer.epilogue:
-                code.add(unary(dst, dst, b.cols))
+            for step in layer.epilogue:
+                if isinstance(step, Place):
+                    off = _out_offset(layer, oy, ox, b.c0, step)
+                    code.add(isa.LoadOp(step.buffer, code.addr(off), code.addr(res_buf), b.cols))
+                    code.add(isa.VAddOp(dst, dst, code.addr(res_buf), b.cols))
+                else:
+                    code.add(step(dst, dst, b.cols))
             code.add(isa.StoreOp(dst, layer.out.buffer, code.addr(_out_offset(layer, oy, ox, b.c0)), b.cols))
         code.close_loop()
         code.close_loop()

@@ -398,20 +398,30 @@ class _PartitionState:
     ) -> SSAValue:
         """Store the crossbar result `value` as `v` (NCHW when `spatial` is given); returns the
         value actually stored (the last fused element-wise reader's result)."""
-        epilogue: list[cg.Unary] = []
+        epilogue: list[cg.Unary | Place] = []
+        residuals: list[SSAValue] = []
         target = v
-        # Fuse a lone element-wise consumer (relu, clip, ...) into the layer's store.
+        # Fuse lone element-wise consumers into the layer's store: relu, clip, ... and a
+        # residual add of an already stored map (each window adds the map's pixel: the add
+        # runs where the data is, on the layer's home cores, not as a step on one core).
         while True:
             uses = list(target.uses)
             if len(uses) != 1 or target in self.yielded:
                 break
             user = uses[0].operation
-            if type(user) not in UNARY or user.parent is not v.owner.parent:  # type: ignore[union-attr]
+            if user.parent is not v.owner.parent:  # type: ignore[union-attr]
+                break
+            other = self._residual(user, target, spatial)
+            if type(user) not in UNARY and other is None:
                 break
             full = lin.complete(value)
             if any(not b.terms and not b.bias for b in full.blocks):
                 break  # a zero region would not stay zero
-            epilogue.append(UNARY[type(user)](user))
+            if other is None:
+                epilogue.append(UNARY[type(user)](user))
+            else:
+                epilogue.append(self.low.places[other])
+                residuals.append(other)
             self.fused.add(user)
             target = user.results[0]
         place = self.low.place_for(target, hint)
@@ -428,10 +438,26 @@ class _PartitionState:
             name=hint, linear=value, out=place, out_hw=out_hw, epilogue=epilogue,
             places=sources, default_core=min((t.core for t in terms), default=self.vector_core()),
         )
-        self.sync(layer.readers(), list(sources))
+        self.sync(layer.readers(), [*sources, *residuals])
         cg.weight_layer(self.e, layer)
         self.wrote(target, layer.writers())
         return target
+
+    def _residual(self, user: Operation, target: SSAValue, spatial: tuple[int, int] | None) -> SSAValue | None:
+        """The other operand of `user` when it is an add of `target` (a conv's NCHW result) and
+        a feature map of the same shape stored already (`pimdsl.network.residual_operand` is the
+        cost model's side of this rule)."""
+        if not isinstance(user, nn.AddOp) or spatial is None:
+            return None
+        a, b = user.operands
+        other = b if a is target else a
+        if other is target or shape(other) != shape(target) or len(shape(target)) != 4:
+            return None
+        other = self.low.c(other)
+        place = self.low.places.get(other)
+        if place is None or place.rank != 4 or other in self.linear:
+            return None
+        return other
 
     # --- the body --------------------------------------------------------------------------
 
