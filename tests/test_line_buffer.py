@@ -3,9 +3,12 @@ lowered program's conv input traffic against the cost model's, both against a ha
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from test_units import NetBuilder
 from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
 
 from pimdsl.chip import load_chip
 from pimdsl.cost.model import _input_loads
@@ -85,6 +88,40 @@ def test_dilation_widens_the_band() -> None:
     assert lb.tile_shape(win, 2, 100, 8, 8) == (3, 3)
 
 
+ONE_CORE = load_chip("compass-s").replace(name="one-core", cores=1, crossbars_per_core=1)
+
+
+def lower_on_one_core(module: ModuleOp) -> ModuleOp:
+    """`module` partitioned and lowered to pim_isa on one core of one crossbar (replication 1,
+    so a layer's windows are not split), at batch 1."""
+    from pimdsl.passes.lower_to_isa import LowerToIsaPass
+    from pimdsl.passes.partition import PartitionPass
+
+    set_chip(module, ONE_CORE)
+    set_batch(module, 1)
+    ctx = Context()
+    PartitionPass().apply(ctx, module)
+    LowerToIsaPass().apply(ctx, module)
+    return module
+
+
+def elements_moved(module: ModuleOp, kind: type[isa.InstrOp], buffer_suffix: str) -> int:
+    """Elements the program's `kind` transfers (load, load_block) from DRAM buffers whose name
+    ends with `buffer_suffix` move, counted from the loops around them (a static count)."""
+    program = isa.find_program(module)
+    assert program is not None
+    total = 0
+    for part in program.body.block.ops:
+        if not isinstance(part, isa.PartitionOp):
+            continue
+        for core in part.cores():
+            for op, loops in iter_instructions(core.body.block):
+                if isinstance(op, kind) and op.buffer.data.endswith(buffer_suffix):  # type: ignore[attr-defined]
+                    size = op.elements if isinstance(op, isa.LoadBlockOp) else op.length.value.data  # type: ignore[attr-defined]
+                    total += size * math.prod(loops)
+    return total
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 def test_lowered_conv_reads_what_the_cost_model_prices(stride: int) -> None:
     """One 3x3 conv 16 -> 16 on an 8x8 map on one core of one crossbar (replication 1, so the
@@ -94,32 +131,11 @@ def test_lowered_conv_reads_what_the_cost_model_prices(stride: int) -> None:
     The band budget (65536 / 2 / 2 = 16,384 elements) holds the whole map: one tile.
     Stride 1: 8x8 outputs read 10 x 10 padded input pixels x 16 channels = 1600.
     Stride 2: 4x4 outputs read 9 x 9 x 16 = 1296."""
-    from pimdsl.passes.lower_to_isa import LowerToIsaPass
-    from pimdsl.passes.partition import PartitionPass
-
     b = NetBuilder((1, 16, 8, 8))
     module = b.module(b.conv(b.x, 16, 3, stride=stride))
-    chip = load_chip("compass-s").replace(name="one-core", cores=1, crossbars_per_core=1)
-    set_chip(module, chip)
-    set_batch(module, 1)
     net = extract_network(module)
-    priced = _input_loads(net, plan_units(net, chip), chip)
-    ctx = Context()
-    PartitionPass().apply(ctx, module)
-    LowerToIsaPass().apply(ctx, module)
-    program = isa.find_program(module)
-    assert program is not None
-    loaded = 0
-    for part in program.body.block.ops:
-        if not isinstance(part, isa.PartitionOp):
-            continue
-        for core in part.cores():
-            for op, loops in iter_instructions(core.body.block):
-                if isinstance(op, isa.LoadBlockOp) and op.buffer.data.endswith(".input"):
-                    trips = 1
-                    for n in loops:
-                        trips *= n
-                    loaded += op.elements * trips
+    priced = _input_loads(net, plan_units(net, ONE_CORE), ONE_CORE)
+    loaded = elements_moved(lower_on_one_core(module), isa.LoadBlockOp, ".input")
     hand = 10 * 10 * 16 if stride == 1 else 9 * 9 * 16
     assert loaded == hand
     assert priced.tolist() == [hand]

@@ -5,15 +5,14 @@ cost model's record of it against the same count."""
 from __future__ import annotations
 
 import numpy as np
+from test_line_buffer import elements_moved, lower_on_one_core
 from test_units import NetBuilder
-from xdsl.context import Context
 
-from pimdsl.chip import load_chip
 from pimdsl.dialects import nn
 from pimdsl.dialects import pim_isa as isa
-from pimdsl.module_attrs import set_batch, set_chip, set_weights
+from pimdsl.module_attrs import set_weights
 from pimdsl.network import VectorWork, extract_network, residual_operand
-from pimdsl.sim.isa_interp import iter_instructions, run_program
+from pimdsl.sim.isa_interp import run_program
 from pimdsl.weights import WeightStore, write_npz
 
 
@@ -52,9 +51,6 @@ def test_an_add_of_a_later_value_is_not_fused() -> None:
 def test_the_program_adds_in_the_window_loop_and_matches_numpy(tmp_path) -> None:
     """On one core of one crossbar (replication 1): no vector step for the add; per window one
     load of the window's 16 channels of x and one vadd more; the result equals numpy."""
-    from pimdsl.passes.lower_to_isa import LowerToIsaPass
-    from pimdsl.passes.partition import PartitionPass
-
     rng = np.random.default_rng(0)
     w = {
         "conv1.weight": rng.standard_normal((16, 16, 3, 3)).astype(np.float32),
@@ -63,22 +59,9 @@ def test_the_program_adds_in_the_window_loop_and_matches_numpy(tmp_path) -> None
     write_npz(tmp_path / "w.npz", w)
     module, _ = residual_block()
     set_weights(module, str(tmp_path / "w.npz"))
-    chip = load_chip("compass-s").replace(name="one-core", cores=1, crossbars_per_core=1)
-    set_chip(module, chip)
-    set_batch(module, 1)
-    ctx = Context()
-    PartitionPass().apply(ctx, module)
-    LowerToIsaPass().apply(ctx, module)
-    program = isa.find_program(module)
-    assert program is not None
-    residual_loads = 0
-    for part in program.body.block.ops:
-        if isinstance(part, isa.PartitionOp):
-            for core in part.cores():
-                for op, loops in iter_instructions(core.body.block):
-                    if isinstance(op, isa.LoadOp) and op.buffer.data.endswith(".input"):
-                        residual_loads += op.length.value.data * int(np.prod(loops or (1,)))
-    assert residual_loads == 64 * 16  # 64 windows, 16 channels each
+    module = lower_on_one_core(module)
+    # 64 windows, the 16 channels of x each (from the relaid input `tK.input`)
+    assert elements_moved(module, isa.LoadOp, ".input") == 64 * 16
     x = rng.standard_normal((1, 16, 8, 8)).astype(np.float32)
     out, trace = run_program(module, {"input": x}, weights=WeightStore(tmp_path / "w.npz"))
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
