@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Block, Operation, SSAValue
 
 from pimdsl.dialects import nn
 from pimdsl.errors import PimError
@@ -190,7 +190,8 @@ def _chain_root(v: SSAValue) -> Operation | None:
 def residual_operand(op: Operation) -> SSAValue | None:
     """The stored map that a residual add fused into a convolution's stores adds (the
     lowering's `_PartitionState._residual`): `op` adds two maps of one shape, one computed by a
-    convolution's stores, the other produced before that convolution (stored when it runs)."""
+    convolution's stores, the other produced before that convolution's input (stored before
+    the convolution can start)."""
     if not isinstance(op, nn.AddOp):
         return None
     a, b = op.operands
@@ -201,10 +202,15 @@ def residual_operand(op: Operation) -> SSAValue | None:
         root = _chain_root(t)
         if not isinstance(root, nn.Conv2dOp) or block is None:
             continue
-        src = other.owner
-        if not isinstance(src, Operation) or block.get_operation_index(src) < block.get_operation_index(root):
+        if _position(other, block) <= _position(root.operands[0], block):
             return other
     return None
+
+
+def _position(v: SSAValue, block: Block) -> int:
+    """Where `v` is produced in `block`: its op's index, -1 for an argument."""
+    owner = v.owner
+    return block.get_operation_index(owner) if isinstance(owner, Operation) else -1
 
 
 def _fused(op: Operation) -> bool:

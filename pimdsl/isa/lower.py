@@ -411,7 +411,7 @@ class _PartitionState:
             user = uses[0].operation
             if user.parent is not v.owner.parent:  # type: ignore[union-attr]
                 break
-            other = self._residual(user, target, spatial)
+            other = self._residual(user, target, spatial, value)
             if type(user) not in UNARY and other is None:
                 break
             full = lin.complete(value)
@@ -443,10 +443,13 @@ class _PartitionState:
         self.wrote(target, layer.writers())
         return target
 
-    def _residual(self, user: Operation, target: SSAValue, spatial: tuple[int, int] | None) -> SSAValue | None:
+    def _residual(
+        self, user: Operation, target: SSAValue, spatial: tuple[int, int] | None, value: lin.Linear,
+    ) -> SSAValue | None:
         """The other operand of `user` when it is an add of `target` (a conv's NCHW result) and
-        a feature map of the same shape stored already (`pimdsl.network.residual_operand` is the
-        cost model's side of this rule)."""
+        a feature map of the same shape stored before the conv's input (so the conv waits for
+        nothing it did not wait for: a map computed beside it, a downsample's branch, would
+        serialise the two); `pimdsl.network.residual_operand` is the cost model's side."""
         if not isinstance(user, nn.AddOp) or spatial is None:
             return None
         a, b = user.operands
@@ -456,6 +459,10 @@ class _PartitionState:
         other = self.low.c(other)
         place = self.low.places.get(other)
         if place is None or place.rank != 4 or other in self.linear:
+            return None
+        order = {v: i for i, v in enumerate(self.low.places)}
+        inputs = {self.low.c(t.source.value) for b in value.blocks for t in b.terms}
+        if any(order.get(x, -1) < order[other] for x in inputs):
             return None
         return other
 
