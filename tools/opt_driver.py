@@ -23,6 +23,7 @@ import argparse
 import bisect
 import difflib
 import hashlib
+import io
 import itertools
 import os
 import re
@@ -47,7 +48,7 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyExcepti
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 import pimdsl
-from pimdsl import module_attrs
+from pimdsl import module_attrs, output
 from pimdsl.chip import Chip, load_chip
 from pimdsl.errors import PimError
 
@@ -283,7 +284,7 @@ class PimOptMain(xDSLOptMain):
         self._op_offsets: dict[Operation, int] = {}
         self._source: tuple[str, str, int] = ("", "", 0)  # name, text, line offset of the chunk
         self._chunk_offset = 0
-        self._pending_output: tuple[str, str] | None = None
+        self._captured: _CapturedText | None = None
         self._chip: Chip | None = None
         super().__init__(description, self._argv)
         if self.args.chip is not None:
@@ -499,8 +500,10 @@ class PimOptMain(xDSLOptMain):
 
     def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
         self._chunk_offset = start_offset
+        self.protect_inputs(None)
         module = super().parse_chunk(chunk, file_extension, start_offset)
         if module is not None:
+            self.protect_inputs(module)
             self.attach_module_attrs(module)
             self.rebase_weights(module, file_extension)
         return module
@@ -668,55 +671,57 @@ class PimOptMain(xDSLOptMain):
             ) from None
 
     def prepare_output(self) -> IO[str]:
-        """-o goes to a scratch file renamed into place on success, never over the input."""
+        """-o is captured and staged through `pimdsl.output` after the run: written to a scratch
+        file renamed into place only when the whole command succeeded, never over an input."""
         out = self.args.output_file
         if out is None or out == "-":
             return sys.stdout
-        source = self.args.input_file
-        if source is not None and os.path.exists(out) and os.path.samefile(source, out):
-            raise PimError(f"refusing to overwrite the input file '{source}' with -o; write to another file.")
-        if os.path.isdir(out):
-            raise PimError(f"-o '{out}' is a folder; give a file name, e.g. -o {os.path.join(out, 'out.mlir')}.")
-        if os.path.exists(out) and not os.path.isfile(out):
-            try:
-                return open(out, "w")  # /dev/null, a pipe: write through, never replace it
-            except OSError as exc:
-                raise PimError(f"cannot write -o '{out}': {exc.strerror}.") from None
-        folder = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(folder):
-            raise PimError(f"cannot write -o '{out}': folder '{folder}' does not exist.")
-        try:
-            fd, scratch = tempfile.mkstemp(prefix=".pim-opt-", suffix=".tmp", dir=folder)
-        except OSError as exc:
-            raise PimError(
-                f"cannot write -o '{out}': {exc.strerror} in folder '{folder}'.",
-                hint="Choose a folder you can write to.",
-            ) from None
-        self._pending_output = (scratch, out)
-        return os.fdopen(fd, "w")
+        output.check(out, "-o")
+        self._captured = _CapturedText()
+        return self._captured
 
     def run(self) -> None:
-        try:
-            super().run()
-        except ParseError as exc:
-            self._discard_output()
-            raise PimError(f"parse error: {exc}".rstrip()) from None
-        except DiagnosticException as exc:  # a pass reporting failure (PassFailedException, ...)
-            self._discard_output()
-            raise PimError(str(exc)) from None
-        except BaseException:
-            self._discard_output()
-            raise
-        if self._pending_output is not None:
-            scratch, out = self._pending_output
-            os.chmod(scratch, 0o666 & ~_umask())  # mkstemp makes it private
-            os.replace(scratch, out)
-            self._pending_output = None
+        with output.session("pim-opt") as outputs:
+            self._outputs = outputs
+            if self.args.chip is not None and self.args.chip.endswith((".toml", ".json")):
+                outputs.protect(self.args.chip, "chip file")
+            outputs.protect(self.args.input_file, "input file")
+            if self.args.report not in (None, "-"):
+                output.check(self.args.report, "--report")
+            try:
+                super().run()
+            except ParseError as exc:
+                raise PimError(f"parse error: {exc}".rstrip()) from None
+            except DiagnosticException as exc:  # a pass reporting failure (PassFailedException, ...)
+                raise PimError(str(exc)) from None
+            if self._captured is not None:
+                output.write_text(self.args.output_file, "-o", self._captured.text)
+            outputs.commit()
 
-    def _discard_output(self) -> None:
-        if self._pending_output is not None:
-            Path(self._pending_output[0]).unlink(missing_ok=True)
-            self._pending_output = None
+    def protect_inputs(self, module: ModuleOp | None) -> None:
+        """The input file and the weight file its module names are never overwritten."""
+        outputs = getattr(self, "_outputs", None)
+        if outputs is None:
+            return
+        source = self.args.input_file
+        outputs.protect(source, "input file")
+        spec = module_attrs.get_weights(module) if module is not None else None
+        if spec is None:
+            return
+        base = os.path.dirname(os.path.abspath(source)) if source else os.getcwd()
+        for candidate in (os.path.join(base, spec), os.path.abspath(spec)):
+            outputs.protect(candidate, "weight file (pim.weights)")
+
+
+class _CapturedText(io.StringIO):
+    """A text stream whose content survives `close()` (xDSL closes the -o stream)."""
+
+    text = ""
+
+    def close(self) -> None:
+        if not self.closed:
+            self.text = self.getvalue()
+        super().close()
 
 
 def onnx_version_warning(path: str) -> str | None:

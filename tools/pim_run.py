@@ -70,8 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from pimdsl import output
+
     try:
-        return _run(args)
+        # every file pim-run writes is staged and renamed only when the run completed (exit 0,
+        # or 2: it ran, and --compare-onnxruntime found a mismatch); never over an input
+        with output.session(PROG) as outputs:
+            for path, role in ((args.input_file, "input file"), (args.input_npy, "--input file"),
+                               (args.chip, "chip file")):
+                if path and (role != "chip file" or path.endswith((".toml", ".json"))):
+                    outputs.protect(path, role)
+            code = _run(args)
+            if code in (0, EXIT_MISMATCH):
+                outputs.commit()
+            return code
     except BrokenPipeError:  # `pim-run ... | head`
         import os
 
@@ -276,40 +288,20 @@ def count_calls(args: argparse.Namespace, module: ModuleOp, shapes: list[tuple[i
     return images // n0
 
 
-def check_output_path(path: Path, protected: list[Path]) -> None:
-    """Never write over the user's input files."""
-    from pimdsl.errors import PimError
-
-    for other in protected:
-        if path.resolve() == other.resolve():
-            raise PimError(f"refusing to write the output over the input file '{other}'.",
-                           hint="Choose another --output path.")
-    if path.is_dir():
-        raise PimError(f"the output '{path}' is a directory.", hint="Give a file name, e.g. y.npy.")
-    import os
-
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise PimError(f"cannot write the output '{path}': the folder '{folder}' does not exist.",
-                       hint="Create it first or choose another --output path.")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise PimError(f"cannot write the output '{path}': permission denied.",
-                       hint="Choose another --output path.")
-
-
 def write_output(path: Path, outputs: list[np.ndarray]) -> None:
+    """--output: np.save (one output) or np.savez, staged by `pimdsl.output`."""
+    import io
+
     import numpy as np
 
-    from pimdsl.errors import PimError
+    from pimdsl import output
 
-    try:
-        with open(path, "wb") as f:  # a file object: numpy must not append '.npy'
-            if len(outputs) == 1:
-                np.save(f, outputs[0])
-            else:
-                np.savez(f, **{f"output{i}": y for i, y in enumerate(outputs)})
-    except OSError as e:
-        raise PimError(f"cannot write the output '{path}': {e.strerror}.") from None
+    data = io.BytesIO()  # a file object: numpy must not append '.npy'
+    if len(outputs) == 1:
+        np.save(data, outputs[0])
+    else:
+        np.savez(data, **{f"output{i}": y for i, y in enumerate(outputs)})  # type: ignore[arg-type]
+    output.write_bytes(path, "--output", data.getvalue())
 
 
 def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
@@ -340,6 +332,7 @@ def _stats(y: np.ndarray) -> str:
 def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from pimdsl import output
     from pimdsl.errors import PimError
     from pimdsl.module_attrs import get_chip, set_batch, set_chip
     from pimdsl.sim.runner import dialects_used, main_input_shapes, run_batched
@@ -360,11 +353,11 @@ def _run(args: argparse.Namespace) -> int:
         if args.batch is not None:
             set_batch(module, args.batch)
         # everything cheap is checked before the (possibly long) timing simulation
+        protect_weights(module, loaded.base_dir)
         if args.output_npy:
-            protected = [Path(p) for p in (args.input_file, args.input_npy) if p]
-            check_output_path(Path(args.output_npy), protected)
+            output.check(args.output_npy, "--output")
         if args.stats:
-            check_output_path(Path(args.stats), [Path(p) for p in (args.input_file, args.input_npy) if p])
+            output.check(args.stats, "--stats")
         if args.compare_onnxruntime and loaded.onnx_path is None:
             raise PimError(
                 "--compare-onnxruntime needs the ONNX model: give an .onnx INPUT, --model, "
@@ -435,6 +428,21 @@ def _run(args: argparse.Namespace) -> int:
                 return EXIT_MISMATCH
             print(f"  matches onnxruntime within {args.tolerance:g}")
     return 0
+
+
+def protect_weights(module: ModuleOp, base_dir: Path | None) -> None:
+    """The weight file the module names (pim.weights) is an input: never an output."""
+    import os
+
+    from pimdsl import output
+    from pimdsl.module_attrs import get_weights
+
+    spec = get_weights(module)
+    if spec is None:
+        return
+    for base in (base_dir, Path.cwd()):
+        if base is not None:
+            output.protect(os.path.join(base, spec), "weight file (pim.weights)")
 
 
 def check_compiled_batch(args: argparse.Namespace, module: ModuleOp, levels: list[str]) -> None:

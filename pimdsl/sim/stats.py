@@ -20,12 +20,9 @@ Schema (documented in docs/simulator.md; every energy in J, every time in s):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from pimdsl.errors import PimError
 
 ENERGY_BREAKDOWN_KEYS: tuple[str, ...] = (
     "mvm", "adc", "shift_add", "weight_write", "dram", "bus", "local_memory", "vector", "static",
@@ -116,7 +113,7 @@ class SimStats:
 
 
 def write_stats(path: Path | str, stats: SimStats) -> None:
-    try:
-        Path(path).write_text(json.dumps(stats.to_json(), indent=1) + "\n")
-    except OSError as e:
-        raise PimError(f"cannot write the statistics file '{path}': {e.strerror}.") from None
+    """The `--stats` file: strict JSON, staged by `pimdsl.output` (renamed on success)."""
+    from pimdsl import output, strict_json
+
+    output.write_text(path, "--stats", strict_json.dumps(stats.to_json(), what="statistics file", indent=1) + "\n")
