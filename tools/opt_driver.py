@@ -48,9 +48,11 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyExcepti
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 import pimdsl
-from pimdsl import module_attrs, output
+from pimdsl import lexer_guard, module_attrs, output
 from pimdsl.chip import Chip, load_chip
 from pimdsl.errors import PimError
+
+lexer_guard.install()  # xDSL's string-literal rule backtracks exponentially on a missing quote
 
 DESCRIPTION = (
     "pim-opt: the pimdsl optimizer driver. Reads an .mlir or .onnx file (or --model NAME, or "
@@ -212,6 +214,30 @@ class _LocatingParser(Parser):
         return op
 
 
+def parse_error_text(exc: ParseError) -> str:
+    """xDSL's parse error (file:line:col, the line, a caret, the message), with a long line
+    (a chip attribute is one 1,500-character line) cut to 120 characters around the caret."""
+    text = str(exc)
+    if all(len(line) <= 160 for line in text.splitlines()):
+        return text
+    try:
+        span = exc.span
+        content = span.input.content
+        start = min(span.start, len(content))
+        line_start = span.input.get_start_of_line(start)
+        line = content[line_start : span.input.get_end_of_line(start)]
+        if isinstance(line, bytes):
+            line = line.decode("utf-8", "replace")
+        col = len(content[line_start:start].decode("utf-8", "replace") if isinstance(content, bytes)
+                  else content[line_start:start])
+        lo, hi = max(0, col - 60), col + 60
+        head, tail = ("..." if lo else ""), ("..." if hi < len(line) else "")
+        return (f"{span.get_location()}\n{head}{line[lo:hi]}{tail}\n"
+                f"{' ' * (len(head) + col - lo)}^\n{exc.msg}")
+    except Exception:  # pragma: no cover - keep xDSL's text if the span is unusual
+        return text
+
+
 def decode_mlir(data: bytes, name: str) -> str:
     """The text of an .mlir file; a binary file (an .onnx given as .mlir) is a PimError."""
     try:
@@ -259,7 +285,7 @@ def parse_mlir_file(ctx: Any, path: str) -> ModuleOp:
     try:
         module = _LocatingParser(ctx, text, path, offsets).parse_module()
     except ParseError as exc:
-        raise PimError(f"parse error: {exc}".rstrip()) from None
+        raise PimError(f"parse error: {parse_error_text(exc)}".rstrip()) from None
     try:
         module.verify()
     except VerifyException as exc:
@@ -691,7 +717,7 @@ class PimOptMain(xDSLOptMain):
             try:
                 super().run()
             except ParseError as exc:
-                raise PimError(f"parse error: {exc}".rstrip()) from None
+                raise PimError(f"parse error: {parse_error_text(exc)}".rstrip()) from None
             except DiagnosticException as exc:  # a pass reporting failure (PassFailedException, ...)
                 raise PimError(str(exc)) from None
             if self._captured is not None:
