@@ -48,7 +48,7 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyExcepti
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 import pimdsl
-from pimdsl import lexer_guard, module_attrs, output
+from pimdsl import lexer_guard, limits, module_attrs, output
 from pimdsl.chip import Chip, load_chip
 from pimdsl.errors import PimError
 
@@ -286,11 +286,13 @@ def parse_mlir_file(ctx: Any, path: str) -> ModuleOp:
         module = _LocatingParser(ctx, text, path, offsets).parse_module()
     except ParseError as exc:
         raise PimError(f"parse error: {parse_error_text(exc)}".rstrip()) from None
+    newlines = [i for i, c in enumerate(text) if c == "\n"]
+    limits.check_module_shapes(
+        module, lambda op: locate_op(op, offsets, (path, text, 0), newlines) or path)  # type: ignore[arg-type]
     try:
         module.verify()
     except VerifyException as exc:
         culprit, detail = verify_error_detail(module, exc)
-        newlines = [i for i, c in enumerate(text) if c == "\n"]
         place = (locate_op(culprit, offsets, (path, text, 0), newlines) if culprit else None) or path
         raise PimError(f"{place}: invalid IR: {detail}") from None
     return module
@@ -317,8 +319,8 @@ class PimOptMain(xDSLOptMain):
             self._chip = load_chip(self.args.chip)
         if self.args.batch is not None and self.args.batch < 1:
             raise PimError(f"--batch must be a positive integer, got {self.args.batch}.")
-        if self.args.batch is not None and self.args.batch >= 2**63:  # pim.batch is an i64
-            raise PimError(f"--batch {self.args.batch} is too large; the limit is 2^63 - 1.")
+        if self.args.batch is not None:
+            limits.check(self.args.batch, limits.BATCH, what="--batch")
         if self.args.model is not None and self.args.input_file is not None:
             raise PimError(
                 f"give either an input file ('{self.args.input_file}') or --model "
@@ -530,6 +532,7 @@ class PimOptMain(xDSLOptMain):
         module = super().parse_chunk(chunk, file_extension, start_offset)
         if module is not None:
             self.protect_inputs(module)
+            limits.check_module_shapes(module, self._place)  # type: ignore[arg-type]
             self.attach_module_attrs(module)
             self.rebase_weights(module, file_extension)
         return module

@@ -226,26 +226,9 @@ def _onnx_source(module: ModuleOp, base_dir: Path) -> Path | None:
 
 def load_input_tensor(path: str) -> np.ndarray:
     """An --input tensor: an .npy file, or an .npz file holding exactly one array."""
-    import numpy as np
+    from pimdsl.npy_input import load_tensor
 
-    from pimdsl.errors import PimError
-
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                names = list(loaded.files)
-                if len(names) != 1:
-                    raise PimError(
-                        f"the input file '{path}' is an .npz archive with {len(names)} arrays "
-                        f"({', '.join(names) or 'none'}); --input takes exactly one.",
-                        hint="Save the input tensor alone (numpy.save x.npy, or numpy.savez with one array).",
-                    )
-                loaded = loaded[names[0]]
-        return np.asarray(loaded, dtype=np.float32)
-    except (OSError, ValueError, TypeError) as e:
-        raise PimError(f"cannot read the input tensor '{path}': {e}.",
-                       hint="Write it with numpy.save.") from None
+    return load_tensor(path)
 
 
 def make_inputs(args: argparse.Namespace, shapes: list[tuple[int, ...]], calls: int) -> tuple[list[np.ndarray], str]:
@@ -332,13 +315,17 @@ def _stats(y: np.ndarray) -> str:
 def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from pimdsl import output
+    from pimdsl import limits, output
     from pimdsl.errors import PimError
     from pimdsl.module_attrs import get_chip, set_batch, set_chip
     from pimdsl.sim.runner import dialects_used, main_input_shapes, run_batched
 
     if args.batch is not None and args.batch < 1:
         raise PimError(f"--batch must be >= 1, got {args.batch}.")
+    if args.batch is not None:
+        limits.check(args.batch, limits.BATCH, what="--batch")
+    if args.image_size is not None:
+        limits.check(args.image_size, limits.IMAGE_SIZE, what="--image-size")
     if args.seed < 0:
         raise PimError(f"--seed must be >= 0, got {args.seed}.")
     with ExitStack() as stack:
@@ -368,7 +355,9 @@ def _run(args: argparse.Namespace) -> int:
             _timing_run(args, module)
             return 0
         shapes = main_input_shapes(module)
-        inputs, origin = make_inputs(args, shapes, count_calls(args, module, shapes))
+        calls = count_calls(args, module, shapes)
+        check_run_size(module, shapes, calls, loaded.description)
+        inputs, origin = make_inputs(args, shapes, calls)
         check_input_shapes(inputs, shapes)
         _timing_run(args, module)  # pim_isa IR only: timing and energy
         if args.mode == "quantized" and not {"crossbar", "pim_isa"} & set(levels):
@@ -428,6 +417,17 @@ def _run(args: argparse.Namespace) -> int:
                 return EXIT_MISMATCH
             print(f"  matches onnxruntime within {args.tolerance:g}")
     return 0
+
+
+def check_run_size(module: ModuleOp, shapes: list[tuple[int, ...]], calls: int, where: str) -> None:
+    """The interpreter allocates every tensor of @main (and the inputs of all calls): each
+    within limits.RUN_ELEMENTS, checked before anything is allocated."""
+    from pimdsl import limits
+
+    limits.check_module_shapes(module, lambda op: where, elements=limits.RUN_ELEMENTS)
+    for i, s in enumerate(shapes):
+        limits.check_shape((s[0] * calls, *s[1:]) if s else s, what=f"the input {i} of all {calls} call(s)",
+                           elements=limits.RUN_ELEMENTS)
 
 
 def protect_weights(module: ModuleOp, base_dir: Path | None) -> None:

@@ -291,6 +291,15 @@ def validate_options(*, population: int = 100, generations: int = 30, keep: int 
     if not isinstance(workers, Executor) and (not _is_int(workers) or workers < 1):
         raise PimError(f"ga-group: workers must be an integer >= 1 or an Executor, got {workers!r}.",
                        hint="workers=1 evaluates in-process; n > 1 uses a pool of n processes.")
+    from pimdsl import limits
+
+    limits.check(population, limits.GA_POPULATION, what="ga-group: population",
+                 hint="COMPASS uses population=100.")
+    limits.check(generations, limits.GA_GENERATIONS, what="ga-group: generations",
+                 hint="COMPASS uses generations=30.")
+    if _is_int(workers):
+        limits.check(workers, limits.GA_WORKERS, what="ga-group: workers",
+                     hint="workers=1 evaluates in-process; a few workers per core is the most that helps.")
 
 
 def check_output_path(path: str | Path, option: str, suffixes: Sequence[str]) -> Path:
