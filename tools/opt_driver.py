@@ -50,7 +50,7 @@ from xdsl.xdsl_opt_main import xDSLOptMain
 import pimdsl
 from pimdsl import lexer_guard, limits, module_attrs, output
 from pimdsl.chip import Chip, load_chip
-from pimdsl.errors import PimError
+from pimdsl.errors import INPUT_EXCEPTIONS, PimError, input_error
 
 lexer_guard.install()  # xDSL's string-literal rule backtracks exponentially on a missing quote
 
@@ -529,7 +529,10 @@ class PimOptMain(xDSLOptMain):
     def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
         self._chunk_offset = start_offset
         self.protect_inputs(None)
-        module = super().parse_chunk(chunk, file_extension, start_offset)
+        try:
+            module = super().parse_chunk(chunk, file_extension, start_offset)
+        except INPUT_EXCEPTIONS as exc:
+            raise input_error(exc, self.get_input_name()) from None  # type: ignore[misc]
         if module is not None:
             self.protect_inputs(module)
             limits.check_module_shapes(module, self._place)  # type: ignore[arg-type]

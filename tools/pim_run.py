@@ -316,7 +316,7 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from pimdsl import limits, output
-    from pimdsl.errors import PimError
+    from pimdsl.errors import INPUT_EXCEPTIONS, PimError, input_error
     from pimdsl.module_attrs import get_chip, set_batch, set_chip
     from pimdsl.sim.runner import dialects_used, main_input_shapes, run_batched
 
@@ -329,7 +329,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise PimError(f"--seed must be >= 0, got {args.seed}.")
     with ExitStack() as stack:
-        loaded = load(args, stack)
+        try:
+            loaded = load(args, stack)
+        except INPUT_EXCEPTIONS as exc:
+            raise input_error(exc, args.input_file or f"--model {args.model}") from None  # type: ignore[misc]
         module = loaded.module
         if args.chip and get_chip(module, required=False) is None:
             from pimdsl.chip import load_chip

@@ -57,9 +57,9 @@ class WeightStore:
             tensor = self.tensors[name]
         try:
             return numpy_helper.to_array(tensor, base_dir=self.base_dir)
-        except (OSError, ValueError, TypeError) as e:
+        except (OSError, ValueError, TypeError, onnx.checker.ValidationError) as e:
             raise PimError(
-                f"cannot read initializer '{name}': {e}.",
+                f"cannot read initializer '{name}': {str(e).rstrip('.')}.",
                 where=self.path,
                 hint="If the weights are stored as external data, keep the data files next to the .onnx file.",
             ) from None
@@ -84,9 +84,31 @@ def open_model(path: str, model: onnx.ModelProto | None) -> OpenModel:
             where=path,
             hint="Pass a .onnx file exported by PyTorch (torch.onnx.export) or another ONNX producer.",
         )
+    check_single_writers(model.graph, path)
     tensors = {t.name: t for t in model.graph.initializer}
     weights = WeightStore(path, base_dir, tensors, stripped)
     return OpenModel(path, model, weights, default_opset(model))
+
+
+def check_single_writers(graph: onnx.GraphProto, path: str) -> None:
+    """Every tensor has one producer (SSA, as onnxruntime requires): two nodes writing one
+    tensor, or a node writing a graph input or initializer, is an invalid model."""
+    writers: dict[str, str] = {i.name: "a graph input" for i in graph.input}
+    writers.update({t.name: "an initializer" for t in graph.initializer})
+    for index, node in enumerate(graph.node):
+        label = f"node '{node.name or f'#{index}'}' (op {node.op_type})"
+        for name in node.output:
+            if not name:
+                continue
+            if name in writers:
+                raise PimError(
+                    f"{label} writes tensor '{name}', which {writers[name]} already defines; an "
+                    "ONNX graph defines each tensor once (onnxruntime rejects this model too).",
+                    where=path,
+                    hint="Rename one of the outputs in the exporter, or check the model with "
+                    "onnx.checker.check_model.",
+                )
+            writers[name] = label
 
 
 def default_opset(model: onnx.ModelProto) -> int:
