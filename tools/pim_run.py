@@ -317,7 +317,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from pimdsl import limits, output
     from pimdsl.errors import INPUT_EXCEPTIONS, PimError, input_error
-    from pimdsl.module_attrs import get_chip, set_batch, set_chip
+    from pimdsl.module_attrs import set_batch
     from pimdsl.sim.runner import dialects_used, main_input_shapes, run_batched
 
     if args.batch is not None and args.batch < 1:
@@ -334,11 +334,9 @@ def _run(args: argparse.Namespace) -> int:
         except INPUT_EXCEPTIONS as exc:
             raise input_error(exc, args.input_file or f"--model {args.model}") from None  # type: ignore[misc]
         module = loaded.module
-        if args.chip and get_chip(module, required=False) is None:
-            from pimdsl.chip import load_chip
-
-            set_chip(module, load_chip(args.chip))
         levels = [d for d in dialects_used(module) if d not in ("builtin", "func")]
+        if args.chip:
+            apply_chip(args.chip, module, levels)
         check_compiled_batch(args, module, levels)
         if args.batch is not None:
             set_batch(module, args.batch)
@@ -380,6 +378,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  input {i}: shape {list(x.shape)} ({origin})")
         for i, y in enumerate(outputs):
             print(f"  output {i}: {_stats(y)}")
+        warn_nonfinite(outputs, inputs)
         print(f"  time: {elapsed:.3f} s")
         for key, value in run_stats.items():  # weight reloads, DRAM traffic (partition level and below)
             print(f"  {key}: {value:.0f}")
@@ -446,6 +445,46 @@ def protect_weights(module: ModuleOp, base_dir: Path | None) -> None:
     for base in (base_dir, Path.cwd()):
         if base is not None:
             output.protect(os.path.join(base, spec), "weight file (pim.weights)")
+
+
+def apply_chip(spec: str, module: ModuleOp, levels: list[str]) -> None:
+    """--chip: always validated; attached to IR without a chip, and replacing the chip of
+    nn-level IR (which nothing was placed for); partitioned or lowered IR was made for its
+    chip, so a different one is an error rather than silently ignored."""
+    from pimdsl.chip import load_chip
+    from pimdsl.errors import PimError
+    from pimdsl.module_attrs import get_chip, set_chip
+
+    chip = load_chip(spec)
+    old = get_chip(module, required=False)
+    if old is None or old == chip:
+        set_chip(module, chip)
+        return
+    compiled = next((lv for lv in ("pim_isa", "crossbar", "partition") if lv in levels), None)
+    if compiled is None:
+        print(f"{PROG}: note: --chip {spec} replaces the module's chip '{old.name}'.", file=sys.stderr)
+        set_chip(module, chip)
+        return
+    raise PimError(
+        f"--chip {spec}: this IR is at the {compiled} level, compiled for chip '{old.name}' "
+        f"(module attribute pim.chip); its partitions{' and placement' if compiled != 'partition' else ''} "
+        "were made for that chip, so pim-run cannot run it on another.",
+        hint=f"Drop --chip, or compile again: pim-opt model.onnx --chip {spec} --partition ...",
+    )
+
+
+def warn_nonfinite(outputs: list[np.ndarray], inputs: list[np.ndarray]) -> None:
+    """A NaN or infinity in an output is printed as a warning (the exit status stays 0)."""
+    import numpy as np
+
+    for i, y in enumerate(outputs):
+        nan, inf = int(np.isnan(y).sum()), int(np.isinf(y).sum())
+        if nan or inf:
+            bad_in = sum(int((~np.isfinite(x)).sum()) for x in inputs)
+            cause = (f"the input holds {bad_in} NaN/inf values" if bad_in
+                     else "an overflow in the network or its weights")
+            print(f"{PROG}: warning: output {i} holds {nan} NaN and {inf} infinite values of "
+                  f"{y.size} (likely cause: {cause}).", file=sys.stderr)
 
 
 def check_compiled_batch(args: argparse.Namespace, module: ModuleOp, levels: list[str]) -> None:

@@ -13,9 +13,11 @@ Schema (documented in docs/simulator.md; every energy in J, every time in s):
       "mvm_count": int, "dram_bytes": int, "weight_bytes_loaded": int, "bus_bytes": int,  # one batch
       "partitions": [{"index", "start_s", "latency_s", "energy_j" (whole batch),
                       "energy_breakdown", "mvm_count", "dram_bytes", "weight_bytes_loaded",
-                      "bus_bytes"}],
-      "sim_seconds": float       # wall time of the timing simulation
+                      "bus_bytes"}]
     }
+
+The file holds no wall time, so the same IR gives the same bytes on every run (pim-run prints
+the simulation's wall time on the terminal; `SimStats.sim_seconds` keeps it for scripts).
 """
 
 from __future__ import annotations
@@ -91,7 +93,6 @@ class SimStats:
             "weight_bytes_loaded": sum(p.weight_bytes_loaded for p in self.partitions),
             "bus_bytes": sum(p.bus_bytes for p in self.partitions),
             "partitions": [p.to_json() for p in self.partitions],
-            "sim_seconds": self.sim_seconds,
         }
 
     def summary(self) -> str:
