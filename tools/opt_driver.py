@@ -51,6 +51,7 @@ import pimdsl
 from pimdsl import lexer_guard, limits, module_attrs, output
 from pimdsl.chip import Chip, load_chip
 from pimdsl.errors import INPUT_EXCEPTIONS, PimError, input_error
+from pimdsl.ir_checks import check_defined_before_use
 
 lexer_guard.install()  # xDSL's string-literal rule backtracks exponentially on a missing quote
 
@@ -287,8 +288,11 @@ def parse_mlir_file(ctx: Any, path: str) -> ModuleOp:
     except ParseError as exc:
         raise PimError(f"parse error: {parse_error_text(exc)}".rstrip()) from None
     newlines = [i for i, c in enumerate(text) if c == "\n"]
-    limits.check_module_shapes(
-        module, lambda op: locate_op(op, offsets, (path, text, 0), newlines) or path)  # type: ignore[arg-type]
+    def place(op: Operation) -> str:
+        return locate_op(op, offsets, (path, text, 0), newlines) or path
+
+    limits.check_module_shapes(module, place)
+    check_defined_before_use(module, place)
     try:
         module.verify()
     except VerifyException as exc:
@@ -535,7 +539,8 @@ class PimOptMain(xDSLOptMain):
             raise input_error(exc, self.get_input_name()) from None  # type: ignore[misc]
         if module is not None:
             self.protect_inputs(module)
-            limits.check_module_shapes(module, self._place)  # type: ignore[arg-type]
+            limits.check_module_shapes(module, self._place)
+            check_defined_before_use(module, self._place)
             self.attach_module_attrs(module)
             self.rebase_weights(module, file_extension)
         return module

@@ -292,7 +292,14 @@ def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[
     import numpy as np
     import onnxruntime as ort
 
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    from pimdsl.errors import PimError
+
+    try:
+        sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's verdict on the user's model
+        raise PimError(f"--compare-onnxruntime: onnxruntime cannot load '{onnx_path}': "
+                       f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+                       hint="The model is invalid for onnxruntime; check it with onnx.checker.check_model.") from None
     names = [i.name for i in sess.get_inputs()]
     # A lowered (pim_isa) @main holds pim.batch x N images; feed the model its own static batch.
     fixed = [i.shape[0] if isinstance(i.shape[0], int) and i.shape[0] > 0 else None for i in sess.get_inputs()]
@@ -301,7 +308,12 @@ def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[
     runs = []
     for s in range(steps):
         feed = {n: x[s * sh[0] : (s + 1) * sh[0]] for n, x, sh in zip(names, inputs, shapes, strict=True)}
-        runs.append(sess.run(None, feed))
+        try:
+            runs.append(sess.run(None, feed))
+        except Exception as exc:  # noqa: BLE001 - onnxruntime rejects the model at run time
+            raise PimError(f"--compare-onnxruntime: onnxruntime cannot run '{onnx_path}': "
+                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+                           hint="Check the model with onnx.checker.check_model.") from None
     return [np.concatenate(parts, axis=0) for parts in zip(*runs, strict=True)]
 
 

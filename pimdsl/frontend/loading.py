@@ -85,6 +85,7 @@ def open_model(path: str, model: onnx.ModelProto | None) -> OpenModel:
             hint="Pass a .onnx file exported by PyTorch (torch.onnx.export) or another ONNX producer.",
         )
     check_single_writers(model.graph, path)
+    check_arity(model, path)
     tensors = {t.name: t for t in model.graph.initializer}
     weights = WeightStore(path, base_dir, tensors, stripped)
     return OpenModel(path, model, weights, default_opset(model))
@@ -109,6 +110,28 @@ def check_single_writers(graph: onnx.GraphProto, path: str) -> None:
                     "onnx.checker.check_model.",
                 )
             writers[name] = label
+
+
+def check_arity(model: onnx.ModelProto, path: str) -> None:
+    """Each node has as many inputs and outputs as its operator's schema allows (a Sigmoid with
+    three inputs is an invalid model, not one whose extra inputs are ignored)."""
+    opset = default_opset(model)
+    for index, node in enumerate(model.graph.node):
+        if node.domain not in ("", "ai.onnx"):
+            continue
+        try:
+            schema = onnx.defs.get_schema(node.op_type, max(1, min(opset, onnx.defs.onnx_opset_version())), "")
+        except onnx.defs.SchemaError:
+            continue  # an unknown op: the converter lookup names it
+        n_in, n_out = len(node.input), len(node.output)
+        if not schema.min_input <= n_in <= schema.max_input or not schema.min_output <= n_out <= schema.max_output:
+            raise PimError(
+                f"node '{node.name or f'#{index}'}' (op {node.op_type}) has {n_in} inputs and {n_out} "
+                f"outputs; opset {opset} allows {schema.min_input}..{schema.max_input} inputs and "
+                f"{schema.min_output}..{schema.max_output} outputs.",
+                where=path,
+                hint="The model is invalid; check it with onnx.checker.check_model.",
+            )
 
 
 def default_opset(model: onnx.ModelProto) -> int:
