@@ -31,8 +31,9 @@ BATCH = Limit("batch", 65_536, "inferences per run; pim-run allocates every imag
 IMAGE_SIZE = Limit("image size", 2_048, "side of the zoo model's input image", minimum=8)
 TENSOR_DIM = Limit("tensor dimension", 2**24, "one dimension of a tensor in IR or ONNX")
 TENSOR_ELEMENTS = Limit("tensor elements", 2**32, "elements of one tensor in IR or ONNX (compile)")
-RUN_ELEMENTS = Limit("tensor elements to run", 2**26,
-                     "elements of one tensor pim-run allocates (256 MiB of float32)")
+RUN_ELEMENTS = Limit(
+    "tensor elements to run", 2**26, "elements of one tensor pim-run allocates (256 MiB of float32)"
+)
 NPY_ELEMENTS = Limit("input tensor elements", 2**26, "elements of the --input tensor")
 UNITS = Limit("units", 4_096, "units (core-sized weight pieces) a chip cuts the network into")
 GA_POPULATION = Limit("population", 10_000, "ga-group population", minimum=2)
@@ -134,14 +135,18 @@ def check_units(count: int, chip_name: str, largest: Iterable[tuple[str, int]] =
     )
 
 
-def check_module_shapes(module: Any, locate: Callable[[Any], str],
-                        elements: Limit = TENSOR_ELEMENTS) -> None:
+def check_module_shapes(
+    module: Any, locate: Callable[[Any], str], elements: Limit = TENSOR_ELEMENTS
+) -> None:
     """Every shaped value of `module` (op results, block arguments) within TENSOR_DIM and
     `elements`; `locate(op)` names the place (file:line) of an offending op."""
     for op in module.walk():
         values = [("a result", v) for v in op.results] + [
-            ("a block argument", a) for region in op.regions for block in region.blocks
-            for a in block.args]
+            ("a block argument", a)
+            for region in op.regions
+            for block in region.blocks
+            for a in block.args
+        ]
         for kind, value in values:
             get_shape = getattr(value.type, "get_shape", None)
             if get_shape is None:

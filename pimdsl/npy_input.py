@@ -21,8 +21,17 @@ from pimdsl import limits
 from pimdsl.errors import PimError
 
 # what numpy and zipfile raise on a corrupt or forged file
-_CORRUPT = (OSError, ValueError, TypeError, EOFError, SyntaxError, KeyError, zipfile.BadZipFile,
-            tokenize.TokenError, RecursionError)
+_CORRUPT = (
+    OSError,
+    ValueError,
+    TypeError,
+    EOFError,
+    SyntaxError,
+    KeyError,
+    zipfile.BadZipFile,
+    tokenize.TokenError,
+    RecursionError,
+)
 
 
 def _check_header(stream: IO[bytes], size: int, what: str) -> None:
@@ -39,12 +48,16 @@ def _check_header(stream: IO[bytes], size: int, what: str) -> None:
     body = size - stream.tell()
     need = math.prod(shape) * dtype.itemsize
     if dtype.hasobject:
-        raise PimError(f"{what} holds Python objects (dtype {dtype}); --input takes numbers.",
-                       hint="Save a numeric array with numpy.save.")
+        raise PimError(
+            f"{what} holds Python objects (dtype {dtype}); --input takes numbers.",
+            hint="Save a numeric array with numpy.save.",
+        )
     if need > body:
-        raise PimError(f"{what} declares shape {list(shape)} ({need:,} bytes of {dtype}) but holds "
-                       f"only {body:,} bytes after its header: the file is truncated or corrupt.",
-                       hint="Write it again with numpy.save.")
+        raise PimError(
+            f"{what} declares shape {list(shape)} ({need:,} bytes of {dtype}) but holds "
+            f"only {body:,} bytes after its header: the file is truncated or corrupt.",
+            hint="Write it again with numpy.save.",
+        )
 
 
 def load_tensor(path: str) -> np.ndarray:
@@ -65,7 +78,9 @@ def load_tensor(path: str) -> np.ndarray:
                     )
                 info = zf.getinfo(names[0])
                 if info.file_size > limits.NPY_ELEMENTS.maximum * 8 + 65536:
-                    limits.check(info.file_size // 8, limits.NPY_ELEMENTS, what=f"{what} (unpacked size / 8)")
+                    limits.check(
+                        info.file_size // 8, limits.NPY_ELEMENTS, what=f"{what} (unpacked size / 8)"
+                    )
                 member = zf.read(names[0])
             data = member
         stream = io.BytesIO(data)
@@ -76,6 +91,12 @@ def load_tensor(path: str) -> np.ndarray:
     except PimError:
         raise
     except _CORRUPT as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-        raise PimError(f"cannot read {what}: {reason.rstrip('.')}.",
-                       hint="Write it with numpy.save (an .npy file) or numpy.savez with one array.") from None
+        reason = (
+            exc.strerror
+            if isinstance(exc, OSError) and exc.strerror
+            else str(exc) or type(exc).__name__
+        )
+        raise PimError(
+            f"cannot read {what}: {reason.rstrip('.')}.",
+            hint="Write it with numpy.save (an .npy file) or numpy.savez with one array.",
+        ) from None

@@ -83,8 +83,10 @@ class Outputs:
         work) and again when the file is staged and committed."""
         text = os.fspath(path)
         if text == "":
-            raise PimError(f"{option} was given an empty file name.",
-                           hint=f"Give a file name, e.g. {option} out{_suffix_hint(option)}.")
+            raise PimError(
+                f"{option} was given an empty file name.",
+                hint=f"Give a file name, e.g. {option} out{_suffix_hint(option)}.",
+            )
         hit = self._protector(text)
         if hit is not None:
             role, given = hit
@@ -94,17 +96,23 @@ class Outputs:
                 hint="Choose another output file.",
             )
         if os.path.isdir(text):
-            raise PimError(f"{option} '{text}' is a folder; give a file name, e.g. "
-                           f"{os.path.join(text, 'out' + _suffix_hint(option))}.")
+            raise PimError(
+                f"{option} '{text}' is a folder; give a file name, e.g. "
+                f"{os.path.join(text, 'out' + _suffix_hint(option))}."
+            )
         if _is_regular_target(text):
             folder = os.path.dirname(os.path.abspath(text))
             if not os.path.isdir(folder):
-                raise PimError(f"cannot write {option} '{text}': the folder '{folder}' does not exist.",
-                               hint="Create it first, or choose another folder.")
+                raise PimError(
+                    f"cannot write {option} '{text}': the folder '{folder}' does not exist.",
+                    hint="Create it first, or choose another folder.",
+                )
         for other in self._staged:
             if other.option != option and os.path.realpath(other.path) == os.path.realpath(text):
-                raise PimError(f"{option} '{text}' and {other.option} '{other.path}' name the same "
-                               "file; give each output its own file.")
+                raise PimError(
+                    f"{option} '{text}' and {other.option} '{other.path}' name the same "
+                    "file; give each output its own file."
+                )
 
     # --- staging and committing ----------------------------------------------------------------
 
@@ -249,13 +257,20 @@ def _is_regular_target(path: str) -> bool:
 
 def _write_error(option: str, path: str, exc: OSError) -> PimError:
     reason = (exc.strerror or str(exc)).rstrip(".")
-    return PimError(f"cannot write {option} '{path}': {reason}; nothing was written.",
-                    hint="Choose a file in a folder you can write to, on a device with free space.")
+    return PimError(
+        f"cannot write {option} '{path}': {reason}; nothing was written.",
+        hint="Choose a file in a folder you can write to, on a device with free space.",
+    )
 
 
 def _suffix_hint(option: str) -> str:
-    return {"--report": ".json", "--stats": ".json", "--output": ".npy", "trace=": ".json",
-            "plot=": ".png"}.get(option, ".mlir")
+    return {
+        "--report": ".json",
+        "--stats": ".json",
+        "--output": ".npy",
+        "trace=": ".json",
+        "plot=": ".png",
+    }.get(option, ".mlir")
 
 
 def _umask() -> int:

@@ -78,9 +78,15 @@ class Worker:
 
     def _start(self) -> subprocess.Popen[str]:
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-        return subprocess.Popen([sys.executable, str(WORKER)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                env=env, bufsize=1)
+        return subprocess.Popen(
+            [sys.executable, str(WORKER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            bufsize=1,
+        )
 
     def close(self) -> None:
         if self.proc is not None:
@@ -93,7 +99,9 @@ class Worker:
         if self.proc is None or self.proc.poll() is not None:
             self.proc = self._start()
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"tool": case.tool, "argv": case.argv, "cwd": case.cwd}) + "\n")
+        self.proc.stdin.write(
+            json.dumps({"tool": case.tool, "argv": case.argv, "cwd": case.cwd}) + "\n"
+        )
         self.proc.stdin.flush()
         ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout)
         if not ready:
@@ -143,8 +151,11 @@ def run_case(worker: Worker, case: Case) -> Outcome:
     if verdict in ACCEPTABLE:
         # a successful command may replace the files it was told to write, nothing else
         written = named_outputs(case.argv) if verdict == "ok" else set()
-        changed = [p for p, d in before.items()
-                   if p not in written and _digest(os.path.join(case.cwd, p)) != d]
+        changed = [
+            p
+            for p, d in before.items()
+            if p not in written and _digest(os.path.join(case.cwd, p)) != d
+        ]
         left = sorted(str(p) for p in Path(case.cwd).rglob(SCRATCH_GLOB))
         if changed or left:
             verdict, detail = "input-changed", f"changed {changed}, scratch files left {left}"
@@ -175,8 +186,10 @@ def summary(outcomes: list[Outcome]) -> str:
         total.update(table[kind])
         counts = ", ".join(f"{v} {n}" for v, n in sorted(table[kind].items()))
         lines.append(f"  {kind:<12} {sum(table[kind].values()):4d} cases: {counts}")
-    lines.append(f"  {'all':<12} {sum(total.values()):4d} cases: "
-                 + ", ".join(f"{v} {n}" for v, n in sorted(total.items())))
+    lines.append(
+        f"  {'all':<12} {sum(total.values()):4d} cases: "
+        + ", ".join(f"{v} {n}" for v, n in sorted(total.items()))
+    )
     return "\n".join(lines)
 
 

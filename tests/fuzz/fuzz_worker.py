@@ -48,8 +48,18 @@ def main() -> None:
         os.chdir(request.get("cwd") or home)
         code, out, err, exception = _run(request["tool"], request["argv"])
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        channel.write(json.dumps({"code": code, "stdout": out[-4000:], "stderr": err[-6000:],
-                                  "exception": exception, "max_rss_kb": rss}) + "\n")
+        channel.write(
+            json.dumps(
+                {
+                    "code": code,
+                    "stdout": out[-4000:],
+                    "stderr": err[-6000:],
+                    "exception": exception,
+                    "max_rss_kb": rss,
+                }
+            )
+            + "\n"
+        )
         channel.flush()
 
 

@@ -17,8 +17,16 @@ import pytest
 from fuzz_harness import Case, Outcome, Worker, failures, run_case, summary
 
 SEED = int(os.environ.get("PIMDSL_FUZZ_SEED", "0"))
-CASES = {"ir-nn": 40, "ir-partition": 40, "ir-crossbar": 30, "ir-pim_isa": 40, "onnx": 50,
-         "chip": 40, "options": 50, "npy": 40}
+CASES = {
+    "ir-nn": 40,
+    "ir-partition": 40,
+    "ir-crossbar": 30,
+    "ir-pim_isa": 40,
+    "onnx": 50,
+    "chip": 40,
+    "options": 50,
+    "npy": 40,
+}
 LONG_FACTOR = 10
 
 
