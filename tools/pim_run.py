@@ -237,7 +237,7 @@ def make_inputs(args: argparse.Namespace, shapes: list[tuple[int, ...]], calls: 
 
     from pimdsl.errors import PimError
 
-    if args.input_npy:
+    if args.input_npy is not None:
         if len(shapes) != 1:
             raise PimError(f"@main takes {len(shapes)} inputs; --input gives one.")
         return [load_input_tensor(args.input_npy)], f"from {args.input_npy}"
@@ -354,9 +354,9 @@ def _run(args: argparse.Namespace) -> int:
             set_batch(module, args.batch)
         # everything cheap is checked before the (possibly long) timing simulation
         protect_weights(module, loaded.base_dir)
-        if args.output_npy:
+        if args.output_npy is not None:
             output.check(args.output_npy, "--output")
-        if args.stats:
+        if args.stats is not None:
             output.check(args.stats, "--stats")
         if args.compare_onnxruntime and loaded.onnx_path is None:
             raise PimError(
@@ -395,7 +395,7 @@ def _run(args: argparse.Namespace) -> int:
         for key, value in run_stats.items():  # weight reloads, DRAM traffic (partition level and below)
             print(f"  {key}: {value:.0f}")
 
-        if args.output_npy:
+        if args.output_npy is not None:
             write_output(Path(args.output_npy), outputs)
             print(f"  wrote {args.output_npy}")
 
@@ -530,7 +530,7 @@ def check_timing_options(args: argparse.Namespace, module: ModuleOp) -> bool:
     from pimdsl.module_attrs import get_weights
 
     if find_program(module) is None:
-        if args.stats or args.timing_only:
+        if args.stats is not None or args.timing_only:
             raise PimError(
                 "--stats and --timing-only need pim_isa-level IR (the timing model runs the "
                 "per-core instruction programs), but this module holds no pim_isa.program.",
@@ -540,7 +540,7 @@ def check_timing_options(args: argparse.Namespace, module: ModuleOp) -> bool:
     if not args.timing_only and get_weights(module) is not None:
         return True
     numeric = [opt for opt, given in (
-        ("--input", args.input_npy), ("--output", args.output_npy),
+        ("--input", args.input_npy is not None), ("--output", args.output_npy is not None),
         ("--compare-onnxruntime", args.compare_onnxruntime), ("--mode quantized", args.mode == "quantized"),
     ) if given]
     why = ("--timing-only runs no numerics" if args.timing_only
@@ -585,7 +585,7 @@ def _timing_run(args: argparse.Namespace, module: ModuleOp) -> None:
     stats = simulate_module(module)
     print(f"{PROG}: {stats.summary()}")
     print(f"  timing simulated in {stats.sim_seconds:.3f} s")
-    if args.stats:
+    if args.stats is not None:
         write_stats(args.stats, stats)
         print(f"  wrote {args.stats}")
     if not args.timing_only and get_weights(module) is None:
