@@ -25,11 +25,17 @@ def gemm_net(path: Path, *, alpha: float = 1.0, beta: float = 1.0) -> Path:
         helper.make_node("Conv", ["x", "conv.w"], ["c"], name="conv"),
         helper.make_node("Relu", ["c"], ["r"], name="relu"),
         helper.make_node("Flatten", ["r"], ["f"], name="flat"),
-        helper.make_node("Gemm", ["f", "fc.w", "fc.b"], ["y"], name="fc", transB=1, alpha=alpha, beta=beta),
+        helper.make_node(
+            "Gemm", ["f", "fc.w", "fc.b"], ["y"], name="fc", transB=1, alpha=alpha, beta=beta
+        ),
     ]
     graph = helper.make_graph(
-        nodes, "net", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6, 6])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])], inits)
+        nodes,
+        "net",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     onnx.save(model, str(path))
@@ -42,6 +48,9 @@ def compile_levels(folder: Path) -> dict[str, Path]:
     out = {"onnx": folder / "net.onnx"}
     for level, passes in PIPELINES.items():
         path = folder / f"{level}.mlir"
-        assert pim_opt([str(folder / "net.onnx"), "--chip", "compass-s", *passes, "-o", str(path)]) == 0
+        assert (
+            pim_opt([str(folder / "net.onnx"), "--chip", "compass-s", *passes, "-o", str(path)])
+            == 0
+        )
         out[level] = path
     return out

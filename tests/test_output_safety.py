@@ -33,7 +33,9 @@ def _no_scratch(folder: Path) -> None:
     assert output.scratch_files(folder) == []
 
 
-def test_report_never_rewrites_the_input(net: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_never_rewrites_the_input(
+    net: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     before = net["nn"].read_bytes()
     assert pim_opt([str(net["nn"]), "--partition", "--report", str(net["nn"])]) == 1
     assert "refusing to overwrite the input file" in capsys.readouterr().err
@@ -41,8 +43,9 @@ def test_report_never_rewrites_the_input(net: dict[str, Path], capsys: pytest.Ca
 
 
 @pytest.mark.parametrize("option", ["-o", "--report"])
-def test_pim_opt_never_writes_the_weight_file(net: dict[str, Path], option: str,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_pim_opt_never_writes_the_weight_file(
+    net: dict[str, Path], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = net["nn"].parent
     os.link(net["onnx"], folder / "hard.onnx")
     before = _digests(folder)
@@ -53,8 +56,9 @@ def test_pim_opt_never_writes_the_weight_file(net: dict[str, Path], option: str,
 
 
 @pytest.mark.parametrize("option", ["--output", "--stats"])
-def test_pim_run_never_writes_an_input(net: dict[str, Path], option: str,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_pim_run_never_writes_an_input(
+    net: dict[str, Path], option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = net["nn"].parent
     before = _digests(folder)
     for target in (net["onnx"], net["pim_isa"]):
@@ -63,8 +67,9 @@ def test_pim_run_never_writes_an_input(net: dict[str, Path], option: str,
     assert _digests(folder) == before
 
 
-def test_a_failing_run_replaces_nothing(net: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failing_run_replaces_nothing(
+    net: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--stats and --output are staged: the run fails after the timing simulation (where the
     stats used to be written at once) and both old files survive."""
     folder = net["nn"].parent
@@ -83,15 +88,29 @@ def test_a_failing_run_replaces_nothing(net: dict[str, Path], monkeypatch: pytes
     _no_scratch(folder)
 
 
-def test_ga_trace_is_written_only_when_the_command_succeeds(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ga_trace_is_written_only_when_the_command_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     gemm_net(tmp_path / "alpha.onnx", alpha=2.0)  # imports, partitions, then fails to lower
     (tmp_path / "t.json").write_text("old trace")
     (tmp_path / "out.mlir").write_text("old output")
     ga = '--ga-group=generations=2 population=4 keep=2 trace="t.json"'
-    assert pim_opt(["alpha.onnx", "--chip", "compass-s", "--partition", ga, "--lower-to-isa",
-                    "-o", "out.mlir"]) == 1
+    assert (
+        pim_opt(
+            [
+                "alpha.onnx",
+                "--chip",
+                "compass-s",
+                "--partition",
+                ga,
+                "--lower-to-isa",
+                "-o",
+                "out.mlir",
+            ]
+        )
+        == 1
+    )
     assert (tmp_path / "t.json").read_text() == "old trace"
     assert (tmp_path / "out.mlir").read_text() == "old output"
     _no_scratch(tmp_path)
@@ -104,9 +123,12 @@ def test_two_outputs_to_one_file(net: dict[str, Path], capsys: pytest.CaptureFix
     assert "name the same file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("target, message", [("/dev/full", "No space left"), ("", "empty file name")])
-def test_unwritable_outputs_are_user_errors(net: dict[str, Path], target: str, message: str,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "target, message", [("/dev/full", "No space left"), ("", "empty file name")]
+)
+def test_unwritable_outputs_are_user_errors(
+    net: dict[str, Path], target: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert pim_opt([str(net["nn"]), "-o", target]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
@@ -151,8 +173,13 @@ with output.session("test") as out:
 
 def test_sigterm_leaves_no_scratch_and_the_old_file(tmp_path: Path) -> None:
     (tmp_path / "out.txt").write_text("old")
-    proc = subprocess.Popen([sys.executable, "-c", SIGTERM_SCRIPT], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SIGTERM_SCRIPT],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "staged"
     assert len(output.scratch_files(tmp_path)) == 1
