@@ -129,7 +129,8 @@ def classify(case: Case, reply: dict[str, object] | str) -> tuple[str, str]:
     if exc or code in (3, 99) or "Traceback" in err:
         return "traceback", text[-1500:]
     if code == 0:
-        for path in case.json_outputs:
+        ir_out = {case.argv[i + 1] for i, a in enumerate(case.argv[:-1]) if a == "-o"}
+        for path in (p for p in case.json_outputs if p not in ir_out):
             problem = _strict_json_problem(os.path.join(case.cwd, path))
             if problem:
                 return "bad-json", problem
