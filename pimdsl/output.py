@@ -207,6 +207,13 @@ def session(tool: str) -> Iterator[Outputs]:
             signal.signal(signal.SIGTERM, previous_handler)
 
 
+BROKEN_PIPE_NOTE = (
+    "standard output was closed before the command finished (broken pipe), so it stopped early "
+    "and wrote none of its output files; run it again without cutting its output short "
+    "(e.g. without `| head`)."
+)
+
+
 def check(path: str | os.PathLike[str], option: str) -> None:
     """Early check of an output path against the current session (or just the file system)."""
     (_current or Outputs("pimdsl")).check(path, option)

@@ -89,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # the Python docs' recipe: point stdout at devnull so the exit-time flush stays quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if args.output_npy is not None or args.stats is not None:  # never exit 0 without them
+            print(f"{PROG}: error: {output.BROKEN_PIPE_NOTE}", file=sys.stderr)
+            return EXIT_USER_ERROR
         return 0
     except Exception as e:  # user errors print one line; anything else is a pimdsl bug
         if not _is_user_error(e):
