@@ -263,16 +263,27 @@ def verify_error_detail(module: ModuleOp, exc: VerifyException) -> tuple[Operati
     """The first op of `module` that fails verification on its own, and its message."""
     culprit: Operation | None = None
     detail = str(exc)
-    for op in module.walk():
+    # innermost first, as xDSL verifies: an outer op's verifier may read its nested ops'
+    # properties and assumes they verified
+    for op in sorted(module.walk(), key=_depth, reverse=True):
         try:
             op.verify(verify_nested_ops=False)
         except VerifyException as inner:
             culprit, detail = op, str(inner)
             break
+        except Exception:  # noqa: BLE001 - only looking for the message; `exc` is the verdict
+            continue
     detail = detail.removeprefix("Operation does not verify: ")
     if culprit is not None and culprit.name not in detail:
         detail = f"'{culprit.name}': {detail}"
     return culprit, detail
+
+
+def _depth(op: Operation) -> int:
+    depth, parent = 0, op.parent_op()
+    while parent is not None:
+        depth, parent = depth + 1, parent.parent_op()
+    return depth
 
 
 def parse_mlir_file(ctx: Any, path: str) -> ModuleOp:
