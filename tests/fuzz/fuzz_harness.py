@@ -22,6 +22,7 @@ import os
 import select
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from pathlib import Path
 WORKER = Path(__file__).with_name("fuzz_worker.py")
 ACCEPTABLE = ("ok", "clean-error")
 SCRATCH_GLOB = ".pimdsl-*.tmp"
+MEMORY_MB = 2500.0  # a worker beyond this resident size is a memory blow-up
 
 
 @dataclass
@@ -47,6 +49,8 @@ class Outcome:
     case: Case
     verdict: str
     detail: str = ""
+    seconds: float = 0.0
+    max_rss_mb: float = 0.0
 
 
 def _digest(path: str) -> str | None:
@@ -147,8 +151,14 @@ def classify(case: Case, reply: dict[str, object] | str) -> tuple[str, str]:
 
 def run_case(worker: Worker, case: Case) -> Outcome:
     before = {p: _digest(os.path.join(case.cwd, p)) for p in case.reads}
+    start = time.monotonic()
     reply = worker.request(case)
+    seconds = time.monotonic() - start
     verdict, detail = classify(case, reply)
+    rss = float(reply.get("max_rss_kb", 0)) / 1024 if isinstance(reply, dict) else 0.0  # type: ignore[arg-type]
+    if verdict in ACCEPTABLE and rss > MEMORY_MB:
+        verdict, detail = "memory", f"the worker grew to {rss:.0f} MB"
+        worker.close()  # a fresh worker for the next case: ru_maxrss never goes down
     if verdict in ACCEPTABLE:
         # a successful command may replace the files it was told to write, nothing else
         written = named_outputs(case.argv) if verdict == "ok" else set()
@@ -160,7 +170,7 @@ def run_case(worker: Worker, case: Case) -> Outcome:
         left = sorted(str(p) for p in Path(case.cwd).rglob(SCRATCH_GLOB))
         if changed or left:
             verdict, detail = "input-changed", f"changed {changed}, scratch files left {left}"
-    return Outcome(case, verdict, detail)
+    return Outcome(case, verdict, detail, seconds, rss)
 
 
 OUTPUT_OPTIONS = ("-o", "--report", "--stats", "--output")
