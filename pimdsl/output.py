@@ -144,6 +144,8 @@ class Outputs:
         """The command succeeded: move every staged output into place (checked once more)."""
         for entry in self._staged:
             self.check(entry.path, entry.option)
+        # write-through targets (/dev/full can fail) before any rename replaces a file
+        self._staged.sort(key=lambda e: e.scratch is not None)
         while self._staged:
             entry = self._staged[0]
             try:

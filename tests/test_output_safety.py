@@ -187,3 +187,13 @@ def test_sigterm_leaves_no_scratch_and_the_old_file(tmp_path: Path) -> None:
     assert proc.wait(timeout=30) == 128 + signal.SIGTERM
     assert (tmp_path / "out.txt").read_text() == "old"
     _no_scratch(tmp_path)
+
+
+def test_a_failing_device_output_replaces_no_file(net: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """--report r.json -o /dev/full: the device write fails at commit, before the rename."""
+    folder = net["nn"].parent
+    (folder / "r.json").write_text("old report")
+    assert pim_opt([str(net["nn"]), "--partition", "--report", "r.json", "-o", "/dev/full"]) == 1
+    assert "No space left" in capsys.readouterr().err
+    assert (folder / "r.json").read_text() == "old report"
+    _no_scratch(folder)

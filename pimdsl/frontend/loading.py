@@ -117,6 +117,9 @@ def check_arity(model: onnx.ModelProto, path: str) -> None:
     three inputs is an invalid model, not one whose extra inputs are ignored)."""
     opset = default_opset(model)
     for index, node in enumerate(model.graph.node):
+        if not isinstance(node.op_type, str) or not isinstance(node.domain, str):
+            raise PimError(f"node #{index} has an op type or domain that is not valid UTF-8 text.",
+                           where=path, hint="The file is corrupt; export the model again.")
         if node.domain not in ("", "ai.onnx"):
             continue
         try:
