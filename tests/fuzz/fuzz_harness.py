@@ -201,6 +201,12 @@ def summary(outcomes: list[Outcome]) -> str:
         f"  {'all':<12} {sum(total.values()):4d} cases: "
         + ", ".join(f"{v} {n}" for v, n in sorted(total.items()))
     )
+    if outcomes:
+        slow = max(outcomes, key=lambda o: o.seconds)
+        lines.append(
+            f"  slowest case {slow.seconds:.1f} s ({slow.case.kind}: {slow.case.note}); "
+            f"largest worker {max(o.max_rss_mb for o in outcomes):.0f} MB"
+        )
     return "\n".join(lines)
 
 
