@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from pimdsl.chip import Chip
@@ -135,6 +135,18 @@ def flat_copy(module: ModuleOp) -> ModuleOp:
     return ModuleOp([func.FuncOp("main", fn.function_type, Region(block))])
 
 
+def unit_range(op: Operation, key: str) -> tuple[int, int]:
+    """The unit range attribute `key` (pim.units, pim.piece) of `op`: two i64, 0 <= lo < hi."""
+    attr = op.attributes.get(key)
+    values = part.ints(attr) if isinstance(attr, DenseArrayBase) else ()
+    if len(values) != 2 or not 0 <= values[0] < values[1]:
+        name = op.results[0].name_hint if op.results else None
+        raise PimError(f"'{op.name}' ({name or 'unnamed'}): attribute {key} must be array<i64: lo, hi> "
+                       f"with 0 <= lo < hi, got {attr}.",
+                       hint="The partition IR was edited: re-run --partition on the nn-level IR.")
+    return values[0], values[1]
+
+
 def _flat_ops(block: Block, args: Sequence[SSAValue]) -> list[Operation]:
     """Clones of the nn ops of partition-level `block`, with its arguments mapped to `args`."""
     m: dict[SSAValue, SSAValue | None] = dict(zip(block.args, args, strict=True))
@@ -170,10 +182,14 @@ def _flat_ops(block: Block, args: Sequence[SSAValue]) -> list[Operation]:
                 for res, v in zip(op.results, iop.values, strict=True):
                     m[res] = get(v)
             elif part.ACCUMULATE in iop.attributes:
+                if len(iop.operands) != 2 or len(iop.results) != 1:
+                    raise PimError(f"'{iop.name}' carries {part.ACCUMULATE} but is not a two-operand "
+                                   "add of a loaded partial sum; the partition IR is inconsistent.",
+                                   hint="Re-run --partition on the nn-level IR.")
                 m[iop.results[0]] = get(iop.operands[1])
             elif part.PIECE in iop.attributes:
-                piece = part.ints(iop.attributes[part.PIECE])  # type: ignore[arg-type]
-                whole = part.ints(iop.attributes[UNITS])  # type: ignore[arg-type]
+                piece = unit_range(iop, part.PIECE)
+                whole = unit_range(iop, UNITS)
                 if piece[1] == whole[1]:
                     clone(iop)
                 else:
