@@ -550,6 +550,9 @@ class PimOptMain(xDSLOptMain):
             raise input_error(exc, self.get_input_name()) from None  # type: ignore[misc]
         if module is not None:
             self.protect_inputs(module)
+            for path, option in ((self.args.output_file, "-o"), (self.args.report, "--report")):
+                if path not in (None, "-"):
+                    output.check(path, option)  # the weight file is known now: refuse before the passes
             limits.check_module_shapes(module, self._place)
             check_defined_before_use(module, self._place)
             self.attach_module_attrs(module)

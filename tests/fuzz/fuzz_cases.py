@@ -27,6 +27,10 @@ PIPELINE = {
     "crossbar": ["--partition", "--partition-to-crossbar"],
     "pim_isa": ["--partition", "--lower-to-isa"],
 }
+SMALL_CHIP = (
+    'base = "compass-s"\nname = "fuzz-small"\ncores = 2\ncrossbars_per_core = 2\n'
+    "crossbar_rows = 32\ncrossbar_cols = 16\n"
+)
 HUGE_INTS = [0, -1, 1, 2, 3, 7, 255, 65537, 2**31, 2**63 - 1, 2**63, 2**64, 10**30, 10**400]
 ODD_FLOATS = ["0.0", "-1.0", "1e-300", "1e300", "1e308", "1e999", "-0.0", "0.5", "nan", "inf"]
 
@@ -70,10 +74,13 @@ class Base:
     def __init__(self, folder: Path, compile_ir: Callable[[list[str], str], None]):
         self.folder = folder
         base_onnx(folder / "net.onnx")
+        # below the nn level: a chip small enough that the net needs 4 partitions with cut
+        # layers, so pim.piece / pim.accumulate, DRAM loads and stores are in the IR
+        (folder / "small.toml").write_text(SMALL_CHIP)
         for level in LEVELS:
+            chip = "compass-s" if level == "nn" else "small.toml"
             compile_ir(
-                ["net.onnx", "--chip", "compass-s", *PIPELINE[level], "-o", f"{level}.mlir"],
-                str(folder),
+                ["net.onnx", "--chip", chip, *PIPELINE[level], "-o", f"{level}.mlir"], str(folder)
             )
             assert (folder / f"{level}.mlir").is_file(), f"cannot build the {level} base"
 
