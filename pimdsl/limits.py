@@ -159,3 +159,26 @@ def check_module_shapes(
                 check_shape(shape, what=f"{kind} of '{op.name}'", elements=elements)
             except PimError as exc:
                 raise PimError(f"{locate(op)}: {exc}") from None
+
+
+def folded_elements(op_type: str, arrays: Sequence[Any]) -> int | None:
+    """Elements a constant-folded ONNX node would allocate, for the ops whose output can be far
+    larger than their inputs (ConstantOfShape, Expand, Tile, Range); None for the others or
+    when the inputs are not all known. Checked against RUN_ELEMENTS before numpy allocates."""
+    import numpy as np
+
+    try:
+        if op_type == "ConstantOfShape" and arrays and arrays[0] is not None:
+            return math.prod(int(d) for d in np.asarray(arrays[0]).reshape(-1))
+        if op_type == "Expand" and len(arrays) > 1 and arrays[0] is not None and arrays[1] is not None:
+            shape = tuple(int(d) for d in np.asarray(arrays[1]).reshape(-1))
+            return math.prod(np.broadcast_shapes(np.asarray(arrays[0]).shape, shape))
+        if op_type == "Tile" and len(arrays) > 1 and arrays[0] is not None and arrays[1] is not None:
+            repeats = [int(r) for r in np.asarray(arrays[1]).reshape(-1)]
+            return int(np.asarray(arrays[0]).size) * math.prod(max(r, 0) for r in repeats)
+        if op_type == "Range" and len(arrays) > 2 and all(a is not None for a in arrays[:3]):
+            start, limit, delta = (float(np.asarray(a).reshape(-1)[0]) for a in arrays[:3])
+            return max(0, math.ceil((limit - start) / delta)) if delta else None
+    except (ValueError, TypeError, OverflowError):
+        return None  # the folder reports a malformed node itself
+    return None

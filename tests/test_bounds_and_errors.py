@@ -359,3 +359,34 @@ def test_no_json_writer_allows_nan() -> None:
                 ):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("op", ["ConstantOfShape", "Expand", "Tile"])
+def test_constant_folding_is_bounded(
+    tmp_path: Path, op: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folded node whose output is far larger than its inputs is refused before numpy
+    allocates it (50,000 x 50,000 float32 = 10 GB)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    big = np.array([50_000, 50_000], np.int64)
+    inits = [
+        numpy_helper.from_array(big, "shape"),
+        numpy_helper.from_array(np.ones((1, 1), np.float32), "one"),
+    ]
+    node = {
+        "ConstantOfShape": helper.make_node("ConstantOfShape", ["shape"], ["k"]),
+        "Expand": helper.make_node("Expand", ["one", "shape"], ["k"]),
+        "Tile": helper.make_node("Tile", ["one", "shape"], ["k"]),
+    }[op]
+    add = helper.make_node("Add", ["x", "k"], ["y"])
+    graph = helper.make_graph(
+        [node, add],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
+    )
+    path = tmp_path / "fold.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    _user_error(pim_opt([str(path)]), capsys.readouterr().err, "2,500,000,000 elements")

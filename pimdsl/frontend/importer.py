@@ -12,6 +12,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
+from pimdsl import limits
 from pimdsl.dialects import nn
 from pimdsl.dialects.nn import shape_of
 from pimdsl.errors import PimError
@@ -197,6 +198,10 @@ def _convert(ctx: ImportContext, node: onnx.NodeProto, inferred: dict[str, tuple
 
 def _fold(ctx: ImportContext, node: onnx.NodeProto, ins: list[Value | None]) -> list[Const]:
     arrays = [v.value() if isinstance(v, Const) else None for v in ins]
+    n = limits.folded_elements(node.op_type, arrays)  # before numpy allocates it
+    if n is not None and n > limits.RUN_ELEMENTS.maximum:
+        raise ctx.error(f"folding it at import time would make a tensor of {n:,} elements, over the "
+                        f"limit of {limits.RUN_ELEMENTS.maximum:,} (docs/limits.md).")
     try:
         outs = FOLDERS[node.op_type](FoldNode(node.op_type, ctx.attrs(), ctx.opset), arrays)
     except (ValueError, KeyError, IndexError, TypeError) as e:

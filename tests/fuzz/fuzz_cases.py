@@ -259,6 +259,7 @@ def _mutate_model(model: onnx.ModelProto, rng: random.Random, folder: Path) -> s
             "init-dims",
             "gemm-scale",
             "output-name",
+            "fold-blowup",
         ]
     )
     if kind == "attr":
@@ -317,6 +318,21 @@ def _mutate_model(model: onnx.ModelProto, rng: random.Random, folder: Path) -> s
                 helper.make_attribute(name, rng.choice([0.0, 0.5, 1.0, 2.0, -3.0]))
             )
         return "gemm alpha/beta"
+    if kind == "fold-blowup":
+        dims = [rng.choice([1, 8, 10**5, 10**9]) for _ in range(2)]
+        g.initializer.append(numpy_helper.from_array(np.array(dims, np.int64), "big.shape"))
+        g.node.insert(
+            0,
+            helper.make_node(
+                rng.choice(["ConstantOfShape", "Tile"]),
+                ["big.shape"] if rng.random() < 0.5 else ["fc.b", "big.shape"],
+                ["big"],
+                name="big",
+            ),
+        )
+        g.node.append(helper.make_node("Identity", ["big"], ["big.out"], name="big.out"))
+        g.output.append(helper.make_tensor_value_info("big.out", TensorProto.FLOAT, None))
+        return f"folded node of shape {dims}"
     g.output[0].name = "nowhere"
     return "graph output not produced"
 
