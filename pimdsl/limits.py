@@ -36,6 +36,8 @@ RUN_ELEMENTS = Limit(
 )
 NPY_ELEMENTS = Limit("input tensor elements", 2**26, "elements of the --input tensor")
 UNITS = Limit("units", 4_096, "units (core-sized weight pieces) a chip cuts the network into")
+PARTITIONS = Limit("partitions", 512,
+                   "partitions of one grouping; the IR, its verification and printing grow with them")
 GA_POPULATION = Limit("population", 10_000, "ga-group population", minimum=2)
 GA_GENERATIONS = Limit("generations", 100_000, "ga-group generations")
 GA_WORKERS = Limit("workers", 64, "ga-group worker processes")
@@ -182,3 +184,16 @@ def folded_elements(op_type: str, arrays: Sequence[Any]) -> int | None:
     except (ValueError, TypeError, OverflowError):
         return None  # the folder reports a malformed node itself
     return None
+
+
+def check_partitions(count: int, chip_name: str, *, lower_bound: bool) -> None:
+    """A grouping of more than PARTITIONS partitions (or a chip so small that at least that many
+    are needed: `lower_bound`) is refused before the partition-level IR is built."""
+    if count <= PARTITIONS.maximum:
+        return
+    what = f"needs at least {count:,} partitions" if lower_bound else f"makes {count:,} partitions"
+    raise PimError(
+        f"chip '{chip_name}' {what} for this network, over the limit of {PARTITIONS.maximum:,} "
+        f"({PARTITIONS.why}; docs/limits.md).",
+        hint="Use a chip with more cores or crossbars (pim-opt --list-chips lists the presets).",
+    )

@@ -23,6 +23,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 
+from pimdsl import limits
 from pimdsl.chip import Chip
 from pimdsl.cost.model import SpanCosts, span_costs
 from pimdsl.dialects import nn
@@ -79,6 +80,9 @@ def analyse(module: ModuleOp) -> Analysis:
     key = (_fingerprint(net), chip, batch)
     if key not in _CACHE:
         units = plan_units(net, chip)
+        # each partition holds at most the whole chip: a lower bound on the partitions needed
+        need = -(-int(units.crossbars.sum()) // chip.total_crossbars)
+        limits.check_partitions(need, chip.name, lower_bound=True)
         if len(_CACHE) > 16:
             _CACHE.clear()
         _CACHE[key] = (units, span_costs(net, units, chip, batch))
@@ -249,6 +253,7 @@ def apply_grouping(
         table.check_group(bounds)
     except ValueError as exc:
         raise PimError(f"illegal partition grouping {bounds}: {exc}.") from None
+    limits.check_partitions(len(bounds) - 1, a.chip.name, lower_bound=False)
     _rewrite(module, a, bounds)
     module.attributes[part.N_UNITS] = IntegerAttr(a.units.n, i64)
     module.attributes[STRATEGY] = StringAttr(strategy)

@@ -83,6 +83,25 @@ def test_a_tiny_chip_answers_within_seconds(
     _user_error(code, capsys.readouterr().err, "93,952 units", "over the limit of 4,096")
 
 
+def test_a_chip_needing_thousands_of_partitions_answers_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ResNet18 on one core of eight 64x32 crossbars: 3,227 units (under the unit limit) but at
+    least 3,106 partitions; building and printing their IR took 110 s, now refused at once."""
+    from pimdsl.tools.opt_driver import cached_model
+
+    chip = tmp_path / "one-core.toml"
+    chip.write_text(
+        'base = "compass-s"\ncores = 1\ncrossbars_per_core = 8\ncrossbar_rows = 64\ncrossbar_cols = 32\n'
+    )
+    start = time.monotonic()
+    code = pim_opt(
+        [str(cached_model("resnet18")), "--chip", str(chip), "--partition", "-o", "/dev/null"]
+    )
+    assert time.monotonic() - start < 30
+    _user_error(code, capsys.readouterr().err, "needs at least 3,106 partitions", "limit of 512")
+
+
 def test_unit_count_matches_the_units_built() -> None:
     """The count that guards plan_units is the number of units plan_units makes."""
     from pimdsl.frontend import import_onnx
