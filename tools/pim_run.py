@@ -445,6 +445,14 @@ def check_run_size(module: ModuleOp, shapes: list[tuple[int, ...]], calls: int, 
     for i, s in enumerate(shapes):
         limits.check_shape((s[0] * calls, *s[1:]) if s else s, what=f"the input {i} of all {calls} call(s)",
                            elements=limits.RUN_ELEMENTS)
+    from pimdsl.sim.runner import find_main
+
+    for i, t in enumerate(find_main(module).function_type.outputs.data):
+        get_shape = getattr(t, "get_shape", None)
+        s = tuple(int(d) for d in get_shape()) if get_shape else ()
+        if s and all(d >= 0 for d in s):  # the outputs of all calls are concatenated
+            limits.check_shape((s[0] * calls, *s[1:]), what=f"the output {i} of all {calls} call(s)",
+                               elements=limits.RUN_ELEMENTS)
 
 
 def protect_weights(module: ModuleOp, base_dir: Path | None) -> None:
