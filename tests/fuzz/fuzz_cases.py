@@ -698,3 +698,95 @@ def npy_cases(base: Base, root: Path, n: int, seed: int) -> list[Case]:
             Case("npy", "pim-run", argv, str(d), ["nn.mlir", "net.onnx", path.name], [], kind)
         )
     return cases
+
+
+# --- valid commands: must succeed, and agree with onnxruntime -------------------------------
+
+
+def valid_cases(base: Base, root: Path, n: int, seed: int) -> list[Case]:
+    """Random but valid option combinations: each must end in `ok` (pim-run compares with
+    onnxruntime, so a wrong result is a `mismatch`)."""
+    rng = random.Random(f"valid-{seed}")
+    cases = []
+    for i in range(n):
+        d = base.case_dir(root, f"valid-{i}", ["net.onnx", "small.toml", "pim_isa.mlir", "nn.mlir"])
+        choice = rng.randrange(3)
+        if choice == 0:
+            strategy = rng.choice(["greedy", "layerwise", "optimal"])
+            objective = rng.choice(["latency", "energy", "edp"])
+            argv = [
+                "net.onnx",
+                "--chip",
+                rng.choice(["compass-s", "compass-l", "pimcomp-default", "small.toml"]),
+                "--batch",
+                str(rng.choice([1, 2, 4, 16])),
+                f"--partition=strategy={strategy} objective={objective}",
+            ]
+            if rng.random() < 0.4:
+                argv.append(
+                    f"--ga-group=seed={rng.randrange(100)} generations=2 population=6 keep=2 "
+                    f'objective={objective} trace="t.json"'
+                )
+            if rng.random() < 0.4:  # --report needs partition-level IR: not with lowering
+                argv += ["--lower-to-isa"] + rng.choice([[], ["-t", "pim-json"], ["-t", "pim-asm"]])
+            elif rng.random() < 0.5:
+                argv += ["--report", "r.json"]
+            argv += ["-o", "out.txt"]
+            cases.append(
+                Case(
+                    "valid",
+                    "pim-opt",
+                    argv,
+                    str(d),
+                    ["net.onnx", "small.toml"],
+                    ["r.json", "t.json"],
+                    " ".join(argv[2:]),
+                    expect_ok=True,
+                )
+            )
+        elif choice == 1:
+            argv = [
+                rng.choice(["net.onnx", "nn.mlir", "pim_isa.mlir"]),
+                "--compare-onnxruntime",
+                "--seed",
+                str(rng.randrange(1000)),
+                "--output",
+                "y.npy",
+            ]
+            if argv[0] != "pim_isa.mlir":
+                argv += ["--batch", str(rng.choice([1, 2, 3]))]
+            cases.append(
+                Case(
+                    "valid",
+                    "pim-run",
+                    argv,
+                    str(d),
+                    ["net.onnx", "nn.mlir", "pim_isa.mlir"],
+                    [],
+                    " ".join(argv),
+                    expect_ok=True,
+                )
+            )
+        else:
+            argv = [
+                "pim_isa.mlir",
+                *rng.choice([["--timing-only"], []]),
+                "--stats",
+                "s.json",
+                *rng.choice([[], ["--mode", "quantized"]]),
+            ]
+            if "--timing-only" in argv and "--mode" in argv:
+                argv = argv[: argv.index("--mode")]
+            cases.append(
+                Case(
+                    "valid",
+                    "pim-run",
+                    argv,
+                    str(d),
+                    ["pim_isa.mlir", "net.onnx"],
+                    ["s.json"],
+                    " ".join(argv),
+                    expect_ok=True,
+                )
+            )
+    return cases

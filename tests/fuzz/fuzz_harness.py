@@ -9,7 +9,8 @@ A case is a command line plus the files it reads. The outcome classes:
 - `hang`: no answer within the time limit (the worker is killed and restarted);
 - `memory`: a MemoryError under the worker's address-space limit, or the worker died;
 - `input-changed`: a file the case reads differs afterwards (or a scratch file was left);
-- `bad-json`: exit 0 but a JSON output holds NaN/Infinity or does not parse.
+- `bad-json`: exit 0 but a JSON output holds NaN/Infinity or does not parse;
+- `refused-valid`: a valid command (the `valid` class) ended in an error.
 
 Only `ok` and `clean-error` are acceptable.
 """
@@ -42,6 +43,7 @@ class Case:
     reads: list[str] = field(default_factory=list)  # files that must not change
     json_outputs: list[str] = field(default_factory=list)  # checked for strict JSON on success
     note: str = ""  # what was mutated, for the failure message
+    expect_ok: bool = False  # a valid command: a clean error is a failure too
 
 
 @dataclass
@@ -155,6 +157,11 @@ def run_case(worker: Worker, case: Case) -> Outcome:
     reply = worker.request(case)
     seconds = time.monotonic() - start
     verdict, detail = classify(case, reply)
+    if case.expect_ok and verdict == "clean-error":
+        verdict, detail = (
+            "refused-valid",
+            str(reply.get("stderr", ""))[-800:] if isinstance(reply, dict) else "",
+        )
     rss = float(reply.get("max_rss_kb", 0)) / 1024 if isinstance(reply, dict) else 0.0  # type: ignore[arg-type]
     if verdict in ACCEPTABLE and rss > MEMORY_MB:
         verdict, detail = "memory", f"the worker grew to {rss:.0f} MB"

@@ -26,6 +26,7 @@ CASES = {
     "chip": 40,
     "options": 50,
     "npy": 40,
+    "valid": 40,
 }
 LONG_FACTOR = 10
 
