@@ -50,9 +50,7 @@ def base(worker: Worker, tmp_path_factory: pytest.TempPathFactory) -> fuzz_cases
 
 
 def _cases(base: fuzz_cases.Base, root: Path, kind: str, n: int) -> list[Case]:
-    if kind.startswith("ir-"):
-        return fuzz_cases.ir_cases(base, root, kind.removeprefix("ir-"), n, SEED)
-    return getattr(fuzz_cases, f"{kind}_cases")(base, root, n, SEED)
+    return fuzz_cases.cases(kind, base, root, n, SEED)
 
 
 def _run(worker: Worker, cases: list[Case]) -> list[Outcome]:
