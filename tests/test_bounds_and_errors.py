@@ -409,3 +409,11 @@ def test_constant_folding_is_bounded(
     path = tmp_path / "fold.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
     _user_error(pim_opt([str(path)]), capsys.readouterr().err, "2,500,000,000 elements")
+
+
+def test_unimplemented_parser_construct(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """xDSL's parser raises NotImplementedError for a dense array of i604 (found by the fuzz)."""
+    ir = tmp_path / "odd.mlir"
+    ir.write_text("builtin.module attributes {x = array<i604: 1>} {}\n")
+    _user_error(pim_opt([str(ir)]), capsys.readouterr().err, "does not implement")
+    _user_error(pim_run([str(ir)]), capsys.readouterr().err, "does not implement")
