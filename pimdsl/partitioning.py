@@ -390,6 +390,14 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
         new_ops.append(pop)
         for v, r in zip(exits, pop.results, strict=True):
             outer[v] = r
+    missing = [v for v in ret.operands if v not in outer]
+    if missing:  # e.g. an ONNX graph output that folds to a constant
+        owner = missing[0].owner
+        raise PimError(
+            f"@main returns %{missing[0].name_hint or 'a value'} ('{getattr(owner, 'name', 'an argument')}'), "
+            "which no layer computes; partitioning needs every result of @main to come from the network.",
+            hint="Remove constant (or pass-through) outputs from the model before partitioning.",
+        )
     new_ops.append(func.ReturnOp(*[outer[v] for v in ret.operands]))
     for op in reversed(list(block.ops)):
         op.detach()

@@ -417,3 +417,17 @@ def test_unimplemented_parser_construct(tmp_path: Path, capsys: pytest.CaptureFi
     ir.write_text("builtin.module attributes {x = array<i604: 1>} {}\n")
     _user_error(pim_opt([str(ir)]), capsys.readouterr().err, "does not implement")
     _user_error(pim_run([str(ir)]), capsys.readouterr().err, "does not implement")
+
+
+def test_constant_graph_output_cannot_be_partitioned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A graph output that folds to a constant (found by the fuzz): a clear error, no KeyError."""
+    model = onnx.load(str(gemm_net(tmp_path / "k.onnx")))
+    model.graph.node.append(onnx.helper.make_node("Identity", ["fc.b"], ["k"]))
+    model.graph.output.append(onnx.helper.make_tensor_value_info("k", onnx.TensorProto.FLOAT, [5]))
+    onnx.save(model, str(tmp_path / "k.onnx"))
+    code = pim_opt(
+        [str(tmp_path / "k.onnx"), "--chip", "compass-s", "--partition", "-o", "/dev/null"]
+    )
+    _user_error(code, capsys.readouterr().err, "which no layer computes")
