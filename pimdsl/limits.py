@@ -36,8 +36,11 @@ RUN_ELEMENTS = Limit(
 )
 NPY_ELEMENTS = Limit("input tensor elements", 2**26, "elements of the --input tensor")
 UNITS = Limit("units", 4_096, "units (core-sized weight pieces) a chip cuts the network into")
-PARTITIONS = Limit("partitions", 512,
-                   "partitions of one grouping; the IR, its verification and printing grow with them")
+PARTITIONS = Limit(
+    "partitions",
+    512,
+    "partitions of one grouping; the IR, its verification and printing grow with them",
+)
 GA_POPULATION = Limit("population", 10_000, "ga-group population", minimum=2)
 GA_GENERATIONS = Limit("generations", 100_000, "ga-group generations")
 GA_WORKERS = Limit("workers", 64, "ga-group worker processes")
@@ -172,10 +175,20 @@ def folded_elements(op_type: str, arrays: Sequence[Any]) -> int | None:
     try:
         if op_type == "ConstantOfShape" and arrays and arrays[0] is not None:
             return math.prod(int(d) for d in np.asarray(arrays[0]).reshape(-1))
-        if op_type == "Expand" and len(arrays) > 1 and arrays[0] is not None and arrays[1] is not None:
+        if (
+            op_type == "Expand"
+            and len(arrays) > 1
+            and arrays[0] is not None
+            and arrays[1] is not None
+        ):
             shape = tuple(int(d) for d in np.asarray(arrays[1]).reshape(-1))
             return math.prod(np.broadcast_shapes(np.asarray(arrays[0]).shape, shape))
-        if op_type == "Tile" and len(arrays) > 1 and arrays[0] is not None and arrays[1] is not None:
+        if (
+            op_type == "Tile"
+            and len(arrays) > 1
+            and arrays[0] is not None
+            and arrays[1] is not None
+        ):
             repeats = [int(r) for r in np.asarray(arrays[1]).reshape(-1)]
             return int(np.asarray(arrays[0]).size) * math.prod(max(r, 0) for r in repeats)
         if op_type == "Range" and len(arrays) > 2 and all(a is not None for a in arrays[:3]):

@@ -189,7 +189,9 @@ def test_sigterm_leaves_no_scratch_and_the_old_file(tmp_path: Path) -> None:
     _no_scratch(tmp_path)
 
 
-def test_a_failing_device_output_replaces_no_file(net: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_failing_device_output_replaces_no_file(
+    net: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     """--report r.json -o /dev/full: the device write fails at commit, before the rename."""
     folder = net["nn"].parent
     (folder / "r.json").write_text("old report")
