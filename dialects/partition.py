@@ -228,6 +228,8 @@ class PartitionOp(IRDLOperation):
         module = _enclosing_module(self)
         if nxt is None and module is not None and N_UNITS in module.attributes:
             attr = module.attributes[N_UNITS]
+            if not isinstance(attr, IntegerAttr):
+                _fail(self, f"module attribute {N_UNITS} must be an integer (i64), got {attr}")
             assert isinstance(attr, IntegerAttr)
             if span[1] != attr.value.data:
                 _fail(self, f"{where}: the last partition ends at unit {span[1]} but the network "

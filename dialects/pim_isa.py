@@ -996,6 +996,8 @@ class _PartitionChecker:
 
     def check_instruction(self, op: InstrOp, core: int, loops: tuple[int, ...]) -> None:
         for name in op.ADDRESSES:
+            if not isinstance(op.properties.get(name), DenseArrayBase):
+                continue  # missing or mistyped: the instruction's own verifier names it
             values = ints(op.properties[name])  # type: ignore[arg-type]
             if len(values) not in (1, 1 + len(loops)):
                 self.fail(

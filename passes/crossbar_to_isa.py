@@ -36,4 +36,35 @@ class CrossbarToIsaPass(ModulePass):
 
         if self.elem_bytes < 1:
             raise PimError(f"crossbar-to-isa: elem-bytes must be >= 1, got {self.elem_bytes}.")
+        check_constant_operands(op)
         lower_module(op, self.elem_bytes)
+
+
+def check_constant_operands(module: ModuleOp) -> None:
+    """The per-core programs read tensors from local memory or the weight file; a non-zero
+    `nn.constant` feeding a vector op (a Gemm's alpha/beta scale, a Mul/Add by a constant) has
+    no place there yet: a clear error naming the op, not an internal one later."""
+    import numpy as np
+    from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
+
+    from pimdsl.dialects import crossbar as xb
+    from pimdsl.dialects import nn
+
+    for const in module.walk():
+        if not isinstance(const, nn.ConstantOp):
+            continue
+        value = const.properties.get("value")
+        if isinstance(value, DenseIntOrFPElementsAttr) and not np.any(np.asarray(value.get_values())):
+            continue  # zeros are folded by the lowering
+        for use in const.results[0].uses:
+            reader = use.operation
+            if reader.name.startswith(("crossbar.", "partition.")) and not isinstance(reader, xb.PartitionOp):
+                continue
+            name = const.results[0].name_hint or "a constant"
+            raise PimError(
+                f"crossbar-to-isa: '{reader.name}' ({reader.results[0].name_hint or 'unnamed'}) uses "
+                f"the non-zero constant '{name}' as an operand; the per-core programs cannot hold "
+                "constant tensors yet (a Gemm with alpha or beta != 1 imports this way).",
+                hint="Run this IR at the nn, partition or crossbar level with pim-run, or export the "
+                "model with the scale folded into the weights (Gemm alpha = beta = 1).",
+            )

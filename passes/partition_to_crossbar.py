@@ -85,9 +85,41 @@ class _Lowering:
 
     # --- one partition ----------------------------------------------------------------------
 
+    def checked_units(self, op: Operation) -> tuple[int, int, int]:
+        """(first unit of the layer, piece lo, piece hi) from `pim.units` / `pim.piece`, checked
+        against the units the chip really cuts the layer into (the IR may be hand-edited)."""
+        from pimdsl.partitioning import UNITS
+
+        u = self.units
+        try:
+            first, end = part.ints(op.attributes[UNITS])  # type: ignore[arg-type]
+            lo, hi = part.ints(op.attributes.get(part.PIECE, op.attributes[UNITS]))  # type: ignore[arg-type]
+        except (AttributeError, ValueError, TypeError):
+            first = end = lo = hi = -1
+        li = int(u.layer[first]) if 0 <= first < u.n else -1
+        ok = li >= 0 and (first, end) == (int(u.first[li]), int(u.end[li])) and first <= lo < hi <= end
+        if not ok:
+            name = op.results[0].name_hint or op.name
+            want = f" (layer '{self.layers[li].name}' has units [{u.first[li]}, {u.end[li]}))" if li >= 0 else ""
+            raise PimError(
+                f"'{op.name}' ({name}): its attributes pim.units = {op.attributes.get(UNITS)} / "
+                f"pim.piece = {op.attributes.get(part.PIECE)} do not match the {u.n} units chip "
+                f"'{self.chip.name}' cuts the network into{want}.",
+                hint="The partition IR was edited or made for another chip: re-run --partition "
+                "(or --ga-group) on the nn-level IR.",
+            )
+        return first, lo, hi
+
     def partition(self, p: part.PartitionOp) -> xb.PartitionOp:
         s, e = p.unit_span
         u = self.units
+        if not 0 <= s < e <= u.n or len(part.ints(p.replication)) != len(p.layer_names) or (
+                int(u.layer[s]) + len(p.layer_names) > len(self.layers)):
+            raise PimError(
+                f"partition {p.number}: its span [{s}, {e}) and {len(p.layer_names)} layers do not "
+                f"match the {u.n} units of chip '{self.chip.name}'; the partition IR is inconsistent.",
+                hint="Re-run --partition (or --ga-group) on the nn-level IR.",
+            )
         reps = part.ints(p.replication)
         l0 = int(u.layer[s])
         names = p.layer_names
@@ -164,8 +196,7 @@ class _Lowering:
                 "partition-to-crossbar needs the partition pass's annotations.",
                 hint="Produce partition-level IR with --partition or --ga-group.",
             )
-        first, _ = part.ints(op.attributes[UNITS])  # type: ignore[arg-type]
-        lo, hi = part.ints(op.attributes.get(part.PIECE, op.attributes[UNITS]))  # type: ignore[arg-type]
+        first, lo, hi = self.checked_units(op)
         li = int(self.units.layer[first])
         weight = _weight_name(op, op.operands[1])
         if weight != self.layers[li].name:

@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pimdsl import limits
 from pimdsl.errors import PimError
 
 
@@ -84,7 +85,7 @@ class Chip:
                     f"chip '{self.name}': field '{f.name}' must be a number, got {value!r}."
                 )
             # nan passes every comparison below (nan <= 0 is False), so test it first
-            if not math.isfinite(value):
+            if isinstance(value, float) and not math.isfinite(value):
                 raise PimError(
                     f"chip '{self.name}': field '{f.name}' must be a finite number, got {value!r}."
                 )
@@ -100,6 +101,8 @@ class Chip:
                 raise PimError(
                     f"chip '{self.name}': field '{f.name}' must be positive, got {value!r}."
                 )
+            limits.check_chip_field(self.name, f.name, value, f.type == "int")
+        limits.check_chip_totals(self.name, self.cores, self.crossbars_per_core)
         if self.weight_bits % self.cell_bits and self.cell_bits > self.weight_bits:
             raise PimError(
                 f"chip '{self.name}': cell_bits ({self.cell_bits}) exceeds weight_bits "
@@ -209,6 +212,9 @@ def from_dict(data: dict[str, Any], *, source: str = "chip description") -> Chip
     for key, value in data.items():
         if _FIELD_TYPES[key] == "int" and isinstance(value, float) and value.is_integer():
             value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+            raise PimError(f"{source}: field '{key}' is too large ({str(value)[:40]}"
+                           f"{'...' if len(str(value)) > 40 else ''}); the limit is 2^63 - 1.")
         if _FIELD_TYPES[key] == "float" and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         values[key] = value
@@ -282,8 +288,11 @@ def load_chip(spec: str) -> Chip:
             data = json.loads(path.read_text())
         else:
             raise PimError(f"chip file '{spec}': use a .toml or .json file.")
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise PimError(f"chip file '{spec}' is not valid {path.suffix[1:].upper()}: {exc}.") from None
+    except (ValueError, RecursionError) as exc:  # TOML/JSON syntax, huge numbers, deep nesting
+        detail = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise PimError(f"chip file '{spec}' is not valid {path.suffix[1:].upper()}: {detail}.") from None
+    except OSError as exc:
+        raise PimError(f"cannot read chip file '{spec}': {exc.strerror or exc}.") from None
     source = f"chip file '{spec}'"
     if not isinstance(data, dict):
         raise PimError(

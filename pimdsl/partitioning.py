@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, i64
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 
+from pimdsl import limits
 from pimdsl.chip import Chip
 from pimdsl.cost.model import SpanCosts, span_costs
 from pimdsl.dialects import nn
@@ -79,6 +80,9 @@ def analyse(module: ModuleOp) -> Analysis:
     key = (_fingerprint(net), chip, batch)
     if key not in _CACHE:
         units = plan_units(net, chip)
+        # each partition holds at most the whole chip: a lower bound on the partitions needed
+        need = -(-int(units.crossbars.sum()) // chip.total_crossbars)
+        limits.check_partitions(need, chip.name, lower_bound=True)
         if len(_CACHE) > 16:
             _CACHE.clear()
         _CACHE[key] = (units, span_costs(net, units, chip, batch))
@@ -135,6 +139,18 @@ def flat_copy(module: ModuleOp) -> ModuleOp:
     return ModuleOp([func.FuncOp("main", fn.function_type, Region(block))])
 
 
+def unit_range(op: Operation, key: str) -> tuple[int, int]:
+    """The unit range attribute `key` (pim.units, pim.piece) of `op`: two i64, 0 <= lo < hi."""
+    attr = op.attributes.get(key)
+    values = part.ints(attr) if isinstance(attr, DenseArrayBase) else ()
+    if len(values) != 2 or not 0 <= values[0] < values[1]:
+        name = op.results[0].name_hint if op.results else None
+        raise PimError(f"'{op.name}' ({name or 'unnamed'}): attribute {key} must be array<i64: lo, hi> "
+                       f"with 0 <= lo < hi, got {attr}.",
+                       hint="The partition IR was edited: re-run --partition on the nn-level IR.")
+    return values[0], values[1]
+
+
 def _flat_ops(block: Block, args: Sequence[SSAValue]) -> list[Operation]:
     """Clones of the nn ops of partition-level `block`, with its arguments mapped to `args`."""
     m: dict[SSAValue, SSAValue | None] = dict(zip(block.args, args, strict=True))
@@ -170,10 +186,14 @@ def _flat_ops(block: Block, args: Sequence[SSAValue]) -> list[Operation]:
                 for res, v in zip(op.results, iop.values, strict=True):
                     m[res] = get(v)
             elif part.ACCUMULATE in iop.attributes:
+                if len(iop.operands) != 2 or len(iop.results) != 1:
+                    raise PimError(f"'{iop.name}' carries {part.ACCUMULATE} but is not a two-operand "
+                                   "add of a loaded partial sum; the partition IR is inconsistent.",
+                                   hint="Re-run --partition on the nn-level IR.")
                 m[iop.results[0]] = get(iop.operands[1])
             elif part.PIECE in iop.attributes:
-                piece = part.ints(iop.attributes[part.PIECE])  # type: ignore[arg-type]
-                whole = part.ints(iop.attributes[UNITS])  # type: ignore[arg-type]
+                piece = unit_range(iop, part.PIECE)
+                whole = unit_range(iop, UNITS)
                 if piece[1] == whole[1]:
                     clone(iop)
                 else:
@@ -233,6 +253,7 @@ def apply_grouping(
         table.check_group(bounds)
     except ValueError as exc:
         raise PimError(f"illegal partition grouping {bounds}: {exc}.") from None
+    limits.check_partitions(len(bounds) - 1, a.chip.name, lower_bound=False)
     _rewrite(module, a, bounds)
     module.attributes[part.N_UNITS] = IntegerAttr(a.units.n, i64)
     module.attributes[STRATEGY] = StringAttr(strategy)
@@ -369,6 +390,14 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
         new_ops.append(pop)
         for v, r in zip(exits, pop.results, strict=True):
             outer[v] = r
+    missing = [v for v in ret.operands if v not in outer]
+    if missing:  # e.g. an ONNX graph output that folds to a constant
+        owner = missing[0].owner
+        raise PimError(
+            f"@main returns %{missing[0].name_hint or 'a value'} ('{getattr(owner, 'name', 'an argument')}'), "
+            "which no layer computes; partitioning needs every result of @main to come from the network.",
+            hint="Remove constant (or pass-through) outputs from the model before partitioning.",
+        )
     new_ops.append(func.ReturnOp(*[outer[v] for v in ret.operands]))
     for op in reversed(list(block.ops)):
         op.detach()

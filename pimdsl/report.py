@@ -28,13 +28,13 @@ MB = 2^20 bytes (the COMPASS paper's unit: chip S holds 1.125 MB); the JSON is i
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from typing import IO, Any
 
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 
+from pimdsl import output, strict_json
 from pimdsl.dialects import partition as part
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import get_batch, get_chip
@@ -195,9 +195,4 @@ def write_report(module: ModuleOp, dest: str, *, table_stream: IO[str] | None = 
     if dest == "-":
         _print_table(data, table_stream)
         return
-    try:
-        with open(dest, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-    except OSError as exc:
-        raise PimError(f"cannot write the report to '{dest}': {exc.strerror}.") from None
+    output.write_text(dest, "--report", strict_json.dumps(data, what="report", indent=2) + "\n")

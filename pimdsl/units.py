@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pimdsl import limits
 from pimdsl.chip import Chip
 from pimdsl.errors import PimError
 from pimdsl.network import Layer, Network
@@ -111,8 +112,26 @@ def _layer_units(L: Layer, chip: Chip) -> list[tuple[int, ...]]:
     return [u for g in range(L.groups) for u in _dense_units(L, chip, g)]
 
 
+def count_layer_units(L: Layer, chip: Chip) -> int:
+    """How many units `_layer_units` makes of `L`, by arithmetic (no allocation)."""
+    X, P, K = chip.crossbar_rows, chip.weights_per_crossbar_row, chip.crossbars_per_core
+    rows, cpg = L.rows, L.cols_per_group
+    if L.groups > 1 and rows <= X and cpg <= P:
+        return math.ceil(L.groups / (K * min(X // rows, P // cpg)))
+    rt = math.ceil(rows / X)
+    if rt <= K:
+        return L.groups * math.ceil(cpg / ((K // rt) * P))
+    per_max = (K * X) // L.kernel_area
+    if per_max < 1:
+        return 0  # _layer_units reports that the kernel does not fit
+    per = math.ceil(L.in_channels / math.ceil(L.in_channels / per_max))
+    return L.groups * math.ceil(cpg / P) * math.ceil(L.in_channels / per)
+
+
 def plan_units(net: Network, chip: Chip) -> Units:
-    """Cut every weight layer of `net` into units for `chip`."""
+    """Cut every weight layer of `net` into units for `chip` (at most limits.UNITS of them)."""
+    counts = [(L.name, count_layer_units(L, chip)) for L in net.layers]
+    limits.check_units(sum(n for _, n in counts), chip.name, counts)
     rows: list[tuple[int, ...]] = []
     layer: list[int] = []
     col_slice: list[int] = []

@@ -220,12 +220,12 @@ def test_unreadable_input_tensor(mlir_file: Path, tmp_path: Path, capsys: pytest
 
 def test_never_overwrites_the_inputs(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = mlir_file.read_text()
-    _fails([str(mlir_file), "--output", str(mlir_file)], capsys, "refusing to write")
+    _fails([str(mlir_file), "--output", str(mlir_file)], capsys, "refusing to overwrite")
     assert mlir_file.read_text() == before
     x = np.zeros((1, 3, 10, 10), np.float32)
     np.save(tmp_path / "x.npy", x)
     _fails([str(mlir_file), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "x.npy")],
-           capsys, "refusing to write")
+           capsys, "refusing to overwrite")
     np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), x)
 
 

@@ -23,6 +23,7 @@ import argparse
 import bisect
 import difflib
 import hashlib
+import io
 import itertools
 import os
 import re
@@ -47,10 +48,13 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyExcepti
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 import pimdsl
-from pimdsl import module_attrs
+from pimdsl import lexer_guard, limits, module_attrs, output
 from pimdsl.cache import cache_dir
 from pimdsl.chip import Chip, load_chip
-from pimdsl.errors import PimError
+from pimdsl.errors import INPUT_EXCEPTIONS, PimError, input_error
+from pimdsl.ir_checks import check_defined_before_use
+
+lexer_guard.install()  # xDSL's string-literal rule backtracks exponentially on a missing quote
 
 DESCRIPTION = (
     "pim-opt: the pimdsl optimizer driver. Reads an .mlir or .onnx file (or --model NAME, or "
@@ -206,6 +210,30 @@ class _LocatingParser(Parser):
         return op
 
 
+def parse_error_text(exc: ParseError) -> str:
+    """xDSL's parse error (file:line:col, the line, a caret, the message), with a long line
+    (a chip attribute is one 1,500-character line) cut to 120 characters around the caret."""
+    text = str(exc)
+    if all(len(line) <= 160 for line in text.splitlines()):
+        return text
+    try:
+        span = exc.span
+        content = span.input.content
+        start = min(span.start, len(content))
+        line_start = span.input.get_start_of_line(start)
+        line = content[line_start : span.input.get_end_of_line(start)]
+        if isinstance(line, bytes):
+            line = line.decode("utf-8", "replace")
+        col = len(content[line_start:start].decode("utf-8", "replace") if isinstance(content, bytes)
+                  else content[line_start:start])
+        lo, hi = max(0, col - 60), col + 60
+        head, tail = ("..." if lo else ""), ("..." if hi < len(line) else "")
+        return (f"{span.get_location()}\n{head}{line[lo:hi]}{tail}\n"
+                f"{' ' * (len(head) + col - lo)}^\n{exc.msg}")
+    except Exception:  # pragma: no cover - keep xDSL's text if the span is unusual
+        return text
+
+
 def decode_mlir(data: bytes, name: str) -> str:
     """The text of an .mlir file; a binary file (an .onnx given as .mlir) is a PimError."""
     try:
@@ -230,16 +258,27 @@ def verify_error_detail(module: ModuleOp, exc: VerifyException) -> tuple[Operati
     """The first op of `module` that fails verification on its own, and its message."""
     culprit: Operation | None = None
     detail = str(exc)
-    for op in module.walk():
+    # innermost first, as xDSL verifies: an outer op's verifier may read its nested ops'
+    # properties and assumes they verified
+    for op in sorted(module.walk(), key=_depth, reverse=True):
         try:
             op.verify(verify_nested_ops=False)
         except VerifyException as inner:
             culprit, detail = op, str(inner)
             break
+        except Exception:  # noqa: BLE001 - only looking for the message; `exc` is the verdict
+            continue
     detail = detail.removeprefix("Operation does not verify: ")
     if culprit is not None and culprit.name not in detail:
         detail = f"'{culprit.name}': {detail}"
     return culprit, detail
+
+
+def _depth(op: Operation) -> int:
+    depth, parent = 0, op.parent_op()
+    while parent is not None:
+        depth, parent = depth + 1, parent.parent_op()
+    return depth
 
 
 def parse_mlir_file(ctx: Any, path: str) -> ModuleOp:
@@ -253,12 +292,17 @@ def parse_mlir_file(ctx: Any, path: str) -> ModuleOp:
     try:
         module = _LocatingParser(ctx, text, path, offsets).parse_module()
     except ParseError as exc:
-        raise PimError(f"parse error: {exc}".rstrip()) from None
+        raise PimError(f"parse error: {parse_error_text(exc)}".rstrip()) from None
+    newlines = [i for i, c in enumerate(text) if c == "\n"]
+    def place(op: Operation) -> str:
+        return locate_op(op, offsets, (path, text, 0), newlines) or path
+
+    limits.check_module_shapes(module, place)
+    check_defined_before_use(module, place)
     try:
         module.verify()
     except VerifyException as exc:
         culprit, detail = verify_error_detail(module, exc)
-        newlines = [i for i, c in enumerate(text) if c == "\n"]
         place = (locate_op(culprit, offsets, (path, text, 0), newlines) if culprit else None) or path
         raise PimError(f"{place}: invalid IR: {detail}") from None
     return module
@@ -278,7 +322,7 @@ class PimOptMain(xDSLOptMain):
         self._op_offsets: dict[Operation, int] = {}
         self._source: tuple[str, str, int] = ("", "", 0)  # name, text, line offset of the chunk
         self._chunk_offset = 0
-        self._pending_output: tuple[str, str] | None = None
+        self._captured: _CapturedText | None = None
         # the side-car weight file this run wrote next to -o (removed again if the run fails)
         self._sidecar_written: str | None = None
         self._chip: Chip | None = None
@@ -287,8 +331,8 @@ class PimOptMain(xDSLOptMain):
             self._chip = load_chip(self.args.chip)
         if self.args.batch is not None and self.args.batch < 1:
             raise PimError(f"--batch must be a positive integer, got {self.args.batch}.")
-        if self.args.batch is not None and self.args.batch >= 2**63:  # pim.batch is an i64
-            raise PimError(f"--batch {self.args.batch} is too large; the limit is 2^63 - 1.")
+        if self.args.batch is not None:
+            limits.check(self.args.batch, limits.BATCH, what="--batch")
         if self.args.model is not None and self.args.input_file is not None:
             raise PimError(
                 f"give either an input file ('{self.args.input_file}') or --model "
@@ -496,8 +540,18 @@ class PimOptMain(xDSLOptMain):
 
     def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
         self._chunk_offset = start_offset
-        module = super().parse_chunk(chunk, file_extension, start_offset)
+        self.protect_inputs(None)
+        try:
+            module = super().parse_chunk(chunk, file_extension, start_offset)
+        except INPUT_EXCEPTIONS as exc:
+            raise input_error(exc, self.get_input_name()) from None  # type: ignore[misc]
         if module is not None:
+            self.protect_inputs(module)
+            for path, option in ((self.args.output_file, "-o"), (self.args.report, "--report")):
+                if path not in (None, "-"):
+                    output.check(path, option)  # the weight file is known now: refuse before the passes
+            limits.check_module_shapes(module, self._place)
+            check_defined_before_use(module, self._place)
             self.attach_module_attrs(module)
             self.rebase_weights(module, file_extension)
         return module
@@ -680,58 +734,66 @@ class PimOptMain(xDSLOptMain):
             ) from None
 
     def prepare_output(self) -> IO[str]:
-        """-o goes to a scratch file renamed into place on success, never over the input."""
+        """-o is captured and staged through `pimdsl.output` after the run: written to a scratch
+        file renamed into place only when the whole command succeeded, never over an input."""
         out = self.args.output_file
         if out is None or out == "-":
             return sys.stdout
-        source = self.args.input_file
-        if source is not None and os.path.exists(out) and os.path.samefile(source, out):
-            raise PimError(f"refusing to overwrite the input file '{source}' with -o; write to another file.")
-        if os.path.isdir(out):
-            raise PimError(f"-o '{out}' is a folder; give a file name, e.g. -o {os.path.join(out, 'out.mlir')}.")
-        if os.path.exists(out) and not os.path.isfile(out):
-            try:
-                return open(out, "w")  # /dev/null, a pipe: write through, never replace it
-            except OSError as exc:
-                raise PimError(f"cannot write -o '{out}': {exc.strerror}.") from None
-        folder = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(folder):
-            raise PimError(f"cannot write -o '{out}': folder '{folder}' does not exist.")
-        try:
-            fd, scratch = tempfile.mkstemp(prefix=".pim-opt-", suffix=".tmp", dir=folder)
-        except OSError as exc:
-            raise PimError(
-                f"cannot write -o '{out}': {exc.strerror} in folder '{folder}'.",
-                hint="Choose a folder you can write to.",
-            ) from None
-        self._pending_output = (scratch, out)
-        return os.fdopen(fd, "w")
+        output.check(out, "-o")
+        self._captured = _CapturedText()
+        return self._captured
 
     def run(self) -> None:
-        try:
-            super().run()
-        except ParseError as exc:
-            self._discard_output()
-            raise PimError(f"parse error: {exc}".rstrip()) from None
-        except DiagnosticException as exc:  # a pass reporting failure (PassFailedException, ...)
-            self._discard_output()
-            raise PimError(str(exc)) from None
-        except BaseException:
-            self._discard_output()
-            raise
-        if self._pending_output is not None:
-            scratch, out = self._pending_output
-            os.chmod(scratch, 0o666 & ~_umask())  # mkstemp makes it private
-            os.replace(scratch, out)
-            self._pending_output = None
+        with output.session("pim-opt") as outputs:
+            self._outputs = outputs
+            if self.args.chip is not None and self.args.chip.endswith((".toml", ".json")):
+                outputs.protect(self.args.chip, "chip file")
+            outputs.protect(self.args.input_file, "input file")
+            if self.args.report not in (None, "-"):
+                output.check(self.args.report, "--report")
+            try:
+                try:
+                    super().run()
+                except ParseError as exc:
+                    raise PimError(f"parse error: {parse_error_text(exc)}".rstrip()) from None
+                except DiagnosticException as exc:  # a pass reporting failure (PassFailedException, ...)
+                    raise PimError(str(exc)) from None
+                if self._captured is not None:
+                    output.write_text(self.args.output_file, "-o", self._captured.text)
+                outputs.commit()
+            except BaseException:
+                self._discard_sidecar()
+                raise
 
-    def _discard_output(self) -> None:
+    def _discard_sidecar(self) -> None:
         if self._sidecar_written is not None:  # the IR naming it is not written: drop it too
             Path(self._sidecar_written).unlink(missing_ok=True)
             self._sidecar_written = None
-        if self._pending_output is not None:
-            Path(self._pending_output[0]).unlink(missing_ok=True)
-            self._pending_output = None
+
+    def protect_inputs(self, module: ModuleOp | None) -> None:
+        """The input file and the weight file its module names are never overwritten."""
+        outputs = getattr(self, "_outputs", None)
+        if outputs is None:
+            return
+        source = self.args.input_file
+        outputs.protect(source, "input file")
+        spec = module_attrs.get_weights(module) if module is not None else None
+        if spec is None:
+            return
+        base = os.path.dirname(os.path.abspath(source)) if source else os.getcwd()
+        for candidate in (os.path.join(base, spec), os.path.abspath(spec)):
+            outputs.protect(candidate, "weight file (pim.weights)")
+
+
+class _CapturedText(io.StringIO):
+    """A text stream whose content survives `close()` (xDSL closes the -o stream)."""
+
+    text = ""
+
+    def close(self) -> None:
+        if not self.closed:
+            self.text = self.getvalue()
+        super().close()
 
 
 def onnx_version_warning(path: str) -> str | None:

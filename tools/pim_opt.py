@@ -89,8 +89,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("pim-opt: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if _names_output_file(options):  # never exit 0 without the files it was asked for
+            from pimdsl.output import BROKEN_PIPE_NOTE
+
+            print(f"pim-opt: error: {BROKEN_PIPE_NOTE}", file=sys.stderr)
+            return 1
         return 0
     return 0
+
+
+def _names_output_file(options: list[str]) -> bool:
+    """Whether the command line asks for an output file (-o FILE, --report FILE, trace=, plot=)."""
+    for i, token in enumerate(options):
+        value = options[i + 1] if i + 1 < len(options) else "-"
+        if token in ("-o", "--output-file", "--report") and value != "-":
+            return True
+        if token.startswith(("--output-file=", "--report=")) and not token.endswith("=-"):
+            return True
+        if "trace=" in token or "plot=" in token:
+            return True
+    return False
 
 
 if __name__ == "__main__":

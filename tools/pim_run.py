@@ -72,13 +72,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from pimdsl import output
+
     try:
-        return _run(args)
+        # every file pim-run writes is staged and renamed only when the run completed (exit 0,
+        # or 2: it ran, and --compare-onnxruntime found a mismatch); never over an input
+        with output.session(PROG) as outputs:
+            for path, role in ((args.input_file, "input file"), (args.input_npy, "--input file"),
+                               (args.chip, "chip file")):
+                if path and (role != "chip file" or path.endswith((".toml", ".json"))):
+                    outputs.protect(path, role)
+            code = _run(args)
+            if code in (0, EXIT_MISMATCH):
+                outputs.commit()
+            return code
     except BrokenPipeError:  # `pim-run ... | head`
         import os
 
         # the Python docs' recipe: point stdout at devnull so the exit-time flush stays quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if args.output_npy is not None or args.stats is not None:  # never exit 0 without them
+            print(f"{PROG}: error: {output.BROKEN_PIPE_NOTE}", file=sys.stderr)
+            return EXIT_USER_ERROR
         return 0
     except Exception as e:  # user errors print one line; anything else is a pimdsl bug
         if not _is_user_error(e):
@@ -216,26 +231,9 @@ def _onnx_source(module: ModuleOp, base_dir: Path) -> Path | None:
 
 def load_input_tensor(path: str) -> np.ndarray:
     """An --input tensor: an .npy file, or an .npz file holding exactly one array."""
-    import numpy as np
+    from pimdsl.npy_input import load_tensor
 
-    from pimdsl.errors import PimError
-
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                names = list(loaded.files)
-                if len(names) != 1:
-                    raise PimError(
-                        f"the input file '{path}' is an .npz archive with {len(names)} arrays "
-                        f"({', '.join(names) or 'none'}); --input takes exactly one.",
-                        hint="Save the input tensor alone (numpy.save x.npy, or numpy.savez with one array).",
-                    )
-                loaded = loaded[names[0]]
-        return np.asarray(loaded, dtype=np.float32)
-    except (OSError, ValueError, TypeError) as e:
-        raise PimError(f"cannot read the input tensor '{path}': {e}.",
-                       hint="Write it with numpy.save.") from None
+    return load_tensor(path)
 
 
 def make_inputs(args: argparse.Namespace, shapes: list[tuple[int, ...]], calls: int) -> tuple[list[np.ndarray], str]:
@@ -244,7 +242,7 @@ def make_inputs(args: argparse.Namespace, shapes: list[tuple[int, ...]], calls: 
 
     from pimdsl.errors import PimError
 
-    if args.input_npy:
+    if args.input_npy is not None:
         if len(shapes) != 1:
             raise PimError(f"@main takes {len(shapes)} inputs; --input gives one.")
         return [load_input_tensor(args.input_npy)], f"from {args.input_npy}"
@@ -278,40 +276,20 @@ def count_calls(args: argparse.Namespace, module: ModuleOp, shapes: list[tuple[i
     return images // n0
 
 
-def check_output_path(path: Path, protected: list[Path]) -> None:
-    """Never write over the user's input files."""
-    from pimdsl.errors import PimError
-
-    for other in protected:
-        if path.resolve() == other.resolve():
-            raise PimError(f"refusing to write the output over the input file '{other}'.",
-                           hint="Choose another --output path.")
-    if path.is_dir():
-        raise PimError(f"the output '{path}' is a directory.", hint="Give a file name, e.g. y.npy.")
-    import os
-
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise PimError(f"cannot write the output '{path}': the folder '{folder}' does not exist.",
-                       hint="Create it first or choose another --output path.")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise PimError(f"cannot write the output '{path}': permission denied.",
-                       hint="Choose another --output path.")
-
-
 def write_output(path: Path, outputs: list[np.ndarray]) -> None:
+    """--output: np.save (one output) or np.savez, staged by `pimdsl.output`."""
+    import io
+
     import numpy as np
 
-    from pimdsl.errors import PimError
+    from pimdsl import output
 
-    try:
-        with open(path, "wb") as f:  # a file object: numpy must not append '.npy'
-            if len(outputs) == 1:
-                np.save(f, outputs[0])
-            else:
-                np.savez(f, **{f"output{i}": y for i, y in enumerate(outputs)})
-    except OSError as e:
-        raise PimError(f"cannot write the output '{path}': {e.strerror}.") from None
+    data = io.BytesIO()  # a file object: numpy must not append '.npy'
+    if len(outputs) == 1:
+        np.save(data, outputs[0])
+    else:
+        np.savez(data, **{f"output{i}": y for i, y in enumerate(outputs)})  # type: ignore[arg-type]
+    output.write_bytes(path, "--output", data.getvalue())
 
 
 def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
@@ -319,12 +297,19 @@ def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[
     import numpy as np
     import onnxruntime as ort
 
+    from pimdsl.errors import PimError
+
     options = ort.SessionOptions()
     if is_qdq_model(onnx_path):
         # the graph's own float semantics (Q and DQ nodes run as written): onnxruntime's
         # optimiser would replace QDQ pairs by integer kernels that requantize differently
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    sess = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    try:
+        sess = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's verdict on the user's model
+        raise PimError(f"--compare-onnxruntime: onnxruntime cannot load '{onnx_path}': "
+                       f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+                       hint="The model is invalid for onnxruntime; check it with onnx.checker.check_model.") from None
     names = [i.name for i in sess.get_inputs()]
     # A lowered (pim_isa) @main holds pim.batch x N images; feed the model its own static batch.
     fixed = [i.shape[0] if isinstance(i.shape[0], int) and i.shape[0] > 0 else None for i in sess.get_inputs()]
@@ -333,7 +318,12 @@ def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[
     runs = []
     for s in range(steps):
         feed = {n: x[s * sh[0] : (s + 1) * sh[0]] for n, x, sh in zip(names, inputs, shapes, strict=True)}
-        runs.append(sess.run(None, feed))
+        try:
+            runs.append(sess.run(None, feed))
+        except Exception as exc:  # noqa: BLE001 - onnxruntime rejects the model at run time
+            raise PimError(f"--compare-onnxruntime: onnxruntime cannot run '{onnx_path}': "
+                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+                           hint="Check the model with onnx.checker.check_model.") from None
     return [np.concatenate(parts, axis=0) for parts in zip(*runs, strict=True)]
 
 
@@ -359,31 +349,37 @@ def _stats(y: np.ndarray) -> str:
 def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from pimdsl.errors import PimError
-    from pimdsl.module_attrs import get_chip, set_batch, set_chip
+    from pimdsl import limits, output
+    from pimdsl.errors import INPUT_EXCEPTIONS, PimError, input_error
+    from pimdsl.module_attrs import set_batch
     from pimdsl.sim.runner import dialects_used, main_input_shapes, run_batched
 
     if args.batch is not None and args.batch < 1:
         raise PimError(f"--batch must be >= 1, got {args.batch}.")
+    if args.batch is not None:
+        limits.check(args.batch, limits.BATCH, what="--batch")
+    if args.image_size is not None:
+        limits.check(args.image_size, limits.IMAGE_SIZE, what="--image-size")
     if args.seed < 0:
         raise PimError(f"--seed must be >= 0, got {args.seed}.")
     with ExitStack() as stack:
-        loaded = load(args, stack)
+        try:
+            loaded = load(args, stack)
+        except INPUT_EXCEPTIONS as exc:
+            raise input_error(exc, args.input_file or f"--model {args.model}") from None  # type: ignore[misc]
         module = loaded.module
-        if args.chip and get_chip(module, required=False) is None:
-            from pimdsl.chip import load_chip
-
-            set_chip(module, load_chip(args.chip))
         levels = [d for d in dialects_used(module) if d not in ("builtin", "func")]
+        if args.chip:
+            apply_chip(args.chip, module, levels)
         check_compiled_batch(args, module, levels)
         if args.batch is not None:
             set_batch(module, args.batch)
         # everything cheap is checked before the (possibly long) timing simulation
-        if args.output_npy:
-            protected = [Path(p) for p in (args.input_file, args.input_npy) if p]
-            check_output_path(Path(args.output_npy), protected)
-        if args.stats:
-            check_output_path(Path(args.stats), [Path(p) for p in (args.input_file, args.input_npy) if p])
+        protect_weights(module, loaded.base_dir)
+        if args.output_npy is not None:
+            output.check(args.output_npy, "--output")
+        if args.stats is not None:
+            output.check(args.stats, "--stats")
         if args.compare_onnxruntime and loaded.onnx_path is None:
             raise PimError(
                 "--compare-onnxruntime needs the ONNX model: give an .onnx INPUT, --model, "
@@ -394,7 +390,9 @@ def _run(args: argparse.Namespace) -> int:
             _timing_run(args, module)
             return 0
         shapes = main_input_shapes(module)
-        inputs, origin = make_inputs(args, shapes, count_calls(args, module, shapes))
+        calls = count_calls(args, module, shapes)
+        check_run_size(module, shapes, calls, loaded.description)
+        inputs, origin = make_inputs(args, shapes, calls)
         check_input_shapes(inputs, shapes)
         _timing_run(args, module)  # pim_isa IR only: timing and energy
         if args.mode == "quantized" and not {"crossbar", "pim_isa"} & set(levels):
@@ -414,11 +412,12 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  input {i}: shape {list(x.shape)} ({origin})")
         for i, y in enumerate(outputs):
             print(f"  output {i}: {_stats(y)}")
+        warn_nonfinite(outputs, inputs)
         print(f"  time: {elapsed:.3f} s")
         for key, value in run_stats.items():  # weight reloads, DRAM traffic (partition level and below)
             print(f"  {key}: {value:.0f}")
 
-        if args.output_npy:
+        if args.output_npy is not None:
             write_output(Path(args.output_npy), outputs)
             print(f"  wrote {args.output_npy}")
 
@@ -456,6 +455,80 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_run_size(module: ModuleOp, shapes: list[tuple[int, ...]], calls: int, where: str) -> None:
+    """The interpreter allocates every tensor of @main (and the inputs of all calls): each
+    within limits.RUN_ELEMENTS, checked before anything is allocated."""
+    from pimdsl import limits
+
+    limits.check_module_shapes(module, lambda op: where, elements=limits.RUN_ELEMENTS)
+    for i, s in enumerate(shapes):
+        limits.check_shape((s[0] * calls, *s[1:]) if s else s, what=f"the input {i} of all {calls} call(s)",
+                           elements=limits.RUN_ELEMENTS)
+    from pimdsl.sim.runner import find_main
+
+    for i, t in enumerate(find_main(module).function_type.outputs.data):
+        get_shape = getattr(t, "get_shape", None)
+        s = tuple(int(d) for d in get_shape()) if get_shape else ()
+        if s and all(d >= 0 for d in s):  # the outputs of all calls are concatenated
+            limits.check_shape((s[0] * calls, *s[1:]), what=f"the output {i} of all {calls} call(s)",
+                               elements=limits.RUN_ELEMENTS)
+
+
+def protect_weights(module: ModuleOp, base_dir: Path | None) -> None:
+    """The weight file the module names (pim.weights) is an input: never an output."""
+    import os
+
+    from pimdsl import output
+    from pimdsl.module_attrs import get_weights
+
+    spec = get_weights(module)
+    if spec is None:
+        return
+    for base in (base_dir, Path.cwd()):
+        if base is not None:
+            output.protect(os.path.join(base, spec), "weight file (pim.weights)")
+
+
+def apply_chip(spec: str, module: ModuleOp, levels: list[str]) -> None:
+    """--chip: always validated; attached to IR without a chip, and replacing the chip of
+    nn-level IR (which nothing was placed for); partitioned or lowered IR was made for its
+    chip, so a different one is an error rather than silently ignored."""
+    from pimdsl.chip import load_chip
+    from pimdsl.errors import PimError
+    from pimdsl.module_attrs import get_chip, set_chip
+
+    chip = load_chip(spec)
+    old = get_chip(module, required=False)
+    if old is None or old == chip:
+        set_chip(module, chip)
+        return
+    compiled = next((lv for lv in ("pim_isa", "crossbar", "partition") if lv in levels), None)
+    if compiled is None:
+        print(f"{PROG}: note: --chip {spec} replaces the module's chip '{old.name}'.", file=sys.stderr)
+        set_chip(module, chip)
+        return
+    raise PimError(
+        f"--chip {spec}: this IR is at the {compiled} level, compiled for chip '{old.name}' "
+        f"(module attribute pim.chip); its partitions{' and placement' if compiled != 'partition' else ''} "
+        "were made for that chip, so pim-run cannot run it on another.",
+        hint=f"Drop --chip, or compile again: pim-opt model.onnx --chip {spec} --partition ...",
+    )
+
+
+def warn_nonfinite(outputs: list[np.ndarray], inputs: list[np.ndarray]) -> None:
+    """A NaN or infinity in an output is printed as a warning (the exit status stays 0)."""
+    import numpy as np
+
+    for i, y in enumerate(outputs):
+        nan, inf = int(np.isnan(y).sum()), int(np.isinf(y).sum())
+        if nan or inf:
+            bad_in = sum(int((~np.isfinite(x)).sum()) for x in inputs)
+            cause = (f"the input holds {bad_in} NaN/inf values" if bad_in
+                     else "an overflow in the network or its weights")
+            print(f"{PROG}: warning: output {i} holds {nan} NaN and {inf} infinite values of "
+                  f"{y.size} (likely cause: {cause}).", file=sys.stderr)
+
+
 def check_compiled_batch(args: argparse.Namespace, module: ModuleOp, levels: list[str]) -> None:
     """A crossbar or pim_isa program is compiled for its pim.batch (partitions, replicas,
     the image loop); --batch may repeat that number but not relabel it, or throughput and
@@ -487,7 +560,7 @@ def check_timing_options(args: argparse.Namespace, module: ModuleOp) -> bool:
     from pimdsl.module_attrs import get_weights
 
     if find_program(module) is None:
-        if args.stats or args.timing_only:
+        if args.stats is not None or args.timing_only:
             raise PimError(
                 "--stats and --timing-only need pim_isa-level IR (the timing model runs the "
                 "per-core instruction programs), but this module holds no pim_isa.program.",
@@ -497,7 +570,7 @@ def check_timing_options(args: argparse.Namespace, module: ModuleOp) -> bool:
     if not args.timing_only and get_weights(module) is not None:
         return True
     numeric = [opt for opt, given in (
-        ("--input", args.input_npy), ("--output", args.output_npy),
+        ("--input", args.input_npy is not None), ("--output", args.output_npy is not None),
         ("--compare-onnxruntime", args.compare_onnxruntime), ("--mode quantized", args.mode == "quantized"),
     ) if given]
     why = ("--timing-only runs no numerics" if args.timing_only
@@ -542,7 +615,7 @@ def _timing_run(args: argparse.Namespace, module: ModuleOp) -> None:
     stats = simulate_module(module)
     print(f"{PROG}: {stats.summary()}")
     print(f"  timing simulated in {stats.sim_seconds:.3f} s")
-    if args.stats:
+    if args.stats is not None:
         write_stats(args.stats, stats)
         print(f"  wrote {args.stats}")
     if not args.timing_only and get_weights(module) is None:

@@ -81,7 +81,7 @@ def _write(value: Any, out: IO[str], indent: str) -> None:
     if isinstance(value, dict) and any(_is_container(v) for v in value.values()):
         out.write("{\n")
         for i, (key, item) in enumerate(value.items()):
-            out.write(f"{inner}{json.dumps(key)}: ")
+            out.write(f"{inner}{json.dumps(key, allow_nan=False)}: ")
             _write(item, out, inner)
             out.write(",\n" if i < len(value) - 1 else "\n")
         out.write(indent + "}")
@@ -93,12 +93,16 @@ def _write(value: Any, out: IO[str], indent: str) -> None:
             out.write(",\n" if i < len(value) - 1 else "\n")
         out.write(indent + "]")
     elif isinstance(value, dict) and len(value) > 8:  # the chip: one field a line
-        out.write(json.dumps(value, indent=1).replace("\n", "\n" + indent))
+        out.write(json.dumps(value, indent=1, allow_nan=False).replace("\n", "\n" + indent))
     else:
-        out.write(json.dumps(value))
+        out.write(json.dumps(value, allow_nan=False))
 
 
 def emit_json(module: ModuleOp, out: IO[str]) -> None:
     """Write the module's pim_isa program to `out` as pim-json."""
-    _write(program_to_json(module), out, "")
+    from pimdsl.strict_json import dumps
+
+    data = program_to_json(module)
+    dumps(data, what="pim-json output")  # strict JSON: a NaN/inf is an error naming its key
+    _write(data, out, "")
     out.write("\n")

@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
+from pimdsl import limits
 from pimdsl.dialects import nn
 from pimdsl.dialects.nn import shape_of
 from pimdsl.errors import PimError
@@ -229,8 +230,14 @@ def _fold(
     consts = [v if isinstance(v, Const) else None for v in ins]
 
     def run() -> list[np.ndarray]:
+        arrays = [c.value() if c is not None else None for c in consts]
+        n = limits.folded_elements(node.op_type, arrays)  # before numpy allocates it
+        if n is not None and n > limits.RUN_ELEMENTS.maximum:
+            raise PimError(f"{label}: folding it at import time would make a tensor of {n:,} "
+                           f"elements, over the limit of {limits.RUN_ELEMENTS.maximum:,} "
+                           "(docs/limits.md).", where=ctx.path)
         try:
-            outs = FOLDERS[node.op_type](fold, [c.value() if c is not None else None for c in consts])
+            outs = FOLDERS[node.op_type](fold, arrays)
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise PimError(f"{label}: cannot fold it at import time: {e}.", where=ctx.path) from None
         return [np.asarray(a) for a in outs]

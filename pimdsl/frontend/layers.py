@@ -37,6 +37,9 @@ def _window(
     for name, vals, n in (("strides", strides, 2), ("dilations", dilations, 2), ("pads", pads, 4)):
         if vals is not None and len(vals) != n:
             raise ctx.error(f"attribute '{name}' has {len(vals)} values; a 2-D window needs {n}.")
+    for name, vals, low in (("strides", strides, 1), ("dilations", dilations, 1), ("pads", pads, 0)):
+        if vals is not None and any(int(v) < low for v in vals):
+            raise ctx.error(f"attribute '{name}' is {[int(v) for v in vals]}; each value must be >= {low}.")
     try:
         p = auto_pads(str(a.get("auto_pad", "NOTSET")), hw, kernel, strides, dilations, pads)
     except ValueError as e:

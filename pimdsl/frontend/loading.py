@@ -60,9 +60,9 @@ class WeightStore:
             tensor = self.tensors[name]
         try:
             return numpy_helper.to_array(tensor, base_dir=self.base_dir)
-        except (OSError, ValueError, TypeError) as e:
+        except (OSError, ValueError, TypeError, onnx.checker.ValidationError) as e:
             raise PimError(
-                f"cannot read initializer '{name}': {e}.",
+                f"cannot read initializer '{name}': {str(e).rstrip('.')}.",
                 where=self.path,
                 hint="If the weights are stored as external data, keep the data files next to the .onnx file.",
             ) from None
@@ -87,6 +87,8 @@ def open_model(path: str, model: onnx.ModelProto | None) -> OpenModel:
             where=path,
             hint="Pass a .onnx file exported by PyTorch (torch.onnx.export) or another ONNX producer.",
         )
+    check_single_writers(model.graph, path)
+    check_arity(model, path)
     tensors = {t.name: t for t in model.graph.initializer}
     constants = constant_tensors(model.graph)
     tensors.update((name, t) for name, t in constants.items() if name not in tensors)
@@ -106,6 +108,52 @@ def constant_tensors(graph: onnx.GraphProto) -> dict[str, onnx.TensorProto]:
         if len(node.attribute) == 1 and attrs and math.prod(attrs[0].t.dims) > 1:
             out[node.output[0]] = attrs[0].t
     return out
+
+
+def check_single_writers(graph: onnx.GraphProto, path: str) -> None:
+    """Every tensor has one producer (SSA, as onnxruntime requires): two nodes writing one
+    tensor, or a node writing a graph input or initializer, is an invalid model."""
+    writers: dict[str, str] = {i.name: "a graph input" for i in graph.input}
+    writers.update({t.name: "an initializer" for t in graph.initializer})
+    for index, node in enumerate(graph.node):
+        label = f"node '{node.name or f'#{index}'}' (op {node.op_type})"
+        for name in node.output:
+            if not name:
+                continue
+            if name in writers:
+                raise PimError(
+                    f"{label} writes tensor '{name}', which {writers[name]} already defines; an "
+                    "ONNX graph defines each tensor once (onnxruntime rejects this model too).",
+                    where=path,
+                    hint="Rename one of the outputs in the exporter, or check the model with "
+                    "onnx.checker.check_model.",
+                )
+            writers[name] = label
+
+
+def check_arity(model: onnx.ModelProto, path: str) -> None:
+    """Each node has as many inputs and outputs as its operator's schema allows (a Sigmoid with
+    three inputs is an invalid model, not one whose extra inputs are ignored)."""
+    opset = default_opset(model)
+    for index, node in enumerate(model.graph.node):
+        if not isinstance(node.op_type, str) or not isinstance(node.domain, str):
+            raise PimError(f"node #{index} has an op type or domain that is not valid UTF-8 text.",
+                           where=path, hint="The file is corrupt; export the model again.")
+        if node.domain not in ("", "ai.onnx"):
+            continue
+        try:
+            schema = onnx.defs.get_schema(node.op_type, max(1, min(opset, onnx.defs.onnx_opset_version())), "")
+        except onnx.defs.SchemaError:
+            continue  # an unknown op: the converter lookup names it
+        n_in, n_out = len(node.input), len(node.output)
+        if not schema.min_input <= n_in <= schema.max_input or not schema.min_output <= n_out <= schema.max_output:
+            raise PimError(
+                f"node '{node.name or f'#{index}'}' (op {node.op_type}) has {n_in} inputs and {n_out} "
+                f"outputs; opset {opset} allows {schema.min_input}..{schema.max_input} inputs and "
+                f"{schema.min_output}..{schema.max_output} outputs.",
+                where=path,
+                hint="The model is invalid; check it with onnx.checker.check_model.",
+            )
 
 
 def default_opset(model: onnx.ModelProto) -> int:

@@ -23,7 +23,7 @@ seed only, never on the number of workers.
 
 from __future__ import annotations
 
-import json
+import io
 import os
 import sys
 import tempfile
@@ -243,11 +243,11 @@ class GAResult:
         }
 
     def write_trace(self, path: str | Path) -> None:
+        from pimdsl import output, strict_json
+
         p = check_output_path(path, "trace", TRACE_SUFFIXES)
-        try:
-            p.write_text(json.dumps(self.trace_json(), indent=1) + "\n")
-        except OSError as exc:
-            raise PimError(f"ga-group: cannot write trace=\"{path}\": {exc.strerror or exc}.") from None
+        text = strict_json.dumps(self.trace_json(), what="ga-group trace", indent=1) + "\n"
+        output.write_text(p, "trace=", text)
 
 
 PLOT_SUFFIXES: tuple[str, ...] = (".png", ".pdf", ".svg")
@@ -291,6 +291,15 @@ def validate_options(*, population: int = 100, generations: int = 30, keep: int 
     if not isinstance(workers, Executor) and (not _is_int(workers) or workers < 1):
         raise PimError(f"ga-group: workers must be an integer >= 1 or an Executor, got {workers!r}.",
                        hint="workers=1 evaluates in-process; n > 1 uses a pool of n processes.")
+    from pimdsl import limits
+
+    limits.check(population, limits.GA_POPULATION, what="ga-group: population",
+                 hint="COMPASS uses population=100.")
+    limits.check(generations, limits.GA_GENERATIONS, what="ga-group: generations",
+                 hint="COMPASS uses generations=30.")
+    if _is_int(workers):
+        limits.check(workers, limits.GA_WORKERS, what="ga-group: workers",
+                     hint="workers=1 evaluates in-process; a few workers per core is the most that helps.")
 
 
 def check_output_path(path: str | Path, option: str, suffixes: Sequence[str]) -> Path:
@@ -318,6 +327,9 @@ def check_output_path(path: str | Path, option: str, suffixes: Sequence[str]) ->
         raise PimError(f"ga-group: cannot write {option}=\"{path}\" in '{folder}': "
                        f"{(exc.strerror or str(exc)).lower()}.",
                        hint="Choose a file in a folder you can write to.") from None
+    from pimdsl import output
+
+    output.check(p, f"{option}=")  # never over an input or another output
     return p
 
 
@@ -554,9 +566,11 @@ def plot_trace(result: GAResult, path: str | Path) -> None:
     ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], loc="upper right", fontsize="small")
     ax.set_title(f"ga-group convergence (seed {result.seed})")
     fig.tight_layout()
+    from pimdsl import output
+
+    image = io.BytesIO()
     try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise PimError(f"ga-group: cannot write plot=\"{path}\": {exc.strerror or exc}.") from None
+        fig.savefig(image, format=path.suffix.lower().lstrip("."))
     finally:
         plt.close(fig)
+    output.write_bytes(path, "plot=", image.getvalue())

@@ -13,19 +13,18 @@ Schema (documented in docs/simulator.md; every energy in J, every time in s):
       "mvm_count": int, "dram_bytes": int, "weight_bytes_loaded": int, "bus_bytes": int,  # one batch
       "partitions": [{"index", "start_s", "latency_s", "energy_j" (whole batch),
                       "energy_breakdown", "mvm_count", "dram_bytes", "weight_bytes_loaded",
-                      "bus_bytes"}],
-      "sim_seconds": float       # wall time of the timing simulation
+                      "bus_bytes"}]
     }
+
+The file holds no wall time, so the same IR gives the same bytes on every run (pim-run prints
+the simulation's wall time on the terminal; `SimStats.sim_seconds` keeps it for scripts).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from pimdsl.errors import PimError
 
 ENERGY_BREAKDOWN_KEYS: tuple[str, ...] = (
     "mvm", "adc", "shift_add", "weight_write", "dram", "bus", "local_memory", "vector", "static",
@@ -94,7 +93,6 @@ class SimStats:
             "weight_bytes_loaded": sum(p.weight_bytes_loaded for p in self.partitions),
             "bus_bytes": sum(p.bus_bytes for p in self.partitions),
             "partitions": [p.to_json() for p in self.partitions],
-            "sim_seconds": self.sim_seconds,
         }
 
     def summary(self) -> str:
@@ -116,7 +114,7 @@ class SimStats:
 
 
 def write_stats(path: Path | str, stats: SimStats) -> None:
-    try:
-        Path(path).write_text(json.dumps(stats.to_json(), indent=1) + "\n")
-    except OSError as e:
-        raise PimError(f"cannot write the statistics file '{path}': {e.strerror}.") from None
+    """The `--stats` file: strict JSON, staged by `pimdsl.output` (renamed on success)."""
+    from pimdsl import output, strict_json
+
+    output.write_text(path, "--stats", strict_json.dumps(stats.to_json(), what="statistics file", indent=1) + "\n")
