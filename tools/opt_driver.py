@@ -777,12 +777,11 @@ class PimOptMain(xDSLOptMain):
             return
         source = self.args.input_file
         outputs.protect(source, "input file")
-        spec = module_attrs.get_weights(module) if module is not None else None
-        if spec is None:
-            return
+        specs = (module_attrs.get_weights(module) if module is not None else None) or []
         base = os.path.dirname(os.path.abspath(source)) if source else os.getcwd()
-        for candidate in (os.path.join(base, spec), os.path.abspath(spec)):
-            outputs.protect(candidate, "weight file (pim.weights)")
+        for spec in specs:  # every weight file it names
+            for candidate in (os.path.join(base, spec), os.path.abspath(spec)):
+                outputs.protect(candidate, "weight file (pim.weights)")
 
 
 class _CapturedText(io.StringIO):

@@ -481,12 +481,10 @@ def protect_weights(module: ModuleOp, base_dir: Path | None) -> None:
     from pimdsl import output
     from pimdsl.module_attrs import get_weights
 
-    spec = get_weights(module)
-    if spec is None:
-        return
-    for base in (base_dir, Path.cwd()):
-        if base is not None:
-            output.protect(os.path.join(base, spec), "weight file (pim.weights)")
+    for spec in get_weights(module) or []:  # every weight file it names
+        for base in (base_dir, Path.cwd()):
+            if base is not None:
+                output.protect(os.path.join(base, spec), "weight file (pim.weights)")
 
 
 def apply_chip(spec: str, module: ModuleOp, levels: list[str]) -> None:
