@@ -577,9 +577,10 @@ def run_case(
                     "dram_bytes",
                     "weight_bytes_loaded",
                     "mvm_count",
-                    "sim_seconds",
                 )
             }
+            # the stats file holds no wall time (it is byte-identical across runs): the
+            # simulation's wall time is the pim-run command's, `simulate_s`
             rec["sim"]["partitions"] = len(s["partitions"])
             set_ratios(rec)
     except subprocess.TimeoutExpired as e:
