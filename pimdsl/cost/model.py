@@ -137,7 +137,7 @@ class SpanCosts:
 
 def _input_loads(net: Network, units: Units, chip: Chip) -> np.ndarray:
     """Input elements each unit's core loads per image, as `crossbar-to-isa` reads them: a
-    convolution through line buffers where `line_buffer.plan` gives one (the same rule the
+    convolution through line buffers where `line_buffer.shape` gives one (the same rule the
     lowering follows), else every window's patch (the unit's rows per window)."""
     budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
     out = np.empty(units.n, dtype=np.float64)
@@ -148,12 +148,18 @@ def _input_loads(net: Network, units: Units, chip: Chip) -> np.ndarray:
         if L.window is None:
             out[u] = L.windows * rows
             continue
-        channels = -(-rows // L.kernel_area)
+        channels = _input_channels(L, rows)
         key = (L.index, channels)
         if key not in cache:
             cache[key] = lb.loaded_elements(L.window, 0, L.windows, channels, budget)
         out[u] = cache[key]
     return out
+
+
+def _input_channels(L: Layer, rows: int) -> int:
+    """Input channels a unit of `rows` crossbar rows reads (rows are (channel, ky, kx); a row
+    range cutting a channel reads all of it, as the lowering's input clusters do)."""
+    return -(-rows // L.kernel_area)
 
 
 def _first_bands(
@@ -177,7 +183,7 @@ def _first_band(L: Layer, units: Units, r: int, budget: int) -> float:
     win = L.window
     if win is None:
         return 0.0
-    channels = -(-int(units.rows[units.first[L.index]]) // L.kernel_area)
+    channels = _input_channels(L, int(units.rows[units.first[L.index]]))
     w = -(-L.windows // r)
     bands = []
     for w0 in range(0, L.windows, w):
