@@ -96,6 +96,7 @@ from typing import Any
 MODELS: tuple[str, ...] = ("resnet18", "vgg16", "squeezenet1_0", "squeezenet1_1")
 CHIPS: tuple[str, ...] = ("compass-s", "compass-m", "compass-l")
 BATCHES: tuple[int, ...] = (1, 16)
+SCHEDULES = ("layer", "batch")  # the lowering's `schedule` option (docs/lowering.md)
 STRATEGIES: dict[str, tuple[str, ...]] = {
     "greedy": ("--partition",),
     "optimal": ("--partition=strategy=optimal",),
@@ -497,7 +498,16 @@ def set_ratios(rec: dict[str, Any]) -> None:
 
 def rebound_case(old: dict[str, Any], timeout: float | None) -> dict[str, Any]:
     """Recompute the roofline of a measured case (partition again; the simulation is kept)."""
-    new = run_case(old["model"], old["chip"], old["batch"], old["strategy"], False, timeout, None)
+    new = run_case(
+        old["model"],
+        old["chip"],
+        old["batch"],
+        old["strategy"],
+        _schedule(old),
+        False,
+        timeout,
+        None,
+    )
     if "roofline" not in new:
         return {**old, "rebound_error": new.get("error", "?")}
     rec = {
@@ -516,6 +526,7 @@ def run_case(
     chip: str,
     batch: int,
     strategy: str,
+    schedule: str,
     simulate: bool,
     timeout: float | None,
     keep: str | None,
@@ -523,7 +534,7 @@ def run_case(
     """Partition (CLI), compute the roofline, then lower and simulate (CLI). One case's record."""
     work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="roofline-"))
     work.mkdir(parents=True, exist_ok=True)
-    stem = f"{model}.{chip}.b{batch}.{strategy}"
+    stem = f"{model}.{chip}.b{batch}.{strategy}.{schedule}"
     part, isa, stats = (
         work / f"{stem}.part.mlir",
         work / f"{stem}.isa.mlir",
@@ -543,7 +554,13 @@ def run_case(
             "-o",
             str(part),
         ],
-        [opt, str(part), "--lower-to-isa", "-o", str(isa)],
+        [
+            opt,
+            str(part),
+            "--lower-to-isa" + ("" if schedule == "layer" else f"=schedule={schedule}"),
+            "-o",
+            str(isa),
+        ],
         [run, str(isa), "--timing-only", "--stats", str(stats)],
     ]
     rec: dict[str, Any] = {
@@ -551,6 +568,7 @@ def run_case(
         "chip": chip,
         "batch": batch,
         "strategy": strategy,
+        "schedule": schedule,
         "commands": [
             _shell(["pim-opt", *c[1:]] if i < 2 else ["pim-run", *c[1:]]).replace(
                 str(work) + "/", ""
@@ -595,8 +613,18 @@ def run_case(
     return rec
 
 
+def _schedule(rec: dict[str, Any]) -> str:
+    return str(rec.get("schedule", "layer"))  # records from before the option were "layer"
+
+
 def _key(rec: dict[str, Any]) -> str:
-    return f"{rec['model']}/{rec['chip']}/{rec['batch']}/{rec['strategy']}"
+    tail = "" if _schedule(rec) == "layer" else f"/{_schedule(rec)}"
+    return f"{rec['model']}/{rec['chip']}/{rec['batch']}/{rec['strategy']}{tail}"
+
+
+def _case_key(case: tuple[str, str, int, str, str]) -> str:
+    m, c, b, s, sched = case
+    return _key({"model": m, "chip": c, "batch": b, "strategy": s, "schedule": sched})
 
 
 def _commit() -> str:
@@ -614,7 +642,7 @@ def _commit() -> str:
 # --------------------------------------------------------------------------------------------
 # Reporting
 # --------------------------------------------------------------------------------------------
-def _order(rec: dict[str, Any]) -> tuple[int, int, int, int]:
+def _order(rec: dict[str, Any]) -> tuple[int, int, int, int, int]:
     def idx(seq: Sequence[Any], x: Any) -> int:
         return seq.index(x) if x in seq else len(seq)
 
@@ -623,6 +651,7 @@ def _order(rec: dict[str, Any]) -> tuple[int, int, int, int]:
         idx(CHIPS, rec["chip"]),
         rec["batch"],
         idx(tuple(STRATEGIES), rec["strategy"]),
+        idx(SCHEDULES, _schedule(rec)),
     )
 
 
@@ -635,16 +664,17 @@ def summary(results: dict[str, Any]) -> list[str]:
         f"- {len(cases)} case(s) bounded, {len(sim)} simulated "
         f"({', '.join(sorted({r['strategy'] for r in sim})) or 'none'})."
     ]
-    if b16:
-        tp = [r["throughput_ratio"] for r in b16]
-        dr = [r["dram_ratio"] for r in b16]
-        ok_tp = sum(t >= GOAL_THROUGHPUT for t in tp)
-        ok_dr = sum(d <= GOAL_DRAM for d in dr)
-        lines.append(
-            f"- Batch 16: simulated / roofline {min(tp):.3f}-{max(tp):.3f} "
-            f"(goal >= {GOAL_THROUGHPUT}: {ok_tp} of {len(b16)} cases); DRAM bytes per image / "
-            f"minimum {min(dr):.1f}-{max(dr):.1f}x (goal <= {GOAL_DRAM}x: {ok_dr} of {len(b16)})."
+    for sched in SCHEDULES:
+        lines += _goal_line(
+            f"Batch 16, {sched} schedule", [r for r in b16 if _schedule(r) == sched]
         )
+    best: dict[str, dict[str, Any]] = {}
+    for r in b16:
+        k = f"{r['model']}/{r['chip']}/{r['strategy']}"
+        if k not in best or r["throughput_ratio"] > best[k]["throughput_ratio"]:
+            best[k] = r
+    if len({_schedule(r) for r in b16}) > 1:
+        lines += _goal_line("Batch 16, the faster schedule per case", list(best.values()))
     binds: dict[str, int] = {}
     for r in cases:
         if "roofline" in r:
@@ -653,6 +683,20 @@ def summary(results: dict[str, Any]) -> list[str]:
         "- Binding bound: " + ", ".join(f"{k} {v}" for k, v in sorted(binds.items())) + "."
     )
     return lines
+
+
+def _goal_line(what: str, b16: list[dict[str, Any]]) -> list[str]:
+    if b16:
+        tp = [r["throughput_ratio"] for r in b16]
+        dr = [r["dram_ratio"] for r in b16]
+        ok_tp = sum(t >= GOAL_THROUGHPUT for t in tp)
+        ok_dr = sum(d <= GOAL_DRAM for d in dr)
+        return [
+            f"- {what}: simulated / roofline {min(tp):.3f}-{max(tp):.3f} "
+            f"(goal >= {GOAL_THROUGHPUT}: {ok_tp} of {len(b16)} cases); DRAM bytes per image / "
+            f"minimum {min(dr):.1f}-{max(dr):.1f}x (goal <= {GOAL_DRAM}x: {ok_dr} of {len(b16)})."
+        ]
+    return []
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -664,13 +708,13 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         *summary(results),
         "",
-        "| model | chip | B | strategy | parts | roofline inf/s | binds | simulated inf/s | "
+        "| model | chip | B | strategy | schedule | parts | roofline inf/s | binds | simulated inf/s | "
         "sim / roofline | sim / limit | DRAM MB/img | min MB/img | DRAM / min | pim-run s | measured (UTC), load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in cases:
         rl = r.get("roofline")
-        case = f"| {r['model']} | {r['chip']} | {r['batch']} | {r['strategy']} | "
+        case = f"| {r['model']} | {r['chip']} | {r['batch']} | {r['strategy']} | {_schedule(r)} | "
         when = f"{r['measured_at'][5:16].replace('T', ' ')}, {r['load_before'][0]:.1f}"
         if rl is None:
             err = r.get("error", "?").replace("|", "/")[:80]
@@ -727,6 +771,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--batches", default=",".join(map(str, BATCHES)))
     ap.add_argument("--strategy", default="greedy", help="comma list of greedy, optimal, ga")
     ap.add_argument(
+        "--schedule", default="layer", help="comma list of the lowering's schedules: layer, batch"
+    )
+    ap.add_argument(
         "--quick",
         action="store_true",
         help="resnet18 and squeezenet1_0, batch 16, all chips, greedy and optimal",
@@ -771,15 +818,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         chips = tuple(args.chips.split(","))
         batches = tuple(int(b) for b in args.batches.split(","))
         strategies = tuple(args.strategy.split(","))
+    schedules = tuple(args.schedule.split(","))
+    if any(s not in SCHEDULES for s in schedules):
+        ap.error(f"unknown schedule in {args.schedule}; choose from {', '.join(SCHEDULES)}")
     bad = [s for s in strategies if s not in STRATEGIES]
     if bad:
         ap.error(f"unknown strategy {', '.join(bad)}; choose from {', '.join(STRATEGIES)}")
     cases = [
-        (m, c, b, s)
+        (m, c, b, s, sched)
         for m in models
         for s in strategies
         for b in sorted(batches, reverse=True)
         for c in chips
+        for sched in schedules
     ]
 
     out = Path(args.out)
@@ -803,7 +854,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.skip_done:
         need = "roofline" if args.roofline_only else "sim"
         done = results["cases"]
-        cases = [c for c in cases if need not in done.get("/".join(map(str, c)), {})]
+        cases = [c for c in cases if need not in done.get(_case_key(c), {})]
     commit = _commit()
     print(
         f"roofline: {len(cases)} case(s), -j {args.jobs}, commit {commit}, "
@@ -834,7 +885,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     simulate = not args.roofline_only
     if args.rebound:
         for i, case in enumerate(cases, 1):
-            old = results["cases"].get("/".join(map(str, case)))
+            old = results["cases"].get(_case_key(case))
             if old is not None and "sim" in old:
                 record(rebound_case(old, args.timeout), i)
     elif args.jobs <= 1:

@@ -31,13 +31,17 @@ class CrossbarToIsaPass(ModulePass):
     elem_bytes: int = 2
     """Bytes of one activation / partial-sum element in local memory."""
 
+    schedule: str = "layer"
+    """"layer": a core runs each of its steps over the whole batch, then the next; "batch": a
+    core's steps are stages of a software pipeline over the images (docs/lowering.md)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from pimdsl.isa.lower import lower_module
 
         if self.elem_bytes < 1:
             raise PimError(f"crossbar-to-isa: elem-bytes must be >= 1, got {self.elem_bytes}.")
         check_constant_operands(op)
-        lower_module(op, self.elem_bytes)
+        lower_module(op, self.elem_bytes, self.schedule)
 
 
 def check_constant_operands(module: ModuleOp) -> None:

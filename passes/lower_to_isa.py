@@ -26,9 +26,12 @@ class LowerToIsaPass(ModulePass):
     elem_bytes: int = 2
     """Bytes of one activation / partial-sum element in local memory (crossbar-to-isa)."""
 
+    schedule: str = "layer"
+    """"layer" or "batch" (crossbar-to-isa, docs/lowering.md)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from pimdsl.passes.crossbar_to_isa import CrossbarToIsaPass
         from pimdsl.passes.partition_to_crossbar import PartitionToCrossbarPass
 
         PartitionToCrossbarPass().apply(ctx, op)
-        CrossbarToIsaPass(elem_bytes=self.elem_bytes).apply(ctx, op)
+        CrossbarToIsaPass(elem_bytes=self.elem_bytes, schedule=self.schedule).apply(ctx, op)

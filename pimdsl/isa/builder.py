@@ -16,6 +16,7 @@ from xdsl.dialects.builtin import DenseArrayBase
 from xdsl.ir import Operation
 
 from pimdsl.dialects import pim_isa as isa
+from pimdsl.isa import pipeline
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,17 @@ class CoreCode:
     core: int
     ops: list[Operation] = field(default_factory=list)
     _stack: list[tuple[str, int, list[Operation]]] = field(default_factory=list)
+    _stages: list[int | None] = field(default_factory=list)
 
     @property
     def current(self) -> list[Operation]:
         return self._stack[-1][2] if self._stack else self.ops
 
-    def open_loop(self, var: str, count: int) -> None:
+    def open_loop(self, var: str, count: int, stage: int | None = None) -> None:
+        """Open a loop; `stage` marks an image loop of the `batch` schedule (its steps' stage,
+        `pimdsl.isa.pipeline`), which `finish` builds into the core's pipeline segments."""
         self._stack.append((var, count, []))
+        self._stages.append(stage)
 
     def slot(self) -> list[Operation]:
         """A place in the code, filled later (a token send after a producer step); loops are
@@ -69,16 +74,31 @@ class CoreCode:
         return slot
 
     def finish(self) -> list[Operation]:
-        """The instruction list, loops built and slots spliced in (after the last close_loop)."""
-        self.ops = _build(self.ops)
+        """The instruction list, loops built and slots spliced in (after the last close_loop);
+        staged image loops become the core's pipeline segments (`pimdsl.isa.pipeline`)."""
+        staged = [op for op in self.ops if isinstance(op, _Pending) and op.stage is not None]
+        if not staged:
+            self.ops = _build(self.ops)
+            return self.ops
+        first = self.ops.index(staged[0])  # type: ignore[arg-type]
+        if any(not isinstance(op, _Pending) or op.stage is None for op in self.ops[first:]):
+            raise AssertionError("a staged image loop is followed by unstaged code")  # internal
+        images = staged[0].count
+        bodies = [_build(op.body) for op in staged]
+        out = _build(self.ops[:first])
+        for t0, t1, active in pipeline.segments([op.stage or 0 for op in staged], images):
+            body = [x for i in active for x in pipeline.shifted(bodies[i], t0 - (staged[i].stage or 0))]
+            out.append(isa.LoopOp(t1 - t0, body))
+        self.ops = out
         return self.ops
 
     def close_loop(self) -> None:
         var, count, body = self._stack.pop()
+        stage = self._stages.pop()
         if count == 1:
             self.current.extend(body)  # a loop of one: its body inline, strides dropped below
         elif body:
-            self.current.append(_Pending(count, body))  # type: ignore[arg-type]
+            self.current.append(_Pending(count, body, stage))  # type: ignore[arg-type]
 
     @contextmanager
     def loop(self, var: str, count: int) -> Iterator[None]:
@@ -109,6 +129,7 @@ class _Pending:
 
     count: int
     body: list[Operation]
+    stage: int | None = None  # an image loop of the `batch` schedule
 
 
 def _build(ops: list[Operation]) -> list[Operation]:

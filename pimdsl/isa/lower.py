@@ -39,6 +39,7 @@ from pimdsl.errors import PimError
 from pimdsl.isa import codegen as cg
 from pimdsl.isa import linear as lin
 from pimdsl.isa.builder import Aff, CoreCode
+from pimdsl.isa.pipeline import SCHEDULES
 from pimdsl.isa.placement import NEG_INF, Place, feature_map, plain
 from pimdsl.module_attrs import get_batch, get_chip
 from pimdsl.network import main_func
@@ -98,7 +99,7 @@ class Need:
 
 
 class Lowering:
-    def __init__(self, module: ModuleOp, elem_bytes: int):
+    def __init__(self, module: ModuleOp, elem_bytes: int, schedule: str = "layer"):
         chip = get_chip(module)
         if chip is None:
             raise PimError("crossbar-to-isa needs the chip: the module has no pim.chip attribute.",
@@ -106,6 +107,10 @@ class Lowering:
         self.module = module
         self.chip: Chip = chip
         self.elem = elem_bytes
+        if schedule not in SCHEDULES:
+            raise PimError(f"crossbar-to-isa: unknown schedule '{schedule}'; expected one of "
+                           f"{', '.join(SCHEDULES)}.")
+        self.schedule = schedule
         self.batch = get_batch(module)
         self.fn = main_func(module)
         self.canon: dict[SSAValue, SSAValue] = {}
@@ -312,6 +317,8 @@ class _PartitionState:
         self.slots: dict[tuple[SSAValue, int], list[Operation]] = {}  # (value, writer) -> token sends
         self.synced: set[tuple[SSAValue, int]] = set()  # (value, reader) already waited for
         self.open: list[int] = []  # cores whose image loop the current step opened
+        self.open_stage = 0  # the pipeline stage of that loop (the batch schedule)
+        self.stages: dict[SSAValue, int] = {}  # value written here -> its step's stage
 
     # --- synchronisation -------------------------------------------------------------------
 
@@ -325,6 +332,13 @@ class _PartitionState:
         # relu right after its producer layer), so the consumers of this step do not wait for
         # the producer's whole batch. Otherwise every open image loop closes here.
         cont = bool(readers) and readers <= set(self.open)
+        stage: int | None = None
+        if self.low.schedule == "batch" and self.low.images > 1:
+            # the batch schedule (`pimdsl.isa.pipeline`): a step's stage is one more than any
+            # producer's in this partition, or the stage of the image loop it continues
+            made = [self.stages[x] for x in (self.low.c(v) for v in inputs) if x in self.stages]
+            cont = cont and all(d <= self.open_stage for d in made)
+            stage = self.open_stage if cont else max((d + 1 for d in made), default=0)
         for c in self.open:
             if not (cont and c in readers):
                 self.e.code(c).close_loop()
@@ -332,8 +346,9 @@ class _PartitionState:
             if c not in self.cores:
                 self.cores.append(c)
             if not cont:
-                self.e.code(c).open_loop("n", self.low.images)
+                self.e.code(c).open_loop("n", self.low.images, stage)
         self.open = sorted(readers)
+        self.open_stage = stage or 0
         for v in inputs:
             v = self.low.c(v)
             for w in sorted(self.writers.get(v, set())):
@@ -349,6 +364,7 @@ class _PartitionState:
     def wrote(self, v: SSAValue, cores: set[int]) -> None:
         v = self.low.c(v)
         self.writers[v] = cores
+        self.stages[v] = self.open_stage
         for c in cores:
             self.slots[(v, c)] = self.e.code(c).slot()
 
@@ -739,9 +755,11 @@ def _hint(op: Operation) -> str:
     return op.name.split(".")[-1]
 
 
-def lower_module(module: ModuleOp, elem_bytes: int = 2) -> dict[str, Any]:
-    """Rewrite a crossbar-level module in place into a pim_isa program; returns a summary."""
-    low = Lowering(module, elem_bytes)
+def lower_module(module: ModuleOp, elem_bytes: int = 2, schedule: str = "layer") -> dict[str, Any]:
+    """Rewrite a crossbar-level module in place into a pim_isa program; returns a summary.
+    `schedule`: "layer" (each step of a core over the whole batch, then the next) or "batch"
+    (a core's steps as a software pipeline over the images, `pimdsl.isa.pipeline`)."""
+    low = Lowering(module, elem_bytes, schedule)
     low.run()
     return {"images": low.images, "buffers": len(low.buffers)}
 
