@@ -15,7 +15,7 @@ from typing import Any
 MODELS = {"ResNet18": "resnet18", "VGG16": "vgg16", "SqueezeNet": "squeezenet1_0"}
 CHIPS = {"S": "compass-s", "M": "compass-m", "L": "compass-l"}
 # partition level -> pim_isa, in order (the lowering issue's passes)
-LOWERING = ("partition-to-crossbar", "crossbar-to-isa")
+LOWERING = ("partition-to-crossbar", "crossbar-to-isa")  # what lower_model applies
 
 
 def onnx_path(model: str) -> Path:
@@ -67,9 +67,11 @@ def partition_costs(module: Any) -> list[dict[str, float]]:
 
 def lower_model(
     model: str, chip: str, batch: int, strategy: str = "greedy", module: Any = None,
+    schedule: str = "layer",
 ) -> tuple[Any, list[dict[str, float]]]:
     """The model at pim_isa level on `chip` at `batch`, and the cost model's partitions.
-    `strategy`: greedy, layerwise or optimal (`--partition`), or ga (`--partition --ga-group`)."""
+    `strategy`: greedy, layerwise or optimal (`--partition`), or ga (`--partition --ga-group`);
+    `schedule`: the lowering's (crossbar-to-isa's `schedule`)."""
     from pimdsl.chip import load_chip
     from pimdsl.frontend import import_onnx
     from pimdsl.module_attrs import set_batch, set_chip
@@ -88,6 +90,6 @@ def lower_model(
     else:
         apply(module, "partition", strategy=strategy)
     costs = partition_costs(module)
-    for name in LOWERING:
-        apply(module, name)
+    apply(module, "partition-to-crossbar")
+    apply(module, "crossbar-to-isa", schedule=schedule)
     return module, costs

@@ -48,6 +48,7 @@ def main() -> int:
     ap.add_argument(
         "--strategy", default="optimal", choices=("greedy", "layerwise", "optimal", "ga")
     )
+    ap.add_argument("--schedule", default="layer", choices=("layer", "batch"))
     ap.add_argument("--partition", type=int, default=1)
     ap.add_argument("--cores", default="0,1,2,3", help="cores to draw, comma-separated ('all')")
     ap.add_argument("--out", default=str(Path(__file__).parent.parent / "docs" / "img"))
@@ -61,7 +62,9 @@ def main() -> int:
     from pimdsl.dialects import pim_isa as isa
     from pimdsl.sim.timing import simulate_module
 
-    module, costs = lower_model(args.model, args.chip, args.batch, strategy=args.strategy)
+    module, costs = lower_model(
+        args.model, args.chip, args.batch, strategy=args.strategy, schedule=args.schedule
+    )
     print(
         "partitions (units, replication):",
         ", ".join(f"{k}: {c['span']} {c['replication']}" for k, c in enumerate(costs)),
@@ -127,6 +130,7 @@ def main() -> int:
     sim = part.latency_s
     ax.set_title(
         f"{args.model} on {args.chip}, batch {args.batch}, {args.strategy} grouping, "
+        f"{args.schedule} schedule, "
         f"partition {args.partition} (units {cost['span'][0]}-{cost['span'][1]}, "
         f"replication {cost['replication']}), cores {', '.join(map(str, cores))}:\n"
         f"simulated {sim * 1e6:.0f} µs, cost model {cost['latency_s'] * 1e6:.0f} µs",
@@ -136,8 +140,8 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = (
-        out
-        / f"timeline_{args.model}_{args.chip}_b{args.batch}_{args.strategy}_p{args.partition}.png"
+        out / f"timeline_{args.model}_{args.chip}_b{args.batch}_{args.strategy}"
+        f"{'' if args.schedule == 'layer' else '_' + args.schedule}_p{args.partition}.png"
     )
     fig.savefig(path, dpi=110)
     total = sim * 1e9

@@ -87,7 +87,9 @@ class CoreCode:
         bodies = [_build(op.body) for op in staged]
         out = _build(self.ops[:first])
         for t0, t1, active in pipeline.segments([op.stage or 0 for op in staged], images):
-            body = [x for i in active for x in pipeline.shifted(bodies[i], t0 - (staged[i].stage or 0))]
+            body = [
+                x for i in active for x in pipeline.shifted(bodies[i], t0 - (staged[i].stage or 0))
+            ]
             out.append(isa.LoopOp(t1 - t0, body))
         self.ops = out
         return self.ops
