@@ -235,8 +235,8 @@ def test_vector_step_time_by_hand():
 def test_vector_chain_waits_for_the_window_traffic_by_hand():
     # conv 64 -> 64, 3x3, on an 8x8 map (64 windows) + a 2x2 max pool, batch 1, compass-s:
     # the pool is the layer's vector chain on its vector core. Per image (ns): window traffic
-    # (one line-buffer band of the whole padded map, 10 x 10 x 64 = 6400 elements, and 64
-    # windows x 64 out) x 0.5 B / 12.8 GB/s = 410; the pool loads 4 x 1024
+    # (the line-buffer bands of the r replicas' rows, and 64 windows x 64 out) x 0.5 B /
+    # 12.8 GB/s; the pool loads 4 x 1024
     # elements (160) and stores 1024 (40), works on 4096 (320), 16 pieces: 320 + 200/16 + 200
     # = 532.5, and waits for the layer's last MVM result (1600 - 800) and its store's DRAM
     # latency (100): 1432.5 for one image; in the period the compute and store of its last
@@ -251,7 +251,10 @@ def test_vector_chain_waits_for_the_window_traffic_by_hand():
     sc = costs(module, load_chip("compass-s"), batch=1)
     i = sc.flat(0, sc.units.n)
     r = int(sc.replication[i, 0])
-    window = (10 * 10 * 64 + 64 * 64) * 0.5 / 12.8
+    # each replica computes 8 / r whole output rows and loads its own band of them: (8 / r + 2)
+    # padded rows x 10 columns x 64 channels (one replica: the whole padded map, 10 x 10 x 64)
+    assert 8 % r == 0
+    window = (r * (8 // r + 2) * 10 * 64 + 64 * 64) * 0.5 / 12.8
     chain = (320 + 200 / 16 + 200) + 800 + 100 - (256 * 0.5 / 64 * 10 + 64 * 0.5 / 12.8 + 200)
     chain_dram = (4096 + 1024) * 0.5 / 12.8
     mvms = -(-64 // r) * 800 + (min(r, 9 // 3) - 1) * -(-64 // r) * 2 * 10 + 64 * 64 / r * 0.5 / 64 * 10

@@ -11,7 +11,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 
 from pimdsl.chip import load_chip
-from pimdsl.cost.model import _input_loads
+from pimdsl.cost.model import _InputLoads
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.isa import line_buffer as lb
 from pimdsl.module_attrs import set_batch, set_chip
@@ -134,11 +134,45 @@ def test_lowered_conv_reads_what_the_cost_model_prices(stride: int) -> None:
     b = NetBuilder((1, 16, 8, 8))
     module = b.module(b.conv(b.x, 16, 3, stride=stride))
     net = extract_network(module)
-    priced = _input_loads(net, plan_units(net, ONE_CORE), ONE_CORE)
+    priced = _InputLoads(net, plan_units(net, ONE_CORE), ONE_CORE).unit(0, 1)
     loaded = elements_moved(lower_on_one_core(module), isa.LoadBlockOp, ".input")
     hand = 10 * 10 * 16 if stride == 1 else 9 * 9 * 16
     assert loaded == hand
-    assert priced.tolist() == [hand]
+    assert priced == hand
+
+
+def test_replicas_read_what_the_cost_model_prices() -> None:
+    """The same 3x3 conv 16 -> 16 on an 8x8 map with 3 replicas on one core (the partition's
+    replication set by hand): partition-to-crossbar splits the 64 windows into [0, 21),
+    [21, 42), [42, 64) (`placement.window_ranges`), and each replica's range is tiled on its
+    own. Budget 16,384 elements: tiles of 2 rows x 8 for a range with full rows, 1 row for a
+    partial row. By hand, bands of rows x columns x 16 channels:
+    [0, 21): rows 0-1 4 x 10 + row 2 cols 0-4 3 x 7 = 61;
+    [21, 42): row 2 cols 5-7 3 x 5 + rows 3-4 4 x 10 + row 5 cols 0-1 3 x 4 = 67;
+    [42, 64): row 5 cols 2-7 3 x 8 + rows 6-7 4 x 10 = 64; (61 + 67 + 64) x 16 = 3072,
+    against 1600 with one replica: the program and the cost model both load 3072."""
+    from xdsl.dialects.builtin import IntegerAttr, i64
+
+    from pimdsl.dialects import partition
+    from pimdsl.passes.lower_to_isa import LowerToIsaPass
+    from pimdsl.passes.partition import PartitionPass
+
+    chip = ONE_CORE.replace(name="one-core-3", crossbars_per_core=3)
+    b = NetBuilder((1, 16, 8, 8))
+    module = b.module(b.conv(b.x, 16, 3))
+    net = extract_network(module)
+    priced = _InputLoads(net, plan_units(net, chip), chip).unit(0, 3)
+    set_chip(module, chip)
+    set_batch(module, 1)
+    PartitionPass().apply(Context(), module)
+    (part,) = [op for op in module.walk() if isinstance(op, partition.PartitionOp)]
+    part.replication = isa.i64_array([3])
+    part.crossbars = IntegerAttr(3, i64)
+    part.core_crossbars = isa.i64_array([3])
+    LowerToIsaPass().apply(Context(), module)
+    loaded = elements_moved(module, isa.LoadBlockOp, ".input")
+    assert loaded == (61 + 67 + 64) * 16
+    assert priced == loaded
 
 
 def test_first_band_of_each_replica_by_hand() -> None:
@@ -146,9 +180,10 @@ def test_first_band_of_each_replica_by_hand() -> None:
     8x8 map, windows split over r replicas, each replica's first tile's band averaged.
     r=1: one tile of all 8x8 windows, 10 x 10 padded pixels x 16 channels = 1600.
     r=2: windows 0-31 and 32-63, 4 rows each: tiles of 4 rows x 8, bands 6 x 10 x 16 = 960.
-    r=3: 22 windows a replica. [0, 22) = rows 0-1 + row 2 columns 0-5: tiles of 2 rows x 8,
-    first band 4 x 10 x 16 = 640; [22, 44) starts with row 2 columns 6-7: 3 x 4 x 16 = 192;
-    [44, 64) starts with row 5 columns 4-7: 3 x 6 x 16 = 288; mean 1120 / 3."""
+    r=3: the lowering's ranges (`placement.window_ranges`) [0, 21), [21, 42), [42, 64).
+    [0, 21) = rows 0-1 + row 2 columns 0-4: tiles of 2 rows x 8, first band 4 x 10 x 16 = 640;
+    [21, 42) starts with row 2 columns 5-7: 3 x 5 x 16 = 240; [42, 64) starts with row 5
+    columns 2-7: 3 x 8 x 16 = 384; mean 1264 / 3."""
     from pimdsl.cost.model import _first_band
 
     b = NetBuilder((1, 16, 8, 8))
@@ -160,4 +195,4 @@ def test_first_band_of_each_replica_by_hand() -> None:
     layer = net.layers[0]
     assert _first_band(layer, units, 1, budget) == 1600
     assert _first_band(layer, units, 2, budget) == 960
-    assert _first_band(layer, units, 3, budget) == pytest.approx((640 + 192 + 288) / 3)
+    assert _first_band(layer, units, 3, budget) == pytest.approx((640 + 240 + 384) / 3)
