@@ -26,7 +26,7 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from pimdsl.dialects import nn
 from pimdsl.errors import PimError
-from pimdsl.isa.line_buffer import Window
+from pimdsl.isa.line_buffer import Window, pool_loads
 
 # Ops that only name data: they are cloned into whichever partition uses them.
 SOURCE_OPS = (nn.WeightOp, nn.ConstantOp)
@@ -46,6 +46,16 @@ class VectorStep:
     stored: int
     pieces: int = 1
     span: int = 0
+    # a max/average pool: its window geometry and channels; what it loads depends on the
+    # chip's local memory (`line_buffer.pool_loads`), so the cost model computes `loaded`
+    pool: tuple[Window, int] | None = None
+
+    def loads(self, local_elements: int) -> int:
+        """Elements loaded per inference with `local_elements` of local memory."""
+        if self.pool is None:
+            return self.loaded
+        win, channels = self.pool
+        return pool_loads(win, [(0, win.out_hw[0], 0, win.out_hw[1])], channels, local_elements)
 
 
 @dataclass(frozen=True)
@@ -243,7 +253,9 @@ def _vector_work(op: Operation) -> VectorWork:
     if isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
         taps = math.prod(nn.ints(op.kernel))
         y = nn.shape_of(op.results[0])
-        return VectorWork(steps=(VectorStep(out * taps, out * taps, out, y[2] * y[3], x[1] * (taps + 1)),))
+        win = Window(nn.ints(op.kernel), nn.ints(op.strides), op.dilation_values(), (y[2], y[3]))  # type: ignore[arg-type]
+        return VectorWork(steps=(VectorStep(out * taps, out * taps, out, y[2] * y[3], x[1] * (taps + 1),
+                                            pool=(win, x[1])),))
     if isinstance(op, nn.LRNOp):
         # per pixel: square, window sum (size taps), scale, add, power, multiply
         size = op.size.value.data

@@ -197,6 +197,7 @@ def test_crossbar_writes_overlap_the_next_loads_by_hand():
 def test_vector_work_of_a_layer_as_the_lowering_runs_it():
     # conv (relu fused into its stores) -> 2x2 max pool -> residual-free add of the pool with
     # itself -> flatten of a 2x2 map (a relayout) -> linear. Per inference, 8 channels:
+    from pimdsl.isa.line_buffer import Window
     from pimdsl.network import VectorStep
 
     b = NetBuilder((1, 4, 4, 4))
@@ -211,12 +212,15 @@ def test_vector_work_of_a_layer_as_the_lowering_runs_it():
     assert w.steps == (
         # pool: each of the 32 outputs loads and reduces its 4 taps, in 2x2 pixel pieces of
         # 8 channels x 5 slots (4 taps + the output) of local memory
-        VectorStep(work=32 * 4, loaded=32 * 4, stored=32, pieces=4, span=8 * 5),
+        VectorStep(work=32 * 4, loaded=32 * 4, stored=32, pieces=4, span=8 * 5,
+                   pool=(Window((2, 2), (2, 2), (1, 1), (2, 2)), 8)),
         # add: two operands loaded, one result stored; three buffers share local memory
         VectorStep(work=32, loaded=64, stored=32, pieces=1, span=32 * 3),
         # flatten of a 2x2 map: NHWC to CHW, data moved, no vector work
         VectorStep(work=0, loaded=32, stored=32, pieces=1, span=32),
     )
+    # a 2x2 stride-2 pool's windows do not overlap: it loads its taps, 4 per output
+    assert w.steps[0].loads(32768) == 32 * 4
 
 
 def test_vector_step_time_by_hand():

@@ -12,6 +12,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from pimdsl.chip import load_chip
 from pimdsl.cost.model import _InputLoads
+from pimdsl.dialects import nn
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.isa import line_buffer as lb
 from pimdsl.module_attrs import set_batch, set_chip
@@ -196,3 +197,21 @@ def test_first_band_of_each_replica_by_hand() -> None:
     assert _first_band(layer, units, 1, budget) == 1600
     assert _first_band(layer, units, 2, budget) == 960
     assert _first_band(layer, units, 3, budget) == pytest.approx((640 + 240 + 384) / 3)
+
+
+def test_pool_reads_through_bands_what_the_cost_model_prices() -> None:
+    """A 3x3 stride-2 max pool (padding 1) of an 8x8 map of 8 channels (a conv's output) on one
+    core of compass-s: 4x4 outputs. Without bands every output loads its 9 taps: 16 x 9 x 8 =
+    1152 elements. Local memory holds 32,768 elements: all 8 channels at once (the taps and the
+    result take 10 x 8), and the band budget the rest, so one tile of all 4x4 windows reads
+    (4 - 1) x 2 + 3 = 9 padded rows x 9 columns x 8 channels = 648 elements, each input element
+    once plus the halo. The lowered program, the cost model and this count agree."""
+    b = NetBuilder((1, 4, 8, 8))
+    c = b.conv(b.x, 8, 1)
+    module = b.module(b.add(nn.MaxPoolOp(c, kernel=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1),
+                                         result_shape=(1, 8, 4, 4))))
+    net = extract_network(module)
+    (step,) = net.layers[0].vector.steps
+    loaded = elements_moved(lower_on_one_core(module), isa.LoadBlockOp, ".conv")
+    assert loaded == 9 * 9 * 8
+    assert step.loads(ONE_CORE.local_memory_bytes // 2) == loaded

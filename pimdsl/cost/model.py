@@ -373,9 +373,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     def chunks(st: VectorStep) -> int:
         return st.pieces * -(-st.span // local)
 
-    own_ns_l = np.array([sum(float(_step_ns(st.work, st.loaded, st.stored, chunks(st), chip)) for st in sts)
+    own_ns_l = np.array([sum(float(_step_ns(st.work, st.loads(local), st.stored, chunks(st), chip)) for st in sts)
                          for sts in steps_l])
-    own_l = np.array([[len(sts), sum(st.work for st in sts), sum(st.loaded for st in sts),
+    own_l = np.array([[len(sts), sum(st.work for st in sts), sum(st.loads(local) for st in sts),
                        sum(st.stored for st in sts)] for sts in steps_l], dtype=np.float64).reshape(n_layers, 4)
     fused_l = np.array([L.vector.fused for L in net.layers], dtype=np.float64)
     fused_ops_l = np.array([L.vector.fused_ops for L in net.layers], dtype=np.float64)

@@ -452,9 +452,16 @@ def _pool_region(e: Emit, core: int, src: Place, out: Place, p: Pool, rows: tupl
     arena = e.arena(what)
     (kh, kw), (sh, sw), (dh, dw) = p.kernel, p.strides, p.dilations
     taps = kh * kw
-    cb = max(1, min(src.c, e.local_elems // (taps + 1)))
+    cb = lb.pool_chunk(src.c, taps, e.local_elems)
     ibuf = arena.take(taps * cb)
     obuf = arena.take(cb)
+    win = lb.Window(p.kernel, p.strides, p.dilations, p.out_hw)
+    rect = (rows[0], rows[1], cols[0], cols[1])
+    gw = lb.rect_shape(win, [rect], cb, lb.pool_budget(e.local_elems, taps, cb))
+    if gw is not None:
+        _pool_bands(code, arena.take(win.band_elements(gw[1], cb, gw[0])), ibuf, obuf, src, out,
+                    p, win, rect, gw, cb, kind, scale, e.elem)
+        return
     code.open_loop("oy", rows[1])
     code.open_loop("ox", cols[1])
     oy, ox = Aff.of(rows[0], oy=1), Aff.of(cols[0], ox=1)
@@ -471,6 +478,39 @@ def _pool_region(e: Emit, core: int, src: Place, out: Place, p: Pool, rows: tupl
         code.close_loop()
     code.close_loop()
     code.close_loop()
+
+
+def _pool_bands(
+    code: CoreCode, band: int, ibuf: int, obuf: int, src: Place, out: Place, p: Pool,
+    win: lb.Window, rect: lb.Rect, gw: tuple[int, int], cb: int, kind: str, scale: float | None,
+    elem: int,
+) -> None:
+    """A pool region through line buffers (`line_buffer.pool_loads`): per channel chunk and
+    tile of output windows one band, each window's taps gathered from it as [ky][kx][channel]."""
+    (kh, kw), (sh, sw), (dh, dw) = p.kernel, p.strides, p.dilations
+    for start, size, count in _chunks(src.c, cb):
+        code.open_loop("k", count)
+        c = Aff.of(start, k=size)
+        for oy0, ny, ox0, nx, group in lb.split([rect], *gw):
+            code.open_loop("g", ny // group)
+            top = Aff.of(oy0, g=group)
+            off = src.at(top.scaled(sh) + (-p.pads[0]), ox0 * sw - p.pads[1]) + c
+            code.add(isa.LoadBlockOp(src.buffer, code.addr(off), [win.band_rows(group), win.band_cols(nx)],
+                                     [src.wp * src.c, src.c], size, code.addr(band)))
+            code.open_loop("oy", group)
+            code.open_loop("ox", nx)
+            row = win.band_cols(nx) * size  # elements of one band row
+            taps = Aff.of(band, oy=sh * row * elem, ox=sw * size * elem)
+            code.add(isa.GatherOp(code.addr(ibuf), code.addr(taps), [kh, kw], [dh * row, dw * size], size))
+            code.add(isa.VPoolOp(kind, code.addr(obuf), code.addr(ibuf), size, kh * kw, size))
+            if scale is not None:
+                code.add(isa.VScaleOp(code.addr(obuf), code.addr(obuf), size, factor=scale))
+            at = out.at(top + Aff.of(0, oy=1), Aff.of(ox0, ox=1)) + c
+            code.add(isa.StoreOp(code.addr(obuf), out.buffer, code.addr(at), size))
+            code.close_loop()
+            code.close_loop()
+            code.close_loop()
+        code.close_loop()
 
 
 def global_avgpool(e: Emit, core: int, src: Place, out: Place, what: str) -> None:

@@ -128,9 +128,13 @@ def shape(win: Window, w0: int, w1: int, channels: int, budget: int) -> tuple[in
     channels, or None when it loads every window's patch instead: a 1x1 window (the band is the
     patch), a band too big for even one window, or bands that would load no less than the
     patches (strides wider than the kernel)."""
+    return rect_shape(win, rectangles(w0, w1, win.out_hw[1]), channels, budget)
+
+
+def rect_shape(win: Window, rects: list[Rect], channels: int, budget: int) -> tuple[int, int] | None:
+    """`shape` for windows given as rectangles (a pool's output region)."""
     if win.kernel[0] * win.kernel[1] == 1:
         return None
-    rects = rectangles(w0, w1, win.out_hw[1])
     ny = max(r[1] for r in rects)
     nx = max(r[3] for r in rects)
     g, w = tile_shape(win, channels, budget, ny, nx)
@@ -139,6 +143,34 @@ def shape(win: Window, w0: int, w1: int, channels: int, budget: int) -> tuple[in
     if band_loads(win, split(rects, g, w), channels) >= patch_elements(win, rects, channels):
         return None
     return g, w
+
+
+# --- pools ------------------------------------------------------------------------------------
+# A max or average pool reads its input as a convolution does: per channel chunk and tile of
+# output windows one band, each window's taps gathered from it ([ky][kx][channel], what
+# `pim_isa.vpool` reduces), unless `rect_shape` says the taps themselves load less (a 2x2
+# stride-2 pool: no overlap).
+
+
+def pool_chunk(channels: int, taps: int, local_elements: int) -> int:
+    """Channels a pool handles at once: its gathered taps and the result fit local memory."""
+    return max(1, min(channels, local_elements // (taps + 1)))
+
+
+def pool_budget(local_elements: int, taps: int, chunk: int) -> int:
+    """Elements a pool's band may take: local memory less its taps and result buffers."""
+    return max(0, local_elements - (taps + 1) * chunk)
+
+
+def pool_loads(win: Window, rects: list[Rect], channels: int, local_elements: int) -> int:
+    """Input elements a pool loads for output windows `rects` over `channels` channels (the
+    lowering's plan: chunks of `pool_chunk` channels, each through bands where they pay)."""
+    taps = win.kernel[0] * win.kernel[1]
+    chunk = pool_chunk(channels, taps, local_elements)
+    gw = rect_shape(win, rects, chunk, pool_budget(local_elements, taps, chunk))
+    if gw is None:
+        return patch_elements(win, rects, channels)
+    return band_loads(win, split(rects, *gw), channels)
 
 
 def tiles(w0: int, w1: int, ow: int, group: int, width: int) -> list[Tile]:
