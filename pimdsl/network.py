@@ -49,6 +49,9 @@ class VectorStep:
     # a max/average pool: its window geometry and channels; what it loads depends on the
     # chip's local memory (`line_buffer.pool_loads`), so the cost model computes `loaded`
     pool: tuple[Window, int] | None = None
+    # a pool of a map a convolution stores: it runs on the cores that stored it, each on the
+    # output rows whose windows are centred on rows it computed (the lowering's `_pool_rows`)
+    split: bool = False
 
     def loads(self, local_elements: int) -> int:
         """Elements loaded per inference with `local_elements` of local memory."""
@@ -197,6 +200,18 @@ def _chain_root(v: SSAValue) -> Operation | None:
     return None
 
 
+def _stored_by_conv(v: SSAValue) -> bool:
+    """Whether a convolution's stores write `v`: its result, or that of an op fused into them."""
+    owner = v.owner
+    if isinstance(owner, nn.Conv2dOp):
+        return True
+    if not isinstance(owner, Operation) or not _fused(owner):
+        return False
+    other = residual_operand(owner)
+    a = owner.operands[0] if other is None else next(o for o in owner.operands if o is not other)
+    return isinstance(_chain_root(a), nn.Conv2dOp)
+
+
 def residual_operand(op: Operation) -> SSAValue | None:
     """The stored map that a residual add fused into a convolution's stores adds (the
     lowering's `_PartitionState._residual`): `op` adds two maps of one shape, one computed by a
@@ -254,8 +269,10 @@ def _vector_work(op: Operation) -> VectorWork:
         taps = math.prod(nn.ints(op.kernel))
         y = nn.shape_of(op.results[0])
         win = Window(nn.ints(op.kernel), nn.ints(op.strides), op.dilation_values(), (y[2], y[3]))  # type: ignore[arg-type]
+        exclude = isinstance(op, nn.AvgPoolOp) and any(nn.ints(op.pads)) and op.count_include_pad is None
+        split = not exclude and _stored_by_conv(op.operands[0])
         return VectorWork(steps=(VectorStep(out * taps, out * taps, out, y[2] * y[3], x[1] * (taps + 1),
-                                            pool=(win, x[1])),))
+                                            pool=(win, x[1]), split=split),))
     if isinstance(op, nn.LRNOp):
         # per pixel: square, window sum (size taps), scale, add, power, multiply
         size = op.size.value.data

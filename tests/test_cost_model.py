@@ -213,7 +213,7 @@ def test_vector_work_of_a_layer_as_the_lowering_runs_it():
         # pool: each of the 32 outputs loads and reduces its 4 taps, in 2x2 pixel pieces of
         # 8 channels x 5 slots (4 taps + the output) of local memory
         VectorStep(work=32 * 4, loaded=32 * 4, stored=32, pieces=4, span=8 * 5,
-                   pool=(Window((2, 2), (2, 2), (1, 1), (2, 2)), 8)),
+                   pool=(Window((2, 2), (2, 2), (1, 1), (2, 2)), 8), split=True),
         # add: two operands loaded, one result stored; three buffers share local memory
         VectorStep(work=32, loaded=64, stored=32, pieces=1, span=32 * 3),
         # flatten of a 2x2 map: NHWC to CHW, data moved, no vector work
@@ -237,21 +237,20 @@ def test_vector_step_time_by_hand():
 
 
 def test_vector_chain_waits_for_the_window_traffic_by_hand():
-    # conv 64 -> 64, 3x3, on an 8x8 map (64 windows) + a 2x2 max pool, batch 1, compass-s:
-    # the pool is the layer's vector chain on its vector core. Per image (ns): window traffic
+    # conv 64 -> 64, 3x3, on an 8x8 map (64 windows) + a global average pool, batch 1,
+    # compass-s: the pool is the layer's vector chain on its vector core (a max pool of the
+    # conv's map would run split over the conv's cores instead). Per image (ns): window traffic
     # (the line-buffer bands of the r replicas' rows, and 64 windows x 64 out) x 0.5 B /
-    # 12.8 GB/s; the pool loads 4 x 1024
-    # elements (160) and stores 1024 (40), works on 4096 (320), 16 pieces: 320 + 200/16 + 200
-    # = 532.5, and waits for the layer's last MVM result (1600 - 800) and its store's DRAM
-    # latency (100): 1432.5 for one image; in the period the compute and store of its last
-    # chunk (256 x 0.5 / 64 x 10 + 64 x 0.5 / 12.8 + 200 = 222.5) overlap the next image: 1210. Alone
-    # the vector core takes its MVMs (and their epilogues, the relu fused) + chain; of the
-    # window traffic, the chain's DRAM-bound share (its 200 ns of transfers over that) delays
-    # it; at least the channel's window and chain traffic.
+    # 12.8 GB/s; the pool loads the 4096-element map (160) and stores 64 (2.5), works on 4096
+    # (320), in one chunk (nothing overlaps): 482.5 + 200 = 682.5, and waits for the layer's
+    # last MVM result (1600 - 800) and its store's DRAM latency (100): 1582.5 for one image; in
+    # the period the compute and store of its last chunk (320 + 2.5 + 200 = 522.5) overlap the
+    # next image: 1060. Alone the vector core takes its MVMs (and their epilogues, the relu
+    # fused) + chain; of the window traffic, the chain's DRAM-bound share (its 162.5 ns of
+    # transfers over that) delays it; at least the channel's window and chain traffic.
     b = NetBuilder((1, 64, 8, 8))
     c = b.conv(b.x, 64, 3)
-    module = b.module(b.add(nn.MaxPoolOp(c, kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0),
-                                         result_shape=(1, 64, 4, 4))))
+    module = b.module(b.add(nn.GlobalAvgPoolOp(c)))
     sc = costs(module, load_chip("compass-s"), batch=1)
     i = sc.flat(0, sc.units.n)
     r = int(sc.replication[i, 0])
@@ -259,8 +258,8 @@ def test_vector_chain_waits_for_the_window_traffic_by_hand():
     # padded rows x 10 columns x 64 channels (one replica: the whole padded map, 10 x 10 x 64)
     assert 8 % r == 0
     window = (r * (8 // r + 2) * 10 * 64 + 64 * 64) * 0.5 / 12.8
-    chain = (320 + 200 / 16 + 200) + 800 + 100 - (256 * 0.5 / 64 * 10 + 64 * 0.5 / 12.8 + 200)
-    chain_dram = (4096 + 1024) * 0.5 / 12.8
+    chain = (320 + 160 + 2.5 + 200) + 800 + 100 - (320 + 2.5 + 200)
+    chain_dram = (4096 + 64) * 0.5 / 12.8
     mvms = -(-64 // r) * 800 + (min(r, 9 // 3) - 1) * -(-64 // r) * 2 * 10 + 64 * 64 / r * 0.5 / 64 * 10
     alone = mvms + chain
     stage = max(alone + window * min(chain_dram / alone, 1.0), window + chain_dram)

@@ -369,9 +369,19 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     fill = np.where(later & owns & biased[lay], win * np.maximum(cols_l[lay] - covered, 0.0), 0.0)
     # per layer: its own vector steps' time per image, their count and traffic (elements)
     local = chip.local_memory_bytes // LOCAL_ELEM_BYTES
-    steps_l = [L.vector.steps for L in net.layers]
+    # (a pool of a conv's map runs split over the cores that stored it: priced on the layer's
+    # MVM cores below, not in the vector core's chain)
+    steps_l = [tuple(st for st in L.vector.steps if not st.split) for L in net.layers]
+    split_l = [tuple(st for st in L.vector.steps if st.split) for L in net.layers]
     def chunks(st: VectorStep) -> int:
         return st.pieces * -(-st.span // local)
+
+    # per layer: the split pools' work, loads, stores, chunks and output rows
+    split_wl = np.array([[sum(st.work for st in sts), sum(st.loads(local) for st in sts),
+                          sum(st.stored for st in sts), sum(chunks(st) for st in sts),
+                          min((st.pool[0].out_hw[0] for st in sts if st.pool), default=1)]
+                         for sts in split_l], dtype=np.float64).reshape(n_layers, 5)
+    split_vw = np.where(owns[:, :, None], split_wl[lay], 0.0)
 
     own_ns_l = np.array([sum(float(_step_ns(st.work, st.loads(local), st.stored, chunks(st), chip)) for st in sts)
                          for sts in steps_l])
@@ -439,6 +449,19 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # per image: the input elements the layer's cores load (with r replicas), its stores and
     # the fused residual adds' loads
     stored_dram = np.where(present, win * covered + np.where(fused > 0, fused_loads_l[lay], 0.0), 0.0)
+    split_dram = np.where(present, split_vw[:, :, 1] + split_vw[:, :, 2], 0.0)
+
+    def split_ns_of(r: np.ndarray) -> np.ndarray:
+        """Per (span, layer): a split pool's phase per image. The k cores that hold the layer's
+        replicas (FFD fills a core before the next; k at most the pool's output rows) each
+        pool their rows right after their MVMs of the image, once their neighbours' tokens
+        arrived (a fence): the phase follows the layer's own, its vector work split k ways and
+        its traffic on the one channel they share."""
+        homes = np.clip(-(-(r * xb_layer) // chip.crossbars_per_core), 1, chip.cores)
+        k = np.maximum(np.minimum(homes, split_vw[:, :, 4]), 1.0)
+        ns = _step_ns(split_vw[:, :, 0] / k, split_vw[:, :, 1], split_vw[:, :, 2],
+                      np.maximum(split_vw[:, :, 3] / k, 1.0), chip)
+        return np.where(split_vw[:, :, 0] > 0, ns, 0.0)
 
     def window_dram_of(r: np.ndarray) -> np.ndarray:
         return (input_loads.at(lay, lo, hi, r, present) + stored_dram) * act_bytes
@@ -456,13 +479,14 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         # for it to finish, then run back to back.
         on_one = np.minimum(r, np.maximum(1, chip.crossbars_per_core // np.maximum(xb_layer, 1)))
         mvm_ns = w * interval + (on_one - 1) * w * epilogue_ns + fused_ns / r
-        mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns + chain_dram_ns), 0.0)
-        alone = np.maximum(mvm_ns, fill_ns_) + chain_ns
+        split_ns = split_ns_of(r)
+        mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns + chain_dram_ns) + split_ns, 0.0)
+        alone = np.maximum(mvm_ns, fill_ns_) + chain_ns + split_ns
         # The chain's transfers share the channel with the layer's window loads, which the
         # other cores issue ahead of their MVMs: of the window traffic, the part that falls in
         # the chain's DRAM-bound share of the vector core's time delays it.
         waits = dram_ns * np.minimum(chain_dram_ns / np.maximum(alone, 1e-9), 1.0)
-        vec_core = np.where(present, np.maximum(alone + waits, dram_ns + chain_dram_ns), 0.0)
+        vec_core = np.where(present, np.maximum(alone + waits, dram_ns + chain_dram_ns + split_ns), 0.0)
         return mvm_core, np.maximum(mvm_core, vec_core)
 
     def stages(r: np.ndarray) -> np.ndarray:
@@ -506,7 +530,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     written_bits = (rep * (pre_wbits[hi] - pre_wbits[lo])).sum(axis=1)
     load_ns, write_ns, replicated_bytes = load_write_ns(rep)
     window_dram = window_dram_of(rep)
-    layer_dram = window_dram + chain_io * act_bytes
+    layer_dram = window_dram + (chain_io + split_dram) * act_bytes
     dram_ns = window_dram / dram_bw / NS
 
     # Image pipeline: the cores of a partition each run their steps in program order, a step

@@ -429,14 +429,18 @@ def _valid_runs(n_out: int, stride: int, pad: int, kernel: int, dilation: int, s
     return runs
 
 
-def pool(e: Emit, core: int, src: Place, out: Place, p: Pool, what: str) -> None:
+def pool(e: Emit, core: int, src: Place, out: Place, p: Pool, what: str,
+         rows: tuple[int, int] | None = None) -> None:
+    """Output rows `rows` = (first, count) of a pool (all of them by default) on `core`."""
     (kh, kw), (sh, sw), (dh, dw) = p.kernel, p.strides, p.dilations
     oh, ow = p.out_hw
     taps = kh * kw
-    e.vector_work[core] = e.vector_work.get(core, 0) + oh * ow * src.c * taps
+    rows = rows or (0, oh)
+    e.vector_work[core] = e.vector_work.get(core, 0) + rows[1] * ow * src.c * taps
     if p.kind != "avg" or not p.exclude_pad:
-        _pool_region(e, core, src, out, p, (0, oh), (0, ow), p.kind, None, what)
+        _pool_region(e, core, src, out, p, rows, (0, ow), p.kind, None, what)
         return
+    assert rows == (0, oh), "an average pool excluding padding runs on one core"
     # average over the taps inside the map: a sum pool scaled per region of equal counts
     ys = _valid_runs(oh, sh, p.pads[0], kh, dh, src.h)
     xs = _valid_runs(ow, sw, p.pads[1], kw, dw, src.w)

@@ -319,19 +319,26 @@ class _PartitionState:
         self.open: list[int] = []  # cores whose image loop the current step opened
         self.open_stage = 0  # the pipeline stage of that loop (the batch schedule)
         self.stages: dict[SSAValue, int] = {}  # value written here -> its step's stage
+        # a conv's stored map -> (output columns, (first window, end window, core) per block)
+        self.row_writers: dict[SSAValue, tuple[int, list[tuple[int, int, int]]]] = {}
 
     # --- synchronisation -------------------------------------------------------------------
 
-    def sync(self, readers: set[int], inputs: list[SSAValue]) -> None:
+    def sync(self, readers: set[int], inputs: list[SSAValue],
+             needs: dict[int, set[int]] | None = None) -> None:
         """Before a step on `readers`: each reader waits for a token from every other core that
-        wrote one of `inputs` in this partition (sent right after that core's producer step).
+        wrote one of `inputs` in this partition (sent right after that core's producer step), or
+        only from the writers `needs[reader]` names (a pool split by rows reads its rows' writers).
         Point to point, per image: a producer never waits for its consumers, so while a
         consumer works on image n its producers may run image n+1 (DRAM holds every image)."""
         # A step whose cores all ran the step just before continues their image loop: per
         # image, that core runs the earlier step and then this one (a residual add, a pool or a
         # relu right after its producer layer), so the consumers of this step do not wait for
         # the producer's whole batch. Otherwise every open image loop closes here.
-        cont = bool(readers) and readers <= set(self.open)
+        # (not a step that waits for only some writers, a pool split by rows: in its producers'
+        # loop every core would wait, image by image, for its neighbours' rows before going on,
+        # and their MVMs would no longer run ahead)
+        cont = bool(readers) and readers <= set(self.open) and needs is None
         stage: int | None = None
         if self.low.schedule == "batch" and self.low.images > 1:
             # the batch schedule (`pimdsl.isa.pipeline`): a step's stage is one more than any
@@ -353,7 +360,7 @@ class _PartitionState:
             v = self.low.c(v)
             for w in sorted(self.writers.get(v, set())):
                 for r in sorted(readers - {w}):
-                    if (v, r) in self.synced:
+                    if (v, r) in self.synced or (needs is not None and w not in needs.get(r, set())):
                         continue
                     tag = -self.e.next_tag()  # negative tag: a synchronisation token
                     self.slots[(v, w)].append(isa.SendOp(r, isa.addr(0), 1, tag))
@@ -457,6 +464,9 @@ class _PartitionState:
         self.sync(layer.readers(), [*sources, *residuals])
         cg.weight_layer(self.e, layer)
         self.wrote(target, layer.writers())
+        if spatial is not None:
+            # which core stored which windows (all channels of a window may take several)
+            self.row_writers[target] = (out_hw[1], [(b.w0, b.w1, layer.home(b)) for b in layer.blocks()])
         return target
 
     def _residual(
@@ -586,8 +596,18 @@ class _PartitionState:
             p = cg.Pool("max" if isinstance(op, nn.MaxPoolOp) else "avg", nn.ints(op.kernel),  # type: ignore[arg-type]
                         nn.ints(op.strides), nn.ints(op.pads), op.dilation_values(), shape(op.output)[2:],  # type: ignore[arg-type]
                         exclude_pad=exclude)
-            self.sync({core}, list(op.operands))
-            cg.pool(e, core, ins[0], out, p, what)
+            split = self._pool_rows(op, p) if not exclude else None
+            if split is None:
+                self.sync({core}, list(op.operands))
+                cg.pool(e, core, ins[0], out, p, what)
+            else:
+                rows, needs = split
+                self.sync(set(rows), [op.input], needs)
+                for c, runs in rows.items():
+                    for run in runs:
+                        cg.pool(e, c, ins[0], out, p, f"{where(op)} on core {c}", run)
+                self.wrote(op.results[0], set(rows))
+                return
         elif isinstance(op, nn.BatchNormOp):
             names = tuple(_weight_name(op, v) for v in op.operands[1:])
             if len(shape(op.input)) != 4:
@@ -658,6 +678,40 @@ class _PartitionState:
                 "channel concat, flatten, softmax over features.",
             )
         self.wrote(op.results[0], {core})
+
+    def _pool_rows(
+        self, op: nn.MaxPoolOp | nn.AvgPoolOp, p: cg.Pool,
+    ) -> tuple[dict[int, list[tuple[int, int]]], dict[int, set[int]]] | None:
+        """A pool of a conv's map stored here by several cores runs on those cores: each output
+        row on a core that stored its window's centre row (`pimdsl.network.VectorStep.split` is
+        the cost model's side), so each core mostly pools rows it computed and waits only for
+        the writers of its rows. Returns (core -> output row runs (first, count), core -> the
+        writers it reads), or None (one core)."""
+        v = self.low.c(op.input)
+        if v not in self.row_writers or len(self.writers.get(v, set())) < 2:
+            return None
+        ow_in, blocks = self.row_writers[v]
+        h = shape(op.input)[2]
+        (kh, _), (sh, _), (dh, _) = p.kernel, p.strides, p.dilations
+        top = p.pads[0]
+        by_row: dict[int, set[int]] = {}
+        for w0, w1, core in blocks:
+            for y in range(w0 // ow_in, -(-w1 // ow_in)):
+                by_row.setdefault(y, set()).add(core)
+        rows: dict[int, list[tuple[int, int]]] = {}
+        needs: dict[int, set[int]] = {}
+        for oy in range(p.out_hw[0]):
+            first = oy * sh - top
+            centre = min(max(first + (kh - 1) * dh // 2, 0), h - 1)
+            core = min(by_row[centre])
+            runs = rows.setdefault(core, [])
+            if runs and runs[-1][0] + runs[-1][1] == oy:
+                runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+            else:
+                runs.append((oy, 1))
+            for y in range(max(first, 0), min(first + (kh - 1) * dh + 1, h)):
+                needs.setdefault(core, set()).update(by_row[y])
+        return (rows, needs) if len(rows) > 1 else None
 
     def _shuffle(self, op: nn.ReshapeOp) -> bool:
         """reshape [N, C, H, W] -> [N, G, K, H, W], transpose (0, 2, 1, 3, 4), reshape back:
