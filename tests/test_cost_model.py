@@ -260,7 +260,13 @@ def test_vector_chain_waits_for_the_window_traffic_by_hand():
     window = (r * (8 // r + 2) * 10 * 64 + 64 * 64) * 0.5 / 12.8
     chain = (320 + 160 + 2.5 + 200) + 800 + 100 - (320 + 2.5 + 200)
     chain_dram = (4096 + 64) * 0.5 / 12.8
-    mvms = -(-64 // r) * 800 + (min(r, 9 // 3) - 1) * -(-64 // r) * 2 * 10 + 64 * 64 / r * 0.5 / 64 * 10
+    # a core holds q = min(r, 9 // 3) replicas (3 crossbars each) and takes their bands in
+    # order: each image its last replica starts after the others' bands, (q - 1) / q of the
+    # layer's band traffic over the channel all cores share
+    q = min(r, 9 // 3)
+    stagger = (q - 1) / q * r * (8 // r + 2) * 10 * 64 * 0.5 / 12.8
+    mvms = (-(-64 // r) * 800 + (min(r, 9 // 3) - 1) * -(-64 // r) * 2 * 10 + 64 * 64 / r * 0.5 / 64 * 10
+            + stagger)
     alone = mvms + chain
     stage = max(alone + window * min(chain_dram / alone, 1.0), window + chain_dram)
     assert sc.schedule["layer_stage"][i, 0] == pytest.approx(stage)

@@ -204,18 +204,27 @@ def _input_channels(L: Layer, rows: int) -> int:
 
 def _first_bands(
     net: Network, units: Units, rep: np.ndarray, lay: np.ndarray, present: np.ndarray, chip: Chip,
+    cache: dict[tuple[int, int], float] | None = None,
 ) -> np.ndarray:
     """[span, layer] input elements of the first band a core loads for layer l with r_l
     replicas: the first tile's band of each replica's window range (`line_buffer`, as the
     lowering plans it), averaged over the replicas; 0 for a layer without line buffers."""
     budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
     out = np.zeros(rep.shape, dtype=np.float64)
-    cache: dict[tuple[int, int], float] = {}
-    for s, j in zip(*np.nonzero(present), strict=True):
-        layer, r = int(lay[s, j]), max(1, int(rep[s, j]))
-        if (layer, r) not in cache:
-            cache[(layer, r)] = _first_band(net.layers[layer], units, r, budget)
-        out[s, j] = cache[(layer, r)]
+    idx = np.nonzero(present)
+    if not idx[0].size:
+        return out
+    la, r = lay[idx].astype(np.int64), np.maximum(rep[idx], 1).astype(np.int64)
+    keys = la * (int(r.max()) + 1) + r
+    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    cache = {} if cache is None else cache
+    vals = np.empty(uniq.shape[0])
+    for k, i in enumerate(first.tolist()):
+        key = (int(la[i]), int(r[i]))
+        if key not in cache:
+            cache[key] = _first_band(net.layers[key[0]], units, key[1], budget)
+        vals[k] = cache[key]
+    out[idx] = vals[inverse.reshape(-1)]
     return out
 
 
@@ -330,6 +339,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     pre_padd = _prefix(np.where(units.row_slice > 0, uw * units.channels, 0.0))
     pre_ch = _prefix(np.where(units.row_slice == 0, units.channels, 0).astype(np.float64))
     input_loads = _InputLoads(net, units, chip)
+    band_cache: dict[tuple[int, int], float] = {}
 
     # --- per (span, layer) ---------------------------------------------------------------------
     l0 = units.layer[ss]
@@ -471,14 +481,19 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         """Per (span, layer): an MVM core's time per image, and the vector core's (its MVMs,
         then the chain; the channel carries the layer's window and chain traffic meanwhile)."""
         r = np.maximum(r, 1)
-        dram_ns = window_dram_of(r) / dram_bw / NS
+        loads = input_loads.at(lay, lo, hi, r, present)
+        dram_ns = (loads + stored_dram) * act_bytes / dram_bw / NS
         w = -(-win // r)  # windows per replica
         # A core runs its replicas of a layer as loops in program order, and its vector unit
         # takes their epilogues (bias add, fused op: a few short ops per window and crossbar
         # column block) in that order: the first replica's overlap its MVMs, the others' wait
         # for it to finish, then run back to back.
         on_one = np.minimum(r, np.maximum(1, chip.crossbars_per_core // np.maximum(xb_layer, 1)))
-        mvm_ns = w * interval + (on_one - 1) * w * epilogue_ns + fused_ns / r
+        # A core's DMA queue takes its replicas' bands in program order and does not run a
+        # whole image ahead of its MVMs: each image its last replica starts once the bands of
+        # the others have crossed the channel, which every core's replicas share
+        stagger = (on_one - 1) / on_one * loads * act_bytes / dram_bw / NS
+        mvm_ns = w * interval + (on_one - 1) * w * epilogue_ns + fused_ns / r + stagger
         split_ns = split_ns_of(r)
         mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns + chain_dram_ns) + split_ns, 0.0)
         alone = np.maximum(mvm_ns, fill_ns_) + chain_ns + split_ns
@@ -562,7 +577,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # the layer loads at once when the layer starts (after its input's token): the channel
     # serves them together, so the last core's band lands after all of them.
     first_ns = first_ns + np.where(
-        present, on_core.sum(axis=2) * _first_bands(net, units, rep, lay, present, chip)
+        present, on_core.sum(axis=2) * _first_bands(net, units, rep, lay, present, chip, band_cache)
         * act_bytes / dram_bw / NS, 0.0)
     fill_ns = np.maximum(_chain_ns(on_core, first_ns, present, 1, lay, deps, busy),
                          np.maximum(dram_ns.sum(axis=1), period_ns - load_ns - write_ns))
