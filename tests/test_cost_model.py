@@ -262,11 +262,12 @@ def test_vector_chain_waits_for_the_window_traffic_by_hand():
     chain_dram = (4096 + 64) * 0.5 / 12.8
     # a core holds q = min(r, 9 // 3) replicas (3 crossbars each) and takes their bands in
     # order: each image its last replica starts after the others' bands, (q - 1) / q of the
-    # layer's band traffic over the channel all cores share
+    # layer's band traffic over the channel all cores share; its last epilogue ends after that
+    # replica's MVMs or after the earlier replicas' epilogues (2 x 10 ns each), the later
     q = min(r, 9 // 3)
     stagger = (q - 1) / q * r * (8 // r + 2) * 10 * 64 * 0.5 / 12.8
-    mvms = (-(-64 // r) * 800 + (min(r, 9 // 3) - 1) * -(-64 // r) * 2 * 10 + 64 * 64 / r * 0.5 / 64 * 10
-            + stagger)
+    mvms = (-(-64 // r) * 800 + max((q - 1) * -(-64 // r) * 2 * 10, stagger)
+            + 64 * 64 / r * 0.5 / 64 * 10)
     alone = mvms + chain
     stage = max(alone + window * min(chain_dram / alone, 1.0), window + chain_dram)
     assert sc.schedule["layer_stage"][i, 0] == pytest.approx(stage)

@@ -491,9 +491,11 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         on_one = np.minimum(r, np.maximum(1, chip.crossbars_per_core // np.maximum(xb_layer, 1)))
         # A core's DMA queue takes its replicas' bands in program order and does not run a
         # whole image ahead of its MVMs: each image its last replica starts once the bands of
-        # the others have crossed the channel, which every core's replicas share
+        # the others have crossed the channel, which every core's replicas share. Its last
+        # epilogue ends after its own MVMs, or after the earlier replicas' epilogues on the
+        # vector unit, whichever is later.
         stagger = (on_one - 1) / on_one * loads * act_bytes / dram_bw / NS
-        mvm_ns = w * interval + (on_one - 1) * w * epilogue_ns + fused_ns / r + stagger
+        mvm_ns = w * interval + np.maximum((on_one - 1) * w * epilogue_ns, stagger) + fused_ns / r
         split_ns = split_ns_of(r)
         mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns + chain_dram_ns) + split_ns, 0.0)
         alone = np.maximum(mvm_ns, fill_ns_) + chain_ns + split_ns
