@@ -363,7 +363,9 @@ class _PartitionState:
                     self.slots[(v, w)].append(isa.SendOp(r, isa.addr(0), 1, tag))
                     self.e.code(r).add(isa.RecvOp(w, isa.addr(0), 1, tag))
             for r in readers:
-                self.synced.add((v, r))
+                # (a reader that waited for only some writers waits for all when it reads again)
+                if needs is None or self.writers.get(v, set()) - {r} <= needs.get(r, set()):
+                    self.synced.add((v, r))
 
     def wrote(self, v: SSAValue, cores: set[int]) -> None:
         v = self.low.c(v)
