@@ -205,7 +205,7 @@ def _weight_segment(
         top = Aff.of(oy0, g=group)
         for j, band in bands.items():
             source, lo, hi, _ = loads[j]
-            _load_band(code, layer.places[source.value], source.conv, lo, hi, band, top, ox0, nx, group)  # type: ignore[attr-defined]
+            _load_band(code, layer.places[source.value], source.conv, lo, hi - lo, band, top, ox0, nx, group)  # type: ignore[attr-defined]
         code.open_loop("oy", group)
         code.open_loop("ox", nx)
         oy, ox = top + Aff.of(0, oy=1), Aff.of(ox0, ox=1)
@@ -306,16 +306,17 @@ def _window(conv: object) -> lb.Window:
 
 
 def _load_band(
-    code: CoreCode, place: Place, conv: object, lo: int, hi: int, dst: int, oy: Aff, ox0: int,
-    nx: int, ny: int,
+    code: CoreCode, place: Place, conv: object, chan: Aff | int, channels: int, dst: int, oy: Aff,
+    ox0: int, nx: int, ny: int,
 ) -> None:
     """A tile's band: the input its `ny` output rows from `oy` x `nx` windows from `ox0` cover,
-    channels [lo, hi), dense as [row][column][channel] at `dst`."""
+    `channels` channels from `chan`, dense as [row][column][channel] at `dst`. `conv` is a
+    convolution's or a `Pool`'s window geometry (kernel, strides, dilations, out_hw, pads)."""
     win = _window(conv)
     (sh, sw), top, left = win.strides, conv.pads[0], conv.pads[1]  # type: ignore[attr-defined]
-    off = place.at(oy.scaled(sh) + (-top), ox0 * sw - left, lo)
+    off = place.at(oy.scaled(sh) + (-top), ox0 * sw - left) + chan
     code.add(isa.LoadBlockOp(place.buffer, code.addr(off), [win.band_rows(ny), win.band_cols(nx)],
-                             [place.wp * place.c, place.c], hi - lo, code.addr(dst)))
+                             [place.wp * place.c, place.c], channels, code.addr(dst)))
 
 
 def _gather_window(
@@ -498,9 +499,7 @@ def _pool_bands(
         for oy0, ny, ox0, nx, group in lb.split([rect], *gw):
             code.open_loop("g", ny // group)
             top = Aff.of(oy0, g=group)
-            off = src.at(top.scaled(sh) + (-p.pads[0]), ox0 * sw - p.pads[1]) + c
-            code.add(isa.LoadBlockOp(src.buffer, code.addr(off), [win.band_rows(group), win.band_cols(nx)],
-                                     [src.wp * src.c, src.c], size, code.addr(band)))
+            _load_band(code, src, p, c, size, band, top, ox0, nx, group)
             code.open_loop("oy", group)
             code.open_loop("ox", nx)
             row = win.band_cols(nx) * size  # elements of one band row
