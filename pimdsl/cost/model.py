@@ -150,7 +150,7 @@ class _InputLoads:
         self.net = net
         self.units = units
         self.budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
-        self.cache: dict[tuple[int, int, int, int], float] = {}
+        self.cache: dict[tuple[int, ...], float] = {}
 
     def unit(self, u: int, r: int) -> int:
         L = self.net.layers[int(self.units.layer[u])]
@@ -162,24 +162,11 @@ class _InputLoads:
     def at(self, lay: np.ndarray, lo: np.ndarray, hi: np.ndarray, rep: np.ndarray,
            present: np.ndarray) -> np.ndarray:
         """[span, layer]: the elements units [lo, hi) of layer `lay` load at `rep` replicas."""
-        out = np.zeros(lay.shape, dtype=np.float64)
-        idx = np.nonzero(present)
-        if not idx[0].size:
-            return out
-        # one int64 key per (layer, lo, hi, r): a 1-D unique is much faster than rows'
-        n = self.units.n + 1
-        la, a, b = lay[idx].astype(np.int64), lo[idx].astype(np.int64), hi[idx].astype(np.int64)
-        r = np.maximum(rep[idx], 1).astype(np.int64)
-        keys = ((la * n + a) * n + b) * (int(r.max()) + 1) + r
-        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        vals = np.empty(uniq.shape[0])
-        for k, key in enumerate(zip(la[first].tolist(), a[first].tolist(), b[first].tolist(),
-                                    r[first].tolist(), strict=True)):
-            if key not in self.cache:
-                self.cache[key] = float(sum(self.unit(u, key[3]) for u in range(key[1], key[2])))
-            vals[k] = self.cache[key]
-        out[idx] = vals[inverse.reshape(-1)]
-        return out
+        def loads(key: tuple[int, ...]) -> float:
+            _, a, b, r = key
+            return float(sum(self.unit(u, r) for u in range(a, b)))
+
+        return _per_key(present, [lay, lo, hi, np.maximum(rep, 1)], loads, self.cache)
 
 
 @lru_cache(maxsize=65536)
@@ -204,25 +191,38 @@ def _input_channels(L: Layer, rows: int) -> int:
 
 def _first_bands(
     net: Network, units: Units, rep: np.ndarray, lay: np.ndarray, present: np.ndarray, chip: Chip,
-    cache: dict[tuple[int, int], float] | None = None,
+    cache: dict[tuple[int, ...], float] | None = None,
 ) -> np.ndarray:
     """[span, layer] input elements of the first band a core loads for layer l with r_l
     replicas: the first tile's band of each replica's window range (`line_buffer`, as the
     lowering plans it), averaged over the replicas; 0 for a layer without line buffers."""
     budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
-    out = np.zeros(rep.shape, dtype=np.float64)
+    return _per_key(present, [lay, np.maximum(rep, 1)],
+                    lambda key: _first_band(net.layers[key[0]], units, key[1], budget),
+                    {} if cache is None else cache)
+
+
+def _per_key(
+    present: np.ndarray, columns: list[np.ndarray], value: Callable[[tuple[int, ...]], float],
+    cache: dict[tuple[int, ...], float],
+) -> np.ndarray:
+    """[span, layer]: `value(key)` at every present place, the key being the integer `columns`
+    there; computed once per distinct key (many spans share a layer and a replication) and
+    kept in `cache` across calls (the replication ladder asks again)."""
+    out = np.zeros(present.shape, dtype=np.float64)
     idx = np.nonzero(present)
     if not idx[0].size:
         return out
-    la, r = lay[idx].astype(np.int64), np.maximum(rep[idx], 1).astype(np.int64)
-    keys = la * (int(r.max()) + 1) + r
-    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    cache = {} if cache is None else cache
+    cols = [np.asarray(c)[idx].astype(np.int64) for c in columns]
+    code = np.zeros(cols[0].shape, dtype=np.int64)
+    for c in cols:  # one int64 per key (mixed radix): a 1-D unique is much faster than rows'
+        code = code * (int(c.max()) + 1) + c
+    uniq, first, inverse = np.unique(code, return_index=True, return_inverse=True)
     vals = np.empty(uniq.shape[0])
     for k, i in enumerate(first.tolist()):
-        key = (int(la[i]), int(r[i]))
+        key = tuple(int(c[i]) for c in cols)
         if key not in cache:
-            cache[key] = _first_band(net.layers[key[0]], units, key[1], budget)
+            cache[key] = value(key)
         vals[k] = cache[key]
     out[idx] = vals[inverse.reshape(-1)]
     return out
@@ -339,7 +339,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     pre_padd = _prefix(np.where(units.row_slice > 0, uw * units.channels, 0.0))
     pre_ch = _prefix(np.where(units.row_slice == 0, units.channels, 0).astype(np.float64))
     input_loads = _InputLoads(net, units, chip)
-    band_cache: dict[tuple[int, int], float] = {}
+    band_cache: dict[tuple[int, ...], float] = {}
 
     # --- per (span, layer) ---------------------------------------------------------------------
     l0 = units.layer[ss]
