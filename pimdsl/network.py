@@ -200,6 +200,11 @@ def _chain_root(v: SSAValue) -> Operation | None:
     return None
 
 
+def pool_excludes_padding(op: nn.MaxPoolOp | nn.AvgPoolOp) -> bool:
+    """An average pool that divides by the taps inside the map (ONNX count_include_pad = 0)."""
+    return isinstance(op, nn.AvgPoolOp) and any(nn.ints(op.pads)) and op.count_include_pad is None
+
+
 def _stored_by_conv(v: SSAValue) -> bool:
     """Whether a convolution's stores write `v`: its result, or that of an op fused into them."""
     owner = v.owner
@@ -269,8 +274,7 @@ def _vector_work(op: Operation) -> VectorWork:
         taps = math.prod(nn.ints(op.kernel))
         y = nn.shape_of(op.results[0])
         win = Window(nn.ints(op.kernel), nn.ints(op.strides), op.dilation_values(), (y[2], y[3]))  # type: ignore[arg-type]
-        exclude = isinstance(op, nn.AvgPoolOp) and any(nn.ints(op.pads)) and op.count_include_pad is None
-        split = not exclude and _stored_by_conv(op.operands[0])
+        split = not pool_excludes_padding(op) and _stored_by_conv(op.operands[0])
         return VectorWork(steps=(VectorStep(out * taps, out * taps, out, y[2] * y[3], x[1] * (taps + 1),
                                             pool=(win, x[1]), split=split),))
     if isinstance(op, nn.LRNOp):

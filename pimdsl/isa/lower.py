@@ -42,7 +42,7 @@ from pimdsl.isa.builder import Aff, CoreCode
 from pimdsl.isa.pipeline import SCHEDULES
 from pimdsl.isa.placement import NEG_INF, Place, feature_map, plain
 from pimdsl.module_attrs import get_batch, get_chip
-from pimdsl.network import main_func
+from pimdsl.network import main_func, pool_excludes_padding
 
 UNARY: dict[type, Callable[[Operation], cg.Unary]] = {
     nn.ReluOp: lambda op: lambda d, s, n: isa.VReluOp(d, s, n),  # type: ignore[arg-type]
@@ -591,7 +591,7 @@ class _PartitionState:
             out = low.place_for(op.results[0], hint)
             if isinstance(op, nn.AvgPoolOp) and any(ins[0].pads[2:]) and op.ceil_mode is not None:
                 raise PimError(f"crossbar-to-isa: {where(op)}: ceil_mode average pools are not supported.")
-            exclude = isinstance(op, nn.AvgPoolOp) and any(nn.ints(op.pads)) and op.count_include_pad is None
+            exclude = pool_excludes_padding(op)
             p = cg.Pool("max" if isinstance(op, nn.MaxPoolOp) else "avg", nn.ints(op.kernel),  # type: ignore[arg-type]
                         nn.ints(op.strides), nn.ints(op.pads), op.dilation_values(), shape(op.output)[2:],  # type: ignore[arg-type]
                         exclude_pad=exclude)
