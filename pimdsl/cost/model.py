@@ -473,8 +473,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
                       np.maximum(split_vw[:, :, 3] / k, 1.0), chip)
         return np.where(split_vw[:, :, 0] > 0, ns, 0.0)
 
-    def window_dram_of(r: np.ndarray) -> np.ndarray:
-        return (input_loads.at(lay, lo, hi, r, present) + stored_dram) * act_bytes
+    def window_dram_of(loads: np.ndarray) -> np.ndarray:
+        """Bytes per image of the layer's window traffic when its cores load `loads` elements."""
+        return (loads + stored_dram) * act_bytes
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
 
     def mvm_stages(r: np.ndarray, chain_ns: np.ndarray = chain_ns) -> tuple[np.ndarray, np.ndarray]:
@@ -482,7 +483,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         then the chain; the channel carries the layer's window and chain traffic meanwhile)."""
         r = np.maximum(r, 1)
         loads = input_loads.at(lay, lo, hi, r, present)
-        dram_ns = (loads + stored_dram) * act_bytes / dram_bw / NS
+        dram_ns = window_dram_of(loads) / dram_bw / NS
         w = -(-win // r)  # windows per replica
         # A core runs its replicas of a layer as loops in program order, and its vector unit
         # takes their epilogues (bias add, fused op: a few short ops per window and crossbar
@@ -546,7 +547,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     crossbars = (rep * xb_layer).sum(axis=1)
     written_bits = (rep * (pre_wbits[hi] - pre_wbits[lo])).sum(axis=1)
     load_ns, write_ns, replicated_bytes = load_write_ns(rep)
-    window_dram = window_dram_of(rep)
+    window_dram = window_dram_of(input_loads.at(lay, lo, hi, rep, present))
     layer_dram = window_dram + (chain_io + split_dram) * act_bytes
     dram_ns = window_dram / dram_bw / NS
 

@@ -83,13 +83,11 @@ class CoreCode:
         first = self.ops.index(staged[0])  # type: ignore[arg-type]
         if any(not isinstance(op, _Pending) or op.stage is None for op in self.ops[first:]):
             raise AssertionError("a staged image loop is followed by unstaged code")  # internal
-        images = staged[0].count
+        stages = [op.stage or 0 for op in staged]
         bodies = [_build(op.body) for op in staged]
         out = _build(self.ops[:first])
-        for t0, t1, active in pipeline.segments([op.stage or 0 for op in staged], images):
-            body = [
-                x for i in active for x in pipeline.shifted(bodies[i], t0 - (staged[i].stage or 0))
-            ]
+        for t0, t1, active in pipeline.segments(stages, staged[0].count):
+            body = [x for i in active for x in pipeline.shifted(bodies[i], t0 - stages[i])]
             out.append(isa.LoopOp(t1 - t0, body))
         self.ops = out
         return self.ops

@@ -460,7 +460,7 @@ def _pool_region(e: Emit, core: int, src: Place, out: Place, p: Pool, rows: tupl
     cb = lb.pool_chunk(src.c, taps, e.local_elems)
     ibuf = arena.take(taps * cb)
     obuf = arena.take(cb)
-    win = lb.Window(p.kernel, p.strides, p.dilations, p.out_hw)
+    win = _window(p)
     rect = (rows[0], rows[1], cols[0], cols[1])
     gw = lb.rect_shape(win, [rect], cb, lb.pool_budget(e.local_elems, taps, cb))
     if gw is not None:
