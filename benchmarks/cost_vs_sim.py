@@ -1,6 +1,7 @@
 """The cost model against the simulator, per partition.
 
-    python benchmarks/cost_vs_sim.py [--quick] [--strategy greedy,optimal,ga] [--out benchmarks/results]
+    python benchmarks/cost_vs_sim.py [--quick] [--strategy greedy,optimal,ga] [--schedule layer|batch|auto]
+                                     [--out benchmarks/results]
 
 ResNet18, VGG16, SqueezeNet x compass-s/m/l x batch 1 and 16 x the groupings users get: greedy
 (`--partition`), the exact optimum (`--partition='strategy=optimal'`) and the GA's
@@ -9,7 +10,9 @@ ResNet18, VGG16, SqueezeNet x compass-s/m/l x batch 1 and 16 x the groupings use
 (`pimdsl.sim.timing`, no numerics). Writes cost_vs_sim.json and cost_vs_sim.md: per case the
 largest per-partition relative difference |sim - model| / model, and the totals.
 `--quick` runs ResNet18 on compass-s only; `--exact` steps every loop instead of using the
-closed form (the reference the closed form approximates; slower).
+closed form (the reference the closed form approximates; slower). `--schedule` is the
+partition pass's schedule policy (the lowering follows each partition's): results go to
+cost_vs_sim.{json,md} for layer, cost_vs_sim_<schedule>.{json,md} otherwise.
 """
 
 from __future__ import annotations
@@ -29,13 +32,13 @@ LIMIT = 0.10
 
 
 def compare(model: str, chip: str, batch: int, nn_module: object, exact: bool = False,
-            strategy: str = "greedy", seen: dict | None = None) -> dict:
+            strategy: str = "greedy", seen: dict | None = None, schedule: str = "layer") -> dict:
     """Cost model against simulation for one case; `seen` maps groupings already simulated
     (spans and replication) to their result, which a case with the same grouping reuses."""
     from pimdsl.sim.timing import simulate_module
 
     t0 = time.perf_counter()
-    module, costs = lower_model(model, chip, batch, strategy=strategy, module=nn_module)
+    module, costs = lower_model(model, chip, batch, strategy=strategy, module=nn_module, schedule=schedule)
     lower_s = time.perf_counter() - t0
     key = repr([(c["span"], c["replication"]) for c in costs])
     if seen is not None and key in seen:
@@ -56,6 +59,7 @@ def compare(model: str, chip: str, batch: int, nn_module: object, exact: bool = 
         "sim_energy_j": stats.to_json()["energy_j"],
         "lower_seconds": lower_s, "sim_seconds": stats.sim_seconds,
         "spans": [c["span"] for c in costs], "strategy": strategy,
+        "schedules": [c.get("schedule", "layer") for c in costs],
     }
     if seen is not None:
         seen[key] = result
@@ -99,6 +103,8 @@ def main() -> int:
                     help="groupings to check, comma-separated: greedy, layerwise, optimal, ga "
                     "(--partition --ga-group)")
     ap.add_argument("--models", default=None, help="comma-separated labels (ResNet18,VGG16,SqueezeNet)")
+    ap.add_argument("--schedule", default="layer", choices=("layer", "batch", "auto"),
+                    help="the partition pass's schedule policy (default layer)")
     args = ap.parse_args()
     missing = missing_passes()
     if missing:
@@ -111,22 +117,24 @@ def main() -> int:
         models = {k: v for k, v in MODELS.items() if k in args.models.split(",")}
     strategies = args.strategy.split(",")
     chips = {"S": "compass-s"} if args.quick else CHIPS
-    results: dict = {"machine": platform.platform(), "limit": LIMIT, "exact": args.exact, "cases": {}}
+    results: dict = {"machine": platform.platform(), "limit": LIMIT, "exact": args.exact,
+                     "schedule": args.schedule, "cases": {}}
     for label, model in models.items():
         nn_module = import_onnx(onnx_path(model))
         for chip_label, chip in chips.items():
             for batch in BATCHES:
                 seen: dict = {}
                 for strategy in strategies:
-                    r = compare(model, chip, batch, nn_module, args.exact, strategy, seen)
+                    r = compare(model, chip, batch, nn_module, args.exact, strategy, seen, args.schedule)
                     results["cases"][f"{label}/{chip_label}/{batch}/{strategy}"] = r
                     print(f"{label:10s} {chip_label} B={batch:2d} {strategy:8s}: model "
                           f"{r['model_latency_s'] * 1e3:9.3f} ms, sim {r['sim_latency_s'] * 1e3:9.3f} ms, "
                           f"worst partition {100 * r['max_abs_rel_diff']:5.1f}%{same(r)}", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "cost_vs_sim.json").write_text(json.dumps(results, indent=1) + "\n")
-    (out / "cost_vs_sim.md").write_text(markdown(results))
+    stem = "cost_vs_sim" if args.schedule == "layer" else f"cost_vs_sim_{args.schedule}"
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / f"{stem}.md").write_text(markdown(results))
     print(markdown(results))
     return 0
 

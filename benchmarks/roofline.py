@@ -96,12 +96,25 @@ from typing import Any
 MODELS: tuple[str, ...] = ("resnet18", "vgg16", "squeezenet1_0", "squeezenet1_1")
 CHIPS: tuple[str, ...] = ("compass-s", "compass-m", "compass-l")
 BATCHES: tuple[int, ...] = (1, 16)
-SCHEDULES = ("layer", "batch")  # the lowering's `schedule` option (docs/lowering.md)
+# the lowering's schedule (docs/lowering.md): layer and batch for every partition, auto as the
+# partition pass picks per partition (`--partition='schedule=auto'`)
+SCHEDULES = ("layer", "batch", "auto")
 STRATEGIES: dict[str, tuple[str, ...]] = {
     "greedy": ("--partition",),
     "optimal": ("--partition=strategy=optimal",),
     "ga": ("--partition", "--ga-group"),
 }
+
+
+def _partition_flags(strategy: str, schedule: str) -> tuple[str, ...]:
+    """pim-opt's partitioning flags; with `auto` the partition pass costs both schedules."""
+    flags = STRATEGIES[strategy]
+    if schedule != "auto":
+        return flags
+    opts = {"greedy": "", "optimal": "strategy=optimal ", "ga": ""}[strategy]
+    return (f"--partition={opts}schedule=auto", *flags[1:])
+
+
 QUICK = {
     "models": ("resnet18", "squeezenet1_0"),
     "chips": CHIPS,
@@ -550,14 +563,14 @@ def run_case(
             chip,
             "--batch",
             str(batch),
-            *STRATEGIES[strategy],
+            *_partition_flags(strategy, schedule),
             "-o",
             str(part),
         ],
         [
             opt,
             str(part),
-            "--lower-to-isa" + ("" if schedule == "layer" else f"=schedule={schedule}"),
+            "--lower-to-isa" + ("" if schedule == "auto" else f"=schedule={schedule}"),
             "-o",
             str(isa),
         ],

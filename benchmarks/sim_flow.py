@@ -60,7 +60,8 @@ def partition_costs(module: Any) -> list[dict[str, float]]:
     return [
         {"latency_s": op.latency_s.value.data, "energy_j": op.energy_j.value.data,
          "span": [int(v) for v in op.span.get_values()],
-         "replication": [int(v) for v in op.replication.get_values()]}
+         "replication": [int(v) for v in op.replication.get_values()],
+         "schedule": op.schedule_name}
         for op in module.walk() if isinstance(op, part.PartitionOp)
     ]
 
@@ -71,7 +72,8 @@ def lower_model(
 ) -> tuple[Any, list[dict[str, float]]]:
     """The model at pim_isa level on `chip` at `batch`, and the cost model's partitions.
     `strategy`: greedy, layerwise or optimal (`--partition`), or ga (`--partition --ga-group`);
-    `schedule`: the lowering's (crossbar-to-isa's `schedule`)."""
+    `schedule`: layer or batch (every partition), or auto (the partition pass's
+    `schedule=auto`: per partition the one it predicts faster)."""
     from pimdsl.chip import load_chip
     from pimdsl.frontend import import_onnx
     from pimdsl.module_attrs import set_batch, set_chip
@@ -85,11 +87,11 @@ def lower_model(
     if strategy == "ga":
         # what `pim-opt --partition --ga-group` picks: greedy, then the GA (default options,
         # seeded with the greedy and the exact optimum)
-        apply(module, "partition", strategy="greedy")
+        apply(module, "partition", strategy="greedy", schedule=schedule)
         apply(module, "ga-group", seed=0)
     else:
-        apply(module, "partition", strategy=strategy)
+        apply(module, "partition", strategy=strategy, schedule=schedule)
     costs = partition_costs(module)
     apply(module, "partition-to-crossbar")
-    apply(module, "crossbar-to-isa", schedule=schedule)
+    apply(module, "crossbar-to-isa", schedule="auto")
     return module, costs

@@ -77,7 +77,7 @@ from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from pimdsl.chip import Chip, from_attr
-from pimdsl.module_attrs import CHIP
+from pimdsl.module_attrs import CHIP, SCHEDULES
 from pimdsl.shapes import conv2d_out_hw
 
 if TYPE_CHECKING:
@@ -180,6 +180,9 @@ class PartitionOp(IRDLOperation):
 
     name = "crossbar.partition"
     index = prop_def(IntegerAttr[I64])
+    # the lowering schedule the partition pass costed ("layer" or "batch"; absent: "layer"),
+    # which crossbar-to-isa's default `schedule=auto` emits
+    schedule = opt_prop_def(StringAttr)
     inputs = var_operand_def(AnyTensor)
     outputs = var_result_def(AnyTensor)
     body = region_def("single_block")
@@ -190,16 +193,20 @@ class PartitionOp(IRDLOperation):
 
     def __init__(
         self, index: int, inputs: Sequence[SSAValue], output_types: Sequence[Attribute],
-        body: Region,
+        body: Region, schedule: str | None = None,
     ):
-        super().__init__(
-            operands=[inputs], result_types=[output_types], properties={"index": _int(index)},
-            regions=[body],
-        )
+        props: dict[str, Attribute] = {"index": _int(index)}
+        if schedule is not None:
+            props["schedule"] = StringAttr(schedule)
+        super().__init__(operands=[inputs], result_types=[output_types], properties=props, regions=[body])
 
     @property
     def number(self) -> int:
         return self.index.value.data
+
+    @property
+    def schedule_name(self) -> str:
+        return self.schedule.data if self.schedule is not None else "layer"
 
     def tiles(self) -> list[TileOp]:
         return [op for op in self.body.block.ops if isinstance(op, TileOp)]
@@ -215,6 +222,9 @@ class PartitionOp(IRDLOperation):
         assert isinstance(last, YieldOp)
         if list(last.values.types) != list(self.outputs.types):
             _fail(self, "crossbar.yield operand types must equal the partition's result types")
+        if self.schedule_name not in SCHEDULES:
+            _fail(self, f"partition {self.number}: schedule must be one of {', '.join(SCHEDULES)}, "
+                        f"got '{self.schedule_name}'")
         self._verify_placement(enclosing_chip(self))
         self._verify_writes()
 

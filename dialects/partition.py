@@ -62,6 +62,7 @@ from xdsl.irdl import (
     irdl_op_definition,
     lazy_traits_def,
     operand_def,
+    opt_prop_def,
     prop_def,
     region_def,
     result_def,
@@ -72,7 +73,7 @@ from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from pimdsl.chip import Chip, from_attr
-from pimdsl.module_attrs import CHIP
+from pimdsl.module_attrs import CHIP, SCHEDULES
 
 AnyTensor = TensorType[Attribute]
 N_UNITS = "pim.n_units"  # module attribute: how many units the network has
@@ -130,6 +131,9 @@ class PartitionOp(IRDLOperation):
     dram_bytes = prop_def(IntegerAttr[I64])
     latency_s = prop_def(FloatAttr)
     energy_j = prop_def(FloatAttr)
+    # the lowering schedule the costs assume ("layer" or "batch"; absent: "layer"), which
+    # crossbar-to-isa's default `schedule=auto` emits
+    schedule = opt_prop_def(StringAttr)
     inputs = var_operand_def(AnyTensor)
     outputs = var_result_def(AnyTensor)
     body = region_def("single_block")
@@ -140,7 +144,7 @@ class PartitionOp(IRDLOperation):
         self, index: int, inputs: Sequence[SSAValue], output_types: Sequence[Attribute],
         body: Region, *, span: tuple[int, int], layers: Sequence[str], replication: Sequence[int],
         crossbars: int, core_crossbars: Sequence[int], weight_bytes: int, dram_bytes: int,
-        latency_s: float, energy_j: float,
+        latency_s: float, energy_j: float, schedule: str | None = None,
     ):
         super().__init__(
             operands=[inputs], result_types=[output_types], regions=[body],
@@ -152,6 +156,7 @@ class PartitionOp(IRDLOperation):
                 "weight_bytes": IntegerAttr(weight_bytes, i64),
                 "dram_bytes": IntegerAttr(dram_bytes, i64),
                 "latency_s": FloatAttr(latency_s, f64), "energy_j": FloatAttr(energy_j, f64),
+                **({"schedule": StringAttr(schedule)} if schedule is not None else {}),
             },
         )
 
@@ -167,6 +172,10 @@ class PartitionOp(IRDLOperation):
     @property
     def layer_names(self) -> list[str]:
         return [a.data for a in self.layers.data]
+
+    @property
+    def schedule_name(self) -> str:
+        return self.schedule.data if self.schedule is not None else "layer"
 
     def verify_(self) -> None:
         block = self.body.block
@@ -188,6 +197,9 @@ class PartitionOp(IRDLOperation):
         if min(ints(self.replication), default=1) < 1:
             _fail(self, f"{where}: replication counts must be >= 1 (one replica is the layer "
                         f"itself), got {list(ints(self.replication))}")
+        if self.schedule_name not in SCHEDULES:
+            _fail(self, f"{where}: schedule must be one of {', '.join(SCHEDULES)}, got "
+                        f"'{self.schedule_name}'")
         self._verify_costs(where)
         self._verify_order(span)
         self._verify_fit(_chip_of(_enclosing_module(self)))

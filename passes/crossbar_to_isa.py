@@ -31,9 +31,11 @@ class CrossbarToIsaPass(ModulePass):
     elem_bytes: int = 2
     """Bytes of one activation / partial-sum element in local memory."""
 
-    schedule: str = "layer"
+    schedule: str = "auto"
     """"layer": a core runs each of its steps over the whole batch, then the next; "batch": a
-    core's steps are stages of a software pipeline over the images (docs/lowering.md)."""
+    core's steps are stages of a software pipeline over the images (docs/lowering.md); "auto":
+    each partition the schedule its `schedule` property names, the one the partition pass
+    costed (`--partition='schedule=auto'` picks the faster; absent: layer)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from pimdsl.isa.lower import lower_module

@@ -26,8 +26,9 @@ class LowerToIsaPass(ModulePass):
     elem_bytes: int = 2
     """Bytes of one activation / partial-sum element in local memory (crossbar-to-isa)."""
 
-    schedule: str = "layer"
-    """"layer" or "batch" (crossbar-to-isa, docs/lowering.md)."""
+    schedule: str = "auto"
+    """"layer", "batch" or "auto" (each partition as the partition pass costed it; crossbar-to-isa,
+    docs/lowering.md)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         from pimdsl.passes.crossbar_to_isa import CrossbarToIsaPass

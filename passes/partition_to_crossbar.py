@@ -178,7 +178,8 @@ class _Lowering:
             if isinstance(op, nn.WeightOp | nn.ConstantOp) and not op.results[0].uses:
                 op.detach()
                 op.erase()
-        new = xb.PartitionOp(p.number, list(p.inputs), list(p.outputs.types), Region(block))
+        new = xb.PartitionOp(p.number, list(p.inputs), list(p.outputs.types), Region(block),
+                             schedule=p.schedule_name)
         new.attributes[SPAN] = part.i64_array((s, e))
         return new
 

@@ -9,6 +9,8 @@
   (e.g. `["net.onnx", "net.mlir.weights.npz"]`: the model and the side-car file of tensors
   computed at import), searched in order for each name. pim-opt rewrites relative paths for
   the folder its `-o` file is written to.
+- `pim.schedule`: the schedule policy the partition pass's costs assume (layer, batch or auto;
+  absent: layer); each partition records the schedule it was costed for.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ from pimdsl.errors import PimError
 CHIP = "pim.chip"
 BATCH = "pim.batch"
 WEIGHTS = "pim.weights"
+SCHEDULE = "pim.schedule"
+# the lowering schedules a partition can run (`pimdsl.isa.pipeline`), and the policy that picks
+# per partition the one the cost model predicts faster
+SCHEDULES = ("layer", "batch")
+SCHEDULE_POLICIES = (*SCHEDULES, "auto")
 
 
 def get_chip(module: ModuleOp, *, required: bool = True) -> Chip | None:
@@ -54,6 +61,25 @@ def set_batch(module: ModuleOp, batch: int) -> None:
     if batch < 1:
         raise PimError(f"batch must be >= 1, got {batch}.")
     module.attributes[BATCH] = IntegerAttr(batch, i64)
+
+
+def get_schedule(module: ModuleOp) -> str:
+    """The schedule policy the partition costs assume (`pim.schedule`, set by
+    `--partition='schedule=...'`): layer (the default), batch or auto."""
+    attr = module.attributes.get(SCHEDULE)
+    if attr is None:
+        return "layer"
+    if not isinstance(attr, StringAttr) or attr.data not in SCHEDULE_POLICIES:
+        raise PimError(f"module attribute 'pim.schedule' must be one of "
+                       f"{', '.join(repr(p) for p in SCHEDULE_POLICIES)}, got {attr}.")
+    return attr.data
+
+
+def set_schedule(module: ModuleOp, policy: str) -> None:
+    if policy not in SCHEDULE_POLICIES:
+        raise PimError(f"unknown schedule '{policy}'.",
+                       hint=f"Use one of {', '.join(SCHEDULE_POLICIES)}.")
+    module.attributes[SCHEDULE] = StringAttr(policy)
 
 
 def get_weights(module: ModuleOp) -> list[str] | None:

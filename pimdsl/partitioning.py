@@ -30,7 +30,7 @@ from pimdsl.dialects import nn
 from pimdsl.dialects import partition as part
 from pimdsl.errors import PimError
 from pimdsl.grouping.problem import SpanTable
-from pimdsl.module_attrs import get_batch, get_chip
+from pimdsl.module_attrs import get_batch, get_chip, get_schedule
 from pimdsl.network import SOURCE_OPS, Network, extract_network, main_func
 from pimdsl.units import Units, plan_units
 
@@ -74,10 +74,11 @@ def analyse(module: ModuleOp) -> Analysis:
     chip = get_chip(module)
     assert chip is not None
     batch = get_batch(module)
+    schedule = get_schedule(module)
     if is_partitioned(module):
         module = flat_copy(module)  # not module.clone(): that copies every partition's ops too
     net = extract_network(module)
-    key = (_fingerprint(net), chip, batch)
+    key = (_fingerprint(net), chip, batch, schedule)
     if key not in _CACHE:
         units = plan_units(net, chip)
         # each partition holds at most the whole chip: a lower bound on the partitions needed
@@ -85,7 +86,7 @@ def analyse(module: ModuleOp) -> Analysis:
         limits.check_partitions(need, chip.name, lower_bound=True)
         if len(_CACHE) > 16:
             _CACHE.clear()
-        _CACHE[key] = (units, span_costs(net, units, chip, batch))
+        _CACHE[key] = (units, span_costs(net, units, chip, batch, schedule))
     units, costs = _CACHE[key]
     return Analysis(chip=chip, batch=batch, network=net, units=units, costs=costs)
 
@@ -386,6 +387,7 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
             replication=cost.replication, crossbars=cost.crossbars,
             core_crossbars=cost.core_crossbars, weight_bytes=cost.weight_bytes,
             dram_bytes=int(round(cost.dram_bytes)), latency_s=cost.latency_s, energy_j=cost.energy_j,
+            schedule=cost.schedule,
         )
         new_ops.append(pop)
         for v, r in zip(exits, pop.results, strict=True):

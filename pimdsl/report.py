@@ -10,7 +10,8 @@ prints a note.
     {"chip": str, "batch": int, "strategy": str, "objective": str,
      "partitions": [{"index", "span": [start, end], "layers": [str], "layer_names": [str],
                      "crossbars", "replication": [int per layer], "core_crossbars": [int per core],
-                     "weight_bytes", "dram_bytes", "latency_s", "energy_j"}],
+                     "weight_bytes", "dram_bytes", "latency_s", "energy_j",
+                     "schedule": "layer" | "batch"}],
      "totals": {"latency_s", "throughput_ips", "energy_j", "edp", "weight_bytes", "dram_bytes",
                 "partitions"}}
 
@@ -20,6 +21,8 @@ Units, per batch vs per inference (keys kept as they are: scripts rely on them):
   (sum over partitions / batch);
 - `throughput_ips` = batch / latency; `edp` per inference: energy per inference x latency per
   inference (latency / batch).
+`schedule` is the lowering schedule a partition records (its `schedule` property, which
+`--partition='schedule=...'` chose) and its costs assume.
 `layers` are the weight names (as in the weight file); `layer_names` the IR's names of the
 layers' results where it has them (e.g. `conv1.Conv`), else the weight name. The `--report -`
 table prints sizes in binary units, kB = 2^10 bytes, as `-t summary` and `--list-chips` print
@@ -68,6 +71,7 @@ def _stored(p: part.PartitionOp) -> dict[str, Any]:
         "dram_bytes": p.dram_bytes.value.data,
         "latency_s": p.latency_s.value.data,
         "energy_j": p.energy_j.value.data,
+        "schedule": p.schedule_name,
     }
 
 
@@ -89,7 +93,7 @@ def _recomputed_rows(module: ModuleOp, parts: list[part.PartitionOp]) -> list[di
     rows = []
     for p in parts:
         s, e = p.unit_span
-        cost = a.costs.partition(s, e)
+        cost = a.costs.partition(s, e, p.schedule_name)
         rows.append({
             "index": p.number,
             "span": [s, e],
@@ -102,6 +106,7 @@ def _recomputed_rows(module: ModuleOp, parts: list[part.PartitionOp]) -> list[di
             "dram_bytes": int(round(cost.dram_bytes)),
             "latency_s": cost.latency_s,
             "energy_j": cost.energy_j,
+            "schedule": cost.schedule,
         })
     return rows
 
@@ -164,19 +169,19 @@ def _print_table(data: dict[str, Any], stream: IO[str] | None = None) -> None:
              f"EDP {t['edp']:.3e} J*s")
     table = Table(title=title, caption=f"rows: one batch of {b} (kB = 1024 bytes); "
                   "the title's mJ/inf is per inference")
-    for col in ("#", "units", "layers", "crossbars", "replication", "weights kB", "DRAM kB",
-                "latency ms", "energy mJ"):
+    for col in ("#", "units", "layers", "crossbars", "replication", "schedule", "weights kB",
+                "DRAM kB", "latency ms", "energy mJ"):
         table.add_column(col, justify="left" if col == "layers" else "right")
     for r in data["partitions"]:
         names = r.get("layer_names", r["layers"])
         layers = ", ".join(names) if len(names) <= 3 else f"{names[0]} .. {names[-1]} ({len(names)})"
         table.add_row(
             str(r["index"]), f"{r['span'][0]}-{r['span'][1]}", layers, str(r["crossbars"]),
-            " ".join(map(str, r["replication"])), f"{r['weight_bytes'] / KB:.1f}",
+            " ".join(map(str, r["replication"])), r.get("schedule", "layer"), f"{r['weight_bytes'] / KB:.1f}",
             f"{r['dram_bytes'] / KB:.1f}", f"{r['latency_s'] * 1e3:.3f}", f"{r['energy_j'] * 1e3:.3f}",
         )
     table.add_section()
-    table.add_row("", "", f"{t['partitions']} partitions, batch total", "", "",
+    table.add_row("", "", f"{t['partitions']} partitions, batch total", "", "", "",
                   f"{t['weight_bytes'] / KB:.1f}", f"{t['dram_bytes'] / KB:.1f}",
                   f"{t['latency_s'] * 1e3:.3f}", f"{t['energy_j'] * 1e3 * b:.3f}")
     stream = stream or sys.stdout

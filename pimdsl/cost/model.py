@@ -22,7 +22,9 @@ from pimdsl.cost.schedule import (
     _core_layers,
     _layer_deps,
     _merged_loops,
+    _pipeline_ns,
     _relayout_ns,
+    _stages,
     _step_ns,
     _vector_cores,
 )
@@ -34,6 +36,7 @@ from pimdsl.units import Units, ffd_pack, packs_counts, validity_map
 
 PJ = 1e-12
 NS = 1e-9
+SCHEDULE_NAMES = ("layer", "batch")  # the values of SpanCosts.schedules
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class PartitionCost:
     dram_bytes: float  # all DRAM traffic of the batch: weights + B x activation traffic
     latency: dict[str, float]  # seconds: weight_load, crossbar_write, boundary, compute, total
     energy: dict[str, float]  # joules for the batch: weight_load, crossbar_write, dram, mvm, ...
+    schedule: str = "layer"  # the lowering schedule the latency assumes (SCHEDULE_NAMES)
 
     @property
     def latency_s(self) -> float:
@@ -82,9 +86,12 @@ class SpanCosts:
     act_dram_bytes: np.ndarray  # activation DRAM bytes per inference (window loads, stores)
     latency: dict[str, np.ndarray]
     energy: dict[str, np.ndarray]
+    # per span, the lowering schedule the latency assumes: an index into SCHEDULE_NAMES
+    schedules: np.ndarray
     # the schedule's terms per span, ns (read by benchmarks and tests, not by the strategies):
-    # fill (one image), period (each further image), extra (the batch's chain beyond
-    # periods); per (span, layer) the layer_* terms
+    # fill (one image), period (each further image), extra (the layer schedule's chain over
+    # the batch beyond one image), pipeline (the batch schedule's), layer and batch (the
+    # compute time of each); per (span, layer) the layer_* terms
     schedule: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _table: SpanTable | None = field(default=None, repr=False)
 
@@ -107,8 +114,24 @@ class SpanCosts:
             )
         return self._table
 
-    def partition(self, s: int, e: int) -> PartitionCost:
+    def partition(self, s: int, e: int, schedule: str | None = None) -> PartitionCost:
+        """The cost of partition [s, e), running the schedule the span's costs chose, or
+        `schedule` (layer or batch) when given: a partition whose IR names its schedule is
+        costed for that one."""
         i = self.flat(s, e)
+        chosen = SCHEDULE_NAMES[int(self.schedules[i])]
+        latency = {k: float(v[i]) for k, v in self.latency.items()}
+        energy = {k: float(v[i]) for k, v in self.energy.items()}
+        if schedule is not None and schedule != chosen:
+            if schedule not in SCHEDULE_NAMES:
+                raise ValueError(f"unknown schedule '{schedule}'")
+            old = latency["total"]
+            latency["compute"] = float(self.schedule[schedule][i]) * NS
+            latency["total"] = latency["weight_load"] + latency["crossbar_write"] + latency["compute"]
+            static = energy["static"] * latency["total"] / old if old > 0 else energy["static"]
+            energy["total"] += static - energy["static"]
+            energy["static"] = static
+            chosen = schedule
         l0 = int(self.layer0[i])
         reps = [int(r) for r in self.replication[i] if r > 0]
         layers = tuple(range(l0, l0 + len(reps)))
@@ -132,8 +155,7 @@ class SpanCosts:
             weight_bytes=int(round(float(self.weight_bytes[i]))),
             entry_bytes=float(self.entry_bytes[i]), exit_bytes=float(self.exit_bytes[i]),
             dram_bytes=float(self.weight_bytes[i] + self.batch * self.act_dram_bytes[i]),
-            latency={k: float(v[i]) for k, v in self.latency.items()},
-            energy={k: float(v[i]) for k, v in self.energy.items()},
+            latency=latency, energy=energy, schedule=chosen,
         )
 
 
@@ -301,8 +323,15 @@ def _replication(tau: np.ndarray, windows: np.ndarray, present: np.ndarray) -> n
     return np.where(present, np.maximum(-(-w // tau[:, None]), 1), 0)
 
 
-def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
-    """Latency and energy of every legal partition of `units` at batch `batch`."""
+SCHEDULES = ("layer", "batch", "auto")
+
+
+def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str = "layer") -> SpanCosts:
+    """Latency and energy of every legal partition of `units` at batch `batch`, running the
+    lowering's `schedule` (`pimdsl.isa.pipeline`): "layer", "batch", or "auto", per span the
+    one of the two predicted faster (`SpanCosts.schedules` says which)."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule '{schedule}'; expected one of {', '.join(SCHEDULES)}")
     n = units.n
     n_layers = len(net.layers)
     B = batch
@@ -589,6 +618,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
     # each over all images, and image i of a layer waits for image i of the layer before it
     # (on whichever cores hold it); so a core's later layer can idle behind a slow producer.
     extra_ns = 0.0
+    pipe_ns = 0.0
     if B > 1:
         # The layer before as the only producer here, not the DAG: over the batch the branches
         # do not overlap as freely as one image's do (measured against the simulator: with the
@@ -597,7 +627,20 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
         line = (np.eye(n_layers, k=-1, dtype=bool), np.zeros((n_layers, n_layers), dtype=bool))
         extra_ns = (_chain_ns(on_core, core_stage, present, B, lay, line, cont=cont)
                     - _chain_ns(on_core, core_stage, present, 1, lay, line, cont=cont))
-    compute_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns)
+        # The batch schedule: a core's layers as stages of a pipeline over the images, each
+        # iteration one image of each (`_pipeline_ns`); what it adds to one image's fill.
+        stage = _stages(present, lay, deps, cont)
+        # (the layer before as the only producer, as for `extra_ns`: against the simulator's
+        # batch-schedule runs of ResNet18 and SqueezeNet 1.1 this was closer than the DAG)
+        pipe_ns = (_pipeline_ns(on_core, core_stage, present, B, lay, line, stage)
+                   - _pipeline_ns(on_core, core_stage, present, 1, lay, line, stage))
+    layer_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns)
+    batch_ns = fill_ns + np.maximum((B - 1) * period_ns, pipe_ns)
+    # per span: 0 when it runs the layer schedule, 1 the batch schedule
+    chosen = np.full(ss.shape[0], 1 if schedule == "batch" else 0, dtype=np.int8)
+    if schedule == "auto":
+        chosen = (batch_ns < layer_ns).astype(np.int8)
+    compute_ns = np.where(chosen == 1, batch_ns, layer_ns)
 
     # --- boundary traffic per inference ----------------------------------------------------------
     entry = np.zeros(ss.shape[0])
@@ -661,8 +704,11 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int) -> SpanCosts:
             "mvm": e_mvm, "vector": e_vector, "local_memory": e_local, "static": e_static,
             "total": e_total,
         },
+        schedules=chosen,
         schedule={"fill": fill_ns, "period": np.broadcast_to(period_ns, fill_ns.shape),
                   "extra": np.broadcast_to(extra_ns, fill_ns.shape),
+                  "pipeline": np.broadcast_to(pipe_ns, fill_ns.shape),
+                  "layer": layer_ns, "batch": batch_ns,
                   "dram": layer_dram.sum(axis=1) / dram_bw / NS, "core": core_ns,
                   "layer_first": first_ns, "layer_stage": stage_ns, "layer_dram": dram_ns,
                   "layer_vec": vec_ns},

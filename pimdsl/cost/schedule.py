@@ -200,3 +200,67 @@ def _chain_ns(
         done[:, j] = np.where(present[:, j : j + 1], done[:, j], 0.0)
         free = t
     return np.maximum(free.max(axis=1), done[:, :, -1].max(axis=1))
+
+
+def _stages(present: np.ndarray, lay: np.ndarray, deps: tuple[np.ndarray, np.ndarray],
+            cont: np.ndarray) -> np.ndarray:
+    """stage[s, l]: the `batch` schedule's pipeline stage of layer l of span s, as the lowering's
+    `sync` assigns it (`pimdsl.isa.pipeline`): the stage of the image loop it continues
+    (`_continues`) when none of its producers here is at a later stage, else one more than its
+    latest producer in the span (0 without one). A layer's vector steps share its stage (they
+    run on one of its cores, right after it, and continue its loop), so a vector op's other
+    operand (a concat's other half, `deps[1]`) does not move the layer's MVMs to a later stage."""
+    S, L = present.shape
+    mvm = deps[0]
+    stage = np.zeros((S, L), dtype=np.int64)
+    for j in range(L):
+        latest = np.full(S, -1, dtype=np.int64)
+        for k in range(j):
+            reads = mvm[lay[:, j], lay[:, k]] & present[:, k]
+            latest = np.where(reads, np.maximum(latest, stage[:, k]), latest)
+        joins = cont[:, j] & (latest <= stage[:, j - 1]) if j else np.zeros(S, dtype=bool)
+        own = np.where(joins, stage[:, j - 1] if j else 0, latest + 1)
+        stage[:, j] = np.where(present[:, j], own, 0)
+    return stage
+
+
+def _pipeline_ns(
+    on_core: np.ndarray, stage_ns: np.ndarray, present: np.ndarray, batch: int, lay: np.ndarray,
+    deps: tuple[np.ndarray, np.ndarray], stage: np.ndarray,
+) -> np.ndarray:
+    """When the last step of each span ends in the `batch` schedule (`pimdsl.isa.pipeline`):
+    in iteration t a core runs image t - stage[s, l] of each of its layers l whose image is in
+    range, highest stage first, then in layer order; image i of a layer starts when its core is
+    free and image i of every layer it reads (`deps`) has finished on every core holding it,
+    and takes stage_ns[s, l, c] on core c; it is complete when also image i of every layer a
+    vector op of it reads (`deps[1]`) is. Vectorised over spans and cores."""
+    S, L, C = on_core.shape
+    mvm, vec = deps
+    free = np.zeros((S, C))
+    done = np.zeros((S, L, batch))
+    reads = [[mvm[lay[:, j], lay[:, k]] & present[:, k] & present[:, j] for k in range(j)] for j in range(L)]
+    after = [[vec[lay[:, j], lay[:, k]] & present[:, k] & present[:, j] for k in range(j)] for j in range(L)]
+    levels = [sorted({int(d) for d in np.unique(stage[present[:, j], j])}) for j in range(L)]
+    depth = int(stage.max(initial=0))
+    for t in range(batch + depth):
+        for dd in range(depth, -1, -1):
+            i = t - dd
+            if not 0 <= i < batch:
+                continue
+            for j in range(L):
+                if dd not in levels[j]:
+                    continue
+                mask = present[:, j] & (stage[:, j] == dd)
+                ready = np.zeros(S)
+                for k, r in enumerate(reads[j]):
+                    ready = np.where(r, np.maximum(ready, done[:, k, i]), ready)
+                complete = np.zeros(S)
+                for k, r in enumerate(after[j]):
+                    complete = np.where(r, np.maximum(complete, done[:, k, i]), complete)
+                on = on_core[:, j, :] & mask[:, None]
+                start = np.maximum(free, ready[:, None])
+                end = start + stage_ns[:, j, :]
+                free = np.where(on, end, free)
+                finish = np.maximum(np.where(on, end, 0.0).max(axis=1), complete)
+                done[:, j, i] = np.where(mask, finish, done[:, j, i])
+    return np.maximum(free.max(axis=1), done[:, :, -1].max(axis=1))

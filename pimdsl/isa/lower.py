@@ -111,6 +111,7 @@ class Lowering:
             raise PimError(f"crossbar-to-isa: unknown schedule '{schedule}'; expected one of "
                            f"{', '.join(SCHEDULES)}.")
         self.schedule = schedule
+        self.part_schedule = "layer"  # the schedule of the partition being lowered
         self.batch = get_batch(module)
         self.fn = main_func(module)
         self.canon: dict[SSAValue, SSAValue] = {}
@@ -256,6 +257,9 @@ class Lowering:
         self, k: int, p: xb.PartitionOp, args: list[SSAValue], in_names: list[str],
         returned: list[SSAValue], out_names: list[str],
     ) -> isa.PartitionOp:
+        # the schedule the partition pass costed this partition for, unless the pass option
+        # overrides it for every partition
+        self.part_schedule = p.schedule_name if self.schedule == "auto" else self.schedule
         tiles = p.tiles()
         part_cores = sorted({t.core_index for t in tiles}) or [0]
         e = cg.Emit(self.chip, self.elem, self.images, {})
@@ -337,7 +341,7 @@ class _PartitionState:
         # the producer's whole batch. Otherwise every open image loop closes here.
         cont = bool(readers) and readers <= set(self.open) and join
         stage: int | None = None
-        if self.low.schedule == "batch" and self.low.images > 1:
+        if self.low.part_schedule == "batch" and self.low.images > 1:
             # the batch schedule (`pimdsl.isa.pipeline`): a step's stage is one more than any
             # producer's in this partition, or the stage of the image loop it continues
             made = [self.stages[x] for x in (self.low.c(v) for v in inputs) if x in self.stages]
@@ -817,10 +821,11 @@ def _hint(op: Operation) -> str:
     return op.name.split(".")[-1]
 
 
-def lower_module(module: ModuleOp, elem_bytes: int = 2, schedule: str = "layer") -> dict[str, Any]:
+def lower_module(module: ModuleOp, elem_bytes: int = 2, schedule: str = "auto") -> dict[str, Any]:
     """Rewrite a crossbar-level module in place into a pim_isa program; returns a summary.
-    `schedule`: "layer" (each step of a core over the whole batch, then the next) or "batch"
-    (a core's steps as a software pipeline over the images, `pimdsl.isa.pipeline`)."""
+    `schedule`: "layer" (each step of a core over the whole batch, then the next), "batch"
+    (a core's steps as a software pipeline over the images, `pimdsl.isa.pipeline`) or "auto"
+    (each partition's `schedule` property, which the partition pass costed; absent: layer)."""
     low = Lowering(module, elem_bytes, schedule)
     low.run()
     return {"images": low.images, "buffers": len(low.buffers)}

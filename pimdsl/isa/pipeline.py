@@ -35,7 +35,7 @@ from xdsl.ir import Operation
 
 from pimdsl.dialects import pim_isa as isa
 
-SCHEDULES = ("layer", "batch")
+SCHEDULES = ("layer", "batch", "auto")  # auto: per partition, as the IR says
 
 
 def segments(stages: Sequence[int], images: int) -> list[tuple[int, int, list[int]]]:

@@ -35,7 +35,7 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 }
 
 // Partition 0: conv0 (core 1) and conv1's first unit (channels 0-3, two row tiles on core 0).
-// CHECK:      %[[P0:.*]], %[[P0B:.*]] = crossbar.partition 0 (%x) {pim.span = array<i64: 0, 2>} : (tensor<2x2x6x6xf32>) -> (tensor<2x2x6x6xf32>, tensor<2x8x6x6xf32>) {
+// CHECK:      %[[P0:.*]], %[[P0B:.*]] = crossbar.partition 0 (%x) {pim.span = array<i64: 0, 2>, schedule = "layer"} : (tensor<2x2x6x6xf32>) -> (tensor<2x2x6x6xf32>, tensor<2x8x6x6xf32>) {
 // CHECK-NEXT: ^{{.*}}(%[[A:.*]]: tensor<2x2x6x6xf32>):
 // CHECK-NEXT:   %[[T0:.*]] = crossbar.tile {weight = "conv0.weight", layout = "oihw", rows = array<i64: 0, 2>, cols = array<i64: 0, 2>, replica = 0 : i64, core = 1 : i64, xbar = 0 : i64}
 // CHECK-NEXT:   %[[T1:.*]] = crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
@@ -58,7 +58,7 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // Partition 1: conv1's channels 4-7 (the last piece: bias, then the loaded partial sum is
 // added) and conv2's first row-split unit (input rows 0-27 as row tiles 0-16 and 16-27).
 // The crossbars of core 0 are reloaded: other blocks of conv1.weight.
-// CHECK:      crossbar.partition 1 (%[[P0]], %[[P0B]]) {pim.span = array<i64: 2, 4>}
+// CHECK:      crossbar.partition 1 (%[[P0]], %[[P0B]]) {pim.span = array<i64: 2, 4>, schedule = "layer"}
 // CHECK-NEXT: ^{{.*}}(%[[E0:.*]]: tensor<2x2x6x6xf32>, %[[E1:.*]]: tensor<2x8x6x6xf32>):
 // CHECK-NEXT:   crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 16>, cols = array<i64: 4, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
 // CHECK-NEXT:   crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 16, 18>, cols = array<i64: 4, 8>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
@@ -99,7 +99,7 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NOT:  nn.conv2d
 // CHECK-NOT:  nn.linear
 
-// LAYER:      crossbar.partition 0 (%x) {pim.span = array<i64: 0, 1>}
+// LAYER:      crossbar.partition 0 (%x) {pim.span = array<i64: 0, 1>, schedule = "layer"}
 // LAYER:        crossbar.tile {weight = "conv0.weight", {{.*}} replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
 // LAYER-NEXT:   crossbar.tile {weight = "conv0.weight", {{.*}} replica = 1 : i64, core = 0 : i64, xbar = 1 : i64}
 // LAYER-NEXT:   crossbar.tile {weight = "conv0.weight", {{.*}} replica = 2 : i64, core = 1 : i64, xbar = 0 : i64}
