@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from test_units import NetBuilder
 from xdsl.context import Context
@@ -87,6 +88,17 @@ def test_dilation_widens_the_band() -> None:
     # a budget of 100 elements: per row group G, W <= (100 // ((G+4) * 2) - 5) + 1 — G=1: W=6,
     # 5*10/6 = 8.33; G=2: W=4, 6*8/8 = 6; G=3: W=3, 7*7/9 = 5.44; G=4: W=2, 8*6/8 = 6
     assert lb.tile_shape(win, 2, 100, 8, 8) == (3, 3)
+
+
+def conv3x3_reference(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """numpy: a 3x3 convolution, stride 1, zero padding 1, of x [N, C, H, W] (float64)."""
+    n, _, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    out = np.zeros((n, weight.shape[0], h, w), np.float64)
+    for y in range(h):
+        for z in range(w):
+            out[:, :, y, z] = np.einsum("ocij,ncij->no", weight, xp[:, :, y : y + 3, z : z + 3])
+    return out
 
 
 ONE_CORE = load_chip("compass-s").replace(name="one-core", cores=1, crossbars_per_core=1)

@@ -5,7 +5,7 @@ cost model's record of it against the same count."""
 from __future__ import annotations
 
 import numpy as np
-from test_line_buffer import elements_moved, lower_on_one_core
+from test_line_buffer import conv3x3_reference, elements_moved, lower_on_one_core
 from test_units import NetBuilder
 
 from pimdsl.dialects import nn
@@ -65,13 +65,7 @@ def test_the_program_adds_in_the_window_loop_and_matches_numpy(tmp_path) -> None
     assert elements_moved(module, isa.LoadOp, ".input") == 64 * 16
     x = rng.standard_normal((1, 16, 8, 8)).astype(np.float32)
     out, trace = run_program(module, {"input": x}, weights=WeightStore(tmp_path / "w.npz"))
-    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    conv = np.zeros((1, 16, 8, 8), np.float64)
-    for y in range(8):
-        for z in range(8):
-            conv[0, :, y, z] = np.einsum(
-                "ocij,cij->o", w["conv1.weight"], xp[0, :, y : y + 3, z : z + 3]
-            )
+    conv = conv3x3_reference(x, w["conv1.weight"])
     want = np.maximum(conv + w["conv1.bias"][None, :, None, None] + x, 0)
     got = next(iter(out.values())).reshape(want.shape)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

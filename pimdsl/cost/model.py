@@ -175,34 +175,63 @@ class _InputLoads:
         self.cache: dict[tuple[int, ...], float] = {}
 
     def unit(self, u: int, r: int) -> int:
+        return self.unit_parts(u, r)[0]
+
+    def unit_parts(self, u: int, r: int) -> tuple[int, int]:
+        """(elements unit u loads at r replicas, the part of them loaded through line buffers)."""
         L = self.net.layers[int(self.units.layer[u])]
         rows = int(self.units.rows[u])
         if L.window is None:
-            return L.windows * rows
+            return L.windows * rows, 0
         return _replica_loads(L.window, L.windows, _input_channels(L, rows), max(1, r), self.budget)
 
+    def share_key(self, u: int) -> tuple[int, int, int]:
+        """Units of one layer with the same key read the same input channels: the lowering
+        loads their bands once and sends them to the other cores (`codegen.shared_bands`)."""
+        L = self.net.layers[int(self.units.layer[u])]
+        group = int(self.units.out_lo[u]) // max(1, L.cols_per_group) if L.groups > 1 else 0
+        return int(self.units.in_lo[u]), int(self.units.in_hi[u]), group
+
     def at(self, lay: np.ndarray, lo: np.ndarray, hi: np.ndarray, rep: np.ndarray,
-           present: np.ndarray) -> np.ndarray:
-        """[span, layer]: the elements units [lo, hi) of layer `lay` load at `rep` replicas."""
+           present: np.ndarray, shared: bool = False) -> np.ndarray:
+        """[span, layer]: the elements units [lo, hi) of layer `lay` load at `rep` replicas (all
+        of them); with `shared`, only those read from DRAM: a band several units read (the same
+        input channels) counts once, the other units receive it over the bus."""
         def loads(key: tuple[int, ...]) -> float:
-            _, a, b, r = key
-            return float(sum(self.unit(u, r) for u in range(a, b)))
+            _, a, b, r, sh = key
+            total = 0
+            seen: set[tuple[int, int, int]] = set()
+            for u in range(a, b):
+                whole, banded = self.unit_parts(u, r)
+                k = self.share_key(u)
+                total += whole - banded if sh and k in seen else whole
+                seen.add(k)
+            return float(total)
 
-        return _per_key(present, [lay, lo, hi, np.maximum(rep, 1)], loads, self.cache)
+        flag = np.full(lay.shape, 1 if shared else 0, dtype=np.int64)
+        return _per_key(present, [lay, lo, hi, np.maximum(rep, 1), flag], loads, self.cache)
 
 
 @lru_cache(maxsize=65536)
-def _replica_loads(win: lb.Window, windows: int, channels: int, r: int, budget: int) -> int:
-    """Input elements loaded for all windows of a layer split over r replicas' ranges."""
+def _replica_loads(win: lb.Window, windows: int, channels: int, r: int, budget: int) -> tuple[int, int]:
+    """(input elements loaded for all windows of a layer split over r replicas' ranges, the
+    part loaded through line buffers)."""
     ow = win.out_hw[1]
-    return sum(_range_loads(win, a % ow, b - a, channels, budget) for a, b in window_ranges(windows, r))
+    total = banded = 0
+    for a, b in window_ranges(windows, r):
+        n, by_band = _range_loads(win, a % ow, b - a, channels, budget)
+        total += n
+        banded += n if by_band else 0
+    return total, banded
 
 
 @lru_cache(maxsize=65536)
-def _range_loads(win: lb.Window, offset: int, length: int, channels: int, budget: int) -> int:
-    # a range's plan depends only on where in its row it starts and how long it is (bands are
-    # cut from the padded map, never clipped at its bottom)
-    return lb.loaded_elements(win, offset, offset + length, channels, budget)
+def _range_loads(win: lb.Window, offset: int, length: int, channels: int, budget: int) -> tuple[int, bool]:
+    """(elements, whether through line buffers) a replica's range loads: its plan depends only
+    on where in its row it starts and how long it is (bands are cut from the padded map, never
+    clipped at its bottom)."""
+    banded = lb.shape(win, offset, offset + length, channels, budget) is not None
+    return lb.loaded_elements(win, offset, offset + length, channels, budget), banded
 
 
 def _input_channels(L: Layer, rows: int) -> int:
@@ -505,14 +534,26 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     def window_dram_of(loads: np.ndarray) -> np.ndarray:
         """Bytes per image of the layer's window traffic when its cores load `loads` elements."""
         return (loads + stored_dram) * act_bytes
+
+    def window_ns_of(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per (span, layer) at replication r: the window traffic's time per image on the
+        channel (DRAM reads and stores at the DRAM's rate, every transfer, the shared bands'
+        sends included, at the bus's), its DRAM bytes, its bytes on the bus only, and the time
+        of its input loads alone."""
+        every = input_loads.at(lay, lo, hi, r, present)
+        dram = input_loads.at(lay, lo, hi, r, present, shared=True)
+        bus_only = (every - dram) * act_bytes
+        dram_bytes = window_dram_of(dram)
+        ns = np.maximum(dram_bytes / dram_bw, (dram_bytes + bus_only) / chip.bus_bandwidth) / NS
+        loads_ns = np.maximum(dram * act_bytes / dram_bw, every * act_bytes / chip.bus_bandwidth) / NS
+        return ns, dram_bytes, bus_only, loads_ns
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
 
     def mvm_stages(r: np.ndarray, chain_ns: np.ndarray = chain_ns) -> tuple[np.ndarray, np.ndarray]:
         """Per (span, layer): an MVM core's time per image, and the vector core's (its MVMs,
         then the chain; the channel carries the layer's window and chain traffic meanwhile)."""
         r = np.maximum(r, 1)
-        loads = input_loads.at(lay, lo, hi, r, present)
-        dram_ns = window_dram_of(loads) / dram_bw / NS
+        dram_ns, _, _, loads_ns = window_ns_of(r)
         w = -(-win // r)  # windows per replica
         # A core runs its replicas of a layer as loops in program order, and its vector unit
         # takes their epilogues (bias add, fused op: a few short ops per window and crossbar
@@ -524,7 +565,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
         # the others have crossed the channel, which every core's replicas share. Its last
         # epilogue ends after its own MVMs, or after the earlier replicas' epilogues on the
         # vector unit, whichever is later.
-        stagger = (on_one - 1) / on_one * loads * act_bytes / dram_bw / NS
+        stagger = (on_one - 1) / on_one * loads_ns
         mvm_ns = w * interval + np.maximum((on_one - 1) * w * epilogue_ns, stagger) + fused_ns / r
         split_ns = split_ns_of(r)
         mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns + chain_dram_ns) + split_ns, 0.0)
@@ -576,9 +617,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     crossbars = (rep * xb_layer).sum(axis=1)
     written_bits = (rep * (pre_wbits[hi] - pre_wbits[lo])).sum(axis=1)
     load_ns, write_ns, replicated_bytes = load_write_ns(rep)
-    window_dram = window_dram_of(input_loads.at(lay, lo, hi, rep, present))
+    dram_ns, window_dram, bus_only, _ = window_ns_of(rep)
     layer_dram = window_dram + (chain_io + split_dram) * act_bytes
-    dram_ns = window_dram / dram_bw / NS
 
     # Image pipeline: the cores of a partition each run their steps in program order, a step
     # over all images unless it continues the step before's image loop, and wait for a
@@ -593,7 +633,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     cont = _continues(on_core, vcore, present)
     core_stage = _merged_loops(core_stage, on_core, cont, lay, deps[0])
     core_ns = core_stage.sum(axis=1).max(axis=1)
-    channel_ns = layer_dram.sum(axis=1) / dram_bw / NS
+    channel_ns = np.maximum(layer_dram.sum(axis=1) / dram_bw,
+                            (layer_dram + bus_only).sum(axis=1) / chip.bus_bandwidth) / NS
     period_ns = np.maximum(core_ns, channel_ns)
     # One image's path: the layer DAG's critical path (parallel branches on distinct cores
     # overlap; on a shared core they queue), each layer its overlapped time plus its latencies;
@@ -683,7 +724,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     # the activation traffic the latency counts (every window's patch, every store), which
     # includes the entries and exits
     act_dram = layer_dram.sum(axis=1)
-    e_dram = act_dram * B * (chip.dram_pj_per_byte + chip.bus_pj_per_byte) * PJ
+    e_dram = (act_dram * (chip.dram_pj_per_byte + chip.bus_pj_per_byte)
+              + bus_only.sum(axis=1) * chip.bus_pj_per_byte) * B * PJ
     e_mvm = (pre_mvm[ee] - pre_mvm[ss]) * B * PJ
     vec_total_bytes = vec_bytes.sum(axis=1)
     e_vector = vec_total_bytes / chip.vector_bytes * chip.vector_pj_per_op * B * PJ

@@ -153,22 +153,41 @@ def weight_layer(e: Emit, layer: WeightLayer) -> None:
                 per.setdefault(t.core, []).append(t)
             for core, terms in per.items():
                 work.setdefault(core, []).append((i, b, terms))
+        plans = {core: _input_plan(e, layer, core, seg, work[core]) for core in sorted(work)}
+        shares = shared_bands(e, plans)
         for core in sorted(work):
-            _weight_segment(e, layer, core, seg, work[core], events)
+            _weight_segment(e, layer, core, work[core], events, plans[core], shares)
 
 
-def _weight_segment(
-    e: Emit, layer: WeightLayer, core: int, seg: tuple[int, int],
-    mine: list[tuple[int, Block, list[Term]]], events: list[tuple[int, int, int, int]],
-) -> None:
-    """One core's share of the blocks of one window range: `mine` = (block index, block,
-    the core's terms of it) for every block it holds terms of or is the home core of."""
-    code = e.code(core)
+@dataclass
+class InputPlan:
+    """What one core reads for its blocks of one window range: its input clusters `loads`
+    (source, first, end, local address of a window's input vector), the window tiles, and per
+    clustered convolution input its line buffer's address (`bands`, by index into `loads`)."""
+
+    arena: Arena
+    loads: list[tuple[object, int, int, int]]
+    tiles: list[lb.Tile]
+    bands: dict[int, int]
+
+
+@dataclass
+class BandShare:
+    """A band several cores of one window range read (the same input channels, the same
+    tiles; e.g. the cores holding different output channels of a layer): the lowest of them
+    loads it from DRAM and sends it to the others (`sends`: (core, tag)); the others receive
+    it (`recv`: (leader, tag)) instead of loading it. `order` places the transfer among the
+    core's others in one global order, so that every core meets its partners in the same
+    sequence (no deadlock)."""
+
+    order: int
+    sends: list[tuple[int, int]] = field(default_factory=list)
+    recv: tuple[int, int] | None = None
+
+
+def _input_plan(e: Emit, layer: WeightLayer, core: int, seg: tuple[int, int],
+                mine: list[tuple[int, Block, list[Term]]]) -> InputPlan:
     arena = e.arena(f"weight layer '{layer.name}' on core {core}")
-    E = e.elem
-    homes = {i for i, b, _ in mine if layer.home(b) == core}
-    cols_of = {i: b.cols for i, b, _ in mine}
-    events = [ev for ev in events if core in (ev[1], ev[2])]
     # Input clusters per source: one load per cluster and window.
     spans: dict[object, list[tuple[int, int]]] = {}
     for _, _, terms in mine:
@@ -180,6 +199,45 @@ def _weight_segment(
             per = 1 if source.conv is None else source.conv.kernel[0] * source.conv.kernel[1]  # type: ignore[attr-defined]
             loads.append((source, lo, hi, arena.take((hi - lo) * per)))
     tiles, bands = _line_buffers(e, arena, seg, layer.out_hw[1], loads)
+    return InputPlan(arena, loads, tiles, bands)
+
+
+def shared_bands(e: Emit, plans: dict[int, InputPlan]) -> dict[tuple[int, int], BandShare]:
+    """(core, load index) -> its part in a band shared by several cores of one window range
+    (`BandShare`): bands of the same source, channels and tiles. The cost model's side of the
+    rule is `pimdsl.cost.model._InputLoads` (bands shared by the units of a layer that read the
+    same input channels)."""
+    groups: dict[tuple[object, ...], list[tuple[int, int]]] = {}
+    for core in sorted(plans):
+        p = plans[core]
+        for j in sorted(p.bands):
+            source, lo, hi, _ = p.loads[j]
+            groups.setdefault((source, lo, hi, tuple(p.tiles)), []).append((core, j))
+    out: dict[tuple[int, int], BandShare] = {}
+    for order, members in enumerate(m for m in groups.values() if len(m) > 1):
+        (leader, lj), followers = members[0], members[1:]
+        lead = out[(leader, lj)] = BandShare(order)
+        for core, j in followers:
+            tag = e.next_tag()
+            lead.sends.append((core, tag))
+            out[(core, j)] = BandShare(order, recv=(leader, tag))
+    return out
+
+
+def _weight_segment(
+    e: Emit, layer: WeightLayer, core: int, mine: list[tuple[int, Block, list[Term]]],
+    events: list[tuple[int, int, int, int]], plan: InputPlan, shares: dict[tuple[int, int], BandShare],
+) -> None:
+    """One core's share of the blocks of one window range: `mine` = (block index, block,
+    the core's terms of it) for every block it holds terms of or is the home core of."""
+    code = e.code(core)
+    arena, loads, tiles, bands = plan.arena, plan.loads, plan.tiles, plan.bands
+    E = e.elem
+    homes = {i for i, b, _ in mine if layer.home(b) == core}
+    cols_of = {i: b.cols for i, b, _ in mine}
+    events = [ev for ev in events if core in (ev[1], ev[2])]
+    # shared bands in their global order, then the core's own (a load never waits)
+    band_order = sorted(bands, key=lambda j: (0, shares[(core, j)].order) if (core, j) in shares else (1, j))
     # Output, send, receive and scratch buffers.
     out_buf = {i: arena.take(b.cols) for i, b, _ in mine if i in homes}
     send_buf = {i: arena.take(b.cols) for i, b, terms in mine if terms and i not in homes}
@@ -203,9 +261,17 @@ def _weight_segment(
         # one band per tile of `group` output rows x `nx` columns (docs/lowering.md)
         code.open_loop("g", ny // group)
         top = Aff.of(oy0, g=group)
-        for j, band in bands.items():
+        for j in band_order:
+            band = bands[j]
             source, lo, hi, _ = loads[j]
+            share = shares.get((core, j))
+            if share is not None and share.recv is not None:
+                peer, tag = share.recv
+                code.add(isa.RecvOp(peer, code.addr(band), _band_len(source.conv, hi - lo, group, nx), tag))  # type: ignore[attr-defined]
+                continue
             _load_band(code, layer.places[source.value], source.conv, lo, hi - lo, band, top, ox0, nx, group)  # type: ignore[attr-defined]
+            for peer, tag in share.sends if share is not None else []:
+                code.add(isa.SendOp(peer, code.addr(band), _band_len(source.conv, hi - lo, group, nx), tag))  # type: ignore[attr-defined]
         code.open_loop("oy", group)
         code.open_loop("ox", nx)
         oy, ox = top + Aff.of(0, oy=1), Aff.of(ox0, ox=1)
@@ -299,6 +365,12 @@ def _line_buffers(
         if j in banded:
             bands[j] = arena.take(_window(conv).band_elements(width, ch, group))
     return lb.tiles(seg[0], seg[1], ow, group, width), bands
+
+
+def _band_len(conv: object, channels: int, ny: int, nx: int) -> int:
+    """Elements of the band of a tile of `ny` output rows x `nx` windows (`_load_band`)."""
+    win = _window(conv)
+    return win.band_rows(ny) * win.band_cols(nx) * channels
 
 
 def _window(conv: object) -> lb.Window:
