@@ -15,7 +15,7 @@ The module needs a chip (`--chip`) and takes its batch from `pim.batch` (`--batc
 "Schedules"); `auto` costs both and takes, per partition, the one predicted faster. It is kept
 as `pim.schedule` (so `--ga-group` costs the same way) and each partition records its own in
 its `schedule` property, which `crossbar-to-isa` emits. Default: the module's `pim.schedule`,
-else layer.
+else auto.
 Costs, replication and the DRAM transfers of every partition are in the IR (see
 docs/partitioning.md); `--report` writes them out.
 """
@@ -59,7 +59,7 @@ class PartitionPass(ModulePass):
     strategy: str = "greedy"
     objective: str = "latency"
     schedule: str = ""
-    """layer, batch or auto; empty: the module's `pim.schedule`, else layer."""
+    """layer, batch or auto; empty: the module's `pim.schedule`, else auto."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.strategy not in STRATEGIES:
@@ -73,15 +73,15 @@ class PartitionPass(ModulePass):
                 f"partition: unknown objective '{self.objective}'.",
                 hint=f"Use --partition='objective=X' with X one of {', '.join(PARTITION_OBJECTIVES)}.",
             )
-        from pimdsl.module_attrs import SCHEDULE_POLICIES, set_schedule
+        from pimdsl.module_attrs import SCHEDULE_POLICIES, get_schedule, set_schedule
 
-        if self.schedule:
-            if self.schedule not in SCHEDULE_POLICIES:
-                raise PimError(
-                    f"partition: unknown schedule '{self.schedule}'.",
-                    hint=f"Use --partition='schedule=X' with X one of {', '.join(SCHEDULE_POLICIES)}.",
-                )
-            set_schedule(op, self.schedule)
+        if self.schedule and self.schedule not in SCHEDULE_POLICIES:
+            raise PimError(
+                f"partition: unknown schedule '{self.schedule}'.",
+                hint=f"Use --partition='schedule=X' with X one of {', '.join(SCHEDULE_POLICIES)}.",
+            )
+        # kept in the IR, so that later passes (--ga-group, --report) cost the same way
+        set_schedule(op, self.schedule or get_schedule(op))
         from pimdsl.partitioning import apply_grouping, span_table_for_module
 
         table = span_table_for_module(op)

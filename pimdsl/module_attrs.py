@@ -10,7 +10,7 @@
   computed at import), searched in order for each name. pim-opt rewrites relative paths for
   the folder its `-o` file is written to.
 - `pim.schedule`: the schedule policy the partition pass's costs assume (layer, batch or auto;
-  absent: layer); each partition records the schedule it was costed for.
+  absent: auto); each partition records the schedule it was costed for.
 """
 
 from __future__ import annotations
@@ -65,10 +65,10 @@ def set_batch(module: ModuleOp, batch: int) -> None:
 
 def get_schedule(module: ModuleOp) -> str:
     """The schedule policy the partition costs assume (`pim.schedule`, set by
-    `--partition='schedule=...'`): layer (the default), batch or auto."""
+    `--partition='schedule=...'`): auto (the default), layer or batch."""
     attr = module.attributes.get(SCHEDULE)
     if attr is None:
-        return "layer"
+        return "auto"
     if not isinstance(attr, StringAttr) or attr.data not in SCHEDULE_POLICIES:
         raise PimError(f"module attribute 'pim.schedule' must be one of "
                        f"{', '.join(repr(p) for p in SCHEDULE_POLICIES)}, got {attr}.")
