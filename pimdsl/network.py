@@ -220,8 +220,8 @@ def _stored_by_conv(v: SSAValue) -> bool:
 def residual_operand(op: Operation) -> SSAValue | None:
     """The stored map that a residual add fused into a convolution's stores adds (the
     lowering's `_PartitionState._residual`): `op` adds two maps of one shape, one computed by a
-    convolution's stores, the other produced before that convolution's input (stored before
-    the convolution can start)."""
+    convolution's stores, the other produced before that convolution (stored when it runs: the
+    block's input, or a downsample block's other branch)."""
     if not isinstance(op, nn.AddOp):
         return None
     a, b = op.operands
@@ -232,7 +232,7 @@ def residual_operand(op: Operation) -> SSAValue | None:
         root = _chain_root(t)
         if not isinstance(root, nn.Conv2dOp) or block is None:
             continue
-        if _position(other, block) <= _position(root.operands[0], block):
+        if _position(other, block) < block.get_operation_index(root):
             return other
     return None
 

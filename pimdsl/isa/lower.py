@@ -476,9 +476,11 @@ class _PartitionState:
         self, user: Operation, target: SSAValue, spatial: tuple[int, int] | None, value: lin.Linear,
     ) -> SSAValue | None:
         """The other operand of `user` when it is an add of `target` (a conv's NCHW result) and
-        a feature map of the same shape stored before the conv's input (so the conv waits for
-        nothing it did not wait for: a map computed beside it, a downsample's branch, would
-        serialise the two); `pimdsl.network.residual_operand` is the cost model's side."""
+        a feature map of the same shape stored already: the block's input, or a branch computed
+        before the conv (a downsample block's conv2, when the conv is its downsample; the conv
+        then waits per image for that branch, as the add's step would, instead of an add step
+        on one core loading both maps); `pimdsl.network.residual_operand` is the cost model's
+        side."""
         if not isinstance(user, nn.AddOp) or spatial is None:
             return None
         a, b = user.operands
@@ -488,10 +490,6 @@ class _PartitionState:
         other = self.low.c(other)
         place = self.low.places.get(other)
         if place is None or place.rank != 4 or other in self.linear:
-            return None
-        order = {v: i for i, v in enumerate(self.low.places)}
-        inputs = {self.low.c(t.source.value) for b in value.blocks for t in b.terms}
-        if any(order.get(x, -1) < order[other] for x in inputs):
             return None
         return other
 
