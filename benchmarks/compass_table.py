@@ -67,7 +67,9 @@ def table_for(module, chip_name: str, batch: int):
 
     chip = load_chip(chip_name)
     net = extract_network(module)
-    costs = span_costs(net, plan_units(net, chip), chip, batch)
+    # the partition pass's default: each span costed for the faster of the layer and batch
+    # schedules (docs/lowering.md "Schedules")
+    costs = span_costs(net, plan_units(net, chip), chip, batch, "auto")
     return costs, costs.table()
 
 

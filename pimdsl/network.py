@@ -120,6 +120,9 @@ class Value:
     consumer_layers: tuple[int, ...]  # weight layers reading it as their input (run on all units)
     consumer_owners: tuple[int, ...]  # owners of the other ops reading it (-1 as above)
     returned: bool
+    # layers whose stores add it (a residual add fused into the layer, `residual_operand`):
+    # they wait for it before their windows, as for their input
+    fused_readers: tuple[int, ...] = ()
 
 
 @dataclass
@@ -334,6 +337,7 @@ def extract_network(module: ModuleOp) -> Network:
     for v, own in candidates:
         c_layers: list[int] = []
         c_owners: list[int] = []
+        fused: list[int] = []
         returned = False
         for use in v.uses:
             user = use.operation
@@ -349,8 +353,11 @@ def extract_network(module: ModuleOp) -> Network:
                 )
             else:
                 c_owners.append(owner[user])
+                if residual_operand(user) is v:
+                    fused.append(owner[user])
         values.append(Value(
             value=v, elements=_per_inference(v), owner=own, consumer_layers=tuple(sorted(set(c_layers))),
             consumer_owners=tuple(sorted(set(c_owners))), returned=returned,
+            fused_readers=tuple(sorted(set(fused))),
         ))
     return Network(func=fn, layers=layers, values=values, owner=owner)

@@ -60,7 +60,8 @@ def _fingerprint(net: Network) -> tuple[object, ...]:
          L.out_elements, L.vector_elements, L.vector) for L in net.layers
     )
     values = tuple(
-        (v.elements, v.owner, v.consumer_layers, v.consumer_owners, v.returned) for v in net.values
+        (v.elements, v.owner, v.consumer_layers, v.consumer_owners, v.returned, v.fused_readers)
+        for v in net.values
     )
     return layers, values
 

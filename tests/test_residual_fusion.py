@@ -49,6 +49,14 @@ def test_an_add_of_two_branches_is_fused_into_the_later_conv() -> None:
     work = net.layers[1].vector
     assert work.steps == () and work.fused_ops == 2  # the add and the relu
     assert work.fused_loads == 16 * 8 * 8  # c1's map, a window's 16 channels at a time
+    # c2's step waits for c1 (the lowering syncs on the residual's writers): in the cost
+    # model's layer DAG c2 starts after c1, not only completes after it
+    from pimdsl.cost.schedule import _layer_deps
+
+    (c1_value,) = [v for v in net.values if v.value is c1]
+    assert c1_value.fused_readers == (1,)
+    mvm, _ = _layer_deps(net)
+    assert mvm[1, 0] and not mvm[0, 1]
 
 
 def test_the_program_adds_in_the_window_loop_and_matches_numpy(tmp_path) -> None:

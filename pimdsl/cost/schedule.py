@@ -131,9 +131,9 @@ def _relayout_ns(net: Network, units: Units, ss: np.ndarray, ee: np.ndarray, chi
 
 def _layer_deps(net: Network) -> tuple[np.ndarray, np.ndarray]:
     """Which earlier weight layers each layer waits for: mvm[j, p] when layer j's windows read
-    a value owned by layer p (its step cannot start before p's), vec[j, p] when only a vector
-    op owned by j reads it (a residual add's skip, a concat's other half: j's result is not
-    complete before p's)."""
+    a value owned by layer p, or j's stores add it (a fused residual add; its step cannot start
+    before p's), vec[j, p] when only a vector op owned by j reads it (a concat's other half, an
+    add step: j's result is not complete before p's)."""
     L = len(net.layers)
     mvm = np.zeros((L, L), dtype=bool)
     vec = np.zeros((L, L), dtype=bool)
@@ -146,6 +146,9 @@ def _layer_deps(net: Network) -> tuple[np.ndarray, np.ndarray]:
         for j in v.consumer_owners:
             if j > v.owner:
                 vec[j, v.owner] = True
+        for j in v.fused_readers:  # a residual add in j's stores: j's step waits for it
+            if j != v.owner:
+                mvm[j, v.owner] = True
     return mvm, vec
 
 
