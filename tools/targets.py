@@ -9,14 +9,12 @@ Add a target with one line, e.g. `"pim-asm": ("pimdsl.tools.pim_asm", "emit_pim_
 from __future__ import annotations
 
 import importlib
-import math
-from collections import Counter
 from collections.abc import Callable
 from typing import IO, Any
 
 # target name -> (module, function(module: ModuleOp, stream: IO[str]) -> None)
 TARGETS: dict[str, tuple[str, str]] = {
-    "summary": ("pimdsl.tools.targets", "emit_summary"),
+    "summary": ("pimdsl.summary", "emit_summary"),
     "pim-asm": ("pimdsl.emit.asm", "emit_asm"),
     "pim-json": ("pimdsl.emit.json", "emit_json"),
 }
@@ -42,55 +40,3 @@ def lazy_emitter(module: str, function: str) -> Emitter:
 
     emit.__doc__ = f"{module}.{function}"
     return emit
-
-
-def emit_summary(module: Any, stream: IO[str]) -> None:
-    """`-t summary`: ops, weight layers, parameters and chip fit of an nn-level module."""
-    from xdsl.dialects.builtin import TensorType
-
-    from pimdsl import module_attrs
-
-    kinds: Counter[str] = Counter()
-    params = 0
-    weight_params = 0  # elements of the conv/linear weight matrices: what crossbars hold
-    for op in module.walk():
-        if not op.name.startswith("nn."):
-            continue
-        kinds[op.name] += 1
-        if op.name == "nn.weight":
-            t = op.results[0].type
-            params += math.prod(t.get_shape()) if isinstance(t, TensorType) else 0
-        if op.name in ("nn.conv2d", "nn.linear"):
-            t = op.operands[1].type
-            weight_params += math.prod(t.get_shape()) if isinstance(t, TensorType) else 0
-    refs = kinds["nn.weight"] + kinds["nn.constant"]
-    layers = kinds["nn.conv2d"] + kinds["nn.linear"]
-    lines = [
-        f"ops         {sum(kinds.values()) - refs} nn ops ({refs} weight/constant references)",
-        f"layers      {layers} weight layers ({kinds['nn.conv2d']} conv2d, {kinds['nn.linear']} linear)",
-        f"parameters  {params:,} ({weight_params:,} in weight layers)",
-    ]
-    weights = module_attrs.get_weights(module)
-    if weights:
-        lines.append(f"weights     {' + '.join(weights)}")
-    chip = module_attrs.get_chip(module, required=False)
-    if chip is None:
-        lines.append("chip        none (pass --chip NAME)")
-    else:
-        mb = 2**20
-        need = weight_params * chip.weight_bits / 8
-        lines.append(
-            f"chip        {chip.name}: {chip.cores} cores x {chip.crossbars_per_core} crossbars of "
-            f"{chip.crossbar_rows}x{chip.crossbar_cols}, {chip.capacity_bytes / mb:g} MB; "
-            f"batch {module_attrs.get_batch(module)}"
-        )
-        ratio = need / chip.capacity_bytes
-        verdict = (
-            "fits on chip at once" if ratio <= 1
-            else "does not fit: partitions with weight reloads are needed"
-        )
-        lines.append(
-            f"fit         weights need {need / mb:.2f} MB at {chip.weight_bits}-bit "
-            f"({ratio:.2f}x the crossbars, before tiling losses): {verdict}"
-        )
-    stream.write("\n".join(lines) + "\n")
