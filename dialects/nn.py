@@ -33,7 +33,7 @@ from xdsl.dialects.builtin import (
     f32,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
@@ -818,4 +818,21 @@ NN = Dialect(
 # Weight layers: the ops a crossbar executes. Everything else runs on the vector unit.
 WEIGHT_LAYERS = (Conv2dOp, LinearOp)
 
-__all__ = ["NN", "WEIGHT_LAYERS", "ArrayAttr", "BoolAttr", "shape_of", "tensor"]
+# A weight layer's name in reports, summaries and errors: the ONNX node it was imported from
+# (set by the frontend), which survives any renaming of SSA values.
+NODE = "pim.node"
+
+
+def layer_label(op: Operation) -> str:
+    """The name of weight layer `op`: its `pim.node`, else its result's SSA name, else its
+    weight's name."""
+    node = op.attributes.get(NODE)
+    if isinstance(node, StringAttr):
+        return node.data
+    if op.results and op.results[0].name_hint:
+        return op.results[0].name_hint
+    owner = op.operands[1].owner if len(op.operands) > 1 else None
+    return owner.key if isinstance(owner, WeightOp) else op.name
+
+
+__all__ = ["NN", "NODE", "WEIGHT_LAYERS", "ArrayAttr", "BoolAttr", "layer_label", "shape_of", "tensor"]

@@ -370,6 +370,8 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
             piece = _piece_op(layer_op, value(layer_op.operands[0]), mask.result, bias)
             piece.attributes[part.PIECE] = part.i64_array((lo, hi))
             piece.attributes[UNITS] = part.i64_array((first, end))
+            if nn.NODE in layer_op.attributes:  # the layer's name stays with its pieces
+                piece.attributes[nn.NODE] = layer_op.attributes[nn.NODE]
             inner.add_op(piece)
             result = piece.results[0]
             if lo > first:

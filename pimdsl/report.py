@@ -38,6 +38,7 @@ from typing import IO, Any
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from pimdsl import output, strict_json
+from pimdsl.dialects import nn
 from pimdsl.dialects import partition as part
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import get_batch, get_chip
@@ -112,9 +113,9 @@ def _recomputed_rows(module: ModuleOp, parts: list[part.PartitionOp]) -> list[di
 
 
 def _readable(layer: Any) -> str:
-    """The IR's name of a layer's result (conv1.Conv), else the weight name."""
-    hint = layer.op.results[0].name_hint
-    return hint if hint else layer.name
+    """The layer's ONNX node name (`nn.layer_label`), else the IR's name of its result
+    (conv1.Conv), else the weight name."""
+    return nn.layer_label(layer.op)
 
 
 def stale_partitions(module: ModuleOp, data: dict[str, Any]) -> list[int]:

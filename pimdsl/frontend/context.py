@@ -26,6 +26,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Block, Operation, SSAValue
 
 from pimdsl.dialects import nn
+from pimdsl.dialects.nn import NODE
 from pimdsl.errors import PimError
 from pimdsl.frontend.loading import OpenModel
 from pimdsl.frontend.values import Const, Value
@@ -133,6 +134,12 @@ class ImportContext:
         self.block.add_op(op)
         if hint:
             op.results[0].name_hint = value_name(hint)
+        if isinstance(op, nn.WEIGHT_LAYERS) and NODE not in op.attributes:
+            # the layer's name in reports and errors, whatever SSA names later tools give it
+            node = self.node
+            label = node.name or (node.output[0] if node.output else "")
+            if label:
+                op.attributes[NODE] = StringAttr(label)
         return op.results[0]
 
     def weight(self, name: str) -> SSAValue:
