@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 
-def version_text() -> str:
+def version_text(tool: str = "pim-opt") -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     import pimdsl
@@ -23,7 +23,7 @@ def version_text() -> str:
         xdsl = version("xdsl")
     except PackageNotFoundError:  # pragma: no cover - xdsl is a dependency
         xdsl = "not installed"
-    return f"pim-opt (pimdsl {pimdsl.__version__}, xDSL {xdsl})"
+    return f"{tool} (pimdsl {pimdsl.__version__}, xDSL {xdsl})"
 
 
 def chips_table() -> str:

@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Execute a network with the pimdsl reference interpreter and write its output.",
     )
+    from pimdsl.tools.pim_opt import version_text
+
+    p.add_argument("--version", action="version", version=version_text(PROG),
+                   help="print pim-run's and xDSL's versions and exit")
     p.add_argument("input_file", nargs="?", metavar="INPUT", help="an .onnx model or .mlir IR file")
     p.add_argument("--model", metavar="NAME", help="run a zoo model instead of INPUT (e.g. resnet18)")
     p.add_argument("--image-size", type=int, metavar="N",
