@@ -7,7 +7,8 @@ attributes, so a report can never label costs of another chip or batch with this
 when the stored attributes differ (hand-edited IR, another pimdsl version) `write_report`
 prints a note.
 
-    {"chip": str, "batch": int, "strategy": str, "objective": str,
+    {"format": "pimdsl-report", "version": 1,
+     "chip": str, "batch": int, "strategy": str, "objective": str,
      "partitions": [{"index", "span": [start, end], "layers": [str], "layer_names": [str],
                      "crossbars", "replication": [int per layer], "core_crossbars": [int per core],
                      "weight_bytes", "dram_bytes", "latency_s", "energy_j",
@@ -142,6 +143,8 @@ def report_data(module: ModuleOp) -> dict[str, Any]:
     latency = sum(r["latency_s"] for r in rows)
     energy = sum(r["energy_j"] for r in rows) / batch
     return {
+        "format": "pimdsl-report",
+        "version": 1,
         "chip": chip.name,
         "batch": batch,
         "strategy": _text(module, STRATEGY),

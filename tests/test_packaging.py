@@ -51,6 +51,15 @@ def test_chip_presets_are_package_data() -> None:
     assert sorted((ROOT / "pimdsl" / "chips").glob("*.toml"))
 
 
+def test_json_schemas_are_package_data() -> None:
+    from pimdsl.schema import SCHEMAS
+
+    data = PYPROJECT["tool"]["setuptools"]["package-data"]["pimdsl"]
+    assert "schemas/*.json" in data
+    assert sorted(p.name for p in (ROOT / "pimdsl" / "schemas").glob("*.json")) == sorted(
+        f"{name}.schema.json" for name in SCHEMAS)
+
+
 @pytest.mark.parametrize("script", sorted(PYPROJECT["project"]["scripts"]))
 def test_console_scripts_resolve(script: str) -> None:
     module, function = PYPROJECT["project"]["scripts"][script].split(":")

@@ -231,6 +231,8 @@ class GAResult:
 
     def trace_json(self) -> dict:
         return {
+            "format": "pimdsl-ga-trace",
+            "version": 1,
             "objective": self.objective,
             "seed": self.seed,
             "generations": self.generations,

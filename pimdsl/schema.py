@@ -1,0 +1,26 @@
+"""The JSON Schemas of pimdsl's JSON outputs, shipped in the package (`pimdsl/schemas/`):
+
+- `report`: `pim-opt --report FILE.json` (format "pimdsl-report");
+- `stats`: `pim-run --stats FILE.json` (format "pim-stats");
+- `ga-trace`: `--ga-group='trace=FILE.json'` (format "pimdsl-ga-trace");
+- `pim-json`: `pim-opt -t pim-json` (format "pim-json").
+
+Each document names its `format` and `version`; a consumer checks them, or validates the whole
+document with `jsonschema` against `load(name)` (tests/test_schemas.py does, for every output).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+SCHEMAS = ("report", "stats", "ga-trace", "pim-json")
+
+
+def load(name: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of output `name` (one of SCHEMAS)."""
+    if name not in SCHEMAS:
+        raise ValueError(f"no schema '{name}'; pimdsl ships {', '.join(SCHEMAS)}")
+    text = resources.files("pimdsl").joinpath("schemas", f"{name}.schema.json").read_text()
+    return json.loads(text)
