@@ -29,7 +29,7 @@ WEIGHT_LAYER_OPS = ("nn.conv2d", "nn.linear")
 @dataclass
 class Facts:
     level: str
-    layers: dict[str, str] = field(default_factory=dict)  # weight name -> kind (conv2d, linear)
+    layers: dict[str, str] = field(default_factory=dict)  # weight name -> kind (conv2d, linear; nn level)
     weight_params: int = 0
     lines: list[str] = field(default_factory=list)  # level-specific lines
 
@@ -59,34 +59,18 @@ def _nn_facts(module: ModuleOp, level: str) -> Facts:
     return facts
 
 
-def _blocks(facts: Facts, tiles: Iterable[tuple[str, tuple[int, ...], tuple[int, ...], str]]) -> int:
-    """Record the layers and parameters of (weight, rows, cols, kind) blocks; returns how many
-    blocks were given (replicas included)."""
+def _blocks(facts: Facts, tiles: Iterable[tuple[str, tuple[int, ...], tuple[int, ...]]]) -> int:
+    """Record the layers and parameters of (weight, rows, cols) blocks (below the nn level a
+    layer's kind is not printed); returns how many blocks were given (replicas included)."""
     seen: set[tuple[str, tuple[int, ...], tuple[int, ...]]] = set()
     n = 0
-    for weight, rows, cols, kind in tiles:
+    for weight, rows, cols in tiles:
         n += 1
-        facts.layers.setdefault(weight, kind)
+        facts.layers.setdefault(weight, "")
         if (weight, rows, cols) not in seen:
             seen.add((weight, rows, cols))
             facts.weight_params += (rows[1] - rows[0]) * (cols[1] - cols[0])
     return n
-
-
-def _layer_kinds(module: ModuleOp) -> dict[str, str]:
-    """conv2d or linear per weight name, from the layer ops still in the module (crossbar
-    level: `crossbar.im2col` marks a conv's input); linear when unknown."""
-    kinds: dict[str, str] = {}
-    for op in module.walk():
-        if op.name == "crossbar.mvm":
-            tile = op.operands[0].owner
-            src = op.operands[1].owner
-            if isinstance(tile, Operation) and tile.name == "crossbar.tile":
-                conv = isinstance(src, Operation) and src.name == "crossbar.im2col"
-                name = tile.properties["weight"].data  # type: ignore[attr-defined]
-                if conv or name not in kinds:
-                    kinds[name] = "conv2d" if conv else "linear"
-    return kinds
 
 
 def _partition_lines(module: ModuleOp, facts: Facts) -> None:
@@ -107,10 +91,8 @@ def _crossbar_facts(module: ModuleOp) -> Facts:
     from pimdsl.dialects import crossbar as xb
 
     facts = Facts("crossbar")
-    kinds = _layer_kinds(module)
     tiles = [op for op in module.walk() if isinstance(op, xb.TileOp)]
-    n = _blocks(facts, ((t.weight.data, xb.ints(t.rows), xb.ints(t.cols), kinds.get(t.weight.data, "linear"))
-                        for t in tiles))
+    n = _blocks(facts, ((t.weight.data, xb.ints(t.rows), xb.ints(t.cols)) for t in tiles))
     parts = [op for op in module.walk() if isinstance(op, xb.PartitionOp)]
     cores = max((len({t.core_index for t in p.tiles()}) for p in parts), default=0)
     facts.lines.append(f"partitions  {len(parts)}; {n} crossbar tiles (replicas included); up to {cores} cores a partition")
@@ -124,8 +106,7 @@ def _isa_facts(module: ModuleOp) -> Facts:
     program = isa.find_program(module)
     assert program is not None
     loads = [op for op in program.walk() if isinstance(op, isa.LdWeightOp)]
-    n = _blocks(facts, ((op.weight.data, isa.ints(op.rows), isa.ints(op.cols), "weights")
-                        for op in loads))
+    n = _blocks(facts, ((op.weight.data, isa.ints(op.rows), isa.ints(op.cols)) for op in loads))
     parts = program.partitions()
     cores = max((len(p.cores()) for p in parts), default=0)
     facts.lines.append(

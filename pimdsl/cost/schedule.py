@@ -241,8 +241,13 @@ def _pipeline_ns(
     mvm, vec = deps
     free = np.zeros((S, C))
     done = np.zeros((S, L, batch))
-    reads = [[mvm[lay[:, j], lay[:, k]] & present[:, k] & present[:, j] for k in range(j)] for j in range(L)]
-    after = [[vec[lay[:, j], lay[:, k]] & present[:, k] & present[:, j] for k in range(j)] for j in range(L)]
+    def producers(dep: np.ndarray, j: int) -> list[tuple[int, np.ndarray]]:
+        """(k, spans where layer j depends on layer k) for the k it depends on somewhere."""
+        pairs = ((k, dep[lay[:, j], lay[:, k]] & present[:, k] & present[:, j]) for k in range(j))
+        return [(k, r) for k, r in pairs if r.any()]
+
+    reads = [producers(mvm, j) for j in range(L)]
+    after = [producers(vec, j) for j in range(L)]
     levels = [sorted({int(d) for d in np.unique(stage[present[:, j], j])}) for j in range(L)]
     depth = int(stage.max(initial=0))
     for t in range(batch + depth):
@@ -255,10 +260,10 @@ def _pipeline_ns(
                     continue
                 mask = present[:, j] & (stage[:, j] == dd)
                 ready = np.zeros(S)
-                for k, r in enumerate(reads[j]):
+                for k, r in reads[j]:
                     ready = np.where(r, np.maximum(ready, done[:, k, i]), ready)
                 complete = np.zeros(S)
-                for k, r in enumerate(after[j]):
+                for k, r in after[j]:
                     complete = np.where(r, np.maximum(complete, done[:, k, i]), complete)
                 on = on_core[:, j, :] & mask[:, None]
                 start = np.maximum(free, ready[:, None])

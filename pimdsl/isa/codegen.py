@@ -265,13 +265,14 @@ def _weight_segment(
             band = bands[j]
             source, lo, hi, _ = loads[j]
             share = shares.get((core, j))
+            size = _window(source.conv).band_elements(nx, hi - lo, group)  # type: ignore[attr-defined]
             if share is not None and share.recv is not None:
                 peer, tag = share.recv
-                code.add(isa.RecvOp(peer, code.addr(band), _band_len(source.conv, hi - lo, group, nx), tag))  # type: ignore[attr-defined]
+                code.add(isa.RecvOp(peer, code.addr(band), size, tag))
                 continue
             _load_band(code, layer.places[source.value], source.conv, lo, hi - lo, band, top, ox0, nx, group)  # type: ignore[attr-defined]
             for peer, tag in share.sends if share is not None else []:
-                code.add(isa.SendOp(peer, code.addr(band), _band_len(source.conv, hi - lo, group, nx), tag))  # type: ignore[attr-defined]
+                code.add(isa.SendOp(peer, code.addr(band), size, tag))
         code.open_loop("oy", group)
         code.open_loop("ox", nx)
         oy, ox = top + Aff.of(0, oy=1), Aff.of(ox0, ox=1)
@@ -365,12 +366,6 @@ def _line_buffers(
         if j in banded:
             bands[j] = arena.take(_window(conv).band_elements(width, ch, group))
     return lb.tiles(seg[0], seg[1], ow, group, width), bands
-
-
-def _band_len(conv: object, channels: int, ny: int, nx: int) -> int:
-    """Elements of the band of a tile of `ny` output rows x `nx` windows (`_load_band`)."""
-    win = _window(conv)
-    return win.band_rows(ny) * win.band_cols(nx) * channels
 
 
 def _window(conv: object) -> lb.Window:
