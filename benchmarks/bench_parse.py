@@ -61,16 +61,13 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=2500)
     args = parser.parse_args()
 
-    from xdsl.context import Context
     from xdsl.parser import Parser
     from xdsl.printer import Printer
 
-    from pimdsl.dialects import get_all_dialects
+    from pimdsl.dialects import context
 
     text = network_text(args.blocks)
-    ctx = Context()
-    for name, factory in get_all_dialects().items():
-        ctx.register_dialect(name, factory)
+    ctx = context()
 
     parse_s, module = best_of(3, lambda: Parser(ctx, text).parse_module())
     ops = sum(1 for op in module.walk() if op.name.startswith("nn."))

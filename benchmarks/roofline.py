@@ -307,15 +307,11 @@ def roofline(
 # Reading shapes and partition boundaries from IR (nn or partition level)
 # --------------------------------------------------------------------------------------------
 def parse_module(text: str) -> Any:
-    from xdsl.context import Context
     from xdsl.parser import Parser
 
-    from pimdsl.dialects import get_all_dialects
+    from pimdsl.dialects import context
 
-    ctx = Context()
-    for name, loader in get_all_dialects().items():
-        ctx.register_dialect(name, loader)
-    return Parser(ctx, text).parse_module()
+    return Parser(context(), text).parse_module()
 
 
 def _shape(value: Any) -> tuple[int, ...]:

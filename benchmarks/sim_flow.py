@@ -30,14 +30,9 @@ def onnx_path(model: str) -> Path:
 
 
 def context() -> Any:
-    from xdsl.context import Context
+    from pimdsl.dialects import context as all_dialects
 
-    from pimdsl.dialects import get_all_dialects
-
-    ctx = Context()
-    for name, loader in get_all_dialects().items():
-        ctx.register_dialect(name, loader)
-    return ctx
+    return all_dialects()
 
 
 def missing_passes() -> list[str]:

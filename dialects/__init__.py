@@ -1,10 +1,15 @@
-"""pimdsl's dialects, one per module. `get_all_dialects` is lazy so tools start fast."""
+"""pimdsl's dialects, one per module. `get_all_dialects` is lazy so tools start fast;
+`context()` is the one way to get an xDSL context that reads every level's IR."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from xdsl.ir import Dialect
+
+if TYPE_CHECKING:
+    from xdsl.context import Context
 
 
 def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
@@ -26,6 +31,20 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
     ):
         dialects[name] = _lazy(module, attr)
     return dialects
+
+
+def register_all(ctx: Context) -> Context:
+    """Register every dialect of `get_all_dialects` (lazily) in `ctx`; returns it."""
+    for name, loader in get_all_dialects().items():
+        ctx.register_dialect(name, loader)
+    return ctx
+
+
+def context(allow_unregistered: bool = False) -> Context:
+    """A context that parses IR of every level (nn, partition, crossbar, pim_isa, upstream)."""
+    from xdsl.context import Context
+
+    return register_all(Context(allow_unregistered=allow_unregistered))
 
 
 def _lazy(module: str, attr: str) -> Callable[[], Dialect]:

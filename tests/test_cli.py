@@ -247,12 +247,9 @@ def test_help_lists_our_passes_first_and_the_chips(
 def _parse(text: str) -> ModuleOp:
     from xdsl.parser import Parser
 
-    from pimdsl.dialects import get_all_dialects
+    from pimdsl.dialects import context
 
-    ctx = Context()
-    for name, factory in get_all_dialects().items():
-        ctx.register_dialect(name, factory)
-    return Parser(ctx, text).parse_module()
+    return Parser(context(), text).parse_module()
 
 
 def test_chip_and_batch_are_attached(net: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from xdsl.context import Context
-from xdsl.dialects import builtin, func
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Region
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import VerifyException
 
 from pimdsl.chip import load_preset
+from pimdsl.dialects import context
 from pimdsl.dialects import crossbar as xb
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.emit.asm import emit_asm
@@ -120,14 +120,6 @@ def check_pim_json(doc: Any) -> int:
 # --- fixtures ----------------------------------------------------------------------------------
 
 
-def context() -> Context:
-    ctx = Context(allow_unregistered=False)
-    for dialect in (builtin.Builtin, func.Func, isa.PimIsa, xb.Crossbar):
-        ctx.load_dialect(dialect)
-    from pimdsl.dialects.nn import NN
-
-    ctx.load_dialect(NN)
-    return ctx
 
 
 def a(base: int, *strides: int):

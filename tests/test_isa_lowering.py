@@ -19,7 +19,7 @@ from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.parser import Parser
 
 from pimdsl.chip import load_preset
-from pimdsl.dialects import get_all_dialects
+from pimdsl.dialects import context
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import set_batch, set_chip
@@ -37,10 +37,7 @@ TOL = 1e-4
 
 
 def parse(text: str) -> ModuleOp:
-    ctx = Context()
-    for name, factory in get_all_dialects().items():
-        ctx.register_dialect(name, factory)
-    return Parser(ctx, text).parse_module()
+    return Parser(context(), text).parse_module()
 
 
 def lower_crossbar(module: ModuleOp) -> ModuleOp:

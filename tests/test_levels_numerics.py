@@ -17,13 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 
 from pimdsl.chip import Chip, load_chip
+from pimdsl.dialects import context
 from pimdsl.dialects import crossbar as xb
-from pimdsl.dialects import get_all_dialects
 from pimdsl.dialects import partition as part
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import set_chip, set_weights
@@ -144,10 +143,7 @@ builtin.module {
 
 
 def _parse(text: str) -> ModuleOp:
-    ctx = Context()
-    for name, loader in get_all_dialects().items():
-        ctx.register_dialect(name, loader)
-    module = Parser(ctx, text).parse_module()
+    module = Parser(context(), text).parse_module()
     assert isinstance(module, ModuleOp)
     return module
 

@@ -16,7 +16,7 @@ from xdsl.parser import Parser
 from xdsl.printer import Printer
 
 from pimdsl.chip import load_preset
-from pimdsl.dialects import get_all_dialects, nn
+from pimdsl.dialects import context, nn
 from pimdsl.module_attrs import set_batch, set_chip
 from pimdsl.report import report_data
 
@@ -26,10 +26,7 @@ frontend = pytest.importorskip("pimdsl.frontend")
 
 
 def parse(text: str):
-    ctx = Context(allow_unregistered=True)
-    for name, factory in get_all_dialects().items():
-        ctx.register_dialect(name, factory)
-    return Parser(ctx, text).parse_module()
+    return Parser(context(allow_unregistered=True), text).parse_module()
 
 
 def generic(module) -> str:

@@ -11,12 +11,11 @@ import math
 from pathlib import Path
 
 import pytest
-from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 
 from pimdsl.chip import Chip, load_chip
-from pimdsl.dialects import get_all_dialects
+from pimdsl.dialects import context
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import set_batch, set_chip
 from pimdsl.sim.stats import ENERGY_BREAKDOWN_KEYS
@@ -29,9 +28,7 @@ NS = 1e-9
 
 
 def module(body: str, chip: Chip = CHIP, batch: int = 1) -> ModuleOp:
-    ctx = Context()
-    for name, loader in get_all_dialects().items():
-        ctx.register_dialect(name, loader)
+    ctx = context()
     text = f"""builtin.module {{
 pim_isa.program elem_bytes 2 {{
   pim_isa.buffer "x" {{role = "input", shape = array<i64: 65536>}}
@@ -330,9 +327,7 @@ def lowered_conv(batch: int) -> tuple[list[float], list[float]]:
     """Cost-model and simulated per-partition latencies of a one-conv network lowered to pim_isa."""
     from pimdsl.passes import get_all_passes
 
-    ctx = Context()
-    for name, loader in get_all_dialects().items():
-        ctx.register_dialect(name, loader)
+    ctx = context()
     m = Parser(ctx, CONV).parse_module()
     set_chip(m, CHIP)
     set_batch(m, batch)

@@ -342,10 +342,9 @@ class PimOptMain(xDSLOptMain):
     # --- registration -------------------------------------------------------------------------
 
     def register_all_dialects(self) -> None:
-        from pimdsl.dialects import get_all_dialects
+        from pimdsl.dialects import register_all
 
-        for name, factory in get_all_dialects().items():
-            self.ctx.register_dialect(name, factory)
+        register_all(self.ctx)
 
     def register_all_passes(self) -> None:
         from pimdsl.passes import PASSES, get_all_passes

@@ -146,16 +146,13 @@ class Loaded:
 
 def parse_mlir(path: Path) -> ModuleOp:
     """Parse and verify an .mlir file with every dialect pimdsl knows."""
-    from xdsl.context import Context
     from xdsl.dialects.builtin import ModuleOp
 
-    from pimdsl.dialects import get_all_dialects
+    from pimdsl.dialects import context
     from pimdsl.errors import PimError
     from pimdsl.tools.opt_driver import parse_mlir_file
 
-    ctx = Context()
-    for name, loader in get_all_dialects().items():
-        ctx.register_dialect(name, loader)
+    ctx = context()
     # pim-opt's reader: binary files, parse and verifier errors all name file(:line)
     module = parse_mlir_file(ctx, str(path))
     if not isinstance(module, ModuleOp):
