@@ -30,13 +30,13 @@ from pimdsl.cost.schedule import (
 )
 from pimdsl.grouping.problem import SpanTable
 from pimdsl.isa import line_buffer as lb
+from pimdsl.module_attrs import SCHEDULE_POLICIES, SCHEDULES
 from pimdsl.network import Layer, Network, VectorStep
 from pimdsl.placement import window_ranges
 from pimdsl.units import Units, ffd_pack, packs_counts, validity_map
 
 PJ = 1e-12
 NS = 1e-9
-SCHEDULE_NAMES = ("layer", "batch")  # the values of SpanCosts.schedules
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class PartitionCost:
     dram_bytes: float  # all DRAM traffic of the batch: weights + B x activation traffic
     latency: dict[str, float]  # seconds: weight_load, crossbar_write, boundary, compute, total
     energy: dict[str, float]  # joules for the batch: weight_load, crossbar_write, dram, mvm, ...
-    schedule: str = "layer"  # the lowering schedule the latency assumes (SCHEDULE_NAMES)
+    schedule: str = "layer"  # the lowering schedule the latency assumes (SCHEDULES)
 
     @property
     def latency_s(self) -> float:
@@ -86,7 +86,7 @@ class SpanCosts:
     act_dram_bytes: np.ndarray  # activation DRAM bytes per inference (window loads, stores)
     latency: dict[str, np.ndarray]
     energy: dict[str, np.ndarray]
-    # per span, the lowering schedule the latency assumes: an index into SCHEDULE_NAMES
+    # per span, the lowering schedule the latency assumes: an index into SCHEDULES
     schedules: np.ndarray
     # the schedule's terms per span, ns (read by benchmarks and tests, not by the strategies):
     # fill (one image), period (each further image), extra (the layer schedule's chain over
@@ -119,11 +119,11 @@ class SpanCosts:
         `schedule` (layer or batch) when given: a partition whose IR names its schedule is
         costed for that one."""
         i = self.flat(s, e)
-        chosen = SCHEDULE_NAMES[int(self.schedules[i])]
+        chosen = SCHEDULES[int(self.schedules[i])]
         latency = {k: float(v[i]) for k, v in self.latency.items()}
         energy = {k: float(v[i]) for k, v in self.energy.items()}
         if schedule is not None and schedule != chosen:
-            if schedule not in SCHEDULE_NAMES:
+            if schedule not in SCHEDULES:
                 raise ValueError(f"unknown schedule '{schedule}'")
             old = latency["total"]
             latency["compute"] = float(self.schedule[schedule][i]) * NS
@@ -230,8 +230,7 @@ def _range_loads(win: lb.Window, offset: int, length: int, channels: int, budget
     """(elements, whether through line buffers) a replica's range loads: its plan depends only
     on where in its row it starts and how long it is (bands are cut from the padded map, never
     clipped at its bottom)."""
-    banded = lb.shape(win, offset, offset + length, channels, budget) is not None
-    return lb.loaded_elements(win, offset, offset + length, channels, budget), banded
+    return lb.loads(win, offset, offset + length, channels, budget)
 
 
 def _input_channels(L: Layer, rows: int) -> int:
@@ -352,15 +351,12 @@ def _replication(tau: np.ndarray, windows: np.ndarray, present: np.ndarray) -> n
     return np.where(present, np.maximum(-(-w // tau[:, None]), 1), 0)
 
 
-SCHEDULES = ("layer", "batch", "auto")
-
-
 def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str = "layer") -> SpanCosts:
     """Latency and energy of every legal partition of `units` at batch `batch`, running the
     lowering's `schedule` (`pimdsl.isa.pipeline`): "layer", "batch", or "auto", per span the
     one of the two predicted faster (`SpanCosts.schedules` says which)."""
-    if schedule not in SCHEDULES:
-        raise ValueError(f"unknown schedule '{schedule}'; expected one of {', '.join(SCHEDULES)}")
+    if schedule not in SCHEDULE_POLICIES:
+        raise ValueError(f"unknown schedule '{schedule}'; expected one of {', '.join(SCHEDULE_POLICIES)}")
     n = units.n
     n_layers = len(net.layers)
     B = batch

@@ -179,7 +179,13 @@ def tiles(w0: int, w1: int, ow: int, group: int, width: int) -> list[Tile]:
 
 def loaded_elements(win: Window, w0: int, w1: int, channels: int, budget: int) -> int:
     """Input elements a core loads to compute windows [w0, w1) from `channels` channels."""
+    return loads(win, w0, w1, channels, budget)[0]
+
+
+def loads(win: Window, w0: int, w1: int, channels: int, budget: int) -> tuple[int, bool]:
+    """(`loaded_elements`, whether they come through line buffers: only bands are shared
+    between cores, `pimdsl.isa.codegen.shared_bands`)."""
     gw = shape(win, w0, w1, channels, budget)
     if gw is None:
-        return patch_elements(win, rectangles(w0, w1, win.out_hw[1]), channels)
-    return band_loads(win, tiles(w0, w1, win.out_hw[1], *gw), channels)
+        return patch_elements(win, rectangles(w0, w1, win.out_hw[1]), channels), False
+    return band_loads(win, tiles(w0, w1, win.out_hw[1], *gw), channels), True

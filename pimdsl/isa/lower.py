@@ -39,9 +39,8 @@ from pimdsl.errors import PimError
 from pimdsl.isa import codegen as cg
 from pimdsl.isa import linear as lin
 from pimdsl.isa.builder import Aff, CoreCode
-from pimdsl.isa.pipeline import SCHEDULES
 from pimdsl.isa.placement import NEG_INF, Place, feature_map, plain
-from pimdsl.module_attrs import get_batch, get_chip
+from pimdsl.module_attrs import SCHEDULE_POLICIES, get_batch, get_chip
 from pimdsl.network import main_func, pool_excludes_padding
 
 UNARY: dict[type, Callable[[Operation], cg.Unary]] = {
@@ -107,9 +106,9 @@ class Lowering:
         self.module = module
         self.chip: Chip = chip
         self.elem = elem_bytes
-        if schedule not in SCHEDULES:
+        if schedule not in SCHEDULE_POLICIES:
             raise PimError(f"crossbar-to-isa: unknown schedule '{schedule}'; expected one of "
-                           f"{', '.join(SCHEDULES)}.")
+                           f"{', '.join(SCHEDULE_POLICIES)}.")
         self.schedule = schedule
         self.part_schedule = "layer"  # the schedule of the partition being lowered
         self.batch = get_batch(module)

@@ -35,8 +35,6 @@ from xdsl.ir import Operation
 
 from pimdsl.dialects import pim_isa as isa
 
-SCHEDULES = ("layer", "batch", "auto")  # auto: per partition, as the IR says
-
 
 def segments(stages: Sequence[int], images: int) -> list[tuple[int, int, list[int]]]:
     """(t0, t1, the indices of the steps running, in issue order) of every segment of a core's
