@@ -48,7 +48,7 @@ def main() -> int:
     ap.add_argument(
         "--strategy", default="optimal", choices=("greedy", "layerwise", "optimal", "ga")
     )
-    ap.add_argument("--schedule", default="layer", choices=("layer", "batch"))
+    ap.add_argument("--schedule", default="layer", choices=("layer", "batch", "element"))
     ap.add_argument("--partition", type=int, default=1)
     ap.add_argument("--cores", default="0,1,2,3", help="cores to draw, comma-separated ('all')")
     ap.add_argument("--out", default=str(Path(__file__).parent.parent / "docs" / "img"))

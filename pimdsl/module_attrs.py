@@ -26,9 +26,9 @@ CHIP = "pim.chip"
 BATCH = "pim.batch"
 WEIGHTS = "pim.weights"
 SCHEDULE = "pim.schedule"
-# the lowering schedules a partition can run (`pimdsl.isa.pipeline`), and the policy that picks
-# per partition the one the cost model predicts faster
-SCHEDULES = ("layer", "batch")
+# the lowering schedules a partition can run (`pimdsl.isa.pipeline`, `pimdsl.isa.element`), and
+# the policy that picks per partition the one the cost model predicts fastest
+SCHEDULES = ("layer", "batch", "element")
 SCHEDULE_POLICIES = (*SCHEDULES, "auto")
 
 

@@ -141,7 +141,7 @@ def test_batch_schedule_size_does_not_grow_with_the_batch(zoo: dict[str, Path]) 
 
 def test_unknown_schedule_is_a_clear_error(zoo: dict[str, Path]) -> None:
     with pytest.raises(PimError, match="unknown schedule 'element'.*layer, batch"):
-        _lowered(zoo["squeezenet1_1"], 2, 5, "element")
+        _lowered(zoo["squeezenet1_1"], 2, 5, "rows")
 
 
 # --- the cost model's side and `auto` ---------------------------------------------------------

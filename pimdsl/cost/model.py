@@ -674,7 +674,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     layer_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns)
     batch_ns = fill_ns + np.maximum((B - 1) * period_ns, pipe_ns)
     # per span: 0 when it runs the layer schedule, 1 the batch schedule
-    chosen = np.full(ss.shape[0], 1 if schedule == "batch" else 0, dtype=np.int8)
+    chosen = np.full(ss.shape[0], SCHEDULES.index(schedule) if schedule in SCHEDULES else 0, dtype=np.int8)
     if schedule == "auto":
         chosen = (batch_ns < layer_ns).astype(np.int8)
     compute_ns = np.where(chosen == 1, batch_ns, layer_ns)
@@ -746,7 +746,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
         schedule={"fill": fill_ns, "period": np.broadcast_to(period_ns, fill_ns.shape),
                   "extra": np.broadcast_to(extra_ns, fill_ns.shape),
                   "pipeline": np.broadcast_to(pipe_ns, fill_ns.shape),
-                  "layer": layer_ns, "batch": batch_ns,
+                  "layer": layer_ns, "batch": batch_ns, "element": layer_ns,
                   "dram": layer_dram.sum(axis=1) / dram_bw / NS, "core": core_ns,
                   "layer_first": first_ns, "layer_stage": stage_ns, "layer_dram": dram_ns,
                   "layer_vec": vec_ns},

@@ -8,6 +8,7 @@ is never emitted, and its variable is 0.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,10 +56,18 @@ class CoreCode:
     ops: list[Operation] = field(default_factory=list)
     _stack: list[tuple[str, int, list[Operation]]] = field(default_factory=list)
     _stages: list[int | None] = field(default_factory=list)
+    # the element schedule (`pimdsl.isa.element`): what is added directly inside the image loop
+    # goes into a chunk of this key; the loop's chunks are put in key order when it closes
+    chunk_key: tuple[float, ...] | None = None
 
     @property
     def current(self) -> list[Operation]:
-        return self._stack[-1][2] if self._stack else self.ops
+        body = self._stack[-1][2] if self._stack else self.ops
+        if self.chunk_key is not None and self._stack and self._stack[-1][0] == "n":
+            if not body or not isinstance(body[-1], _Chunk) or body[-1].key != self.chunk_key:
+                body.append(_Chunk(self.chunk_key))  # type: ignore[arg-type]
+            return body[-1]  # type: ignore[return-value]
+        return body
 
     def open_loop(self, var: str, count: int, stage: int | None = None) -> None:
         """Open a loop; `stage` marks an image loop of the `batch` schedule (its steps' stage,
@@ -84,9 +93,11 @@ class CoreCode:
         if any(not isinstance(op, _Pending) or op.stage is None for op in self.ops[first:]):
             raise AssertionError("a staged image loop is followed by unstaged code")  # internal
         stages = [op.stage or 0 for op in staged]
+        orders = [op.order for op in staged]
         bodies = [_build(op.body) for op in staged]
         out = _build(self.ops[:first])
-        for t0, t1, active in pipeline.segments(stages, staged[0].count):
+        for t0, t1, active in pipeline.segments(stages, staged[0].count,
+                                                None if None in orders else orders):  # type: ignore[arg-type]
             body = [x for i in active for x in pipeline.shifted(bodies[i], t0 - stages[i])]
             out.append(isa.LoopOp(t1 - t0, body))
         self.ops = out
@@ -95,6 +106,18 @@ class CoreCode:
     def close_loop(self) -> None:
         var, count, body = self._stack.pop()
         stage = self._stages.pop()
+        if any(isinstance(x, _Chunk) for x in body):
+            # stable: chunks of one key keep their emission order
+            body = sorted(body, key=lambda x: x.key if isinstance(x, _Chunk) else ())  # type: ignore[attr-defined]
+            if count > 1:
+                # the element schedule's software pipeline: a chunk of key t runs image
+                # n - floor(t) in iteration n, in the order of the rest of its key
+                for chunk in body:
+                    assert isinstance(chunk, _Chunk), "the element schedule's image loop holds only chunks"
+                    stage = math.floor(chunk.key[0])
+                    self.current.append(_Pending(count, list(chunk), stage,  # type: ignore[arg-type]
+                                                 (chunk.key[0] - stage, *chunk.key[1:])))
+                return
         if count == 1:
             self.current.extend(body)  # a loop of one: its body inline, strides dropped below
         elif body:
@@ -123,6 +146,15 @@ class _Slot(list):  # type: ignore[type-arg]
     """Instructions to be spliced into the enclosing list."""
 
 
+class _Chunk(_Slot):
+    """A unit of the element schedule's image loop (a tile of a weight layer, a vector step),
+    ordered by `key` when the loop closes."""
+
+    def __init__(self, key: tuple[float, ...]):
+        super().__init__()
+        self.key = key
+
+
 @dataclass
 class _Pending:
     """A closed loop, built into a `pim_isa.loop` by `finish`."""
@@ -130,6 +162,7 @@ class _Pending:
     count: int
     body: list[Operation]
     stage: int | None = None  # an image loop of the `batch` schedule
+    order: tuple[float, ...] | None = None  # its place in an iteration (the element schedule)
 
 
 def _build(ops: list[Operation]) -> list[Operation]:

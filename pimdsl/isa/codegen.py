@@ -20,6 +20,7 @@ from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
 from pimdsl.isa import line_buffer as lb
 from pimdsl.isa.builder import Aff, CoreCode
+from pimdsl.isa.element import RowTokens, unit_tiles
 from pimdsl.isa.linear import Block, Linear, Term
 from pimdsl.isa.placement import Place
 
@@ -58,6 +59,7 @@ class Emit:
     cores: dict[int, CoreCode]
     tag: int = 0
     vector_work: dict[int, int] = field(default_factory=dict)
+    chunk_key: tuple[float, ...] | None = None  # the element schedule's key of the step being emitted
 
     @property
     def local_elems(self) -> int:
@@ -65,8 +67,15 @@ class Emit:
 
     def code(self, core: int) -> CoreCode:
         if core not in self.cores:
-            self.cores[core] = CoreCode(core)
+            self.cores[core] = CoreCode(core, chunk_key=self.chunk_key)
         return self.cores[core]
+
+    def set_chunk_key(self, key: tuple[float, ...]) -> None:
+        """The element schedule: what every core emits in its image loop from now on belongs
+        to a chunk of this key (`CoreCode.chunk_key`)."""
+        self.chunk_key = key
+        for code in self.cores.values():
+            code.chunk_key = key
 
     def arena(self, what: str) -> Arena:
         return Arena(self.chip.local_memory_bytes, self.elem, what)
@@ -136,10 +145,12 @@ def _source_span(t: Term) -> tuple[int, int]:
     return lo // k, -(-hi // k)
 
 
-def weight_layer(e: Emit, layer: WeightLayer) -> None:
+def weight_layer(e: Emit, layer: WeightLayer, row_sync: RowTokens | None = None) -> None:
+    """Emit a weight layer on its cores; with `row_sync` (the element schedule), its tiles one by
+    one in the order their inputs are ready, with row-granular tokens (`pimdsl.isa.element`)."""
     blocks = layer.blocks()
     segments = sorted({(b.w0, b.w1) for b in blocks})
-    for seg in segments:
+    for seg_no, seg in enumerate(segments):
         seg_blocks = [(i, b) for i, b in enumerate(blocks) if (b.w0, b.w1) == seg]
         events: list[tuple[int, int, int, int]] = []  # (block, remote, home, tag)
         for i, b in seg_blocks:
@@ -156,7 +167,7 @@ def weight_layer(e: Emit, layer: WeightLayer) -> None:
         plans = {core: _input_plan(e, layer, core, seg, work[core]) for core in sorted(work)}
         shares = shared_bands(e, plans)
         for core in sorted(work):
-            _weight_segment(e, layer, core, work[core], events, plans[core], shares)
+            _weight_segment(e, layer, core, work[core], events, plans[core], shares, row_sync, seg_no)
 
 
 @dataclass
@@ -227,6 +238,7 @@ def shared_bands(e: Emit, plans: dict[int, InputPlan]) -> dict[tuple[int, int], 
 def _weight_segment(
     e: Emit, layer: WeightLayer, core: int, mine: list[tuple[int, Block, list[Term]]],
     events: list[tuple[int, int, int, int]], plan: InputPlan, shares: dict[tuple[int, int], BandShare],
+    row_sync: RowTokens | None = None, seg_no: int = 0,
 ) -> None:
     """One core's share of the blocks of one window range: `mine` = (block index, block,
     the core's terms of it) for every block it holds terms of or is the home core of."""
@@ -251,13 +263,31 @@ def _weight_segment(
     residual = any(isinstance(step, Place) for step in layer.epilogue)
     res_buf = arena.take(max((b.cols for i, b, _ in mine if i in homes), default=0)) if residual else 0
     bias_buf: dict[tuple[int, int], int] = {}
+    bias_loads: list[tuple[str, int, int, int]] = []
     for i, b, _ in mine:
         if i in homes:
             for j, (weight, col) in enumerate(b.bias):
                 bias_buf[(i, j)] = addr = arena.take(b.cols)
-                code.add(isa.LoadOp(weight, code.addr(col), code.addr(addr), b.cols))
+                bias_loads.append((weight, col, addr, b.cols))
+
+    def load_biases() -> None:
+        for weight, col, addr, n in bias_loads:
+            code.add(isa.LoadOp(weight, code.addr(col), code.addr(addr), n))
+
     ow = layer.out_hw[1]
-    for oy0, ny, ox0, nx, group in tiles:
+    keys: list[tuple[float, ...]] = []
+    if row_sync is None:
+        load_biases()
+    else:
+        # tiles one by one, each a chunk of the image loop that loads all it needs (other
+        # steps' chunks run between them and reuse the local memory)
+        tiles, keys = row_sync.order(unit_tiles(tiles, banded=bool(bands)), seg_no)
+    for n_tile, tile in enumerate(tiles):
+        oy0, ny, ox0, nx, group = tile
+        if row_sync is not None:
+            code.chunk_key = keys[n_tile]
+            row_sync.before(core, tile)
+            load_biases()
         # one band per tile of `group` output rows x `nx` columns (docs/lowering.md)
         code.open_loop("g", ny // group)
         top = Aff.of(oy0, g=group)
@@ -334,6 +364,10 @@ def _weight_segment(
         code.close_loop()
         code.close_loop()
         code.close_loop()
+        if row_sync is not None:
+            if homes:
+                row_sync.after(core, tile, code.slot(), keys[n_tile])
+            code.chunk_key = e.chunk_key
 
 
 def _term_src(t: Term, loads: list[tuple[object, int, int, int]], elem: int) -> int:

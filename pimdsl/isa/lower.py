@@ -36,7 +36,7 @@ from pimdsl.dialects import crossbar as xb
 from pimdsl.dialects import nn
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
-from pimdsl.isa import codegen as cg
+from pimdsl.isa import element, codegen as cg
 from pimdsl.isa import linear as lin
 from pimdsl.isa.builder import Aff, CoreCode
 from pimdsl.isa.placement import NEG_INF, Place, feature_map, plain
@@ -324,6 +324,13 @@ class _PartitionState:
         self.stages: dict[SSAValue, int] = {}  # value written here -> its step's stage
         # a conv's stored map -> (output columns, (first window, end window, core) per block)
         self.row_writers: dict[SSAValue, tuple[int, list[tuple[int, int, int]]]] = {}
+        # the element schedule: a weight layer's stored map -> its tiles per home core, and
+        # the producer tiles each core has waited for in the image (`pimdsl.isa.element`)
+        self.tiles: dict[SSAValue, dict[int, list[element.Produced]]] = {}
+        self.row_waited: dict[tuple[int, object, int], tuple[float, ...]] = {}
+        self.done: dict[SSAValue, float] = {}  # value -> when its last chunk runs (its key)
+        self.step_no = 0
+        self.base = 0.0  # the chunk key of the step being emitted
 
     # --- synchronisation -------------------------------------------------------------------
 
@@ -338,6 +345,22 @@ class _PartitionState:
         # image, that core runs the earlier step and then this one (a residual add, a pool or a
         # relu right after its producer layer), so the consumers of this step do not wait for
         # the producer's whole batch. Otherwise every open image loop closes here.
+        if self.low.part_schedule == "element":
+            # one image loop per core around all its steps (`pimdsl.isa.element`); the step's
+            # chunks start when its whole-image inputs are complete
+            self.step_no += 1
+            base = max((self.done.get(self.low.c(v), 0.0) for v in inputs), default=0.0)
+            self.base = base
+            self.e.set_chunk_key((base, float(self.step_no), -1.0, -1.0))
+            for c in sorted(readers):
+                if c not in self.cores:
+                    self.cores.append(c)
+                if c not in self.open:
+                    self.e.code(c).open_loop("n", self.low.images)
+                    self.open.append(c)
+            self.open.sort()
+            self._tokens(readers, inputs, needs)
+            return
         cont = bool(readers) and readers <= set(self.open) and join
         stage: int | None = None
         if self.low.part_schedule == "batch" and self.low.images > 1:
@@ -356,6 +379,10 @@ class _PartitionState:
                 self.e.code(c).open_loop("n", self.low.images, stage)
         self.open = sorted(readers)
         self.open_stage = stage or 0
+        self._tokens(readers, inputs, needs)
+
+    def _tokens(self, readers: set[int], inputs: list[SSAValue], needs: dict[int, set[int]] | None) -> None:
+        """Per image, each reader waits for a token from each other core that wrote an input."""
         for v in inputs:
             v = self.low.c(v)
             for w in sorted(self.writers.get(v, set())):
@@ -370,12 +397,23 @@ class _PartitionState:
                 if needs is None or self.writers.get(v, set()) - {r} <= needs.get(r, set()):
                     self.synced.add((v, r))
 
-    def wrote(self, v: SSAValue, cores: set[int]) -> None:
+    def wrote(self, v: SSAValue, cores: set[int], keys: dict[int, float] | None = None) -> None:
+        """`v` is stored by `cores`; the element schedule: `keys` = when each core's last
+        chunk of it runs (default: a vector step, one image after its start)."""
         v = self.low.c(v)
         self.writers[v] = cores
         self.stages[v] = self.open_stage
+        element = self.low.part_schedule == "element"
+        if element:
+            keys = keys or {c: self.base + 1.0 for c in cores}
+            self.done[v] = max(keys.values(), default=self.base)
         for c in cores:
+            if element:
+                # the step's token sends right after its last chunk on the core
+                assert keys is not None
+                self.e.code(c).chunk_key = (keys.get(c, self.base), float(self.step_no), math.inf, math.inf)
             self.slots[(v, c)] = self.e.code(c).slot()
+            self.e.code(c).chunk_key = self.e.chunk_key
 
     def close(self) -> None:
         """Close the open image loops (the end of the partition)."""
@@ -463,9 +501,33 @@ class _PartitionState:
             name=hint, linear=value, out=place, out_hw=out_hw, epilogue=epilogue,
             places=sources, default_core=min((t.core for t in terms), default=self.vector_core()),
         )
-        self.sync(layer.readers(), [*sources, *residuals])
-        cg.weight_layer(self.e, layer)
-        self.wrote(target, layer.writers())
+        row_sync = None
+        by_rows: dict[SSAValue, element.Geometry] = {}
+        if self.low.part_schedule == "element":
+            # maps written by tiles of a weight layer here are waited for by rows: a conv's
+            # input by its windows, a residual map pixel by pixel
+            for t in terms:
+                c, v = t.source.conv, t.source.value
+                if c is not None and v in self.tiles:
+                    by_rows[v] = element.Geometry(c.kernel, c.strides, c.pads, c.dilations,
+                                                  (sources[v].h, sources[v].w))
+            for v in residuals:
+                if v in self.tiles:
+                    by_rows[v] = element.Geometry(*element.POINTWISE, (self.low.places[v].h, self.low.places[v].w))
+        self.sync(layer.readers(), [*(s for s in sources if s not in by_rows),
+                                    *(r for r in residuals if r not in by_rows)])
+        if self.low.part_schedule == "element":
+            row_sync = element.RowTokens(self.e.next_tag, self.e.code,
+                                         [(v, g, self.tiles[v]) for v, g in by_rows.items()],
+                                         self.row_waited, self.step_no, self.base)
+        cg.weight_layer(self.e, layer, row_sync)
+        if row_sync is None:
+            self.wrote(target, layer.writers())
+        else:
+            last = {c: max(p[5][0] for p in tiles) for c, tiles in row_sync.produced.items()}
+            self.wrote(target, layer.writers(), last)
+            if spatial is not None:
+                self.tiles[target] = row_sync.produced
         if spatial is not None:
             # which core stored which windows (all channels of a window may take several)
             self.row_writers[target] = (out_hw[1], [(b.w0, b.w1, layer.home(b)) for b in layer.blocks()])

@@ -36,16 +36,21 @@ from xdsl.ir import Operation
 from pimdsl.dialects import pim_isa as isa
 
 
-def segments(stages: Sequence[int], images: int) -> list[tuple[int, int, list[int]]]:
+def segments(stages: Sequence[int], images: int,
+             orders: Sequence[tuple[float, ...]] | None = None) -> list[tuple[int, int, list[int]]]:
     """(t0, t1, the indices of the steps running, in issue order) of every segment of a core's
     pipeline: step i runs image t - stages[i] in iterations t in [stages[i], stages[i] + images);
-    issue order is highest stage first, then program order."""
+    issue order is highest stage first, then program order, or by `orders` when given (the
+    element schedule's chunks, `pimdsl.isa.element`)."""
     cuts = sorted({d for d in stages} | {d + images for d in stages})
     out: list[tuple[int, int, list[int]]] = []
     for t0, t1 in zip(cuts, cuts[1:], strict=False):
         active = [i for i, d in enumerate(stages) if d <= t0 < d + images]
         if active:
-            active.sort(key=lambda i: (-stages[i], i))
+            if orders is None:
+                active.sort(key=lambda i: (-stages[i], i))
+            else:
+                active.sort(key=lambda i: (orders[i], i))
             out.append((t0, t1, active))
     return out
 

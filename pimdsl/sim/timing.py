@@ -73,13 +73,14 @@ Request = tuple  # (kind, ready time ns, ...): see _Core.run_block
 class _Core:
     """The timeline state of one core inside one partition."""
 
-    __slots__ = ("id", "free", "ready", "fence", "done", "idx", "gran", "stored")
+    __slots__ = ("id", "free", "ready", "fence", "acquired", "done", "idx", "gran", "stored")
 
     def __init__(self, core: int, units: int, memory_elems: int, gran: int, start: float):
         self.id = core
         self.free = [start] * units  # when each unit is free
         self.ready = np.full(memory_elems, start)  # when each local element's value is ready
         self.fence = start  # nothing starts before this (partition start, barriers)
+        self.acquired = start  # no DRAM load starts before this (the last token received)
         self.done = start  # completion of everything issued so far
         self.idx: list[int] = []  # iteration indices of the enclosing loops
         self.gran = gran
@@ -143,6 +144,8 @@ class _Engine:
                 self.local(core, node)
             elif node.kind == K_DMA:
                 t = max(core.free[node.unit], core.deps(node.reads))
+                if not node.stores:
+                    t = max(t, core.acquired)
                 if node.buffer and not node.stores:
                     t = max(t, core.stored.get(node.buffer, 0.0))
                 start = yield (R_DMA, t, node.dram_bytes, node.bus_bytes)
@@ -167,8 +170,10 @@ class _Engine:
                 if self.events is not None:
                     self.events.append((core.id, node.unit, end - node.occupancy, end, node.op.name))
                 core.produce(node.writes, end)
-                if token and node.kind == K_RECV and end > core.fence:
-                    core.fence = end  # acquire: nothing after the token starts before it
+                if token and node.kind == K_RECV and end > core.acquired:
+                    # acquire: no DRAM load after the token starts before it (what a token
+                    # announces is data in DRAM; the core's other units go on)
+                    core.acquired = end
                 if end > core.done:
                     core.done = end
             elif node.kind == K_BARRIER:

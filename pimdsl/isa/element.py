@@ -1,0 +1,158 @@
+"""The `element` schedule: layers of one image pipelined by rows (PIMCOMP-NN's element pipeline).
+
+In the `layer` and `batch` schedules a step waits for a token per image from each core that
+wrote its input: a consumer starts only when its producer has finished the whole image. In the
+`element` schedule every core runs all its steps of one image in one image loop, in program
+order, and a weight layer that reads a convolution map written by a weight layer of the same
+partition waits per *tile* (a group of output rows, `line_buffer.Tile`) for just the producer
+tiles whose rows its band covers: the producer sends a token after each tile a consumer waits
+for, the consumer receives it before that tile's band load. So a consumer runs a few rows
+behind its producer, and one image takes about one layer's time plus a few tiles per layer,
+instead of the sum of the layers' times.
+
+Tiles are the unit of synchronisation, so their loops are unrolled (a token after iteration k
+of a loop would need a different loop body). A consumer core takes its tiles in the order their
+inputs become ready: the fraction of a producer core's tiles it waits for. With replicas cut
+into contiguous window ranges, the first tile of a consumer replica needs the last rows of the
+producer replica above it (its top halo); ordered by readiness it runs last, instead of making
+the whole replica wait for the producer's image. Every core of one window range sees the same
+tiles and producers, so they agree on the order (the shared bands and partial sums they
+exchange meet in sequence).
+
+No deadlock: a producer never waits for its consumers (DRAM holds every image), and a core's
+steps are in the partition's program order, a topological order of the layer DAG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from xdsl.ir import Operation
+
+from pimdsl.dialects import pim_isa as isa
+from pimdsl.isa.builder import CoreCode
+from pimdsl.isa.line_buffer import Tile
+
+# A producer tile: output rows [y0, y0 + rows) x columns [x0, x0 + cols) of its map, the place
+# in its core's code right after the tile's stores (a token send goes there), and its key.
+Produced = tuple[int, int, int, int, list[Operation], tuple[float, ...]]
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """How a consumer's output windows read an input map: kernel, strides, pads (top, left,
+    ...), dilations, and the input map's height and width."""
+
+    kernel: tuple[int, int]
+    strides: tuple[int, int]
+    pads: tuple[int, int, int, int]
+    dilations: tuple[int, int]
+    in_hw: tuple[int, int]
+
+    def rows(self, oy0: int, ny: int) -> tuple[int, int]:
+        """Input rows [first, last] (inclusive, clipped to the map) of output rows oy0.."""
+        return self._span(oy0, ny, 0)
+
+    def cols(self, ox0: int, nx: int) -> tuple[int, int]:
+        return self._span(ox0, nx, 1)
+
+    def _span(self, o0: int, n: int, axis: int) -> tuple[int, int]:
+        s, k, d, pad = self.strides[axis], self.kernel[axis], self.dilations[axis], self.pads[axis]
+        first = o0 * s - pad
+        last = (o0 + n - 1) * s - pad + (k - 1) * d
+        return max(first, 0), min(last, self.in_hw[axis] - 1)
+
+
+POINTWISE = ((1, 1), (1, 1), (0, 0, 0, 0), (1, 1))  # a map read pixel by pixel (a residual add)
+
+
+@dataclass
+class RowTokens:
+    """The row-granular synchronisation of one weight layer (step number `step`) in the
+    element schedule.
+
+    `sources`: per input map read by rows, its geometry and its producer tiles per writer core
+    (in that core's program order). `waited`: (consumer core, map, writer) -> the last producer
+    tile key already waited for in this image (shared by the partition's steps: a token
+    received earlier in the same image still holds). `base`: when the inputs it waits for by
+    whole images are complete (`done` keys of their steps; 0 without). `produced` collects this
+    layer's own tiles per home core, for its consumers.
+
+    A tile's *key* orders the chunks of every core's image loop: (t, step, segment, index),
+    t an estimate of when it runs, in images of a balanced pipeline: a window range's n tiles
+    take 1/n each, from `base` (when its whole-image inputs are complete), each after the
+    producer tiles it reads. Keys grow strictly along every dependency, so each core's order is
+    one linear extension of the same partial order, whatever core it is: no token or
+    rendezvous waits in a cycle."""
+
+    tag: Callable[[], int]
+    code: Callable[[int], CoreCode]
+    sources: list[tuple[object, Geometry, dict[int, list[Produced]]]]
+    waited: dict[tuple[int, object, int], tuple[float, ...]]
+    step: int
+    base: float = 0.0
+    produced: dict[int, list[Produced]] = field(default_factory=dict)
+
+    def needs(self, tile: Tile) -> list[tuple[object, int, int]]:
+        """(map, writer core, index of the tile of the writer that this tile's windows read
+        and that its core runs last: the one of the largest key)."""
+        oy0, ny, ox0, nx, _ = tile
+        out = []
+        for value, geo, writers in self.sources:
+            r0, r1 = geo.rows(oy0, ny)
+            c0, c1 = geo.cols(ox0, nx)
+            for w, tiles in writers.items():
+                last = -1
+                for k, (y0, rows, x0, cols, _, key) in enumerate(tiles):
+                    if y0 <= r1 and r0 < y0 + rows and x0 <= c1 and c0 < x0 + cols \
+                            and (last < 0 or key > tiles[last][5]):
+                        last = k
+                if last >= 0:
+                    out.append((value, w, last))
+        return out
+
+    def order(self, tiles: list[Tile], segment: int) -> tuple[list[Tile], list[tuple[float, ...]]]:
+        """A window range's tiles by when their inputs are ready (stable: ties keep the
+        row-major order), and their keys."""
+        ready = [max([self.base, *(self._writer(v, w)[k][5][0] for v, w, k in self.needs(t))]) for t in tiles]
+        idx = sorted(range(len(tiles)), key=lambda i: ready[i])
+        keys = []
+        at = self.base
+        for j, i in enumerate(idx):
+            at = max(at, ready[i]) + 1 / len(tiles)
+            keys.append((at, float(self.step), float(segment), float(j)))
+        return [tiles[i] for i in idx], keys
+
+    def _writer(self, value: object, w: int) -> list[Produced]:
+        return next(ws[w] for v, _, ws in self.sources if v is value)
+
+    def before(self, core: int, tile: Tile) -> None:
+        """Wait, on `core`, for the producer tiles `tile` reads that it has not waited for."""
+        for value, w, k in self.needs(tile):
+            key = (core, value, w)
+            produced = self._writer(value, w)[k][5]
+            if w == core or (key in self.waited and self.waited[key] >= produced):
+                continue  # the core's own tiles are earlier in its program order
+            # (a token is sent when all its core issued before has landed: waiting for the
+            # writer's tile of the largest key covers its tiles of smaller keys)
+            self.waited[key] = produced
+            tag = -self.tag()  # negative: a synchronisation token
+            self._writer(value, w)[k][4].append(isa.SendOp(core, isa.addr(0), 1, tag))
+            self.code(core).add(isa.RecvOp(w, isa.addr(0), 1, tag))
+
+    def after(self, core: int, tile: Tile, slot: list[Operation], key: tuple[float, ...]) -> None:
+        """Record a tile the home core `core` has just stored."""
+        oy0, ny, ox0, nx, _ = tile
+        self.produced.setdefault(core, []).append((oy0, ny, ox0, nx, slot, key))
+
+
+def unit_tiles(tiles: list[Tile], banded: bool) -> list[Tile]:
+    """Every tile's groups as tiles of their own (one band each): the loop over groups
+    unrolled, so that a token can follow any one of them. Without line buffers (windows
+    loaded one by one) a tile is a whole rectangle of windows; it is cut into rows."""
+    g_of = (lambda ny, g: g) if banded else (lambda ny, g: 1)
+    return [(oy0 + k * g, g, ox0, nx, g)
+            for oy0, ny, ox0, nx, g0 in tiles
+            for g in (g_of(ny, g0),)
+            for k in range(ny // g)]
