@@ -140,7 +140,7 @@ def test_batch_schedule_size_does_not_grow_with_the_batch(zoo: dict[str, Path]) 
 
 
 def test_unknown_schedule_is_a_clear_error(zoo: dict[str, Path]) -> None:
-    with pytest.raises(PimError, match="unknown schedule 'element'.*layer, batch"):
+    with pytest.raises(PimError, match="unknown schedule 'rows'.*layer, batch, element"):
         _lowered(zoo["squeezenet1_1"], 2, 5, "rows")
 
 
@@ -235,13 +235,13 @@ def test_partition_schedule_errors_are_clear(zoo: dict[str, Path]) -> None:
 
     module = frontend.import_onnx(zoo["squeezenet1_1"])
     set_chip(module, load_preset("compass-s"))
-    with pytest.raises(PimError, match="unknown schedule 'element'"):
-        PartitionPass(schedule="element").apply(Context(), module)
+    with pytest.raises(PimError, match="unknown schedule 'rows'"):
+        PartitionPass(schedule="rows").apply(Context(), module)
     PartitionPass().apply(Context(), module)
     first = next(p for p in module.walk() if isinstance(p, part.PartitionOp))
     from xdsl.dialects.builtin import StringAttr
     from xdsl.utils.exceptions import VerifyException
 
-    first.properties["schedule"] = StringAttr("element")
-    with pytest.raises(VerifyException, match="schedule must be one of layer, batch, got 'element'"):
+    first.properties["schedule"] = StringAttr("rows")
+    with pytest.raises(VerifyException, match="schedule must be one of layer, batch, element, got 'rows'"):
         first.verify()
