@@ -855,6 +855,28 @@ class _CommOp(InstrOp, ABC):
     peer = prop_def(IntegerAttr[I64])
     length = prop_def(IntegerAttr[I64], prop_name="len")
     tag = prop_def(IntegerAttr[I64])
+    # a token (negative tag) may name the DRAM buffer whose stores it announces: the send then
+    # waits only for its core's stores to that buffer to land, and after the recv only loads
+    # of that buffer wait for it (without: all stores before it / all loads after it)
+    buffer = opt_prop_def(StringAttr)
+    OPTIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("buffer",)
+
+    @staticmethod
+    def _props(peer: int, addr_name: str, addr: DenseArrayBase, length: int, tag: int,
+               buffer: str | None) -> dict[str, Attribute]:
+        props: dict[str, Attribute] = {"peer": _int(peer), addr_name: addr, "len": _int(length), "tag": _int(tag)}
+        if buffer is not None:
+            props["buffer"] = StringAttr(buffer)
+        return props
+
+    @property
+    def token_buffer(self) -> str | None:
+        return None if self.buffer is None else self.buffer.data
+
+    def verify_(self) -> None:
+        super().verify_()
+        if self.buffer is not None and _val(self.tag) >= 0:
+            _fail(self, "only a token (a negative tag) names a buffer")
 
 
 @irdl_op_definition
@@ -863,13 +885,11 @@ class SendOp(_CommOp):
 
     name = "pim_isa.send"
     src = prop_def(DenseArrayBase)
-    FIELDS: ClassVar[tuple[str, ...]] = ("peer", "src", "len", "tag")
+    FIELDS: ClassVar[tuple[str, ...]] = ("peer", "src", "len", "tag", "buffer")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("src",)
 
-    def __init__(self, peer: int, src: DenseArrayBase, length: int, tag: int):
-        super().__init__(properties={
-            "peer": _int(peer), "src": src, "len": _int(length), "tag": _int(tag),
-        })
+    def __init__(self, peer: int, src: DenseArrayBase, length: int, tag: int, buffer: str | None = None):
+        super().__init__(properties=_CommOp._props(peer, "src", src, length, tag, buffer))
 
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("src", _val(self.length))]
@@ -881,13 +901,11 @@ class RecvOp(_CommOp):
 
     name = "pim_isa.recv"
     dst = prop_def(DenseArrayBase)
-    FIELDS: ClassVar[tuple[str, ...]] = ("peer", "dst", "len", "tag")
+    FIELDS: ClassVar[tuple[str, ...]] = ("peer", "dst", "len", "tag", "buffer")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst",)
 
-    def __init__(self, peer: int, dst: DenseArrayBase, length: int, tag: int):
-        super().__init__(properties={
-            "peer": _int(peer), "dst": dst, "len": _int(length), "tag": _int(tag),
-        })
+    def __init__(self, peer: int, dst: DenseArrayBase, length: int, tag: int, buffer: str | None = None):
+        super().__init__(properties=_CommOp._props(peer, "dst", dst, length, tag, buffer))
 
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("dst", _val(self.length))]

@@ -19,6 +19,7 @@ from pimdsl.cost.schedule import (
     LOCAL_ELEM_BYTES,
     _chain_ns,
     _continues,
+    _element_ns,
     _core_layers,
     _layer_deps,
     _merged_loops,
@@ -168,10 +169,11 @@ class _InputLoads:
     relatively more halo (ResNet18's 56x56 3x3 conv on 64 channels: 1.22 loads per input element
     with one replica, 2.98 with 45)."""
 
-    def __init__(self, net: Network, units: Units, chip: Chip):
+    def __init__(self, net: Network, units: Units, chip: Chip, max_rows: int | None = None):
         self.net = net
         self.units = units
         self.budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
+        self.max_rows = max_rows  # the tiles' rows (the element schedule's: `line_buffer.ELEMENT_ROWS`)
         self.cache: dict[tuple[int, ...], float] = {}
 
     def unit(self, u: int, r: int) -> int:
@@ -183,7 +185,8 @@ class _InputLoads:
         rows = int(self.units.rows[u])
         if L.window is None:
             return L.windows * rows, 0
-        return _replica_loads(L.window, L.windows, _input_channels(L, rows), max(1, r), self.budget)
+        return _replica_loads(L.window, L.windows, _input_channels(L, rows), max(1, r), self.budget,
+                              self.max_rows)
 
     def share_key(self, u: int) -> tuple[int, int, int]:
         """Units of one layer with the same key read the same input channels: the lowering
@@ -213,24 +216,26 @@ class _InputLoads:
 
 
 @lru_cache(maxsize=65536)
-def _replica_loads(win: lb.Window, windows: int, channels: int, r: int, budget: int) -> tuple[int, int]:
+def _replica_loads(win: lb.Window, windows: int, channels: int, r: int, budget: int,
+                   max_rows: int | None = None) -> tuple[int, int]:
     """(input elements loaded for all windows of a layer split over r replicas' ranges, the
     part loaded through line buffers)."""
     ow = win.out_hw[1]
     total = banded = 0
     for a, b in window_ranges(windows, r):
-        n, by_band = _range_loads(win, a % ow, b - a, channels, budget)
+        n, by_band = _range_loads(win, a % ow, b - a, channels, budget, max_rows)
         total += n
         banded += n if by_band else 0
     return total, banded
 
 
 @lru_cache(maxsize=65536)
-def _range_loads(win: lb.Window, offset: int, length: int, channels: int, budget: int) -> tuple[int, bool]:
+def _range_loads(win: lb.Window, offset: int, length: int, channels: int, budget: int,
+                 max_rows: int | None = None) -> tuple[int, bool]:
     """(elements, whether through line buffers) a replica's range loads: its plan depends only
     on where in its row it starts and how long it is (bands are cut from the padded map, never
     clipped at its bottom)."""
-    return lb.loads(win, offset, offset + length, channels, budget)
+    return lb.loads(win, offset, offset + length, channels, budget, max_rows)
 
 
 def _input_channels(L: Layer, rows: int) -> int:
@@ -351,6 +356,11 @@ def _replication(tau: np.ndarray, windows: np.ndarray, present: np.ndarray) -> n
     return np.where(present, np.maximum(-(-w // tau[:, None]), 1), 0)
 
 
+# `auto` picks the element schedule for a span only when the model predicts it this much faster
+# than the better of the others
+ELEMENT_MARGIN = 0.1
+
+
 def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str = "layer") -> SpanCosts:
     """Latency and energy of every legal partition of `units` at batch `batch`, running the
     lowering's `schedule` (`pimdsl.isa.pipeline`): "layer", "batch", or "auto", per span the
@@ -372,6 +382,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     act_bytes = chip.act_bits / 8
     w_bytes_per_weight = chip.weight_bits / 8
     windows_l = np.array([L.windows for L in net.layers], dtype=np.int64)
+    row_windows_l = np.array([L.row_windows for L in net.layers], dtype=np.float64)
     cols_l = np.array([L.cols for L in net.layers], dtype=np.float64)
     out_bytes_l = np.array([L.out_elements for L in net.layers], dtype=np.float64) * act_bytes
     vec_l = np.array([L.vector_elements for L in net.layers], dtype=np.float64)
@@ -393,6 +404,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     pre_padd = _prefix(np.where(units.row_slice > 0, uw * units.channels, 0.0))
     pre_ch = _prefix(np.where(units.row_slice == 0, units.channels, 0).astype(np.float64))
     input_loads = _InputLoads(net, units, chip)
+    element_loads = _InputLoads(net, units, chip, lb.ELEMENT_ROWS)  # the element schedule's tiles
     band_cache: dict[tuple[int, ...], float] = {}
 
     # --- per (span, layer) ---------------------------------------------------------------------
@@ -531,13 +543,14 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
         """Bytes per image of the layer's window traffic when its cores load `loads` elements."""
         return (loads + stored_dram) * act_bytes
 
-    def window_ns_of(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def window_ns_of(r: np.ndarray, loads: _InputLoads = input_loads,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per (span, layer) at replication r: the window traffic's time per image on the
         channel (DRAM reads and stores at the DRAM's rate, every transfer, the shared bands'
         sends included, at the bus's), its DRAM bytes, its bytes on the bus only, and the time
         of its input loads alone."""
-        every = input_loads.at(lay, lo, hi, r, present)
-        dram = input_loads.at(lay, lo, hi, r, present, shared=True)
+        every = loads.at(lay, lo, hi, r, present)
+        dram = loads.at(lay, lo, hi, r, present, shared=True)
         bus_only = (every - dram) * act_bytes
         dram_bytes = window_dram_of(dram)
         ns = np.maximum(dram_bytes / dram_bw, (dram_bytes + bus_only) / chip.bus_bandwidth) / NS
@@ -545,11 +558,12 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
         return ns, dram_bytes, bus_only, loads_ns
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
 
-    def mvm_stages(r: np.ndarray, chain_ns: np.ndarray = chain_ns) -> tuple[np.ndarray, np.ndarray]:
+    def mvm_stages(r: np.ndarray, chain_ns: np.ndarray = chain_ns,
+                   loads: _InputLoads = input_loads) -> tuple[np.ndarray, np.ndarray]:
         """Per (span, layer): an MVM core's time per image, and the vector core's (its MVMs,
         then the chain; the channel carries the layer's window and chain traffic meanwhile)."""
         r = np.maximum(r, 1)
-        dram_ns, _, _, loads_ns = window_ns_of(r)
+        dram_ns, _, _, loads_ns = window_ns_of(r, loads)
         w = -(-win // r)  # windows per replica
         # A core runs its replicas of a layer as loops in program order, and its vector unit
         # takes their epilogues (bias add, fused op: a few short ops per window and crossbar
@@ -673,11 +687,38 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
                    - _pipeline_ns(on_core, core_stage, present, 1, lay, line, stage))
     layer_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns)
     batch_ns = fill_ns + np.maximum((B - 1) * period_ns, pipe_ns)
-    # per span: 0 when it runs the layer schedule, 1 the batch schedule
+    # The element schedule (`pimdsl.isa.element`): tiles of ELEMENT_ROWS rows (their own line
+    # buffer traffic), one image's layers pipelined by rows (no image-granular chain), then
+    # per further image the period of the same per-core rule as the other schedules (a core's
+    # queues are in order: its layers' tiles interleave but do not run fully side by side,
+    # measured against the simulator).
+    e_dram_ns, e_window_dram, e_bus_only, _ = window_ns_of(rep, element_loads)
+    e_mvm_ns, e_stage_ns = mvm_stages(rep, loads=element_loads)
+    e_core_stage = _merged_loops(
+        np.where(vcore, e_stage_ns[:, :, None], on_core * e_mvm_ns[:, :, None]), on_core, cont, lay, deps[0])
+    e_layer_dram = e_window_dram + (chain_io + split_dram) * act_bytes
+    e_period = np.maximum(e_core_stage.sum(axis=1).max(axis=1),
+                          np.maximum(e_layer_dram.sum(axis=1) / dram_bw,
+                                     (e_layer_dram + e_bus_only).sum(axis=1) / chip.bus_bandwidth) / NS)
+    e_first = np.where(present, mvm_stages(rep, chain_first, element_loads)[1] + per_layer_fixed, 0.0)
+    rows = np.where(present, win / np.maximum(rep, 1) / np.maximum(row_windows_l[lay], 1), 1.0)
+    element_fill = np.maximum(_element_ns(e_first, present, lay, deps, rows),
+                              np.maximum(e_dram_ns.sum(axis=1), e_period - load_ns - write_ns))
+    element_ns = element_fill + _relayout_ns(net, units, ss, ee, chip) + (B - 1) * e_period
+    # per span: the index in SCHEDULES of the schedule it runs
+    by_schedule = np.stack([layer_ns, batch_ns, element_ns])
     chosen = np.full(ss.shape[0], SCHEDULES.index(schedule) if schedule in SCHEDULES else 0, dtype=np.int8)
     if schedule == "auto":
-        chosen = (batch_ns < layer_ns).astype(np.int8)
-    compute_ns = np.where(chosen == 1, batch_ns, layer_ns)
+        chosen = np.argmin(by_schedule[:2], axis=0).astype(np.int8)
+        # element only where the model predicts it clearly faster: its tiles cost DRAM traffic
+        # and its timing is the least certain (docs/cost-model.md "The element schedule")
+        better = by_schedule[2] < (1 - ELEMENT_MARGIN) * by_schedule[:2].min(axis=0)
+        chosen = np.where(better, SCHEDULES.index("element"), chosen).astype(np.int8)
+    compute_ns = by_schedule[chosen, np.arange(ss.shape[0])]
+    # the traffic of the schedule each span runs (the element schedule's tiles load more)
+    is_element = (chosen == SCHEDULES.index("element"))[:, None]
+    layer_dram = np.where(is_element, e_layer_dram, layer_dram)
+    bus_only = np.where(is_element, e_bus_only, bus_only)
 
     # --- boundary traffic per inference ----------------------------------------------------------
     entry = np.zeros(ss.shape[0])
@@ -746,7 +787,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
         schedule={"fill": fill_ns, "period": np.broadcast_to(period_ns, fill_ns.shape),
                   "extra": np.broadcast_to(extra_ns, fill_ns.shape),
                   "pipeline": np.broadcast_to(pipe_ns, fill_ns.shape),
-                  "layer": layer_ns, "batch": batch_ns, "element": layer_ns,
+                  "layer": layer_ns, "batch": batch_ns, "element": element_ns,
                   "dram": layer_dram.sum(axis=1) / dram_bw / NS, "core": core_ns,
                   "layer_first": first_ns, "layer_stage": stage_ns, "layer_dram": dram_ns,
                   "layer_vec": vec_ns},

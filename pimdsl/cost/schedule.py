@@ -9,6 +9,7 @@ import numpy as np
 
 from pimdsl.chip import Chip
 from pimdsl.dialects import nn
+from pimdsl.isa.line_buffer import ELEMENT_ROWS
 from pimdsl.network import Network
 from pimdsl.units import Units
 
@@ -272,3 +273,40 @@ def _pipeline_ns(
                 finish = np.maximum(np.where(on, end, 0.0).max(axis=1), complete)
                 done[:, j, i] = np.where(mask, finish, done[:, j, i])
     return np.maximum(free.max(axis=1), done[:, :, -1].max(axis=1))
+
+
+# The element schedule's lead: a consumer's first tile reads its window's rows of the producer
+# (3 for the common 3x3 window) and is placed one producer tile later (`pimdsl.isa.element`:
+# the in-order queues), in tiles of `line_buffer.ELEMENT_ROWS` rows.
+LEAD_ROWS = 3 * ELEMENT_ROWS
+
+
+def _element_ns(
+    first_ns: np.ndarray, present: np.ndarray, lay: np.ndarray, deps: tuple[np.ndarray, np.ndarray],
+    rows: np.ndarray,
+) -> np.ndarray:
+    """When one image ends in the `element` schedule (`pimdsl.isa.element`): the layers of the
+    image pipelined by rows. Layer j starts once every layer it reads (`deps`, MVM inputs and
+    vector operands alike: pools and concats run by rows too) has produced the LEAD_ROWS rows
+    of its replica range (`rows[s, l]` output rows each) that j's first tile reads, and ends
+    `first_ns` after its start, but not before one of its rows after the last of them ends.
+    Cores do not serialise a span's layers here: a core runs its layers' tiles interleaved.
+    Vectorised over spans."""
+    S, L = present.shape
+    mvm, vec = deps
+    start = np.zeros((S, L))
+    end = np.zeros((S, L))
+    frac = np.minimum(1.0, LEAD_ROWS / np.maximum(rows, 1.0))
+    for j in range(L):
+        s_j = np.zeros(S)
+        e_in = np.zeros(S)
+        for k in range(j):
+            d = (mvm[lay[:, j], lay[:, k]] | vec[lay[:, j], lay[:, k]]) & present[:, k] & present[:, j]
+            if not d.any():
+                continue
+            s_j = np.where(d, np.maximum(s_j, start[:, k] + first_ns[:, k] * frac[:, k]), s_j)
+            e_in = np.where(d, np.maximum(e_in, end[:, k]), e_in)
+        tail = first_ns[:, j] / np.maximum(rows[:, j], 1.0)
+        start[:, j] = np.where(present[:, j], s_j, 0.0)
+        end[:, j] = np.where(present[:, j], np.maximum(s_j + first_ns[:, j], e_in + tail), 0.0)
+    return end.max(axis=1)

@@ -59,6 +59,7 @@ class CoreCode:
     # the element schedule (`pimdsl.isa.element`): what is added directly inside the image loop
     # goes into a chunk of this key; the loop's chunks are put in key order when it closes
     chunk_key: tuple[float, ...] | None = None
+    period: float = 1.0  # ... and a chunk of key t runs image n - floor(t / period) in iteration n
 
     @property
     def current(self) -> list[Operation]:
@@ -111,12 +112,12 @@ class CoreCode:
             body = sorted(body, key=lambda x: x.key if isinstance(x, _Chunk) else ())  # type: ignore[attr-defined]
             if count > 1:
                 # the element schedule's software pipeline: a chunk of key t runs image
-                # n - floor(t) in iteration n, in the order of the rest of its key
+                # n - floor(t / period) in iteration n, in the order of t mod period
                 for chunk in body:
                     assert isinstance(chunk, _Chunk), "the element schedule's image loop holds only chunks"
-                    stage = math.floor(chunk.key[0])
+                    stage = math.floor(chunk.key[0] / self.period)
                     self.current.append(_Pending(count, list(chunk), stage,  # type: ignore[arg-type]
-                                                 (chunk.key[0] - stage, *chunk.key[1:])))
+                                                 (chunk.key[0] - stage * self.period, *chunk.key[1:])))
                 return
         if count == 1:
             self.current.extend(body)  # a loop of one: its body inline, strides dropped below

@@ -23,6 +23,7 @@ from pimdsl.isa.builder import Aff, CoreCode
 from pimdsl.isa.element import RowTokens, unit_tiles
 from pimdsl.isa.linear import Block, Linear, Term
 from pimdsl.isa.placement import Place
+from pimdsl.sim.timing_program import mvm_issue_ns, mvm_steps
 
 # A unary vector op applied in place: (dst, src, len) -> instruction.
 Unary = Callable[[object, object, int], Operation]
@@ -60,6 +61,7 @@ class Emit:
     tag: int = 0
     vector_work: dict[int, int] = field(default_factory=dict)
     chunk_key: tuple[float, ...] | None = None  # the element schedule's key of the step being emitted
+    tile_rows: int | None = None  # at most this many output rows per line-buffer tile
 
     @property
     def local_elems(self) -> int:
@@ -281,7 +283,10 @@ def _weight_segment(
     else:
         # tiles one by one, each a chunk of the image loop that loads all it needs (other
         # steps' chunks run between them and reuse the local memory)
-        tiles, keys = row_sync.order(unit_tiles(tiles, banded=bool(bands)), seg_no)
+        tiles = unit_tiles(tiles, banded=bool(bands))
+        # a tile's windows run one after another on the range's crossbars
+        issue = mvm_issue_ns(e.chip, mvm_steps(e.chip, e.chip.act_bits))
+        tiles, keys, ends = row_sync.order(tiles, seg_no, [t[1] * t[3] * issue for t in tiles])
     for n_tile, tile in enumerate(tiles):
         oy0, ny, ox0, nx, group = tile
         if row_sync is not None:
@@ -366,7 +371,7 @@ def _weight_segment(
         code.close_loop()
         if row_sync is not None:
             if homes:
-                row_sync.after(core, tile, code.slot(), keys[n_tile])
+                row_sync.after(core, tile, code.slot(), keys[n_tile], ends[n_tile])
             code.chunk_key = e.chunk_key
 
 
@@ -389,7 +394,7 @@ def _line_buffers(
     budget = lb.band_budget(e.chip.local_memory_bytes, e.elem)
     convs = [(j, src.conv, hi - lo) for j, (src, lo, hi, _) in enumerate(loads) if src.conv is not None]  # type: ignore[attr-defined]
     share = budget // max(1, len(convs))
-    shapes = {j: lb.shape(_window(conv), seg[0], seg[1], ch, share) for j, conv, ch in convs}
+    shapes = {j: lb.shape(_window(conv), seg[0], seg[1], ch, share, e.tile_rows) for j, conv, ch in convs}
     banded = {j: gw for j, gw in shapes.items() if gw is not None}
     if not banded:
         return [(oy0, ny, ox0, nx, ny) for oy0, ny, ox0, nx in lb.rectangles(seg[0], seg[1], ow)], {}
@@ -639,12 +644,14 @@ def global_avgpool(e: Emit, core: int, src: Place, out: Place, what: str) -> Non
 
 
 def _by_row_chunks(e: Emit, code: CoreCode, src: Place, per_pixel: int,
-                   move: Callable[[Aff, Aff, int], None]) -> None:
-    """Each row of feature map `src` in chunks of as many pixels as fit local memory at
-    `per_pixel` elements a pixel: `move(y, x, pixels)` loads and stores one chunk."""
+                   move: Callable[[Aff, Aff, int], None], rows: tuple[int, int] | None = None) -> None:
+    """Each row of feature map `src` (or rows (first, count)) in chunks of as many pixels as
+    fit local memory at `per_pixel` elements a pixel: `move(y, x, pixels)` loads and stores
+    one chunk."""
     px = max(1, min(src.w, (e.local_elems - 1) // per_pixel))
-    code.open_loop("y", src.h)
-    y = Aff.of(0, y=1)
+    first, count = rows or (0, src.h)
+    code.open_loop("y", count)
+    y = Aff.of(first, y=1)
     for start, size, count in _chunks(src.w, px):
         code.open_loop("k", count)
         move(y, Aff.of(start, k=size), size)
@@ -652,8 +659,10 @@ def _by_row_chunks(e: Emit, code: CoreCode, src: Place, per_pixel: int,
     code.close_loop()
 
 
-def concat_channels(e: Emit, core: int, ins: list[Place], out: Place, what: str) -> None:
-    """Concatenate feature maps (or [N, F] values) along channels."""
+def concat_channels(e: Emit, core: int, ins: list[Place], out: Place, what: str,
+                    rows: tuple[int, int] | None = None) -> None:
+    """Concatenate feature maps (or [N, F] values) along channels (output rows (first,
+    count) of feature maps, all by default)."""
     code = e.code(core)
     arena = e.arena(what)
     buf = arena.take(e.local_elems - 1)
@@ -667,7 +676,7 @@ def concat_channels(e: Emit, core: int, ins: list[Place], out: Place, what: str)
             else:
                 code.add(isa.StoreBlockOp(code.addr(buf), out.buffer, at, [size], [out.c], p.c))
 
-        _by_row_chunks(e, code, p, p.c, move)
+        _by_row_chunks(e, code, p, p.c, move, rows)
         offset += p.c
 
 

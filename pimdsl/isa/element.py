@@ -35,8 +35,9 @@ from pimdsl.isa.builder import CoreCode
 from pimdsl.isa.line_buffer import Tile
 
 # A producer tile: output rows [y0, y0 + rows) x columns [x0, x0 + cols) of its map, the place
-# in its core's code right after the tile's stores (a token send goes there), and its key.
-Produced = tuple[int, int, int, int, list[Operation], tuple[float, ...]]
+# in its core's code right after the tile's stores (a token send goes there), its key, and when
+# it is estimated to end (ns into the image).
+Produced = tuple[int, int, int, int, list[Operation], tuple[float, ...], float]
 
 
 @dataclass(frozen=True)
@@ -73,26 +74,28 @@ class RowTokens:
     element schedule.
 
     `sources`: per input map read by rows, its geometry and its producer tiles per writer core
-    (in that core's program order). `waited`: (consumer core, map, writer) -> the last producer
-    tile key already waited for in this image (shared by the partition's steps: a token
-    received earlier in the same image still holds). `base`: when the inputs it waits for by
-    whole images are complete (`done` keys of their steps; 0 without). `produced` collects this
+    (in that core's program order). `waited`: (consumer core, map, writer) -> the tokens already
+    received for this image, as (key of the receiving chunk, key of the producer tile) (shared
+    by the partition's steps: a token received by an earlier chunk still holds). `base`: when the inputs it waits for by
+    whole images are complete (the `done` times of their steps; 0 without). `produced` collects this
     layer's own tiles per home core, for its consumers.
 
     A tile's *key* orders the chunks of every core's image loop: (t, step, segment, index),
-    t an estimate of when it runs, in images of a balanced pipeline: a window range's n tiles
-    take 1/n each, from `base` (when its whole-image inputs are complete), each after the
-    producer tiles it reads. Keys grow strictly along every dependency, so each core's order is
-    one linear extension of the same partial order, whatever core it is: no token or
-    rendezvous waits in a cycle."""
+    t an estimate of when it starts (ns into its image): after `base` (when the inputs it waits
+    for by whole images are complete), after the previous tile of its window range (which runs
+    on the same crossbars) and after the producer tiles it reads have ended. Keys grow strictly
+    along every dependency, so each core's order is one linear extension of the same partial
+    order, whatever core it is: no token or rendezvous waits in a cycle."""
 
     tag: Callable[[], int]
     code: Callable[[int], CoreCode]
     sources: list[tuple[object, Geometry, dict[int, list[Produced]]]]
-    waited: dict[tuple[int, object, int], tuple[float, ...]]
+    waited: dict[tuple[int, object, int], list[tuple[tuple[float, ...], tuple[float, ...]]]]
     step: int
     base: float = 0.0
+    buffers: dict[object, str] = field(default_factory=dict)  # map -> its DRAM buffer (tokens name it)
     produced: dict[int, list[Produced]] = field(default_factory=dict)
+    busy: dict[int, float] = field(default_factory=dict)  # segment -> ns of its tiles per image
 
     def needs(self, tile: Tile) -> list[tuple[object, int, int]]:
         """(map, writer core, index of the tile of the writer that this tile's windows read
@@ -104,7 +107,7 @@ class RowTokens:
             c0, c1 = geo.cols(ox0, nx)
             for w, tiles in writers.items():
                 last = -1
-                for k, (y0, rows, x0, cols, _, key) in enumerate(tiles):
+                for k, (y0, rows, x0, cols, _, key, _) in enumerate(tiles):
                     if y0 <= r1 and r0 < y0 + rows and x0 <= c1 and c0 < x0 + cols \
                             and (last < 0 or key > tiles[last][5]):
                         last = k
@@ -112,39 +115,56 @@ class RowTokens:
                     out.append((value, w, last))
         return out
 
-    def order(self, tiles: list[Tile], segment: int) -> tuple[list[Tile], list[tuple[float, ...]]]:
+    def order(self, tiles: list[Tile], segment: int,
+              durations: list[float]) -> tuple[list[Tile], list[tuple[float, ...]], list[float]]:
         """A window range's tiles by when their inputs are ready (stable: ties keep the
-        row-major order), and their keys."""
-        ready = [max([self.base, *(self._writer(v, w)[k][5][0] for v, w, k in self.needs(t))]) for t in tiles]
+        row-major order), their keys and estimated ends; `durations`: ns each tile takes."""
+        # ready one producer tile after the tile it reads has ended: its core's queues are in
+        # order, so a chunk placed as soon as its input could land stalls the chunks behind it
+        # whenever the producer runs late (the producer's next tile among them)
+        ready = [max([self.base, *(self._lagged(v, w, k) for v, w, k in self.needs(t))]) for t in tiles]
         idx = sorted(range(len(tiles)), key=lambda i: ready[i])
-        keys = []
+        keys, ends = [], []
         at = self.base
         for j, i in enumerate(idx):
-            at = max(at, ready[i]) + 1 / len(tiles)
-            keys.append((at, float(self.step), float(segment), float(j)))
-        return [tiles[i] for i in idx], keys
+            start = max(at, ready[i])
+            at = start + durations[i]
+            keys.append((start, float(self.step), float(segment), float(j)))
+            ends.append(at)
+        self.busy[segment] = sum(durations)
+        return [tiles[i] for i in idx], keys, ends
+
+    def _lagged(self, value: object, w: int, k: int) -> float:
+        p = self._writer(value, w)[k]
+        return 2 * p[6] - p[5][0]
 
     def _writer(self, value: object, w: int) -> list[Produced]:
         return next(ws[w] for v, _, ws in self.sources if v is value)
 
     def before(self, core: int, tile: Tile) -> None:
         """Wait, on `core`, for the producer tiles `tile` reads that it has not waited for."""
+        code = self.code(core)
+        here = code.chunk_key or ()
         for value, w, k in self.needs(tile):
-            key = (core, value, w)
-            produced = self._writer(value, w)[k][5]
-            if w == core or (key in self.waited and self.waited[key] >= produced):
+            if w == core:
                 continue  # the core's own tiles are earlier in its program order
-            # (a token is sent when all its core issued before has landed: waiting for the
-            # writer's tile of the largest key covers its tiles of smaller keys)
-            self.waited[key] = produced
+            produced = self._writer(value, w)[k][5]
+            # a token received by a chunk that runs before this one (a smaller key) for a
+            # writer's tile of a larger key covers this one: the writer sends it when all it
+            # stored before has landed
+            got = self.waited.setdefault((core, value, w), [])
+            if any(at <= here and p >= produced for at, p in got):
+                continue
+            got.append((here, produced))
             tag = -self.tag()  # negative: a synchronisation token
-            self._writer(value, w)[k][4].append(isa.SendOp(core, isa.addr(0), 1, tag))
-            self.code(core).add(isa.RecvOp(w, isa.addr(0), 1, tag))
+            buffer = self.buffers.get(value)
+            self._writer(value, w)[k][4].append(isa.SendOp(core, isa.addr(0), 1, tag, buffer))
+            code.add(isa.RecvOp(w, isa.addr(0), 1, tag, buffer))
 
-    def after(self, core: int, tile: Tile, slot: list[Operation], key: tuple[float, ...]) -> None:
+    def after(self, core: int, tile: Tile, slot: list[Operation], key: tuple[float, ...], end: float) -> None:
         """Record a tile the home core `core` has just stored."""
         oy0, ny, ox0, nx, _ = tile
-        self.produced.setdefault(core, []).append((oy0, ny, ox0, nx, slot, key))
+        self.produced.setdefault(core, []).append((oy0, ny, ox0, nx, slot, key, end))
 
 
 def unit_tiles(tiles: list[Tile], banded: bool) -> list[Tile]:

@@ -79,13 +79,14 @@ def band_budget(local_memory_bytes: int, elem_bytes: int) -> int:
     return local_memory_bytes // elem_bytes // BAND_SHARE
 
 
-def tile_shape(win: Window, channels: int, budget: int, ny: int, nx: int) -> tuple[int, int]:
-    """(G, W): output rows and columns of a tile whose band fits `budget` elements, G <= ny and
-    W <= nx, minimising the input elements loaded per window (ties: the taller tile); (0, 0)
-    when not even one window's band fits."""
+def tile_shape(win: Window, channels: int, budget: int, ny: int, nx: int,
+               max_rows: int | None = None) -> tuple[int, int]:
+    """(G, W): output rows and columns of a tile whose band fits `budget` elements, G <= ny
+    (and <= `max_rows`) and W <= nx, minimising the input elements loaded per window (ties: the
+    taller tile); (0, 0) when not even one window's band fits."""
     best: tuple[float, int, int] | None = None
     extra = (win.kernel[1] - 1) * win.dilations[1] + 1
-    for g in range(1, ny + 1):
+    for g in range(1, min(ny, max_rows or ny) + 1):
         per_col = win.band_rows(g) * channels
         if budget // per_col < extra:
             break  # taller tiles do not fit either
@@ -95,6 +96,11 @@ def tile_shape(win: Window, channels: int, budget: int, ny: int, nx: int) -> tup
             best = (cost, g, w)
     return (0, 0) if best is None else (best[1], best[2])
 
+
+# The element schedule's tiles (`pimdsl.isa.element`): one output row each, so that a consumer
+# runs a row behind its producer (a taller tile loads a little less per window: with 3x3
+# windows 3 rows per output row against (G + 2) / G, but waits for G more rows of its input).
+ELEMENT_ROWS = 1
 
 Tile = tuple[int, int, int, int, int]  # (oy0, rows, ox0, cols, group): rows a multiple of group
 
@@ -123,21 +129,23 @@ def band_loads(win: Window, tiles: list[Tile], channels: int) -> int:
     return sum(ny // g * win.band_elements(nx, channels, g) for _, ny, _, nx, g in tiles)
 
 
-def shape(win: Window, w0: int, w1: int, channels: int, budget: int) -> tuple[int, int] | None:
+def shape(win: Window, w0: int, w1: int, channels: int, budget: int,
+          max_rows: int | None = None) -> tuple[int, int] | None:
     """The tile (G, W) a core takes for windows [w0, w1) of a layer reading `channels` input
     channels, or None when it loads every window's patch instead: a 1x1 window (the band is the
     patch), a band too big for even one window, or bands that would load no less than the
     patches (strides wider than the kernel)."""
-    return rect_shape(win, rectangles(w0, w1, win.out_hw[1]), channels, budget)
+    return rect_shape(win, rectangles(w0, w1, win.out_hw[1]), channels, budget, max_rows)
 
 
-def rect_shape(win: Window, rects: list[Rect], channels: int, budget: int) -> tuple[int, int] | None:
+def rect_shape(win: Window, rects: list[Rect], channels: int, budget: int,
+               max_rows: int | None = None) -> tuple[int, int] | None:
     """`shape` for windows given as rectangles (a pool's output region)."""
     if win.kernel[0] * win.kernel[1] == 1:
         return None
     ny = max(r[1] for r in rects)
     nx = max(r[3] for r in rects)
-    g, w = tile_shape(win, channels, budget, ny, nx)
+    g, w = tile_shape(win, channels, budget, ny, nx, max_rows)
     if g < 1:
         return None
     if band_loads(win, split(rects, g, w), channels) >= patch_elements(win, rects, channels):
@@ -182,10 +190,11 @@ def loaded_elements(win: Window, w0: int, w1: int, channels: int, budget: int) -
     return loads(win, w0, w1, channels, budget)[0]
 
 
-def loads(win: Window, w0: int, w1: int, channels: int, budget: int) -> tuple[int, bool]:
+def loads(win: Window, w0: int, w1: int, channels: int, budget: int,
+          max_rows: int | None = None) -> tuple[int, bool]:
     """(`loaded_elements`, whether they come through line buffers: only bands are shared
     between cores, `pimdsl.isa.codegen.shared_bands`)."""
-    gw = shape(win, w0, w1, channels, budget)
+    gw = shape(win, w0, w1, channels, budget, max_rows)
     if gw is None:
         return patch_elements(win, rectangles(w0, w1, win.out_hw[1]), channels), False
     return band_loads(win, tiles(w0, w1, win.out_hw[1], *gw), channels), True

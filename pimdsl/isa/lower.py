@@ -37,6 +37,7 @@ from pimdsl.dialects import nn
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
 from pimdsl.isa import element, codegen as cg
+from pimdsl.isa import line_buffer as lb
 from pimdsl.isa import linear as lin
 from pimdsl.isa.builder import Aff, CoreCode
 from pimdsl.isa.placement import NEG_INF, Place, feature_map, plain
@@ -262,6 +263,8 @@ class Lowering:
         tiles = p.tiles()
         part_cores = sorted({t.core_index for t in tiles}) or [0]
         e = cg.Emit(self.chip, self.elem, self.images, {})
+        if self.part_schedule == "element":
+            e.tile_rows = lb.ELEMENT_ROWS
         # Weight writes: stage each tile's block in local memory, program its crossbar.
         for t in sorted(tiles, key=lambda t: (t.core_index, t.xbar_index)):
             code = e.code(t.core_index)
@@ -327,8 +330,11 @@ class _PartitionState:
         # the element schedule: a weight layer's stored map -> its tiles per home core, and
         # the producer tiles each core has waited for in the image (`pimdsl.isa.element`)
         self.tiles: dict[SSAValue, dict[int, list[element.Produced]]] = {}
-        self.row_waited: dict[tuple[int, object, int], tuple[float, ...]] = {}
-        self.done: dict[SSAValue, float] = {}  # value -> when its last chunk runs (its key)
+        self.row_waited: dict[tuple[int, object, int], list[tuple[tuple[float, ...], tuple[float, ...]]]] = {}
+        self.done: dict[SSAValue, float] = {}  # value -> when its last chunk ends (ns)
+        # ns per image of each core's vector unit and of each window range's crossbars: the
+        # element schedule's period is the busiest (`CoreCode.period`)
+        self.lanes: dict[object, float] = {}
         self.step_no = 0
         self.base = 0.0  # the chunk key of the step being emitted
 
@@ -385,13 +391,17 @@ class _PartitionState:
         """Per image, each reader waits for a token from each other core that wrote an input."""
         for v in inputs:
             v = self.low.c(v)
+            # the element schedule's tokens name the buffer they announce (`pim_isa.recv`):
+            # a core's loads of other buffers do not wait for them
+            place = self.low.places.get(v)
+            buffer = place.buffer if place is not None and self.low.part_schedule == "element" else None
             for w in sorted(self.writers.get(v, set())):
                 for r in sorted(readers - {w}):
                     if (v, r) in self.synced or (needs is not None and w not in needs.get(r, set())):
                         continue
                     tag = -self.e.next_tag()  # negative tag: a synchronisation token
-                    self.slots[(v, w)].append(isa.SendOp(r, isa.addr(0), 1, tag))
-                    self.e.code(r).add(isa.RecvOp(w, isa.addr(0), 1, tag))
+                    self.slots[(v, w)].append(isa.SendOp(r, isa.addr(0), 1, tag, buffer))
+                    self.e.code(r).add(isa.RecvOp(w, isa.addr(0), 1, tag, buffer))
             for r in readers:
                 # (a reader that waited for only some writers waits for all when it reads again)
                 if needs is None or self.writers.get(v, set()) - {r} <= needs.get(r, set()):
@@ -399,25 +409,33 @@ class _PartitionState:
 
     def wrote(self, v: SSAValue, cores: set[int], keys: dict[int, float] | None = None) -> None:
         """`v` is stored by `cores`; the element schedule: `keys` = when each core's last
-        chunk of it runs (default: a vector step, one image after its start)."""
+        chunk of it ends (ns into the image; default: a step on one core that reads and
+        writes `v`'s elements through DRAM)."""
         v = self.low.c(v)
         self.writers[v] = cores
         self.stages[v] = self.open_stage
         element = self.low.part_schedule == "element"
         if element:
-            keys = keys or {c: self.base + 1.0 for c in cores}
+            if keys is None:
+                ns = self._vector_ns(math.prod(shape(v)[1:]), 2 * math.prod(shape(v)[1:]))
+                keys = {c: self.base + ns for c in cores}
+                for c in cores:
+                    self.lanes[c] = self.lanes.get(c, 0.0) + ns
             self.done[v] = max(keys.values(), default=self.base)
         for c in cores:
             if element:
                 # the step's token sends right after its last chunk on the core
                 assert keys is not None
-                self.e.code(c).chunk_key = (keys.get(c, self.base), float(self.step_no), math.inf, math.inf)
+                self.e.code(c).chunk_key = (max(keys.get(c, self.base) - 1e-9, self.base), float(self.step_no),
+                                            math.inf, math.inf)
             self.slots[(v, c)] = self.e.code(c).slot()
             self.e.code(c).chunk_key = self.e.chunk_key
 
     def close(self) -> None:
         """Close the open image loops (the end of the partition)."""
+        period = max(self.lanes.values(), default=1.0)
         for c in self.open:
+            self.e.code(c).period = period
             self.e.code(c).close_loop()
         self.open = []
 
@@ -519,12 +537,15 @@ class _PartitionState:
         if self.low.part_schedule == "element":
             row_sync = element.RowTokens(self.e.next_tag, self.e.code,
                                          [(v, g, self.tiles[v]) for v, g in by_rows.items()],
-                                         self.row_waited, self.step_no, self.base)
+                                         self.row_waited, self.step_no, self.base,
+                                         {v: self.low.places[v].buffer for v in by_rows})
         cg.weight_layer(self.e, layer, row_sync)
         if row_sync is None:
             self.wrote(target, layer.writers())
         else:
-            last = {c: max(p[5][0] for p in tiles) for c, tiles in row_sync.produced.items()}
+            last = {c: max(p[6] for p in tiles) for c, tiles in row_sync.produced.items()}
+            for seg, ns in row_sync.busy.items():
+                self.lanes[(layer.name, seg)] = ns  # a window range's crossbars
             self.wrote(target, layer.writers(), last)
             if spatial is not None:
                 self.tiles[target] = row_sync.produced
@@ -659,6 +680,14 @@ class _PartitionState:
                         nn.ints(op.strides), nn.ints(op.pads), op.dilation_values(), shape(op.output)[2:],  # type: ignore[arg-type]
                         exclude_pad=exclude)
             split = self._pool_rows(op, p) if not exclude else None
+            if self.low.part_schedule == "element" and not exclude:
+                rows_of = {c: runs for c, runs in split[0].items()} if split else {core: [(0, p.out_hw[0])]}
+                geo = element.Geometry(p.kernel, p.strides, p.pads, p.dilations, (ins[0].h, ins[0].w))
+                taps = p.kernel[0] * p.kernel[1]
+                row_ns = self._vector_ns(p.out_hw[1] * ins[0].c * taps, p.out_hw[1] * ins[0].c * p.strides[0] * p.kernel[1])
+                self._by_rows([op.input], {self.low.c(op.input): geo}, op.results[0], rows_of, p.out_hw[1],
+                              lambda c, run: cg.pool(e, c, ins[0], out, p, f"{where(op)} on core {c}", run), row_ns)
+                return
             if split is None:
                 self.sync({core}, list(op.operands))
                 cg.pool(e, core, ins[0], out, p, what)
@@ -713,6 +742,14 @@ class _PartitionState:
                 raise PimError(f"crossbar-to-isa: {where(op)} concatenates along axis {axis}; "
                                "only channels (axis 1) are supported.")
             out = low.place_for(op.results[0], hint)
+            if self.low.part_schedule == "element" and len(shape(op.output)) == 4:
+                h, w = shape(op.output)[2:]
+                pointwise = element.Geometry(*element.POINTWISE, (h, w))
+                self._by_rows(list(op.operands), {self.low.c(v): pointwise for v in op.operands},
+                              op.results[0], {core: [(0, h)]}, w,
+                              lambda c, run: cg.concat_channels(e, c, ins, out, what, run),
+                              self._vector_ns(0, 2 * w * out.c))
+                return
             self.sync({core}, list(op.operands))
             cg.concat_channels(e, core, ins, out, what)
         elif isinstance(op, nn.FlattenOp | nn.ReshapeOp):
@@ -749,6 +786,43 @@ class _PartitionState:
                 "channel concat, flatten, softmax over features.",
             )
         self.wrote(op.results[0], {core})
+
+    def _by_rows(
+        self, inputs: list[SSAValue], geometry: dict[SSAValue, element.Geometry], result: SSAValue,
+        rows_of: dict[int, list[tuple[int, int]]], width: int,
+        emit: Callable[[int, tuple[int, int]], None], row_ns: float, group: int = 2,
+    ) -> None:
+        """The element schedule: a vector step whose output rows each read a few rows of its
+        inputs (a pool, a concat), as chunks of `group` output rows on the cores of `rows_of`
+        (core -> runs (first, count)), each waiting only for the producer tiles it reads
+        (`pimdsl.isa.element`); `emit(core, (first, count))` emits one chunk's rows, which
+        take about `row_ns` each."""
+        by_rows = {v: g for v, g in geometry.items() if v in self.tiles}
+        self.sync(set(rows_of), [v for v in inputs if self.low.c(v) not in by_rows])
+        rt = element.RowTokens(self.e.next_tag, self.e.code, [(v, g, self.tiles[v]) for v, g in by_rows.items()],
+                               self.row_waited, self.step_no, self.base,
+                               {v: self.low.places[v].buffer for v in by_rows})
+        for c in sorted(rows_of):
+            tiles = [(y, min(group, first + count - y), 0, width, min(group, first + count - y))
+                     for first, count in rows_of[c] for y in range(first, first + count, group)]
+            code = self.e.code(c)
+            ordered, keys, ends = rt.order(tiles, c, [t[1] * row_ns for t in tiles])
+            for tile, key, end in zip(ordered, keys, ends, strict=True):
+                code.chunk_key = key
+                rt.before(c, tile)
+                emit(c, (tile[0], tile[1]))
+                rt.after(c, tile, code.slot(), key, end)
+            code.chunk_key = self.e.chunk_key
+            self.lanes[c] = self.lanes.get(c, 0.0) + sum(t[1] for t in tiles) * row_ns
+        self.wrote(result, set(rows_of), {c: max(p[6] for p in t) for c, t in rt.produced.items()})
+        self.tiles[self.low.c(result)] = rt.produced
+
+    def _vector_ns(self, ops: int, moved: int) -> float:
+        """The element schedule's estimate of a vector chunk: `ops` element operations on the
+        vector unit, `moved` elements through DRAM."""
+        chip, act = self.low.chip, self.low.chip.act_bits / 8
+        return (ops * act / chip.vector_bytes * chip.vector_latency_ns
+                + moved * act / min(chip.dram_bandwidth, chip.bus_bandwidth) * 1e9)
 
     def _pool_rows(
         self, op: nn.MaxPoolOp | nn.AvgPoolOp, p: cg.Pool,
@@ -842,6 +916,8 @@ class _PartitionState:
         else:
             return False
         self.writers[op.results[0]] = self.writers.get(x, set())
+        if x in self.done:  # the element schedule: complete when `x` is
+            self.done[op.results[0]] = self.done[x]
         for w in self.writers[op.results[0]]:
             self.slots[(op.results[0], w)] = self.slots[(x, w)]
         return True

@@ -64,6 +64,7 @@ from pimdsl.sim.timing_resource import Calendar, fill_both
 # requests a core's execution yields to the scheduler
 R_DMA, R_STREAM, R_SEND, R_RECV, R_BARRIER = range(5)
 STREAM_CHUNKS = 16  # bookings per closed-form loop's traffic
+DRAM_GRAN = 64  # elements of a DRAM buffer whose store completion one entry tracks
 CLOSED_EXACT = 16  # iterations of a closed-form loop simulated at most before extrapolating
 # (16: a batch-16 image loop is stepped whole; after 8 of 16 images the extrapolation priced a
 # DRAM-bound conv of ResNet18/compass-s, optimal grouping, at 585 us against 425 us stepped)
@@ -73,7 +74,9 @@ Request = tuple  # (kind, ready time ns, ...): see _Core.run_block
 class _Core:
     """The timeline state of one core inside one partition."""
 
-    __slots__ = ("id", "free", "ready", "fence", "acquired", "done", "idx", "gran", "stored")
+    __slots__ = ("id", "free", "ready", "fence", "acquired", "done", "idx", "gran", "stored", "landed",
+                 "acquired_by", "landed_by")
+    # stored: DRAM buffer -> when this core's stores to each DRAM_GRAN elements of it land
 
     def __init__(self, core: int, units: int, memory_elems: int, gran: int, start: float):
         self.id = core
@@ -81,10 +84,13 @@ class _Core:
         self.ready = np.full(memory_elems, start)  # when each local element's value is ready
         self.fence = start  # nothing starts before this (partition start, barriers)
         self.acquired = start  # no DRAM load starts before this (the last token received)
+        self.landed = start  # when the stores issued so far have landed
+        self.acquired_by: dict[str, float] = {}  # no load of the buffer before (a token naming it)
+        self.landed_by: dict[str, float] = {}  # when the stores to the buffer issued so far land
         self.done = start  # completion of everything issued so far
         self.idx: list[int] = []  # iteration indices of the enclosing loops
         self.gran = gran
-        self.stored: dict[str, float] = {}  # DRAM buffer -> when this core's last store lands
+        self.stored: dict[str, np.ndarray] = {}
 
     def address(self, values: tuple[int, ...]) -> int:
         if len(values) == 1:
@@ -102,6 +108,27 @@ class _Core:
                 if r > t:
                     t = r
         return t
+
+    def stored_by(self, buffer: str, values: tuple[int, ...], elements: int) -> float:
+        """When this core's stores to the DRAM elements an access reads have landed (its own
+        stores only: other cores' arrive with tokens)."""
+        ready = self.stored.get(buffer)
+        if ready is None:
+            return 0.0
+        a = self.address(values)
+        lo, hi = a // DRAM_GRAN, -(-(a + elements) // DRAM_GRAN)
+        return float(ready[lo:hi].max()) if hi > lo and lo < ready.shape[0] else 0.0
+
+    def store(self, buffer: str, lo: int, hi: int, t: float) -> None:
+        """Stores to DRAM elements [lo, hi) of `buffer` land at t."""
+        ready = self.stored.get(buffer)
+        b0, b1 = lo // DRAM_GRAN, -(-hi // DRAM_GRAN)
+        if ready is None or ready.shape[0] < b1:
+            grown = np.zeros(max(b1, 2 * (0 if ready is None else ready.shape[0])))
+            if ready is not None:
+                grown[: ready.shape[0]] = ready
+            self.stored[buffer] = ready = grown
+        np.maximum(ready[b0:b1], t, out=ready[b0:b1])
 
     def produce(self, accesses: tuple[Access, ...], t: float) -> None:
         g = self.gran
@@ -145,9 +172,9 @@ class _Engine:
             elif node.kind == K_DMA:
                 t = max(core.free[node.unit], core.deps(node.reads))
                 if not node.stores:
-                    t = max(t, core.acquired)
+                    t = max(t, core.acquired, core.acquired_by.get(node.buffer, 0.0))
                 if node.buffer and not node.stores:
-                    t = max(t, core.stored.get(node.buffer, 0.0))
+                    t = max(t, core.stored_by(node.buffer, *node.dram))
                 start = yield (R_DMA, t, node.dram_bytes, node.bus_bytes)
                 end = start + node.occupancy
                 core.free[node.unit] = end
@@ -156,24 +183,40 @@ class _Engine:
                 complete = start + node.latency
                 core.produce(node.writes, complete)
                 if node.stores:
-                    core.stored[node.buffer] = complete
+                    a = core.address(node.dram[0])
+                    core.store(node.buffer, a, a + node.dram[1], complete)
+                    if complete > core.landed:
+                        core.landed = complete
+                    if complete > core.landed_by.get(node.buffer, 0.0):
+                        core.landed_by[node.buffer] = complete
                 if complete > core.done:
                     core.done = complete
             elif node.kind in (K_SEND, K_RECV):
-                t = max(core.free[node.unit], core.deps(node.reads))
                 token = node.tag < 0
+                # a token is a flag, not a transfer the link unit queues: a late one does not
+                # hold up the core's other sends and receives (docs/simulator.md)
+                t = core.deps(node.reads) if token else max(core.free[node.unit], core.deps(node.reads))
                 if token and node.kind == K_SEND:
-                    t = max(t, core.done)  # release: what the core stored before has landed
+                    # release: what the core stored before (to the token's buffer, when it
+                    # names one) has landed (a token announces data in DRAM; work still in
+                    # flight on its other crossbars does not hold it)
+                    t = max(t, core.landed_by.get(node.buffer, 0.0) if node.buffer else core.landed)
                 kind = R_SEND if node.kind == K_SEND else R_RECV
                 end = yield (kind, t, node.peer, node.tag, node)
-                core.free[node.unit] = end
+                if not token:
+                    core.free[node.unit] = end
                 if self.events is not None:
                     self.events.append((core.id, node.unit, end - node.occupancy, end, node.op.name))
                 core.produce(node.writes, end)
-                if token and node.kind == K_RECV and end > core.acquired:
-                    # acquire: no DRAM load after the token starts before it (what a token
-                    # announces is data in DRAM; the core's other units go on)
-                    core.acquired = end
+                if token and node.kind == K_RECV:
+                    # acquire: no DRAM load (of the token's buffer, when it names one) after
+                    # the token starts before it (what a token announces is data in DRAM; the
+                    # core's other units go on)
+                    if node.buffer:
+                        if end > core.acquired_by.get(node.buffer, 0.0):
+                            core.acquired_by[node.buffer] = end
+                    elif end > core.acquired:
+                        core.acquired = end
                 if end > core.done:
                     core.done = end
             elif node.kind == K_BARRIER:
@@ -267,11 +310,18 @@ class _Engine:
             lo, hi = _span(core, values, nbytes, path)
             sl = slice(lo // g, -(-hi // g))
             np.maximum(core.ready[sl], end, out=core.ready[sl])
+        step = (end - core.done) / n
+        for buffer, (values, elements), path in loop.dram_stores:
+            # the remaining iterations' stores: iteration j's land about (j - i + 1) steps
+            # after the exact ones, so a later load of this core waits for the iteration
+            # that stores what it reads (a layer on another crossbar of the core reads the
+            # rows of this one as they land)
+            _ramp_store(core, buffer, values, elements, path, i, core.done, step)
+        if loop.dram_stores and core.landed < end:
+            core.landed = end
         for buffer in loop.stored:
-            # the remaining iterations' stores land by the end: a later load of this core
-            # from the buffer waits for them (the exact iterations' stores are not the last)
-            if core.stored.get(buffer, 0.0) < end:
-                core.stored[buffer] = end
+            if core.landed_by.get(buffer, 0.0) < end:
+                core.landed_by[buffer] = end
         core.done = end
 
     def stream(self, t: float, n: int, step: float, dram: float, bus: float) -> float:
@@ -373,13 +423,33 @@ class _Engine:
                         advance(c, release)
         stuck = sorted({k[0] for k, q in posted.items() if q} | {c for g in barriers.values() for c in g})
         if stuck:
+            waits = sorted(f"core {c} at a {'send to' if send else 'recv from'} core {p} (tag {tag})"
+                           for (c, p, tag, send), q in posted.items() if q)
             raise PimError(
                 f"the pim_isa program deadlocks: core(s) {', '.join(map(str, stuck))} wait forever "
                 "at a send/recv or barrier whose partner never arrives (each core runs its "
-                "instructions in order, and send/recv is a rendezvous).",
+                "instructions in order, and send/recv is a rendezvous)"
+                + (f"; first waits: {'; '.join(waits[:4])}." if waits else "."),
                 hint="Order the sends and recvs of each pair of cores the same way on both sides.",
             )
         return max((s.done for s in states.values()), default=start)
+
+
+def _ramp_store(core: _Core, buffer: str, values: tuple[int, ...], elements: int, path: tuple[int, ...],
+                first: int, t0: float, step: float) -> None:
+    """Iterations first.. of the loop `path[0]` store what `values` addresses (DRAM elements,
+    inner loops `path[1:]` spanned whole); iteration j's stores land at t0 + (j - first + 1)
+    * step."""
+    if len(values) == 1:
+        core.store(buffer, values[0], values[0] + elements, t0 + (path[0] - first) * step)
+        return
+    outer = len(values) - 1 - len(path)
+    base = values[0] + sum(s * i for s, i in zip(values[1 : 1 + outer], core.idx[:outer], strict=True))
+    stride = values[1 + outer]
+    inner = values[2 + outer :]
+    for j in range(first, path[0]):
+        lo, hi = isa.address_span((base + j * stride, *inner), path[1:]) if inner else (base + j * stride,) * 2
+        core.store(buffer, lo, hi + elements, t0 + (j - first + 1) * step)
 
 
 def _span(core: _Core, values: tuple[int, ...], nbytes: int, path: tuple[int, ...]) -> tuple[int, int]:

@@ -69,6 +69,7 @@ class Instr:
     group: tuple[int, ...] = ()
     buffer: str = ""  # load/store: the DRAM buffer (for spill dependencies)
     stores: bool = False
+    dram: Access = ((0,), 0)  # load/store: (element offset values, elements spanned) in `buffer`
     energy: np.ndarray = field(default_factory=lambda: np.zeros(len(ENERGY_KEYS)))
     counts: np.ndarray = field(default_factory=lambda: np.zeros(len(COUNT_KEYS)))
 
@@ -88,6 +89,8 @@ class Loop:
     units: tuple[int, ...]  # units the body uses
     tail: np.ndarray  # per unit: the longest result latency beyond occupancy of its work
     stored: frozenset[str] = frozenset()  # DRAM buffers a store inside writes
+    # every store inside: (buffer, its DRAM access, the trip counts from this loop down to it)
+    dram_stores: list[tuple[str, Access, tuple[int, ...]]] = field(default_factory=list)
 
 
     def bottleneck(self, chip: Chip) -> float:
@@ -208,6 +211,7 @@ class _Compiler:
             ins = self.transfer(op, nbytes, nbytes, reads, writes, energy, counts)
             ins.buffer = op.buffer.data
             ins.stores = not load
+            ins.dram = (isa.ints(op.offset), op.dram_extent())  # type: ignore[arg-type]
             return ins
         if isinstance(op, isa.GatherOp):
             # a local-to-local copy by the core's gather engine (it forms a convolution window
@@ -234,6 +238,7 @@ class _Compiler:
                 op, K_SEND if send else K_RECV, LINK, t, t, local if send else (), () if send else local,
                 bus_bytes=nbytes if send else 0, rate=min(self.bus_bw, self.local_bw),
                 peer=v("peer"), tag=v("tag"), energy=energy * PJ, counts=counts,
+                buffer=op.token_buffer or "",
             )
         if isinstance(op, isa.BarrierOp):
             return Instr(op, K_BARRIER, LINK, 0.0, 0.0, (), (), group=isa.ints(op.cores),
@@ -312,6 +317,7 @@ class _Compiler:
         interacts = self.step_all
         traffic: dict[int, list[float]] = {}
         writes: list[tuple[Access, tuple[int, ...]]] = []
+        dram_stores: list[tuple[str, Access, tuple[int, ...]]] = []
         for node in body:
             if isinstance(node, Loop):
                 busy += node.busy * node.count
@@ -324,6 +330,7 @@ class _Compiler:
                     acc[1] += b * node.count
                 interacts |= node.interacts
                 writes += [(w, (count, *path)) for w, path in node.writes]
+                dram_stores += [(b, a, (count, *path)) for b, a, path in node.dram_stores]
             else:
                 busy[node.unit] += node.occupancy
                 tail[node.unit] = max(tail[node.unit], node.latency - node.occupancy)
@@ -337,10 +344,12 @@ class _Compiler:
                     acc[1] += node.bus_bytes
                 interacts |= node.kind in (K_SEND, K_RECV, K_BARRIER)
                 writes += [(w, (count,)) for w in node.writes]
+                if node.stores:
+                    dram_stores.append((node.buffer, node.dram, (count,)))
         units = tuple(int(u) for u in np.nonzero(busy)[0])
         flows = {u: (d, b) for u, (d, b) in traffic.items()}
         stored = frozenset(n.buffer for n in walk_instrs(body) if n.stores)
-        return Loop(op, count, body, interacts, busy, dram, bus, flows, writes, units, tail, stored)
+        return Loop(op, count, body, interacts, busy, dram, bus, flows, writes, units, tail, stored, dram_stores)
 
 
 def walk_instrs(body: list[Instr | Loop]) -> Iterator[Instr]:
