@@ -196,7 +196,7 @@ def test_stages_follow_the_lowerings_rule_by_hand() -> None:
 
 def test_auto_lowers_each_partition_as_the_partition_pass_costed_it(zoo: dict[str, Path]) -> None:
     """`--partition='schedule=auto'` records per partition the schedule the cost model
-    predicts faster; crossbar-to-isa's default then emits exactly that schedule's program."""
+    predicts fastest; crossbar-to-isa's default then emits exactly that schedule's program."""
     from pimdsl.dialects import partition as part
     from pimdsl.passes.lower_to_isa import LowerToIsaPass
     from pimdsl.passes.partition import PartitionPass
@@ -207,10 +207,10 @@ def test_auto_lowers_each_partition_as_the_partition_pass_costed_it(zoo: dict[st
     set_batch(module, 4)
     PartitionPass(strategy="optimal", schedule="auto").apply(Context(), module)
     chosen = [p.schedule_name for p in module.walk() if isinstance(p, part.PartitionOp)]
-    assert "batch" in chosen and "layer" in chosen, chosen  # both occur: the test compares both
+    assert len(set(chosen)) >= 2, chosen  # several occur: the test compares each
     programs = {}
     lowered = {}
-    for schedule in ("auto", "layer", "batch"):
+    for schedule in ("auto", "layer", "batch", "element"):
         lowered[schedule] = module.clone()
         LowerToIsaPass(schedule=schedule).apply(Context(), lowered[schedule])
         program = isa.find_program(lowered[schedule])

@@ -36,7 +36,8 @@ from pimdsl.dialects import crossbar as xb
 from pimdsl.dialects import nn
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
-from pimdsl.isa import element, codegen as cg
+from pimdsl.isa import codegen as cg
+from pimdsl.isa import element
 from pimdsl.isa import line_buffer as lb
 from pimdsl.isa import linear as lin
 from pimdsl.isa.builder import Aff, CoreCode

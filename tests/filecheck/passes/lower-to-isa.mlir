@@ -2,11 +2,13 @@
 // The network and chip of partition-to-crossbar.mlir: 2 cores x 2 crossbars of 16x16, batch 2,
 // greedy partitioning -> four partitions, each a weight reload; conv1 and conv2 are cut by
 // boundaries, so their partial sums travel through DRAM (an nn.add in the next partition).
-// RUN: pim-opt %s --partition --lower-to-isa | filecheck %s
-// RUN: pim-opt %s --partition --lower-to-isa -t pim-asm | filecheck %s --check-prefix=ASM
-// RUN: pim-opt %s --partition --lower-to-isa -t pim-json | filecheck %s --check-prefix=JSON
+// The layer schedule (the checks below are its program; tests/filecheck/passes/
+// crossbar-to-isa-element-schedule.mlir shows the element schedule's).
+// RUN: pim-opt %s --partition='schedule=layer' --lower-to-isa | filecheck %s
+// RUN: pim-opt %s --partition='schedule=layer' --lower-to-isa -t pim-asm | filecheck %s --check-prefix=ASM
+// RUN: pim-opt %s --partition='schedule=layer' --lower-to-isa -t pim-json | filecheck %s --check-prefix=JSON
 // The single passes compose to the same program.
-// RUN: pim-opt %s --partition --partition-to-crossbar --crossbar-to-isa | filecheck %s
+// RUN: pim-opt %s --partition='schedule=layer' --partition-to-crossbar --crossbar-to-isa | filecheck %s
 // crossbar-to-isa needs crossbar-level IR.
 // RUN: not pim-opt %s --crossbar-to-isa 2>&1 | filecheck %s --check-prefix=NOXB
 

@@ -6,12 +6,13 @@
 //   conv2 8->4 3x3 s2 (rows 72):      3 row-split units (input channels 0-3, 3-6, 6-8 = rows
 //                                     0-27, 27-54, 54-72), 2 row tiles each
 //   fc 36->4 (rows 36):               2 row-split units (rows 0-18, 18-36), 2 row tiles each
-// Greedy: [0,2) [2,4) [4,6) [6,8): conv1 and conv2 are cut by boundaries (pieces).
-// RUN: pim-opt %s --partition --partition-to-crossbar | filecheck %s
+// Greedy: [0,2) [2,4) [4,6) [6,8): conv1 and conv2 are cut by boundaries (pieces). The layer
+// schedule is named so that the schedule property below does not follow the cost model's pick.
+// RUN: pim-opt %s --partition='schedule=layer' --partition-to-crossbar | filecheck %s
 // Layer-wise: conv0 alone gets 4 replicas that share its 36 windows.
 // RUN: pim-opt %s --partition='strategy=layerwise' --partition-to-crossbar | filecheck %s --check-prefix=LAYER
 // The output parses back and verifies (placement verifiers of the crossbar dialect).
-// RUN: pim-opt %s --partition --partition-to-crossbar | pim-opt | filecheck %s --check-prefix=ROUND
+// RUN: pim-opt %s --partition='schedule=layer' --partition-to-crossbar | pim-opt | filecheck %s --check-prefix=ROUND
 // Partition-level IR is required.
 // RUN: not pim-opt %s --partition-to-crossbar 2>&1 | filecheck %s --check-prefix=NOPART
 
