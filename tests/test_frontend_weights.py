@@ -477,8 +477,12 @@ def quantize_zoo(name: str, folder: Path, size: int) -> Path:
 # lands within float rounding error of a tie (k + 0.5 steps), two correct float
 # implementations (a different summation order in a convolution) can round a whole step apart,
 # and the network amplifies that step. On most inputs the outputs are bit-identical; this seed
-# gives such an input for both models (seeds 0 and 1 each hit a tie in one of them).
-TIE_FREE_SEED = 2
+# gives such an input for both models (seeds 0 and 1 each hit a tie in one of them; seed 2 in
+# MobileNetV2's pim_isa program since `auto` runs a partition in the element schedule: one
+# output element of its first projection conv, checked against the layer schedule's program
+# run loop by loop, which rounds it the same way; the interpreter's vectorised matmuls sum in
+# another order).
+TIE_FREE_SEED = 3
 
 
 @pytest.mark.parametrize("name", ["resnet18", "mobilenetv2"])
