@@ -103,7 +103,7 @@ def main() -> int:
                     help="groupings to check, comma-separated: greedy, layerwise, optimal, ga "
                     "(--partition --ga-group)")
     ap.add_argument("--models", default=None, help="comma-separated labels (ResNet18,VGG16,SqueezeNet)")
-    ap.add_argument("--schedule", default="layer", choices=("layer", "batch", "auto"),
+    ap.add_argument("--schedule", default="layer", choices=("layer", "batch", "element", "auto"),
                     help="the partition pass's schedule policy (default layer)")
     args = ap.parse_args()
     missing = missing_passes()

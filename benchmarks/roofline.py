@@ -98,7 +98,7 @@ CHIPS: tuple[str, ...] = ("compass-s", "compass-m", "compass-l")
 BATCHES: tuple[int, ...] = (1, 16)
 # the lowering's schedule (docs/lowering.md): layer and batch for every partition, auto as the
 # partition pass picks per partition (`--partition='schedule=auto'`)
-SCHEDULES = ("layer", "batch", "auto")
+SCHEDULES = ("layer", "batch", "element", "auto")
 STRATEGIES: dict[str, tuple[str, ...]] = {
     "greedy": ("--partition",),
     "optimal": ("--partition=strategy=optimal",),

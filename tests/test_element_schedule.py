@@ -114,7 +114,8 @@ def test_unit_tiles_unroll_groups_and_cut_rectangles_into_rows() -> None:
 
 def _producer(rows: int, per_tile: float) -> dict[int, list[element.Produced]]:
     """Core 1 wrote rows 0..rows-1 of an 8-wide map, one row a tile, `per_tile` ns each."""
-    return {1: [(y, 1, 0, 8, [], (y * per_tile, 1.0, 0.0, float(y)), (y + 1) * per_tile) for y in range(rows)]}
+    return {1: [element.Produced(y, 1, 0, 8, [], (y * per_tile, 1.0, 0.0, float(y)), (y + 1) * per_tile)
+                for y in range(rows)]}
 
 
 def test_row_tokens_wait_once_for_the_last_producer_tile_a_tile_reads() -> None:
@@ -138,7 +139,7 @@ def test_row_tokens_wait_once_for_the_last_producer_tile_a_tile_reads() -> None:
     rt.before(0, (0, 1, 0, 8, 1))  # runs before both chunks that waited: a token of its own
     recvs = [op for op in code.ops if isinstance(op, isa.RecvOp)]
     assert [(op.peer.value.data, op.tag.value.data) for op in recvs] == [(1, -1), (1, -2), (1, -3)]
-    sends = {k: [op.tag.value.data for op in produced[1][k][4]] for k in range(6)}
+    sends = {k: [op.tag.value.data for op in produced[1][k].slot] for k in range(6)}
     assert sends == {0: [], 1: [-1, -3], 2: [-2], 3: [], 4: [], 5: []}
     # the consumer's own core needs no token: program order
     rt.before(1, (3, 1, 0, 8, 1))
@@ -160,7 +161,7 @@ def test_tiles_are_ordered_and_keyed_by_when_their_inputs_are_ready() -> None:
     assert ends == [65.0, 75.0, 85.0]
     assert keys[0][1:] == (4.0, 1.0, 0.0)
     # a top-halo tile whose producer rows come last runs last
-    late = {1: [(y, 1, 0, 8, [], (0.0, 1.0, 0.0, 0.0), 100.0 if y == 2 else 10.0) for y in range(7)]}
+    late = {1: [element.Produced(y, 1, 0, 8, [], (0.0, 1.0, 0.0, 0.0), 100.0 if y == 2 else 10.0) for y in range(7)]}
     rt2 = element.RowTokens(lambda: 1, lambda c: CoreCode(c), [("x", geo, late)], {}, step=4)
     ordered, _, _ = rt2.order(tiles, segment=0, durations=[1.0, 1.0, 1.0])
     assert ordered[-1] == (3, 1, 0, 8, 1)

@@ -11,13 +11,14 @@ behind its producer, and one image takes about one layer's time plus a few tiles
 instead of the sum of the layers' times.
 
 Tiles are the unit of synchronisation, so their loops are unrolled (a token after iteration k
-of a loop would need a different loop body). A consumer core takes its tiles in the order their
-inputs become ready: the fraction of a producer core's tiles it waits for. With replicas cut
-into contiguous window ranges, the first tile of a consumer replica needs the last rows of the
-producer replica above it (its top halo); ordered by readiness it runs last, instead of making
-the whole replica wait for the producer's image. Every core of one window range sees the same
-tiles and producers, so they agree on the order (the shared bands and partial sums they
-exchange meet in sequence).
+of a loop would need a different loop body). Every tile is a *chunk* of its core's image loop
+with a key, an estimate of when it starts (`RowTokens.order`); a core runs the chunks of all its
+steps in key order, and a software pipeline over the images by key / period
+(`builder.CoreCode.close_loop`). With replicas cut into contiguous window ranges, the first tile
+of a consumer replica needs the last rows of the producer replica above it (its top halo);
+ordered by readiness it runs last, instead of making the whole replica wait for the producer's
+image. Every core of one window range sees the same tiles and producers, so they agree on the
+keys (the shared bands and partial sums they exchange meet in sequence).
 
 No deadlock: a producer never waits for its consumers (DRAM holds every image), and a core's
 steps are in the partition's program order, a topological order of the layer DAG.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from xdsl.ir import Operation
 
@@ -34,10 +36,17 @@ from pimdsl.dialects import pim_isa as isa
 from pimdsl.isa.builder import CoreCode
 from pimdsl.isa.line_buffer import Tile
 
-# A producer tile: output rows [y0, y0 + rows) x columns [x0, x0 + cols) of its map, the place
-# in its core's code right after the tile's stores (a token send goes there), its key, and when
-# it is estimated to end (ns into the image).
-Produced = tuple[int, int, int, int, list[Operation], tuple[float, ...], float]
+
+class Produced(NamedTuple):
+    """A producer tile: output rows [y0, y0 + rows) x columns [x0, x0 + cols) of its map."""
+
+    y0: int
+    rows: int
+    x0: int
+    cols: int
+    slot: list[Operation]  # the place in its core's code right after its stores (token sends)
+    key: tuple[float, ...]  # its chunk's key (`RowTokens`)
+    end: float  # when it is estimated to end (ns into the image)
 
 
 @dataclass(frozen=True)
@@ -107,9 +116,9 @@ class RowTokens:
             c0, c1 = geo.cols(ox0, nx)
             for w, tiles in writers.items():
                 last = -1
-                for k, (y0, rows, x0, cols, _, key, _) in enumerate(tiles):
-                    if y0 <= r1 and r0 < y0 + rows and x0 <= c1 and c0 < x0 + cols \
-                            and (last < 0 or key > tiles[last][5]):
+                for k, p in enumerate(tiles):
+                    if p.y0 <= r1 and r0 < p.y0 + p.rows and p.x0 <= c1 and c0 < p.x0 + p.cols \
+                            and (last < 0 or p.key > tiles[last].key):
                         last = k
                 if last >= 0:
                     out.append((value, w, last))
@@ -136,7 +145,7 @@ class RowTokens:
 
     def _lagged(self, value: object, w: int, k: int) -> float:
         p = self._writer(value, w)[k]
-        return 2 * p[6] - p[5][0]
+        return 2 * p.end - p.key[0]
 
     def _writer(self, value: object, w: int) -> list[Produced]:
         return next(ws[w] for v, _, ws in self.sources if v is value)
@@ -148,7 +157,7 @@ class RowTokens:
         for value, w, k in self.needs(tile):
             if w == core:
                 continue  # the core's own tiles are earlier in its program order
-            produced = self._writer(value, w)[k][5]
+            produced = self._writer(value, w)[k].key
             # a token received by a chunk that runs before this one (a smaller key) for a
             # writer's tile of a larger key covers this one: the writer sends it when all it
             # stored before has landed
@@ -158,13 +167,13 @@ class RowTokens:
             got.append((here, produced))
             tag = -self.tag()  # negative: a synchronisation token
             buffer = self.buffers.get(value)
-            self._writer(value, w)[k][4].append(isa.SendOp(core, isa.addr(0), 1, tag, buffer))
+            self._writer(value, w)[k].slot.append(isa.SendOp(core, isa.addr(0), 1, tag, buffer))
             code.add(isa.RecvOp(w, isa.addr(0), 1, tag, buffer))
 
     def after(self, core: int, tile: Tile, slot: list[Operation], key: tuple[float, ...], end: float) -> None:
         """Record a tile the home core `core` has just stored."""
         oy0, ny, ox0, nx, _ = tile
-        self.produced.setdefault(core, []).append((oy0, ny, ox0, nx, slot, key, end))
+        self.produced.setdefault(core, []).append(Produced(oy0, ny, ox0, nx, slot, key, end))
 
 
 def unit_tiles(tiles: list[Tile], banded: bool) -> list[Tile]:

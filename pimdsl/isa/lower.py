@@ -544,7 +544,7 @@ class _PartitionState:
         if row_sync is None:
             self.wrote(target, layer.writers())
         else:
-            last = {c: max(p[6] for p in tiles) for c, tiles in row_sync.produced.items()}
+            last = {c: max(p.end for p in tiles) for c, tiles in row_sync.produced.items()}
             for seg, ns in row_sync.busy.items():
                 self.lanes[(layer.name, seg)] = ns  # a window range's crossbars
             self.wrote(target, layer.writers(), last)
@@ -815,7 +815,7 @@ class _PartitionState:
                 rt.after(c, tile, code.slot(), key, end)
             code.chunk_key = self.e.chunk_key
             self.lanes[c] = self.lanes.get(c, 0.0) + sum(t[1] for t in tiles) * row_ns
-        self.wrote(result, set(rows_of), {c: max(p[6] for p in t) for c, t in rt.produced.items()})
+        self.wrote(result, set(rows_of), {c: max(p.end for p in t) for c, t in rt.produced.items()})
         self.tiles[self.low.c(result)] = rt.produced
 
     def _vector_ns(self, ops: int, moved: int) -> float:
