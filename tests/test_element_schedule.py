@@ -6,39 +6,21 @@ concats, residual adds); geometry and token counts by hand."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
-from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
 
-from pimdsl.chip import load_preset
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.isa import element
 from pimdsl.isa.builder import Aff, CoreCode
 from pimdsl.isa.element import Geometry, unit_tiles
-from pimdsl.module_attrs import set_batch, set_chip
-from pimdsl.sim.isa_interp import iter_instructions
 from pimdsl.sim.runner import main_input_shapes, run_module
 
 ort = pytest.importorskip("onnxruntime")
 models = pytest.importorskip("pimdsl.models")
 frontend = pytest.importorskip("pimdsl.frontend")
-
-
-def _lowered(path: Path, batch: int, cores: int, schedule: str) -> ModuleOp:
-    from pimdsl.passes.lower_to_isa import LowerToIsaPass
-    from pimdsl.passes.partition import PartitionPass
-
-    module = frontend.import_onnx(path)
-    set_chip(module, load_preset("compass-s").replace(cores=cores))
-    set_batch(module, batch)
-    PartitionPass().apply(Context(), module)
-    LowerToIsaPass(schedule=schedule).apply(Context(), module)
-    module.verify()
-    return module
+from test_batch_schedule import _executions, _lowered  # noqa: E402  (one way to lower a zoo model)
 
 
 @pytest.fixture(scope="module")
@@ -77,17 +59,6 @@ def test_element_schedule_emits_row_tokens_and_unrolled_tiles(zoo: dict[str, Pat
     elem = _executions(_lowered(zoo["vgg11"], 2, 5, "element"))
     assert elem["pim_isa.mvm"] == layer["pim_isa.mvm"] > 0
     assert elem["pim_isa.recv"] > layer["pim_isa.recv"]
-
-
-def _executions(module: ModuleOp) -> Counter[str]:
-    program = isa.find_program(module)
-    assert program is not None
-    out: Counter[str] = Counter()
-    for core in program.walk():
-        if isinstance(core, isa.CoreOp):
-            for op, loops in iter_instructions(core.body.block):
-                out[op.name] += int(np.prod(loops)) if loops else 1
-    return out
 
 
 # --- the pieces, by hand ----------------------------------------------------------------------
