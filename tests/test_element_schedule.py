@@ -156,3 +156,25 @@ def test_chunks_run_in_key_order_as_a_software_pipeline() -> None:
     assert [(loop.trip_count, dsts(loop)) for loop in ops] == [  # type: ignore[attr-defined]
         (1, [2]), (1, [2, 3]), (1, [2, 3, 1]), (1, [3, 1]), (1, [1]),
     ]
+
+
+def test_only_a_token_names_a_buffer() -> None:
+    from xdsl.parser import Parser
+    from xdsl.utils.exceptions import VerifyException
+
+    from pimdsl.dialects import context
+
+    def program(tag: int) -> str:
+        return f"""builtin.module {{ pim_isa.program elem_bytes 2 {{
+  pim_isa.buffer "t" {{role = "temp", shape = array<i64: 64>}}
+  pim_isa.partition 0 {{
+    pim_isa.core 0 {{ pim_isa.send {{peer = 1 : i64, src = array<i64: 0>, len = 1 : i64, tag = {tag} : i64, buffer = "t"}} }}
+    pim_isa.core 1 {{ pim_isa.recv {{peer = 0 : i64, dst = array<i64: 0>, len = 1 : i64, tag = {tag} : i64, buffer = "t"}} }}
+  }} }} }}"""
+
+    module = Parser(context(), program(-4)).parse_module()
+    module.verify()
+    recv = next(op for op in module.walk() if isinstance(op, isa.RecvOp))
+    assert recv.token_buffer == "t"
+    with pytest.raises(VerifyException, match="only a token"):
+        Parser(context(), program(4)).parse_module().verify()
