@@ -95,19 +95,22 @@ def test_batch_schedule_matches_onnxruntime(name: str, cores: int, zoo: dict[str
     assert any(  # the pipeline is there: a core runs a prologue segment of one image
         isinstance(op, isa.LoopOp) and op.trip_count == 1 for op in program.walk()
     )
+    rel = _error_vs_onnxruntime(module, path, seed=5)
+    assert rel <= 1e-4, f"{name}: max abs error / max abs reference = {rel:.3g}"
+
+
+def _error_vs_onnxruntime(module: ModuleOp, path: Path, seed: int) -> float:
+    """Max abs error / max abs reference of the lowered `module` against onnxruntime running
+    `path` on the same random batch (the ONNX model's batch size at a time)."""
     (shape,) = main_input_shapes(module)
-    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
     (y,) = run_module(module, [x], base_dir=path.parent)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     n = sess.get_inputs()[0].shape[0]
     ref = np.concatenate(
-        [
-            sess.run(None, {sess.get_inputs()[0].name: x[i : i + n]})[0]
-            for i in range(0, shape[0], n)
-        ]
+        [sess.run(None, {sess.get_inputs()[0].name: x[i : i + n]})[0] for i in range(0, shape[0], n)]
     )
-    rel = float(np.abs(y - ref).max() / np.abs(ref).max())
-    assert rel <= 1e-4, f"{name}: max abs error / max abs reference = {rel:.3g}"
+    return float(np.abs(y - ref).max() / np.abs(ref).max())
 
 
 def _executions(module: ModuleOp) -> Counter[str]:
@@ -219,14 +222,7 @@ def test_auto_lowers_each_partition_as_the_partition_pass_costed_it(zoo: dict[st
     for k, name in enumerate(chosen):
         assert programs["auto"][k] == programs[name][k], f"partition {k} ({name})"
     # the mixed program computes the network
-    (shape,) = main_input_shapes(lowered["auto"])
-    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
-    (y,) = run_module(lowered["auto"], [x], base_dir=path.parent)
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    n = sess.get_inputs()[0].shape[0]
-    ref = np.concatenate([sess.run(None, {sess.get_inputs()[0].name: x[i : i + n]})[0]
-                          for i in range(0, shape[0], n)])
-    assert float(np.abs(y - ref).max() / np.abs(ref).max()) <= 1e-4
+    assert _error_vs_onnxruntime(lowered["auto"], path, seed=3) <= 1e-4
 
 
 def test_partition_schedule_errors_are_clear(zoo: dict[str, Path]) -> None:

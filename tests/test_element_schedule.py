@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.isa import element
 from pimdsl.isa.builder import Aff, CoreCode
 from pimdsl.isa.element import Geometry, unit_tiles
-from pimdsl.sim.runner import main_input_shapes, run_module
 
 ort = pytest.importorskip("onnxruntime")
 models = pytest.importorskip("pimdsl.models")
 frontend = pytest.importorskip("pimdsl.frontend")
-from test_batch_schedule import _executions, _lowered  # noqa: E402  (one way to lower a zoo model)
+from test_batch_schedule import _error_vs_onnxruntime, _executions, _lowered  # noqa: E402  (one way to lower a zoo model)
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +39,7 @@ def test_element_schedule_matches_onnxruntime(name: str, cores: int, zoo: dict[s
     program = isa.find_program(module)
     assert program is not None
     assert any(isinstance(op, isa.RecvOp) and op.tag.value.data < 0 for op in program.walk())
-    (shape,) = main_input_shapes(module)
-    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
-    (y,) = run_module(module, [x], base_dir=path.parent)
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    n = sess.get_inputs()[0].shape[0]
-    ref = np.concatenate(
-        [sess.run(None, {sess.get_inputs()[0].name: x[i : i + n]})[0] for i in range(0, shape[0], n)]
-    )
-    rel = float(np.abs(y - ref).max() / np.abs(ref).max())
+    rel = _error_vs_onnxruntime(module, path, seed=5)
     assert rel <= 1e-4, f"{name}: max abs error / max abs reference = {rel:.3g}"
 
 

@@ -639,12 +639,22 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     mvm_ns, stage_ns = mvm_stages(rep)
     on_core = _core_layers(rep, counts, sizes, chip)
     vcore = _vector_cores(on_core, chain_steps > 0, chain_work)
-    core_stage = np.where(vcore, stage_ns[:, :, None], on_core * mvm_ns[:, :, None])  # [S, L, C]
     cont = _continues(on_core, vcore, present)
-    core_stage = _merged_loops(core_stage, on_core, cont, lay, deps[0])
+
+    def core_stages(mvm_ns: np.ndarray, stage_ns: np.ndarray) -> np.ndarray:
+        """[S, L, C]: each layer's time per image on each core holding it (its vector core:
+        MVMs and chain), a core's independent layers of one image loop merged."""
+        per_core = np.where(vcore, stage_ns[:, :, None], on_core * mvm_ns[:, :, None])
+        return _merged_loops(per_core, on_core, cont, lay, deps[0])
+
+    def channel_ns_of(layer_dram: np.ndarray, bus_only: np.ndarray) -> np.ndarray:
+        """Per span: the shared channel's time per image (DRAM at its rate, all on the bus)."""
+        return np.maximum(layer_dram.sum(axis=1) / dram_bw,
+                          (layer_dram + bus_only).sum(axis=1) / chip.bus_bandwidth) / NS
+
+    core_stage = core_stages(mvm_ns, stage_ns)
     core_ns = core_stage.sum(axis=1).max(axis=1)
-    channel_ns = np.maximum(layer_dram.sum(axis=1) / dram_bw,
-                            (layer_dram + bus_only).sum(axis=1) / chip.bus_bandwidth) / NS
+    channel_ns = channel_ns_of(layer_dram, bus_only)
     period_ns = np.maximum(core_ns, channel_ns)
     # One image's path: the layer DAG's critical path (parallel branches on distinct cores
     # overlap; on a shared core they queue), each layer its overlapped time plus its latencies;
@@ -695,12 +705,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     # partition 1.62 and 1.38; docs/cost-model.md).
     e_dram_ns, e_window_dram, e_bus_only, _ = window_ns_of(rep, element_loads)
     e_mvm_ns, e_stage_ns = mvm_stages(rep, loads=element_loads)
-    e_core_stage = _merged_loops(
-        np.where(vcore, e_stage_ns[:, :, None], on_core * e_mvm_ns[:, :, None]), on_core, cont, lay, deps[0])
     e_layer_dram = e_window_dram + (chain_io + split_dram) * act_bytes
-    e_period = np.maximum(e_core_stage.max(axis=(1, 2)),
-                          np.maximum(e_layer_dram.sum(axis=1) / dram_bw,
-                                     (e_layer_dram + e_bus_only).sum(axis=1) / chip.bus_bandwidth) / NS)
+    e_period = np.maximum(core_stages(e_mvm_ns, e_stage_ns).max(axis=(1, 2)),
+                          channel_ns_of(e_layer_dram, e_bus_only))
     e_first = np.where(present, mvm_stages(rep, chain_first, element_loads)[1] + per_layer_fixed, 0.0)
     rows = np.where(present, win / np.maximum(rep, 1) / np.maximum(row_windows_l[lay], 1), 1.0)
     element_fill = np.maximum(_element_ns(e_first, present, lay, deps, rows),
