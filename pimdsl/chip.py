@@ -24,6 +24,11 @@ from typing import Any
 from pimdsl import limits
 from pimdsl.errors import PimError
 
+NON_IDEALITY_FIELDS = (
+    "variation_sigma", "read_noise_sigma", "adc_offset_sigma", "adc_noise_sigma",
+    "stuck_at_0_rate", "stuck_at_1_rate", "ir_drop", "noise_seed",
+)
+
 
 @dataclass(frozen=True)
 class Chip:
@@ -69,6 +74,16 @@ class Chip:
     local_memory_power_mw: float  # per core (COMPASS: 18.0 mW)
     control_power_mw: float  # per core (COMPASS: 8.0 mW)
     description: str = ""
+    # --- device non-idealities (quantized mode; docs/chips.md "Non-idealities"). All 0: an
+    # ideal crossbar; a field at its default is left out of `to_dict` and `pim.chip`.
+    variation_sigma: float = 0.0  # log-normal sigma of a cell's conductance, drawn per write
+    read_noise_sigma: float = 0.0  # per cell and read, relative to the top conductance level
+    adc_offset_sigma: float = 0.0  # static offset of each column's ADC, in LSB
+    adc_noise_sigma: float = 0.0  # noise of each conversion, in LSB
+    stuck_at_0_rate: float = 0.0  # fraction of cells stuck at the lowest conductance
+    stuck_at_1_rate: float = 0.0  # fraction of cells stuck at the highest conductance
+    ir_drop: float = 0.0  # fraction of its current the farthest row loses (linear in the row)
+    noise_seed: int = 0  # seed of every draw above
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -97,12 +112,20 @@ class Chip:
                 raise PimError(
                     f"chip '{self.name}': field '{f.name}' is too large ({value}); the limit is 2^63 - 1."
                 )
-            if value < 0 or (value == 0 and not f.name.endswith(("_pj", "_mw", "_ns", "_byte", "_bit", "_op"))):
+            zero_ok = f.name in NON_IDEALITY_FIELDS or f.name.endswith(
+                ("_pj", "_mw", "_ns", "_byte", "_bit", "_op"))
+            if value < 0 or (value == 0 and not zero_ok):
                 raise PimError(
                     f"chip '{self.name}': field '{f.name}' must be positive, got {value!r}."
                 )
             limits.check_chip_field(self.name, f.name, value, f.type == "int")
         limits.check_chip_totals(self.name, self.cores, self.crossbars_per_core)
+        if self.stuck_at_0_rate + self.stuck_at_1_rate > 1:
+            raise PimError(
+                f"chip '{self.name}': stuck_at_0_rate + stuck_at_1_rate is "
+                f"{self.stuck_at_0_rate + self.stuck_at_1_rate:g}, more than every cell; "
+                "give fractions that add up to at most 1."
+            )
         if self.weight_bits % self.cell_bits and self.cell_bits > self.weight_bits:
             raise PimError(
                 f"chip '{self.name}': cell_bits ({self.cell_bits}) exceeds weight_bits "
@@ -157,12 +180,19 @@ class Chip:
         return self.total_crossbars * self.crossbar_rows * self.crossbar_cols * self.cell_bits / 8
 
     @property
+    def non_ideal(self) -> bool:
+        """Whether any device non-ideality is switched on (the seed alone changes nothing)."""
+        return any(getattr(self, f) for f in NON_IDEALITY_FIELDS if f != "noise_seed")
+
+    @property
     def static_power_mw_per_core(self) -> float:
         return self.vector_power_mw + self.local_memory_power_mw + self.control_power_mw
 
     # --- (de)serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every field, except non-idealities at their default (so ideal chips read as before)."""
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if k not in NON_IDEALITY_FIELDS or v != _DEFAULTS[k]}
 
     def replace(self, **changes: Any) -> Chip:
         return from_dict({**self.to_dict(), **changes}, source=f"chip '{self.name}'")
@@ -179,7 +209,10 @@ class Chip:
         )
 
         entries: dict[str, Any] = {}
+        kept = self.to_dict()
         for f in fields(self):
+            if f.name not in kept:
+                continue
             value = getattr(self, f.name)
             if isinstance(value, str):
                 entries[f.name] = StringAttr(value)
@@ -191,6 +224,7 @@ class Chip:
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Chip)}
+_DEFAULTS = {f.name: f.default for f in fields(Chip)}
 
 
 def from_dict(data: dict[str, Any], *, source: str = "chip description") -> Chip:
