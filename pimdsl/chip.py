@@ -223,6 +223,13 @@ class Chip:
         return DictionaryAttr(entries)
 
 
+def same_design(a: Chip, b: Chip) -> bool:
+    """Whether two chips differ at most in name, description and device non-idealities, so a
+    program compiled for one runs unchanged on the other (e.g. a noisier copy of a preset)."""
+    skip = {"name", "description", *NON_IDEALITY_FIELDS}
+    return all(getattr(a, f.name) == getattr(b, f.name) for f in fields(Chip) if f.name not in skip)
+
+
 _FIELD_TYPES = {f.name: f.type for f in fields(Chip)}
 _DEFAULTS = {f.name: f.default for f in fields(Chip)}
 
