@@ -57,6 +57,8 @@ CHIP_INT_FIELDS: dict[str, tuple[int, int]] = {
     "act_bits": (1, 32),
     "dac_bits": (1, 32),
     "adc_bits": (1, 32),
+    "adc_ref_bits": (1, 32),
+    "adcs_per_crossbar": (1, 8_192),
     "local_memory_bytes": (1, 2**40),
     "vector_bytes": (1, 2**20),
 }

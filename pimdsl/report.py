@@ -39,6 +39,7 @@ from typing import IO, Any
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from pimdsl import output, strict_json
+from pimdsl.area import chip_area
 from pimdsl.dialects import nn
 from pimdsl.dialects import partition as part
 from pimdsl.errors import PimError
@@ -159,6 +160,7 @@ def report_data(module: ModuleOp) -> dict[str, Any]:
             "dram_bytes": sum(r["dram_bytes"] for r in rows),
             "partitions": len(rows),
         },
+        "area": chip_area(chip).to_json(),
     }
 
 

@@ -62,6 +62,7 @@ class SimStats:
     batch: int
     partitions: list[PartitionStats] = field(default_factory=list)
     sim_seconds: float = 0.0
+    area: dict[str, Any] | None = None  # pimdsl.area's JSON of the chip, when known
 
     @property
     def latency_s(self) -> float:
@@ -93,6 +94,7 @@ class SimStats:
             "weight_bytes_loaded": sum(p.weight_bytes_loaded for p in self.partitions),
             "bus_bytes": sum(p.bus_bytes for p in self.partitions),
             "partitions": [p.to_json() for p in self.partitions],
+            **({"area": self.area} if self.area is not None else {}),
         }
 
     def summary(self) -> str:
