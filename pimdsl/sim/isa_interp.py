@@ -26,7 +26,10 @@ iteration by iteration, with the same result.
 chip's bit widths; its inputs are quantized per execution batch (all iterations of a
 vectorised nest at once, or one iteration when stepped), so quantized results depend on
 vectorisation and differ from the crossbar level's per-layer input scale (documented, not
-fixed); ideal mode agrees across levels.
+fixed); ideal mode agrees across levels. On a chip with device non-idealities each
+`wr_xbar` is that crossbar's next write and its `mvm`s go through `xbar_devices` (new
+variation per write, read and ADC noise per mvm; docs/numerics.md "Non-idealities"); the
+trace's `xbar` counts (ADC saturations, stuck cells) go to the run's `stats` too.
 
 The trace (`IsaTrace`, docs/lowering.md "pim_isa execution events") counts, per partition and
 core, the executions of every instruction kind and the bytes each moved.

@@ -11,6 +11,7 @@ Schema (documented in docs/simulator.md; every energy in J, every time in s):
       "energy_breakdown": {"mvm", "adc", "shift_add", "weight_write", "dram", "bus",
                            "local_memory", "vector", "static": float},  # per inference, sums to energy_j
       "mvm_count": int, "dram_bytes": int, "weight_bytes_loaded": int, "bus_bytes": int,  # one batch
+      "area": {"total_mm2", "core_mm2", "components_mm2": {...}},  # the chip's (pimdsl.area)
       "partitions": [{"index", "start_s", "latency_s", "energy_j" (whole batch),
                       "energy_breakdown", "mvm_count", "dram_bytes", "weight_bytes_loaded",
                       "bus_bytes"}]
