@@ -22,6 +22,19 @@ LINE_SECONDS = 5.0
 
 
 @contextmanager
+def rich_bar(label: str, total: int) -> Iterator[Callable[[int, str], None]]:
+    """A transient rich progress bar on stderr; yields advance(steps, text)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=total)
+        yield lambda n, text: bar.update(task, advance=n, description=text)
+
+
+@contextmanager
 def progress(label: str, total: int, enabled: bool | None = None
              ) -> Iterator[Callable[[int, str], None]]:
     """Yields tick(advance, text): `advance` steps of `total` done, `text` the latest status."""
@@ -29,20 +42,8 @@ def progress(label: str, total: int, enabled: bool | None = None
         yield lambda _n, _text: None
         return
     if enabled or sys.stderr.isatty():
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("", total=total)
-            yield lambda n, text: bar.update(task, advance=n, description=text)
+        with rich_bar(label, total) as advance:
+            yield advance
         return
     t0 = time.perf_counter()
     state = {"done": 0, "text": "", "last": -1.0}
