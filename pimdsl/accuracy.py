@@ -59,9 +59,6 @@ class Accuracy:
             out.append(f"  same top-1 class as the float model: {pct(self.agreement)}")
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
 
 def load_dataset(spec: str) -> tuple[np.ndarray, np.ndarray, str]:
     """(images float32 [N, ...], labels int64 [N], a name) of `spec`: a built-in data set

@@ -161,3 +161,26 @@ def test_progress_lines_without_a_terminal(capsys: pytest.CaptureFixture[str],
     with prog.progress("accuracy", 5, enabled=False) as tick:
         tick(5, "images")
     assert capsys.readouterr().err == ""
+
+
+def test_pim_run_swaps_only_non_idealities(models: dict[str, Path], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A compiled program runs on a noisier copy of its chip; another design is refused."""
+    from pimdsl.tools.pim_run import main
+
+    module = accuracy.compile_network(models["mlp"], load_chip("compass-s"), "crossbar", 30)
+    program = tmp_path / "mlp.xb.mlir"
+    program.write_text(str(module))
+    noisy = tmp_path / "noisy.toml"
+    noisy.write_text('base = "compass-s"\nstuck_at_1_rate = 0.05\nnoise_seed = 2\n')
+    npz = tmp_path / "few.npz"
+    x, labels = digits.load("test")
+    np.savez(npz, x=x[:30], labels=labels[:30])
+    args = [str(program), "--accuracy", str(npz), "--mode", "quantized"]
+    assert main([*args, "--chip", str(noisy)]) == 0
+    out = capsys.readouterr().out
+    assert "stuck_cells: 0" not in out and "stuck_cells:" in out
+    other = tmp_path / "other.toml"
+    other.write_text('base = "compass-s"\ncores = 8\n')
+    assert main([*args, "--chip", str(other)]) == 1
+    assert "compiled for chip" in capsys.readouterr().err
