@@ -174,7 +174,7 @@ def _print_table(data: dict[str, Any], stream: IO[str] | None = None) -> None:
              f"{t['throughput_ips']:.1f} inf/s, {t['energy_j'] * 1e3:.3f} mJ/inf, "
              f"EDP {t['edp']:.3e} J*s")
     table = Table(title=title, caption=f"rows: one batch of {b} (kB = 1024 bytes); "
-                  "the title's mJ/inf is per inference")
+                  f"the title's mJ/inf is per inference; chip area {data['area']['total_mm2']:.3g} mm2")
     for col in ("#", "units", "layers", "crossbars", "replication", "schedule", "weights kB",
                 "DRAM kB", "latency ms", "energy mJ"):
         table.add_column(col, justify="left" if col == "layers" else "right")

@@ -113,6 +113,8 @@ class SimStats:
             f"{k} {100 * v / total:.1f}%" for k, v in d["energy_breakdown"].items() if v > 0
         )
         lines.append(f"  energy: {parts}")
+        if self.area is not None:
+            lines.append(f"  chip area: {self.area['total_mm2']:.3g} mm2")
         return "\n".join(lines)
 
 
