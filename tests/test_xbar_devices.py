@@ -205,7 +205,13 @@ def test_crossbar_level_mvms_match_the_reference(tmp_path: Path) -> None:
     """Every crossbar.mvm of a small network on a noisy chip equals the cell-by-cell reference
     for its tile, keyed by the crossbar's write count and the MVM's read count on that write
     (replayed here from the IR in program order)."""
-    from test_levels_numerics import QCHIP, _crossbar, _matrix, _partitioned, _small_network
+    from test_levels_numerics import (
+        QCHIP,
+        _crossbar,
+        _partitioned,
+        _small_network,
+        reference_operands,
+    )
 
     from pimdsl.dialects import crossbar as xb
     from pimdsl.sim.runner import run_module
@@ -233,18 +239,8 @@ def test_crossbar_level_mvms_match_the_reference(tmp_path: Path) -> None:
     for (op, inp, out), (core, xbar, write, read) in zip(trace, keys, strict=True):
         tile = op.tile.owner
         (r0, r1), (c0, c1) = xb.ints(tile.rows), xb.ints(tile.cols)
-        i0, i1 = xb.ints(op.in_rows)
-        flat = inp.reshape(-1, inp.shape[-1]).astype(np.float64)
-        signed = bool((flat < 0).any())
-        xq, x_scale = ref.reference_quantize_inputs(flat.tolist(), chip.act_bits, signed)
-        xq_arr = np.array(xq, dtype=np.int64).reshape(inp.shape)
-        if op.windows is not None:
-            w0, w1 = xb.ints(op.windows)
-            xq_arr = xq_arr[:, w0:w1]
-        xs = xq_arr[..., i0:i1].reshape(-1, i1 - i0)
-        m = _matrix(weights[tile.weight.data].astype(np.float64), tile.layout.data)
-        wq, w_scales = ref.reference_quantize_weights(m.tolist(), chip.weight_bits, per_channel=True)
-        block = np.array([row[c0:c1] for row in wq[r0:r1]], dtype=np.int64)
+        xs, signed, x_scale, rows, w_scales = reference_operands(op, inp, weights, chip)
+        block = np.array(rows, dtype=np.int64)
         y_int, _ = _reference(chip, xs, block, signed, (core, xbar, write), read)
-        expected = (y_int.astype(np.float64) * (x_scale * np.array(w_scales[c0:c1]))).astype(np.float32)
+        expected = (y_int.astype(np.float64) * (x_scale * np.array(w_scales))).astype(np.float32)
         assert np.array_equal(out.reshape(-1, c1 - c0), expected), f"tile {tile.weight.data}[{r0}:{r1}]"
