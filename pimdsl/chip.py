@@ -24,6 +24,11 @@ from typing import Any
 from pimdsl import limits
 from pimdsl.errors import PimError
 
+NON_IDEALITY_FIELDS = (
+    "variation_sigma", "read_noise_sigma", "adc_offset_sigma", "adc_noise_sigma",
+    "stuck_at_0_rate", "stuck_at_1_rate", "ir_drop", "noise_seed",
+)
+
 
 @dataclass(frozen=True)
 class Chip:
@@ -69,6 +74,26 @@ class Chip:
     local_memory_power_mw: float  # per core (COMPASS: 18.0 mW)
     control_power_mw: float  # per core (COMPASS: 8.0 mW)
     description: str = ""
+    # --- device non-idealities (quantized mode; docs/chips.md "Non-idealities"). All 0: an
+    # ideal crossbar; a field at its default is left out of `to_dict` and `pim.chip`.
+    variation_sigma: float = 0.0  # log-normal sigma of a cell's conductance, drawn per write
+    read_noise_sigma: float = 0.0  # per cell and read, relative to the top conductance level
+    adc_offset_sigma: float = 0.0  # static offset of each column's ADC, in LSB
+    adc_noise_sigma: float = 0.0  # noise of each conversion, in LSB
+    stuck_at_0_rate: float = 0.0  # fraction of cells stuck at the lowest conductance
+    stuck_at_1_rate: float = 0.0  # fraction of cells stuck at the highest conductance
+    ir_drop: float = 0.0  # fraction of its current the farthest row loses (linear in the row)
+    noise_seed: int = 0  # seed of every draw above
+    # --- converters ----------------------------------------------------------------------------
+    adc_ref_bits: int = 8  # the ADC resolution `adc_pj` and `mvm_adc_ns` are given for
+    # --- area (pimdsl.area, docs/chips.md "Area"); defaults: the COMPASS presets at 16 nm -------
+    cell_area_um2: float = 0.15  # one crossbar cell (an 8T compute SRAM cell at 16 nm)
+    adc_area_um2: float = 300.0  # one ADC at adc_ref_bits (ISAAC's 8-bit SAR, scaled to 16 nm)
+    adcs_per_crossbar: int = 1  # ADCs a crossbar's columns share (ISAAC: one per 128 columns)
+    dac_area_um2: float = 0.042  # one 1-bit DAC, one per row (ISAAC's, scaled to 16 nm)
+    local_memory_area_um2_per_byte: float = 0.85  # SRAM local memory incl. periphery, 16 nm
+    vector_area_um2: float = 1008.0  # a core's vector unit (PUMA's VFU, scaled to 16 nm)
+    bus_area_um2: float = 22500.0  # a core's share of the on-chip bus (ISAAC's, scaled to 16 nm)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -97,12 +122,20 @@ class Chip:
                 raise PimError(
                     f"chip '{self.name}': field '{f.name}' is too large ({value}); the limit is 2^63 - 1."
                 )
-            if value < 0 or (value == 0 and not f.name.endswith(("_pj", "_mw", "_ns", "_byte", "_bit", "_op"))):
+            zero_ok = f.name in NON_IDEALITY_FIELDS or f.name.endswith(
+                ("_pj", "_mw", "_ns", "_byte", "_bit", "_op"))
+            if value < 0 or (value == 0 and not zero_ok):
                 raise PimError(
                     f"chip '{self.name}': field '{f.name}' must be positive, got {value!r}."
                 )
             limits.check_chip_field(self.name, f.name, value, f.type == "int")
         limits.check_chip_totals(self.name, self.cores, self.crossbars_per_core)
+        if self.stuck_at_0_rate + self.stuck_at_1_rate > 1:
+            raise PimError(
+                f"chip '{self.name}': stuck_at_0_rate + stuck_at_1_rate is "
+                f"{self.stuck_at_0_rate + self.stuck_at_1_rate:g}, more than every cell; "
+                "give fractions that add up to at most 1."
+            )
         if self.weight_bits % self.cell_bits and self.cell_bits > self.weight_bits:
             raise PimError(
                 f"chip '{self.name}': cell_bits ({self.cell_bits}) exceeds weight_bits "
@@ -137,15 +170,33 @@ class Chip:
         return self.act_bits // self.dac_bits
 
     @property
-    def mvm_latency_ns(self) -> float:
-        """Latency of one MVM (PIMCOMP's formula: read + bits*per_bit + ADC + shift-add + write)."""
+    def adc_conversion_pj(self) -> float:
+        """Energy of one conversion at `adc_bits`: `adc_pj` (given at `adc_ref_bits`) doubled per
+        extra bit, the Walden figure of merit E = FOM x 2^bits of Murmann's ADC survey. The one
+        place the cost model and the simulator take ADC energy from."""
+        return self.adc_pj * 2.0 ** (self.adc_bits - self.adc_ref_bits)
+
+    @property
+    def adc_latency_ns(self) -> float:
+        """ADC phase of an MVM at `adc_bits`: a SAR ADC resolves one bit per comparator cycle,
+        so `mvm_adc_ns` (given at `adc_ref_bits`) scales linearly with the bits."""
+        return self.mvm_adc_ns * self.adc_bits / self.adc_ref_bits
+
+    def mvm_latency_for(self, steps: int) -> float:
+        """Latency of one MVM fed in `steps` DAC steps (PIMCOMP's formula: read + steps x
+        per-step + ADC + shift-add + write); the cost model and the simulator both use it."""
         return (
             self.mvm_read_ns
-            + self.input_steps * self.mvm_per_bit_ns
-            + self.mvm_adc_ns
+            + steps * self.mvm_per_bit_ns
+            + self.adc_latency_ns
             + self.mvm_shift_add_ns
             + self.mvm_write_ns
         )
+
+    @property
+    def mvm_latency_ns(self) -> float:
+        """Latency of one MVM of `act_bits` inputs (`input_steps` DAC steps)."""
+        return self.mvm_latency_for(self.input_steps)
 
     @property
     def total_crossbars(self) -> int:
@@ -157,12 +208,20 @@ class Chip:
         return self.total_crossbars * self.crossbar_rows * self.crossbar_cols * self.cell_bits / 8
 
     @property
+    def non_ideal(self) -> bool:
+        """Whether any device non-ideality is switched on (the seed alone changes nothing)."""
+        return any(getattr(self, f) for f in NON_IDEALITY_FIELDS if f != "noise_seed")
+
+    @property
     def static_power_mw_per_core(self) -> float:
         return self.vector_power_mw + self.local_memory_power_mw + self.control_power_mw
 
     # --- (de)serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every field, except optional ones (non-idealities, `adc_ref_bits`, areas) at their default,
+        so chips that do not use them read and print as before."""
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if k not in OPTIONAL_FIELDS or v != _DEFAULTS[k]}
 
     def replace(self, **changes: Any) -> Chip:
         return from_dict({**self.to_dict(), **changes}, source=f"chip '{self.name}'")
@@ -179,7 +238,10 @@ class Chip:
         )
 
         entries: dict[str, Any] = {}
+        kept = self.to_dict()
         for f in fields(self):
+            if f.name not in kept:
+                continue
             value = getattr(self, f.name)
             if isinstance(value, str):
                 entries[f.name] = StringAttr(value)
@@ -190,7 +252,18 @@ class Chip:
         return DictionaryAttr(entries)
 
 
+def same_design(a: Chip, b: Chip) -> bool:
+    """Whether two chips differ at most in name, description and device non-idealities, so a
+    program compiled for one runs unchanged on the other (e.g. a noisier copy of a preset)."""
+    skip = {"name", "description", *NON_IDEALITY_FIELDS}
+    return all(getattr(a, f.name) == getattr(b, f.name) for f in fields(Chip) if f.name not in skip)
+
+
+AREA_FIELDS = ("cell_area_um2", "adc_area_um2", "adcs_per_crossbar", "dac_area_um2",
+               "local_memory_area_um2_per_byte", "vector_area_um2", "bus_area_um2")
+OPTIONAL_FIELDS = (*NON_IDEALITY_FIELDS, "adc_ref_bits", *AREA_FIELDS)
 _FIELD_TYPES = {f.name: f.type for f in fields(Chip)}
+_DEFAULTS = {f.name: f.default for f in fields(Chip)}
 
 
 def from_dict(data: dict[str, Any], *, source: str = "chip description") -> Chip:

@@ -57,8 +57,20 @@ CHIP_INT_FIELDS: dict[str, tuple[int, int]] = {
     "act_bits": (1, 32),
     "dac_bits": (1, 32),
     "adc_bits": (1, 32),
+    "adc_ref_bits": (1, 32),
+    "adcs_per_crossbar": (1, 8_192),
     "local_memory_bytes": (1, 2**40),
     "vector_bytes": (1, 2**20),
+}
+# non-idealities (floats): sigmas in LSB or as a log-normal sigma, rates and IR drop fractions
+CHIP_FLOAT_FIELDS: dict[str, tuple[float, float]] = {
+    "variation_sigma": (0.0, 3.0),
+    "read_noise_sigma": (0.0, 10.0),
+    "adc_offset_sigma": (0.0, 1e6),
+    "adc_noise_sigma": (0.0, 1e6),
+    "stuck_at_0_rate": (0.0, 1.0),
+    "stuck_at_1_rate": (0.0, 1.0),
+    "ir_drop": (0.0, 1.0),
 }
 CHIP_TOTAL_CROSSBARS = 2**20  # cores x crossbars_per_core
 CHIP_RATE_RANGE = (1.0, 1e15)  # clock_hz and the bandwidths (Hz, bytes/s)
@@ -102,6 +114,8 @@ def check_chip_field(chip_name: str, field: str, value: int | float, is_int: boo
     """The range check of one chip field (after the type and finiteness checks)."""
     if is_int:
         lo, hi = CHIP_INT_FIELDS.get(field, (0, 2**62))
+    elif field in CHIP_FLOAT_FIELDS:
+        lo, hi = CHIP_FLOAT_FIELDS[field]
     elif field == "clock_hz" or field.endswith("bandwidth"):
         lo, hi = CHIP_RATE_RANGE
     else:

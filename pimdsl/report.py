@@ -39,6 +39,7 @@ from typing import IO, Any
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from pimdsl import output, strict_json
+from pimdsl.area import chip_area
 from pimdsl.dialects import nn
 from pimdsl.dialects import partition as part
 from pimdsl.errors import PimError
@@ -159,6 +160,7 @@ def report_data(module: ModuleOp) -> dict[str, Any]:
             "dram_bytes": sum(r["dram_bytes"] for r in rows),
             "partitions": len(rows),
         },
+        "area": chip_area(chip).to_json(),
     }
 
 
@@ -172,7 +174,7 @@ def _print_table(data: dict[str, Any], stream: IO[str] | None = None) -> None:
              f"{t['throughput_ips']:.1f} inf/s, {t['energy_j'] * 1e3:.3f} mJ/inf, "
              f"EDP {t['edp']:.3e} J*s")
     table = Table(title=title, caption=f"rows: one batch of {b} (kB = 1024 bytes); "
-                  "the title's mJ/inf is per inference")
+                  f"the title's mJ/inf is per inference; chip area {data['area']['total_mm2']:.3g} mm2")
     for col in ("#", "units", "layers", "crossbars", "replication", "schedule", "weights kB",
                 "DRAM kB", "latency ms", "energy mJ"):
         table.add_column(col, justify="left" if col == "layers" else "right")

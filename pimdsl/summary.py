@@ -172,4 +172,7 @@ def emit_summary(module: Any, stream: IO[str]) -> None:
             f"fit         weights need {need / MB:.2f} MB at {chip.weight_bits}-bit "
             f"({ratio:.2f}x the crossbars, before tiling losses): {verdict}"
         )
+        from pimdsl.area import chip_area
+
+        lines.append(f"area        {chip_area(chip).line()}")
     stream.write("\n".join(lines) + "\n")

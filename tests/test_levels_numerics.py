@@ -172,6 +172,30 @@ def _matrix(w: np.ndarray, layout: str) -> np.ndarray:
     return w.T.copy()
 
 
+def reference_operands(
+    op: xb.MvmOp, inp: np.ndarray, weights: dict[str, np.ndarray], c: Chip,
+) -> tuple[np.ndarray, bool, float, list[list[int]], list[float]]:
+    """A traced MVM's operands quantized by the reference: (its input rows xs, signed, input
+    scale, the tile's integer weight block, the block's column scales)."""
+    tile = op.tile.owner
+    assert isinstance(tile, xb.TileOp)
+    (r0, r1), (c0, c1) = xb.ints(tile.rows), xb.ints(tile.cols)
+    i0, i1 = xb.ints(op.in_rows)
+    # Inputs: the whole MVM input tensor is one quantization (the layer's scale).
+    flat = inp.reshape(-1, inp.shape[-1]).astype(np.float64)
+    signed = bool((flat < 0).any())
+    xq, x_scale = ref.reference_quantize_inputs(flat.tolist(), c.act_bits, signed)
+    xq_arr = np.array(xq, dtype=np.int64).reshape(inp.shape)
+    if op.windows is not None:
+        w0, w1 = xb.ints(op.windows)
+        xq_arr = xq_arr[:, w0:w1]
+    xs = xq_arr[..., i0:i1].reshape(-1, i1 - i0)
+    # Weights: the whole layer quantized per output channel, then the tile's block.
+    m = _matrix(weights[tile.weight.data].astype(np.float64), tile.layout.data)
+    wq, w_scales = ref.reference_quantize_weights(m.tolist(), c.weight_bits, per_channel=True)
+    return xs, signed, x_scale, [row[c0:c1] for row in wq[r0:r1]], w_scales[c0:c1]
+
+
 def test_quantized_mvms_match_reference_bit_for_bit(tmp_path: Path) -> None:
     module, weights = _small_network(tmp_path, QCHIP)
     crossbar = _crossbar(_partitioned(module))
@@ -190,28 +214,15 @@ def test_quantized_mvms_match_reference_bit_for_bit(tmp_path: Path) -> None:
         assert isinstance(tile, xb.TileOp)
         r0, r1 = xb.ints(tile.rows)
         c0, c1 = xb.ints(tile.cols)
-        i0, i1 = xb.ints(op.in_rows)
         row_split += r0 > 0
-        # Inputs: the whole MVM input tensor is one quantization (the layer's scale).
-        flat = inp.reshape(-1, inp.shape[-1]).astype(np.float64)
-        signed = bool((flat < 0).any())
-        xq, x_scale = ref.reference_quantize_inputs(flat.tolist(), c.act_bits, signed)
-        xq_arr = np.array(xq, dtype=np.int64).reshape(inp.shape)
-        if op.windows is not None:
-            w0, w1 = xb.ints(op.windows)
-            xq_arr = xq_arr[:, w0:w1]
-        xs = xq_arr[..., i0:i1].reshape(-1, i1 - i0)
-        # Weights: the whole layer quantized per output channel, then the tile's block.
-        m = _matrix(weights[tile.weight.data].astype(np.float64), tile.layout.data)
-        wq, w_scales = ref.reference_quantize_weights(m.tolist(), c.weight_bits, per_channel=True)
-        block = [row[c0:c1] for row in wq[r0:r1]]
+        xs, signed, x_scale, block, w_scales = reference_operands(op, inp, weights, c)
         y_int = ref.reference_mvm_int(
             xs.tolist(), block, weight_bits=c.weight_bits, cell_bits=c.cell_bits,
             act_bits=c.act_bits, dac_bits=c.dac_bits, adc_bits=c.adc_bits, rows=c.crossbar_rows,
             signed_inputs=signed,
         )
         expected = np.array(
-            [[float(v) * (x_scale * s) for v, s in zip(row, w_scales[c0:c1], strict=True)] for row in y_int],
+            [[float(v) * (x_scale * s) for v, s in zip(row, w_scales, strict=True)] for row in y_int],
             dtype=np.float64,
         ).astype(np.float32)
         got = out.reshape(-1, c1 - c0)

@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "model's own activation quantization (nn.fake_quant) runs in both modes")
     p.add_argument("--stats", metavar="FILE.json",
                    help="pim_isa IR: write the simulated timing and energy (docs/simulator.md)")
+    p.add_argument("--accuracy", metavar="DATASET",
+                   help="run a labelled data set through the network and report top-1 (and "
+                   "top-5) accuracy, next to the float model's (onnxruntime) when the ONNX file "
+                   "is known: digits (scikit-learn's 8x8 digits, test split), digits-train, "
+                   "digits-all, or an .npz file with arrays x and labels (docs/accuracy.md)")
     p.add_argument("--timing-only", action="store_true",
                    help="pim_isa IR: simulate timing and energy only, no numerics (automatic "
                    "when the IR names no weight file); an error with --input, --output, "
@@ -390,6 +395,8 @@ def _run(args: argparse.Namespace) -> int:
         if not numerics:  # timing only: no @main, inputs or weights needed
             _timing_run(args, module)
             return 0
+        if args.accuracy is not None:
+            return _accuracy_run(args, module, loaded, levels)
         shapes = main_input_shapes(module)
         calls = count_calls(args, module, shapes)
         check_run_size(module, shapes, calls, loaded.description)
@@ -490,9 +497,10 @@ def protect_weights(module: ModuleOp, base_dir: Path | None) -> None:
 
 def apply_chip(spec: str, module: ModuleOp, levels: list[str]) -> None:
     """--chip: always validated; attached to IR without a chip, and replacing the chip of
-    nn-level IR (which nothing was placed for); partitioned or lowered IR was made for its
-    chip, so a different one is an error rather than silently ignored."""
-    from pimdsl.chip import load_chip
+    nn-level IR (which nothing was placed for) or a chip that differs only in device
+    non-idealities; partitioned or lowered IR was made for its chip, so a different design is
+    an error rather than silently ignored."""
+    from pimdsl.chip import load_chip, same_design
     from pimdsl.errors import PimError
     from pimdsl.module_attrs import get_chip, set_chip
 
@@ -502,7 +510,7 @@ def apply_chip(spec: str, module: ModuleOp, levels: list[str]) -> None:
         set_chip(module, chip)
         return
     compiled = next((lv for lv in ("pim_isa", "crossbar", "partition") if lv in levels), None)
-    if compiled is None:
+    if compiled is None or same_design(old, chip):
         print(f"{PROG}: note: --chip {spec} replaces the module's chip '{old.name}'.", file=sys.stderr)
         set_chip(module, chip)
         return
@@ -619,6 +627,45 @@ def _timing_run(args: argparse.Namespace, module: ModuleOp) -> None:
         print(f"  wrote {args.stats}")
     if not args.timing_only and get_weights(module) is None:
         print("  (no weight file: timing only; give pim.weights to run the numerics too)")
+
+
+def _accuracy_run(args: argparse.Namespace, module: ModuleOp, loaded: Loaded, levels: list[str]) -> int:
+    """--accuracy: the data set through @main, scored against its labels and the float model."""
+    from pimdsl import accuracy
+    from pimdsl.errors import PimError
+    from pimdsl.module_attrs import get_chip
+    from pimdsl.sim.runner import main_input_shapes
+
+    clash = [o for o, given in (("--input", args.input_npy), ("--batch", args.batch),
+                                ("--compare-onnxruntime", args.compare_onnxruntime)) if given]
+    if clash:
+        raise PimError(f"--accuracy runs the data set's own images; drop {', '.join(clash)}.")
+    x, labels, name = accuracy.load_dataset(args.accuracy)
+    shapes = main_input_shapes(module)
+    x = accuracy.fit_images(x, shapes)
+    _timing_run(args, module)
+    chip = get_chip(module, required=False)
+    if chip is not None and chip.non_ideal and args.mode != "quantized":
+        print(f"{PROG}: note: chip '{chip.name}' has device non-idealities; they act in "
+              "--mode quantized only.", file=sys.stderr)
+    stats: dict[str, float] = {}
+    logits, seconds = accuracy.timed_run(module, x, base_dir=loaded.base_dir,
+                                         options={"mode": args.mode, "stats": stats})
+    reference = None
+    if loaded.onnx_path is not None:
+        batch = shapes[0][0]
+        reference = onnxruntime_outputs(loaded.onnx_path, [accuracy.padded(x, batch)], shapes)[0]
+        reference = reference.reshape(len(reference), -1)[: len(x)]
+    result = accuracy.evaluate(name, logits, labels, reference, seconds=seconds, stats=stats)
+    print(f"{PROG}: {loaded.description} (level {', '.join(levels) or 'func'}, mode {args.mode})")
+    for line in result.lines():
+        print(line)
+    for key, value in stats.items():
+        print(f"  {key}: {value:.0f}")
+    if args.output_npy is not None:
+        write_output(Path(args.output_npy), [logits])
+        print(f"  wrote {args.output_npy}")
+    return 0
 
 
 def _main_entry() -> Any:  # pragma: no cover - `python -m pimdsl.tools.pim_run`

@@ -398,7 +398,7 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     pre_wbits = _prefix(units.weights * float(chip.cols_per_weight * chip.cell_bits))
     steps = chip.input_steps
     mvm_pj = uw * steps * (units.crossbars * chip.crossbar_read_pj
-                           + units.adc_columns * (chip.adc_pj + chip.shift_add_pj))
+                           + units.adc_columns * (chip.adc_conversion_pj + chip.shift_add_pj))
     pre_mvm = _prefix(mvm_pj)
     pre_lm = _prefix(uw * (units.rows + units.channels) * act_bytes)
     pre_padd = _prefix(np.where(units.row_slice > 0, uw * units.channels, 0.0))

@@ -397,20 +397,10 @@ def _progress(enabled: bool | None, total: int, label: str) -> Iterator[Callable
         yield lambda _gen, _text: None
         return
     if enabled or sys.stderr.isatty():
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+        from pimdsl.progress import rich_bar
 
-        with Progress(TextColumn("ga-group"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("", total=total)
-            yield lambda _gen, text: bar.update(task, advance=1, description=text)
+        with rich_bar("ga-group", total) as advance:
+            yield lambda _gen, text: advance(1, text)
         return
     t0 = time.perf_counter()
     last: list[float] = []  # time of the last line printed

@@ -15,8 +15,14 @@
   Partial sums of row tiles are added by `crossbar.accumulate` (digital, float32).
   One MVM op covers all its windows and the batch in one call: no Python loop over windows.
 
+- **Non-idealities** (quantized mode, a chip with any non-ideality field set): each
+  `crossbar.write` programs the tile through `xbar_devices` as that crossbar's next write (new
+  variation per write; faults and ADC offsets belong to the crossbar), and its MVMs add read and
+  ADC noise.
+
 Options (`RunContext.options`): `mode` ("ideal" | "quantized", default ideal), `per_channel`
-(bool, default True), `stats` (dict, see `pimdsl.sim.run_stats`), `mvm_trace` (a list: every
+(bool, default True), `noise_stream` (int, default 0: separates the read noise of separate
+runs on the same programmed chip), `stats` (dict, see `pimdsl.sim.run_stats`), `mvm_trace` (a list: every
 executed `crossbar.mvm` appends `(op, input, output)`, for tests and for inspecting numerics).
 """
 
@@ -45,6 +51,7 @@ from pimdsl.module_attrs import get_chip
 from pimdsl.sim import run_stats
 from pimdsl.sim.xbar_numerics import (
     MODES,
+    DeviceState,
     XbarCounts,
     crossbar_mvm_int,
     dequantize,
@@ -91,6 +98,7 @@ class Slot:
     tile: Tile
     matrix: np.ndarray  # [crossbar rows used, cols]: float32 (ideal) or int64 (quantized)
     scale: np.ndarray | None  # quantized: per column weight scale
+    device: DeviceState | None = None  # quantized on a chip with non-idealities
 
 
 def physical(block: np.ndarray, groups: int) -> np.ndarray:
@@ -177,6 +185,8 @@ class CrossbarFunctions(InterpreterFunctions):
     crossbars: dict[tuple[int, int], Slot] = field(default_factory=dict)
     counts: XbarCounts = field(default_factory=XbarCounts)
     trace: list[tuple[xb.MvmOp, np.ndarray, np.ndarray]] | None = None
+    noise_stream: int = 0
+    writes: dict[tuple[int, int], int] = field(default_factory=dict)  # per crossbar, this run
     _inputs: list[tuple[np.ndarray, np.ndarray, float, bool]] = field(default_factory=list)
 
     @classmethod
@@ -191,7 +201,8 @@ class CrossbarFunctions(InterpreterFunctions):
         dram = DramImage(context.weights, mode == "quantized", chip.weight_bits, per_channel)
         trace = context.options.get("mvm_trace")
         return cls(chip=chip, dram=dram, mode=mode, stats=run_stats.stats_dict(context.options),
-                   trace=trace if isinstance(trace, list) else None)
+                   trace=trace if isinstance(trace, list) else None,
+                   noise_stream=int(context.options.get("noise_stream", 0)))
 
     # --- partitions ---------------------------------------------------------------------------
 
@@ -229,7 +240,13 @@ class CrossbarFunctions(InterpreterFunctions):
     def run_write(self, interpreter: Interpreter, op: xb.WriteOp, args: PythonValues) -> PythonValues:
         unique: set[tuple[object, ...]] = set()
         for tile in args:
-            self.crossbars[(tile.core, tile.xbar)] = self.dram.read(tile)  # overwrites
+            slot = self.dram.read(tile)
+            place = (tile.core, tile.xbar)
+            if self.mode == "quantized" and self.chip.non_ideal:  # a new write: new variation
+                slot.device = DeviceState(tile.core, tile.xbar, self.writes.get(place, 0),
+                                          self.noise_stream)
+                self.writes[place] = self.writes.get(place, 0) + 1
+            self.crossbars[place] = slot  # overwrites
             nbytes = tile.weights * self.chip.weight_bits / 8
             run_stats.add(self.stats, "tiles_written", 1)
             run_stats.add(self.stats, "crossbar_bytes_written", nbytes)
@@ -275,11 +292,16 @@ class CrossbarFunctions(InterpreterFunctions):
         x_int, x_scale, signed = self._quantized_input(x)
         xs = x_int[:, window, i0:i1] if x.ndim == 3 else x_int[:, i0:i1]
         c = self.chip
-        y_int = crossbar_mvm_int(
-            xs.reshape(-1, i1 - i0), slot.matrix, weight_bits=c.weight_bits, cell_bits=c.cell_bits,
-            act_bits=c.act_bits, dac_bits=c.dac_bits, adc_bits=c.adc_bits, rows=c.crossbar_rows,
-            cols=c.crossbar_cols, signed_inputs=signed, counts=self.counts,
-        )
+        vectors = xs.reshape(-1, i1 - i0)
+        if slot.device is not None:
+            y_int = slot.device.mvm(vectors, slot.matrix, c, signed, self.counts)
+        else:
+            y_int = crossbar_mvm_int(
+                vectors, slot.matrix, weight_bits=c.weight_bits, cell_bits=c.cell_bits,
+                act_bits=c.act_bits, dac_bits=c.dac_bits, adc_bits=c.adc_bits,
+                rows=c.crossbar_rows, cols=c.crossbar_cols, signed_inputs=signed,
+                counts=self.counts,
+            )
         assert slot.scale is not None
         return dequantize(y_int, x_scale, slot.scale)
 

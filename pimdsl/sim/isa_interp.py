@@ -26,7 +26,10 @@ iteration by iteration, with the same result.
 chip's bit widths; its inputs are quantized per execution batch (all iterations of a
 vectorised nest at once, or one iteration when stepped), so quantized results depend on
 vectorisation and differ from the crossbar level's per-layer input scale (documented, not
-fixed); ideal mode agrees across levels.
+fixed); ideal mode agrees across levels. On a chip with device non-idealities each
+`wr_xbar` is that crossbar's next write and its `mvm`s go through `xbar_devices` (new
+variation per write, read and ADC noise per mvm; docs/numerics.md "Non-idealities"); the
+trace's `xbar` counts (ADC saturations, stuck cells) go to the run's `stats` too.
 
 The trace (`IsaTrace`, docs/lowering.md "pim_isa execution events") counts, per partition and
 core, the executions of every instruction kind and the bytes each moved.
@@ -50,8 +53,9 @@ from pimdsl.dialects import pim_isa as isa
 from pimdsl.dialects.crossbar import weight_matrix
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import get_chip
+from pimdsl.sim import run_stats
 from pimdsl.sim.nn_kernels import fake_quant
-from pimdsl.sim.xbar_numerics import MODES, XbarCounts, crossbar_matmul
+from pimdsl.sim.xbar_numerics import MODES, DeviceState, XbarCounts, crossbar_matmul
 
 _UNARY = {
     "vcopy": lambda x, op: x,
@@ -286,6 +290,7 @@ class _Core:
     elem: int
     staged: dict[int, np.ndarray] = field(default_factory=dict)
     xbars: dict[int, np.ndarray] = field(default_factory=dict)
+    devices: dict[int, DeviceState] = field(default_factory=dict)  # non-ideal quantized mode
 
 
 class Machine:
@@ -293,7 +298,7 @@ class Machine:
 
     def __init__(
         self, module: ModuleOp, weights: Any, mode: str = "ideal", per_channel: bool = True,
-        vectorise: bool = True,
+        vectorise: bool = True, noise_stream: int = 0,
     ):
         program = isa.find_program(module)
         if program is None:
@@ -310,6 +315,8 @@ class Machine:
         self.mode = mode
         self.per_channel = per_channel
         self.vectorise = vectorise
+        self.noise_stream = noise_stream
+        self.writes: Counter[tuple[int, int]] = Counter()  # (core, xbar) -> wr_xbar executions
         self.dram: dict[str, np.ndarray] = {
             b.buffer_name: np.full(b.elements, b.fill_value, dtype=np.float32) for b in program.buffers()
         }
@@ -480,7 +487,12 @@ class Machine:
             if block is None or block.shape[0] < rows or block.shape[1] < cols:
                 raise PimError(f"pim_isa.wr_xbar on core {core.id}: no {rows}x{cols} weight block "
                                f"was staged at local address {src} by ld_weight.")
-            core.xbars[op.xbar.value.data] = block[:rows, :cols]
+            xbar = op.xbar.value.data
+            core.xbars[xbar] = block[:rows, :cols]
+            if self.mode == "quantized" and self.chip.non_ideal:  # new variation per write
+                core.devices[xbar] = DeviceState(core.id, xbar, self.writes[(core.id, xbar)],
+                                                 self.noise_stream)
+                self.writes[(core.id, xbar)] += 1
         elif isinstance(op, isa.LoadOp | isa.LoadBlockOp):
             data = self.dram_array(op.buffer.data)
             idx = b.dram_index(op)
@@ -505,7 +517,8 @@ class Machine:
                                f"no {rows}x{cols} block (wr_xbar first).")
             x = b.read(core, op, "src", rows)
             y = crossbar_matmul(x, w[:rows, :cols], self.chip, self.mode, self.per_channel,
-                                counts=self.trace.xbar if self.mode == "quantized" else None)
+                                counts=self.trace.xbar if self.mode == "quantized" else None,
+                                device=core.devices.get(op.xbar.value.data))
             if op.accumulate is not None:
                 y = y + b.read(core, op, "dst", cols)
             b.write(core, op, "dst", y)
@@ -726,12 +739,12 @@ def _check_local(core: _Core, op: isa.InstrOp, addr: int, n: int, e: int) -> Non
 
 def run_program(
     module: ModuleOp, inputs: dict[str, np.ndarray], *, weights: Any = None, mode: str = "ideal",
-    per_channel: bool = True, vectorise: bool = True,
+    per_channel: bool = True, vectorise: bool = True, noise_stream: int = 0,
 ) -> tuple[dict[str, np.ndarray], IsaTrace]:
     """Run the module's program with the named input buffers filled; returns every buffer of
     role "output" (flat float32) and the execution trace. `vectorise=False` steps every loop
     (slow; for checking the vectorised path)."""
-    m = Machine(module, weights, mode, per_channel, vectorise)
+    m = Machine(module, weights, mode, per_channel, vectorise, noise_stream)
     for name, value in inputs.items():
         if name not in m.dram:
             raise PimError(f"the program has no buffer '{name}' to fill.")
@@ -744,7 +757,9 @@ def run_program(
 @register_impls
 class PimIsaFunctions(InterpreterFunctions):
     """`pim_isa.execute` for xDSL's interpreter (runner.LEVELS["pim_isa"]). Options:
-    `mode` ("ideal" | "quantized"), `per_channel` (bool). The last run's trace is `last_trace`."""
+    `mode` ("ideal" | "quantized"), `per_channel` (bool), `noise_stream` (int), `stats` (a dict:
+    quantized mode adds the crossbar event counts, `pimdsl.sim.run_stats`). The last run's trace
+    is `last_trace`."""
 
     def __init__(self, context: Any = None):
         super().__init__()
@@ -763,10 +778,15 @@ class PimIsaFunctions(InterpreterFunctions):
         inputs = {name: np.asarray(a) for name, a in zip(op.input_names, args, strict=True)}
         outs, trace = run_program(module, inputs, weights=weights, mode=opts.get("mode", "ideal"),
                                   per_channel=opts.get("per_channel", True),
-                                  vectorise=opts.get("vectorise", True))
+                                  vectorise=opts.get("vectorise", True),
+                                  noise_stream=int(opts.get("noise_stream", 0)))
         self.last_trace = trace
         if self.context is not None:
             self.context.options["pim_isa_trace"] = trace
+            if opts.get("mode") == "quantized":  # ADC saturation and fault counts, as above
+                stats = run_stats.stats_dict(self.context.options)
+                for key, value in trace.xbar.to_dict().items():
+                    run_stats.add(stats, key, value)
         results = []
         for name, t in zip(op.output_names, op.results_.types, strict=True):
             results.append(outs[name].reshape(t.get_shape()))  # type: ignore[attr-defined]

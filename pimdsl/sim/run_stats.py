@@ -16,7 +16,8 @@ Keys:
 - `dram_bytes`: weight bytes loaded + activation bytes loaded + stored;
 - `mvm_ops`: `crossbar.mvm` ops executed; `crossbar_mvms`: input vectors through one crossbar
   (crossbar level only);
-- quantized mode adds `adc_conversions`, `adc_saturations`, `crossbar_steps`, `shift_adds`.
+- quantized mode adds `adc_conversions`, `adc_saturations`, `crossbar_steps`, `shift_adds` and
+  `stuck_cells` (crossbar and pim_isa levels; the pim_isa level adds `crossbar_mvms` too).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ Schema (documented in docs/simulator.md; every energy in J, every time in s):
       "energy_breakdown": {"mvm", "adc", "shift_add", "weight_write", "dram", "bus",
                            "local_memory", "vector", "static": float},  # per inference, sums to energy_j
       "mvm_count": int, "dram_bytes": int, "weight_bytes_loaded": int, "bus_bytes": int,  # one batch
+      "area": {"total_mm2", "core_mm2", "components_mm2": {...}},  # the chip's (pimdsl.area)
       "partitions": [{"index", "start_s", "latency_s", "energy_j" (whole batch),
                       "energy_breakdown", "mvm_count", "dram_bytes", "weight_bytes_loaded",
                       "bus_bytes"}]
@@ -62,6 +63,7 @@ class SimStats:
     batch: int
     partitions: list[PartitionStats] = field(default_factory=list)
     sim_seconds: float = 0.0
+    area: dict[str, Any] | None = None  # pimdsl.area's JSON of the chip, when known
 
     @property
     def latency_s(self) -> float:
@@ -93,6 +95,7 @@ class SimStats:
             "weight_bytes_loaded": sum(p.weight_bytes_loaded for p in self.partitions),
             "bus_bytes": sum(p.bus_bytes for p in self.partitions),
             "partitions": [p.to_json() for p in self.partitions],
+            **({"area": self.area} if self.area is not None else {}),
         }
 
     def summary(self) -> str:
@@ -110,6 +113,8 @@ class SimStats:
             f"{k} {100 * v / total:.1f}%" for k, v in d["energy_breakdown"].items() if v > 0
         )
         lines.append(f"  energy: {parts}")
+        if self.area is not None:
+            lines.append(f"  chip area: {self.area['total_mm2']:.3g} mm2")
         return "\n".join(lines)
 
 

@@ -490,8 +490,10 @@ def simulate_program(
             weight_bytes_loaded=int(p.counts[2]), bus_bytes=int(p.counts[3]),
         ))
         t = end
+    from pimdsl.area import chip_area
+
     return SimStats(chip=chip.name, batch=batch, partitions=parts,
-                    sim_seconds=time.perf_counter() - wall)
+                    sim_seconds=time.perf_counter() - wall, area=chip_area(chip).to_json())
 
 
 def simulate_module(

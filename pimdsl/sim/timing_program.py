@@ -129,9 +129,9 @@ def mvm_steps(chip: Chip, bits: int) -> int:
 
 
 def mvm_latency_ns(chip: Chip, steps: int) -> float:
-    """PIMCOMP's MVM latency: read + steps x per-bit + ADC + shift-add + write."""
-    return (chip.mvm_read_ns + steps * chip.mvm_per_bit_ns + chip.mvm_adc_ns
-            + chip.mvm_shift_add_ns + chip.mvm_write_ns)
+    """PIMCOMP's MVM latency: read + steps x per-bit + ADC + shift-add + write (the chip's
+    formula, which the cost model uses too: ADC time follows adc_bits)."""
+    return chip.mvm_latency_for(steps)
 
 
 def mvm_issue_ns(chip: Chip, steps: int) -> float:
@@ -168,7 +168,7 @@ class _Compiler:
             rows, cols, steps = v("rows"), v("cols"), mvm_steps(chip, v("bits"))
             conversions = steps * cols * chip.cols_per_weight
             energy[E_MVM] = steps * chip.crossbar_read_pj
-            energy[E_ADC] = conversions * chip.adc_pj
+            energy[E_ADC] = conversions * chip.adc_conversion_pj  # follows adc_bits
             energy[E_SHIFT_ADD] = conversions * chip.shift_add_pj
             energy[E_LOCAL] = (rows + cols) * self.data * chip.local_memory_pj_per_byte
             counts[0] = 1

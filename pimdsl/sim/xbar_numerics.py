@@ -26,6 +26,7 @@ import numpy as np
 
 from pimdsl.chip import Chip
 from pimdsl.errors import PimError
+from pimdsl.sim.xbar_devices import ProgrammedXbar, device_mvm_int, program
 
 MODES = ("ideal", "quantized")
 
@@ -41,8 +42,10 @@ class XbarCounts:
     crossbar_mvms: one input vector through one crossbar (row tile x column tile);
     crossbar_steps: one DAC step of one crossbar MVM (chip.crossbar_read_pj is per step);
     adc_conversions: one column sum digitised (only columns that hold weights);
-    adc_saturations: conversions whose analog sum exceeded the ADC range;
-    shift_adds: one column result shifted and added (one per conversion).
+    adc_saturations: conversions whose analog sum fell outside the ADC range (only above it
+    without non-idealities; noise can also push a sum below 0);
+    shift_adds: one column result shifted and added (one per conversion);
+    stuck_cells: weight-holding cells written while stuck at 0 or 1 (non-idealities, per write).
     """
 
     crossbar_mvms: int = 0
@@ -50,6 +53,7 @@ class XbarCounts:
     adc_conversions: int = 0
     adc_saturations: int = 0
     shift_adds: int = 0
+    stuck_cells: int = 0
 
     def __iadd__(self, other: XbarCounts) -> XbarCounts:
         for f in fields(self):
@@ -266,16 +270,50 @@ def crossbar_mvm_int(
                 f"crossbar numerics: a {weight_bits}-bit weight needs {slices} columns of "
                 f"{cell_bits}-bit cells but a crossbar has only {cols}."
             )
-        mvms = batch * tiles * col_tiles
-        conversions = batch * tiles * steps * slices * n
-        counts += XbarCounts(
-            crossbar_mvms=mvms,
-            crossbar_steps=mvms * steps,
-            adc_conversions=conversions,
-            adc_saturations=saturations,
-            shift_adds=conversions,
-        )
+        counts += mvm_counts(batch, tiles, col_tiles, steps, slices, n)
+        counts.adc_saturations += saturations
     return acc
+
+
+@dataclass
+class DeviceState:
+    """Where a crossbar's weights were written (for the keyed draws of `xbar_devices`) and, once
+    programmed, the ProgrammedXbar; `stream` separates read noise of separate runs."""
+
+    core: int
+    xbar: int
+    write: int
+    stream: int = 0
+    programmed: ProgrammedXbar | None = None
+
+    def mvm(self, x_int: np.ndarray, w_int: np.ndarray, chip: Chip, signed: bool,
+            counts: XbarCounts | None) -> np.ndarray:
+        """x_int @ w_int through this crossbar, programming it on first use (or when the
+        block differs, e.g. a smaller slice of what was written)."""
+        p = self.programmed
+        if p is None or p.w_int.shape != w_int.shape or not np.array_equal(p.w_int, w_int):
+            p = self.programmed = program(w_int, chip, core=self.core, xbar=self.xbar,
+                                          write=self.write)
+            if counts is not None:
+                counts.stuck_cells += p.stuck
+        y, clipped = device_mvm_int(x_int, p, chip, signed_inputs=signed, stream=self.stream)
+        if counts is not None:
+            n = w_int.shape[1]
+            col_tiles = math.ceil(n / max(1, chip.weights_per_crossbar_row))
+            counts += mvm_counts(len(x_int), 1, col_tiles, chip.input_steps,
+                                 chip.cols_per_weight, n)
+            counts.adc_saturations += clipped
+        return y
+
+
+def mvm_counts(batch: int, tiles: int, col_tiles: int, steps: int, slices: int,
+               n: int) -> XbarCounts:
+    """Events of `batch` input vectors through `tiles` x `col_tiles` crossbars holding N output
+    channels of `slices` columns each, fed in `steps` DAC steps (saturations not included)."""
+    mvms = batch * tiles * col_tiles
+    conversions = batch * tiles * steps * slices * n
+    return XbarCounts(crossbar_mvms=mvms, crossbar_steps=mvms * steps,
+                      adc_conversions=conversions, shift_adds=conversions)
 
 
 def _exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -341,12 +379,15 @@ def crossbar_matmul(
     *,
     signed_inputs: bool | None = None,
     counts: XbarCounts | None = None,
+    device: DeviceState | None = None,
 ) -> np.ndarray:
     """x [B, K] @ w [K, N] as the chip computes it; float32 [B, N].
 
     ideal: float32 matmul. quantized: quantize weights (per channel or per layer) and inputs
     (per tensor; signed if `signed_inputs`, or if None, if any input is negative), run the
     bit-sliced crossbar model on the chip's bit widths and crossbar size, dequantise.
+    `device` (quantized mode, a chip with non-idealities): w is one crossbar's block and is
+    programmed through it (`xbar_devices`), its ProgrammedXbar cached for the next MVMs.
     """
     if mode not in MODES:
         raise PimError(
@@ -364,6 +405,8 @@ def crossbar_matmul(
     signed = bool(x.size and x.min() < 0) if signed_inputs is None else bool(signed_inputs)
     x_int, x_scale = quantize_inputs(x, chip.act_bits, signed)
     w_int, w_scale = quantize_weights(w, chip.weight_bits, per_channel)
+    if device is not None:
+        return dequantize(device.mvm(x_int, w_int, chip, signed, counts), x_scale, w_scale)
     y_int = crossbar_mvm_int(
         x_int,
         w_int,

@@ -138,3 +138,109 @@ def reference_matmul(
         signed_inputs=signed_inputs,
     )
     return [[float(v) * (x_scale * s) for v, s in zip(row, w_scales, strict=True)] for row in y]
+
+
+def reference_device_mvm_int(
+    x_int: Sequence[Sequence[int]],
+    w_int: Sequence[Sequence[int]],
+    *,
+    weight_bits: int,
+    cell_bits: int,
+    act_bits: int,
+    dac_bits: int,
+    adc_bits: int,
+    crossbar_rows: int,
+    crossbar_cols: int,
+    signed_inputs: bool,
+    noise: dict[str, float],
+    seed: int,
+    core: int,
+    xbar: int,
+    write: int,
+    read: int,
+    stream: int = 0,
+) -> tuple[Matrix, int]:
+    """One crossbar (K <= crossbar_rows) with device non-idealities, cell by cell.
+
+    `noise` holds the chip's non-ideality fields (variation_sigma, read_noise_sigma,
+    adc_offset_sigma, adc_noise_sigma, stuck_at_0_rate, stuck_at_1_rate, ir_drop). The random
+    numbers follow the documented draw protocol (docs/numerics.md): numpy generators keyed by
+    [seed, kind, ...] over the physical crossbar; everything else is Python floats and ints.
+    Returns the integer result and the number of clipped conversions."""
+    import math
+
+    import numpy as np
+
+    x = [[int(v) for v in row] for row in x_int]
+    w = [[int(v) for v in row] for row in w_int]
+    batch, k = len(x), len(w)
+    n = len(w[0]) if w else 0
+    n_slices = -(-weight_bits // cell_bits)
+    n_steps = act_bits // dac_bits
+    top_level = 2**cell_bits - 1
+    adc_top = 2**adc_bits - 1
+    w_bias = 2 ** (weight_bits - 1)
+    x_bias = 2 ** (act_bits - 1) if signed_inputs else 0
+    grid = 2.0**20
+
+    def column(c: int, sl: int) -> int:  # physical column of slice sl of output channel c
+        return c * n_slices + sl
+
+    shape = (crossbar_rows, crossbar_cols)
+    var_z = np.random.default_rng([seed, 1, core, xbar, write]).standard_normal(shape).tolist()
+    fault_u = np.random.default_rng([seed, 2, core, xbar]).random(shape).tolist()
+    offset_z = np.random.default_rng([seed, 3, core, xbar]).standard_normal(crossbar_cols).tolist()
+    p0, p1 = noise["stuck_at_0_rate"], noise["stuck_at_1_rate"]
+
+    # g[r][c][sl]: the conductance the cell ended up with, in levels, on the 2^-20 grid
+    g = [[[0.0] * n_slices for _ in range(n)] for _ in range(k)]
+    for r in range(k):
+        reach = r / (crossbar_rows - 1) if crossbar_rows > 1 else 0.0
+        for c in range(n):
+            levels = _digits(w[r][c] + w_bias, 2**cell_bits, n_slices)
+            for sl in range(n_slices):
+                value = float(levels[sl])
+                if noise["variation_sigma"]:
+                    value = value * math.exp(noise["variation_sigma"] * var_z[r][column(c, sl)])
+                if p0 or p1:
+                    u = fault_u[r][column(c, sl)]
+                    if u < p0:
+                        value = 0.0
+                    elif u < p0 + p1:
+                        value = float(top_level)
+                if noise["ir_drop"]:
+                    value = value * (1.0 - noise["ir_drop"] * reach)
+                g[r][c][sl] = round(value * grid) / grid
+
+    read_rng = np.random.default_rng([seed, 4, stream, core, xbar, write, read])
+    draw_shape = (n_steps, n_slices, batch, n)
+    read_z = read_rng.standard_normal(draw_shape).tolist() if noise["read_noise_sigma"] else None
+    adc_z = read_rng.standard_normal(draw_shape).tolist() if noise["adc_noise_sigma"] else None
+    read_scale = noise["read_noise_sigma"] * float(top_level)
+
+    out: Matrix = [[0] * n for _ in range(batch)]
+    clipped = 0
+    for b in range(batch):
+        levels_in = [_digits(x[b][r] + x_bias, 2**dac_bits, n_steps) for r in range(k)]
+        for c in range(n):
+            total = 0
+            for step in range(n_steps):
+                squares = sum(levels_in[r][step] ** 2 for r in range(k))
+                for sl in range(n_slices):
+                    current = sum(levels_in[r][step] * g[r][c][sl] for r in range(k))
+                    if read_z is not None:
+                        current = current + read_scale * math.sqrt(squares) * read_z[step][sl][b][c]
+                    if noise["adc_offset_sigma"]:
+                        current = current + noise["adc_offset_sigma"] * offset_z[column(c, sl)]
+                    else:
+                        current = current + 0.0
+                    if adc_z is not None:
+                        current = current + noise["adc_noise_sigma"] * adc_z[step][sl][b][c]
+                    code = round(current)
+                    if code > adc_top or code < 0:
+                        clipped += 1
+                    total += min(max(code, 0), adc_top) * 2 ** (step * dac_bits + sl * cell_bits)
+            total -= w_bias * sum(x[b][r] + x_bias for r in range(k))
+            total -= x_bias * sum(w[r][c] for r in range(k))
+            out[b][c] = total
+    return out, clipped
