@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ class ResultFolder:
         self.jsonl = folder / "results.jsonl"
         self.times = folder / "times.jsonl"
 
-    def finished(self) -> dict[str, dict[str, Any]]:
+    def finished(self, warn: bool = True) -> dict[str, dict[str, Any]]:
         """The rows of results.jsonl by key (a line cut short by an interrupt is skipped)."""
         rows: dict[str, dict[str, Any]] = {}
         if not self.jsonl.exists():
@@ -71,8 +72,9 @@ class ResultFolder:
                 row = json.loads(line)
                 rows[row["key"]] = row
             except (ValueError, KeyError, TypeError):
-                log.warning("%s:%d: not a result row (cut short?); that point runs again",
-                            self.jsonl, n)
+                if warn:
+                    log.warning("%s:%d: not a result row (cut short?); that point runs again",
+                                self.jsonl, n)
         return rows
 
     def start(self, fresh: bool) -> None:
@@ -80,6 +82,11 @@ class ResultFolder:
         if fresh:
             for path in (self.jsonl, self.times):
                 path.unlink(missing_ok=True)
+        if self.jsonl.exists() and self.jsonl.stat().st_size:
+            with self.jsonl.open("rb+") as f:  # a line cut short stays on a line of its own
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    f.write(b"\n")
 
     def append(self, rows: list[dict[str, Any]], times: dict[str, Any]) -> None:
         """Record finished points at once, so an interrupted sweep keeps them."""
@@ -92,7 +99,7 @@ class ResultFolder:
 
     def finish(self, keys: list[str], cols: list[tuple[str, str]]) -> list[dict[str, Any]]:
         """Write the sorted files; return the table's rows (the spec's finished points)."""
-        rows = self.finished()
+        rows = self.finished(warn=False)
         lines = "".join(_line(rows[k]) for k in sorted(rows))
         output.write_text(self.jsonl, "results.jsonl", lines)
         table = [rows[k] for k in sorted(keys) if k in rows]

@@ -116,8 +116,8 @@ class SpecText:
 
 def _suggest(word: str, known: tuple[str, ...] | list[str]) -> str:
     close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    did = f" Did you mean '{close[0]}'?" if close else ""
-    return f"{did} Known keys: {', '.join(known)}."
+    did = f"Did you mean '{close[0]}'? " if close else ""
+    return f"{did}Known keys: {', '.join(known)}."
 
 
 def _list_of(text: SpecText, data: dict[str, Any], key: str, kind: type, *,
