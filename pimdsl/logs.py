@@ -2,8 +2,9 @@
 
     setup("pim-dse", verbose=args.verbose, quiet=args.quiet)
 
-Default: INFO (what a step did, in one line) and progress; `-v`: DEBUG too (per-group times,
-cache hits); `-q`: warnings and errors only, no progress. Messages go to stderr as
+Default: `default` (pim-dse: INFO, its summary lines; pim-opt and pim-run: WARNING, as they
+print their results themselves) and progress; each `-v` one level more (INFO: each step and its
+time; DEBUG: per-group times, cache hits); `-q`: warnings and errors only, no progress. Messages go to stderr as
 `tool: message`. Library use configures nothing: Python then shows warnings only.
 """
 
@@ -15,15 +16,19 @@ import sys
 from pimdsl import progress
 
 LOGGER = "pimdsl"
+# pim-opt and pim-run print their results themselves: by default their log says nothing
+# (-v: INFO, -vv: DEBUG); pim-dse's default INFO is its summary lines
+QUIET_DEFAULT = logging.WARNING
 
 
-def level(verbose: int, quiet: bool) -> int:
+def level(verbose: int, quiet: bool, default: int = logging.INFO) -> int:
     if quiet:
         return logging.WARNING
-    return logging.DEBUG if verbose else logging.INFO
+    return max(logging.DEBUG, default - 10 * verbose)
 
 
-def setup(tool: str, *, verbose: int = 0, quiet: bool = False) -> None:
+def setup(tool: str, *, verbose: int = 0, quiet: bool = False,
+          default: int = logging.INFO) -> None:
     """Send the `pimdsl` logger to stderr at the level -v/-q ask for; -q also hides progress."""
     logger = logging.getLogger(LOGGER)
     for handler in list(logger.handlers):  # a second call (tests) replaces the first
@@ -33,6 +38,6 @@ def setup(tool: str, *, verbose: int = 0, quiet: bool = False) -> None:
     handler.setFormatter(logging.Formatter(f"{tool}: %(message)s"))
     handler._pimdsl_tool = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
-    logger.setLevel(level(verbose, quiet))
+    logger.setLevel(level(verbose, quiet, default))
     logger.propagate = False
     progress.set_quiet(quiet)

@@ -71,12 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pim_isa IR: simulate timing and energy only, no numerics (automatic "
                    "when the IR names no weight file); an error with --input, --output, "
                    "--compare-onnxruntime or --mode quantized, which need numerics")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log what each step does and how long it takes")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress output on stderr (warnings and errors only)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from pimdsl import output
+    from pimdsl import logs, output
+
+    logs.setup(PROG, verbose=args.verbose, quiet=args.quiet, default=logs.QUIET_DEFAULT)
 
     try:
         # every file pim-run writes is staged and renamed only when the run completed (exit 0,
@@ -148,13 +154,15 @@ def parse_mlir(path: Path) -> ModuleOp:
     """Parse and verify an .mlir file with every dialect pimdsl knows."""
     from xdsl.dialects.builtin import ModuleOp
 
+    from pimdsl import progress
     from pimdsl.dialects import context
     from pimdsl.errors import PimError
     from pimdsl.tools.opt_driver import parse_mlir_file
 
     ctx = context()
     # pim-opt's reader: binary files, parse and verifier errors all name file(:line)
-    module = parse_mlir_file(ctx, str(path))
+    with progress.step(PROG, f"parsing {path.name}"):
+        module = parse_mlir_file(ctx, str(path))
     if not isinstance(module, ModuleOp):
         raise PimError(f"'{path}' does not hold a builtin.module.")
     return module
@@ -170,9 +178,11 @@ def import_onnx_file(path: Path) -> ModuleOp:
             "the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.",
             hint="Run an .mlir file instead.",
         ) from None
+    from pimdsl import progress
     from pimdsl.tools.opt_driver import onnx_version_warning
 
-    module = import_onnx(path)
+    with progress.step(PROG, f"importing {path.name}"):
+        module = import_onnx(path)
     note = onnx_version_warning(str(path))
     if note:
         print(f"{PROG}: warning: {note}", file=sys.stderr)
@@ -402,10 +412,13 @@ def _run(args: argparse.Namespace) -> int:
                   "Lower it with --partition --partition-to-crossbar to see quantization.",
                   file=sys.stderr)
 
+        from pimdsl import progress
+
         start = time.perf_counter()
         run_stats: dict[str, float] = {}
-        outputs = run_batched(module, inputs, base_dir=loaded.base_dir,
-                              options={"mode": args.mode, "stats": run_stats})
+        with progress.step(PROG, f"running {calls} call(s) of @main"):
+            outputs = run_batched(module, inputs, base_dir=loaded.base_dir,
+                                  options={"mode": args.mode, "stats": run_stats})
         elapsed = time.perf_counter() - start
 
         print(f"{PROG}: {loaded.description} (level {', '.join(levels) or 'func'})")
@@ -608,10 +621,12 @@ def _timing_run(args: argparse.Namespace, module: ModuleOp) -> None:
 
     if find_program(module) is None:
         return
+    from pimdsl import progress
     from pimdsl.sim.stats import write_stats
     from pimdsl.sim.timing import simulate_module
 
-    stats = simulate_module(module)
+    with progress.step(PROG, "simulating timing and energy"):
+        stats = simulate_module(module)
     print(f"{PROG}: {stats.summary()}")
     print(f"  timing simulated in {stats.sim_seconds:.3f} s")
     if args.stats is not None:
