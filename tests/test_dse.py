@@ -194,3 +194,20 @@ def test_onnx_files_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main([str(tmp_path / "spec.toml"), "--list"]) == 0
     out = capsys.readouterr().out.split()
     assert out[1:5] == ["net", "compass-s", "b2", "greedy"]
+
+
+def test_pareto_front_by_hand() -> None:
+    from pimdsl.dse.plots import pareto_front
+
+    # (energy, throughput): b beats a (less energy, more throughput); d is beaten by c
+    pts = [(2.0, 10.0), (1.0, 12.0), (3.0, 30.0), (4.0, 25.0), (0.5, 5.0)]
+    assert pareto_front(pts) == [4, 1, 2]
+
+
+def test_plots_are_written(pool_run: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from pimdsl.dse.plots import FILES, write_plots
+
+    paths = write_plots(rows(pool_run), tmp_path)
+    assert [p.name for p in paths] == list(FILES)
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)

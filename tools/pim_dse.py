@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fresh", action="store_true",
                    help="forget the finished points in the result folder and run all")
     p.add_argument("--list", action="store_true", help="print the points and their keys; run none")
+    p.add_argument("--plots", metavar="DIR", help="also write the plots of docs/dse.md "
+                   "(Pareto fronts, throughput vs chip size, per-partition bars) into DIR")
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="also log per-group times and cache hits")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
@@ -85,6 +87,10 @@ def _run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"{Path(args.spec).stem}-results")
     if out.exists() and not out.is_dir():
         raise PimError(f"-o '{out}' is a file; give a folder for the results.")
+    if args.plots:
+        from pimdsl.dse.plots import pyplot
+
+        pyplot()  # no matplotlib: say so before the sweep, not after
     cache = None if args.no_cache else Path(args.cache) if args.cache else default_folder()
     s = run_sweep(spec, out, jobs=args.jobs, scheduler=args.scheduler, cache=cache,
                   fresh=args.fresh)
@@ -93,6 +99,11 @@ def _run(args: argparse.Namespace) -> int:
     logging.getLogger("pimdsl.dse").info(
         "%d points: %d run, %d finished before, %d with errors; table %s", s.points, s.ran,
         s.skipped, s.errors, out / "results.csv")
+    if args.plots:
+        from pimdsl.dse.plots import write_plots
+
+        for path in write_plots(s.rows, Path(args.plots)):
+            logging.getLogger("pimdsl.dse").info("wrote %s", path)
     return 0
 
 
