@@ -1,47 +1,56 @@
 """Where a sweep's groups of points run: in this process, a local process pool, or Dask.
 
 - `jobs == 1` and no scheduler: one after the other in this process;
-- `jobs > 1`: a `concurrent.futures.ProcessPoolExecutor` of `jobs` processes (spawned: a
-  forked copy of a process with a progress thread can deadlock);
+- `jobs > 1`: a `concurrent.futures.ProcessPoolExecutor` of `jobs` forked processes;
 - `scheduler` (an address such as tcp://host:8786): a Dask cluster through
   `distributed.Client`; its workers need pimdsl installed (`pip install 'pimdsl[dse]'`).
 
-Each finished group is handed to `on_done` in the order groups finish; the result folder
-sorts rows by key, so the order never shows in the table.
+`started` yields the finished groups in the order they finish; the result folder sorts rows
+by key, so the order never shows in the table.
 """
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 
 from pimdsl.dse.evaluate import GroupResult, run_group
 from pimdsl.dse.points import Group
 from pimdsl.errors import PimError
 
-OnDone = Callable[[Group, GroupResult], None]
+Finished = Iterator[tuple[Group, GroupResult]]
+# imported before the pool forks, so that no worker imports them again
+PRELOAD = ("pimdsl.frontend", "pimdsl.partitioning", "pimdsl.passes.partition",
+           "pimdsl.passes.ga_group", "pimdsl.tools.opt_driver")
 
 
-def run_serial(groups: list[Group], cache: str | None, on_done: OnDone) -> None:
+def _serial(groups: list[Group], cache: str | None) -> Finished:
     for group in groups:
-        on_done(group, run_group(group, cache))
+        yield group, run_group(group, cache)
 
 
-def run_pool(groups: list[Group], cache: str | None, jobs: int, on_done: OnDone) -> None:
-    context = multiprocessing.get_context("spawn")
+@contextmanager
+def _pool(groups: list[Group], cache: str | None, jobs: int) -> Iterator[Finished]:
+    for name in PRELOAD:
+        importlib.import_module(name)
+    # fork: the workers start with pimdsl imported (spawn re-imports it: ~3x slower to start
+    # on 2 cores). All workers fork at the first submit, before the caller starts its progress
+    # thread (a fork copies the locks other threads hold).
+    context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = {pool.submit(run_group, g, cache): g for g in groups}
         try:
-            for future in as_completed(futures):
-                on_done(futures[future], future.result())
-        except BaseException:
+            yield ((futures[f], f.result()) for f in as_completed(futures))
+        finally:
             for f in futures:
                 f.cancel()
-            raise
 
 
-def run_dask(groups: list[Group], cache: str | None, scheduler: str, on_done: OnDone) -> None:
+@contextmanager
+def _dask(groups: list[Group], cache: str | None, scheduler: str) -> Iterator[Finished]:
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
@@ -58,18 +67,20 @@ def run_dask(groups: list[Group], cache: str | None, scheduler: str, on_done: On
     with client:
         futures = {client.submit(run_group, g, cache, pure=False): g for g in groups}
         try:
-            for future in dask_completed(list(futures)):
-                on_done(futures[future], future.result())
-        except BaseException:
+            yield ((futures[f], f.result()) for f in dask_completed(list(futures)))
+        finally:
             client.cancel(list(futures))
-            raise
 
 
-def run_groups(groups: list[Group], cache: str | None, *, jobs: int, scheduler: str | None,
-               on_done: OnDone) -> None:
+@contextmanager
+def started(groups: list[Group], cache: str | None, *, jobs: int,
+            scheduler: str | None) -> Iterator[Finished]:
+    """Start running `groups`; yields an iterator of (group, result) in the order they finish."""
     if scheduler:
-        run_dask(groups, cache, scheduler, on_done)
+        with _dask(groups, cache, scheduler) as finished:
+            yield finished
     elif jobs <= 1 or len(groups) <= 1:
-        run_serial(groups, cache, on_done)
+        yield _serial(groups, cache)
     else:
-        run_pool(groups, cache, min(jobs, len(groups)), on_done)
+        with _pool(groups, cache, min(jobs, len(groups))) as finished:
+            yield finished

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from pimdsl import progress
-from pimdsl.dse.evaluate import GroupResult
 from pimdsl.dse.points import Group, groups_of
 from pimdsl.dse.results import ResultFolder, columns
-from pimdsl.dse.runners import run_groups
+from pimdsl.dse.runners import started
 from pimdsl.dse.spec import Spec
 
 log = logging.getLogger("pimdsl.dse")
@@ -52,10 +51,11 @@ def run_sweep(spec: Spec, out: Path, *, jobs: int = 1, scheduler: str | None = N
     log.info("%d points in %d groups (%d finished before); running %d on %s", len(keys),
              len(groups), skipped, n_todo, where)
     done = 0
-    with progress.counter("pim-dse", n_todo, "running the sweep", "point") as tick:
-
-        def on_done(group: Group, result: GroupResult) -> None:
-            nonlocal done
+    cache_arg = str(cache) if cache is not None else None
+    # the runner starts (forks its pool) before the progress bar starts its thread
+    with started(todo, cache_arg, jobs=jobs, scheduler=scheduler) as finished, \
+            progress.counter("pim-dse", n_todo, "running the sweep", "point") as tick:
+        for group, result in finished:
             folder.append(result.rows, {
                 "group": group.label, "points": len(group.points),
                 "seconds": round(result.seconds, 4), "table_seconds": round(result.table_seconds, 4),
@@ -65,10 +65,6 @@ def run_sweep(spec: Spec, out: Path, *, jobs: int = 1, scheduler: str | None = N
                       len(group.points), result.seconds, result.table_seconds,
                       "hit" if result.cache_hit else "miss")
             tick(done, group.label)
-
-        if todo:
-            run_groups(todo, str(cache) if cache is not None else None, jobs=jobs,
-                       scheduler=scheduler, on_done=on_done)
     rows = folder.finish(keys, columns(spec.stages))
     errors = sum(1 for r in rows if r.get("error"))
     if errors:
