@@ -211,3 +211,23 @@ def test_plots_are_written(pool_run: Path, tmp_path: Path) -> None:
     paths = write_plots(rows(pool_run), tmp_path)
     assert [p.name for p in paths] == list(FILES)
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
+
+
+def test_simulate_stage_equals_pim_run_stats(tmp_path: Path) -> None:
+    from pimdsl.tools import pim_opt, pim_run
+
+    (tmp_path / "spec.toml").write_text('models = ["mlp"]\nbatches = [2]\nstages = ["simulate"]\n'
+                                        '[[chips]]\npreset = "compass-s"\n')
+    assert main([str(tmp_path / "spec.toml"), "-o", str(tmp_path / "out"), "-j", "1",
+                 "--no-cache", "-q"]) == 0
+    (row,) = rows(tmp_path / "out")
+    lowered, stats = tmp_path / "lowered.mlir", tmp_path / "stats.json"
+    assert pim_opt.main(["--model", "mlp", "--chip", "compass-s", "--batch", "2", "--partition",
+                         "--lower-to-isa", "-o", str(lowered)]) == 0
+    assert pim_run.main([str(lowered), "--timing-only", "--stats", str(stats)]) == 0
+    sim = json.loads(stats.read_text())
+    assert row["sim_latency_s"] == pytest.approx(sim["latency_s"], rel=1e-12)
+    assert row["sim_energy_j"] == pytest.approx(sim["energy_j"], rel=1e-12)
+    assert row["isa_ops"] > 0
+    header = (tmp_path / "out" / "results.csv").read_text().splitlines()[0].split(",")
+    assert header[-5:] == ["isa_ops", "sim_latency_s", "sim_throughput_ips", "sim_energy_j", "error"]
