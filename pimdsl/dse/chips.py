@@ -104,9 +104,10 @@ def chips_of(text: SpecText, entries: Any) -> list[Chip]:
                 bad = next((k for k in (*changes, *fixed) if f"'{k}'" in str(exc)), None)
                 raise text.error(f"[[chips]] entry {i + 1}: {exc}", key=bad, table="chips",
                                  index=i) from None
-    names = [c.name for c in chips]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    from pimdsl.dse.spec import first_duplicate
+
+    dup = first_duplicate([c.name for c in chips])
     if dup:
-        raise text.error(f"two chips of the sweep are named '{dup[0]}'.", table="chips",
+        raise text.error(f"two chips of the sweep are named '{dup}'.", table="chips",
                          hint="Give the entries different `name`s.")
     return chips

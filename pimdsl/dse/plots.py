@@ -46,6 +46,21 @@ def pyplot() -> Any:
     return plt
 
 
+def _throughput_axes(ax: Any, title: str, xlabel: str, xbase: int) -> None:
+    """Log-log axes with throughput up."""
+    ax.set_xscale("log", base=xbase)
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("throughput (inferences/s)")
+
+
+def _save(plt: Any, fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def _by_model(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
@@ -68,15 +83,9 @@ def plot_pareto(rows: list[dict[str, Any]], path: Path) -> None:
         front = [pts[i] for i in pareto_front(pts)]
         ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="black",
                 lw=1, label="Pareto front")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_title(model)
-        ax.set_xlabel("energy per inference (mJ)")
-        ax.set_ylabel("throughput (inferences/s)")
+        _throughput_axes(ax, model, "energy per inference (mJ)", 10)
     axes[0][0].legend(fontsize="x-small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_chip_size(rows: list[dict[str, Any]], path: Path) -> None:
@@ -93,15 +102,9 @@ def plot_chip_size(rows: list[dict[str, Any]], path: Path) -> None:
             sizes = sorted(best)
             ax.plot([s / MB for s in sizes], [best[s] for s in sizes], marker="o",
                     label=f"batch {batch}")
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_title(f"{model}: best strategy per chip")
-        ax.set_xlabel("chip weight capacity (MB)")
-        ax.set_ylabel("throughput (inferences/s)")
+        _throughput_axes(ax, f"{model}: best strategy per chip", "chip weight capacity (MB)", 2)
         ax.legend(fontsize="x-small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_partitions(rows: list[dict[str, Any]], path: Path) -> None:
@@ -122,9 +125,7 @@ def plot_partitions(rows: list[dict[str, Any]], path: Path) -> None:
             ax.set_ylabel(f"{unit} per batch")
             ax.set_xlabel("partition (units)")
             ax.set_title(what, fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def write_plots(rows: list[dict[str, Any]], folder: Path) -> list[Path]:

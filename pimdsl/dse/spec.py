@@ -114,6 +114,12 @@ class SpecText:
         return PimError(message, where=self.where(key, table, index), hint=hint)
 
 
+def first_duplicate(names: list[str]) -> str | None:
+    """The first name (in sorted order) listed twice, else None."""
+    dup = sorted({n for n in names if names.count(n) > 1})
+    return dup[0] if dup else None
+
+
 def _suggest(word: str, known: tuple[str, ...] | list[str]) -> str:
     close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
     did = f"Did you mean '{close[0]}'? " if close else ""
@@ -171,10 +177,9 @@ def _models(text: SpecText, names: list[str]) -> list[Model]:
         did = f" Did you mean '{close[0]}'?" if close else ""
         raise text.error(f"`models`: '{name}' is neither a zoo model nor an .onnx file.{did}",
                          key="models", hint=f"Zoo models: {', '.join(zoo)}.")
-    stems = [m.name for m in models]
-    dup = sorted({s for s in stems if stems.count(s) > 1})
+    dup = first_duplicate([m.name for m in models])
     if dup:
-        raise text.error(f"`models`: two models are named '{dup[0]}' in the results.", key="models",
+        raise text.error(f"`models`: two models are named '{dup}' in the results.", key="models",
                          hint="Rename one of the ONNX files.")
     return models
 
