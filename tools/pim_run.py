@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pim_isa IR: simulate timing and energy only, no numerics (automatic "
                    "when the IR names no weight file); an error with --input, --output, "
                    "--compare-onnxruntime or --mode quantized, which need numerics")
+    p.add_argument("--trace", metavar="FILE.json",
+                   help="pim_isa IR: write the simulated per-core timeline as a Chrome/Perfetto "
+                   "trace (steps every loop: slower than the timing run alone)")
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="log what each step does and how long it takes")
     p.add_argument("-q", "--quiet", action="store_true",
@@ -101,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # the Python docs' recipe: point stdout at devnull so the exit-time flush stays quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        if args.output_npy is not None or args.stats is not None:  # never exit 0 without them
+        if args.output_npy is not None or args.stats is not None or args.trace is not None:
             print(f"{PROG}: error: {output.BROKEN_PIPE_NOTE}", file=sys.stderr)
             return EXIT_USER_ERROR
         return 0
@@ -391,6 +394,8 @@ def _run(args: argparse.Namespace) -> int:
             output.check(args.output_npy, "--output")
         if args.stats is not None:
             output.check(args.stats, "--stats")
+        if args.trace is not None:
+            output.check(args.trace, "--trace")
         if args.compare_onnxruntime and loaded.onnx_path is None:
             raise PimError(
                 "--compare-onnxruntime needs the ONNX model: give an .onnx INPUT, --model, "
@@ -572,9 +577,9 @@ def check_timing_options(args: argparse.Namespace, module: ModuleOp) -> bool:
     from pimdsl.module_attrs import get_weights
 
     if find_program(module) is None:
-        if args.stats is not None or args.timing_only:
+        if args.stats is not None or args.timing_only or args.trace is not None:
             raise PimError(
-                "--stats and --timing-only need pim_isa-level IR (the timing model runs the "
+                "--stats, --trace and --timing-only need pim_isa-level IR (the timing model runs the "
                 "per-core instruction programs), but this module holds no pim_isa.program.",
                 hint="Lower it first: pim-opt model.mlir --lower-to-isa -o model.isa.mlir.",
             )
@@ -632,8 +637,38 @@ def _timing_run(args: argparse.Namespace, module: ModuleOp) -> None:
     if args.stats is not None:
         write_stats(args.stats, stats)
         print(f"  wrote {args.stats}")
+    if args.trace is not None:
+        _write_trace(args.trace, module)
     if not args.timing_only and get_weights(module) is None:
         print("  (no weight file: timing only; give pim.weights to run the numerics too)")
+
+
+def _write_trace(path: str, module: ModuleOp) -> None:
+    """Simulate again with every loop stepped, recording each instruction, and write the
+    Chrome/Perfetto trace (`pimdsl.sim.chrome_trace`)."""
+    from pimdsl import output, progress, strict_json
+    from pimdsl.dialects import pim_isa as isa
+    from pimdsl.errors import PimError
+    from pimdsl.module_attrs import get_batch, get_chip
+    from pimdsl.sim.chrome_trace import MAX_EVENTS, chrome_trace
+    from pimdsl.sim.timing import simulate_module
+
+    program = isa.find_program(module)
+    assert program is not None
+    events: dict[int, list[Any]] = {op.number: [] for op in program.body.block.ops
+                                    if isinstance(op, isa.PartitionOp)}
+    with progress.step(PROG, "stepping every loop for --trace"):
+        simulate_module(module, step_all=True, events=events)
+    count = sum(len(e) for e in events.values())
+    if count > MAX_EVENTS:
+        raise PimError(f"--trace: the timeline has {count} events, more than a trace viewer "
+                       f"handles ({MAX_EVENTS}).",
+                       hint="Lower a smaller batch (--batch) or fewer partitions and trace that.")
+    chip = get_chip(module)
+    assert chip is not None
+    doc = chrome_trace(events, chip.name, get_batch(module))
+    output.write_text(path, "--trace", strict_json.dumps(doc, what="--trace"))
+    print(f"  wrote {path} ({count} events)")
 
 
 def _main_entry() -> Any:  # pragma: no cover - `python -m pimdsl.tools.pim_run`
