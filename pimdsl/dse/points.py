@@ -72,7 +72,7 @@ def point_key(model: Model, chip: dict[str, Any], batch: int, strategy: str, obj
         "objective": objective, "schedule": schedule, "stages": list(stages),
         "ga": {**ga.as_dict(), "seed": seed} if strategy == "ga" else None,
     }
-    text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()[:KEY_CHARS]
 
 

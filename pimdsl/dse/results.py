@@ -95,7 +95,7 @@ class ResultFolder:
             f.write(text)
             f.flush()
         with self.times.open("a") as f:
-            f.write(json.dumps(times) + "\n")
+            f.write(json.dumps(times, allow_nan=False) + "\n")
 
     def finish(self, keys: list[str], cols: list[tuple[str, str]]) -> list[dict[str, Any]]:
         """Write the sorted files; return the table's rows (the spec's finished points)."""
@@ -112,7 +112,7 @@ class ResultFolder:
                     "points": len(keys), "finished": len(table),
                     "errors": sum(1 for r in table if r.get("error"))}
         output.write_text(self.folder / "sweep.json", "sweep.json",
-                          json.dumps(manifest, indent=1) + "\n")
+                          json.dumps(manifest, indent=1, allow_nan=False) + "\n")
         return table
 
 

@@ -68,7 +68,8 @@ def table_key(module: ModuleOp) -> str:
         "chip": chip.to_dict(), "batch": get_batch(module), "schedule": get_schedule(module),
         "code": code_fingerprint(),
     }
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:32]
+    text = json.dumps(fields, sort_keys=True, allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def span_costs_of(module: ModuleOp, folder: Path | None) -> tuple[SpanCosts, bool]:
