@@ -15,7 +15,7 @@ DEMO_CHIP ?= compass-s
 # pytest-xdist (in the test extras) spreads pytest over the cores when it is installed.
 PYTEST_JOBS ?= $(shell $(BIN)/python -c "import xdist" 2>/dev/null && echo "-n 2")
 
-.PHONY: demo test lint pytest lit bench compass-table install install-test clean
+.PHONY: demo demo-dse test lint pytest lit bench compass-table install install-test clean
 
 demo: install
 	@echo "== $(DEMO_MODEL) on $(DEMO_CHIP) =="
@@ -26,6 +26,10 @@ demo: install
 	else \
 		echo "(partitioning: the --partition pass is not built yet)"; \
 	fi
+
+# the sweep of examples/sweep.toml (48 points, partition only) and its plots, shown in docs/dse.md
+demo-dse: install-test
+	$(BIN)/pim-dse examples/sweep.toml -o sweep-results --plots docs/img
 
 test: install-test lint pytest lit
 

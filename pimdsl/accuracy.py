@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
+from pimdsl import progress
 from pimdsl.errors import PimError
-from pimdsl.progress import progress
 
 DATASETS = {"digits": "test", "digits-train": "train", "digits-all": "all"}
 
@@ -128,13 +128,14 @@ def run(module: ModuleOp, x: np.ndarray, *, base_dir: Path | None = None,
     weights = WeightStore.for_module(module, base_dir=base_dir)
     calls = len(xs) // batch
     outs = []
-    with progress("accuracy", len(x), show_progress) as tick:
+    with progress.counter("accuracy", len(x), f"{len(x)} images", "image",
+                          enabled=show_progress) as tick:
         for i in range(calls):
             opts = {**(options or {}), "noise_stream": i}
             y = run_module(module, [xs[i * batch:(i + 1) * batch]], base_dir=base_dir,
                            weights=weights, options=opts)[0]
             outs.append(y.reshape(batch, -1))
-            tick(min(batch, len(x) - i * batch), "images")
+            tick(min((i + 1) * batch, len(x)), "images")
     return np.concatenate(outs)[: len(x)]
 
 

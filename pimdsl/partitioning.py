@@ -54,10 +54,12 @@ class Analysis:
 _CACHE: dict[tuple[object, ...], tuple[Units, SpanCosts]] = {}
 
 
-def _fingerprint(net: Network) -> tuple[object, ...]:
+def network_fingerprint(net: Network) -> tuple[object, ...]:
+    """Everything of `net` the cost model reads (not its weights): the span-cost caches' key
+    (here and `pimdsl.dse.tables`, whose disk cache keys on its repr)."""
     layers = tuple(
         (L.kind, L.groups, L.in_channels, L.kernel_area, L.cols, L.windows, L.row_windows,
-         L.out_elements, L.vector_elements, L.vector) for L in net.layers
+         L.out_elements, L.vector_elements, L.vector, L.window) for L in net.layers
     )
     values = tuple(
         (v.elements, v.owner, v.consumer_layers, v.consumer_owners, v.returned, v.fused_readers)
@@ -79,7 +81,7 @@ def analyse(module: ModuleOp) -> Analysis:
     if is_partitioned(module):
         module = flat_copy(module)  # not module.clone(): that copies every partition's ops too
     net = extract_network(module)
-    key = (_fingerprint(net), chip, batch, schedule)
+    key = (network_fingerprint(net), chip, batch, schedule)
     if key not in _CACHE:
         units = plan_units(net, chip)
         # each partition holds at most the whole chip: a lower bound on the partitions needed

@@ -1,64 +1,128 @@
-"""Progress of a long loop on stderr: a rich bar on a terminal, plain lines otherwise.
+"""Progress on stderr for the long steps (GA, sweeps, lowering, simulation): one helper.
 
-    with progress("accuracy", total=12) as tick:
-        for chunk in chunks:
-            ...
-            tick(1, "top-1 97.2%")
+- `counter(name, total, label, unit)`: a context manager yielding `tick(done, text)` for a step
+  of `total` known parts (GA generations, sweep points). On a terminal a rich bar; otherwise
+  (CI logs, pipes) plain lines `name: ...` once the step has taken QUIET_SECONDS, then at most
+  every LINE_SECONDS, and a closing line with the time.
+- `step(name, what)`: a context manager around one long call of unknown length (a pass, a
+  simulation): a rich spinner on a terminal; otherwise a line `name: what ...` if it is still
+  running after QUIET_SECONDS and `name: what done in X s` at the end.
 
-On a terminal (or `enabled=True`) a transient rich bar; without one (CI logs, pipes) nothing
-for the first QUIET_SECONDS, then a line at most every LINE_SECONDS and a closing line;
-`enabled=False` prints nothing.
+Both print nothing with `enabled=False` or after `set_quiet(True)` (the tools' `-q`), and cost
+a few attribute look-ups per tick when shown as plain lines: no measurable slowdown.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-QUIET_SECONDS = 2.0
-LINE_SECONDS = 5.0
+QUIET_SECONDS = 2.0  # without a terminal, steps shorter than this print nothing
+LINE_SECONDS = 5.0  # and longer ones a line at most this often
+
+_quiet = False
+
+Tick = Callable[[int, str], None]
+
+
+def set_quiet(quiet: bool) -> None:
+    """Silence all progress output (the tools' -q)."""
+    global _quiet
+    _quiet = quiet
 
 
 @contextmanager
-def rich_bar(label: str, total: int) -> Iterator[Callable[[int, str], None]]:
-    """A transient rich progress bar on stderr; yields advance(steps, text)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+def quiet() -> Iterator[None]:
+    """No progress output inside the block (a sweep's workers: the sweep reports for them)."""
+    global _quiet
+    old, _quiet = _quiet, True
+    try:
+        yield
+    finally:
+        _quiet = old
 
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("", total=total)
-        yield lambda n, text: bar.update(task, advance=n, description=text)
+
+def _shown(enabled: bool | None) -> bool:
+    return enabled is not False and not _quiet
+
+
+def _bar_wanted(enabled: bool | None) -> bool:
+    return bool(enabled) or sys.stderr.isatty()
+
+
+def _say(name: str, line: str) -> None:
+    print(f"{name}: {line}", file=sys.stderr, flush=True)
 
 
 @contextmanager
-def progress(label: str, total: int, enabled: bool | None = None
-             ) -> Iterator[Callable[[int, str], None]]:
-    """Yields tick(advance, text): `advance` steps of `total` done, `text` the latest status."""
-    if enabled is False:
-        yield lambda _n, _text: None
+def counter(name: str, total: int, label: str, unit: str = "step", *,
+            enabled: bool | None = None) -> Iterator[Tick]:
+    """Progress of `total` parts. `enabled`: None = a bar on a terminal, else plain lines;
+    True = the bar; False = nothing. Yields tick(done, text): `done` parts finished so far."""
+    if not _shown(enabled):
+        yield lambda _done, _text: None
         return
-    if enabled or sys.stderr.isatty():
-        with rich_bar(label, total) as advance:
-            yield advance
+    if _bar_wanted(enabled):
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        with Progress(TextColumn(name), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), TimeElapsedColumn(),
+                      console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("", total=total)
+            yield lambda done, text: bar.update(task, completed=done, description=text)
         return
     t0 = time.perf_counter()
-    state = {"done": 0, "text": "", "last": -1.0}
+    last: list[float] = []  # time of the last line printed
+    state: dict[str, object] = {"done": 0, "text": ""}
 
-    def tick(n: int, text: str) -> None:
-        state["done"] = int(state["done"]) + n
-        state["text"] = text
+    def tick(done: int, text: str) -> None:
+        state.update(done=done, text=text)
         now = time.perf_counter()
-        if now - t0 >= QUIET_SECONDS and now - float(state["last"]) >= LINE_SECONDS:
-            print(f"{label}: {state['done']}/{total}, {text}, {now - t0:.1f} s",
-                  file=sys.stderr, flush=True)
-            state["last"] = now
+        if now - t0 >= QUIET_SECONDS and (not last or now - last[0] >= LINE_SECONDS):
+            if not last:
+                _say(name, label)
+            _say(name, f"{unit} {done}/{total}, {text}, {now - t0:.1f} s")
+            last[:] = [now]
 
     yield tick
     elapsed = time.perf_counter() - t0
-    if elapsed >= QUIET_SECONDS:
-        print(f"{label}: done, {state['done']}/{total} in {elapsed:.1f} s, {state['text']}",
-              file=sys.stderr, flush=True)
+    if last or elapsed >= QUIET_SECONDS:
+        if not last:
+            _say(name, label)
+        _say(name, f"done in {elapsed:.1f} s after {state['done']} {unit}s, {state['text']}")
+
+
+@contextmanager
+def step(name: str, what: str, *, enabled: bool | None = None) -> Iterator[None]:
+    """Progress of one long call: a spinner on a terminal, else a line once it has run for
+    QUIET_SECONDS and one when it ends."""
+    if not _shown(enabled):
+        yield
+        return
+    if _bar_wanted(enabled):
+        from rich.console import Console
+
+        with Console(stderr=True).status(f"{name}: {what}"):
+            yield
+        return
+    t0 = time.perf_counter()
+    timer = threading.Timer(QUIET_SECONDS, _say, (name, f"{what} ..."))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        elapsed = time.perf_counter() - t0
+        if elapsed >= QUIET_SECONDS:
+            _say(name, f"{what} done in {elapsed:.1f} s")

@@ -147,22 +147,6 @@ def test_pim_run_accuracy(models: dict[str, Path], tmp_path: Path,
     assert "drop --batch" in capsys.readouterr().err
 
 
-def test_progress_lines_without_a_terminal(capsys: pytest.CaptureFixture[str],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from pimdsl import progress as prog
-
-    monkeypatch.setattr(prog, "QUIET_SECONDS", 0.0)  # as if the run were long
-    monkeypatch.setattr(prog, "LINE_SECONDS", 0.0)
-    with prog.progress("accuracy", 5) as tick:  # stderr is not a terminal under pytest
-        tick(2, "images")
-        tick(3, "images")
-    lines = capsys.readouterr().err.splitlines()
-    assert [ln.split(",")[0] for ln in lines] == ["accuracy: 2/5", "accuracy: 5/5", "accuracy: done"]
-    with prog.progress("accuracy", 5, enabled=False) as tick:
-        tick(5, "images")
-    assert capsys.readouterr().err == ""
-
-
 def test_pim_run_swaps_only_non_idealities(models: dict[str, Path], tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """A compiled program runs on a noisier copy of its chip; another design is refused."""

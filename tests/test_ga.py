@@ -308,13 +308,13 @@ def test_seed_optimum_option() -> None:
 
 
 def test_progress_lines_without_a_terminal(capsys, monkeypatch) -> None:
-    import pimdsl.grouping.ga as ga
+    from pimdsl import progress
 
     t = random_table(40, seed=1)
     run_ga(t, generations=4, patience=100)  # short run, stderr not a terminal: silent
     assert capsys.readouterr().err == ""
-    monkeypatch.setattr(ga, "QUIET_SECONDS", 0.0)  # as if the run were long
-    monkeypatch.setattr(ga, "LINE_SECONDS", 0.0)
+    monkeypatch.setattr(progress, "QUIET_SECONDS", 0.0)  # as if the run were long
+    monkeypatch.setattr(progress, "LINE_SECONDS", 0.0)
     run_ga(t, generations=4, patience=100, seed=3)
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "ga-group: 40 units, population 100, up to 4 generations, objective latency, seed 3"

@@ -25,6 +25,7 @@ import difflib
 import hashlib
 import io
 import itertools
+import logging
 import os
 import re
 import shutil
@@ -53,6 +54,8 @@ from pimdsl.cache import cache_dir
 from pimdsl.chip import Chip, load_chip
 from pimdsl.errors import INPUT_EXCEPTIONS, PimError, input_error
 from pimdsl.ir_checks import check_defined_before_use
+
+_log = logging.getLogger("pimdsl.opt")
 
 lexer_guard.install()  # xDSL's string-literal rule backtracks exponentially on a missing quote
 
@@ -374,6 +377,9 @@ class PimOptMain(xDSLOptMain):
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
         super().register_all_arguments(arg_parser)
+        version = arg_parser._option_string_actions.pop("-v", None)  # -v is --verbose here
+        if version is not None:
+            version.option_strings = [o for o in version.option_strings if o != "-v"]
         group = arg_parser.add_argument_group("pimdsl")
         group.add_argument("--chip", metavar="NAME|FILE",
                            help="chip preset or .toml/.json file; sets the module attribute pim.chip")
@@ -391,6 +397,10 @@ class PimOptMain(xDSLOptMain):
         group.add_argument("--list-chips", action="store_true", help="list the chip presets and exit")
         group.add_argument("--list-models", action="store_true", help="list the zoo models and exit")
         group.add_argument("--list-passes", action="store_true", help="list pimdsl's passes and exit")
+        group.add_argument("-v", "--verbose", action="count", default=0,
+                           help="log each pass and its time (-vv: more)")
+        group.add_argument("-q", "--quiet", action="store_true",
+                           help="no progress output on stderr (warnings and errors only)")
         for action in arg_parser._actions:  # xDSL's help lists all ~140 pass names inline
             if action.dest == "passes":
                 action.help = "pass pipeline, e.g. 'partition{strategy=greedy},ga-group' (see the list below)"
@@ -591,8 +601,11 @@ class PimOptMain(xDSLOptMain):
             if exc.name not in ("pimdsl.frontend", "pimdsl.frontend.onnx"):
                 raise
             raise PimError("the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.") from None
+        from pimdsl import progress
+
         sidecar = self._sidecar_path()
-        module = import_onnx(path, sidecar=sidecar)
+        with progress.step("pim-opt", f"importing {Path(path).name}"):
+            module = import_onnx(path, sidecar=sidecar)
         if sidecar is not None and sidecar in (module_attrs.get_weights(module) or []):
             self._sidecar_written = sidecar
         note = onnx_version_warning(path)
@@ -715,10 +728,14 @@ class PimOptMain(xDSLOptMain):
     def _apply_pass(self, one: ModulePass, prog: ModuleOp) -> None:
         """Run one pass. pimdsl's passes raise PimError for user errors and keep tracebacks
         for bugs; an exception from an upstream xDSL pass means it does not apply to this IR."""
+        from pimdsl import progress
         from pimdsl.passes import PASSES
 
         try:
-            one.apply(self.ctx, prog)
+            t0 = time.perf_counter()
+            with progress.step("pim-opt", f"pass {one.name}"):
+                one.apply(self.ctx, prog)
+            _log.info("pass %s: %.2f s", one.name, time.perf_counter() - t0)
         except PimError:
             raise
         except Exception as exc:
@@ -743,6 +760,10 @@ class PimOptMain(xDSLOptMain):
         return self._captured
 
     def run(self) -> None:
+        from pimdsl import logs
+
+        logs.setup("pim-opt", verbose=self.args.verbose, quiet=self.args.quiet,
+                   default=logs.QUIET_DEFAULT)
         with output.session("pim-opt") as outputs:
             self._outputs = outputs
             if self.args.chip is not None and self.args.chip.endswith((".toml", ".json")):

@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     options = _options(args)
     try:
-        if "--version" in options or "-v" in options:
+        if "--version" in options:
             print(version_text())
             return 0
         if "--list-chips" in options:

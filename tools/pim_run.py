@@ -76,12 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pim_isa IR: simulate timing and energy only, no numerics (automatic "
                    "when the IR names no weight file); an error with --input, --output, "
                    "--compare-onnxruntime or --mode quantized, which need numerics")
+    p.add_argument("--trace", metavar="FILE.json",
+                   help="pim_isa IR: write the simulated per-core timeline as a Chrome/Perfetto "
+                   "trace (steps every loop: slower than the timing run alone)")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log what each step does and how long it takes")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress output on stderr (warnings and errors only)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from pimdsl import output
+    from pimdsl import logs, output
+
+    logs.setup(PROG, verbose=args.verbose, quiet=args.quiet, default=logs.QUIET_DEFAULT)
 
     try:
         # every file pim-run writes is staged and renamed only when the run completed (exit 0,
@@ -100,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # the Python docs' recipe: point stdout at devnull so the exit-time flush stays quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        if args.output_npy is not None or args.stats is not None:  # never exit 0 without them
+        if args.output_npy is not None or args.stats is not None or args.trace is not None:
             print(f"{PROG}: error: {output.BROKEN_PIPE_NOTE}", file=sys.stderr)
             return EXIT_USER_ERROR
         return 0
@@ -153,13 +162,15 @@ def parse_mlir(path: Path) -> ModuleOp:
     """Parse and verify an .mlir file with every dialect pimdsl knows."""
     from xdsl.dialects.builtin import ModuleOp
 
+    from pimdsl import progress
     from pimdsl.dialects import context
     from pimdsl.errors import PimError
     from pimdsl.tools.opt_driver import parse_mlir_file
 
     ctx = context()
     # pim-opt's reader: binary files, parse and verifier errors all name file(:line)
-    module = parse_mlir_file(ctx, str(path))
+    with progress.step(PROG, f"parsing {path.name}"):
+        module = parse_mlir_file(ctx, str(path))
     if not isinstance(module, ModuleOp):
         raise PimError(f"'{path}' does not hold a builtin.module.")
     return module
@@ -175,9 +186,11 @@ def import_onnx_file(path: Path) -> ModuleOp:
             "the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.",
             hint="Run an .mlir file instead.",
         ) from None
+    from pimdsl import progress
     from pimdsl.tools.opt_driver import onnx_version_warning
 
-    module = import_onnx(path)
+    with progress.step(PROG, f"importing {path.name}"):
+        module = import_onnx(path)
     note = onnx_version_warning(str(path))
     if note:
         print(f"{PROG}: warning: {note}", file=sys.stderr)
@@ -386,6 +399,8 @@ def _run(args: argparse.Namespace) -> int:
             output.check(args.output_npy, "--output")
         if args.stats is not None:
             output.check(args.stats, "--stats")
+        if args.trace is not None:
+            output.check(args.trace, "--trace")
         if args.compare_onnxruntime and loaded.onnx_path is None:
             raise PimError(
                 "--compare-onnxruntime needs the ONNX model: give an .onnx INPUT, --model, "
@@ -409,10 +424,13 @@ def _run(args: argparse.Namespace) -> int:
                   "Lower it with --partition --partition-to-crossbar to see quantization.",
                   file=sys.stderr)
 
+        from pimdsl import progress
+
         start = time.perf_counter()
         run_stats: dict[str, float] = {}
-        outputs = run_batched(module, inputs, base_dir=loaded.base_dir,
-                              options={"mode": args.mode, "stats": run_stats})
+        with progress.step(PROG, f"running {calls} call(s) of @main"):
+            outputs = run_batched(module, inputs, base_dir=loaded.base_dir,
+                                  options={"mode": args.mode, "stats": run_stats})
         elapsed = time.perf_counter() - start
 
         print(f"{PROG}: {loaded.description} (level {', '.join(levels) or 'func'})")
@@ -567,9 +585,9 @@ def check_timing_options(args: argparse.Namespace, module: ModuleOp) -> bool:
     from pimdsl.module_attrs import get_weights
 
     if find_program(module) is None:
-        if args.stats is not None or args.timing_only:
+        if args.stats is not None or args.timing_only or args.trace is not None:
             raise PimError(
-                "--stats and --timing-only need pim_isa-level IR (the timing model runs the "
+                "--stats, --trace and --timing-only need pim_isa-level IR (the timing model runs the "
                 "per-core instruction programs), but this module holds no pim_isa.program.",
                 hint="Lower it first: pim-opt model.mlir --lower-to-isa -o model.isa.mlir.",
             )
@@ -616,15 +634,19 @@ def _timing_run(args: argparse.Namespace, module: ModuleOp) -> None:
 
     if find_program(module) is None:
         return
+    from pimdsl import progress
     from pimdsl.sim.stats import write_stats
     from pimdsl.sim.timing import simulate_module
 
-    stats = simulate_module(module)
+    with progress.step(PROG, "simulating timing and energy"):
+        stats = simulate_module(module)
     print(f"{PROG}: {stats.summary()}")
     print(f"  timing simulated in {stats.sim_seconds:.3f} s")
     if args.stats is not None:
         write_stats(args.stats, stats)
         print(f"  wrote {args.stats}")
+    if args.trace is not None:
+        _write_trace(args.trace, module)
     if not args.timing_only and get_weights(module) is None:
         print("  (no weight file: timing only; give pim.weights to run the numerics too)")
 
@@ -666,6 +688,34 @@ def _accuracy_run(args: argparse.Namespace, module: ModuleOp, loaded: Loaded, le
         write_output(Path(args.output_npy), [logits])
         print(f"  wrote {args.output_npy}")
     return 0
+
+
+def _write_trace(path: str, module: ModuleOp) -> None:
+    """Simulate again with every loop stepped, recording each instruction, and write the
+    Chrome/Perfetto trace (`pimdsl.sim.chrome_trace`)."""
+    from pimdsl import output, progress, strict_json
+    from pimdsl.dialects import pim_isa as isa
+    from pimdsl.errors import PimError
+    from pimdsl.module_attrs import get_batch, get_chip
+    from pimdsl.sim.chrome_trace import MAX_EVENTS, chrome_trace
+    from pimdsl.sim.timing import simulate_module
+
+    program = isa.find_program(module)
+    assert program is not None
+    events: dict[int, list[Any]] = {op.number: [] for op in program.body.block.ops
+                                    if isinstance(op, isa.PartitionOp)}
+    with progress.step(PROG, "stepping every loop for --trace"):
+        simulate_module(module, step_all=True, events=events)
+    count = sum(len(e) for e in events.values())
+    if count > MAX_EVENTS:
+        raise PimError(f"--trace: the timeline has {count} events, more than a trace viewer "
+                       f"handles ({MAX_EVENTS}).",
+                       hint="Lower a smaller batch (--batch) or fewer partitions and trace that.")
+    chip = get_chip(module)
+    assert chip is not None
+    doc = chrome_trace(events, chip.name, get_batch(module))
+    output.write_text(path, "--trace", strict_json.dumps(doc, what="--trace"))
+    print(f"  wrote {path} ({count} events)")
 
 
 def _main_entry() -> Any:  # pragma: no cover - `python -m pimdsl.tools.pim_run`

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -384,46 +383,15 @@ class _Evaluator:
 
 _FITNESS_LABEL = {"latency": "latency (s)", "throughput": "latency (s)", "energy": "energy (J)",
                   "edp": "EDP (J*s)"}
-QUIET_SECONDS = 2.0  # without a terminal, runs shorter than this print nothing
-LINE_SECONDS = 5.0  # and longer ones a line at most this often
 
 
-@contextmanager
-def _progress(enabled: bool | None, total: int, label: str) -> Iterator[Callable[[int, str], None]]:
-    """Progress on stderr: a rich bar on a terminal (or `enabled=True`); otherwise (CI logs,
-    pipes) plain lines once the run has taken more than QUIET_SECONDS, then every LINE_SECONDS,
-    and a closing line with the time. `enabled=False`: nothing. Yields tick(generation, text)."""
-    if enabled is False:
-        yield lambda _gen, _text: None
-        return
-    if enabled or sys.stderr.isatty():
-        from pimdsl.progress import rich_bar
+def _progress(enabled: bool | None, total: int,
+              label: str) -> AbstractContextManager[Callable[[int, str], None]]:
+    """The GA's progress (`pimdsl.progress.counter`): a bar on a terminal, plain lines
+    `ga-group: generation g/N, ...` in logs once the run has taken a while."""
+    from pimdsl import progress
 
-        with rich_bar("ga-group", total) as advance:
-            yield lambda _gen, text: advance(1, text)
-        return
-    t0 = time.perf_counter()
-    last: list[float] = []  # time of the last line printed
-    state: dict[str, object] = {"gen": 0, "text": ""}
-
-    def say(line: str) -> None:
-        print(f"ga-group: {line}", file=sys.stderr, flush=True)
-
-    def tick(gen: int, text: str) -> None:
-        state.update(gen=gen, text=text)
-        now = time.perf_counter()
-        if now - t0 >= QUIET_SECONDS and (not last or now - last[0] >= LINE_SECONDS):
-            if not last:
-                say(label)
-            say(f"generation {gen}/{total}, {text}, {now - t0:.1f} s")
-            last[:] = [now]
-
-    yield tick
-    elapsed = time.perf_counter() - t0
-    if last or elapsed >= QUIET_SECONDS:
-        if not last:
-            say(label)
-        say(f"done in {elapsed:.1f} s after {state['gen']} generations, {state['text']}")
+    return progress.counter("ga-group", total, label, "generation", enabled=enabled)
 
 
 def _dedupe(groups: list[Bounds]) -> list[Bounds]:
