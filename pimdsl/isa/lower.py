@@ -400,6 +400,11 @@ class _PartitionState:
                 for r in sorted(readers - {w}):
                     if (v, r) in self.synced or (needs is not None and w not in needs.get(r, set())):
                         continue
+                    if self.low.part_schedule == "batch" and self.stages.get(v, math.inf) > self.open_stage:
+                        # pimdsl.isa.pipeline's no-deadlock rule: a token comes from a lower
+                        # stage or from earlier in the same one
+                        raise AssertionError(f"batch schedule: a step at stage {self.open_stage} waits "
+                                             f"for {v} of stage {self.stages.get(v)}")
                     tag = -self.e.next_tag()  # negative tag: a synchronisation token
                     self.slots[(v, w)].append(isa.SendOp(r, isa.addr(0), 1, tag, buffer))
                     self.e.code(r).add(isa.RecvOp(w, isa.addr(0), 1, tag, buffer))
@@ -916,11 +921,16 @@ class _PartitionState:
             self.low.places[op.results[0]] = Place(src.buffer, src.n, y[1], 1, 1)
         else:
             return False
-        self.writers[op.results[0]] = self.writers.get(x, set())
-        if x in self.done:  # the element schedule: complete when `x` is
-            self.done[op.results[0]] = self.done[x]
-        for w in self.writers[op.results[0]]:
-            self.slots[(op.results[0], w)] = self.slots[(x, w)]
+        y = op.results[0]
+        # written when and where `x` is: every record of x's producer carries over (its cores,
+        # the element schedule's completion time, the batch schedule's stage); a reader of
+        # the alias that missed the stage ran at stage 0 and waited a whole pipeline early
+        self.writers[y] = self.writers.get(x, set())
+        for record in (self.done, self.stages):
+            if x in record:
+                record[y] = record[x]  # type: ignore[index]
+        for w in self.writers[y]:
+            self.slots[(y, w)] = self.slots[(x, w)]
         return True
 
 
