@@ -114,12 +114,15 @@ def set_replication(module: ModuleOp, wanted: Mapping[str, int]) -> None:
                        "--partition='replication=\"LAYER=R\"'.")
     a = analyse(module)
     by_layer = {a.network.layers[layer_index(a, name)].name: r for name, r in wanted.items()}
-    for p in parts:
+    costs: list[tuple[part.PartitionOp, PartitionCost]] = []
+    for p in parts:  # all costed (and checked) before any is changed
         reps = list(part.ints(p.replication))
         new = [by_layer.get(n, r) for n, r in zip(p.layer_names, reps, strict=True)]
         if new != reps:
-            p.properties["replication"] = part.i64_array(new)
-            store_costs(p, partition_cost(a, p))
+            asked = [n for n in p.layer_names if n in by_layer]
+            costs.append((p, partition_cost(a, p, asked, replication=new)))
+    for p, cost in costs:
+        store_costs(p, cost)
 
 
 def store_costs(p: part.PartitionOp, cost: PartitionCost) -> None:
@@ -133,13 +136,15 @@ def store_costs(p: part.PartitionOp, cost: PartitionCost) -> None:
     p.properties["energy_j"] = FloatAttr(cost.energy_j, f64)
 
 
-def partition_cost(a: Analysis, p: part.PartitionOp) -> PartitionCost:
+def partition_cost(a: Analysis, p: part.PartitionOp, asked: Sequence[str] = (),
+                   replication: Sequence[int] | None = None) -> PartitionCost:
     """The cost of partition `p` for its span, its schedule and the replication its IR
-    records (the cost model's own choice costs nothing extra)."""
+    records, or `replication` (the cost model's own choice costs nothing extra). `asked`: the
+    weight names of the layers whose replication the user just set (named if it does not fit)."""
     from pimdsl.cost.model import span_costs
 
     s, e = p.unit_span
-    reps = tuple(part.ints(p.replication))
+    reps = tuple(part.ints(p.replication) if replication is None else replication)
     try:
         chosen = a.costs.partition(s, e, p.schedule_name)
     except ValueError as exc:
@@ -147,13 +152,16 @@ def partition_cost(a: Analysis, p: part.PartitionOp) -> PartitionCost:
                        hint="Re-run --partition (or --ga-group) for this chip.") from None
     if chosen.replication == reps:
         return chosen
-    check_fits(a, p.number, s, e, reps)
+    check_fits(a, p.number, s, e, reps, asked)
     costs = span_costs(a.network, a.units, a.chip, a.batch, a.schedule, replication={(s, e): reps})
     return costs.partition(s, e, p.schedule_name)
 
 
-def check_fits(a: Analysis, number: int, s: int, e: int, reps: Sequence[int]) -> None:
-    """A PimError unless `reps` replicas of the layers of units [s, e) place on the chip."""
+def check_fits(a: Analysis, number: int, s: int, e: int, reps: Sequence[int],
+               asked: Sequence[str] = ()) -> None:
+    """A PimError unless `reps` replicas of the layers of units [s, e) place on the chip; it
+    names the most replicas that fit of the most replicated layer of `asked` (weight names),
+    else of the partition."""
     from pimdsl.placement import place_partition
 
     l0 = int(a.units.layer[s])
@@ -180,15 +188,16 @@ def check_fits(a: Analysis, number: int, s: int, e: int, reps: Sequence[int]) ->
 
     if fits(replication):
         return
-    grown = max((li for li in replication if replication[li] > 1),
-                key=lambda li: replication[li] * layers[li].cols, default=l0)
+    named = [li for li in replication if layers[li].name in asked] or list(replication)
+    grown = max(named, key=lambda li: replication[li])
     lo, hi = 0, replication[grown]  # the most replicas of `grown` that fit with the others
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if fits({**replication, grown: mid}) else (lo, mid)
     names = ", ".join(f"{nn.layer_label(layers[li].op)}={r}" for li, r in replication.items())
-    most = (f"with the others as they are, layer '{nn.layer_label(layers[grown].op)}' fits at "
-            f"most {lo} replicas" if lo else "even one replica of each does not fit")
+    label = nn.layer_label(layers[grown].op)
+    most = (f"with the others as they are, layer '{label}' fits at most {lo} replicas" if lo
+            else f"with the others as they are, not even one replica of layer '{label}' fits")
     raise PimError(
         f"partition {number}: replication {names} does not fit chip '{a.chip.name}' "
         f"({a.chip.cores} cores x {a.chip.crossbars_per_core} crossbars, units placed first-fit "
