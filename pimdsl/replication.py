@@ -7,7 +7,8 @@ instead; the IR is then the truth everywhere:
 - `set_replication(module, {layer: replicas})` sets it on partition-level IR, checks that the
   replicas fit (crossbars and cores of the module's chip, at most one replica per window) and
   recomputes the partition's stored costs (crossbars, core_crossbars, latency, energy, DRAM
-  bytes) for it. This is the API for passes (`set-replication`, docs/extending.md);
+  bytes) for it; under the `auto` schedule policy (the default) the partition's schedule is
+  chosen again for the new replication, as `--partition` would. This is the API for passes (`set-replication`, docs/extending.md);
 - `--partition='replication="conv1=4 fc=2"'` (and `--ga-group`) keep the request as the module
   attribute `pim.replication` and apply it to the grouping they choose (`apply_requests`), so
   it survives regrouping and re-costing for another `--chip`/`--batch`;
@@ -28,7 +29,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, ModuleOp, f64, i64
+from xdsl.dialects.builtin import (
+    DictionaryAttr,
+    FloatAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    f64,
+    i64,
+)
 
 from pimdsl.dialects import nn
 from pimdsl.dialects import partition as part
@@ -120,7 +129,9 @@ def set_replication(module: ModuleOp, wanted: Mapping[str, int]) -> None:
         new = [by_layer.get(n, r) for n, r in zip(p.layer_names, reps, strict=True)]
         if new != reps:
             asked = [n for n in p.layer_names if n in by_layer]
-            costs.append((p, partition_cost(a, p, asked, replication=new)))
+            # under the `auto` policy the schedule is the model's choice: made again for `new`
+            schedule = None if a.schedule == "auto" else p.schedule_name
+            costs.append((p, partition_cost(a, p, asked, replication=new, schedule=schedule)))
     for p, cost in costs:
         store_costs(p, cost)
 
@@ -134,19 +145,22 @@ def store_costs(p: part.PartitionOp, cost: PartitionCost) -> None:
     p.properties["dram_bytes"] = IntegerAttr(int(round(cost.dram_bytes)), i64)
     p.properties["latency_s"] = FloatAttr(cost.latency_s, f64)
     p.properties["energy_j"] = FloatAttr(cost.energy_j, f64)
+    p.properties["schedule"] = StringAttr(cost.schedule)
 
 
 def partition_cost(a: Analysis, p: part.PartitionOp, asked: Sequence[str] = (),
-                   replication: Sequence[int] | None = None) -> PartitionCost:
-    """The cost of partition `p` for its span, its schedule and the replication its IR
-    records, or `replication` (the cost model's own choice costs nothing extra). `asked`: the
-    weight names of the layers whose replication the user just set (named if it does not fit)."""
+                   replication: Sequence[int] | None = None, schedule: str | None = "") -> PartitionCost:
+    """The cost of partition `p` for its span, the schedule and the replication its IR records,
+    or `replication` and `schedule` (None: the one the module's policy picks). The cost model's
+    own replication costs nothing extra. `asked`: the weight names of the layers whose
+    replication the user just set (named if it does not fit)."""
     from pimdsl.cost.model import span_costs
 
     s, e = p.unit_span
     reps = tuple(part.ints(p.replication) if replication is None else replication)
+    schedule = p.schedule_name if schedule == "" else schedule
     try:
-        chosen = a.costs.partition(s, e, p.schedule_name)
+        chosen = a.costs.partition(s, e, schedule)
     except ValueError as exc:
         raise PimError(f"partition {p.number}: {exc} on chip '{a.chip.name}'.",
                        hint="Re-run --partition (or --ga-group) for this chip.") from None
@@ -154,7 +168,7 @@ def partition_cost(a: Analysis, p: part.PartitionOp, asked: Sequence[str] = (),
         return chosen
     check_fits(a, p.number, s, e, reps, asked)
     costs = span_costs(a.network, a.units, a.chip, a.batch, a.schedule, replication={(s, e): reps})
-    return costs.partition(s, e, p.schedule_name)
+    return costs.partition(s, e, schedule)
 
 
 def check_fits(a: Analysis, number: int, s: int, e: int, reps: Sequence[int],
@@ -175,9 +189,9 @@ def check_fits(a: Analysis, number: int, s: int, e: int, reps: Sequence[int],
         if not 1 <= r <= layers[li].windows:
             raise PimError(
                 f"partition {number}: layer '{nn.layer_label(layers[li].op)}' cannot have {r} "
-                f"replicas: it has {layers[li].windows} windows (MVMs per inference), and each "
-                "replica computes at least one.",
-                hint=f"Give it between 1 and {layers[li].windows} replicas.")
+                f"replicas: it has {layers[li].windows} window{'s' * (layers[li].windows != 1)} "
+                "(MVMs per inference), and each replica computes at least one.",
+                hint=f"Give it at most {layers[li].windows}.")
 
     def fits(rep: dict[int, int]) -> bool:
         try:

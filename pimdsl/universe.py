@@ -41,6 +41,12 @@ def multiverse() -> Universe:
                 hint="Two installed packages register the same dialect, pass or target name; "
                 "uninstall one (`pip list` shows them) or rename it in its universe.",
             ) from None
+        except (ImportError, AttributeError) as exc:  # a plugin's universe does not load
+            raise PimError(
+                f"an installed xDSL plugin (entry points 'xdsl.universe') does not load: "
+                f"{type(exc).__name__}: {exc}.",
+                hint="Reinstall or uninstall that package (`pip list` shows them).",
+            ) from None
         for mine, merged in ((PIMDSL_UNIVERSE.all_dialects, found.all_dialects),
                              (PIMDSL_UNIVERSE.all_passes, found.all_passes),
                              (PIMDSL_UNIVERSE.all_targets, found.all_targets)):
