@@ -220,8 +220,8 @@ class PartitionOp(IRDLOperation):
             r = reps.get(src.key, 1) if isinstance(src, nn.WeightOp) else 1
             if r > (windows := nn.layer_windows(op)):
                 _fail(self, f"{where}: layer '{nn.layer_label(op)}' has replication {r} but only "
-                            f"{windows} windows (MVMs per inference); each replica computes at least "
-                            f"one, so give it at most {windows}")
+                            f"{windows} window{'s' * (windows != 1)} (MVMs per inference); each "
+                            f"replica computes at least one, so give it at most {windows}")
 
     def _verify_costs(self, where: str) -> None:
         """The cost model's numbers: finite, and never negative (a hand edit can break them)."""
