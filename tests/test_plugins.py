@@ -13,12 +13,16 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from test_units import NetBuilder
+from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
+from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
 from pimdsl.dialects import context
@@ -174,3 +178,25 @@ def test_isa_tiles_follow_the_replication(net: Path, tmp_path: Path) -> None:
     assert by_weight == [('"conv1.weight"', 0), ('"conv1.weight"', 1), ('"conv1.weight"', 2),
                          ('"conv2.weight"', 0), ('"conv2.weight"', 0),
                          ('"conv2.weight"', 1), ('"conv2.weight"', 1)]
+
+
+@dataclass(frozen=True)
+class Boom(ModulePass):
+    """A pass of some plugin that crashes."""
+
+    name: ClassVar[str] = "boom"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        raise RuntimeError("no")
+
+
+def test_a_failing_plugin_pass_is_named_as_the_plugins(
+        net: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from pimdsl.tools.pim_opt import main
+    from pimdsl.universe import multiverse
+
+    monkeypatch.setitem(multiverse().all_passes, "boom", lambda: Boom)
+    code = main([str(net), "--boom"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "the pass 'boom' of an installed plugin package failed on this IR (RuntimeError: no)" in err
