@@ -359,15 +359,17 @@ class PimOptMain(xDSLOptMain):
     def register_all_targets(self) -> None:
         from xdsl.targets import get_all_targets as xdsl_targets
 
+        from pimdsl.tools.targets import TARGETS
         from pimdsl.universe import multiverse
 
         # xDSL's targets other than mlir (llvm, arm-asm, riscv-asm, x86-asm, mps, csl, wat,
         # wgsl) need their own dialects and crash on nn/partition/pim_isa IR, so pim-opt does
         # not offer them; pimdsl's and other packages' targets come from their universes
         hidden = set(xdsl_targets()) - set(UPSTREAM_TARGETS)
-        for name, factory in multiverse().all_targets.items():
-            if name not in hidden:
-                self.available_targets[name] = factory
+        found = multiverse().all_targets
+        ours = [*UPSTREAM_TARGETS, *TARGETS]  # listed first, in this order
+        for name in [*ours, *sorted(found.keys() - hidden - set(ours))]:
+            self.available_targets[name] = found[name]
 
     def register_all_frontends(self) -> None:
         super().register_all_frontends()
