@@ -1,5 +1,6 @@
-"""pimdsl's dialects, one per module. `get_all_dialects` is lazy so tools start fast;
-`context()` is the one way to get an xDSL context that reads every level's IR."""
+"""pimdsl's dialects, one per module, registered by name in `DIALECTS` (the registry idiom of
+`pimdsl.registry`). `context()` is the one way to get an xDSL context that reads every level's
+IR, and the dialects of every installed xDSL plugin (`pimdsl.universe.multiverse`)."""
 
 from __future__ import annotations
 
@@ -11,26 +12,20 @@ from xdsl.ir import Dialect
 if TYPE_CHECKING:
     from xdsl.context import Context
 
+# dialect name -> "module:Dialect". Add a line here when you add a dialect module.
+DIALECTS: dict[str, str] = {
+    "nn": "pimdsl.dialects.nn:NN",
+    "partition": "pimdsl.dialects.partition:Partition",
+    "crossbar": "pimdsl.dialects.crossbar:Crossbar",
+    "pim_isa": "pimdsl.dialects.pim_isa:PimIsa",
+}
+
 
 def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
-    """Name -> loader for every dialect pim-opt knows (xDSL's upstream ones included)."""
-    from xdsl.dialects import get_all_dialects as upstream
+    """Name -> loader for every dialect pim-opt knows: xDSL's, pimdsl's and the plugins'."""
+    from pimdsl.universe import multiverse
 
-    def nn() -> Dialect:
-        from pimdsl.dialects.nn import NN
-
-        return NN
-
-    dialects = dict(upstream())
-    dialects["nn"] = nn
-    # Later levels register here: partition, crossbar, pim_isa.
-    for name, module, attr in (
-        ("partition", "pimdsl.dialects.partition", "Partition"),
-        ("crossbar", "pimdsl.dialects.crossbar", "Crossbar"),
-        ("pim_isa", "pimdsl.dialects.pim_isa", "PimIsa"),
-    ):
-        dialects[name] = _lazy(module, attr)
-    return dialects
+    return dict(multiverse().all_dialects)
 
 
 def register_all(ctx: Context) -> Context:
@@ -45,12 +40,3 @@ def context(allow_unregistered: bool = False) -> Context:
     from xdsl.context import Context
 
     return register_all(Context(allow_unregistered=allow_unregistered))
-
-
-def _lazy(module: str, attr: str) -> Callable[[], Dialect]:
-    def load() -> Dialect:
-        import importlib
-
-        return getattr(importlib.import_module(module), attr)
-
-    return load

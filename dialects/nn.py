@@ -15,6 +15,7 @@ Every op's parameters are properties printed in the attribute dictionary, MLIR-s
 
 from __future__ import annotations
 
+import math
 from abc import ABC
 from collections.abc import Sequence
 from typing import ClassVar
@@ -823,6 +824,16 @@ WEIGHT_LAYERS = (Conv2dOp, LinearOp)
 NODE = "pim.node"
 
 
+def layer_windows(op: Operation) -> int:
+    """MVMs per inference of weight layer `op` (the windows its replicas share): a conv's output
+    pixels, a linear layer's input rows per image."""
+    if isinstance(op, Conv2dOp):
+        y = shape_of(op.output)
+        return y[2] * y[3]
+    x = shape_of(op.operands[0])
+    return max(math.prod(x[:-1]) // max(x[0], 1), 1)
+
+
 def layer_label(op: Operation) -> str:
     """The name of weight layer `op`: its `pim.node`, else its result's SSA name, else its
     weight's name."""
@@ -835,4 +846,4 @@ def layer_label(op: Operation) -> str:
     return owner.key if isinstance(owner, WeightOp) else op.name
 
 
-__all__ = ["NN", "NODE", "WEIGHT_LAYERS", "ArrayAttr", "BoolAttr", "layer_label", "shape_of", "tensor"]
+__all__ = ["NN", "NODE", "WEIGHT_LAYERS", "ArrayAttr", "BoolAttr", "layer_label", "layer_windows", "shape_of", "tensor"]

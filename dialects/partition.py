@@ -31,7 +31,8 @@ sum of the pieces equals the whole layer.
 Verifiers: partitions are numbered 0, 1, ... in order; their spans are contiguous from unit 0
 and the last ends at the module's unit count (`pim.n_units`, when present); each partition fits
 the chip of the module (`pim.chip`): per-core crossbars within a core, no more cores than the
-chip has, and the total crossbars equal to their sum; replication counts >= 1; latency_s and
+chip has, and the total crossbars equal to their sum; replication counts >= 1 and at most the
+layer's windows (MVMs per inference); latency_s and
 energy_j finite and >= 0; byte and crossbar counts >= 0.
 """
 
@@ -201,8 +202,26 @@ class PartitionOp(IRDLOperation):
             _fail(self, f"{where}: schedule must be one of {', '.join(SCHEDULES)}, got "
                         f"'{self.schedule_name}'")
         self._verify_costs(where)
+        self._verify_windows(where)
         self._verify_order(span)
         self._verify_fit(_chip_of(_enclosing_module(self)))
+
+    def _verify_windows(self, where: str) -> None:
+        """A replica computes a range of its layer's windows: at most one replica per window."""
+        from pimdsl.dialects import nn
+
+        reps = dict(zip(self.layer_names, ints(self.replication), strict=True))
+        for op in self.body.block.ops:
+            if not isinstance(op, nn.WEIGHT_LAYERS) or len(op.operands) < 2:
+                continue
+            src = op.operands[1].owner
+            if isinstance(src, UnitWeightsOp):
+                src = src.weight.owner
+            r = reps.get(src.key, 1) if isinstance(src, nn.WeightOp) else 1
+            if r > (windows := nn.layer_windows(op)):
+                _fail(self, f"{where}: layer '{nn.layer_label(op)}' has replication {r} but only "
+                            f"{windows} window{'s' * (windows != 1)} (MVMs per inference); each "
+                            f"replica computes at least one, so give it at most {windows}")
 
     def _verify_costs(self, where: str) -> None:
         """The cost model's numbers: finite, and never negative (a hand edit can break them)."""

@@ -16,6 +16,9 @@ The module needs a chip (`--chip`) and takes its batch from `pim.batch` (`--batc
 as `pim.schedule` (so `--ga-group` costs the same way) and each partition records its own in
 its `schedule` property, which `crossbar-to-isa` emits. Default: the module's `pim.schedule`,
 else auto.
+`replication="conv1=4 fc=2"` gives those layers that many replicas instead of the cost
+model's choice (kept as the module attribute `pim.replication`; pimdsl/replication.py,
+docs/partitioning.md "Replication set by the user"); the grouping is chosen first.
 Costs, replication and the DRAM transfers of every partition are in the IR (see
 docs/partitioning.md); `--report` writes them out.
 """
@@ -60,6 +63,8 @@ class PartitionPass(ModulePass):
     objective: str = "latency"
     schedule: str = ""
     """layer, batch or auto; empty: the module's `pim.schedule`, else auto."""
+    replication: str = ""
+    """"LAYER=R ..." replicas of layers, instead of the cost model's (pimdsl.replication)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.strategy not in STRATEGIES:
@@ -83,6 +88,10 @@ class PartitionPass(ModulePass):
         # kept in the IR, so that later passes (--ga-group, --report) cost the same way
         set_schedule(op, self.schedule or get_schedule(op))
         from pimdsl.partitioning import apply_grouping, span_table_for_module
+        from pimdsl.replication import parse_request, store_request
+
+        if self.replication:  # applied by apply_grouping to the grouping chosen
+            store_request(op, parse_request(self.replication, "--partition='replication=...'"))
 
         table = span_table_for_module(op)
         bounds = choose_grouping(table, self.strategy, self.objective)

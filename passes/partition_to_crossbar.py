@@ -79,11 +79,17 @@ class _Lowering:
         from pimdsl.partitioning import analyse
 
         a = analyse(module)
+        self.analysis = a
         self.chip = a.chip
         self.units = a.units
         self.layers: list[Layer] = a.network.layers
 
     # --- one partition ----------------------------------------------------------------------
+
+    def check_fits(self, number: int, s: int, e: int, reps: tuple[int, ...]) -> None:
+        from pimdsl.replication import check_fits
+
+        check_fits(self.analysis, number, s, e, reps)
 
     def checked_units(self, op: Operation) -> tuple[int, int, int]:
         """(first unit of the layer, piece lo, piece hi) from `pim.units` / `pim.piece`, checked
@@ -131,6 +137,8 @@ class _Lowering:
                     f"at layer '{self.layers[l0].name}'; the partition IR is inconsistent.",
                     hint="Re-run --partition (or --ga-group) on the nn-level IR.",
                 )
+        if any(r > 1 for r in reps):  # what the IR says must place: a clear error if not
+            self.check_fits(p.number, s, e, reps)
         try:
             tiles, per_core = place_partition(u, self.layers, self.chip, s, e, replication)
         except ValueError:  # the cost model then places one replica (see SpanCosts.partition)
@@ -141,7 +149,8 @@ class _Lowering:
             raise PimError(
                 f"partition {p.number}: placing its units gives crossbars per core {per_core}, "
                 f"but the partition records core_crossbars = {recorded}.",
-                hint="Re-run --partition (or --ga-group) so placement and IR agree.",
+                hint="Re-run --partition (or --ga-group) so placement and IR agree; a pass that "
+                "changes replication must re-cost the partition (pimdsl.replication.set_replication).",
             )
         old = p.body.block
         block = Block(arg_types=[a.type for a in old.args])

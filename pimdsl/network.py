@@ -166,16 +166,15 @@ def _layer(op: Operation, index: int) -> Layer:
         return Layer(
             index=index, name=_layer_name(op, index), op=op, kind="conv",
             groups=op.groups.value.data, in_channels=w[1], kernel_area=w[2] * w[3], cols=w[0],
-            windows=y[2] * y[3], row_windows=y[3], out_elements=_per_inference(op.output), vector_elements=0,
+            windows=nn.layer_windows(op), row_windows=y[3], out_elements=_per_inference(op.output), vector_elements=0,
             window=Window((w[2], w[3]), nn.ints(op.strides), nn.ints(op.dilations), (y[2], y[3])),  # type: ignore[arg-type]
         )
     assert isinstance(op, nn.LinearOp)
     k, m = op.in_out
-    x = nn.shape_of(op.input)
-    windows = math.prod(x[:-1]) // max(x[0], 1)
+    windows = nn.layer_windows(op)
     return Layer(
         index=index, name=_layer_name(op, index), op=op, kind="linear", groups=1,
-        in_channels=k, kernel_area=1, cols=m, windows=max(windows, 1), row_windows=max(windows, 1),
+        in_channels=k, kernel_area=1, cols=m, windows=windows, row_windows=windows,
         out_elements=_per_inference(op.output), vector_elements=0,
     )
 

@@ -6,6 +6,7 @@ Public API (the `partition` and `ga-group` passes and the report use it):
   (`pim.chip`) at its batch (`pim.batch`); nn-level or partition-level IR.
 - `apply_grouping(module, bounds, strategy=, objective=)`: rewrite the module in place into
   partition-level IR for the grouping `bounds` = [0, b1, ..., n_units].
+- `partitions(module)`: the partition ops of @main, in order.
 - `incoming_grouping(module)`: the boundaries of a partition-level module, else None.
 - `annotate_units(module)`: the `pim-units` annotations (units and validity map) on nn IR.
 - `analyse(module)`: network, units and span costs (cached per network, chip and batch).
@@ -49,6 +50,7 @@ class Analysis:
     network: Network
     units: Units
     costs: SpanCosts
+    schedule: str = "auto"  # the module's schedule policy the costs assume (pim.schedule)
 
 
 _CACHE: dict[tuple[object, ...], tuple[Units, SpanCosts]] = {}
@@ -68,8 +70,13 @@ def network_fingerprint(net: Network) -> tuple[object, ...]:
     return layers, values
 
 
+def partitions(module: ModuleOp) -> list[part.PartitionOp]:
+    """The partition ops of @main, in order (none at the nn level)."""
+    return [op for op in main_func(module).body.block.ops if isinstance(op, part.PartitionOp)]
+
+
 def is_partitioned(module: ModuleOp) -> bool:
-    return any(isinstance(op, part.PartitionOp) for op in main_func(module).body.block.ops)
+    return bool(partitions(module))
 
 
 def analyse(module: ModuleOp) -> Analysis:
@@ -91,7 +98,7 @@ def analyse(module: ModuleOp) -> Analysis:
             _CACHE.clear()
         _CACHE[key] = (units, span_costs(net, units, chip, batch, schedule))
     units, costs = _CACHE[key]
-    return Analysis(chip=chip, batch=batch, network=net, units=units, costs=costs)
+    return Analysis(chip=chip, batch=batch, network=net, units=units, costs=costs, schedule=schedule)
 
 
 def span_table_for_module(module: ModuleOp) -> SpanTable:
@@ -263,6 +270,9 @@ def apply_grouping(
     module.attributes[STRATEGY] = StringAttr(strategy)
     module.attributes[OBJECTIVE] = StringAttr(objective)
     module.attributes.pop(VALIDITY, None)
+    from pimdsl.replication import apply_requests
+
+    apply_requests(module)  # the user's replication (pim.replication) over the model's choice
 
 
 def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:

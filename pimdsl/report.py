@@ -2,7 +2,8 @@
 
 The JSON contract (docs/partitioning.md) describes the partition-level IR: its partitions'
 unit spans, costed by the cost model for the module's chip (`pim.chip`) and batch (`pim.batch`).
-The costs are computed again from the spans, never just copied from the partition ops'
+The costs are computed again from the spans and the replication each partition records (which
+the user may have set: pimdsl/replication.py), never just copied from the partition ops'
 attributes, so a report can never label costs of another chip or batch with this one's name;
 when the stored attributes differ (hand-edited IR, another pimdsl version) `write_report`
 prints a note.
@@ -81,6 +82,7 @@ def _stored(p: part.PartitionOp) -> dict[str, Any]:
 def _recomputed_rows(module: ModuleOp, parts: list[part.PartitionOp]) -> list[dict[str, Any]]:
     """Each partition's row, costed again from its unit span for the module's chip and batch."""
     from pimdsl.partitioning import analyse
+    from pimdsl.replication import partition_cost
 
     a = analyse(module)
     bounds = [0] + [p.unit_span[1] for p in parts]
@@ -96,7 +98,7 @@ def _recomputed_rows(module: ModuleOp, parts: list[part.PartitionOp]) -> list[di
     rows = []
     for p in parts:
         s, e = p.unit_span
-        cost = a.costs.partition(s, e, p.schedule_name)
+        cost = partition_cost(a, p)  # for the replication the IR records
         rows.append({
             "index": p.number,
             "span": [s, e],

@@ -124,7 +124,7 @@ def test_passes(monkeypatch: pytest.MonkeyPatch) -> None:
         return found
 
     monkeypatch.setattr(passes, "get_all_passes", get_all_passes)
-    monkeypatch.setattr(passes, "PASSES", {**passes.PASSES, **{n: ("tests", n) for n in ours}})
+    monkeypatch.setattr(passes, "PASSES", {**passes.PASSES, **{n: f"tests:{n}" for n in ours}})
 
 
 # --- argv rewriting -------------------------------------------------------------------------
@@ -374,17 +374,27 @@ def test_output_file(net: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_targets_registry_is_lazy(net: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from pimdsl.tools import targets
+    """A target registered as "module:Class" (pimdsl.registry) is imported only when chosen."""
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from xdsl.utils.target import Target
+
+    from pimdsl.registry import lazy
+    from pimdsl.universe import multiverse
+
+    @dataclass(frozen=True)
+    class Count(Target):
+        name: ClassVar[str] = "count"
+
+        def emit(self, ctx: object, op: ModuleOp, stream: object) -> None:
+            ops = sum(1 for o in op.walk() if o.name.startswith("nn."))
+            stream.write(f"{ops} nn ops\n")  # type: ignore[attr-defined]
 
     module = types.ModuleType("pimdsl_test_target")
-
-    def emit(op: ModuleOp, stream: object) -> None:
-        ops = sum(1 for o in op.walk() if o.name.startswith("nn."))
-        stream.write(f"{ops} nn ops\n")  # type: ignore[attr-defined]
-
-    module.emit = emit  # type: ignore[attr-defined]
+    module.Count = Count  # type: ignore[attr-defined]
+    monkeypatch.setitem(multiverse().all_targets, "count", lazy("pimdsl_test_target:Count"))
     monkeypatch.setitem(sys.modules, "pimdsl_test_target", module)
-    monkeypatch.setitem(targets.TARGETS, "count", ("pimdsl_test_target", "emit"))
     code, out, _ = run([str(net), "-t", "count"], capsys)
     assert (code, out) == (0, "4 nn ops\n")
 

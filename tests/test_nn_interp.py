@@ -545,6 +545,27 @@ def test_a_level_plugs_in_through_the_registry(tmp_path: Path, monkeypatch: pyte
     assert rel_err(y, onnxruntime_run(onnx_model(CASES[0]), xs)) <= TOL
 
 
+def test_a_level_plugs_in_through_an_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another package's level: an entry point of the `pimdsl.levels` group (docs/extending.md)."""
+    import importlib.metadata
+
+    from pimdsl.sim import runner
+
+    module, xs = _module_with_arith(tmp_path)
+    found = importlib.metadata.EntryPoint("arith", f"{__name__}:make_arith_functions", runner.LEVEL_ENTRY_POINTS)
+    real = importlib.metadata.entry_points
+
+    def entry_points(**kw: str) -> object:
+        return [found] if kw.get("group") == runner.LEVEL_ENTRY_POINTS else real(**kw)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    assert "arith" not in runner.LEVELS
+    ARITH_SEEN.clear()
+    (y,) = run_module(module, xs, base_dir=tmp_path)
+    assert ARITH_SEEN == [2.0]
+    assert rel_err(y, onnxruntime_run(onnx_model(CASES[0]), xs)) <= TOL
+
+
 # --- nn.slice -----------------------------------------------------------------------------------
 
 SLICE_CASES = [

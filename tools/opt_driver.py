@@ -347,12 +347,12 @@ class PimOptMain(xDSLOptMain):
     def register_all_dialects(self) -> None:
         from pimdsl.dialects import register_all
 
-        register_all(self.ctx)
+        register_all(self.ctx)  # every installed universe's dialects (pimdsl.universe)
 
     def register_all_passes(self) -> None:
         from pimdsl.passes import PASSES, get_all_passes
 
-        passes = get_all_passes()
+        passes = get_all_passes()  # every installed universe's passes, pimdsl's included
         for name in PASSES:  # ours first, so --help lists them first
             self.register_pass(name, passes[name])
         for name, factory in passes.items():
@@ -360,15 +360,19 @@ class PimOptMain(xDSLOptMain):
                 self.register_pass(name, factory)
 
     def register_all_targets(self) -> None:
-        from pimdsl.tools.targets import get_all_targets, lazy_emitter
+        from xdsl.targets import get_all_targets as xdsl_targets
 
-        super().register_all_targets()
-        # xDSL's other targets (llvm, arm-asm, riscv-asm, x86-asm, mps, csl, wat, wgsl) need their
-        # own dialects and crash on nn/partition/pim_isa IR, so pim-opt does not offer them
-        for name in [n for n in self.available_targets if n not in UPSTREAM_TARGETS]:
-            del self.available_targets[name]
-        for name, (module, function) in get_all_targets().items():
-            self.available_targets[name] = lazy_emitter(module, function)
+        from pimdsl.tools.targets import TARGETS
+        from pimdsl.universe import multiverse
+
+        # xDSL's targets other than mlir (llvm, arm-asm, riscv-asm, x86-asm, mps, csl, wat,
+        # wgsl) need their own dialects and crash on nn/partition/pim_isa IR, so pim-opt does
+        # not offer them; pimdsl's and other packages' targets come from their universes
+        hidden = set(xdsl_targets()) - set(UPSTREAM_TARGETS)
+        found = multiverse().all_targets
+        ours = [*UPSTREAM_TARGETS, *TARGETS]  # listed first, in this order
+        for name in [*ours, *sorted(found.keys() - hidden - set(ours))]:
+            self.available_targets[name] = found[name]
 
     def register_all_frontends(self) -> None:
         super().register_all_frontends()
@@ -426,7 +430,11 @@ class PimOptMain(xDSLOptMain):
             lines.append(f"  {name.ljust(width)}{self._pass_summary(name)}")
         if not PASSES:
             lines.append("  (none registered yet)")
-        upstream = sorted(n for n in self.available_passes if n not in PASSES)
+        plugins = plugin_pass_names(self.available_passes)
+        if plugins:
+            lines.append("passes of other installed packages (xdsl.universe entry points):")
+            lines += [f"  {name.ljust(width)}{self._pass_summary(name)}" for name in plugins]
+        upstream = sorted(n for n in self.available_passes if n not in PASSES and n not in plugins)
         lines.append(f"xDSL passes ({len(upstream)}):")
         lines += textwrap.wrap(", ".join(upstream), 96, initial_indent="  ", subsequent_indent="  ",
                                break_on_hyphens=False)
@@ -742,9 +750,16 @@ class PimOptMain(xDSLOptMain):
             if one.name in PASSES:
                 raise
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            failed = f"({type(exc).__name__}{': ' + detail if detail else ''})"
+            if one.name in plugin_pass_names(self.available_passes):
+                raise PimError(
+                    f"the pass '{one.name}' of an installed plugin package failed on this IR "
+                    f"{failed}.",
+                    hint="It comes from another package's xdsl.universe entry point, not from "
+                    "pimdsl; `pim-opt --help` lists the installed passes by origin.",
+                ) from None
             raise PimError(
-                f"the xDSL pass '{one.name}' failed on this IR ({type(exc).__name__}"
-                f"{': ' + detail if detail else ''}).",
+                f"the xDSL pass '{one.name}' failed on this IR {failed}.",
                 hint="It is an upstream xDSL pass that does not handle pimdsl's dialects; pimdsl's "
                 "own passes are listed by `pim-opt --list-passes`.",
             ) from None
@@ -864,6 +879,16 @@ def rebase_weight_path(spec: str, source_dir: str | None, target_dir: str) -> st
     if climbs > 2 or os.path.dirname(shared) == shared:  # only the root in common: absolute
         return found
     return Path(rel).as_posix()
+
+
+def plugin_pass_names(available: Collection[str]) -> list[str]:
+    """The passes in `available` that neither pimdsl nor xDSL defines: other packages'."""
+    from xdsl.transforms import get_all_passes as xdsl_passes
+
+    from pimdsl.passes import PASSES
+
+    upstream = set(xdsl_passes())
+    return sorted(n for n in available if n not in PASSES and n not in upstream)
 
 
 def write_report(module: ModuleOp, dest: str, table_stream: IO[str] | None = None) -> None:

@@ -1,42 +1,61 @@
-"""Output targets of `pim-opt -t NAME`, registered lazily.
+"""Output targets of `pim-opt -t NAME` (and of `xdsl-opt -t NAME`, through `pimdsl.universe`).
 
-A target turns the final module into text: `emit(module, stream) -> None`. `mlir` (the default)
-and xDSL's own targets come from xDSL; pimdsl's emitters are listed here as
-`name -> (module, function)` and imported only when chosen, so `pim-opt` starts fast.
-Add a target with one line, e.g. `"pim-asm": ("pimdsl.tools.pim_asm", "emit_pim_asm")`.
+A target is an xDSL `Target`: a frozen dataclass with a `name` that writes the final module to a
+stream. `TARGETS` registers them by name as "module:Class" (the registry idiom of
+`pimdsl.registry`); this module holds pimdsl's, each importing its emitter only when it runs,
+so tools start fast. `mlir` (the default) comes from xDSL. Add a target with a class here (or in
+a package of its own, docs/extending.md) and one line in `TARGETS`.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from typing import IO, Any
+from dataclasses import dataclass
+from typing import IO, ClassVar
 
-# target name -> (module, function(module: ModuleOp, stream: IO[str]) -> None)
-TARGETS: dict[str, tuple[str, str]] = {
-    "summary": ("pimdsl.summary", "emit_summary"),
-    "pim-asm": ("pimdsl.emit.asm", "emit_asm"),
-    "pim-json": ("pimdsl.emit.json", "emit_json"),
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.target import Target
+
+# target name -> "module:TargetClass"
+TARGETS: dict[str, str] = {
+    "summary": "pimdsl.tools.targets:SummaryTarget",
+    "pim-asm": "pimdsl.tools.targets:AsmTarget",
+    "pim-json": "pimdsl.tools.targets:JsonTarget",
 }
 
-Emitter = Callable[[Any, IO[str]], None]
+
+def _emit(ref: str, module: ModuleOp, output: IO[str]) -> None:
+    """Run the emitter function `ref` ("module:function(module, stream)")."""
+    path, _, function = ref.partition(":")
+    getattr(importlib.import_module(path), function)(module, output)
 
 
-def get_all_targets() -> dict[str, tuple[str, str]]:
-    """Name -> (module, function) of every pimdsl target."""
-    return dict(TARGETS)
+@dataclass(frozen=True)
+class SummaryTarget(Target):
+    """Layers, crossbars and costs of the module at whatever level it is (pimdsl.summary)."""
+
+    name: ClassVar[str] = "summary"
+
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        _emit("pimdsl.summary:emit_summary", module, output)
 
 
-def lazy_emitter(module: str, function: str) -> Emitter:
-    """A `(ModuleOp, IO[str]) -> None` callable that imports `module.function` on first use.
+@dataclass(frozen=True)
+class AsmTarget(Target):
+    """pim_isa IR as assembly text (pimdsl.emit.asm)."""
 
-    xDSL's opt driver tells a legacy emitter from a target factory by its two parameters, so
-    the wrapper must keep this exact signature.
-    """
+    name: ClassVar[str] = "pim-asm"
 
-    def emit(op: Any, stream: IO[str]) -> None:
-        target: Emitter = getattr(importlib.import_module(module), function)
-        target(op, stream)
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        _emit("pimdsl.emit.asm:emit_asm", module, output)
 
-    emit.__doc__ = f"{module}.{function}"
-    return emit
+
+@dataclass(frozen=True)
+class JsonTarget(Target):
+    """pim_isa IR as the pim-json instruction stream (pimdsl.emit.json)."""
+
+    name: ClassVar[str] = "pim-json"
+
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        _emit("pimdsl.emit.json:emit_json", module, output)

@@ -8,7 +8,7 @@ on its span, so this table is the per-span cache every strategy reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -361,10 +361,13 @@ def _replication(tau: np.ndarray, windows: np.ndarray, present: np.ndarray) -> n
 ELEMENT_MARGIN = 0.1
 
 
-def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str = "layer") -> SpanCosts:
+def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str = "layer",
+               replication: Mapping[tuple[int, int], Sequence[int]] | None = None) -> SpanCosts:
     """Latency and energy of every legal partition of `units` at batch `batch`, running the
     lowering's `schedule` (`pimdsl.isa.pipeline`): "layer", "batch", or "auto", per span the
-    one of the two predicted faster (`SpanCosts.schedules` says which)."""
+    one of the two predicted faster (`SpanCosts.schedules` says which). With `replication`
+    ({(start, end): replicas per layer}, pimdsl.replication), only those spans, at those
+    replicas instead of the ones the model would choose."""
     if schedule not in SCHEDULE_POLICIES:
         raise ValueError(f"unknown schedule '{schedule}'; expected one of {', '.join(SCHEDULE_POLICIES)}")
     n = units.n
@@ -374,6 +377,11 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     width = int((max_end - np.arange(n)).max())
     ss_grid, kk_grid = np.meshgrid(np.arange(n), np.arange(width), indexing="ij")
     legal = kk_grid < (max_end - np.arange(n))[:, None]
+    if replication is not None:  # only the spans asked for (each must be legal)
+        wanted = np.zeros_like(legal)
+        for s_, e_ in replication:
+            wanted[s_, e_ - s_ - 1] = True
+        legal &= wanted
     index = np.full((n, width), -1, dtype=np.int64)
     index[legal] = np.arange(int(legal.sum()))
     ss = ss_grid[legal]
@@ -624,6 +632,8 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
             break
         tau = tau * 1.25
     rep = _replication(best_tau, win, present)
+    for (s_, e_), reps in (replication or {}).items():  # the replicas the IR records
+        rep[index[s_, e_ - s_ - 1], : len(reps)] = reps
     crossbars = (rep * xb_layer).sum(axis=1)
     written_bits = (rep * (pre_wbits[hi] - pre_wbits[lo])).sum(axis=1)
     load_ns, write_ns, replicated_bytes = load_write_ns(rep)

@@ -6,7 +6,8 @@ takes no arguments, such as xDSL's own `ScfFunctions`). `run_module` looks at th
 module actually uses, imports only their factories (lazily, so `nn`-only runs never import the
 crossbar simulator) and registers the functions they return with one `Interpreter`, next to
 `FuncFunctions` below for `func.func`/`func.call`/`func.return`. A later level plugs in by adding
-one line to `LEVELS` (or calling `register_level`); its factory reads whatever it needs
+one line to `LEVELS` (or calling `register_level`), or, from another package, by an entry point
+in the `pimdsl.levels` group (docs/extending.md); its factory reads whatever it needs
 (weights, chip, batch, options) from the `RunContext`.
 
 `FuncFunctions` is a copy of xDSL's three-line `xdsl.interpreters.func` implementation: importing
@@ -15,7 +16,6 @@ that module imports every xDSL interpreter (RISC-V included), half a second per 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,11 +42,12 @@ from pimdsl.weights import WeightStore
 # Dialects every run handles (FuncFunctions below; builtin.module is never executed), and
 # dialect -> factory of its functions as "module:callable" (see the module docstring).
 _BUILTIN_DIALECTS = ("builtin", "func")
+# Other packages register levels of their dialects as entry points of this group (same form).
+LEVEL_ENTRY_POINTS = "pimdsl.levels"
 LEVELS: dict[str, str] = {
     "nn": "pimdsl.sim.nn_interp:NNFunctions.for_run",
     "partition": "pimdsl.sim.partition_interp:PartitionFunctions.for_run",
     "crossbar": "pimdsl.sim.crossbar_interp:CrossbarFunctions.for_run",
-    # Later levels register here, e.g.
     "pim_isa": "pimdsl.sim.isa_interp:PimIsaFunctions.for_run",
 }
 
@@ -97,11 +98,18 @@ def register_level(dialect: str, factory: str) -> None:
     LEVELS[dialect] = factory
 
 
+def level_factory(dialect: str) -> str | None:
+    """The factory ("module:callable") of `dialect`'s interpreter functions: pimdsl's
+    (`LEVELS`), else another installed package's (entry-point group `pimdsl.levels`)."""
+    from pimdsl.registry import entry_point_table
+
+    return LEVELS.get(dialect) or entry_point_table(LEVEL_ENTRY_POINTS).get(dialect)
+
+
 def _functions_for(spec: str, context: RunContext) -> InterpreterFunctions:
-    module_name, _, attr_path = spec.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in attr_path.split("."):
-        obj = getattr(obj, part)
+    from pimdsl.registry import resolve
+
+    obj: Any = resolve(spec)
     if isinstance(obj, type) and issubclass(obj, InterpreterFunctions):
         return obj()
     return obj(context)
@@ -146,11 +154,12 @@ def make_interpreter(module: ModuleOp, context: RunContext) -> Interpreter:
     for dialect in dialects_used(module):
         if dialect in _BUILTIN_DIALECTS:
             continue
-        spec = LEVELS.get(dialect)
+        spec = level_factory(dialect)
         if spec is None:
             raise PimError(
                 f"pim-run cannot execute ops of the '{dialect}' dialect yet.",
-                hint=f"Executable dialects: {', '.join(sorted(LEVELS))}. Run the IR at a level "
+                hint=f"Executable dialects: {', '.join(sorted(LEVELS))} (and those of the "
+                f"'{LEVEL_ENTRY_POINTS}' entry points of installed packages). Run the IR at a level "
                 "the simulator supports (e.g. before lowering).",
             )
         interpreter.register_implementations(_functions_for(spec, context))

@@ -284,3 +284,20 @@ func.func @main(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
 }
 }
 // CHECK: 'partition.partition': partition 0: replication counts must be >= 1 (one replica is the layer itself), got [0]
+
+// -----
+// more replicas than the layer has windows: a linear layer on one row has one
+builtin.module attributes {} {
+func.func @main(%x: tensor<1x8xf32>) -> tensor<1x4xf32> {
+  %p0 = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 2>, crossbars = 2 : i64, core_crossbars = array<i64: 2>, weight_bytes = 8 : i64, dram_bytes = 8 : i64, latency_s = 1.0 : f64, energy_j = 1.0 : f64} : (tensor<1x8xf32>) -> tensor<1x4xf32> {
+  ^bb0(%a: tensor<1x8xf32>):
+    %l = partition.load %a : tensor<1x8xf32>
+    %w = nn.weight "fc.weight" : tensor<4x8xf32>
+    %y = nn.linear %l, %w : (tensor<1x8xf32>, tensor<4x8xf32>) -> tensor<1x4xf32>
+    %s = partition.store %y : tensor<1x4xf32>
+    partition.yield %s : tensor<1x4xf32>
+  }
+  func.return %p0 : tensor<1x4xf32>
+}
+}
+// CHECK: 'partition.partition': partition 0: layer 'y' has replication 2 but only 1 window (MVMs per inference); each replica computes at least one, so give it at most 1

@@ -4,7 +4,7 @@
 
 builtin.module attributes {pim.n_units = 2 : i64} {
   func.func @main(%x: tensor<1x8xf32>) -> tensor<1x4xf32> {
-    %p = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 2>, crossbars = 2 : i64, core_crossbars = array<i64: 1, 1>, weight_bytes = 8 : i64, dram_bytes = 40 : i64, latency_s = 1.0e-06 : f64, energy_j = 2.0e-09 : f64} : (tensor<1x8xf32>) -> tensor<1x4xf32> {
+    %p = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 1>, crossbars = 2 : i64, core_crossbars = array<i64: 1, 1>, weight_bytes = 8 : i64, dram_bytes = 40 : i64, latency_s = 1.0e-06 : f64, energy_j = 2.0e-09 : f64} : (tensor<1x8xf32>) -> tensor<1x4xf32> {
     ^bb0(%a: tensor<1x8xf32>):
       %l = partition.load %a : tensor<1x8xf32>
       %w = nn.weight "fc.weight" : tensor<4x8xf32>
@@ -30,7 +30,7 @@ builtin.module attributes {pim.n_units = 2 : i64} {
 
 // CHECK:      builtin.module attributes {pim.n_units = 2 : i64} {
 // CHECK-NEXT:   func.func @main(%x: tensor<1x8xf32>) -> tensor<1x4xf32> {
-// CHECK-NEXT:     %p = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 2>, crossbars = 2 : i64, core_crossbars = array<i64: 1, 1>, weight_bytes = 8 : i64, dram_bytes = 40 : i64, latency_s = 1.000000e-06 : f64, energy_j = 2.000000e-09 : f64} : (tensor<1x8xf32>) -> tensor<1x4xf32> {
+// CHECK-NEXT:     %p = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 1>, crossbars = 2 : i64, core_crossbars = array<i64: 1, 1>, weight_bytes = 8 : i64, dram_bytes = 40 : i64, latency_s = 1.000000e-06 : f64, energy_j = 2.000000e-09 : f64} : (tensor<1x8xf32>) -> tensor<1x4xf32> {
 // CHECK-NEXT:     ^bb0(%a: tensor<1x8xf32>):
 // CHECK-NEXT:       %l = partition.load %a : tensor<1x8xf32>
 // CHECK-NEXT:       %w = nn.weight "fc.weight" : tensor<4x8xf32>
