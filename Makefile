@@ -27,7 +27,7 @@ demo: install
 		echo "(partitioning: the --partition pass is not built yet)"; \
 	fi
 
-# the sweep of examples/sweep.toml (48 points, partition only) and its plots, shown in docs/dse.md
+# the sweep of examples/sweep.toml (72 points, partition only) and its plots, shown in docs/dse.md
 demo-dse: install-test
 	$(BIN)/pim-dse examples/sweep.toml -o sweep-results --plots docs/img
 

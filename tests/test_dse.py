@@ -231,3 +231,21 @@ def test_simulate_stage_equals_pim_run_stats(tmp_path: Path) -> None:
     assert row["isa_ops"] > 0
     header = (tmp_path / "out" / "results.csv").read_text().splitlines()[0].split(",")
     assert header[-5:] == ["isa_ops", "sim_latency_s", "sim_throughput_ips", "sim_energy_j", "error"]
+
+
+def test_the_example_sweep_on_a_pool_and_on_dask(tmp_path: Path) -> None:
+    """The issue's acceptance run: examples/sweep.toml (3 zoo networks x 4 chips x 2 batches x 3
+    strategies) on the default pool and on a Dask LocalCluster: byte-identical tables."""
+    distributed = pytest.importorskip("distributed")
+    example = Path(__file__).parent.parent / "examples" / "sweep.toml"
+    pool = tmp_path / "pool"
+    assert main([str(example), "-o", str(pool), "--cache", str(tmp_path / "cache-pool"), "-q"]) == 0
+    assert len(rows(pool)) == 3 * 4 * 2 * 3
+    out = tmp_path / "dask"
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        assert main([str(example), "-o", str(out), "--scheduler", cluster.scheduler_address,
+                     "--cache", str(tmp_path / "cache-dask"), "-q"]) == 0
+    for name in TABLE_FILES:
+        if (pool / name).exists() or (out / name).exists():
+            assert (pool / name).read_bytes() == (out / name).read_bytes(), name
