@@ -34,12 +34,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from xdsl.dialects.builtin import (
     I64,
     DenseArrayBase,
     IntegerAttr,
+    IntegerType,
     ModuleOp,
     StringAttr,
     TensorType,
@@ -133,7 +134,8 @@ def i64_array(values: Sequence[int]) -> DenseArrayBase:
 
 
 def ints(attr: DenseArrayBase) -> tuple[int, ...]:
-    return tuple(int(v) for v in attr.get_values())
+    # The properties are declared as plain DenseArrayBase (int or float elements); these hold i64.
+    return tuple(int(v) for v in cast(DenseArrayBase[IntegerType], attr).get_values())
 
 
 def shape_of(value: SSAValue) -> tuple[int, ...]:

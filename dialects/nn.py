@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from abc import ABC
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from xdsl.dialects.builtin import (
     I64,
@@ -26,8 +26,10 @@ from xdsl.dialects.builtin import (
     BoolAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
+    Float32Type,
     FloatAttr,
     IntegerAttr,
+    IntegerType,
     StringAttr,
     TensorType,
     UnitAttr,
@@ -64,7 +66,7 @@ def shape_of(value: SSAValue | Attribute) -> tuple[int, ...]:
     return tuple(t.get_shape())
 
 
-def tensor(shape: Sequence[int]) -> TensorType[Attribute]:
+def tensor(shape: Sequence[int]) -> TensorType[Float32Type]:
     return TensorType(f32, list(shape))
 
 
@@ -73,7 +75,8 @@ def i64_array(values: Sequence[int]) -> DenseArrayBase:
 
 
 def ints(attr: DenseArrayBase) -> tuple[int, ...]:
-    return tuple(int(v) for v in attr.get_values())
+    # The properties are declared as plain DenseArrayBase (int or float elements); these hold i64.
+    return tuple(int(v) for v in cast(DenseArrayBase[IntegerType], attr).get_values())
 
 
 def _expect(cond: bool, op: IRDLOperation, message: str) -> None:

@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from xdsl.dialects.builtin import (
     I64,
@@ -53,6 +53,7 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     FloatAttr,
     IntegerAttr,
+    IntegerType,
     ModuleOp,
     StringAttr,
     TensorType,
@@ -102,7 +103,8 @@ def _i64_array(values: tuple[int, ...]) -> DenseArrayBase:
 def ints(attr: DenseArrayBase) -> tuple[int, ...]:
     # Cached: programs repeat the same few address arrays thousands of times, and decoding one
     # is the verifier's main cost.
-    return tuple(int(v) for v in attr.get_values())
+    # The properties are declared as plain DenseArrayBase (int or float elements); these hold i64.
+    return tuple(int(v) for v in cast(DenseArrayBase[IntegerType], attr).get_values())
 
 
 def addr(base: int, *strides: int) -> DenseArrayBase:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringAttr, i64
-from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from pimdsl import limits
 from pimdsl.chip import Chip
@@ -422,7 +422,7 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
     block.add_ops(new_ops)
 
 
-def _type_of(net: Network, v: object) -> object:
+def _type_of(net: Network, v: object) -> Attribute:
     if isinstance(v, tuple):  # a partial sum: the layer's output type
         return net.layers[v[1]].op.results[0].type
     assert isinstance(v, SSAValue)

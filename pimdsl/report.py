@@ -192,8 +192,8 @@ def _print_table(data: dict[str, Any], stream: IO[str] | None = None) -> None:
     table.add_row("", "", f"{t['partitions']} partitions, batch total", "", "", "",
                   f"{t['weight_bytes'] / KB:.1f}", f"{t['dram_bytes'] / KB:.1f}",
                   f"{t['latency_s'] * 1e3:.3f}", f"{t['energy_j'] * 1e3 * b:.3f}")
-    stream = stream or sys.stdout
-    Console(file=stream, width=None if stream.isatty() else 140).print(table)
+    out = stream or sys.stdout
+    Console(file=out, width=None if out.isatty() else 140).print(table)
 
 
 def write_report(module: ModuleOp, dest: str, *, table_stream: IO[str] | None = None) -> None:

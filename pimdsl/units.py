@@ -175,7 +175,7 @@ def ffd_pack(sizes: Sequence[int], chip: Chip) -> list[int] | None:
     return where
 
 
-def packs_counts(counts: np.ndarray, sizes: Sequence[int], chip: Chip) -> np.ndarray:
+def packs_counts(counts: np.ndarray, sizes: Sequence[int] | np.ndarray, chip: Chip) -> np.ndarray:
     """FFD feasibility for many item sets at once.
 
     `counts[..., i]` is the number of items of `sizes[i]` crossbars (sizes in any order). Equal

@@ -86,3 +86,14 @@ def test_version_does_not_import_xdsl_or_onnx() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == "[]"
+
+
+def test_pyright_link_tree_mirrors_package_dir() -> None:
+    # pyright resolves pimdsl.dialects/passes/tools through typings/pimdsl/<name> symlinks.
+    for package, folder in PYPROJECT["tool"]["setuptools"]["package-dir"].items():
+        if package == "pimdsl":
+            continue
+        link = ROOT / "typings" / Path(*package.split("."))
+        assert link.is_symlink() and link.resolve() == (ROOT / folder).resolve(), (
+            f"make {link.relative_to(ROOT)} a symlink to {folder}/ so pyright finds {package}"
+        )

@@ -44,8 +44,13 @@ from xdsl.ir import Operation
 from xdsl.parser import Parser
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
-from xdsl.utils.arg_spec import ArgSpecParseError, parse_pipeline
-from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.arg_spec import parse_pipeline
+from xdsl.utils.exceptions import (
+    ArgSpecParseError,
+    DiagnosticException,
+    ParseError,
+    VerifyException,
+)
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 import pimdsl
@@ -306,8 +311,8 @@ def parse_mlir_file(ctx: Any, path: str) -> ModuleOp:
         module.verify()
     except VerifyException as exc:
         culprit, detail = verify_error_detail(module, exc)
-        place = (locate_op(culprit, offsets, (path, text, 0), newlines) if culprit else None) or path
-        raise PimError(f"{place}: invalid IR: {detail}") from None
+        where = (locate_op(culprit, offsets, (path, text, 0), newlines) if culprit else None) or path
+        raise PimError(f"{where}: invalid IR: {detail}") from None
     return module
 
 
@@ -584,7 +589,7 @@ class PimOptMain(xDSLOptMain):
         source_dir = os.path.dirname(os.path.abspath(source)) if source and file_extension != "onnx" else None
         out = self.args.output_file
         to_file = out not in (None, "-") and not (os.path.exists(out) and not os.path.isfile(out))
-        target_dir = os.path.dirname(os.path.abspath(out)) if to_file else os.getcwd()
+        target_dir = os.path.dirname(os.path.abspath(out)) if to_file and out is not None else os.getcwd()
         new = [rebase_weight_path(spec, source_dir, target_dir) for spec in specs]
         if new != specs:
             module_attrs.set_weights(module, new)

@@ -87,7 +87,7 @@ def _continues(on_core: np.ndarray, vcore: np.ndarray, present: np.ndarray) -> n
     (they are the step just before)."""
     S, L, _ = on_core.shape
     cont = np.zeros((S, L), dtype=bool)
-    has_chain = vcore.any(axis=2)
+    has_chain = np.asarray(vcore.any(axis=2))  # the stubs allow a scalar for any axis
     for j in range(1, L):
         cur, prev = on_core[:, j, :], on_core[:, j - 1, :]
         before = np.where(has_chain[:, j - 1, None], vcore[:, j - 1, :], prev)

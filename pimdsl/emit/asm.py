@@ -23,7 +23,7 @@ from typing import IO, Any
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block
 
-from pimdsl.dialects.pim_isa import LoopOp
+from pimdsl.dialects.pim_isa import LoopOp, ints
 from pimdsl.emit.program import Address, instruction_fields, program_of
 from pimdsl.module_attrs import get_batch, get_chip
 
@@ -83,7 +83,7 @@ def emit_asm(module: ModuleOp, out: IO[str]) -> None:
         )
     out.write(f"; batch {get_batch(module)}, elem_bytes {program.element_bytes}\n")
     for buffer in program.buffers():
-        shape = "x".join(str(int(d)) for d in buffer.shape.get_values())
+        shape = "x".join(str(d) for d in ints(buffer.shape))
         fill = f" fill={buffer.fill_value!r}" if buffer.fill is not None else ""
         out.write(f".buffer {format_value('name', buffer.buffer_name)} {buffer.role.data} {shape}{fill}\n")
     for partition in program.partitions():

@@ -8,7 +8,7 @@ from typing import IO, Any
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block
 
-from pimdsl.dialects.pim_isa import LoopOp
+from pimdsl.dialects.pim_isa import LoopOp, ints
 from pimdsl.emit.program import Address, instruction_fields, program_of
 from pimdsl.module_attrs import get_batch, get_chip
 
@@ -50,7 +50,7 @@ def program_to_json(module: ModuleOp) -> dict[str, Any]:
         "buffers": [
             {
                 "name": b.buffer_name, "role": b.role.data,
-                "shape": [int(d) for d in b.shape.get_values()],
+                "shape": list(ints(b.shape)),
                 **({"fill": b.fill_value} if b.fill is not None else {}),
             }
             for b in program.buffers()

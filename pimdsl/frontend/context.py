@@ -197,7 +197,7 @@ class ImportContext:
         return self.emit(op, name)
 
 
-def inline_constant(array: np.ndarray) -> nn.ConstantOp:
+def inline_constant(array: np.ndarray | np.generic) -> nn.ConstantOp:
     a = np.asarray(array, dtype="<f4")
     t = TensorType(f32, list(a.shape))
     attr = DenseIntOrFPElementsAttr(t, BytesAttr(a.tobytes()))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import onnx
@@ -46,6 +46,10 @@ def _req(x: np.ndarray | None, what: str) -> np.ndarray:
     return x
 
 
+@overload
+def _ints(x: np.ndarray) -> list[int]: ...
+@overload
+def _ints(x: np.ndarray | None) -> list[int] | None: ...
 def _ints(x: np.ndarray | None) -> list[int] | None:
     return None if x is None else [int(v) for v in np.asarray(x).reshape(-1)]
 
@@ -145,7 +149,10 @@ def _pad(node: FoldNode, x: Arrays) -> list[np.ndarray]:
         width[a] = (int(pads[i]), int(pads[i + len(axes)]))
     if mode == "constant":
         return [np.pad(data, width, mode="constant", constant_values=value)]
-    return [np.pad(data, width, mode={"reflect": "reflect", "edge": "edge", "wrap": "wrap"}[mode])]
+    modes: dict[str, Literal["reflect", "edge", "wrap"]] = {
+        "reflect": "reflect", "edge": "edge", "wrap": "wrap"
+    }
+    return [np.pad(data, width, mode=modes[mode])]
 
 
 # --- arithmetic -------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ class WeightStore:
     # Names in `tensors` that are `Constant` node outputs rather than initializers.
     constants: set[str] = field(default_factory=set)
 
-    def __contains__(self, name: str) -> bool:
+    def __contains__(self, name: object) -> bool:
         return name in self.tensors
 
     def shape(self, name: str) -> tuple[int, ...]:

@@ -133,10 +133,11 @@ def quantize(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     users = ctx.users.get(out, [])
     bad = [u for u in users if u is None or u.op_type != "DequantizeLinear"]
     if bad or not users:
+        nodes = [u for u in bad if u is not None]
         what = (
             "a graph output"
-            if None in bad or not users
-            else f"node '{bad[0].name}' (op {bad[0].op_type})"
+            if len(nodes) < len(bad) or not users
+            else f"node '{nodes[0].name}' (op {nodes[0].op_type})"
         )
         raise ctx.error(
             f"its quantized output '{out}' is used by {what}; pimdsl imports QDQ models, where every "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +87,7 @@ def _check_writable(path: str, source: str, protected: list[str]) -> None:
         )
 
 
-def _write_to_cache(entries: dict[str, object], source: str) -> Path:
+def _write_to_cache(entries: Mapping[str, object], source: str) -> Path:
     folder = cache_dir() / "weights"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -103,7 +104,7 @@ def _write_to_cache(entries: dict[str, object], source: str) -> Path:
 
     def hash_tensor(name: str, array: np.ndarray) -> None:
         digest.update(f"{name}\0{array.dtype.str}\0{list(array.shape)}\0".encode())
-        digest.update(memoryview(array).cast("B"))
+        digest.update(array.data.cast("B"))
 
     try:
         write_npz(scratch, entries, on_tensor=hash_tensor)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ rebuilt in IR as `nn.slice` of the `nn.weight`, a slice of a shape vector is fol
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import onnx
 from xdsl.ir import SSAValue
@@ -73,10 +73,11 @@ def _sliced(ctx: ImportContext, data: Value, box: list[AxisSlice], out: str) -> 
                           [b[3] for b in box])
 
     if isinstance(data, Const):
-        recipe = None
+        recipe: Callable[[], SSAValue] | None = None
         if positive and 0 not in shape and (data.initializer is not None or data.recipe is not None):
-            def recipe() -> SSAValue:
+            def rebuild() -> SSAValue:
                 return ctx.emit(make(ctx.materialise(data)), out)
+            recipe = rebuild
         return Const(tuple(shape), data.dtype, lambda: data.value()[index], recipe=recipe)
     if not positive:
         steps = [st for _, _, _, st in box]

@@ -38,10 +38,11 @@ def _view(
 ) -> Const:
     """A constant that is a reshaping of `src`: evaluated lazily, rebuilt from weights in IR."""
     out = ctx.node.output[0]
-    recipe = None
+    recipe: Callable[[], SSAValue] | None = None
     if src.initializer is not None or src.recipe is not None:
-        def recipe() -> SSAValue:
+        def rebuild() -> SSAValue:
             return ctx.emit(make_op(ctx.materialise(src)), out)
+        recipe = rebuild
     return Const(shape, src.dtype, lambda: compute(src.value()), recipe=recipe)
 
 

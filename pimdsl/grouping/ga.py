@@ -298,7 +298,7 @@ def validate_options(*, population: int = 100, generations: int = 30, keep: int 
                  hint="COMPASS uses population=100.")
     limits.check(generations, limits.GA_GENERATIONS, what="ga-group: generations",
                  hint="COMPASS uses generations=30.")
-    if _is_int(workers):
+    if not isinstance(workers, Executor):  # an int >= 1 by the check above
         limits.check(workers, limits.GA_WORKERS, what="ga-group: workers",
                      hint="workers=1 evaluates in-process; a few workers per core is the most that helps.")
 

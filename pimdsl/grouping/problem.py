@@ -57,14 +57,14 @@ class SpanTable:
     def span_cost(self, s: int, e: int) -> tuple[float, float]:
         return float(self.latency[s, e - s - 1]), float(self.energy[s, e - s - 1])
 
-    def group_costs(self, bounds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def group_costs(self, bounds: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-partition (latency, energy) arrays of a group given by its boundaries."""
         b = np.asarray(bounds, dtype=np.int64)
         starts, ends = b[:-1], b[1:]
         k = ends - starts - 1
         return self.latency[starts, k], self.energy[starts, k]
 
-    def check_group(self, bounds: Sequence[int]) -> None:
+    def check_group(self, bounds: Sequence[int] | np.ndarray) -> None:
         """Raise ValueError unless `bounds` is a legal group covering every unit once."""
         b = list(bounds)
         if not b or b[0] != 0 or b[-1] != self.n_units:

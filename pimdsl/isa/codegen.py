@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 
 from pimdsl.chip import Chip
 from pimdsl.dialects import pim_isa as isa
@@ -100,7 +100,7 @@ class WeightLayer:
     out: Place
     out_hw: tuple[int, int]  # output windows as (rows, cols)
     epilogue: list[Unary | Place]
-    places: dict[object, Place]  # source value -> place
+    places: dict[SSAValue, Place]  # source value -> place
     default_core: int
 
     def blocks(self) -> list[Block]:

@@ -175,7 +175,7 @@ class Lowering:
                 hint="Run --partition (or --ga-group) and --partition-to-crossbar first, or "
                 "--lower-to-isa for the whole flow.",
             )
-        args = list(self.fn.body.block.args)
+        args: list[SSAValue] = list(self.fn.body.block.args)
         ns = {shape(a)[0] for a in args} | {shape(v)[0] for v in ret.operands}
         if len(ns) != 1:
             raise PimError("crossbar-to-isa: @main's inputs and outputs must share one batch dimension.")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import onnx
@@ -89,7 +90,7 @@ class GraphBuilder:
     # ---- low-level emission -------------------------------------------------------------
 
     def node(
-        self, op: str, inputs: Sequence[str], shape: Shape, layer: str = "", **attrs: object
+        self, op: str, inputs: Sequence[str], shape: Shape, layer: str = "", **attrs: Any
     ) -> str:
         """Append one node with a single output of the given shape; return the output name."""
         name, out = self._node_names(op, layer)
@@ -404,7 +405,7 @@ class GraphBuilder:
             raise PimError(f"model {self.model!r}: cannot split {c} channels into {parts}.")
         size = c // parts
         inputs = [x]
-        attrs: dict[str, object] = {"axis": 1}
+        attrs: dict[str, Any] = {"axis": 1}
         if self.style.opset < 13:
             attrs["split"] = [size] * parts
         elif self.style.opset < 18:

@@ -209,9 +209,10 @@ class _Nest:
     def _local(self, op: isa.InstrOp, prop: str, n_path: int) -> int | None:
         """The loop-invariant byte address of `prop` inside the nest, else None."""
         values = isa.ints(op.properties[prop])  # type: ignore[arg-type]
+        base = values[0]
         if len(values) > 1 and any(values[1 + self.depth: 1 + self.depth + n_path]):
             return None
-        return values[0]
+        return base
 
     def _check(self) -> bool:
         if not self.ok:

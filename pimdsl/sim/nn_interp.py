@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, StructPackableType
 from xdsl.interpreter import Interpreter, InterpreterFunctions, PythonValues, impl, register_impls
 from xdsl.ir import Operation
 
@@ -44,7 +44,9 @@ def _int(attr: Any) -> int:
 
 def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
     """The values of a dense elements attribute as a float32 array (splats broadcast)."""
-    dtype = np.dtype(attr.get_element_type().format)
+    element = attr.get_element_type()
+    assert isinstance(element, StructPackableType), f"no numpy dtype for {element}"
+    dtype = np.dtype(element.format)
     flat = np.frombuffer(attr.data.data, dtype=dtype)
     shape = tuple(attr.get_shape())
     if flat.size == 1 and int(np.prod(shape, dtype=np.int64)) != 1:

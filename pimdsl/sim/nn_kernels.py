@@ -24,7 +24,7 @@ F32 = np.float32
 _IM2COL_BUDGET = 1 << 26
 
 
-def _f32(x: np.ndarray) -> np.ndarray:
+def _f32(x: np.ndarray | np.generic) -> np.ndarray:
     return np.asarray(x, dtype=F32)
 
 
@@ -326,6 +326,8 @@ def pad(x: np.ndarray, pads: Sequence[int], mode: str = "constant", value: float
     widths = [(pads[i], pads[i + n]) for i in range(n)]
     if mode == "constant":
         return np.pad(x, widths, mode="constant", constant_values=F32(value))
+    if mode not in ("reflect", "edge", "wrap"):  # nn.PadOp's verifier allows no other
+        raise ValueError(f"unknown pad mode '{mode}'")
     return np.pad(x, widths, mode=mode)
 
 

@@ -60,8 +60,8 @@ class Instr:
     latency: float  # ns from start to result
     reads: tuple[Access, ...]
     writes: tuple[Access, ...]
-    dram_bytes: int = 0  # bytes moved over DRAM
-    bus_bytes: int = 0  # bytes moved over the shared bus
+    dram_bytes: float = 0  # bytes moved over DRAM (act_bits / 8 per element)
+    bus_bytes: float = 0  # bytes moved over the shared bus
     rate: float = 0.0  # bytes/ns of a transfer (the slowest link it crosses)
     crossbar: int = -1  # wr_xbar: the crossbar it programs (busy too)
     peer: int = -1
@@ -249,7 +249,7 @@ class _Compiler:
         return self.vector(op, energy, counts)
 
     def transfer(
-        self, op: isa.InstrOp, nbytes: int, dram: int, reads: tuple[Access, ...],
+        self, op: isa.InstrOp, nbytes: float, dram: float, reads: tuple[Access, ...],
         writes: tuple[Access, ...], energy: np.ndarray, counts: np.ndarray,
     ) -> Instr:
         chip = self.chip

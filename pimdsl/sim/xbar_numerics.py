@@ -248,6 +248,7 @@ def crossbar_mvm_int(
             if safe_slices:
                 x_part = sum(digits[j] << (j * dac_bits) for j in group)
                 w_part = sum(cells[s] << (s * cell_bits) for s in safe_slices)
+                assert isinstance(x_part, np.ndarray) and isinstance(w_part, np.ndarray)  # non-empty sums
                 acc += _exact_matmul(x_part, w_part)
             if clip_slices:
                 part, sat = _clipped_steps(
