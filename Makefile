@@ -35,6 +35,8 @@ test: install-test lint pytest lit
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pyright --pythonpath $(BIN)/python
 
 pytest: install-test
 	$(BIN)/pytest $(PYTEST_JOBS)

@@ -46,9 +46,9 @@ def load(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
             "the digits data set comes with scikit-learn, which is not installed.",
             hint="pip install scikit-learn (it is in pimdsl's test extras: pip install -e '.[test]').",
         ) from None
-    data = load_digits()
-    images = (data.images / 16.0).astype(np.float32)[:, None]
-    labels = data.target.astype(np.int64)
+    pixels, target = load_digits(return_X_y=True)  # [N, 64] grey levels 0..16, [N]
+    images = (np.asarray(pixels).reshape(-1, 1, 8, 8) / 16.0).astype(np.float32)
+    labels = np.asarray(target).astype(np.int64)
     order = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
     parts = {"test": order[:TEST_IMAGES], "train": order[TEST_IMAGES:], "all": np.arange(len(labels))}
     if split not in parts:
