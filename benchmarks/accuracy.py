@@ -38,8 +38,13 @@ SWEEPS: dict[str, tuple[str, list[float]]] = {
     "read_noise": ("read_noise_sigma", [0.0, 0.02, 0.05, 0.1, 0.2, 0.4]),
     "adc_noise": ("adc_noise_sigma", [0.0, 0.1, 0.25, 0.5, 1.0, 2.0]),
 }
-QUICK = {"variation": [0.0, 0.1, 0.3], "adc_bits": [8, 5, 3], "faults": [0.0, 0.01, 0.1],
-         "read_noise": [0.0, 0.05], "adc_noise": [0.0, 1.0]}
+QUICK = {
+    "variation": [0.0, 0.1, 0.3],
+    "adc_bits": [8, 5, 3],
+    "faults": [0.0, 0.01, 0.1],
+    "read_noise": [0.0, 0.05],
+    "adc_noise": [0.0, 1.0],
+}
 
 
 def chip_for(base: Chip, knob: str, value: float, seed: int) -> Chip:
@@ -77,24 +82,43 @@ def main() -> None:
             float_logits = accuracy.run(module, xs, options={"mode": "ideal"}, show_progress=False)
             entry: dict[str, Any] = {
                 "float_top1": accuracy.top_k(float_logits, labels, 1),
-                "quantized_top1": top1(path, base, x, labels, args.batch), "sweeps": {},
+                "quantized_top1": top1(path, base, x, labels, args.batch),
+                "sweeps": {},
             }
             for name, (knob, values) in SWEEPS.items():
                 points = []
-                for value in (QUICK[name] if args.quick else values):
+                for value in QUICK[name] if args.quick else values:
                     noisy = knob != "adc_bits" and value != 0
-                    accs = [top1(path, chip_for(base, knob, value, s), x, labels, args.batch)
-                            for s in range(seeds if noisy else 1)]
-                    points.append({"value": value, "mean": float(np.mean(accs)),
-                                   "min": min(accs), "max": max(accs), "runs": len(accs)})
-                    print(f"{kind} {knob}={value}: top-1 {100 * np.mean(accs):.2f}% "
-                          f"({len(accs)} run(s))", flush=True)
+                    accs = [
+                        top1(path, chip_for(base, knob, value, s), x, labels, args.batch)
+                        for s in range(seeds if noisy else 1)
+                    ]
+                    points.append(
+                        {
+                            "value": value,
+                            "mean": float(np.mean(accs)),
+                            "min": min(accs),
+                            "max": max(accs),
+                            "runs": len(accs),
+                        }
+                    )
+                    print(
+                        f"{kind} {knob}={value}: top-1 {100 * np.mean(accs):.2f}% "
+                        f"({len(accs)} run(s))",
+                        flush=True,
+                    )
                 entry["sweeps"][name] = {"knob": knob, "points": points}
             results["models"][kind] = entry
     results.update(
-        chip="compass-s", level="crossbar", mode="quantized", images=len(labels),
-        batch=args.batch, seeds=seeds, seconds=time.perf_counter() - start,
-        machine=platform.machine(), load_average=os.getloadavg()[0],
+        chip="compass-s",
+        level="crossbar",
+        mode="quantized",
+        images=len(labels),
+        batch=args.batch,
+        seeds=seeds,
+        seconds=time.perf_counter() - start,
+        machine=platform.machine(),
+        load_average=os.getloadavg()[0],
     )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
@@ -106,20 +130,24 @@ def main() -> None:
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = [f"Top-1 accuracy (%) on the {results['images']} digits test images, compass-s, "
-             f"crossbar level, quantized, @main batch {results['batch']}; noisy points: mean "
-             f"[min, max] over {results['seeds']} chip seed(s).", ""]
+    lines = [
+        f"Top-1 accuracy (%) on the {results['images']} digits test images, compass-s, "
+        f"crossbar level, quantized, @main batch {results['batch']}; noisy points: mean "
+        f"[min, max] over {results['seeds']} chip seed(s).",
+        "",
+    ]
     for kind, entry in results["models"].items():
-        lines.append(f"**{kind}**: float model {100 * entry['float_top1']:.2f}%, ideal quantized "
-                     f"chip {100 * entry['quantized_top1']:.2f}%")
+        lines.append(
+            f"**{kind}**: float model {100 * entry['float_top1']:.2f}%, ideal quantized "
+            f"chip {100 * entry['quantized_top1']:.2f}%"
+        )
         lines.append("")
         lines.append("| knob | " + " | ".join(f"point {i + 1}" for i in range(6)) + " |")
         lines.append("|---|" + "---|" * 6)
         for sweep in entry["sweeps"].values():
             cells = []
             for p in sweep["points"]:
-                spread = (f" [{100 * p['min']:.1f}, {100 * p['max']:.1f}]"
-                          if p["runs"] > 1 else "")
+                spread = f" [{100 * p['min']:.1f}, {100 * p['max']:.1f}]" if p["runs"] > 1 else ""
                 cells.append(f"{p['value']:g}: {100 * p['mean']:.1f}{spread}")
             cells += [""] * (6 - len(cells))
             lines.append(f"| `{sweep['knob']}` | " + " | ".join(cells) + " |")
@@ -140,8 +168,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
             pts = entry["sweeps"][name]["points"]
             v = [p["value"] for p in pts]
             ax.plot(v, [100 * p["mean"] for p in pts], marker="o", label=kind)
-            ax.fill_between(v, [100 * p["min"] for p in pts], [100 * p["max"] for p in pts],
-                            alpha=0.2)
+            ax.fill_between(
+                v, [100 * p["min"] for p in pts], [100 * p["max"] for p in pts], alpha=0.2
+            )
         knob = results["models"]["mlp"]["sweeps"][name]["knob"]
         ax.set_xlabel(knob)
         if name == "adc_bits":

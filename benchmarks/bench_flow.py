@@ -80,9 +80,23 @@ def flow(path: Path, chip_name: str) -> dict[str, Any]:
 
 
 def cli(path: Path, chip_name: str, out: Path) -> float:
-    cmd = [sys.executable, "-m", "pimdsl.tools.pim_opt", str(path), "--chip", chip_name,
-           "--batch", str(BATCH), "--partition", "--ga-group", "--lower-to-isa", "-t", "pim-asm",
-           "-o", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pimdsl.tools.pim_opt",
+        str(path),
+        "--chip",
+        chip_name,
+        "--batch",
+        str(BATCH),
+        "--partition",
+        "--ga-group",
+        "--lower-to-isa",
+        "-t",
+        "pim-asm",
+        "-o",
+        str(out),
+    ]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
     return round(time.perf_counter() - t0, 3)
@@ -95,8 +109,11 @@ def main() -> None:
     from pimdsl import models
 
     results: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average_at_start": os.getloadavg()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": os.getloadavg(),
+        },
         "batch": BATCH,
         "cases": [],
     }
@@ -106,13 +123,22 @@ def main() -> None:
             runs = [flow(path, chip) for _ in range(args.repeat)]
             best = min(runs, key=lambda r: r["total_wall_s"])
             cli_s = min(cli(path, chip, Path(tmp) / f"{name}.asm") for _ in range(args.repeat))
-            case = {"model": name, "chip": chip, "image": 224, **best,
-                    "pim_opt_command_wall_s": cli_s, "pimcomp_nn_s": peer}
+            case = {
+                "model": name,
+                "chip": chip,
+                "image": 224,
+                **best,
+                "pim_opt_command_wall_s": cli_s,
+                "pimcomp_nn_s": peer,
+            }
             results["cases"].append(case)
-            print(f"{name} on {chip}: in-process {best['total_wall_s']} s wall / "
-                  f"{best['total_cpu_s']} s CPU, pim-opt command {cli_s} s wall, "
-                  f"{best['pim_isa_ops']} pim_isa ops, {best['partitions']} partitions "
-                  f"(PIMCOMP-NN {peer} s)", flush=True)
+            print(
+                f"{name} on {chip}: in-process {best['total_wall_s']} s wall / "
+                f"{best['total_cpu_s']} s CPU, pim-opt command {cli_s} s wall, "
+                f"{best['pim_isa_ops']} pim_isa ops, {best['partitions']} partitions "
+                f"(PIMCOMP-NN {peer} s)",
+                flush=True,
+            )
     results["machine"]["load_average_at_end"] = os.getloadavg()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")

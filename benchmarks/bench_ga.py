@@ -24,8 +24,12 @@ from pimdsl.grouping.ga import plot_trace, run_ga  # noqa: E402
 from pimdsl.grouping.synthetic import random_table  # noqa: E402
 from pimdsl.passes.ga_group import seed_groups  # noqa: E402
 
-CASES = (("resnet18", "compass-s", 1), ("resnet18", "compass-s", 16), ("vgg16", "compass-l", 1),
-         ("vgg16", "compass-l", 16))
+CASES = (
+    ("resnet18", "compass-s", 1),
+    ("resnet18", "compass-s", 16),
+    ("vgg16", "compass-l", 1),
+    ("vgg16", "compass-l", 16),
+)
 
 
 def timed(table, repeat: int = 3, **kw) -> tuple[float, object]:
@@ -58,20 +62,32 @@ def main(argv: list[str] | None = None) -> int:
             t1, r = timed(table, initial=initial)
             t2, _ = timed(table, initial=initial, workers=2, repeat=1)
             t3, _ = timed(table, initial=[greedy(table)], patience=10**6)
-            rows.append({"case": f"{model}-{chip}-b{batch}", "units": table.n_units,
-                         "table_seconds": t_table, "ga_seconds": t1, "ga_seconds_workers2": t2,
-                         "ga_seconds_30_generations_unseeded": t3, "generations": r.generations})
+            rows.append(
+                {
+                    "case": f"{model}-{chip}-b{batch}",
+                    "units": table.n_units,
+                    "table_seconds": t_table,
+                    "ga_seconds": t1,
+                    "ga_seconds_workers2": t2,
+                    "ga_seconds_30_generations_unseeded": t3,
+                    "generations": r.generations,
+                }
+            )
             print(rows[-1], file=sys.stderr)
             if (model, chip, batch) == CASES[0]:
                 try:
-                    plot_trace(run_ga(table, initial=[greedy(table)], patience=10**6),
-                               out / "ga_convergence_resnet18_s.png")
+                    plot_trace(
+                        run_ga(table, initial=[greedy(table)], patience=10**6),
+                        out / "ga_convergence_resnet18_s.png",
+                    )
                 except PimError as exc:  # matplotlib is optional
                     print(exc, file=sys.stderr)
     for n in (100, 300, 1000):
         table = random_table(n, seed=0)
         t1, r = timed(table, patience=10**6)
-        rows.append({"case": f"synthetic-{n}", "units": n, "ga_seconds_30_generations_unseeded": t1})
+        rows.append(
+            {"case": f"synthetic-{n}", "units": n, "ga_seconds_30_generations_unseeded": t1}
+        )
         print(rows[-1], file=sys.stderr)
     (out / "bench_ga.json").write_text(json.dumps(rows, indent=1) + "\n")
     return 0

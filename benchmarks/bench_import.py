@@ -59,7 +59,10 @@ print(json.dumps(out))
 def _probe(mode: str, path: Path) -> dict[str, float]:
     sidecar = str(path.with_suffix(".weights.npz"))
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, mode, str(path), sidecar], check=True, capture_output=True, text=True
+        [sys.executable, "-c", _PROBE, mode, str(path), sidecar],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -85,7 +88,9 @@ def _weights_mb(path: Path) -> float:
         "n += sum(int(ints[x.input[0]].prod()) for x in g.node if x.op_type == 'ConstantOfShape' and x.input[0] in ints)\n"
         "print(n * 4 / 2**20)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True
+    )
     return float(done.stdout.strip())
 
 
@@ -135,22 +140,37 @@ def main() -> None:
                 "import sys; from pimdsl.models import save_model; "
                 "save_model('vgg16', sys.argv[1], style=sys.argv[2], image_size=int(sys.argv[3]))"
             )
-            subprocess.run([sys.executable, "-c", code, str(path), args.style, str(args.image_size)], check=True)
+            subprocess.run(
+                [sys.executable, "-c", code, str(path), args.style, str(args.image_size)],
+                check=True,
+            )
             zoo = f"zoo vgg16 ({args.style}, {args.image_size}x{args.image_size})"
             results = {"initializers": measure(path, zoo)}
             consts = Path(tmp) / "vgg16_constants.onnx"
-            subprocess.run([sys.executable, "-c", _TO_CONSTANTS, str(path), str(consts)], check=True)
+            subprocess.run(
+                [sys.executable, "-c", _TO_CONSTANTS, str(path), str(consts)], check=True
+            )
             path.unlink()
             results["constant_nodes"] = measure(consts, f"{zoo}, initializers as Constant nodes")
             consts.unlink()
             import onnx
 
-            light = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light" / "light_vgg19.onnx"
+            light = (
+                Path(onnx.__file__).parent
+                / "backend"
+                / "test"
+                / "data"
+                / "light"
+                / "light_vgg19.onnx"
+            )
             if light.exists():
                 local = Path(tmp) / light.name
                 local.write_bytes(light.read_bytes())
-                results["computed"] = measure(local, "onnx's light_vgg19 (ConstantOfShape weights -> side-car)",
-                                              onnx_load=False)
+                results["computed"] = measure(
+                    local,
+                    "onnx's light_vgg19 (ConstantOfShape weights -> side-car)",
+                    onnx_load=False,
+                )
     result = {**results, "python": platform.python_version(), "cpus": os.cpu_count()}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

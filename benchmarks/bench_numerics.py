@@ -52,7 +52,9 @@ def main() -> None:
         chip = load_preset(preset)
         for label, x in (("relu", x_relu), ("signed", x_signed)):
             exact = x.astype(np.float64) @ w.astype(np.float64)
-            ideal_s = _time(lambda x=x, chip=chip: crossbar_matmul(x, w, chip, "ideal"), args.repeat)
+            ideal_s = _time(
+                lambda x=x, chip=chip: crossbar_matmul(x, w, chip, "ideal"), args.repeat
+            )
             quant_s = _time(
                 lambda x=x, chip=chip: crossbar_matmul(x, w, chip, "quantized"), args.repeat
             )
@@ -87,13 +89,21 @@ def main() -> None:
             )
 
     out = {
-        "layer": {"B": B, "K": K, "N": N, "note": "ResNet18 layer4 3x3 conv shape (im2col), 196 windows"},
+        "layer": {
+            "B": B,
+            "K": K,
+            "N": N,
+            "note": "ResNet18 layer4 3x3 conv shape (im2col), 196 windows",
+        },
         "repeat": args.repeat,
         "seed": args.seed,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "numpy": np.__version__,
-                    # other jobs share the machine: best-of-repeat times are still noisy
-                    "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            # other jobs share the machine: best-of-repeat times are still noisy
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        },
         "results": rows,
     }
     path = Path(__file__).parent / "results" / "numerics.json"

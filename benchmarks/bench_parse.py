@@ -32,8 +32,10 @@ def network_text(blocks: int) -> str:
     """`blocks` residual blocks; every block is 4 ops."""
     t = f"tensor<{SHAPE}xf32>"
     lines = [f"func.func @main(%x0: {t}) -> {t} {{"]
-    attrs = ("{strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, "
-             "dilations = array<i64: 1, 1>, groups = 1 : i64}")
+    attrs = (
+        "{strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, "
+        "dilations = array<i64: 1, 1>, groups = 1 : i64}"
+    )
     prev = "%x0"
     for i in range(blocks):
         lines += [
@@ -84,10 +86,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "chain.mlir"
         path.write_text(text)
-        cli_s, _ = best_of(3, lambda: subprocess.run(
-            [pim_opt, str(path), "-o", os.devnull], check=True))
-    version_s, _ = best_of(5, lambda: subprocess.run(
-        [pim_opt, "--version"], check=True, capture_output=True))
+        cli_s, _ = best_of(
+            3, lambda: subprocess.run([pim_opt, str(path), "-o", os.devnull], check=True)
+        )
+    version_s, _ = best_of(
+        5, lambda: subprocess.run([pim_opt, "--version"], check=True, capture_output=True)
+    )
 
     figures = {
         "nn_ops": ops,
@@ -99,15 +103,24 @@ def main() -> None:
         "pim_opt_cli_s": round(cli_s, 4),
         "pim_opt_version_s": round(version_s, 4),
         "method": "in-process best of 3 per phase; CLI runs best of 3, --version best of 5",
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform(),
-                    "load_average_1min": round(os.getloadavg()[0], 2)},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_average_1min": round(os.getloadavg()[0], 2),
+        },
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "parse.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(f"{ops} nn ops, {len(text) / 1e6:.2f} MB of text")
-    for key in ("parse_s", "verify_s", "print_s", "parse_verify_print_s", "pim_opt_cli_s",
-                "pim_opt_version_s"):
+    for key in (
+        "parse_s",
+        "verify_s",
+        "print_s",
+        "parse_verify_print_s",
+        "pim_opt_cli_s",
+        "pim_opt_version_s",
+    ):
         print(f"  {key:22s} {figures[key]:.3f} s")
     print(f"wrote {RESULTS / 'parse.json'}")
 

@@ -34,7 +34,9 @@ def best_of(n: int, fn) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
@@ -55,22 +57,35 @@ def main() -> int:
     ops = sum(1 for _ in module.walk())
     stats = simulate_module(module)
     result: dict = {
-        "machine": platform.platform(), "model": "resnet18 224x224", "chip": "compass-s", "batch": 1,
-        "ir_ops": ops, "partitions": len(stats.partitions), "compile_seconds": compile_s,
-        "simulated_latency_s": stats.latency_s, "simulated_mvms": stats.to_json()["mvm_count"],
+        "machine": platform.platform(),
+        "model": "resnet18 224x224",
+        "chip": "compass-s",
+        "batch": 1,
+        "ir_ops": ops,
+        "partitions": len(stats.partitions),
+        "compile_seconds": compile_s,
+        "simulated_latency_s": stats.latency_s,
+        "simulated_mvms": stats.to_json()["mvm_count"],
         "timing_seconds": best_of(args.repeat, lambda: simulate_module(module)),
-        "peer_pimsim_nn_seconds": 80.0, "goal_seconds": 10.0,
+        "peer_pimsim_nn_seconds": 80.0,
+        "goal_seconds": 10.0,
     }
     if "pim_isa" in LEVELS:
         shapes = main_input_shapes(module)
         x = [np.random.default_rng(0).standard_normal(s).astype(np.float32) for s in shapes]
-        result["numerics_seconds"] = best_of(args.repeat, lambda: run_module(module, x, base_dir=path.parent))
+        result["numerics_seconds"] = best_of(
+            args.repeat, lambda: run_module(module, x, base_dir=path.parent)
+        )
         result["end_to_end_seconds"] = best_of(
-            args.repeat, lambda: (run_module(module, x, base_dir=path.parent), simulate_module(module)))
+            args.repeat,
+            lambda: (run_module(module, x, base_dir=path.parent), simulate_module(module)),
+        )
     else:
         result["numerics_seconds"] = None
         result["end_to_end_seconds"] = None
-        result["note"] = "the numeric pim_isa interpreter is not registered in pimdsl.sim.runner.LEVELS"
+        result["note"] = (
+            "the numeric pim_isa interpreter is not registered in pimdsl.sim.runner.LEVELS"
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "sim.json").write_text(json.dumps(result, indent=1) + "\n")

@@ -74,13 +74,17 @@ def main() -> None:
         sim_fill = simulated[1][k] - setup
         sim_period = (simulated[args.batch][k] - simulated[1][k]) / (args.batch - 1)
         layers = sum(1 for r in part["replication"] if r)
-        rows.append(f"| {k} | [{lo}, {hi}) | {layers} | {fill / 1e3:.1f} | {sim_fill / 1e3:.1f} | "
-                    f"{sim_fill / fill:.2f} | {period / 1e3:.1f} | {sim_period / 1e3:.1f} | "
-                    f"{sim_period / period:.2f} |")
-    head = (f"\n## {args.model} on {args.chip}, batch {args.batch}, {args.strategy}, "
-            f"schedule {args.schedule}\n\n"
-            "| partition | units | layers | fill priced (us) | fill simulated | ratio | "
-            "period priced (us) | period simulated | ratio |\n|---|---|---|---|---|---|---|---|---|\n")
+        rows.append(
+            f"| {k} | [{lo}, {hi}) | {layers} | {fill / 1e3:.1f} | {sim_fill / 1e3:.1f} | "
+            f"{sim_fill / fill:.2f} | {period / 1e3:.1f} | {sim_period / 1e3:.1f} | "
+            f"{sim_period / period:.2f} |"
+        )
+    head = (
+        f"\n## {args.model} on {args.chip}, batch {args.batch}, {args.strategy}, "
+        f"schedule {args.schedule}\n\n"
+        "| partition | units | layers | fill priced (us) | fill simulated | ratio | "
+        "period priced (us) | period simulated | ratio |\n|---|---|---|---|---|---|---|---|---|\n"
+    )
     table = head + ("\n".join(rows) if rows else "(no partition runs the element schedule)") + "\n"
     print(table)
     out = Path(args.out)

@@ -54,12 +54,23 @@ def main() -> None:
             t = time.perf_counter()
             PartitionPass(strategy=strategy).apply(Context(), m)
             best = min(best, time.perf_counter() - t)
-        timings.append({"pass": f"partition{{strategy={strategy}}}", "net": "resnet18",
-                        "chip": "compass-s", "batch": 16, "seconds": best})
+        timings.append(
+            {
+                "pass": f"partition{{strategy={strategy}}}",
+                "net": "resnet18",
+                "chip": "compass-s",
+                "batch": 16,
+                "seconds": best,
+            }
+        )
     OUT.mkdir(exist_ok=True)
-    (OUT / "partition_calibration.json").write_text(json.dumps({"throughput": rows, "timing": timings}, indent=2))
-    lines = ["| net | chip | batch | greedy | layer-wise | optimal | partitions (g/l/o) |",
-             "|---|---|---|---|---|---|---|"]
+    (OUT / "partition_calibration.json").write_text(
+        json.dumps({"throughput": rows, "timing": timings}, indent=2)
+    )
+    lines = [
+        "| net | chip | batch | greedy | layer-wise | optimal | partitions (g/l/o) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         lines.append(
             f"| {r['net']} | {r['chip']} | {r['batch']} | {r['greedy']:.0f} | {r['layerwise']:.0f} | "
@@ -68,7 +79,9 @@ def main() -> None:
         )
     lines.append("")
     for t in timings:
-        lines.append(f"- `{t['pass']}` on {t['net']}, {t['chip']}, batch {t['batch']}: {t['seconds']:.3f} s")
+        lines.append(
+            f"- `{t['pass']}` on {t['net']}, {t['chip']}, batch {t['batch']}: {t['seconds']:.3f} s"
+        )
     (OUT / "partition_calibration.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -53,16 +53,24 @@ def partition_costs(module: Any) -> list[dict[str, float]]:
     from pimdsl.dialects import partition as part
 
     return [
-        {"latency_s": op.latency_s.value.data, "energy_j": op.energy_j.value.data,
-         "span": [int(v) for v in op.span.get_values()],
-         "replication": [int(v) for v in op.replication.get_values()],
-         "schedule": op.schedule_name}
-        for op in module.walk() if isinstance(op, part.PartitionOp)
+        {
+            "latency_s": op.latency_s.value.data,
+            "energy_j": op.energy_j.value.data,
+            "span": [int(v) for v in op.span.get_values()],
+            "replication": [int(v) for v in op.replication.get_values()],
+            "schedule": op.schedule_name,
+        }
+        for op in module.walk()
+        if isinstance(op, part.PartitionOp)
     ]
 
 
 def lower_model(
-    model: str, chip: str, batch: int, strategy: str = "greedy", module: Any = None,
+    model: str,
+    chip: str,
+    batch: int,
+    strategy: str = "greedy",
+    module: Any = None,
     schedule: str = "layer",
 ) -> tuple[Any, list[dict[str, float]]]:
     """The model at pim_isa level on `chip` at `batch`, and the cost model's partitions.

@@ -194,13 +194,19 @@ class PartitionOp(IRDLOperation):
     )
 
     def __init__(
-        self, index: int, inputs: Sequence[SSAValue], output_types: Sequence[Attribute],
-        body: Region, schedule: str | None = None,
+        self,
+        index: int,
+        inputs: Sequence[SSAValue],
+        output_types: Sequence[Attribute],
+        body: Region,
+        schedule: str | None = None,
     ):
         props: dict[str, Attribute] = {"index": _int(index)}
         if schedule is not None:
             props["schedule"] = StringAttr(schedule)
-        super().__init__(operands=[inputs], result_types=[output_types], properties=props, regions=[body])
+        super().__init__(
+            operands=[inputs], result_types=[output_types], properties=props, regions=[body]
+        )
 
     @property
     def number(self) -> int:
@@ -225,8 +231,11 @@ class PartitionOp(IRDLOperation):
         if list(last.values.types) != list(self.outputs.types):
             _fail(self, "crossbar.yield operand types must equal the partition's result types")
         if self.schedule_name not in SCHEDULES:
-            _fail(self, f"partition {self.number}: schedule must be one of {', '.join(SCHEDULES)}, "
-                        f"got '{self.schedule_name}'")
+            _fail(
+                self,
+                f"partition {self.number}: schedule must be one of {', '.join(SCHEDULES)}, "
+                f"got '{self.schedule_name}'",
+            )
         self._verify_placement(enclosing_chip(self))
         self._verify_writes()
 
@@ -238,7 +247,8 @@ class PartitionOp(IRDLOperation):
             for core, n in sorted(per_core.items()):
                 if n > chip.crossbars_per_core:
                     _fail(
-                        self, f"{where}: core {core} holds {n} tiles but has only "
+                        self,
+                        f"{where}: core {core} holds {n} tiles but has only "
                         f"{chip.crossbars_per_core} crossbars (chip '{chip.name}')",
                     )
         seen: dict[tuple[int, int], TileOp] = {}
@@ -250,19 +260,22 @@ class PartitionOp(IRDLOperation):
                     _fail(tile, f"{where}: core {core} is out of range (0..{chip.cores - 1})")
                 if xbar >= chip.crossbars_per_core:
                     _fail(
-                        tile, f"{where}: crossbar {xbar} is out of range "
+                        tile,
+                        f"{where}: crossbar {xbar} is out of range "
                         f"(0..{chip.crossbars_per_core - 1})",
                     )
                 rows, cols = tile.block_shape
                 if rows > chip.crossbar_rows or cols * chip.cols_per_weight > chip.crossbar_cols:
                     _fail(
-                        tile, f"{where}: a block of {rows} rows x {cols} weights does not fit a "
+                        tile,
+                        f"{where}: a block of {rows} rows x {cols} weights does not fit a "
                         f"{chip.crossbar_rows}x{chip.crossbar_cols} crossbar "
                         f"({chip.cols_per_weight} column(s) per weight)",
                     )
             if (core, xbar) in seen:
                 _fail(
-                    tile, f"{where}: crossbar {xbar} of core {core} already holds tile "
+                    tile,
+                    f"{where}: crossbar {xbar} of core {core} already holds tile "
                     f"'{seen[(core, xbar)].describe()}'",
                 )
             seen[(core, xbar)] = tile
@@ -318,13 +331,25 @@ class TileOp(IRDLOperation):
     assembly_format = "attr-dict"
 
     def __init__(
-        self, weight: str, layout: str, rows: tuple[int, int], cols: tuple[int, int], *,
-        replica: int, core: int, xbar: int, groups: int = 1,
+        self,
+        weight: str,
+        layout: str,
+        rows: tuple[int, int],
+        cols: tuple[int, int],
+        *,
+        replica: int,
+        core: int,
+        xbar: int,
+        groups: int = 1,
     ):
         props: dict[str, Attribute] = {
-            "weight": StringAttr(weight), "layout": StringAttr(layout),
-            "rows": i64_array(rows), "cols": i64_array(cols), "replica": _int(replica),
-            "core": _int(core), "xbar": _int(xbar),
+            "weight": StringAttr(weight),
+            "layout": StringAttr(layout),
+            "rows": i64_array(rows),
+            "cols": i64_array(cols),
+            "replica": _int(replica),
+            "core": _int(core),
+            "xbar": _int(xbar),
         }
         if groups != 1:
             props["groups"] = _int(groups)
@@ -422,16 +447,23 @@ class Im2colOp(IRDLOperation):
     assembly_format = "$input attr-dict `:` functional-type(operands, results)"
 
     def __init__(
-        self, input: SSAValue, *, kernel: Sequence[int], strides: Sequence[int],
-        pads: Sequence[int], dilations: Sequence[int] = (1, 1),
+        self,
+        input: SSAValue,
+        *,
+        kernel: Sequence[int],
+        strides: Sequence[int],
+        pads: Sequence[int],
+        dilations: Sequence[int] = (1, 1),
     ):
         n, c, h, w = shape_of(input)
         oh, ow = conv2d_out_hw((h, w), tuple(kernel), tuple(strides), tuple(pads), tuple(dilations))
         super().__init__(
             operands=[input],
             properties={
-                "kernel": i64_array(kernel), "strides": i64_array(strides),
-                "pads": i64_array(pads), "dilations": i64_array(dilations),
+                "kernel": i64_array(kernel),
+                "strides": i64_array(strides),
+                "pads": i64_array(pads),
+                "dilations": i64_array(dilations),
             },
             result_types=[tensor((n, oh * ow, c * kernel[0] * kernel[1]))],
         )
@@ -479,7 +511,10 @@ class MvmOp(IRDLOperation):
     assembly_format = "$tile `,` $input attr-dict `:` functional-type($input, $output)"
 
     def __init__(
-        self, tile: SSAValue, input: SSAValue, in_rows: tuple[int, int],
+        self,
+        tile: SSAValue,
+        input: SSAValue,
+        in_rows: tuple[int, int],
         windows: tuple[int, int] | None = None,
     ):
         owner = tile.owner
@@ -566,7 +601,9 @@ class ConcatOp(IRDLOperation):
             _fail(self, f"axis {axis} is out of range for rank {rank}")
         axis %= rank
         for s in shapes:
-            if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0], strict=True)) if i != axis):
+            if len(s) != rank or any(
+                a != b for i, (a, b) in enumerate(zip(s, shapes[0], strict=True)) if i != axis
+            ):
                 _fail(self, f"parts {[list(s) for s in shapes]} differ outside axis {axis}")
         expected = list(shapes[0])
         expected[axis] = sum(s[axis] for s in shapes)
@@ -589,7 +626,8 @@ class Col2imOp(IRDLOperation):
     def __init__(self, input: SSAValue, spatial: tuple[int, int]):
         n, _, c = shape_of(input)
         super().__init__(
-            operands=[input], properties={"spatial": i64_array(spatial)},
+            operands=[input],
+            properties={"spatial": i64_array(spatial)},
             result_types=[tensor((n, c, *spatial))],
         )
 
@@ -619,7 +657,8 @@ class BiasOp(IRDLOperation):
 
     def __init__(self, input: SSAValue, weight: str, cols: tuple[int, int]):
         super().__init__(
-            operands=[input], properties={"weight": StringAttr(weight), "cols": i64_array(cols)},
+            operands=[input],
+            properties={"weight": StringAttr(weight), "cols": i64_array(cols)},
             result_types=[input.type],
         )
 
@@ -627,7 +666,9 @@ class BiasOp(IRDLOperation):
         lo, hi = _pair(self, "cols", self.cols)
         last = shape_of(self.input)[-1]
         if hi - lo != last:
-            _fail(self, f"cols [{lo}, {hi}) has {hi - lo} values but the input's last dim is {last}")
+            _fail(
+                self, f"cols [{lo}, {hi}) has {hi - lo} values but the input's last dim is {last}"
+            )
 
 
 def tile_summary(partition: PartitionOp) -> dict[str, Any]:
@@ -643,15 +684,38 @@ def tile_summary(partition: PartitionOp) -> dict[str, Any]:
 Crossbar = Dialect(
     "crossbar",
     [
-        PartitionOp, YieldOp, TileOp, WriteOp, Im2colOp, MvmOp, AccumulateOp, ConcatOp,
-        Col2imOp, BiasOp,
+        PartitionOp,
+        YieldOp,
+        TileOp,
+        WriteOp,
+        Im2colOp,
+        MvmOp,
+        AccumulateOp,
+        ConcatOp,
+        Col2imOp,
+        BiasOp,
     ],
     [TileType],
 )
 
 # Re-exported so users building IR need one import.
 __all__ = [
-    "LAYOUTS", "AccumulateOp", "BiasOp", "Block", "Col2imOp", "ConcatOp", "Crossbar",
-    "Im2colOp", "MvmOp", "PartitionOp", "Region", "TileOp", "TileType", "WriteOp", "YieldOp",
-    "enclosing_chip", "tile_summary", "weight_matrix",
+    "LAYOUTS",
+    "AccumulateOp",
+    "BiasOp",
+    "Block",
+    "Col2imOp",
+    "ConcatOp",
+    "Crossbar",
+    "Im2colOp",
+    "MvmOp",
+    "PartitionOp",
+    "Region",
+    "TileOp",
+    "TileType",
+    "WriteOp",
+    "YieldOp",
+    "enclosing_chip",
+    "tile_summary",
+    "weight_matrix",
 ]

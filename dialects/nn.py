@@ -89,14 +89,18 @@ def _check_len(op: IRDLOperation, name: str, values: Sequence[int], n: int) -> N
 
 
 def _check_window(
-    op: IRDLOperation, kernel: Sequence[int], dilations: Sequence[int], hw: Sequence[int],
+    op: IRDLOperation,
+    kernel: Sequence[int],
+    dilations: Sequence[int],
+    hw: Sequence[int],
     pads: Sequence[int],
 ) -> None:
     """A sliding window (conv or pool) must fit the padded input, else the output is empty."""
     span = [dilations[i] * (kernel[i] - 1) + 1 for i in range(2)]
     padded = [hw[0] + pads[0] + pads[2], hw[1] + pads[1] + pads[3]]
     _expect(
-        span[0] <= padded[0] and span[1] <= padded[1], op,
+        span[0] <= padded[0] and span[1] <= padded[1],
+        op,
         f"the {kernel[0]}x{kernel[1]} window (dilations {list(dilations)}) is larger than the "
         f"padded input {padded[0]}x{padded[1]}",
     )
@@ -172,15 +176,24 @@ class Conv2dOp(NNOp):
     )
 
     def __init__(
-        self, input: SSAValue, weight: SSAValue, bias: SSAValue | None, *,
-        strides: Sequence[int], pads: Sequence[int], dilations: Sequence[int], groups: int,
+        self,
+        input: SSAValue,
+        weight: SSAValue,
+        bias: SSAValue | None,
+        *,
+        strides: Sequence[int],
+        pads: Sequence[int],
+        dilations: Sequence[int],
+        groups: int,
         result_shape: Sequence[int],
     ):
         super().__init__(
             operands=[input, weight, [bias] if bias is not None else []],
             properties={
-                "strides": i64_array(strides), "pads": i64_array(pads),
-                "dilations": i64_array(dilations), "groups": IntegerAttr(groups, i64),
+                "strides": i64_array(strides),
+                "pads": i64_array(pads),
+                "dilations": i64_array(dilations),
+                "groups": IntegerAttr(groups, i64),
             },
             result_types=[tensor(result_shape)],
         )
@@ -196,7 +209,8 @@ class Conv2dOp(NNOp):
         _expect(len(w) == 4, self, f"weight must be [Cout, Cin/groups, kh, kw], got {list(w)}")
         _expect(groups >= 1, self, f"groups must be >= 1, got {groups}")
         _expect(
-            min(strides) >= 1 and min(dil) >= 1, self,
+            min(strides) >= 1 and min(dil) >= 1,
+            self,
             f"strides and dilations must be >= 1, got strides {list(strides)} and dilations {list(dil)}",
         )
         _expect(min(pads) >= 0, self, f"pads must be >= 0, got {list(pads)}")
@@ -213,7 +227,9 @@ class Conv2dOp(NNOp):
         oh, ow = conv2d_out_hw(x[2:], w[2:], strides, pads, dil)
         expected = (x[0], w[0], oh, ow)
         _expect(
-            y == expected, self, f"result shape {list(y)} does not match the expected {list(expected)}"
+            y == expected,
+            self,
+            f"result shape {list(y)} does not match the expected {list(expected)}",
         )
 
     @property
@@ -238,8 +254,13 @@ class LinearOp(NNOp):
     )
 
     def __init__(
-        self, input: SSAValue, weight: SSAValue, bias: SSAValue | None, *,
-        weight_in_out: bool = False, result_shape: Sequence[int],
+        self,
+        input: SSAValue,
+        weight: SSAValue,
+        bias: SSAValue | None,
+        *,
+        weight_in_out: bool = False,
+        result_shape: Sequence[int],
     ):
         super().__init__(
             operands=[input, weight, [bias] if bias is not None else []],
@@ -264,7 +285,9 @@ class LinearOp(NNOp):
             _expect(b == (m,), self, f"bias must have shape [{m}], got {list(b)}")
         expected = (*x[:-1], m)
         _expect(
-            y == expected, self, f"result shape {list(y)} does not match the expected {list(expected)}"
+            y == expected,
+            self,
+            f"result shape {list(y)} does not match the expected {list(expected)}",
         )
 
 
@@ -282,12 +305,21 @@ class PoolOp(NNOp, ABC):
     assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
 
     def __init__(
-        self, input: SSAValue, *, kernel: Sequence[int], strides: Sequence[int],
-        pads: Sequence[int], result_shape: Sequence[int], dilations: Sequence[int] | None = None,
-        ceil_mode: bool = False, **extra: Attribute,
+        self,
+        input: SSAValue,
+        *,
+        kernel: Sequence[int],
+        strides: Sequence[int],
+        pads: Sequence[int],
+        result_shape: Sequence[int],
+        dilations: Sequence[int] | None = None,
+        ceil_mode: bool = False,
+        **extra: Attribute,
     ):
         props: dict[str, Attribute] = {
-            "kernel": i64_array(kernel), "strides": i64_array(strides), "pads": i64_array(pads),
+            "kernel": i64_array(kernel),
+            "strides": i64_array(strides),
+            "pads": i64_array(pads),
         }
         if dilations is not None and tuple(dilations) != (1, 1):
             props["dilations"] = i64_array(dilations)
@@ -309,7 +341,8 @@ class PoolOp(NNOp, ABC):
         _check_len(self, "dilations", d, 2)
         _expect(len(x) == 4, self, f"input must be NCHW (rank 4), got shape {list(x)}")
         _expect(
-            min(k) >= 1 and min(s) >= 1 and min(d) >= 1, self,
+            min(k) >= 1 and min(s) >= 1 and min(d) >= 1,
+            self,
             f"kernel, strides and dilations must be >= 1, got kernel {list(k)}, strides {list(s)}, "
             f"dilations {list(d)}",
         )
@@ -323,7 +356,9 @@ class PoolOp(NNOp, ABC):
         oh, ow = conv2d_out_hw(x[2:], k, s, p, d, self.ceil_mode is not None)
         expected = (x[0], x[1], oh, ow)
         _expect(
-            y == expected, self, f"result shape {list(y)} does not match the expected {list(expected)}"
+            y == expected,
+            self,
+            f"result shape {list(y)} does not match the expected {list(expected)}",
         )
 
 
@@ -356,7 +391,9 @@ class GlobalAvgPoolOp(NNOp):
     def verify_(self) -> None:
         x, y = shape_of(self.input), shape_of(self.output)
         _expect(len(x) == 4, self, f"input must be NCHW (rank 4), got shape {list(x)}")
-        _expect(y == (x[0], x[1], 1, 1), self, f"result shape {list(y)} must be {[x[0], x[1], 1, 1]}")
+        _expect(
+            y == (x[0], x[1], 1, 1), self, f"result shape {list(y)} must be {[x[0], x[1], 1, 1]}"
+        )
 
 
 # --- element-wise -----------------------------------------------------------------------------
@@ -378,7 +415,11 @@ class BinaryOp(NNOp, ABC):
         a, b, y = shape_of(self.lhs), shape_of(self.rhs), shape_of(self.output)
         shape = broadcast_shapes(a, b)
         _expect(shape is not None, self, f"operand shapes {list(a)} and {list(b)} do not broadcast")
-        _expect(y == shape, self, f"result shape {list(y)} must be the broadcast shape {list(shape or ())}")
+        _expect(
+            y == shape,
+            self,
+            f"result shape {list(y)} must be the broadcast shape {list(shape or ())}",
+        )
 
 
 @irdl_op_definition
@@ -463,8 +504,12 @@ class LeakyReluOp(UnaryOp):
 
 # The integer types of ONNX QuantizeLinear: (bits, lowest, highest).
 QUANT_TYPES: dict[str, tuple[int, int, int]] = {
-    "uint8": (8, 0, 255), "int8": (8, -128, 127), "uint16": (16, 0, 65535),
-    "int16": (16, -32768, 32767), "uint4": (4, 0, 15), "int4": (4, -8, 7),
+    "uint8": (8, 0, 255),
+    "int8": (8, -128, 127),
+    "uint16": (16, 0, 65535),
+    "int16": (16, -32768, 32767),
+    "uint4": (4, 0, 15),
+    "int4": (4, -8, 7),
 }
 
 
@@ -481,7 +526,9 @@ class FakeQuantOp(UnaryOp):
 
     def __init__(self, input: SSAValue, scale: float, zero_point: int, qtype: str):
         super().__init__(
-            input, scale=FloatAttr(scale, f32), zero_point=IntegerAttr(zero_point, i64),
+            input,
+            scale=FloatAttr(scale, f32),
+            zero_point=IntegerAttr(zero_point, i64),
             qtype=StringAttr(qtype),
         )
 
@@ -494,13 +541,20 @@ class FakeQuantOp(UnaryOp):
 
     def verify_(self) -> None:
         super().verify_()
-        _expect(self.qtype.data in QUANT_TYPES, self,
-                f"qtype '{self.qtype.data}' must be one of {', '.join(QUANT_TYPES)}")
+        _expect(
+            self.qtype.data in QUANT_TYPES,
+            self,
+            f"qtype '{self.qtype.data}' must be one of {', '.join(QUANT_TYPES)}",
+        )
         _expect(self.scale.value.data > 0, self, f"scale must be > 0, got {self.scale.value.data}")
         if self.qtype.data in QUANT_TYPES:
             lo, hi = self.bounds()
             zp = self.zero_point.value.data
-            _expect(lo <= zp <= hi, self, f"zero_point {zp} is outside the {self.qtype.data} range [{lo}, {hi}]")
+            _expect(
+                lo <= zp <= hi,
+                self,
+                f"zero_point {zp} is outside the {self.qtype.data} range [{lo}, {hi}]",
+            )
 
 
 @irdl_op_definition
@@ -530,14 +584,18 @@ class LRNOp(UnaryOp):
 
     def __init__(self, input: SSAValue, *, size: int, alpha: float, beta: float, bias: float):
         super().__init__(
-            input, size=IntegerAttr(size, i64), alpha=FloatAttr(alpha, f32),
-            beta=FloatAttr(beta, f32), bias=FloatAttr(bias, f32),
+            input,
+            size=IntegerAttr(size, i64),
+            alpha=FloatAttr(alpha, f32),
+            beta=FloatAttr(beta, f32),
+            bias=FloatAttr(bias, f32),
         )
 
     def verify_(self) -> None:
         super().verify_()
         _expect(
-            len(shape_of(self.input)) == 4, self,
+            len(shape_of(self.input)) == 4,
+            self,
             f"input must be NCHW (rank 4), got shape {list(shape_of(self.input))}",
         )
         _expect(self.size.value.data >= 1, self, f"size must be >= 1, got {self.size.value.data}")
@@ -556,8 +614,15 @@ class BatchNormOp(NNOp):
     epsilon = prop_def(FloatAttr)
     output = result_def(AnyTensor)
 
-    def __init__(self, input: SSAValue, scale: SSAValue, bias: SSAValue, mean: SSAValue,
-                 var: SSAValue, epsilon: float):
+    def __init__(
+        self,
+        input: SSAValue,
+        scale: SSAValue,
+        bias: SSAValue,
+        mean: SSAValue,
+        var: SSAValue,
+        epsilon: float,
+    ):
         super().__init__(
             operands=[input, scale, bias, mean, var],
             properties={"epsilon": FloatAttr(epsilon, f32)},
@@ -571,7 +636,8 @@ class BatchNormOp(NNOp):
             s = shape_of(getattr(self, name))
             _expect(s == (x[1],), self, f"{name} must have shape [{x[1]}], got {list(s)}")
         _expect(
-            shape_of(self.output) == x, self,
+            shape_of(self.output) == x,
+            self,
             f"result shape {list(shape_of(self.output))} must equal input shape {list(x)}",
         )
 
@@ -591,7 +657,8 @@ class ConcatOp(NNOp):
         out = list(shapes[0])
         out[axis] = sum(s[axis] for s in shapes)
         super().__init__(
-            operands=[list(inputs)], properties={"axis": IntegerAttr(axis, i64)},
+            operands=[list(inputs)],
+            properties={"axis": IntegerAttr(axis, i64)},
             result_types=[tensor(out)],
         )
 
@@ -610,7 +677,8 @@ class ConcatOp(NNOp):
         expected = list(shapes[0])
         expected[axis] = sum(s[axis] for s in shapes)
         _expect(
-            list(shape_of(self.output)) == expected, self,
+            list(shape_of(self.output)) == expected,
+            self,
             f"result shape {list(shape_of(self.output))} must be {expected}",
         )
 
@@ -628,7 +696,9 @@ class _ReshapeLike(NNOp, ABC):
         ny = 1
         for d in y:
             ny *= d
-        _expect(nx == ny, self, f"cannot reshape {list(x)} ({nx} elements) to {list(y)} ({ny} elements)")
+        _expect(
+            nx == ny, self, f"cannot reshape {list(x)} ({nx} elements) to {list(y)} ({ny} elements)"
+        )
 
 
 @irdl_op_definition
@@ -657,7 +727,9 @@ class FlattenOp(_ReshapeLike):
         for d in x[axis:]:
             b *= d
         super().__init__(
-            operands=[input], properties={"axis": IntegerAttr(axis, i64)}, result_types=[tensor((a, b))]
+            operands=[input],
+            properties={"axis": IntegerAttr(axis, i64)},
+            result_types=[tensor((a, b))],
         )
 
     def verify_(self) -> None:
@@ -666,7 +738,8 @@ class FlattenOp(_ReshapeLike):
         axis = self.axis.value.data
         _expect(0 <= axis <= len(x), self, f"axis {axis} is out of range for rank {len(x)}")
         _expect(
-            len(shape_of(self.output)) == 2, self,
+            len(shape_of(self.output)) == 2,
+            self,
             f"result must be 2-D, got shape {list(shape_of(self.output))}",
         )
 
@@ -682,14 +755,16 @@ class TransposeOp(NNOp):
     def __init__(self, input: SSAValue, perm: Sequence[int]):
         x = shape_of(input)
         super().__init__(
-            operands=[input], properties={"perm": i64_array(perm)},
+            operands=[input],
+            properties={"perm": i64_array(perm)},
             result_types=[tensor([x[p] for p in perm])],
         )
 
     def verify_(self) -> None:
         x, y, perm = shape_of(self.input), shape_of(self.output), ints(self.perm)
         _expect(
-            sorted(perm) == list(range(len(x))), self,
+            sorted(perm) == list(range(len(x))),
+            self,
             f"perm {list(perm)} is not a permutation of 0..{len(x) - 1}",
         )
         expected = [x[p] for p in perm]
@@ -710,7 +785,9 @@ class PadOp(NNOp):
 
     MODES: ClassVar[tuple[str, ...]] = ("constant", "reflect", "edge")
 
-    def __init__(self, input: SSAValue, pads: Sequence[int], mode: str = "constant", value: float = 0.0):
+    def __init__(
+        self, input: SSAValue, pads: Sequence[int], mode: str = "constant", value: float = 0.0
+    ):
         x = shape_of(input)
         n = len(x)
         out = [x[i] + pads[i] + pads[i + n] for i in range(n)]
@@ -730,7 +807,11 @@ class PadOp(NNOp):
         n = len(x)
         _check_len(self, "pads", pads, 2 * n)
         _expect(min(pads) >= 0, self, f"negative pads {list(pads)} are not supported")
-        _expect(self.mode_name in self.MODES, self, f"mode '{self.mode_name}' must be one of {', '.join(self.MODES)}")
+        _expect(
+            self.mode_name in self.MODES,
+            self,
+            f"mode '{self.mode_name}' must be one of {', '.join(self.MODES)}",
+        )
         expected = [x[i] + pads[i] + pads[i + n] for i in range(n)]
         _expect(list(y) == expected, self, f"result shape {list(y)} must be {expected}")
 
@@ -759,7 +840,11 @@ class SliceOp(NNOp):
     assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
 
     def __init__(
-        self, input: SSAValue, axes: Sequence[int], starts: Sequence[int], ends: Sequence[int],
+        self,
+        input: SSAValue,
+        axes: Sequence[int],
+        starts: Sequence[int],
+        ends: Sequence[int],
         steps: Sequence[int] | None = None,
     ):
         steps = [1] * len(axes) if steps is None else list(steps)
@@ -767,7 +852,9 @@ class SliceOp(NNOp):
         for a, s, e, st in zip(axes, starts, ends, steps, strict=True):
             out[a] = -(-(e - s) // st)
         props: dict[str, Attribute] = {
-            "axes": i64_array(axes), "starts": i64_array(starts), "ends": i64_array(ends),
+            "axes": i64_array(axes),
+            "starts": i64_array(starts),
+            "ends": i64_array(ends),
         }
         if any(st != 1 for st in steps):
             props["steps"] = i64_array(steps)
@@ -779,8 +866,9 @@ class SliceOp(NNOp):
     def box(self) -> tuple[tuple[int, int, int], ...]:
         """(start, end, step) for every input axis, the unsliced ones as (0, dim, 1)."""
         out = [(0, d, 1) for d in shape_of(self.input)]
-        for a, s, e, st in zip(ints(self.axes), ints(self.starts), ints(self.ends),
-                               self.step_values(), strict=True):
+        for a, s, e, st in zip(
+            ints(self.axes), ints(self.starts), ints(self.ends), self.step_values(), strict=True
+        ):
             out[a] = (s, e, st)
         return tuple(out)
 
@@ -793,14 +881,16 @@ class SliceOp(NNOp):
         _check_len(self, "ends", ends, n)
         _check_len(self, "steps", steps, n)
         _expect(
-            all(0 <= a < len(x) for a in axes) and all(p < q for p, q in zip(axes, axes[1:], strict=False)),
+            all(0 <= a < len(x) for a in axes)
+            and all(p < q for p, q in zip(axes, axes[1:], strict=False)),
             self,
             f"axes {list(axes)} must be strictly increasing and in [0, {len(x)}) (rank {len(x)})",
         )
         _expect(min(steps, default=1) >= 1, self, f"steps must be >= 1, got {list(steps)}")
         for a, s, e in zip(axes, starts, ends, strict=True):
             _expect(
-                0 <= s < e <= x[a], self,
+                0 <= s < e <= x[a],
+                self,
                 f"along axis {a} (size {x[a]}) the slice [{s}, {e}) must satisfy 0 <= start < "
                 "end <= size (canonical, non-empty)",
             )
@@ -811,10 +901,32 @@ class SliceOp(NNOp):
 NN = Dialect(
     "nn",
     [
-        WeightOp, ConstantOp, Conv2dOp, LinearOp, MaxPoolOp, AvgPoolOp, GlobalAvgPoolOp,
-        AddOp, SubOp, MulOp, DivOp, ReluOp, SigmoidOp, TanhOp, ClipOp, LeakyReluOp, FakeQuantOp,
+        WeightOp,
+        ConstantOp,
+        Conv2dOp,
+        LinearOp,
+        MaxPoolOp,
+        AvgPoolOp,
+        GlobalAvgPoolOp,
+        AddOp,
+        SubOp,
+        MulOp,
+        DivOp,
+        ReluOp,
+        SigmoidOp,
+        TanhOp,
+        ClipOp,
+        LeakyReluOp,
+        FakeQuantOp,
         SoftmaxOp,
-        LRNOp, BatchNormOp, ConcatOp, ReshapeOp, FlattenOp, TransposeOp, PadOp, SliceOp,
+        LRNOp,
+        BatchNormOp,
+        ConcatOp,
+        ReshapeOp,
+        FlattenOp,
+        TransposeOp,
+        PadOp,
+        SliceOp,
     ],
     [],
 )
@@ -849,4 +961,14 @@ def layer_label(op: Operation) -> str:
     return owner.key if isinstance(owner, WeightOp) else op.name
 
 
-__all__ = ["NN", "NODE", "WEIGHT_LAYERS", "ArrayAttr", "BoolAttr", "layer_label", "layer_windows", "shape_of", "tensor"]
+__all__ = [
+    "NN",
+    "NODE",
+    "WEIGHT_LAYERS",
+    "ArrayAttr",
+    "BoolAttr",
+    "layer_label",
+    "layer_windows",
+    "shape_of",
+    "tensor",
+]

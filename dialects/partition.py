@@ -141,24 +141,43 @@ class PartitionOp(IRDLOperation):
     outputs = var_result_def(AnyTensor)
     body = region_def("single_block")
     irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = "$index `(` $inputs `)` attr-dict `:` functional-type($inputs, $outputs) $body"
+    assembly_format = (
+        "$index `(` $inputs `)` attr-dict `:` functional-type($inputs, $outputs) $body"
+    )
 
     def __init__(
-        self, index: int, inputs: Sequence[SSAValue], output_types: Sequence[Attribute],
-        body: Region, *, span: tuple[int, int], layers: Sequence[str], replication: Sequence[int],
-        crossbars: int, core_crossbars: Sequence[int], weight_bytes: int, dram_bytes: int,
-        latency_s: float, energy_j: float, schedule: str | None = None,
+        self,
+        index: int,
+        inputs: Sequence[SSAValue],
+        output_types: Sequence[Attribute],
+        body: Region,
+        *,
+        span: tuple[int, int],
+        layers: Sequence[str],
+        replication: Sequence[int],
+        crossbars: int,
+        core_crossbars: Sequence[int],
+        weight_bytes: int,
+        dram_bytes: int,
+        latency_s: float,
+        energy_j: float,
+        schedule: str | None = None,
     ):
         super().__init__(
-            operands=[inputs], result_types=[output_types], regions=[body],
+            operands=[inputs],
+            result_types=[output_types],
+            regions=[body],
             properties={
-                "index": IntegerAttr(index, i64), "span": i64_array(span),
+                "index": IntegerAttr(index, i64),
+                "span": i64_array(span),
                 "layers": ArrayAttr([StringAttr(n) for n in layers]),
-                "replication": i64_array(replication), "crossbars": IntegerAttr(crossbars, i64),
+                "replication": i64_array(replication),
+                "crossbars": IntegerAttr(crossbars, i64),
                 "core_crossbars": i64_array(core_crossbars),
                 "weight_bytes": IntegerAttr(weight_bytes, i64),
                 "dram_bytes": IntegerAttr(dram_bytes, i64),
-                "latency_s": FloatAttr(latency_s, f64), "energy_j": FloatAttr(energy_j, f64),
+                "latency_s": FloatAttr(latency_s, f64),
+                "energy_j": FloatAttr(energy_j, f64),
                 **({"schedule": StringAttr(schedule)} if schedule is not None else {}),
             },
         )
@@ -193,16 +212,27 @@ class PartitionOp(IRDLOperation):
         span = ints(self.span)
         where = f"partition {self.number}"
         if len(span) != 2 or not 0 <= span[0] < span[1]:
-            _fail(self, f"{where}: span must be [start, end) with 0 <= start < end, got {list(span)}")
+            _fail(
+                self, f"{where}: span must be [start, end) with 0 <= start < end, got {list(span)}"
+            )
         if len(ints(self.replication)) != len(self.layers.data):
-            _fail(self, f"{where}: {len(self.layers.data)} layers but "
-                        f"{len(ints(self.replication))} replication counts")
+            _fail(
+                self,
+                f"{where}: {len(self.layers.data)} layers but "
+                f"{len(ints(self.replication))} replication counts",
+            )
         if min(ints(self.replication), default=1) < 1:
-            _fail(self, f"{where}: replication counts must be >= 1 (one replica is the layer "
-                        f"itself), got {list(ints(self.replication))}")
+            _fail(
+                self,
+                f"{where}: replication counts must be >= 1 (one replica is the layer "
+                f"itself), got {list(ints(self.replication))}",
+            )
         if self.schedule_name not in SCHEDULES:
-            _fail(self, f"{where}: schedule must be one of {', '.join(SCHEDULES)}, got "
-                        f"'{self.schedule_name}'")
+            _fail(
+                self,
+                f"{where}: schedule must be one of {', '.join(SCHEDULES)}, got "
+                f"'{self.schedule_name}'",
+            )
         self._verify_costs(where)
         self._verify_windows(where)
         self._verify_order(span)
@@ -221,23 +251,31 @@ class PartitionOp(IRDLOperation):
                 src = src.weight.owner
             r = reps.get(src.key, 1) if isinstance(src, nn.WeightOp) else 1
             if r > (windows := nn.layer_windows(op)):
-                _fail(self, f"{where}: layer '{nn.layer_label(op)}' has replication {r} but only "
-                            f"{windows} window{'s' * (windows != 1)} (MVMs per inference); each "
-                            f"replica computes at least one, so give it at most {windows}")
+                _fail(
+                    self,
+                    f"{where}: layer '{nn.layer_label(op)}' has replication {r} but only "
+                    f"{windows} window{'s' * (windows != 1)} (MVMs per inference); each "
+                    f"replica computes at least one, so give it at most {windows}",
+                )
 
     def _verify_costs(self, where: str) -> None:
         """The cost model's numbers: finite, and never negative (a hand edit can break them)."""
         for key in ("latency_s", "energy_j"):
             v = getattr(self, key).value.data
             if not (math.isfinite(v) and v >= 0):
-                _fail(self, f"{where}: {key} must be a finite number >= 0, got {v}; re-run "
-                            "--partition to recompute the costs")
+                _fail(
+                    self,
+                    f"{where}: {key} must be a finite number >= 0, got {v}; re-run "
+                    "--partition to recompute the costs",
+                )
         for key in ("weight_bytes", "dram_bytes", "crossbars"):
             v = getattr(self, key).value.data
             if v < 0:
                 _fail(self, f"{where}: {key} must be >= 0, got {v}")
         if min(ints(self.core_crossbars), default=0) < 0:
-            _fail(self, f"{where}: core_crossbars must be >= 0, got {list(ints(self.core_crossbars))}")
+            _fail(
+                self, f"{where}: core_crossbars must be >= 0, got {list(ints(self.core_crossbars))}"
+            )
 
     def _verify_order(self, span: tuple[int, ...]) -> None:
         prev = self.prev_op
@@ -246,15 +284,24 @@ class PartitionOp(IRDLOperation):
         where = f"partition {self.number}"
         if prev is None:
             if self.number != 0 or span[0] != 0:
-                _fail(self, f"{where}: the first partition must be number 0 and start at unit 0, "
-                            f"got number {self.number} starting at unit {span[0]}")
+                _fail(
+                    self,
+                    f"{where}: the first partition must be number 0 and start at unit 0, "
+                    f"got number {self.number} starting at unit {span[0]}",
+                )
         else:
             if self.number != prev.number + 1:
-                _fail(self, f"{where}: follows partition {prev.number}; partitions are numbered in order")
+                _fail(
+                    self,
+                    f"{where}: follows partition {prev.number}; partitions are numbered in order",
+                )
             if prev.unit_span[1] != span[0]:
-                _fail(self, f"{where}: starts at unit {span[0]} but partition {prev.number} ends at "
-                            f"unit {prev.unit_span[1]}; partitions must cover the units in order, "
-                            "each exactly once")
+                _fail(
+                    self,
+                    f"{where}: starts at unit {span[0]} but partition {prev.number} ends at "
+                    f"unit {prev.unit_span[1]}; partitions must cover the units in order, "
+                    "each exactly once",
+                )
         nxt = self.next_op
         while nxt is not None and not isinstance(nxt, PartitionOp):
             nxt = nxt.next_op
@@ -265,8 +312,11 @@ class PartitionOp(IRDLOperation):
                 _fail(self, f"module attribute {N_UNITS} must be an integer (i64), got {attr}")
             assert isinstance(attr, IntegerAttr)
             if span[1] != attr.value.data:
-                _fail(self, f"{where}: the last partition ends at unit {span[1]} but the network "
-                            f"has {attr.value.data} units; every unit must be in a partition")
+                _fail(
+                    self,
+                    f"{where}: the last partition ends at unit {span[1]} but the network "
+                    f"has {attr.value.data} units; every unit must be in a partition",
+                )
 
     def _verify_fit(self, chip: Chip | None) -> None:
         per_core = ints(self.core_crossbars)
@@ -277,11 +327,16 @@ class PartitionOp(IRDLOperation):
         if chip is None:
             return
         if len(per_core) > chip.cores:
-            _fail(self, f"{where}: uses {len(per_core)} cores but chip '{chip.name}' has {chip.cores}")
+            _fail(
+                self, f"{where}: uses {len(per_core)} cores but chip '{chip.name}' has {chip.cores}"
+            )
         for core, n in enumerate(per_core):
             if n > chip.crossbars_per_core:
-                _fail(self, f"{where}: core {core} holds {n} crossbars but chip '{chip.name}' has "
-                            f"{chip.crossbars_per_core} per core; the partition does not fit")
+                _fail(
+                    self,
+                    f"{where}: core {core} holds {n} crossbars but chip '{chip.name}' has "
+                    f"{chip.crossbars_per_core} per core; the partition does not fit",
+                )
 
 
 @irdl_op_definition
@@ -341,11 +396,15 @@ class UnitWeightsOp(IRDLOperation):
     traits = lazy_traits_def(lambda: (Pure(),))
     assembly_format = "$weight attr-dict `:` type($weight)"
 
-    def __init__(self, weight: SSAValue, units: tuple[int, int], boxes: Sequence[int], out_axis: int):
+    def __init__(
+        self, weight: SSAValue, units: tuple[int, int], boxes: Sequence[int], out_axis: int
+    ):
         super().__init__(
-            operands=[weight], result_types=[weight.type],
+            operands=[weight],
+            result_types=[weight.type],
             properties={
-                "units": i64_array(units), "boxes": i64_array(boxes),
+                "units": i64_array(units),
+                "boxes": i64_array(boxes),
                 "out_axis": IntegerAttr(out_axis, i64),
             },
         )
@@ -360,13 +419,19 @@ class UnitWeightsOp(IRDLOperation):
         if axis not in (0, 1):
             _fail(self, f"out_axis must be 0 or 1, got {axis}")
         if not b or len(b) % 4:
-            _fail(self, f"boxes must be a non-empty list of [out_lo, out_hi, in_lo, in_hi], got {len(b)} values")
+            _fail(
+                self,
+                f"boxes must be a non-empty list of [out_lo, out_hi, in_lo, in_hi], got {len(b)} values",
+            )
         shape = self.weight.type.get_shape()  # type: ignore[union-attr]
         n_out, n_in = shape[axis], shape[1 - axis]
         for o0, o1, i0, i1 in self.box_list():
             if not (0 <= o0 < o1 <= n_out and 0 <= i0 < i1 <= n_in):
-                _fail(self, f"box [{o0}, {o1}) x [{i0}, {i1}) is outside the weight's "
-                            f"{n_out} outputs x {n_in} inputs")
+                _fail(
+                    self,
+                    f"box [{o0}, {o1}) x [{i0}, {i1}) is outside the weight's "
+                    f"{n_out} outputs x {n_in} inputs",
+                )
         u = ints(self.units)
         if len(u) != 2 or not 0 <= u[0] < u[1]:
             _fail(self, f"units must be [first, end) with first < end, got {list(u)}")

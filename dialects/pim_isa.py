@@ -140,9 +140,7 @@ class ProgramOp(IRDLOperation):
     assembly_format = "`elem_bytes` $elem_bytes attr-dict-with-keyword $body"
 
     def __init__(self, elem_bytes: int, ops: Sequence[Operation] = ()):
-        super().__init__(
-            properties={"elem_bytes": _int(elem_bytes)}, regions=[Region(Block(ops))]
-        )
+        super().__init__(properties={"elem_bytes": _int(elem_bytes)}, regions=[Region(Block(ops))])
 
     @property
     def element_bytes(self) -> int:
@@ -167,7 +165,9 @@ class ProgramOp(IRDLOperation):
             elif isinstance(op, PartitionOp):
                 indices.append(op.number)
             else:
-                _fail(self, f"may only hold pim_isa.buffer and pim_isa.partition, found '{op.name}'")
+                _fail(
+                    self, f"may only hold pim_isa.buffer and pim_isa.partition, found '{op.name}'"
+                )
         if indices != list(range(len(indices))):
             _fail(self, f"partitions must be numbered 0, 1, 2, ... in order, got {indices}")
 
@@ -191,7 +191,9 @@ class BufferOp(IRDLOperation):
         self, name: str, shape: Sequence[int], role: str = "temp", fill: float | None = None
     ):
         props: dict[str, Attribute] = {
-            "name": StringAttr(name), "shape": i64_array(shape), "role": StringAttr(role),
+            "name": StringAttr(name),
+            "shape": i64_array(shape),
+            "role": StringAttr(role),
         }
         if fill is not None and fill != 0.0:
             props["fill"] = FloatAttr(float(fill), f64)
@@ -356,12 +358,20 @@ class LdWeightOp(InstrOp):
     OPTIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("groups",)
 
     def __init__(
-        self, weight: str, layout: str, rows: tuple[int, int], cols: tuple[int, int],
-        dst: DenseArrayBase, groups: int = 1,
+        self,
+        weight: str,
+        layout: str,
+        rows: tuple[int, int],
+        cols: tuple[int, int],
+        dst: DenseArrayBase,
+        groups: int = 1,
     ):
         props: dict[str, Attribute] = {
-            "weight": StringAttr(weight), "layout": StringAttr(layout),
-            "rows": i64_array(rows), "cols": i64_array(cols), "dst": dst,
+            "weight": StringAttr(weight),
+            "layout": StringAttr(layout),
+            "rows": i64_array(rows),
+            "cols": i64_array(cols),
+            "dst": dst,
         }
         if groups != 1:
             props["groups"] = _int(groups)
@@ -389,7 +399,10 @@ class LdWeightOp(InstrOp):
         _range_prop(self, "rows")
         c0, c1 = _range_prop(self, "cols")
         if self.group_count < 1 or (c1 - c0) % self.group_count:
-            _fail(self, f"'groups' must be >= 1 and divide the {c1 - c0} columns, got {self.group_count}")
+            _fail(
+                self,
+                f"'groups' must be >= 1 and divide the {c1 - c0} columns, got {self.group_count}",
+            )
 
 
 @irdl_op_definition
@@ -406,9 +419,14 @@ class WrXbarOp(InstrOp):
     ADDRESSES: ClassVar[tuple[str, ...]] = ("src",)
 
     def __init__(self, xbar: int, src: DenseArrayBase, rows: int, cols: int):
-        super().__init__(properties={
-            "xbar": _int(xbar), "src": src, "rows": _int(rows), "cols": _int(cols),
-        })
+        super().__init__(
+            properties={
+                "xbar": _int(xbar),
+                "src": src,
+                "rows": _int(rows),
+                "cols": _int(cols),
+            }
+        )
 
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("src", _val(self.rows) * _val(self.cols), packed_weights=True)]
@@ -434,9 +452,14 @@ class LoadOp(InstrOp):
     ADDRESSES: ClassVar[tuple[str, ...]] = ("offset", "dst")
 
     def __init__(self, buffer: str, offset: DenseArrayBase, dst: DenseArrayBase, length: int):
-        super().__init__(properties={
-            "buffer": StringAttr(buffer), "offset": offset, "dst": dst, "len": _int(length),
-        })
+        super().__init__(
+            properties={
+                "buffer": StringAttr(buffer),
+                "offset": offset,
+                "dst": dst,
+                "len": _int(length),
+            }
+        )
 
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("dst", _val(self.length))]
@@ -459,9 +482,14 @@ class StoreOp(InstrOp):
     ADDRESSES: ClassVar[tuple[str, ...]] = ("src", "offset")
 
     def __init__(self, src: DenseArrayBase, buffer: str, offset: DenseArrayBase, length: int):
-        super().__init__(properties={
-            "src": src, "buffer": StringAttr(buffer), "offset": offset, "len": _int(length),
-        })
+        super().__init__(
+            properties={
+                "src": src,
+                "buffer": StringAttr(buffer),
+                "offset": offset,
+                "len": _int(length),
+            }
+        )
 
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("src", _val(self.length))]
@@ -503,7 +531,10 @@ def _block_extent(op: InstrOp) -> int:
 def _verify_block_shape(op: InstrOp) -> None:
     sizes, pitches = ints(op.sizes), ints(op.pitches)  # type: ignore[attr-defined]
     if len(sizes) != len(pitches) or not sizes:
-        _fail(op, f"sizes {list(sizes)} and pitches {list(pitches)} must be non-empty and of equal length")
+        _fail(
+            op,
+            f"sizes {list(sizes)} and pitches {list(pitches)} must be non-empty and of equal length",
+        )
     if min(sizes) < 1 or min(pitches) < 0:
         _fail(op, f"sizes must be >= 1 and pitches >= 0, got {list(sizes)} and {list(pitches)}")
 
@@ -518,13 +549,24 @@ class LoadBlockOp(_BlockTransfer):
     ADDRESSES: ClassVar[tuple[str, ...]] = ("offset", "dst")
 
     def __init__(
-        self, buffer: str, offset: DenseArrayBase, sizes: Sequence[int], pitches: Sequence[int],
-        length: int, dst: DenseArrayBase,
+        self,
+        buffer: str,
+        offset: DenseArrayBase,
+        sizes: Sequence[int],
+        pitches: Sequence[int],
+        length: int,
+        dst: DenseArrayBase,
     ):
-        super().__init__(properties={
-            "buffer": StringAttr(buffer), "offset": offset, "sizes": i64_array(sizes),
-            "pitches": i64_array(pitches), "len": _int(length), "dst": dst,
-        })
+        super().__init__(
+            properties={
+                "buffer": StringAttr(buffer),
+                "offset": offset,
+                "sizes": i64_array(sizes),
+                "pitches": i64_array(pitches),
+                "len": _int(length),
+                "dst": dst,
+            }
+        )
 
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("dst", self.elements)]
@@ -540,13 +582,24 @@ class StoreBlockOp(_BlockTransfer):
     ADDRESSES: ClassVar[tuple[str, ...]] = ("src", "offset")
 
     def __init__(
-        self, src: DenseArrayBase, buffer: str, offset: DenseArrayBase, sizes: Sequence[int],
-        pitches: Sequence[int], length: int,
+        self,
+        src: DenseArrayBase,
+        buffer: str,
+        offset: DenseArrayBase,
+        sizes: Sequence[int],
+        pitches: Sequence[int],
+        length: int,
     ):
-        super().__init__(properties={
-            "src": src, "buffer": StringAttr(buffer), "offset": offset,
-            "sizes": i64_array(sizes), "pitches": i64_array(pitches), "len": _int(length),
-        })
+        super().__init__(
+            properties={
+                "src": src,
+                "buffer": StringAttr(buffer),
+                "offset": offset,
+                "sizes": i64_array(sizes),
+                "pitches": i64_array(pitches),
+                "len": _int(length),
+            }
+        )
 
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("src", self.elements)]
@@ -571,13 +624,22 @@ class GatherOp(InstrOp):
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst", "src")
 
     def __init__(
-        self, dst: DenseArrayBase, src: DenseArrayBase, sizes: Sequence[int],
-        pitches: Sequence[int], length: int,
+        self,
+        dst: DenseArrayBase,
+        src: DenseArrayBase,
+        sizes: Sequence[int],
+        pitches: Sequence[int],
+        length: int,
     ):
-        super().__init__(properties={
-            "dst": dst, "src": src, "sizes": i64_array(sizes), "pitches": i64_array(pitches),
-            "len": _int(length),
-        })
+        super().__init__(
+            properties={
+                "dst": dst,
+                "src": src,
+                "sizes": i64_array(sizes),
+                "pitches": i64_array(pitches),
+                "len": _int(length),
+            }
+        )
 
     @property
     def elements(self) -> int:
@@ -611,11 +673,21 @@ class MvmOp(InstrOp):
     ADDRESSES: ClassVar[tuple[str, ...]] = ("src", "dst")
 
     def __init__(
-        self, xbar: int, src: DenseArrayBase, rows: int, dst: DenseArrayBase, cols: int,
-        bits: int, accumulate: bool = False,
+        self,
+        xbar: int,
+        src: DenseArrayBase,
+        rows: int,
+        dst: DenseArrayBase,
+        cols: int,
+        bits: int,
+        accumulate: bool = False,
     ):
         props: dict[str, Attribute] = {
-            "xbar": _int(xbar), "src": src, "rows": _int(rows), "dst": dst, "cols": _int(cols),
+            "xbar": _int(xbar),
+            "src": src,
+            "rows": _int(rows),
+            "dst": dst,
+            "cols": _int(cols),
             "bits": _int(bits),
         }
         if accumulate:
@@ -643,7 +715,11 @@ class VectorBinaryOp(InstrOp, ABC):
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst", "lhs", "rhs")
 
     def __init__(
-        self, dst: DenseArrayBase, lhs: DenseArrayBase, rhs: DenseArrayBase, length: int,
+        self,
+        dst: DenseArrayBase,
+        lhs: DenseArrayBase,
+        rhs: DenseArrayBase,
+        length: int,
         broadcast: bool = False,
     ):
         props: dict[str, Attribute] = {"dst": dst, "lhs": lhs, "rhs": rhs, "len": _int(length)}
@@ -654,7 +730,8 @@ class VectorBinaryOp(InstrOp, ABC):
     def local_accesses(self) -> list[LocalAccess]:
         n = _val(self.length)
         return [
-            LocalAccess("dst", n), LocalAccess("lhs", n),
+            LocalAccess("dst", n),
+            LocalAccess("lhs", n),
             LocalAccess("rhs", 1 if self.broadcast is not None else n),
         ]
 
@@ -801,9 +878,14 @@ class VReduceOp(InstrOp):
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst", "src")
 
     def __init__(self, kind: str, dst: DenseArrayBase, src: DenseArrayBase, length: int):
-        super().__init__(properties={
-            "kind": StringAttr(kind), "dst": dst, "src": src, "len": _int(length),
-        })
+        super().__init__(
+            properties={
+                "kind": StringAttr(kind),
+                "dst": dst,
+                "src": src,
+                "len": _int(length),
+            }
+        )
 
     def local_accesses(self) -> list[LocalAccess]:
         return [LocalAccess("dst", 1), LocalAccess("src", _val(self.length))]
@@ -830,13 +912,24 @@ class VPoolOp(InstrOp):
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst", "src")
 
     def __init__(
-        self, kind: str, dst: DenseArrayBase, src: DenseArrayBase, length: int, count: int,
+        self,
+        kind: str,
+        dst: DenseArrayBase,
+        src: DenseArrayBase,
+        length: int,
+        count: int,
         step: int,
     ):
-        super().__init__(properties={
-            "kind": StringAttr(kind), "dst": dst, "src": src, "len": _int(length),
-            "count": _int(count), "step": _int(step),
-        })
+        super().__init__(
+            properties={
+                "kind": StringAttr(kind),
+                "dst": dst,
+                "src": src,
+                "len": _int(length),
+                "count": _int(count),
+                "step": _int(step),
+            }
+        )
 
     def local_accesses(self) -> list[LocalAccess]:
         n = _val(self.length)
@@ -864,9 +957,15 @@ class _CommOp(InstrOp, ABC):
     OPTIONAL_FIELDS: ClassVar[tuple[str, ...]] = ("buffer",)
 
     @staticmethod
-    def _props(peer: int, addr_name: str, addr: DenseArrayBase, length: int, tag: int,
-               buffer: str | None) -> dict[str, Attribute]:
-        props: dict[str, Attribute] = {"peer": _int(peer), addr_name: addr, "len": _int(length), "tag": _int(tag)}
+    def _props(
+        peer: int, addr_name: str, addr: DenseArrayBase, length: int, tag: int, buffer: str | None
+    ) -> dict[str, Attribute]:
+        props: dict[str, Attribute] = {
+            "peer": _int(peer),
+            addr_name: addr,
+            "len": _int(length),
+            "tag": _int(tag),
+        }
         if buffer is not None:
             props["buffer"] = StringAttr(buffer)
         return props
@@ -890,7 +989,9 @@ class SendOp(_CommOp):
     FIELDS: ClassVar[tuple[str, ...]] = ("peer", "src", "len", "tag", "buffer")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("src",)
 
-    def __init__(self, peer: int, src: DenseArrayBase, length: int, tag: int, buffer: str | None = None):
+    def __init__(
+        self, peer: int, src: DenseArrayBase, length: int, tag: int, buffer: str | None = None
+    ):
         super().__init__(properties=_CommOp._props(peer, "src", src, length, tag, buffer))
 
     def local_accesses(self) -> list[LocalAccess]:
@@ -906,7 +1007,9 @@ class RecvOp(_CommOp):
     FIELDS: ClassVar[tuple[str, ...]] = ("peer", "dst", "len", "tag", "buffer")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst",)
 
-    def __init__(self, peer: int, dst: DenseArrayBase, length: int, tag: int, buffer: str | None = None):
+    def __init__(
+        self, peer: int, dst: DenseArrayBase, length: int, tag: int, buffer: str | None = None
+    ):
         super().__init__(properties=_CommOp._props(peer, "dst", dst, length, tag, buffer))
 
     def local_accesses(self) -> list[LocalAccess]:
@@ -957,7 +1060,9 @@ class _PartitionChecker:
         program = partition.parent_op()
         self.program = program if isinstance(program, ProgramOp) else None
         self.chip: Chip | None = enclosing_chip(partition)
-        self.buffers = {b.buffer_name: b.elements for b in self.program.buffers()} if self.program else {}
+        self.buffers = (
+            {b.buffer_name: b.elements for b in self.program.buffers()} if self.program else {}
+        )
 
     def fail(self, op: Operation, core: int | None, message: str) -> None:
         where = f"partition {self.partition.number}"
@@ -993,14 +1098,22 @@ class _PartitionChecker:
                 elif isinstance(op, BarrierOp):
                     group = ints(op.cores)
                     if me not in group:
-                        self.fail(op, me, f"core {me} waits at a barrier of cores {list(group)} that excludes it")
+                        self.fail(
+                            op,
+                            me,
+                            f"core {me} waits at a barrier of cores {list(group)} that excludes it",
+                        )
                     barriers.setdefault(group, Counter())[me] += times
         self.check_messages(sends, recvs)
         for group, reached in barriers.items():
             counts = {c: reached.get(c, 0) for c in group}
             if len(set(counts.values())) > 1:
                 detail = ", ".join(f"core {c}: {n}" for c, n in counts.items())
-                self.fail(self.partition, None, f"barrier of cores {list(group)} is reached unequally often ({detail})")
+                self.fail(
+                    self.partition,
+                    None,
+                    f"barrier of cores {list(group)} is reached unequally often ({detail})",
+                )
 
     def check_messages(
         self, sends: Counter[tuple[int, int, int, int]], recvs: Counter[tuple[int, int, int, int]]
@@ -1009,7 +1122,8 @@ class _PartitionChecker:
             if sends[key] != recvs[key]:
                 src, dst, tag, length = key
                 self.fail(
-                    self.partition, None,
+                    self.partition,
+                    None,
                     f"{sends[key]} send(s) from core {src} to core {dst} (tag {tag}, len {length}) "
                     f"but {recvs[key]} matching recv(s) on core {dst}",
                 )
@@ -1021,7 +1135,8 @@ class _PartitionChecker:
             values = ints(op.properties[name])  # type: ignore[arg-type]
             if len(values) not in (1, 1 + len(loops)):
                 self.fail(
-                    op, core,
+                    op,
+                    core,
                     f"address '{name}' has {len(values) - 1} stride(s) but the instruction is "
                     f"inside {len(loops)} loop(s); give [base] or [base, one stride per loop]",
                 )
@@ -1035,18 +1150,21 @@ class _PartitionChecker:
                 self.fail(op, core, f"address '{access.prop}' reaches {lo}, below 0")
             if not access.packed_weights and elem is not None and any(v % elem for v in values):
                 self.fail(
-                    op, core,
+                    op,
+                    core,
                     f"address '{access.prop}' {list(values)} is not aligned to elem_bytes {elem}",
                 )
             if chip is None or (elem is None and not access.packed_weights):
                 continue
             size = (
-                math.ceil(access.count * chip.weight_bits / 8) if access.packed_weights
+                math.ceil(access.count * chip.weight_bits / 8)
+                if access.packed_weights
                 else access.count * (elem or 1)
             )
             if hi + size > chip.local_memory_bytes:
                 self.fail(
-                    op, core,
+                    op,
+                    core,
                     f"local memory range [{hi}, {hi + size}) of '{access.prop}' exceeds "
                     f"local_memory_bytes {chip.local_memory_bytes} of chip '{chip.name}'",
                 )
@@ -1056,17 +1174,21 @@ class _PartitionChecker:
             end = hi + op.dram_extent()
             if lo < 0 or end > size:
                 self.fail(
-                    op, core,
+                    op,
+                    core,
                     f"DRAM elements [{lo}, {end}) are outside buffer '{op.buffer.data}' of "
                     f"{size} elements",
                 )
         if chip is not None and isinstance(op, WrXbarOp | MvmOp):
             xbar, rows, cols = _val(op.xbar), _val(op.rows), _val(op.cols)
             if xbar >= chip.crossbars_per_core:
-                self.fail(op, core, f"crossbar {xbar} is out of range (0..{chip.crossbars_per_core - 1})")
+                self.fail(
+                    op, core, f"crossbar {xbar} is out of range (0..{chip.crossbars_per_core - 1})"
+                )
             if rows > chip.crossbar_rows or cols * chip.cols_per_weight > chip.crossbar_cols:
                 self.fail(
-                    op, core,
+                    op,
+                    core,
                     f"block of {rows} rows x {cols} weights does not fit a {chip.crossbar_rows}x"
                     f"{chip.crossbar_cols} crossbar ({chip.cols_per_weight} column(s) per weight)",
                 )
@@ -1090,11 +1212,15 @@ class ExecuteOp(IRDLOperation):
     assembly_format = "$args attr-dict `:` functional-type($args, $results_)"
 
     def __init__(
-        self, args: Sequence[Operation | SSAValue], inputs: Sequence[str], outputs: Sequence[str],
+        self,
+        args: Sequence[Operation | SSAValue],
+        inputs: Sequence[str],
+        outputs: Sequence[str],
         result_types: Sequence[Attribute],
     ):
         super().__init__(
-            operands=[list(args)], result_types=[list(result_types)],
+            operands=[list(args)],
+            result_types=[list(result_types)],
             properties={
                 "inputs": ArrayAttr([StringAttr(n) for n in inputs]),
                 "outputs": ArrayAttr([StringAttr(n) for n in outputs]),
@@ -1120,15 +1246,20 @@ class ExecuteOp(IRDLOperation):
             _fail(self, "the module holds no pim_isa.program to execute")
         assert program is not None
         buffers = {b.buffer_name: b for b in program.buffers()}
-        pairs = [*zip(self.input_names, self.args.types, strict=True),
-                 *zip(self.output_names, self.results_.types, strict=True)]
+        pairs = [
+            *zip(self.input_names, self.args.types, strict=True),
+            *zip(self.output_names, self.results_.types, strict=True),
+        ]
         for name, t in pairs:
             if name not in buffers:
                 _fail(self, f"names buffer '{name}', which the program does not declare")
             assert isinstance(t, TensorType)
             if math.prod(t.get_shape()) != buffers[name].elements:
-                _fail(self, f"buffer '{name}' holds {buffers[name].elements} elements but the "
-                            f"value {t} has {math.prod(t.get_shape())}")
+                _fail(
+                    self,
+                    f"buffer '{name}' holds {buffers[name].elements} elements but the "
+                    f"value {t} has {math.prod(t.get_shape())}",
+                )
 
 
 # --- lookup for emitters and interpreters ------------------------------------------------------
@@ -1145,11 +1276,41 @@ def find_program(module: ModuleOp) -> ProgramOp | None:
 PimIsa = Dialect(
     "pim_isa",
     [
-        ProgramOp, BufferOp, PartitionOp, CoreOp, LoopOp, ExecuteOp,
-        LdWeightOp, WrXbarOp, LoadOp, StoreOp, LoadBlockOp, StoreBlockOp, GatherOp, MvmOp,
-        VAddOp, VSubOp, VMulOp, VDivOp, VMaxOp, VMinOp,
-        VCopyOp, VReluOp, VSigmoidOp, VTanhOp, VExpOp, VScaleOp, VPowOp, VLeakyReluOp, VClipOp,
-        VFakeQuantOp, VReduceOp, VPoolOp, SendOp, RecvOp, BarrierOp,
+        ProgramOp,
+        BufferOp,
+        PartitionOp,
+        CoreOp,
+        LoopOp,
+        ExecuteOp,
+        LdWeightOp,
+        WrXbarOp,
+        LoadOp,
+        StoreOp,
+        LoadBlockOp,
+        StoreBlockOp,
+        GatherOp,
+        MvmOp,
+        VAddOp,
+        VSubOp,
+        VMulOp,
+        VDivOp,
+        VMaxOp,
+        VMinOp,
+        VCopyOp,
+        VReluOp,
+        VSigmoidOp,
+        VTanhOp,
+        VExpOp,
+        VScaleOp,
+        VPowOp,
+        VLeakyReluOp,
+        VClipOp,
+        VFakeQuantOp,
+        VReduceOp,
+        VPoolOp,
+        SendOp,
+        RecvOp,
+        BarrierOp,
     ],
     [],
 )

@@ -60,11 +60,15 @@ def check_constant_operands(module: ModuleOp) -> None:
         if not isinstance(const, nn.ConstantOp):
             continue
         value = const.properties.get("value")
-        if isinstance(value, DenseIntOrFPElementsAttr) and not np.any(np.asarray(value.get_values())):
+        if isinstance(value, DenseIntOrFPElementsAttr) and not np.any(
+            np.asarray(value.get_values())
+        ):
             continue  # zeros are folded by the lowering
         for use in const.results[0].uses:
             reader = use.operation
-            if reader.name.startswith(("crossbar.", "partition.")) and not isinstance(reader, xb.PartitionOp):
+            if reader.name.startswith(("crossbar.", "partition.")) and not isinstance(
+                reader, xb.PartitionOp
+            ):
                 continue
             name = const.results[0].name_hint or "a constant"
             raise PimError(

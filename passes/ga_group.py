@@ -45,8 +45,9 @@ from pimdsl.grouping.ga import (
 from pimdsl.grouping.problem import OBJECTIVES, SpanTable
 
 
-def seed_groups(table: SpanTable, objective: str, incoming: list[int] | None,
-                optimum: bool = True) -> list[list[int]]:
+def seed_groups(
+    table: SpanTable, objective: str, incoming: list[int] | None, optimum: bool = True
+) -> list[list[int]]:
     """The incoming grouping and (when `optimum`) the exact optimum of each additive objective
     the target needs."""
     groups = [incoming] if incoming is not None else []
@@ -80,13 +81,17 @@ class GAGroupPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.objective not in OBJECTIVES:
-            raise PimError(f"ga-group: unknown objective '{self.objective}'.",
-                           hint=f"Use --ga-group='objective=X' with X one of {', '.join(OBJECTIVES)}.")
+            raise PimError(
+                f"ga-group: unknown objective '{self.objective}'.",
+                hint=f"Use --ga-group='objective=X' with X one of {', '.join(OBJECTIVES)}.",
+            )
         self.check_options()
         try:
             from pimdsl.partitioning import apply_grouping, incoming_grouping, span_table_for_module
         except ImportError as exc:  # pragma: no cover - the partitioning module is part of pimdsl
-            raise PimError("ga-group: the partitioning engine is missing from this install.") from exc
+            raise PimError(
+                "ga-group: the partitioning engine is missing from this install."
+            ) from exc
         table = span_table_for_module(op)
         result = self.run(table, incoming_grouping(op))
         if self.trace:
@@ -97,18 +102,28 @@ class GAGroupPass(ModulePass):
 
     def check_options(self) -> None:
         """PimError for bad settings or output paths, before the (possibly long) run."""
-        validate_options(population=self.population, generations=self.generations, keep=self.keep,
-                         seed=self.seed, patience=self.patience, objective=self.objective,
-                         workers=self.workers)
+        validate_options(
+            population=self.population,
+            generations=self.generations,
+            keep=self.keep,
+            seed=self.seed,
+            patience=self.patience,
+            objective=self.objective,
+            workers=self.workers,
+        )
         if not isinstance(self.seed_optimum, bool):
-            raise PimError(f"ga-group: seed_optimum must be true or false, got {self.seed_optimum!r}.")
+            raise PimError(
+                f"ga-group: seed_optimum must be true or false, got {self.seed_optimum!r}."
+            )
         if self.trace:
             check_output_path(self.trace, "trace", TRACE_SUFFIXES)
         if self.plot:
             check_output_path(self.plot, "plot", PLOT_SUFFIXES)
             if find_spec("matplotlib") is None:
-                raise PimError("ga-group: plot= needs matplotlib, which is not installed.",
-                               hint="Install it with `pip install 'pimdsl[plot]'` or drop the plot option.")
+                raise PimError(
+                    "ga-group: plot= needs matplotlib, which is not installed.",
+                    hint="Install it with `pip install 'pimdsl[plot]'` or drop the plot option.",
+                )
 
     def run(self, table: SpanTable, incoming: list[int] | None) -> GAResult:
         if incoming is not None:

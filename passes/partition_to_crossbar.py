@@ -103,10 +103,18 @@ class _Lowering:
         except (AttributeError, ValueError, TypeError):
             first = end = lo = hi = -1
         li = int(u.layer[first]) if 0 <= first < u.n else -1
-        ok = li >= 0 and (first, end) == (int(u.first[li]), int(u.end[li])) and first <= lo < hi <= end
+        ok = (
+            li >= 0
+            and (first, end) == (int(u.first[li]), int(u.end[li]))
+            and first <= lo < hi <= end
+        )
         if not ok:
             name = op.results[0].name_hint or op.name
-            want = f" (layer '{self.layers[li].name}' has units [{u.first[li]}, {u.end[li]}))" if li >= 0 else ""
+            want = (
+                f" (layer '{self.layers[li].name}' has units [{u.first[li]}, {u.end[li]}))"
+                if li >= 0
+                else ""
+            )
             raise PimError(
                 f"'{op.name}' ({name}): its attributes pim.units = {op.attributes.get(UNITS)} / "
                 f"pim.piece = {op.attributes.get(part.PIECE)} do not match the {u.n} units chip "
@@ -119,8 +127,11 @@ class _Lowering:
     def partition(self, p: part.PartitionOp) -> xb.PartitionOp:
         s, e = p.unit_span
         u = self.units
-        if not 0 <= s < e <= u.n or len(part.ints(p.replication)) != len(p.layer_names) or (
-                int(u.layer[s]) + len(p.layer_names) > len(self.layers)):
+        if (
+            not 0 <= s < e <= u.n
+            or len(part.ints(p.replication)) != len(p.layer_names)
+            or (int(u.layer[s]) + len(p.layer_names) > len(self.layers))
+        ):
             raise PimError(
                 f"partition {p.number}: its span [{s}, {e}) and {len(p.layer_names)} layers do not "
                 f"match the {u.n} units of chip '{self.chip.name}'; the partition IR is inconsistent.",
@@ -162,8 +173,14 @@ class _Lowering:
         for t in tiles:
             L = self.layers[t.layer]
             top = xb.TileOp(
-                L.name, layout_of(L.op), t.block.rows, t.block.cols, replica=t.replica,
-                core=t.core, xbar=t.xbar, groups=t.block.groups,
+                L.name,
+                layout_of(L.op),
+                t.block.rows,
+                t.block.cols,
+                replica=t.replica,
+                core=t.core,
+                xbar=t.xbar,
+                groups=t.block.groups,
             )
             created.append(top)
             tile_ops.setdefault(t.unit, []).append((t, top.result))
@@ -187,16 +204,21 @@ class _Lowering:
             if isinstance(op, nn.WeightOp | nn.ConstantOp) and not op.results[0].uses:
                 op.detach()
                 op.erase()
-        new = xb.PartitionOp(p.number, list(p.inputs), list(p.outputs.types), Region(block),
-                             schedule=p.schedule_name)
+        new = xb.PartitionOp(
+            p.number, list(p.inputs), list(p.outputs.types), Region(block), schedule=p.schedule_name
+        )
         new.attributes[SPAN] = part.i64_array((s, e))
         return new
 
     # --- one weight layer ---------------------------------------------------------------------
 
     def layer(
-        self, op: Operation, m: dict[SSAValue, SSAValue], block: Block,
-        tile_ops: dict[int, list[tuple[PlacedTile, SSAValue]]], replication: dict[int, int],
+        self,
+        op: Operation,
+        m: dict[SSAValue, SSAValue],
+        block: Block,
+        tile_ops: dict[int, list[tuple[PlacedTile, SSAValue]]],
+        replication: dict[int, int],
     ) -> SSAValue:
         from pimdsl.partitioning import UNITS
 
@@ -210,14 +232,19 @@ class _Lowering:
         li = int(self.units.layer[first])
         weight = _weight_name(op, op.operands[1])
         if weight != self.layers[li].name:
-            raise PimError(f"'{op.name}' reads weight '{weight}' but its units belong to "
-                           f"layer '{self.layers[li].name}'.")
+            raise PimError(
+                f"'{op.name}' reads weight '{weight}' but its units belong to "
+                f"layer '{self.layers[li].name}'."
+            )
         x = m[op.operands[0]]
         out_shape = list(nn.shape_of(op.results[0]))
         if isinstance(op, nn.Conv2dOp):
             w = nn.shape_of(op.weight)
             im = xb.Im2colOp(
-                x, kernel=(w[2], w[3]), strides=nn.ints(op.strides), pads=nn.ints(op.pads),
+                x,
+                kernel=(w[2], w[3]),
+                strides=nn.ints(op.strides),
+                pads=nn.ints(op.pads),
                 dilations=nn.ints(op.dilations),
             )
             block.add_op(im)

@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         from pimdsl.tools.pim_run import main as run_main
 
         return run_main(rest)
-    print(f"python -m pimdsl: unknown tool '{tool}'; expected opt or run.\n\n{USAGE}", file=sys.stderr)
+    print(
+        f"python -m pimdsl: unknown tool '{tool}'; expected opt or run.\n\n{USAGE}", file=sys.stderr
+    )
     return 2
 
 

@@ -49,13 +49,17 @@ class Accuracy:
         def pct(v: float | None) -> str:
             return "-" if v is None else f"{100 * v:.2f}%"
 
-        out = [f"accuracy on {self.dataset}: {self.images} images, {self.classes} classes, "
-               f"{self.seconds:.2f} s",
-               f"  top-1 {pct(self.top1)}" + (f"  top-5 {pct(self.top5)}" if self.top5 is not None else "")]
+        out = [
+            f"accuracy on {self.dataset}: {self.images} images, {self.classes} classes, "
+            f"{self.seconds:.2f} s",
+            f"  top-1 {pct(self.top1)}"
+            + (f"  top-5 {pct(self.top5)}" if self.top5 is not None else ""),
+        ]
         if self.reference_top1 is not None:
-            out.append(f"  float model (onnxruntime): top-1 {pct(self.reference_top1)}"
-                       + (f"  top-5 {pct(self.reference_top5)}" if self.reference_top5 is not None
-                          else ""))
+            out.append(
+                f"  float model (onnxruntime): top-1 {pct(self.reference_top1)}"
+                + (f"  top-5 {pct(self.reference_top5)}" if self.reference_top5 is not None else "")
+            )
             out.append(f"  same top-1 class as the float model: {pct(self.agreement)}")
         return out
 
@@ -117,8 +121,14 @@ def padded(x: np.ndarray, batch: int) -> np.ndarray:
     return np.concatenate([x, np.repeat(x[-1:], extra, axis=0)]) if extra else x
 
 
-def run(module: ModuleOp, x: np.ndarray, *, base_dir: Path | None = None,
-        options: dict[str, Any] | None = None, show_progress: bool | None = None) -> np.ndarray:
+def run(
+    module: ModuleOp,
+    x: np.ndarray,
+    *,
+    base_dir: Path | None = None,
+    options: dict[str, Any] | None = None,
+    show_progress: bool | None = None,
+) -> np.ndarray:
     """@main's first output (logits) for every image of x, in calls of @main's batch."""
     from pimdsl.sim.runner import main_input_shapes, run_module
     from pimdsl.weights import WeightStore
@@ -128,12 +138,18 @@ def run(module: ModuleOp, x: np.ndarray, *, base_dir: Path | None = None,
     weights = WeightStore.for_module(module, base_dir=base_dir)
     calls = len(xs) // batch
     outs = []
-    with progress.counter("accuracy", len(x), f"{len(x)} images", "image",
-                          enabled=show_progress) as tick:
+    with progress.counter(
+        "accuracy", len(x), f"{len(x)} images", "image", enabled=show_progress
+    ) as tick:
         for i in range(calls):
             opts = {**(options or {}), "noise_stream": i}
-            y = run_module(module, [xs[i * batch:(i + 1) * batch]], base_dir=base_dir,
-                           weights=weights, options=opts)[0]
+            y = run_module(
+                module,
+                [xs[i * batch : (i + 1) * batch]],
+                base_dir=base_dir,
+                weights=weights,
+                options=opts,
+            )[0]
             outs.append(y.reshape(batch, -1))
             tick(min((i + 1) * batch, len(x)), "images")
     return np.concatenate(outs)[: len(x)]
@@ -145,19 +161,33 @@ def top_k(logits: np.ndarray, labels: np.ndarray, k: int) -> float:
     return float((best == labels[:, None]).any(axis=1).mean())
 
 
-def evaluate(dataset: str, logits: np.ndarray, labels: np.ndarray,
-             reference: np.ndarray | None = None, *, seconds: float = 0.0,
-             stats: dict[str, float] | None = None) -> Accuracy:
+def evaluate(
+    dataset: str,
+    logits: np.ndarray,
+    labels: np.ndarray,
+    reference: np.ndarray | None = None,
+    *,
+    seconds: float = 0.0,
+    stats: dict[str, float] | None = None,
+) -> Accuracy:
     """Top-1 (and top-5 when there are more than 5 classes) of `logits` and of the float
     model's `reference` logits, and how often the two pick the same class."""
     classes = logits.shape[1]
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise PimError(f"--accuracy {dataset}: labels run from {labels.min()} to {labels.max()}, "
-                       f"but the network has {classes} outputs per image.")
+        raise PimError(
+            f"--accuracy {dataset}: labels run from {labels.min()} to {labels.max()}, "
+            f"but the network has {classes} outputs per image."
+        )
     five = classes > 5
-    result = Accuracy(dataset, len(labels), classes, top_k(logits, labels, 1),
-                      top_k(logits, labels, 5) if five else None, seconds=seconds,
-                      stats=dict(stats or {}))
+    result = Accuracy(
+        dataset,
+        len(labels),
+        classes,
+        top_k(logits, labels, 1),
+        top_k(logits, labels, 5) if five else None,
+        seconds=seconds,
+        stats=dict(stats or {}),
+    )
     if reference is not None:
         result.reference_top1 = top_k(reference, labels, 1)
         result.reference_top5 = top_k(reference, labels, 5) if five else None

@@ -47,14 +47,17 @@ class ChipArea:
         return {
             "total_mm2": self.total_mm2,
             "core_mm2": self.core_um2 / UM2_PER_MM2,
-            "components_mm2": {k: self.cores * v / UM2_PER_MM2 for k, v in self.per_core_um2.items()},
+            "components_mm2": {
+                k: self.cores * v / UM2_PER_MM2 for k, v in self.per_core_um2.items()
+            },
         }
 
     def line(self) -> str:
         """One line for summaries: total, then the components' shares."""
         total = self.core_um2 or 1.0
-        parts = ", ".join(f"{k.replace('_', ' ')} {100 * v / total:.1f}%"
-                          for k, v in self.per_core_um2.items())
+        parts = ", ".join(
+            f"{k.replace('_', ' ')} {100 * v / total:.1f}%" for k, v in self.per_core_um2.items()
+        )
         return f"{self.total_mm2:.3g} mm2 ({self.core_um2 / UM2_PER_MM2:.3g} mm2 a core: {parts})"
 
 
@@ -63,7 +66,9 @@ def chip_area(chip: Chip) -> ChipArea:
     xbars = chip.crossbars_per_core
     per_core = {
         "crossbar_cells": xbars * chip.crossbar_rows * chip.crossbar_cols * chip.cell_area_um2,
-        "adcs": xbars * chip.adcs_per_crossbar * chip.adc_area_um2
+        "adcs": xbars
+        * chip.adcs_per_crossbar
+        * chip.adc_area_um2
         * 2.0 ** (chip.adc_bits - chip.adc_ref_bits),
         "dacs": xbars * chip.crossbar_rows * chip.dac_area_um2 * 2.0 ** (chip.dac_bits - 1),
         "local_memory": chip.local_memory_bytes * chip.local_memory_area_um2_per_byte,

@@ -25,8 +25,14 @@ from pimdsl import limits
 from pimdsl.errors import PimError
 
 NON_IDEALITY_FIELDS = (
-    "variation_sigma", "read_noise_sigma", "adc_offset_sigma", "adc_noise_sigma",
-    "stuck_at_0_rate", "stuck_at_1_rate", "ir_drop", "noise_seed",
+    "variation_sigma",
+    "read_noise_sigma",
+    "adc_offset_sigma",
+    "adc_noise_sigma",
+    "stuck_at_0_rate",
+    "stuck_at_1_rate",
+    "ir_drop",
+    "noise_seed",
 )
 
 
@@ -123,7 +129,8 @@ class Chip:
                     f"chip '{self.name}': field '{f.name}' is too large ({value}); the limit is 2^63 - 1."
                 )
             zero_ok = f.name in NON_IDEALITY_FIELDS or f.name.endswith(
-                ("_pj", "_mw", "_ns", "_byte", "_bit", "_op"))
+                ("_pj", "_mw", "_ns", "_byte", "_bit", "_op")
+            )
             if value < 0 or (value == 0 and not zero_ok):
                 raise PimError(
                     f"chip '{self.name}': field '{f.name}' must be positive, got {value!r}."
@@ -220,8 +227,11 @@ class Chip:
     def to_dict(self) -> dict[str, Any]:
         """Every field, except optional ones (non-idealities, `adc_ref_bits`, areas) at their default,
         so chips that do not use them read and print as before."""
-        return {k: v for k, v in dataclasses.asdict(self).items()
-                if k not in OPTIONAL_FIELDS or v != _DEFAULTS[k]}
+        return {
+            k: v
+            for k, v in dataclasses.asdict(self).items()
+            if k not in OPTIONAL_FIELDS or v != _DEFAULTS[k]
+        }
 
     def replace(self, **changes: Any) -> Chip:
         return from_dict({**self.to_dict(), **changes}, source=f"chip '{self.name}'")
@@ -259,8 +269,15 @@ def same_design(a: Chip, b: Chip) -> bool:
     return all(getattr(a, f.name) == getattr(b, f.name) for f in fields(Chip) if f.name not in skip)
 
 
-AREA_FIELDS = ("cell_area_um2", "adc_area_um2", "adcs_per_crossbar", "dac_area_um2",
-               "local_memory_area_um2_per_byte", "vector_area_um2", "bus_area_um2")
+AREA_FIELDS = (
+    "cell_area_um2",
+    "adc_area_um2",
+    "adcs_per_crossbar",
+    "dac_area_um2",
+    "local_memory_area_um2_per_byte",
+    "vector_area_um2",
+    "bus_area_um2",
+)
 OPTIONAL_FIELDS = (*NON_IDEALITY_FIELDS, "adc_ref_bits", *AREA_FIELDS)
 _FIELD_TYPES = {f.name: f.type for f in fields(Chip)}
 _DEFAULTS = {f.name: f.default for f in fields(Chip)}
@@ -286,8 +303,10 @@ def from_dict(data: dict[str, Any], *, source: str = "chip description") -> Chip
         if _FIELD_TYPES[key] == "int" and isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
-            raise PimError(f"{source}: field '{key}' is too large ({str(value)[:40]}"
-                           f"{'...' if len(str(value)) > 40 else ''}); the limit is 2^63 - 1.")
+            raise PimError(
+                f"{source}: field '{key}' is too large ({str(value)[:40]}"
+                f"{'...' if len(str(value)) > 40 else ''}); the limit is 2^63 - 1."
+            )
         if _FIELD_TYPES[key] == "float" and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         values[key] = value
@@ -317,14 +336,18 @@ def from_attr(attr: Any) -> Chip:
         elif isinstance(value, FloatAttr):
             data[key] = value.value.data
         else:
-            raise PimError(f"module attribute 'pim.chip': field '{key}' has unsupported value {value}.")
+            raise PimError(
+                f"module attribute 'pim.chip': field '{key}' has unsupported value {value}."
+            )
     return from_dict(data, source="module attribute 'pim.chip'")
 
 
 @cache
 def preset_names() -> tuple[str, ...]:
     folder = resources.files("pimdsl") / "chips"
-    return tuple(sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")))
+    return tuple(
+        sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    )
 
 
 def load_preset(name: str) -> Chip:
@@ -363,7 +386,9 @@ def load_chip(spec: str) -> Chip:
             raise PimError(f"chip file '{spec}': use a .toml or .json file.")
     except (ValueError, RecursionError) as exc:  # TOML/JSON syntax, huge numbers, deep nesting
         detail = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise PimError(f"chip file '{spec}' is not valid {path.suffix[1:].upper()}: {detail}.") from None
+        raise PimError(
+            f"chip file '{spec}' is not valid {path.suffix[1:].upper()}: {detail}."
+        ) from None
     except OSError as exc:
         raise PimError(f"cannot read chip file '{spec}': {exc.strerror or exc}.") from None
     source = f"chip file '{spec}'"

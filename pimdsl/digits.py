@@ -50,7 +50,11 @@ def load(split: str = "test") -> tuple[np.ndarray, np.ndarray]:
     images = (np.asarray(pixels).reshape(-1, 1, 8, 8) / 16.0).astype(np.float32)
     labels = np.asarray(target).astype(np.int64)
     order = np.random.default_rng(SPLIT_SEED).permutation(len(labels))
-    parts = {"test": order[:TEST_IMAGES], "train": order[TEST_IMAGES:], "all": np.arange(len(labels))}
+    parts = {
+        "test": order[:TEST_IMAGES],
+        "train": order[TEST_IMAGES:],
+        "all": np.arange(len(labels)),
+    }
     if split not in parts:
         raise PimError(f"unknown digits split '{split}'.", hint="Use test, train or all.")
     return images[parts[split]], labels[parts[split]]
@@ -73,8 +77,10 @@ def _mlp_grads(p: Params, x: np.ndarray, onehot: np.ndarray) -> tuple[np.ndarray
     d = _softmax(logits) - onehot
     dh = (d @ p["fc2.weight"]) * (h_in > 0)
     return logits, {
-        "fc2.weight": d.T @ h, "fc2.bias": d.sum(0),
-        "fc1.weight": dh.T @ x.reshape(len(x), -1), "fc1.bias": dh.sum(0),
+        "fc2.weight": d.T @ h,
+        "fc2.bias": d.sum(0),
+        "fc1.weight": dh.T @ x.reshape(len(x), -1),
+        "fc1.bias": dh.sum(0),
     }
 
 
@@ -98,10 +104,11 @@ def _cnn_grads(p: Params, x: np.ndarray, onehot: np.ndarray) -> tuple[np.ndarray
     dh1 = np.zeros((n, c1, 6, 6))
     for oy in range(2):
         for ox in range(2):
-            dh1[:, :, 2 * oy:2 * oy + 3, 2 * ox:2 * ox + 3] += dp2[:, oy, ox]
+            dh1[:, :, 2 * oy : 2 * oy + 3, 2 * ox : 2 * ox + 3] += dp2[:, oy, ox]
     d1 = dh1.reshape(n, c1, 36).transpose(0, 2, 1) * (a1 > 0)
     return logits, {
-        "fc.weight": d.T @ flat, "fc.bias": d.sum(0),
+        "fc.weight": d.T @ flat,
+        "fc.bias": d.sum(0),
         "conv2.weight": (d2.reshape(-1, c2).T @ p2.reshape(-1, p2.shape[-1])).reshape(w2.shape),
         "conv2.bias": d2.sum((0, 1)),
         "conv1.weight": (d1.reshape(-1, c1).T @ p1.reshape(-1, 9)).reshape(w1.shape),
@@ -119,18 +126,28 @@ def _init(seed: int, shapes: dict[str, tuple[int, ...]]) -> Params:
     params = {}
     for name, shape in shapes.items():
         fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-        params[name] = (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in) if len(shape) > 1
-                        else np.zeros(shape))
+        params[name] = (
+            rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+            if len(shape) > 1
+            else np.zeros(shape)
+        )
     return params
 
 
 _SHAPES: dict[str, dict[str, tuple[int, ...]]] = {
     "mlp": {"fc1.weight": (32, 64), "fc1.bias": (32,), "fc2.weight": (10, 32), "fc2.bias": (10,)},
-    "cnn": {"conv1.weight": (8, 1, 3, 3), "conv1.bias": (8,), "conv2.weight": (16, 8, 3, 3),
-            "conv2.bias": (16,), "fc.weight": (10, 64), "fc.bias": (10,)},
+    "cnn": {
+        "conv1.weight": (8, 1, 3, 3),
+        "conv1.bias": (8,),
+        "conv2.weight": (16, 8, 3, 3),
+        "conv2.bias": (16,),
+        "fc.weight": (10, 64),
+        "fc.bias": (10,),
+    },
 }
 _GRADS: dict[str, Callable[[Params, np.ndarray, np.ndarray], tuple[np.ndarray, Params]]] = {
-    "mlp": _mlp_grads, "cnn": _cnn_grads,
+    "mlp": _mlp_grads,
+    "cnn": _cnn_grads,
 }
 
 
@@ -147,7 +164,7 @@ def train(kind: str, seed: int = 0, epochs: int = 30, lr: float = 0.05) -> Param
     for _ in range(epochs):
         order = rng.permutation(len(x))
         for start in range(0, len(x), 32):
-            idx = order[start:start + 32]
+            idx = order[start : start + 32]
             _, grads = _GRADS[kind](params, x[idx], onehot[idx])
             for k in params:
                 velocity[k] = 0.9 * velocity[k] - lr * grads[k] / len(idx)
@@ -157,8 +174,11 @@ def train(kind: str, seed: int = 0, epochs: int = 30, lr: float = 0.05) -> Param
 
 def numpy_logits(kind: str, params: Params, x: np.ndarray) -> np.ndarray:
     """The trained network's float64 logits by the training code's own forward pass."""
-    logits, _ = _GRADS[kind]({k: v.astype(np.float64) for k, v in params.items()},
-                             x.astype(np.float64), np.zeros((len(x), 10)))
+    logits, _ = _GRADS[kind](
+        {k: v.astype(np.float64) for k, v in params.items()},
+        x.astype(np.float64),
+        np.zeros((len(x), 10)),
+    )
     return logits
 
 
@@ -180,23 +200,31 @@ def to_onnx(kind: str, params: Params) -> object:
     else:
         shape = ["N", 1, 8, 8]
         nodes = [
-            helper.make_node("Conv", ["input", "conv1.weight", "conv1.bias"], ["c1"],
-                             kernel_shape=[3, 3]),
+            helper.make_node(
+                "Conv", ["input", "conv1.weight", "conv1.bias"], ["c1"], kernel_shape=[3, 3]
+            ),
             helper.make_node("Relu", ["c1"], ["r1"]),
-            helper.make_node("Conv", ["r1", "conv2.weight", "conv2.bias"], ["c2"],
-                             kernel_shape=[3, 3], strides=[2, 2]),
+            helper.make_node(
+                "Conv",
+                ["r1", "conv2.weight", "conv2.bias"],
+                ["c2"],
+                kernel_shape=[3, 3],
+                strides=[2, 2],
+            ),
             helper.make_node("Relu", ["c2"], ["r2"]),
             helper.make_node("Flatten", ["r2"], ["f"], axis=1),
             helper.make_node("Gemm", ["f", "fc.weight", "fc.bias"], ["output"], transB=1),
         ]
     graph = helper.make_graph(
-        nodes, f"digits_{kind}",
+        nodes,
+        f"digits_{kind}",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, shape)],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["N", 10])],
         initializer=inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
-                              producer_name="pimdsl.digits")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="pimdsl.digits"
+    )
     model.ir_version = 8
     return model
 
@@ -213,8 +241,10 @@ def save_model(kind: str, path: str | Path, seed: int = 0) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m pimdsl.digits DIR   (writes digits-mlp.onnx, digits-cnn.onnx)",
-              file=sys.stderr)
+        print(
+            "usage: python -m pimdsl.digits DIR   (writes digits-mlp.onnx, digits-cnn.onnx)",
+            file=sys.stderr,
+        )
         return 1
     folder = Path(args[0])
     folder.mkdir(parents=True, exist_ok=True)

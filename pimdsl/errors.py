@@ -26,7 +26,10 @@ class PimError(Exception):
 # into a PimError naming the file while it is read (parse, import), and only there, so the same
 # exception from a pass still says "internal error" with a traceback.
 INPUT_EXCEPTIONS: tuple[type[BaseException], ...] = (
-    RecursionError, UnicodeDecodeError, OverflowError, NotImplementedError,
+    RecursionError,
+    UnicodeDecodeError,
+    OverflowError,
+    NotImplementedError,
 )
 
 

@@ -27,8 +27,7 @@ def level(verbose: int, quiet: bool, default: int = logging.INFO) -> int:
     return max(logging.DEBUG, default - 10 * verbose)
 
 
-def setup(tool: str, *, verbose: int = 0, quiet: bool = False,
-          default: int = logging.INFO) -> None:
+def setup(tool: str, *, verbose: int = 0, quiet: bool = False, default: int = logging.INFO) -> None:
     """Send the `pimdsl` logger to stderr at the level -v/-q ask for; -q also hides progress."""
     logger = logging.getLogger(LOGGER)
     for handler in list(logger.handlers):  # a second call (tests) replaces the first

@@ -70,15 +70,18 @@ def get_schedule(module: ModuleOp) -> str:
     if attr is None:
         return "auto"
     if not isinstance(attr, StringAttr) or attr.data not in SCHEDULE_POLICIES:
-        raise PimError(f"module attribute 'pim.schedule' must be one of "
-                       f"{', '.join(repr(p) for p in SCHEDULE_POLICIES)}, got {attr}.")
+        raise PimError(
+            f"module attribute 'pim.schedule' must be one of "
+            f"{', '.join(repr(p) for p in SCHEDULE_POLICIES)}, got {attr}."
+        )
     return attr.data
 
 
 def set_schedule(module: ModuleOp, policy: str) -> None:
     if policy not in SCHEDULE_POLICIES:
-        raise PimError(f"unknown schedule '{policy}'.",
-                       hint=f"Use one of {', '.join(SCHEDULE_POLICIES)}.")
+        raise PimError(
+            f"unknown schedule '{policy}'.", hint=f"Use one of {', '.join(SCHEDULE_POLICIES)}."
+        )
     module.attributes[SCHEDULE] = StringAttr(policy)
 
 

@@ -74,8 +74,12 @@ class VectorWork:
     fused_loads: int = 0
 
     def plus(self, other: VectorWork) -> VectorWork:
-        return VectorWork(self.fused + other.fused, self.steps + other.steps,
-                          self.fused_ops + other.fused_ops, self.fused_loads + other.fused_loads)
+        return VectorWork(
+            self.fused + other.fused,
+            self.steps + other.steps,
+            self.fused_ops + other.fused_ops,
+            self.fused_loads + other.fused_loads,
+        )
 
 
 @dataclass(frozen=True)
@@ -164,18 +168,36 @@ def _layer(op: Operation, index: int) -> Layer:
         w = nn.shape_of(op.weight)
         y = nn.shape_of(op.output)
         return Layer(
-            index=index, name=_layer_name(op, index), op=op, kind="conv",
-            groups=op.groups.value.data, in_channels=w[1], kernel_area=w[2] * w[3], cols=w[0],
-            windows=nn.layer_windows(op), row_windows=y[3], out_elements=_per_inference(op.output), vector_elements=0,
+            index=index,
+            name=_layer_name(op, index),
+            op=op,
+            kind="conv",
+            groups=op.groups.value.data,
+            in_channels=w[1],
+            kernel_area=w[2] * w[3],
+            cols=w[0],
+            windows=nn.layer_windows(op),
+            row_windows=y[3],
+            out_elements=_per_inference(op.output),
+            vector_elements=0,
             window=Window((w[2], w[3]), nn.ints(op.strides), nn.ints(op.dilations), (y[2], y[3])),  # type: ignore[arg-type]
         )
     assert isinstance(op, nn.LinearOp)
     k, m = op.in_out
     windows = nn.layer_windows(op)
     return Layer(
-        index=index, name=_layer_name(op, index), op=op, kind="linear", groups=1,
-        in_channels=k, kernel_area=1, cols=m, windows=windows, row_windows=windows,
-        out_elements=_per_inference(op.output), vector_elements=0,
+        index=index,
+        name=_layer_name(op, index),
+        op=op,
+        kind="linear",
+        groups=1,
+        in_channels=k,
+        kernel_area=1,
+        cols=m,
+        windows=windows,
+        row_windows=windows,
+        out_elements=_per_inference(op.output),
+        vector_elements=0,
     )
 
 
@@ -268,17 +290,31 @@ def _vector_work(op: Operation) -> VectorWork:
             return VectorWork(steps=(VectorStep(0, out, out, 1, out),))
         return VectorWork()
     if _fused(op):  # in a weight layer's stores: one op per window, a residual add loads
-        return VectorWork(fused=out, fused_ops=1, fused_loads=out if isinstance(op, nn.AddOp) else 0)
+        return VectorWork(
+            fused=out, fused_ops=1, fused_loads=out if isinstance(op, nn.AddOp) else 0
+        )
     if isinstance(op, nn.GlobalAvgPoolOp) or (
-            isinstance(op, nn.AvgPoolOp) and tuple(nn.shape_of(op.results[0])[2:]) == (1, 1)):
+        isinstance(op, nn.AvgPoolOp) and tuple(nn.shape_of(op.results[0])[2:]) == (1, 1)
+    ):
         return VectorWork(steps=(VectorStep(first, first, out, 1, first + x[1]),))
     if isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
         taps = math.prod(nn.ints(op.kernel))
         y = nn.shape_of(op.results[0])
         win = Window(nn.ints(op.kernel), nn.ints(op.strides), op.dilation_values(), (y[2], y[3]))  # type: ignore[arg-type]
         split = not pool_excludes_padding(op) and _stored_by_conv(op.operands[0])
-        return VectorWork(steps=(VectorStep(out * taps, out * taps, out, y[2] * y[3], x[1] * (taps + 1),
-                                            pool=(win, x[1]), split=split),))
+        return VectorWork(
+            steps=(
+                VectorStep(
+                    out * taps,
+                    out * taps,
+                    out,
+                    y[2] * y[3],
+                    x[1] * (taps + 1),
+                    pool=(win, x[1]),
+                    split=split,
+                ),
+            )
+        )
     if isinstance(op, nn.LRNOp):
         # per pixel: square, window sum (size taps), scale, add, power, multiply
         size = op.size.value.data
@@ -324,8 +360,13 @@ def extract_network(module: ModuleOp) -> Network:
             "@main has no weight layer (nn.conv2d or nn.linear); there is nothing to place on crossbars."
         )
     layers = [
-        Layer(**{**{f: getattr(L, f) for f in L.__dataclass_fields__},
-                 "vector_elements": vector[i], "vector": steps[i]})
+        Layer(
+            **{
+                **{f: getattr(L, f) for f in L.__dataclass_fields__},
+                "vector_elements": vector[i],
+                "vector": steps[i],
+            }
+        )
         for i, L in enumerate(layers)
     ]
     values: list[Value] = []
@@ -354,9 +395,15 @@ def extract_network(module: ModuleOp) -> Network:
                 c_owners.append(owner[user])
                 if residual_operand(user) is v:
                     fused.append(owner[user])
-        values.append(Value(
-            value=v, elements=_per_inference(v), owner=own, consumer_layers=tuple(sorted(set(c_layers))),
-            consumer_owners=tuple(sorted(set(c_owners))), returned=returned,
-            fused_readers=tuple(sorted(set(fused))),
-        ))
+        values.append(
+            Value(
+                value=v,
+                elements=_per_inference(v),
+                owner=own,
+                consumer_layers=tuple(sorted(set(c_layers))),
+                consumer_owners=tuple(sorted(set(c_owners))),
+                returned=returned,
+                fused_readers=tuple(sorted(set(fused))),
+            )
+        )
     return Network(func=fn, layers=layers, values=values, owner=owner)

@@ -60,8 +60,20 @@ def network_fingerprint(net: Network) -> tuple[object, ...]:
     """Everything of `net` the cost model reads (not its weights): the span-cost caches' key
     (here and `pimdsl.dse.tables`, whose disk cache keys on its repr)."""
     layers = tuple(
-        (L.kind, L.groups, L.in_channels, L.kernel_area, L.cols, L.windows, L.row_windows,
-         L.out_elements, L.vector_elements, L.vector, L.window) for L in net.layers
+        (
+            L.kind,
+            L.groups,
+            L.in_channels,
+            L.kernel_area,
+            L.cols,
+            L.windows,
+            L.row_windows,
+            L.out_elements,
+            L.vector_elements,
+            L.vector,
+            L.window,
+        )
+        for L in net.layers
     )
     values = tuple(
         (v.elements, v.owner, v.consumer_layers, v.consumer_owners, v.returned, v.fused_readers)
@@ -98,7 +110,9 @@ def analyse(module: ModuleOp) -> Analysis:
             _CACHE.clear()
         _CACHE[key] = (units, span_costs(net, units, chip, batch, schedule))
     units, costs = _CACHE[key]
-    return Analysis(chip=chip, batch=batch, network=net, units=units, costs=costs, schedule=schedule)
+    return Analysis(
+        chip=chip, batch=batch, network=net, units=units, costs=costs, schedule=schedule
+    )
 
 
 def span_table_for_module(module: ModuleOp) -> SpanTable:
@@ -156,9 +170,11 @@ def unit_range(op: Operation, key: str) -> tuple[int, int]:
     values = part.ints(attr) if isinstance(attr, DenseArrayBase) else ()
     if len(values) != 2 or not 0 <= values[0] < values[1]:
         name = op.results[0].name_hint if op.results else None
-        raise PimError(f"'{op.name}' ({name or 'unnamed'}): attribute {key} must be array<i64: lo, hi> "
-                       f"with 0 <= lo < hi, got {attr}.",
-                       hint="The partition IR was edited: re-run --partition on the nn-level IR.")
+        raise PimError(
+            f"'{op.name}' ({name or 'unnamed'}): attribute {key} must be array<i64: lo, hi> "
+            f"with 0 <= lo < hi, got {attr}.",
+            hint="The partition IR was edited: re-run --partition on the nn-level IR.",
+        )
     return values[0], values[1]
 
 
@@ -198,9 +214,11 @@ def _flat_ops(block: Block, args: Sequence[SSAValue]) -> list[Operation]:
                     m[res] = get(v)
             elif part.ACCUMULATE in iop.attributes:
                 if len(iop.operands) != 2 or len(iop.results) != 1:
-                    raise PimError(f"'{iop.name}' carries {part.ACCUMULATE} but is not a two-operand "
-                                   "add of a loaded partial sum; the partition IR is inconsistent.",
-                                   hint="Re-run --partition on the nn-level IR.")
+                    raise PimError(
+                        f"'{iop.name}' carries {part.ACCUMULATE} but is not a two-operand "
+                        "add of a loaded partial sum; the partition IR is inconsistent.",
+                        hint="Re-run --partition on the nn-level IR.",
+                    )
                 m[iop.results[0]] = get(iop.operands[1])
             elif part.PIECE in iop.attributes:
                 piece = unit_range(iop, part.PIECE)
@@ -228,8 +246,12 @@ def _boxes(units: Units, lo: int, hi: int) -> list[int]:
     """[out_lo, out_hi, in_lo, in_hi] of units lo..hi-1, merging neighbours that extend a box."""
     boxes: list[list[int]] = []
     for u in range(lo, hi):
-        o0, o1, i0, i1 = (int(units.out_lo[u]), int(units.out_hi[u]), int(units.in_lo[u]),
-                          int(units.in_hi[u]))
+        o0, o1, i0, i1 = (
+            int(units.out_lo[u]),
+            int(units.out_hi[u]),
+            int(units.in_lo[u]),
+            int(units.in_hi[u]),
+        )
         if boxes and boxes[-1][2:] == [i0, i1] and boxes[-1][1] == o0:
             boxes[-1][1] = o1
         elif boxes and boxes[-1][:2] == [o0, o1] and boxes[-1][3] == i0:
@@ -242,13 +264,23 @@ def _boxes(units: Units, lo: int, hi: int) -> list[int]:
 def _piece_op(layer_op: Operation, x: SSAValue, w: SSAValue, bias: SSAValue | None) -> Operation:
     if isinstance(layer_op, nn.Conv2dOp):
         return nn.Conv2dOp(
-            x, w, bias, strides=nn.ints(layer_op.strides), pads=nn.ints(layer_op.pads),
-            dilations=nn.ints(layer_op.dilations), groups=layer_op.groups.value.data,
+            x,
+            w,
+            bias,
+            strides=nn.ints(layer_op.strides),
+            pads=nn.ints(layer_op.pads),
+            dilations=nn.ints(layer_op.dilations),
+            groups=layer_op.groups.value.data,
             result_shape=nn.shape_of(layer_op.output),
         )
     assert isinstance(layer_op, nn.LinearOp)
-    return nn.LinearOp(x, w, bias, weight_in_out=layer_op.weight_in_out is not None,
-                       result_shape=nn.shape_of(layer_op.output))
+    return nn.LinearOp(
+        x,
+        w,
+        bias,
+        weight_in_out=layer_op.weight_in_out is not None,
+        result_shape=nn.shape_of(layer_op.output),
+    )
 
 
 def apply_grouping(
@@ -314,7 +346,9 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
     for p, its in enumerate(items):
         for it in its:
             if it[0] == "op":
-                needed: list[object] = [o for o in it[1].operands if not isinstance(o.owner, SOURCE_OPS)]
+                needed: list[object] = [
+                    o for o in it[1].operands if not isinstance(o.owner, SOURCE_OPS)
+                ]
             else:
                 layer_op = net.layers[it[1]].op
                 needed = [layer_op.operands[0]]
@@ -349,7 +383,9 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
             local[v] = ld.result
         sources: dict[SSAValue, SSAValue] = {}
 
-        def value(v: SSAValue, inner: Block = inner, local: dict = local, sources: dict = sources) -> SSAValue:
+        def value(
+            v: SSAValue, inner: Block = inner, local: dict = local, sources: dict = sources
+        ) -> SSAValue:
             if v in local:
                 return local[v]
             src = v.owner
@@ -375,8 +411,12 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
             _, li, lo, hi = it
             layer_op = net.layers[li].op
             first, end = int(units.first[li]), int(units.end[li])
-            out_axis = 1 if isinstance(layer_op, nn.LinearOp) and layer_op.weight_in_out is not None else 0
-            mask = part.UnitWeightsOp(value(layer_op.operands[1]), (lo, hi), _boxes(units, lo, hi), out_axis)
+            out_axis = (
+                1 if isinstance(layer_op, nn.LinearOp) and layer_op.weight_in_out is not None else 0
+            )
+            mask = part.UnitWeightsOp(
+                value(layer_op.operands[1]), (lo, hi), _boxes(units, lo, hi), out_axis
+            )
             inner.add_op(mask)
             bias = value(layer_op.operands[2]) if hi == end and len(layer_op.operands) > 2 else None
             piece = _piece_op(layer_op, value(layer_op.operands[0]), mask.result, bias)
@@ -397,11 +437,19 @@ def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:
         inner.add_op(part.YieldOp([s.result for s in stores]))
         cost = a.costs.partition(bounds[p], bounds[p + 1])
         pop = part.PartitionOp(
-            p, [outer[v] for v in entries], [s.result.type for s in stores], Region(inner),
-            span=(bounds[p], bounds[p + 1]), layers=[net.layers[i].name for i in cost.layers],
-            replication=cost.replication, crossbars=cost.crossbars,
-            core_crossbars=cost.core_crossbars, weight_bytes=cost.weight_bytes,
-            dram_bytes=int(round(cost.dram_bytes)), latency_s=cost.latency_s, energy_j=cost.energy_j,
+            p,
+            [outer[v] for v in entries],
+            [s.result.type for s in stores],
+            Region(inner),
+            span=(bounds[p], bounds[p + 1]),
+            layers=[net.layers[i].name for i in cost.layers],
+            replication=cost.replication,
+            crossbars=cost.crossbars,
+            core_crossbars=cost.core_crossbars,
+            weight_bytes=cost.weight_bytes,
+            dram_bytes=int(round(cost.dram_bytes)),
+            latency_s=cost.latency_s,
+            energy_j=cost.energy_j,
             schedule=cost.schedule,
         )
         new_ops.append(pop)

@@ -82,7 +82,11 @@ def unit_blocks(units: Units, u: int, layer: Layer, chip: Chip) -> list[TileBloc
 
 
 def place_partition(
-    units: Units, layers: Sequence[Layer], chip: Chip, start: int, end: int,
+    units: Units,
+    layers: Sequence[Layer],
+    chip: Chip,
+    start: int,
+    end: int,
     replication: dict[int, int],
 ) -> tuple[list[PlacedTile], list[int]]:
     """Tiles of units [start, end) with `replication[layer]` replicas each, and crossbars per core.

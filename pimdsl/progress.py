@@ -58,8 +58,9 @@ def _say(name: str, line: str) -> None:
 
 
 @contextmanager
-def counter(name: str, total: int, label: str, unit: str = "step", *,
-            enabled: bool | None = None) -> Iterator[Tick]:
+def counter(
+    name: str, total: int, label: str, unit: str = "step", *, enabled: bool | None = None
+) -> Iterator[Tick]:
     """Progress of `total` parts. `enabled`: None = a bar on a terminal, else plain lines;
     True = the bar; False = nothing. Yields tick(done, text): `done` parts finished so far."""
     if not _shown(enabled):
@@ -75,9 +76,15 @@ def counter(name: str, total: int, label: str, unit: str = "step", *,
             TimeElapsedColumn,
         )
 
-        with Progress(TextColumn(name), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=Console(stderr=True), transient=True) as bar:
+        with Progress(
+            TextColumn(name),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar:
             task = bar.add_task("", total=total)
             yield lambda done, text: bar.update(task, completed=done, description=text)
         return

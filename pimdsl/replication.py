@@ -78,9 +78,12 @@ def get_request(module: ModuleOp) -> dict[str, int]:
     if attr is None:
         return {}
     if not isinstance(attr, DictionaryAttr) or not all(
-            isinstance(v, IntegerAttr) for v in attr.data.values()):
-        raise PimError(f"module attribute {REQUEST} must be a dictionary of integers "
-                       f"({{conv1 = 4 : i64}}), got {attr}.")
+        isinstance(v, IntegerAttr) for v in attr.data.values()
+    ):
+        raise PimError(
+            f"module attribute {REQUEST} must be a dictionary of integers "
+            f"({{conv1 = 4 : i64}}), got {attr}."
+        )
     return {k: v.value.data for k, v in attr.data.items()}  # type: ignore[attr-defined]
 
 
@@ -117,10 +120,12 @@ def set_replication(module: ModuleOp, wanted: Mapping[str, int]) -> None:
 
     parts = partitions(module)
     if not parts:
-        raise PimError("replication can only be set on partition-level IR, but @main has no "
-                       "partition.partition op.",
-                       hint="Run --partition (or --ga-group) first, or give "
-                       "--partition='replication=\"LAYER=R\"'.")
+        raise PimError(
+            "replication can only be set on partition-level IR, but @main has no "
+            "partition.partition op.",
+            hint="Run --partition (or --ga-group) first, or give "
+            "--partition='replication=\"LAYER=R\"'.",
+        )
     a = analyse(module)
     by_layer = {a.network.layers[layer_index(a, name)].name: r for name, r in wanted.items()}
     costs: list[tuple[part.PartitionOp, PartitionCost]] = []
@@ -148,8 +153,13 @@ def store_costs(p: part.PartitionOp, cost: PartitionCost) -> None:
     p.properties["schedule"] = StringAttr(cost.schedule)
 
 
-def partition_cost(a: Analysis, p: part.PartitionOp, asked: Sequence[str] = (),
-                   replication: Sequence[int] | None = None, schedule: str | None = "") -> PartitionCost:
+def partition_cost(
+    a: Analysis,
+    p: part.PartitionOp,
+    asked: Sequence[str] = (),
+    replication: Sequence[int] | None = None,
+    schedule: str | None = "",
+) -> PartitionCost:
     """The cost of partition `p` for its span, the schedule and the replication its IR records,
     or `replication` and `schedule` (None: the one the module's policy picks). The cost model's
     own replication costs nothing extra. `asked`: the weight names of the layers whose
@@ -162,8 +172,10 @@ def partition_cost(a: Analysis, p: part.PartitionOp, asked: Sequence[str] = (),
     try:
         chosen = a.costs.partition(s, e, schedule)
     except ValueError as exc:
-        raise PimError(f"partition {p.number}: {exc} on chip '{a.chip.name}'.",
-                       hint="Re-run --partition (or --ga-group) for this chip.") from None
+        raise PimError(
+            f"partition {p.number}: {exc} on chip '{a.chip.name}'.",
+            hint="Re-run --partition (or --ga-group) for this chip.",
+        ) from None
     if chosen.replication == reps:
         return chosen
     check_fits(a, p.number, s, e, reps, asked)
@@ -171,8 +183,9 @@ def partition_cost(a: Analysis, p: part.PartitionOp, asked: Sequence[str] = (),
     return costs.partition(s, e, schedule)
 
 
-def check_fits(a: Analysis, number: int, s: int, e: int, reps: Sequence[int],
-               asked: Sequence[str] = ()) -> None:
+def check_fits(
+    a: Analysis, number: int, s: int, e: int, reps: Sequence[int], asked: Sequence[str] = ()
+) -> None:
     """A PimError unless `reps` replicas of the layers of units [s, e) place on the chip; it
     names the most replicas that fit of the most replicated layer of `asked` (weight names),
     else of the partition."""
@@ -181,9 +194,11 @@ def check_fits(a: Analysis, number: int, s: int, e: int, reps: Sequence[int],
     l0 = int(a.units.layer[s])
     layers = a.network.layers
     if len(reps) != int(a.units.layer[e - 1]) - l0 + 1:
-        raise PimError(f"partition {number}: {len(reps)} replication counts for the "
-                       f"{int(a.units.layer[e - 1]) - l0 + 1} layers of units [{s}, {e}).",
-                       hint="Re-run --partition (or --ga-group) on the nn-level IR.")
+        raise PimError(
+            f"partition {number}: {len(reps)} replication counts for the "
+            f"{int(a.units.layer[e - 1]) - l0 + 1} layers of units [{s}, {e}).",
+            hint="Re-run --partition (or --ga-group) on the nn-level IR.",
+        )
     replication = {l0 + j: int(r) for j, r in enumerate(reps)}
     for li, r in replication.items():
         if not 1 <= r <= layers[li].windows:
@@ -191,7 +206,8 @@ def check_fits(a: Analysis, number: int, s: int, e: int, reps: Sequence[int],
                 f"partition {number}: layer '{nn.layer_label(layers[li].op)}' cannot have {r} "
                 f"replicas: it has {layers[li].windows} window{'s' * (layers[li].windows != 1)} "
                 "(MVMs per inference), and each replica computes at least one.",
-                hint=f"Give it at most {layers[li].windows}.")
+                hint=f"Give it at most {layers[li].windows}.",
+            )
 
     def fits(rep: dict[int, int]) -> bool:
         try:
@@ -210,8 +226,11 @@ def check_fits(a: Analysis, number: int, s: int, e: int, reps: Sequence[int],
         lo, hi = (mid, hi) if fits({**replication, grown: mid}) else (lo, mid)
     names = ", ".join(f"{nn.layer_label(layers[li].op)}={r}" for li, r in replication.items())
     label = nn.layer_label(layers[grown].op)
-    most = (f"with the others as they are, layer '{label}' fits at most {lo} replicas" if lo
-            else f"with the others as they are, not even one replica of layer '{label}' fits")
+    most = (
+        f"with the others as they are, layer '{label}' fits at most {lo} replicas"
+        if lo
+        else f"with the others as they are, not even one replica of layer '{label}' fits"
+    )
     raise PimError(
         f"partition {number}: replication {names} does not fit chip '{a.chip.name}' "
         f"({a.chip.cores} cores x {a.chip.crossbars_per_core} crossbars, units placed first-fit "

@@ -99,20 +99,22 @@ def _recomputed_rows(module: ModuleOp, parts: list[part.PartitionOp]) -> list[di
     for p in parts:
         s, e = p.unit_span
         cost = partition_cost(a, p)  # for the replication the IR records
-        rows.append({
-            "index": p.number,
-            "span": [s, e],
-            "layers": [layers[i].name for i in cost.layers],
-            "layer_names": [_readable(layers[i]) for i in cost.layers],
-            "crossbars": cost.crossbars,
-            "replication": list(cost.replication),
-            "core_crossbars": list(cost.core_crossbars),
-            "weight_bytes": cost.weight_bytes,
-            "dram_bytes": int(round(cost.dram_bytes)),
-            "latency_s": cost.latency_s,
-            "energy_j": cost.energy_j,
-            "schedule": cost.schedule,
-        })
+        rows.append(
+            {
+                "index": p.number,
+                "span": [s, e],
+                "layers": [layers[i].name for i in cost.layers],
+                "layer_names": [_readable(layers[i]) for i in cost.layers],
+                "crossbars": cost.crossbars,
+                "replication": list(cost.replication),
+                "core_crossbars": list(cost.core_crossbars),
+                "weight_bytes": cost.weight_bytes,
+                "dram_bytes": int(round(cost.dram_bytes)),
+                "latency_s": cost.latency_s,
+                "energy_j": cost.energy_j,
+                "schedule": cost.schedule,
+            }
+        )
     return rows
 
 
@@ -128,8 +130,11 @@ def stale_partitions(module: ModuleOp, data: dict[str, Any]) -> list[int]:
     for p, row in zip(_partitions(module), data["partitions"], strict=True):
         for key, stored in _stored(p).items():
             fresh = row[key]
-            same = stored == fresh if not isinstance(stored, float) else math.isclose(
-                stored, fresh, rel_tol=1e-9, abs_tol=1e-18)
+            same = (
+                stored == fresh
+                if not isinstance(stored, float)
+                else math.isclose(stored, fresh, rel_tol=1e-9, abs_tol=1e-18)
+            )
             if not same:
                 stale.append(row["index"])
                 break
@@ -172,26 +177,59 @@ def _print_table(data: dict[str, Any], stream: IO[str] | None = None) -> None:
 
     t = data["totals"]
     b = data["batch"]
-    title = (f"{data['chip']}, batch {b}, {data['strategy']} ({data['objective']}): "
-             f"{t['throughput_ips']:.1f} inf/s, {t['energy_j'] * 1e3:.3f} mJ/inf, "
-             f"EDP {t['edp']:.3e} J*s")
-    table = Table(title=title, caption=f"rows: one batch of {b} (kB = 1024 bytes); "
-                  f"the title's mJ/inf is per inference; chip area {data['area']['total_mm2']:.3g} mm2")
-    for col in ("#", "units", "layers", "crossbars", "replication", "schedule", "weights kB",
-                "DRAM kB", "latency ms", "energy mJ"):
+    title = (
+        f"{data['chip']}, batch {b}, {data['strategy']} ({data['objective']}): "
+        f"{t['throughput_ips']:.1f} inf/s, {t['energy_j'] * 1e3:.3f} mJ/inf, "
+        f"EDP {t['edp']:.3e} J*s"
+    )
+    table = Table(
+        title=title,
+        caption=f"rows: one batch of {b} (kB = 1024 bytes); "
+        f"the title's mJ/inf is per inference; chip area {data['area']['total_mm2']:.3g} mm2",
+    )
+    for col in (
+        "#",
+        "units",
+        "layers",
+        "crossbars",
+        "replication",
+        "schedule",
+        "weights kB",
+        "DRAM kB",
+        "latency ms",
+        "energy mJ",
+    ):
         table.add_column(col, justify="left" if col == "layers" else "right")
     for r in data["partitions"]:
         names = r.get("layer_names", r["layers"])
-        layers = ", ".join(names) if len(names) <= 3 else f"{names[0]} .. {names[-1]} ({len(names)})"
+        layers = (
+            ", ".join(names) if len(names) <= 3 else f"{names[0]} .. {names[-1]} ({len(names)})"
+        )
         table.add_row(
-            str(r["index"]), f"{r['span'][0]}-{r['span'][1]}", layers, str(r["crossbars"]),
-            " ".join(map(str, r["replication"])), r.get("schedule", "layer"), f"{r['weight_bytes'] / KB:.1f}",
-            f"{r['dram_bytes'] / KB:.1f}", f"{r['latency_s'] * 1e3:.3f}", f"{r['energy_j'] * 1e3:.3f}",
+            str(r["index"]),
+            f"{r['span'][0]}-{r['span'][1]}",
+            layers,
+            str(r["crossbars"]),
+            " ".join(map(str, r["replication"])),
+            r.get("schedule", "layer"),
+            f"{r['weight_bytes'] / KB:.1f}",
+            f"{r['dram_bytes'] / KB:.1f}",
+            f"{r['latency_s'] * 1e3:.3f}",
+            f"{r['energy_j'] * 1e3:.3f}",
         )
     table.add_section()
-    table.add_row("", "", f"{t['partitions']} partitions, batch total", "", "", "",
-                  f"{t['weight_bytes'] / KB:.1f}", f"{t['dram_bytes'] / KB:.1f}",
-                  f"{t['latency_s'] * 1e3:.3f}", f"{t['energy_j'] * 1e3 * b:.3f}")
+    table.add_row(
+        "",
+        "",
+        f"{t['partitions']} partitions, batch total",
+        "",
+        "",
+        "",
+        f"{t['weight_bytes'] / KB:.1f}",
+        f"{t['dram_bytes'] / KB:.1f}",
+        f"{t['latency_s'] * 1e3:.3f}",
+        f"{t['energy_j'] * 1e3 * b:.3f}",
+    )
     out = stream or sys.stdout
     Console(file=out, width=None if out.isatty() else 140).print(table)
 
@@ -202,9 +240,12 @@ def write_report(module: ModuleOp, dest: str, *, table_stream: IO[str] | None = 
     data = report_data(module)
     stale = stale_partitions(module, data)
     if stale:
-        print(f"pimdsl: note: the cost attributes of partition(s) {', '.join(map(str, stale))} differ "
-              f"from the cost model's for chip '{data['chip']}', batch {data['batch']} (hand-edited IR "
-              "or another pimdsl version); the report uses the recomputed costs.", file=sys.stderr)
+        print(
+            f"pimdsl: note: the cost attributes of partition(s) {', '.join(map(str, stale))} differ "
+            f"from the cost model's for chip '{data['chip']}', batch {data['batch']} (hand-edited IR "
+            "or another pimdsl version); the report uses the recomputed costs.",
+            file=sys.stderr,
+        )
     if dest == "-":
         _print_table(data, table_stream)
         return

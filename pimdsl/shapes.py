@@ -7,7 +7,12 @@ from collections.abc import Sequence
 
 
 def window_out(
-    size: int, kernel: int, stride: int, pad_begin: int, pad_end: int, dilation: int = 1,
+    size: int,
+    kernel: int,
+    stride: int,
+    pad_begin: int,
+    pad_end: int,
+    dilation: int = 1,
     ceil_mode: bool = False,
 ) -> int:
     """Output length of a sliding window (conv or pool) along one spatial axis (ONNX semantics)."""
@@ -25,8 +30,12 @@ def window_out(
 
 
 def conv2d_out_hw(
-    hw: Sequence[int], kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int],
-    dilations: Sequence[int], ceil_mode: bool = False,
+    hw: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    pads: Sequence[int],
+    dilations: Sequence[int],
+    ceil_mode: bool = False,
 ) -> tuple[int, int]:
     """`pads` is ONNX order: [top, left, bottom, right]."""
     return (

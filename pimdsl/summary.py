@@ -29,7 +29,9 @@ WEIGHT_LAYER_OPS = ("nn.conv2d", "nn.linear")
 @dataclass
 class Facts:
     level: str
-    layers: dict[str, str] = field(default_factory=dict)  # weight name -> kind (conv2d, linear; nn level)
+    layers: dict[str, str] = field(
+        default_factory=dict
+    )  # weight name -> kind (conv2d, linear; nn level)
     weight_params: int = 0
     lines: list[str] = field(default_factory=list)  # level-specific lines
 
@@ -95,7 +97,9 @@ def _crossbar_facts(module: ModuleOp) -> Facts:
     n = _blocks(facts, ((t.weight.data, xb.ints(t.rows), xb.ints(t.cols)) for t in tiles))
     parts = [op for op in module.walk() if isinstance(op, xb.PartitionOp)]
     cores = max((len({t.core_index for t in p.tiles()}) for p in parts), default=0)
-    facts.lines.append(f"partitions  {len(parts)}; {n} crossbar tiles (replicas included); up to {cores} cores a partition")
+    facts.lines.append(
+        f"partitions  {len(parts)}; {n} crossbar tiles (replicas included); up to {cores} cores a partition"
+    )
     return facts
 
 
@@ -141,9 +145,13 @@ def emit_summary(module: Any, stream: IO[str]) -> None:
         ops = Counter(op.name for op in module.walk() if op.name.startswith("nn."))
         refs = ops["nn.weight"] + ops["nn.constant"]
         # each weight tensor once (a partition holding a piece of a layer refers to it again)
-        tensors = {op.key: _elements(op.results[0]) for op in module.walk() if op.name == "nn.weight"}  # type: ignore[attr-defined]
+        tensors = {
+            op.key: _elements(op.results[0]) for op in module.walk() if op.name == "nn.weight"
+        }  # type: ignore[attr-defined]
         params = sum(tensors.values())
-        lines.append(f"ops         {sum(ops.values()) - refs} nn ops ({refs} weight/constant references)")
+        lines.append(
+            f"ops         {sum(ops.values()) - refs} nn ops ({refs} weight/constant references)"
+        )
         lines.append(f"layers      {len(facts.layers)} weight layers ({detail})")
         lines.append(f"parameters  {params:,} ({facts.weight_params:,} in weight layers)")
     else:
@@ -165,7 +173,8 @@ def emit_summary(module: Any, stream: IO[str]) -> None:
         )
         ratio = need / chip.capacity_bytes
         verdict = (
-            "fits on chip at once" if ratio <= 1
+            "fits on chip at once"
+            if ratio <= 1
             else "does not fit: partitions with weight reloads are needed"
         )
         lines.append(

@@ -72,8 +72,20 @@ def _dense_units(L: Layer, chip: Chip, g: int) -> list[tuple[int, ...]]:
         width = (K // rt) * P
         for o0 in range(0, cout, width):
             ch = min(width, cout - o0)
-            out.append((rt * math.ceil(ch / P), rows, ch, rows * ch, rt * ch * cpw,
-                        base + o0, base + o0 + ch, 0, L.in_channels, 0))
+            out.append(
+                (
+                    rt * math.ceil(ch / P),
+                    rows,
+                    ch,
+                    rows * ch,
+                    rt * ch * cpw,
+                    base + o0,
+                    base + o0 + ch,
+                    0,
+                    L.in_channels,
+                    0,
+                )
+            )
         return out
     per_max = (K * X) // L.kernel_area
     n_rs = math.ceil(L.in_channels / per_max)
@@ -84,8 +96,20 @@ def _dense_units(L: Layer, chip: Chip, g: int) -> list[tuple[int, ...]]:
             i1 = min(i0 + per, L.in_channels)
             r_rows = (i1 - i0) * L.kernel_area
             rtile = math.ceil(r_rows / X)
-            out.append((rtile * math.ceil(ch / P), r_rows, ch, r_rows * ch, rtile * ch * cpw,
-                        base + o0, base + o0 + ch, i0, i1, r))
+            out.append(
+                (
+                    rtile * math.ceil(ch / P),
+                    r_rows,
+                    ch,
+                    r_rows * ch,
+                    rtile * ch * cpw,
+                    base + o0,
+                    base + o0 + ch,
+                    i0,
+                    i1,
+                    r,
+                )
+            )
     return out
 
 
@@ -105,9 +129,20 @@ def _layer_units(L: Layer, chip: Chip) -> list[tuple[int, ...]]:
         out: list[tuple[int, ...]] = []
         for g0 in range(0, L.groups, per_unit):
             ng = min(per_unit, L.groups - g0)
-            out.append((math.ceil(ng / k), ng * rows, ng * cpg, ng * rows * cpg,
-                        ng * cpg * chip.cols_per_weight, g0 * cpg, (g0 + ng) * cpg, 0,
-                        L.in_channels, 0))
+            out.append(
+                (
+                    math.ceil(ng / k),
+                    ng * rows,
+                    ng * cpg,
+                    ng * rows * cpg,
+                    ng * cpg * chip.cols_per_weight,
+                    g0 * cpg,
+                    (g0 + ng) * cpg,
+                    0,
+                    L.in_channels,
+                    0,
+                )
+            )
         return out
     return [u for g in range(L.groups) for u in _dense_units(L, chip, g)]
 
@@ -149,10 +184,20 @@ def plan_units(net: Network, chip: Chip) -> Units:
         end.append(len(rows))
     a = np.asarray(rows, dtype=np.int64).reshape(-1, 10)
     return Units(
-        layer=np.asarray(layer, dtype=np.int64), crossbars=a[:, 0], rows=a[:, 1], channels=a[:, 2],
-        weights=a[:, 3], adc_columns=a[:, 4], out_lo=a[:, 5], out_hi=a[:, 6], in_lo=a[:, 7],
-        in_hi=a[:, 8], col_slice=np.asarray(col_slice, dtype=np.int64), row_slice=a[:, 9],
-        first=np.asarray(first, dtype=np.int64), end=np.asarray(end, dtype=np.int64),
+        layer=np.asarray(layer, dtype=np.int64),
+        crossbars=a[:, 0],
+        rows=a[:, 1],
+        channels=a[:, 2],
+        weights=a[:, 3],
+        adc_columns=a[:, 4],
+        out_lo=a[:, 5],
+        out_hi=a[:, 6],
+        in_lo=a[:, 7],
+        in_hi=a[:, 8],
+        col_slice=np.asarray(col_slice, dtype=np.int64),
+        row_slice=a[:, 9],
+        first=np.asarray(first, dtype=np.int64),
+        end=np.asarray(end, dtype=np.int64),
     )
 
 

@@ -47,9 +47,11 @@ def multiverse() -> Universe:
                 f"{type(exc).__name__}: {exc}.",
                 hint="Reinstall or uninstall that package (`pip list` shows them).",
             ) from None
-        for mine, merged in ((PIMDSL_UNIVERSE.all_dialects, found.all_dialects),
-                             (PIMDSL_UNIVERSE.all_passes, found.all_passes),
-                             (PIMDSL_UNIVERSE.all_targets, found.all_targets)):
+        for mine, merged in (
+            (PIMDSL_UNIVERSE.all_dialects, found.all_dialects),
+            (PIMDSL_UNIVERSE.all_passes, found.all_passes),
+            (PIMDSL_UNIVERSE.all_targets, found.all_targets),
+        ):
             for name, loader in mine.items():
                 merged.setdefault(name, loader)  # type: ignore[arg-type]
         _MULTIVERSE = found

@@ -55,7 +55,9 @@ class WeightStore(Mapping[str, np.ndarray]):
     order and the first file holding it wins."""
 
     def __init__(
-        self, path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+        self,
+        path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+        *,
         base_dir: Path | None = None,
     ):
         specs = [path] if isinstance(path, str | os.PathLike) else list(path)
@@ -96,7 +98,9 @@ class WeightStore(Mapping[str, np.ndarray]):
             try:
                 array = np.asarray(reader.load(name), dtype=np.float32)
             except (OSError, ValueError) as e:
-                raise PimError(f"cannot read tensor '{name}' from the weight file '{self.path}': {e}") from e
+                raise PimError(
+                    f"cannot read tensor '{name}' from the weight file '{self.path}': {e}"
+                ) from e
             self._cache[name] = array
         return array
 
@@ -254,7 +258,9 @@ class _OnnxReader(_Reader):
 _RAW_DATA_KEY = (9 << 3) | 2  # TensorProto.raw_data, length-delimited
 
 
-def _read_raw_float32(path: Path, field: tuple[int, int], shape: tuple[int, ...]) -> np.ndarray | None:
+def _read_raw_float32(
+    path: Path, field: tuple[int, int], shape: tuple[int, ...]
+) -> np.ndarray | None:
     """Read a float32 `raw_data` field straight from the file into one array (no protobuf
     copy, which would triple the peak memory of a 400 MB tensor). None if it is not one."""
     start, end = field

@@ -56,7 +56,9 @@ def test_digits_split_and_training_are_deterministic(models: dict[str, Path]) ->
 
 @pytest.mark.parametrize("kind", digits.MODELS)
 @pytest.mark.parametrize("level", ["nn", "crossbar", "pim_isa"])
-def test_ideal_accuracy_equals_the_float_model(models: dict[str, Path], kind: str, level: str) -> None:
+def test_ideal_accuracy_equals_the_float_model(
+    models: dict[str, Path], kind: str, level: str
+) -> None:
     x, labels, _ = accuracy.load_dataset("digits")
     if level == "pim_isa":  # the pim_isa interpreter is slow: 40 images, 8 per call
         x, labels, batch = x[:40], labels[:40], 8
@@ -74,17 +76,26 @@ def test_ideal_accuracy_equals_the_float_model(models: dict[str, Path], kind: st
 def test_non_ideal_runs_are_seeded(models: dict[str, Path]) -> None:
     x, labels, _ = accuracy.load_dataset("digits")
     base = load_chip("compass-s")
-    noisy = base.replace(variation_sigma=0.2, read_noise_sigma=0.02, adc_noise_sigma=0.3,
-                         adc_offset_sigma=0.2, stuck_at_0_rate=0.002, stuck_at_1_rate=0.002,
-                         ir_drop=0.05, noise_seed=4)
+    noisy = base.replace(
+        variation_sigma=0.2,
+        read_noise_sigma=0.02,
+        adc_noise_sigma=0.3,
+        adc_offset_sigma=0.2,
+        stuck_at_0_rate=0.002,
+        stuck_at_1_rate=0.002,
+        ir_drop=0.05,
+        noise_seed=4,
+    )
 
-    def run(chip: object, level: str = "crossbar", n: int = 360, batch: int = 60
-            ) -> tuple[np.ndarray, dict[str, float]]:
+    def run(
+        chip: object, level: str = "crossbar", n: int = 360, batch: int = 60
+    ) -> tuple[np.ndarray, dict[str, float]]:
         module = accuracy.compile_network(models["cnn"], chip, level, batch)
         stats: dict[str, float] = {}
         xs = accuracy.fit_images(x[:n], main_input_shapes(module))
-        return accuracy.run(module, xs, options={"mode": "quantized", "stats": stats},
-                            show_progress=False), stats
+        return accuracy.run(
+            module, xs, options={"mode": "quantized", "stats": stats}, show_progress=False
+        ), stats
 
     clean, clean_stats = run(base)
     first, stats = run(noisy)
@@ -105,7 +116,9 @@ def test_top_k_by_hand() -> None:
     logits = np.array([[0.1, 0.9, 0.0], [0.5, 0.2, 0.3], [0.2, 0.2, 0.6]])
     labels = np.array([1, 2, 1])  # row 2: a tie of 0.2, the lower index (0) ranks first
     assert accuracy.top_k(logits, labels, 1) == pytest.approx(1 / 3)
-    assert accuracy.top_k(logits, labels, 2) == pytest.approx(2 / 3)  # row 1: 0.5, 0.3; row 2: 0.6, 0.2 (index 0)
+    assert accuracy.top_k(logits, labels, 2) == pytest.approx(
+        2 / 3
+    )  # row 1: 0.5, 0.3; row 2: 0.6, 0.2 (index 0)
     assert accuracy.top_k(logits, labels, 3) == 1.0
     r = accuracy.evaluate("toy", logits, labels)
     assert r.top5 is None and r.reference_top1 is None  # 3 classes: no top-5
@@ -128,15 +141,17 @@ def test_dataset_errors(tmp_path: Path) -> None:
         accuracy.evaluate("toy", np.zeros((2, 3)), np.array([0, 7]))
 
 
-def test_pim_run_accuracy(models: dict[str, Path], tmp_path: Path,
-                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_pim_run_accuracy(
+    models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pimdsl.tools.pim_run import main
 
     npz = tmp_path / "few.npz"
     x, labels = digits.load("test")
     np.savez(npz, x=x[:30], labels=labels[:30])
-    assert main([str(models["mlp"]), "--accuracy", str(npz), "--output",
-                 str(tmp_path / "y.npy")]) == 0
+    assert (
+        main([str(models["mlp"]), "--accuracy", str(npz), "--output", str(tmp_path / "y.npy")]) == 0
+    )
     out = capsys.readouterr().out
     ref = _float_logits(models["mlp"], x[:30])
     top1 = 100 * float((ref.argmax(1) == labels[:30]).mean())
@@ -147,8 +162,9 @@ def test_pim_run_accuracy(models: dict[str, Path], tmp_path: Path,
     assert "drop --batch" in capsys.readouterr().err
 
 
-def test_pim_run_swaps_only_non_idealities(models: dict[str, Path], tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_pim_run_swaps_only_non_idealities(
+    models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A compiled program runs on a noisier copy of its chip; another design is refused."""
     from pimdsl.tools.pim_run import main
 

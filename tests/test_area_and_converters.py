@@ -57,16 +57,19 @@ def test_cost_model_and_simulator_follow_adc_bits(mlp: Path) -> None:
 
     s = load_chip("compass-s")
     six = s.replace(adc_bits=6)
-    sim = {c.adc_bits: simulate_module(compile_network(mlp, c, "pim_isa", 2)).to_json()
-           for c in (s, six)}
+    sim = {
+        c.adc_bits: simulate_module(compile_network(mlp, c, "pim_isa", 2)).to_json()
+        for c in (s, six)
+    }
     adc8, adc6 = (sim[b]["energy_breakdown"]["adc"] for b in (8, 6))
     assert adc8 > 0 and adc6 == pytest.approx(adc8 / 4, rel=1e-12)
     for key in ("mvm", "shift_add", "dram"):
         assert sim[6]["energy_breakdown"][key] == sim[8]["energy_breakdown"][key]
     assert sim[6]["latency_s"] < sim[8]["latency_s"]  # each MVM's ADC phase is 50 ns shorter
 
-    cost = {c.adc_bits: report_data(compile_network(mlp, c, "partition", 2))["totals"]
-            for c in (s, six)}
+    cost = {
+        c.adc_bits: report_data(compile_network(mlp, c, "partition", 2))["totals"] for c in (s, six)
+    }
     assert cost[6]["energy_j"] < cost[8]["energy_j"]
     same = s.replace(adc_bits=6, adc_ref_bits=6, adc_pj=0.25, mvm_adc_ns=150.0)
     assert report_data(compile_network(mlp, same, "partition", 2))["totals"] == cost[6]

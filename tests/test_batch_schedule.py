@@ -108,7 +108,10 @@ def _error_vs_onnxruntime(module: ModuleOp, path: Path, seed: int) -> float:
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     n = sess.get_inputs()[0].shape[0]
     ref = np.concatenate(
-        [sess.run(None, {sess.get_inputs()[0].name: x[i : i + n]})[0] for i in range(0, shape[0], n)]
+        [
+            sess.run(None, {sess.get_inputs()[0].name: x[i : i + n]})[0]
+            for i in range(0, shape[0], n)
+        ]
     )
     return float(np.abs(y - ref).max() / np.abs(ref).max())
 
@@ -192,8 +195,9 @@ def test_stages_follow_the_lowerings_rule_by_hand() -> None:
     assert _stages(present, lay, (mvm, vec), cont).tolist() == [[0, 1, 1, 2], [0, 1, 1, 2]]
     # a chain where layer 2 continues layer 1's loop: it joins layer 1's stage
     chain = _line(3)
-    got = _stages(np.ones((1, 3), dtype=bool), np.array([[0, 1, 2]]), chain,
-                  np.array([[False, False, True]]))
+    got = _stages(
+        np.ones((1, 3), dtype=bool), np.array([[0, 1, 2]]), chain, np.array([[False, False, True]])
+    )
     assert got.tolist() == [[0, 1, 1]]
 
 
@@ -239,5 +243,7 @@ def test_partition_schedule_errors_are_clear(zoo: dict[str, Path]) -> None:
     from xdsl.utils.exceptions import VerifyException
 
     first.properties["schedule"] = StringAttr("rows")
-    with pytest.raises(VerifyException, match="schedule must be one of layer, batch, element, got 'rows'"):
+    with pytest.raises(
+        VerifyException, match="schedule must be one of layer, batch, element, got 'rows'"
+    ):
         first.verify()

@@ -235,7 +235,9 @@ def test_chip_is_frozen() -> None:
         ('base = "compass-s"\ndram_pj_per_byte = -inf\n', "dram_pj_per_byte"),
     ],
 )
-def test_nan_and_inf_are_rejected_naming_field_and_file(tmp_path: Path, text: str, field: str) -> None:
+def test_nan_and_inf_are_rejected_naming_field_and_file(
+    tmp_path: Path, text: str, field: str
+) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(PimError) as info:
         load_chip(path)
@@ -276,7 +278,9 @@ def test_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
     chip = load_chip(str(path))
     assert chip.name == "tiny" and chip.cores == 1
     full = tmp_path / "full.json"
-    full.write_text(json.dumps({k: v for k, v in load_preset("compass-m").to_dict().items() if k != "name"}))
+    full.write_text(
+        json.dumps({k: v for k, v in load_preset("compass-m").to_dict().items() if k != "name"})
+    )
     assert load_chip(str(full)).name == "full"
     named = tmp_path / "named.toml"
     named.write_text('base = "compass-s"\nname = "mine"\n')

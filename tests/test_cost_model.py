@@ -202,7 +202,9 @@ def test_vector_work_of_a_layer_as_the_lowering_runs_it():
 
     b = NetBuilder((1, 4, 4, 4))
     c = b.conv(b.x, 8, 3)
-    p = b.add(nn.MaxPoolOp(c, kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0), result_shape=(1, 8, 2, 2)))
+    p = b.add(
+        nn.MaxPoolOp(c, kernel=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0), result_shape=(1, 8, 2, 2))
+    )
     s = b.add(nn.AddOp(p, p))
     f = b.add(nn.FlattenOp(s, 1))
     module = b.module(b.linear(f, 4, relu=False))
@@ -212,8 +214,15 @@ def test_vector_work_of_a_layer_as_the_lowering_runs_it():
     assert w.steps == (
         # pool: each of the 32 outputs loads and reduces its 4 taps, in 2x2 pixel pieces of
         # 8 channels x 5 slots (4 taps + the output) of local memory
-        VectorStep(work=32 * 4, loaded=32 * 4, stored=32, pieces=4, span=8 * 5,
-                   pool=(Window((2, 2), (2, 2), (1, 1), (2, 2)), 8), split=True),
+        VectorStep(
+            work=32 * 4,
+            loaded=32 * 4,
+            stored=32,
+            pieces=4,
+            span=8 * 5,
+            pool=(Window((2, 2), (2, 2), (1, 1), (2, 2)), 8),
+            split=True,
+        ),
         # add: two operands loaded, one result stored; three buffers share local memory
         VectorStep(work=32, loaded=64, stored=32, pieces=1, span=32 * 3),
         # flatten of a 2x2 map: NHWC to CHW, data moved, no vector work
@@ -266,8 +275,11 @@ def test_vector_chain_waits_for_the_window_traffic_by_hand():
     # replica's MVMs or after the earlier replicas' epilogues (2 x 10 ns each), the later
     q = min(r, 9 // 3)
     stagger = (q - 1) / q * r * (8 // r + 2) * 10 * 64 * 0.5 / 12.8
-    mvms = (-(-64 // r) * 800 + max((q - 1) * -(-64 // r) * 2 * 10, stagger)
-            + 64 * 64 / r * 0.5 / 64 * 10)
+    mvms = (
+        -(-64 // r) * 800
+        + max((q - 1) * -(-64 // r) * 2 * 10, stagger)
+        + 64 * 64 / r * 0.5 / 64 * 10
+    )
     alone = mvms + chain
     stage = max(alone + window * min(chain_dram / alone, 1.0), window + chain_dram)
     assert sc.schedule["layer_stage"][i, 0] == pytest.approx(stage)

@@ -44,8 +44,12 @@ def spec(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def pool_run(spec: Path) -> Path:
     out = spec.parent / "pool"
-    assert main([str(spec), "-o", str(out), "-j", "2", "--cache", str(spec.parent / "cache-pool"),
-                 "-q"]) == 0
+    assert (
+        main(
+            [str(spec), "-o", str(out), "-j", "2", "--cache", str(spec.parent / "cache-pool"), "-q"]
+        )
+        == 0
+    )
     return out
 
 
@@ -56,11 +60,25 @@ def rows(out: Path) -> list[dict]:
 def test_pool_and_dask_give_byte_identical_tables(spec: Path, pool_run: Path) -> None:
     distributed = pytest.importorskip("distributed")
     out = spec.parent / "dask"
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
         # its own cache folder: the cluster computes every span table itself
-        assert main([str(spec), "-o", str(out), "--scheduler", cluster.scheduler_address,
-                     "--cache", str(spec.parent / "cache-dask"), "-q"]) == 0
+        assert (
+            main(
+                [
+                    str(spec),
+                    "-o",
+                    str(out),
+                    "--scheduler",
+                    cluster.scheduler_address,
+                    "--cache",
+                    str(spec.parent / "cache-dask"),
+                    "-q",
+                ]
+            )
+            == 0
+        )
     assert len(rows(pool_run)) == POINTS
     for name in TABLE_FILES:
         if (pool_run / name).exists() or (out / name).exists():
@@ -69,8 +87,12 @@ def test_pool_and_dask_give_byte_identical_tables(spec: Path, pool_run: Path) ->
 
 def test_serial_run_from_the_cache_gives_the_same_table(spec: Path, pool_run: Path) -> None:
     out = spec.parent / "serial"
-    assert main([str(spec), "-o", str(out), "-j", "1", "--cache", str(spec.parent / "cache-pool"),
-                 "-q"]) == 0
+    assert (
+        main(
+            [str(spec), "-o", str(out), "-j", "1", "--cache", str(spec.parent / "cache-pool"), "-q"]
+        )
+        == 0
+    )
     assert (out / "results.csv").read_bytes() == (pool_run / "results.csv").read_bytes()
     times = [json.loads(line) for line in (out / "times.jsonl").read_text().splitlines()]
     assert {t["table_cache"] for t in times} == {"hit"}
@@ -95,23 +117,52 @@ def _report(tmp_path: Path, model: str, chip: str, batch: int, passes: list[str]
     from pimdsl.tools import pim_opt
 
     report = tmp_path / f"report-{len(list(tmp_path.iterdir()))}.json"
-    assert pim_opt.main(["--model", model, "--chip", chip, "--batch", str(batch), *passes,
-                         "--report", str(report), "-o", str(tmp_path / "out.mlir")]) == 0
+    assert (
+        pim_opt.main(
+            [
+                "--model",
+                model,
+                "--chip",
+                chip,
+                "--batch",
+                str(batch),
+                *passes,
+                "--report",
+                str(report),
+                "-o",
+                str(tmp_path / "out.mlir"),
+            ]
+        )
+        == 0
+    )
     return json.loads(report.read_text())
 
 
-@pytest.mark.parametrize(("strategy", "objective", "passes"), [
-    ("optimal", "edp", ["--partition=strategy=optimal objective=edp"]),
-    ("ga", "edp", ["--partition", "--ga-group=objective=edp seed=1 population=12 "
-                   "generations=3 keep=4"]),
-])
-def test_a_point_equals_pim_opt_report(pool_run: Path, tmp_path: Path, strategy: str,
-                                       objective: str, passes: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("strategy", "objective", "passes"),
+    [
+        ("optimal", "edp", ["--partition=strategy=optimal objective=edp"]),
+        (
+            "ga",
+            "edp",
+            ["--partition", "--ga-group=objective=edp seed=1 population=12 generations=3 keep=4"],
+        ),
+    ],
+)
+def test_a_point_equals_pim_opt_report(
+    pool_run: Path, tmp_path: Path, strategy: str, objective: str, passes: list[str]
+) -> None:
     chip = tmp_path / "small.toml"
     chip.write_text('base = "compass-s"\ncores = 8\n')
-    row = next(r for r in rows(pool_run) if r["model"] == "squeezenet1_1" and r["batch"] == 4
-               and r["chip"] == "compass-s[cores=8]" and r["strategy"] == strategy
-               and r["objective"] == objective)
+    row = next(
+        r
+        for r in rows(pool_run)
+        if r["model"] == "squeezenet1_1"
+        and r["batch"] == 4
+        and r["chip"] == "compass-s[cores=8]"
+        and r["strategy"] == strategy
+        and r["objective"] == objective
+    )
     report = _report(tmp_path, "squeezenet1_1", str(chip), 4, passes)
     t = report["totals"]
     assert row["throughput_ips"] == pytest.approx(t["throughput_ips"], rel=1e-12)
@@ -156,23 +207,43 @@ def test_csv_holds_the_json_rows(pool_run: Path) -> None:
         assert float(r["latency_s"]) == by_key[r["key"]]["latency_s"]  # repr round-trips
 
 
-@pytest.mark.parametrize(("text", "where", "words"), [
-    ('models = ["mlp"]\nbatchs = [1]\n[[chips]]\npreset = "compass-s"\n', ":2",
-     "unknown key 'batchs'. Did you mean 'batches'?"),
-    ('models = ["resnet19"]\n[[chips]]\npreset = "compass-s"\n', ":1",
-     "Did you mean 'resnet18'?"),
-    ('models = ["mlp"]\n[[chips]]\npreset = "compass-s"\n[[chips]]\nbase = "compass-s"\n'
-     'vary = { cores = [0] }\n', ":6", "'cores' must be positive"),
-    ('models = ["mlp"]\nstrategies = ["greedy", "gaa"]\n[[chips]]\npreset = "compass-s"\n', ":2",
-     "unknown value 'gaa'"),
-    ('models = ["mlp"]\n[[chips]]\npreset = "compass-x"\n', ":3", "unknown chip preset"),
-    ('models = ["mlp"]\nbatches = [1,, 2]\n', ":2", "not valid TOML"),
-    ('models = ["mlp"]\n', "spec.toml", "no [[chips]] entry"),
-    ('models = ["mlp"]\n[[chips]]\npreset = "compass-s"\n[ga]\npopulation = 4\nkeep = 8\n', ":4",
-     "keep"),
-])
-def test_spec_errors_name_the_line_and_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                               text: str, where: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        (
+            'models = ["mlp"]\nbatchs = [1]\n[[chips]]\npreset = "compass-s"\n',
+            ":2",
+            "unknown key 'batchs'. Did you mean 'batches'?",
+        ),
+        (
+            'models = ["resnet19"]\n[[chips]]\npreset = "compass-s"\n',
+            ":1",
+            "Did you mean 'resnet18'?",
+        ),
+        (
+            'models = ["mlp"]\n[[chips]]\npreset = "compass-s"\n[[chips]]\nbase = "compass-s"\n'
+            "vary = { cores = [0] }\n",
+            ":6",
+            "'cores' must be positive",
+        ),
+        (
+            'models = ["mlp"]\nstrategies = ["greedy", "gaa"]\n[[chips]]\npreset = "compass-s"\n',
+            ":2",
+            "unknown value 'gaa'",
+        ),
+        ('models = ["mlp"]\n[[chips]]\npreset = "compass-x"\n', ":3", "unknown chip preset"),
+        ('models = ["mlp"]\nbatches = [1,, 2]\n', ":2", "not valid TOML"),
+        ('models = ["mlp"]\n', "spec.toml", "no [[chips]] entry"),
+        (
+            'models = ["mlp"]\n[[chips]]\npreset = "compass-s"\n[ga]\npopulation = 4\nkeep = 8\n',
+            ":4",
+            "keep",
+        ),
+    ],
+)
+def test_spec_errors_name_the_line_and_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, where: str, words: str
+) -> None:
     path = tmp_path / "spec.toml"
     path.write_text(text)
     assert main([str(path), "-o", str(tmp_path / "out"), "-j", "1"]) == 1
@@ -190,7 +261,8 @@ def test_onnx_files_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
     shutil.copy(cached_model("mlp"), tmp_path / "net.onnx")
     (tmp_path / "spec.toml").write_text(
-        'models = ["net.onnx"]\nbatches = [2]\n[[chips]]\npreset = "compass-s"\n')
+        'models = ["net.onnx"]\nbatches = [2]\n[[chips]]\npreset = "compass-s"\n'
+    )
     assert main([str(tmp_path / "spec.toml"), "--list"]) == 0
     out = capsys.readouterr().out.split()
     assert out[1:5] == ["net", "compass-s", "b2", "greedy"]
@@ -216,21 +288,55 @@ def test_plots_are_written(pool_run: Path, tmp_path: Path) -> None:
 def test_simulate_stage_equals_pim_run_stats(tmp_path: Path) -> None:
     from pimdsl.tools import pim_opt, pim_run
 
-    (tmp_path / "spec.toml").write_text('models = ["mlp"]\nbatches = [2]\nstages = ["simulate"]\n'
-                                        '[[chips]]\npreset = "compass-s"\n')
-    assert main([str(tmp_path / "spec.toml"), "-o", str(tmp_path / "out"), "-j", "1",
-                 "--no-cache", "-q"]) == 0
+    (tmp_path / "spec.toml").write_text(
+        'models = ["mlp"]\nbatches = [2]\nstages = ["simulate"]\n[[chips]]\npreset = "compass-s"\n'
+    )
+    assert (
+        main(
+            [
+                str(tmp_path / "spec.toml"),
+                "-o",
+                str(tmp_path / "out"),
+                "-j",
+                "1",
+                "--no-cache",
+                "-q",
+            ]
+        )
+        == 0
+    )
     (row,) = rows(tmp_path / "out")
     lowered, stats = tmp_path / "lowered.mlir", tmp_path / "stats.json"
-    assert pim_opt.main(["--model", "mlp", "--chip", "compass-s", "--batch", "2", "--partition",
-                         "--lower-to-isa", "-o", str(lowered)]) == 0
+    assert (
+        pim_opt.main(
+            [
+                "--model",
+                "mlp",
+                "--chip",
+                "compass-s",
+                "--batch",
+                "2",
+                "--partition",
+                "--lower-to-isa",
+                "-o",
+                str(lowered),
+            ]
+        )
+        == 0
+    )
     assert pim_run.main([str(lowered), "--timing-only", "--stats", str(stats)]) == 0
     sim = json.loads(stats.read_text())
     assert row["sim_latency_s"] == pytest.approx(sim["latency_s"], rel=1e-12)
     assert row["sim_energy_j"] == pytest.approx(sim["energy_j"], rel=1e-12)
     assert row["isa_ops"] > 0
     header = (tmp_path / "out" / "results.csv").read_text().splitlines()[0].split(",")
-    assert header[-5:] == ["isa_ops", "sim_latency_s", "sim_throughput_ips", "sim_energy_j", "error"]
+    assert header[-5:] == [
+        "isa_ops",
+        "sim_latency_s",
+        "sim_throughput_ips",
+        "sim_energy_j",
+        "error",
+    ]
 
 
 def test_the_example_sweep_on_a_pool_and_on_dask(tmp_path: Path) -> None:
@@ -242,10 +348,24 @@ def test_the_example_sweep_on_a_pool_and_on_dask(tmp_path: Path) -> None:
     assert main([str(example), "-o", str(pool), "--cache", str(tmp_path / "cache-pool"), "-q"]) == 0
     assert len(rows(pool)) == 3 * 4 * 2 * 3
     out = tmp_path / "dask"
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=None) as cluster:
-        assert main([str(example), "-o", str(out), "--scheduler", cluster.scheduler_address,
-                     "--cache", str(tmp_path / "cache-dask"), "-q"]) == 0
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        assert (
+            main(
+                [
+                    str(example),
+                    "-o",
+                    str(out),
+                    "--scheduler",
+                    cluster.scheduler_address,
+                    "--cache",
+                    str(tmp_path / "cache-dask"),
+                    "-q",
+                ]
+            )
+            == 0
+        )
     for name in TABLE_FILES:
         if (pool / name).exists() or (out / name).exists():
             assert (pool / name).read_bytes() == (out / name).read_bytes(), name

@@ -70,13 +70,21 @@ def test_unit_tiles_unroll_groups_and_cut_rectangles_into_rows() -> None:
     tiles = [(0, 4, 0, 8, 2), (4, 1, 0, 8, 1)]
     assert unit_tiles(tiles, banded=True) == [(0, 2, 0, 8, 2), (2, 2, 0, 8, 2), (4, 1, 0, 8, 1)]
     # without line buffers a tile is a whole rectangle of windows: cut into rows
-    assert unit_tiles([(3, 3, 2, 5, 3)], banded=False) == [(3, 1, 2, 5, 1), (4, 1, 2, 5, 1), (5, 1, 2, 5, 1)]
+    assert unit_tiles([(3, 3, 2, 5, 3)], banded=False) == [
+        (3, 1, 2, 5, 1),
+        (4, 1, 2, 5, 1),
+        (5, 1, 2, 5, 1),
+    ]
 
 
 def _producer(rows: int, per_tile: float) -> dict[int, list[element.Produced]]:
     """Core 1 wrote rows 0..rows-1 of an 8-wide map, one row a tile, `per_tile` ns each."""
-    return {1: [element.Produced(y, 1, 0, 8, [], (y * per_tile, 1.0, 0.0, float(y)), (y + 1) * per_tile)
-                for y in range(rows)]}
+    return {
+        1: [
+            element.Produced(y, 1, 0, 8, [], (y * per_tile, 1.0, 0.0, float(y)), (y + 1) * per_tile)
+            for y in range(rows)
+        ]
+    }
 
 
 def test_row_tokens_wait_once_for_the_last_producer_tile_a_tile_reads() -> None:
@@ -84,8 +92,13 @@ def test_row_tokens_wait_once_for_the_last_producer_tile_a_tile_reads() -> None:
     tags = iter(range(1, 100))
     produced = _producer(6, 10.0)
     geo = Geometry((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), (6, 8))
-    rt = element.RowTokens(lambda: next(tags), lambda c: codes.setdefault(c, CoreCode(c)),
-                           [("x", geo, produced)], {}, step=2)
+    rt = element.RowTokens(
+        lambda: next(tags),
+        lambda c: codes.setdefault(c, CoreCode(c)),
+        [("x", geo, produced)],
+        {},
+        step=2,
+    )
     # output row 0 reads rows 0-1 -> tile 1; row 1 reads rows 0-2 -> tile 2; row 2 -> tile 3
     assert rt.needs((0, 1, 0, 8, 1)) == [("x", 1, 1)]
     assert rt.needs((1, 1, 0, 8, 1)) == [("x", 1, 2)]
@@ -122,7 +135,12 @@ def test_tiles_are_ordered_and_keyed_by_when_their_inputs_are_ready() -> None:
     assert ends == [65.0, 75.0, 85.0]
     assert keys[0][1:] == (4.0, 1.0, 0.0)
     # a top-halo tile whose producer rows come last runs last
-    late = {1: [element.Produced(y, 1, 0, 8, [], (0.0, 1.0, 0.0, 0.0), 100.0 if y == 2 else 10.0) for y in range(7)]}
+    late = {
+        1: [
+            element.Produced(y, 1, 0, 8, [], (0.0, 1.0, 0.0, 0.0), 100.0 if y == 2 else 10.0)
+            for y in range(7)
+        ]
+    }
     rt2 = element.RowTokens(lambda: 1, lambda c: CoreCode(c), [("x", geo, late)], {}, step=4)
     ordered, _, _ = rt2.order(tiles, segment=0, durations=[1.0, 1.0, 1.0])
     assert ordered[-1] == (3, 1, 0, 8, 1)
@@ -132,19 +150,28 @@ def test_chunks_run_in_key_order_as_a_software_pipeline() -> None:
     """A chunk of key t runs image n - floor(t / period) in iteration n, by t mod period."""
     code = CoreCode(0)
     code.open_loop("n", 3)
-    for key, dst in [((250.0, 2.0, 0.0, 0.0), 1), ((10.0, 1.0, 0.0, 0.0), 2), ((120.0, 1.0, 0.0, 1.0), 3)]:
+    for key, dst in [
+        ((250.0, 2.0, 0.0, 0.0), 1),
+        ((10.0, 1.0, 0.0, 0.0), 2),
+        ((120.0, 1.0, 0.0, 1.0), 3),
+    ]:
         code.chunk_key = key
         code.add(isa.VReluOp(code.addr(Aff.of(dst * 64, n=2)), code.addr(0), 1))
     code.period = 100.0
     code.close_loop()
     ops = code.finish()
+
     # stages 2, 0, 1: iterations 0..4; segments [0,1): key 10; [1,2): 10, 120; [2,3): 10, 120, 250
     # (by t mod period: 10, 20, 50); [3,4): 120, 250; [4,5): 250
     def dsts(loop: isa.LoopOp) -> list[int]:
         return [isa.ints(op.dst)[0] // 64 for op in loop.body.block.ops]  # type: ignore[attr-defined]
 
     assert [(loop.trip_count, dsts(loop)) for loop in ops] == [  # type: ignore[attr-defined]
-        (1, [2]), (1, [2, 3]), (1, [2, 3, 1]), (1, [3, 1]), (1, [1]),
+        (1, [2]),
+        (1, [2, 3]),
+        (1, [2, 3, 1]),
+        (1, [3, 1]),
+        (1, [1]),
     ]
 
 

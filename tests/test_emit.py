@@ -38,8 +38,15 @@ INSTRUCTIONS: dict[str, dict[str, str]] = {
     "wr_xbar": {"xbar": INT, "src": ADDR, "rows": INT, "cols": INT},
     "load": {"buffer": STR, "offset": ADDR, "dst": ADDR, "len": INT},
     "store": {"src": ADDR, "buffer": STR, "offset": ADDR, "len": INT},
-    "mvm": {"xbar": INT, "src": ADDR, "rows": INT, "dst": ADDR, "cols": INT, "bits": INT,
-            "accumulate": FLAG},
+    "mvm": {
+        "xbar": INT,
+        "src": ADDR,
+        "rows": INT,
+        "dst": ADDR,
+        "cols": INT,
+        "bits": INT,
+        "accumulate": FLAG,
+    },
     **{op: BINARY for op in ("vadd", "vsub", "vmul", "vdiv", "vmax", "vmin")},
     **{op: UNARY for op in ("vcopy", "vrelu", "vsigmoid", "vtanh", "vexp")},
     "vscale": {**UNARY, "factor": FLOAT},
@@ -67,8 +74,10 @@ def _check_field(kind: str, value: Any, depth: int, where: str) -> None:
         FLAG: isinstance(value, bool),
         RANGE: isinstance(value, list) and len(value) == 2 and all(map(_is_int, value)),
         INTS: isinstance(value, list) and all(map(_is_int, value)),
-        ADDR: isinstance(value, dict) and set(value) == {"base", "strides"}
-        and _is_int(value["base"]) and isinstance(value["strides"], list)
+        ADDR: isinstance(value, dict)
+        and set(value) == {"base", "strides"}
+        and _is_int(value["base"])
+        and isinstance(value["strides"], list)
         and all(map(_is_int, value["strides"]))
         # strides: none at all outside loops, else exactly one per enclosing loop
         and len(value["strides"]) == depth,
@@ -120,8 +129,6 @@ def check_pim_json(doc: Any) -> int:
 # --- fixtures ----------------------------------------------------------------------------------
 
 
-
-
 def a(base: int, *strides: int):
     return isa.addr(base, *strides)
 
@@ -130,31 +137,51 @@ def small_program(send_per_row: bool = False) -> ModuleOp:
     """Two cores: core 0 computes 4 rows of x @ W (one MVM per row in a loop) and sends them
     (`send_per_row`: one send per row inside the loop, which core 1 does not match)."""
     per_row = [isa.SendOp(1, a(2048, 16), 8, tag=5)] if send_per_row else []
-    core0 = isa.CoreOp(0, [
-        isa.LdWeightOp("fc.weight", "oi", (0, 16), (0, 8), a(0)),
-        isa.WrXbarOp(0, a(0), 16, 8),
-        isa.LoopOp(4, [
-            isa.LoadOp("x", a(0, 16), a(1024), 16),
-            isa.MvmOp(0, a(1024), 16, a(2048, 16), 8, bits=4),
-            *per_row,
-        ]),
-        isa.SendOp(1, a(2048), 32, tag=5),
-        isa.BarrierOp([0, 1]),
-    ])
-    core1 = isa.CoreOp(1, [
-        isa.RecvOp(0, a(0), 32, tag=5),
-        isa.LoopOp(2, [isa.LoopOp(4, [
-            isa.VClipOp(a(512, 64, 16), a(0, 0, 8), 8, min=0.0, max=6.0),
-        ])]),
-        isa.VAddOp(a(0), a(0), a(64), 32, broadcast=True),
-        isa.StoreOp(a(0), "y", a(0), 32),
-        isa.BarrierOp([0, 1]),
-    ])
-    program = isa.ProgramOp(2, [
-        isa.BufferOp("x", (4, 16), "input"),
-        isa.BufferOp("y", (4, 8), "output"),
-        isa.PartitionOp(0, [core0, core1]),
-    ])
+    core0 = isa.CoreOp(
+        0,
+        [
+            isa.LdWeightOp("fc.weight", "oi", (0, 16), (0, 8), a(0)),
+            isa.WrXbarOp(0, a(0), 16, 8),
+            isa.LoopOp(
+                4,
+                [
+                    isa.LoadOp("x", a(0, 16), a(1024), 16),
+                    isa.MvmOp(0, a(1024), 16, a(2048, 16), 8, bits=4),
+                    *per_row,
+                ],
+            ),
+            isa.SendOp(1, a(2048), 32, tag=5),
+            isa.BarrierOp([0, 1]),
+        ],
+    )
+    core1 = isa.CoreOp(
+        1,
+        [
+            isa.RecvOp(0, a(0), 32, tag=5),
+            isa.LoopOp(
+                2,
+                [
+                    isa.LoopOp(
+                        4,
+                        [
+                            isa.VClipOp(a(512, 64, 16), a(0, 0, 8), 8, min=0.0, max=6.0),
+                        ],
+                    )
+                ],
+            ),
+            isa.VAddOp(a(0), a(0), a(64), 32, broadcast=True),
+            isa.StoreOp(a(0), "y", a(0), 32),
+            isa.BarrierOp([0, 1]),
+        ],
+    )
+    program = isa.ProgramOp(
+        2,
+        [
+            isa.BufferOp("x", (4, 16), "input"),
+            isa.BufferOp("y", (4, 8), "output"),
+            isa.PartitionOp(0, [core0, core1]),
+        ],
+    )
     module = ModuleOp([program])
     set_chip(module, load_preset("compass-s"))
     set_batch(module, 4)
@@ -270,7 +297,9 @@ def test_emitting_a_module_without_program_is_a_user_error() -> None:
 
 def test_pim_isa_verifier_counts_sends_over_loops() -> None:
     small_program().verify()
-    with pytest.raises(VerifyException, match=r"4 send\(s\) from core 0 to core 1 \(tag 5, len 8\) but 0"):
+    with pytest.raises(
+        VerifyException, match=r"4 send\(s\) from core 0 to core 1 \(tag 5, len 8\) but 0"
+    ):
         small_program(send_per_row=True).verify()
 
 
@@ -286,9 +315,20 @@ def test_crossbar_builders_verify_and_round_trip() -> None:
     y = xb.ConcatOp([p0.output, p1.output], axis=1)
     b = xb.BiasOp(y.output, "conv.bias", (0, 8))
     f = xb.Col2imOp(b.output, (8, 8))
-    block.add_ops([
-        t0, t1, xb.WriteOp([t0.result, t1.result]), u, p0, p1, y, b, f, xb.YieldOp([f.output]),
-    ])
+    block.add_ops(
+        [
+            t0,
+            t1,
+            xb.WriteOp([t0.result, t1.result]),
+            u,
+            p0,
+            p1,
+            y,
+            b,
+            f,
+            xb.YieldOp([f.output]),
+        ]
+    )
     part = xb.PartitionOp(0, [], [f.output.type], Region(block))  # operands added below
     fn_block = Block(arg_types=[x_type])
     part.operands = [fn_block.args[0]]
@@ -332,7 +372,7 @@ def _conv_direct(x: np.ndarray, w: np.ndarray, pad: int) -> np.ndarray:
     for i in range(y.shape[2]):
         for j in range(y.shape[3]):
             for oc in range(o):
-                y[:, oc, i, j] = (xp[:, :, i:i + kh, j:j + kw] * w[oc]).sum(axis=(1, 2, 3))
+                y[:, oc, i, j] = (xp[:, :, i : i + kh, j : j + kw] * w[oc]).sum(axis=(1, 2, 3))
     return y
 
 
@@ -344,7 +384,7 @@ def _im2col(x: np.ndarray, k: int, pad: int, channel_last: bool) -> np.ndarray:
     rows = []
     for i in range(oh):
         for j in range(ow):
-            patch = xp[:, :, i:i + k, j:j + k]  # [n, c, ky, kx]
+            patch = xp[:, :, i : i + k, j : j + k]  # [n, c, ky, kx]
             if channel_last:
                 patch = patch.transpose(0, 2, 3, 1)
             rows.append(patch.reshape(n, -1))

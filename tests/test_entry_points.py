@@ -10,14 +10,19 @@ import pimdsl
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pimdsl", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pimdsl", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_versions_name_pimdsl_and_xdsl() -> None:
     for tool in ("opt", "run"):
         done = run(tool, "--version")
         assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == f"pim-{tool} (pimdsl {pimdsl.__version__}, xDSL {version('xdsl')})"
+        assert (
+            done.stdout.strip()
+            == f"pim-{tool} (pimdsl {pimdsl.__version__}, xDSL {version('xdsl')})"
+        )
 
 
 def test_python_m_pimdsl_runs_the_tools() -> None:

@@ -34,8 +34,13 @@ def tiny_table() -> SpanTable:
     # Same hand-written table as tests/test_grouping.py: [0,1)=3 [0,2)=4.5 [1,2)=2 [1,3)=4
     # [2,3)=3 [2,4)=6 [3,4)=2 (latency), energy 1 per partition.
     latency = np.array([[3, 4.5], [2, 4], [3, 6], [2, INF]], dtype=float)
-    return SpanTable(latency=latency, energy=np.where(np.isfinite(latency), 1.0, INF),
-                     max_end=np.array([2, 3, 4, 4]), unit_layer=np.array([0, 0, 1, 1]), batch=1)
+    return SpanTable(
+        latency=latency,
+        energy=np.where(np.isfinite(latency), 1.0, INF),
+        max_end=np.array([2, 3, 4, 4]),
+        unit_layer=np.array([0, 0, 1, 1]),
+        batch=1,
+    )
 
 
 A = np.array([0, 1, 3, 4])
@@ -47,7 +52,9 @@ def test_relative_score_hand_computed() -> None:
     # per-unit f(P)/|P|: A -> 3, 2, 2, 2; B -> 2.25, 2.25, 3, 3; mean -> 2.625 2.125 2.5 2.5
     unit = unit_expected_fitness(t, [A, B], "latency")
     np.testing.assert_allclose(unit, [2.625, 2.125, 2.5, 2.5])
-    np.testing.assert_allclose(relative_scores(t, A, unit, "latency"), [3 / 2.625, 4 / 4.625, 2 / 2.5])
+    np.testing.assert_allclose(
+        relative_scores(t, A, unit, "latency"), [3 / 2.625, 4 / 4.625, 2 / 2.5]
+    )
     np.testing.assert_allclose(relative_scores(t, B, unit, "latency"), [4.5 / 4.75, 6 / 5])
 
 
@@ -70,8 +77,9 @@ def _cases(count: int = 60):
     """Random (table, group, scores) triples, groups drawn inside the validity map."""
     rng = np.random.default_rng(123)
     for i in range(count):
-        t = random_table(int(rng.integers(5, 60)), seed=i, capacity=int(rng.integers(12, 60)),
-                         max_unit=10)
+        t = random_table(
+            int(rng.integers(5, 60)), seed=i, capacity=int(rng.integers(12, 60)), max_unit=10
+        )
         g = random_group(t, rng)
         yield t, g, rng.uniform(0.5, 2.0, size=len(g) - 1), rng
 
@@ -230,16 +238,19 @@ def test_bad_options_are_pim_errors() -> None:
         run_ga(t, workers=0)
 
 
-@pytest.mark.parametrize(("option", "value", "message"), [
-    ("seed", -1, "seed must be >= 0, got -1"),
-    ("population", 1, "population must be >= 2"),
-    ("keep", 0, "keep must be between 1 and population - 1 = 99"),
-    ("keep", 100, "keep must be between 1 and population - 1 = 99, got keep=100"),
-    ("generations", 0, "generations must be >= 1"),
-    ("patience", 0, "patience must be >= 1"),
-    ("workers", -2, "workers must be an integer >= 1"),
-    ("seed", 1.5, "seed must be an integer"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("seed", -1, "seed must be >= 0, got -1"),
+        ("population", 1, "population must be >= 2"),
+        ("keep", 0, "keep must be between 1 and population - 1 = 99"),
+        ("keep", 100, "keep must be between 1 and population - 1 = 99, got keep=100"),
+        ("generations", 0, "generations must be >= 1"),
+        ("patience", 0, "patience must be >= 1"),
+        ("workers", -2, "workers must be an integer >= 1"),
+        ("seed", 1.5, "seed must be an integer"),
+    ],
+)
 def test_each_bad_setting_is_named(option: str, value: object, message: str) -> None:
     from pimdsl.passes.ga_group import GAGroupPass
 
@@ -317,8 +328,13 @@ def test_progress_lines_without_a_terminal(capsys, monkeypatch) -> None:
     monkeypatch.setattr(progress, "LINE_SECONDS", 0.0)
     run_ga(t, generations=4, patience=100, seed=3)
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0] == "ga-group: 40 units, population 100, up to 4 generations, objective latency, seed 3"
-    assert [ln.split(",")[0] for ln in lines[1:5]] == [f"ga-group: generation {g}/4" for g in range(1, 5)]
+    assert (
+        lines[0]
+        == "ga-group: 40 units, population 100, up to 4 generations, objective latency, seed 3"
+    )
+    assert [ln.split(",")[0] for ln in lines[1:5]] == [
+        f"ga-group: generation {g}/4" for g in range(1, 5)
+    ]
     assert "best latency (s)" in lines[1]
     assert lines[5].startswith("ga-group: done in ") and "after 4 generations" in lines[5]
     run_ga(t, generations=4, patience=100, progress=False)
@@ -331,13 +347,23 @@ def test_random_bounds_draws_each_end_uniformly() -> None:
     from pimdsl.grouping.ga import random_bounds
 
     lat = np.ones((4, 4))
-    t = SpanTable(latency=lat, energy=lat, max_end=np.array([4, 4, 4, 4]),
-                  unit_layer=np.zeros(4, dtype=np.int64), batch=1)
+    t = SpanTable(
+        latency=lat,
+        energy=lat,
+        max_end=np.array([4, 4, 4, 4]),
+        unit_layer=np.zeros(4, dtype=np.int64),
+        batch=1,
+    )
     rng = np.random.default_rng(0)
     firsts = np.array([random_bounds(t, 0, 4, rng)[1] for _ in range(4000)])
     assert np.all(np.abs(np.bincount(firsts, minlength=5)[1:] / 4000 - 0.25) < 0.03)
-    narrow = SpanTable(latency=lat[:, :1], energy=lat[:, :1], max_end=np.array([1, 2, 3, 4]),
-                       unit_layer=np.zeros(4, dtype=np.int64), batch=1)
+    narrow = SpanTable(
+        latency=lat[:, :1],
+        energy=lat[:, :1],
+        max_end=np.array([1, 2, 3, 4]),
+        unit_layer=np.zeros(4, dtype=np.int64),
+        batch=1,
+    )
     assert random_bounds(narrow, 0, 4, rng) == [0, 1, 2, 3, 4]
     assert random_bounds(t, 1, 3, rng)[-1] == 3 and random_bounds(t, 2, 2, rng) == [2]
 
@@ -380,6 +406,19 @@ def test_partition_then_ga_group(tmp_path) -> None:
         pytest.skip("the --partition pass is not registered yet")
     src = Path(__file__).parent / "filecheck" / "passes" / "ga-group.mlir"
     pim_opt = Path(sys.executable).parent / "pim-opt"
-    out = subprocess.run([str(pim_opt), str(src), "--chip", "compass-s", "--batch", "1", "--partition",
-                          "--ga-group=objective=edp seed=7"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            str(pim_opt),
+            str(src),
+            "--chip",
+            "compass-s",
+            "--batch",
+            "1",
+            "--partition",
+            "--ga-group=objective=edp seed=7",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert 'pim.strategy = "ga"' in out and "span = array<i64: 0, 3>" in out

@@ -72,7 +72,9 @@ def numpy_reference(x: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
     for o in range(4):
         for y in range(h):
             for z in range(wd):
-                conv[:, o, y, z] = (xp[:, :, y:y + 3, z:z + 3] * w["c.weight"][o]).sum(axis=(1, 2, 3))
+                conv[:, o, y, z] = (xp[:, :, y : y + 3, z : z + 3] * w["c.weight"][o]).sum(
+                    axis=(1, 2, 3)
+                )
         conv[:, o] += w["c.bias"][o]
     r = np.maximum(conv, 0)
     pooled = r.reshape(n, 4, 2, 2, 2, 2).max(axis=(3, 5))
@@ -160,13 +162,24 @@ def test_quantized_mvm_matches_the_bit_level_reference(tmp_path: Path) -> None:
     module = parse(text)
     set_chip(module, chip)
     module.verify()
-    out, trace = run_program(module, {"x": x}, weights=WeightStore(tmp_path / "q.npz"), mode="quantized")
-    ref = reference_matmul(
-        x.tolist(), w.T.tolist(), weight_bits=chip.weight_bits, cell_bits=chip.cell_bits,
-        act_bits=chip.act_bits, dac_bits=chip.dac_bits, adc_bits=chip.adc_bits,
-        rows=chip.crossbar_rows, per_channel=True, signed_inputs=True,
+    out, trace = run_program(
+        module, {"x": x}, weights=WeightStore(tmp_path / "q.npz"), mode="quantized"
     )
-    np.testing.assert_allclose(out["y"], np.asarray(ref, np.float32).reshape(-1), rtol=1e-6, atol=1e-6)
+    ref = reference_matmul(
+        x.tolist(),
+        w.T.tolist(),
+        weight_bits=chip.weight_bits,
+        cell_bits=chip.cell_bits,
+        act_bits=chip.act_bits,
+        dac_bits=chip.dac_bits,
+        adc_bits=chip.adc_bits,
+        rows=chip.crossbar_rows,
+        per_channel=True,
+        signed_inputs=True,
+    )
+    np.testing.assert_allclose(
+        out["y"], np.asarray(ref, np.float32).reshape(-1), rtol=1e-6, atol=1e-6
+    )
     assert trace.xbar.crossbar_mvms == 1
     ideal, _ = run_program(module, {"x": x}, weights=WeightStore(tmp_path / "q.npz"))
     assert not np.allclose(ideal["y"], out["y"])  # 4-bit quantization does change the result
@@ -273,9 +286,12 @@ def test_zoo_model_at_pim_isa_matches_onnxruntime(name: str, zoo_files: dict[str
     (y,) = run_module(module, [x], base_dir=path.parent)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     n = sess.get_inputs()[0].shape[0]
-    ref = np.concatenate([
-        sess.run(None, {sess.get_inputs()[0].name: x[i:i + n]})[0] for i in range(0, shape[0], n)
-    ])
+    ref = np.concatenate(
+        [
+            sess.run(None, {sess.get_inputs()[0].name: x[i : i + n]})[0]
+            for i in range(0, shape[0], n)
+        ]
+    )
     assert y.shape == ref.shape
     rel = float(np.abs(y - ref).max() / np.abs(ref).max())
     assert rel <= TOL, f"{name}: max abs error / max abs reference = {rel:.3g}"
@@ -330,17 +346,37 @@ def test_pim_opt_whole_flow(tmp_path: Path) -> None:
     path = models.save_model("mlp", tmp_path / "mlp.onnx", seed=0)
     opt = [sys.executable, "-m", "pimdsl.tools.pim_opt"]
     out = tmp_path / "out.mlir"
-    subprocess.run([*opt, str(path), "--chip", "compass-s", "--batch", "4", "--partition",
-                    "--ga-group", "--lower-to-isa", "-o", str(out)], check=True)
+    subprocess.run(
+        [
+            *opt,
+            str(path),
+            "--chip",
+            "compass-s",
+            "--batch",
+            "4",
+            "--partition",
+            "--ga-group",
+            "--lower-to-isa",
+            "-o",
+            str(out),
+        ],
+        check=True,
+    )
     text = out.read_text()
     assert "pim_isa.execute" in text and "pim_isa.mvm" in text
-    asm = subprocess.run([*opt, str(out), "-t", "pim-asm"], check=True, capture_output=True, text=True).stdout
+    asm = subprocess.run(
+        [*opt, str(out), "-t", "pim-asm"], check=True, capture_output=True, text=True
+    ).stdout
     assert re.search(r"^\s+loop 4 i0 \{", asm, re.M)  # the image loop of batch 4
-    js = subprocess.run([*opt, str(out), "-t", "pim-json"], check=True, capture_output=True, text=True).stdout
+    js = subprocess.run(
+        [*opt, str(out), "-t", "pim-json"], check=True, capture_output=True, text=True
+    ).stdout
     assert '"op": "mvm"' in js
 
 
-def test_squeezenet_at_batch_2_vectorised_equals_stepped_and_onnxruntime(zoo_files: dict[str, Path]) -> None:
+def test_squeezenet_at_batch_2_vectorised_equals_stepped_and_onnxruntime(
+    zoo_files: dict[str, Path],
+) -> None:
     """Regression (review ux2 HIGH 1): inside the per-image loop, a fire module reads in one
     window loop what a sibling window loop wrote; the vectorised path indexed that write as if
     it enclosed the read (IndexError). Oracles: onnxruntime, and the stepped interpreter."""
@@ -355,7 +391,7 @@ def test_squeezenet_at_batch_2_vectorised_equals_stepped_and_onnxruntime(zoo_fil
     x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    ref = np.concatenate([sess.run(None, {name: x[i:i + 1]})[0] for i in range(2)])
+    ref = np.concatenate([sess.run(None, {name: x[i : i + 1]})[0] for i in range(2)])
     (inp,) = [b.buffer_name for b in program.buffers() if b.role.data == "input"]
     store = WeightStore.for_module(module, base_dir=path.parent)
     fast, trace = run_program(module, {inp: x}, weights=store)
@@ -375,8 +411,9 @@ def test_squeezenet_at_batch_2_vectorised_equals_stepped_and_onnxruntime(zoo_fil
 @pytest.mark.parametrize("name", ["alexnet", "googlenet", "resnet18"])
 def test_zoo9_models_at_pim_isa_match_onnxruntime(name: str, tmp_path: Path) -> None:
     spec = models.get_spec(name)
-    path = models.save_model(name, tmp_path / f"{name}.onnx", style="zoo9", seed=0,
-                             image_size=spec.min_image_size)
+    path = models.save_model(
+        name, tmp_path / f"{name}.onnx", style="zoo9", seed=0, image_size=spec.min_image_size
+    )
     module = lowered(path, "compass-s", 1, cores=2)
     program = isa.find_program(module)
     assert program is not None and len(program.partitions()) > 1  # weights are reloaded

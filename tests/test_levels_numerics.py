@@ -46,7 +46,8 @@ def _chip_for(module: ModuleOp) -> Chip:
 
     s = load_chip("compass-s")
     weights = sum(
-        int(np.prod(nn.shape_of(op.operands[1]))) for op in module.walk()
+        int(np.prod(nn.shape_of(op.operands[1])))
+        for op in module.walk()
         if isinstance(op, nn.WEIGHT_LAYERS)
     )
     per_core = s.crossbars_per_core * s.crossbar_rows * s.weights_per_crossbar_row
@@ -57,7 +58,9 @@ def _chip_for(module: ModuleOp) -> Chip:
 def _partitioned(module: ModuleOp) -> ModuleOp:
     p = module.clone()
     table = span_table_for_module(p)
-    apply_grouping(p, choose_grouping(table, "greedy", "latency"), strategy="greedy", objective="latency")
+    apply_grouping(
+        p, choose_grouping(table, "greedy", "latency"), strategy="greedy", objective="latency"
+    )
     p.verify()
     return p
 
@@ -98,7 +101,9 @@ def test_zoo_levels_match_onnxruntime(name: str, tmp_path: Path) -> None:
         (y,) = run_module(module, [x], base_dir=tmp_path, options={"stats": stats[level]})
         assert y.shape == expected.shape
         rel = _rel(y, expected)
-        assert rel <= TOL, f"{name} at the {level} level: max abs error / max abs reference = {rel:.3g}"
+        assert rel <= TOL, (
+            f"{name} at the {level} level: max abs error / max abs reference = {rel:.3g}"
+        )
 
     # The network does not fit: several partitions, crossbars written more often than they exist.
     parts = [op for op in partitioned.walk() if isinstance(op, part.PartitionOp)]
@@ -118,8 +123,17 @@ def test_zoo_levels_match_onnxruntime(name: str, tmp_path: Path) -> None:
 # A narrow ADC (4 bits: 0..15) on 16-row crossbars of 2-bit cells fed 2 bits per step: column
 # sums reach 16 x 3 x 3 = 144, so many conversions saturate.
 QCHIP = dataclasses.replace(
-    load_chip("compass-s"), name="q-tiny", cores=2, crossbars_per_core=2, crossbar_rows=16,
-    crossbar_cols=16, cell_bits=2, weight_bits=4, act_bits=4, dac_bits=2, adc_bits=4,
+    load_chip("compass-s"),
+    name="q-tiny",
+    cores=2,
+    crossbars_per_core=2,
+    crossbar_rows=16,
+    crossbar_cols=16,
+    cell_bits=2,
+    weight_bits=4,
+    act_bits=4,
+    dac_bits=2,
+    adc_bits=4,
 )
 
 NET = """
@@ -151,9 +165,11 @@ def _parse(text: str) -> ModuleOp:
 def _small_network(tmp_path: Path, chip: Chip) -> tuple[ModuleOp, dict[str, np.ndarray]]:
     rng = np.random.default_rng(7)
     weights = {
-        "conv1.weight": rng.standard_normal((8, 2, 3, 3)), "conv1.bias": rng.standard_normal(8),
+        "conv1.weight": rng.standard_normal((8, 2, 3, 3)),
+        "conv1.bias": rng.standard_normal(8),
         "conv2.weight": rng.standard_normal((4, 8, 3, 3)),
-        "fc.weight": rng.standard_normal((4, 36)), "fc.bias": rng.standard_normal(4),
+        "fc.weight": rng.standard_normal((4, 36)),
+        "fc.bias": rng.standard_normal(4),
     }
     weights = {k: v.astype(np.float32) for k, v in weights.items()}
     write_npz(tmp_path / "w.npz", weights)
@@ -173,7 +189,10 @@ def _matrix(w: np.ndarray, layout: str) -> np.ndarray:
 
 
 def reference_operands(
-    op: xb.MvmOp, inp: np.ndarray, weights: dict[str, np.ndarray], c: Chip,
+    op: xb.MvmOp,
+    inp: np.ndarray,
+    weights: dict[str, np.ndarray],
+    c: Chip,
 ) -> tuple[np.ndarray, bool, float, list[list[int]], list[float]]:
     """A traced MVM's operands quantized by the reference: (its input rows xs, signed, input
     scale, the tile's integer weight block, the block's column scales)."""
@@ -202,7 +221,9 @@ def test_quantized_mvms_match_reference_bit_for_bit(tmp_path: Path) -> None:
     x = np.random.default_rng(3).standard_normal((2, 2, 6, 6)).astype(np.float32)
     trace: list[tuple[xb.MvmOp, np.ndarray, np.ndarray]] = []
     stats: dict[str, float] = {}
-    (y_q,) = run_module(crossbar, [x], options={"mode": "quantized", "mvm_trace": trace, "stats": stats})
+    (y_q,) = run_module(
+        crossbar, [x], options={"mode": "quantized", "mvm_trace": trace, "stats": stats}
+    )
     (y_ideal,) = run_module(crossbar, [x], options={"mode": "ideal"})
 
     assert len(trace) == stats["mvm_ops"] and len(trace) >= 10
@@ -217,16 +238,27 @@ def test_quantized_mvms_match_reference_bit_for_bit(tmp_path: Path) -> None:
         row_split += r0 > 0
         xs, signed, x_scale, block, w_scales = reference_operands(op, inp, weights, c)
         y_int = ref.reference_mvm_int(
-            xs.tolist(), block, weight_bits=c.weight_bits, cell_bits=c.cell_bits,
-            act_bits=c.act_bits, dac_bits=c.dac_bits, adc_bits=c.adc_bits, rows=c.crossbar_rows,
+            xs.tolist(),
+            block,
+            weight_bits=c.weight_bits,
+            cell_bits=c.cell_bits,
+            act_bits=c.act_bits,
+            dac_bits=c.dac_bits,
+            adc_bits=c.adc_bits,
+            rows=c.crossbar_rows,
             signed_inputs=signed,
         )
         expected = np.array(
-            [[float(v) * (x_scale * s) for v, s in zip(row, w_scales, strict=True)] for row in y_int],
+            [
+                [float(v) * (x_scale * s) for v, s in zip(row, w_scales, strict=True)]
+                for row in y_int
+            ],
             dtype=np.float64,
         ).astype(np.float32)
         got = out.reshape(-1, c1 - c0)
-        assert np.array_equal(got, expected), f"MVM on {tile.weight.data}[{r0}:{r1}, {c0}:{c1}] differs"
+        assert np.array_equal(got, expected), (
+            f"MVM on {tile.weight.data}[{r0}:{r1}, {c0}:{c1}] differs"
+        )
     assert row_split > 0  # row tiles whose partial sums are accumulated digitally
     # Quantization changes the numbers, but not beyond recognition.
     assert not np.array_equal(y_q, y_ideal)
@@ -260,7 +292,9 @@ def test_ideal_small_network_matches_numpy(tmp_path: Path) -> None:
         assert _rel(y, expected) <= TOL
 
 
-def test_pim_run_mode_and_reload_statistics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_pim_run_mode_and_reload_statistics(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`pim-run --mode quantized` on crossbar-level IR: same output as run_module, stats printed."""
     from xdsl.printer import Printer
 
@@ -276,8 +310,17 @@ def test_pim_run_mode_and_reload_statistics(tmp_path: Path, capsys: pytest.Captu
     stats: dict[str, float] = {}
     (expected,) = run_module(crossbar, [x], options={"mode": "quantized", "stats": stats})
 
-    code = main([str(ir), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy"),
-                 "--mode", "quantized"])
+    code = main(
+        [
+            str(ir),
+            "--input",
+            str(tmp_path / "x.npy"),
+            "--output",
+            str(tmp_path / "y.npy"),
+            "--mode",
+            "quantized",
+        ]
+    )
     assert code == 0
     assert np.array_equal(np.load(tmp_path / "y.npy"), expected)
     out = capsys.readouterr().out

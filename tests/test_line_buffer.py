@@ -220,8 +220,13 @@ def test_pool_reads_through_bands_what_the_cost_model_prices() -> None:
     once plus the halo. The lowered program, the cost model and this count agree."""
     b = NetBuilder((1, 4, 8, 8))
     c = b.conv(b.x, 8, 1)
-    module = b.module(b.add(nn.MaxPoolOp(c, kernel=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1),
-                                         result_shape=(1, 8, 4, 4))))
+    module = b.module(
+        b.add(
+            nn.MaxPoolOp(
+                c, kernel=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1), result_shape=(1, 8, 4, 4)
+            )
+        )
+    )
     net = extract_network(module)
     (step,) = net.layers[0].vector.steps
     loaded = elements_moved(lower_on_one_core(module), isa.LoadBlockOp, ".conv")

@@ -92,8 +92,11 @@ def test_model_valid_and_runs_in_every_style(name: str) -> None:
         assert [i.name for i in model.graph.input][0] == "input"
         assert [o.name for o in model.graph.output] == ["output"]
         assert model.opset_import[0].version == {"torchscript": 13, "dynamo": 18, "zoo9": 9}[style]
-        assert all(t.data_type == onnx.TensorProto.FLOAT for t in model.graph.initializer
-                   if len(t.dims) > 1), "weights must be float32"
+        assert all(
+            t.data_type == onnx.TensorProto.FLOAT
+            for t in model.graph.initializer
+            if len(t.dims) > 1
+        ), "weights must be float32"
         _, outputs[style] = run(model, serialized=data)
         del model, data
         assert_sane_logits(outputs[style], 2, classes)
@@ -108,8 +111,10 @@ def test_model_valid_and_runs_in_every_style(name: str) -> None:
 def test_resnet18_at_224() -> None:
     model = build_model("resnet18", batch=2)
     onnx.checker.check_model(model, full_check=True)
-    assert list(model.graph.input[0].type.tensor_type.shape.dim[2:]) == [
-        onnx.TensorShapeProto.Dimension(dim_value=224)] * 2
+    assert (
+        list(model.graph.input[0].type.tensor_type.shape.dim[2:])
+        == [onnx.TensorShapeProto.Dimension(dim_value=224)] * 2
+    )
     _, y = run(model)
     assert_sane_logits(y, 2, 1000)
 
@@ -158,7 +163,8 @@ def test_parameter_count_with_folded_batchnorm() -> None:
     # DenseNet-121 folds only the BN after a conv: norm0 (64) and each layer's norm2 (128 x 58
     # layers); norm1, the transitions' norm and norm5 follow a concat and stay BN nodes.
     assert count_parameters(build_model("densenet121", style="torchscript")) == (
-        7_978_856 - 64 - 58 * 128)
+        7_978_856 - 64 - 58 * 128
+    )
     # ShuffleNet V2 folds all its BNs: conv1 24; per stage (input c, branch width b, n units)
     # c + b (branch1) + 3b (branch2) + (n - 1) * 3b; conv5 1024.
     stages = [(24, 58, 4), (116, 116, 8), (232, 232, 4)]
@@ -179,8 +185,11 @@ def test_seed_determinism(name: str) -> None:
     c = build_model(name, style="zoo9", seed=4, image_size=size)
     d = onnx.load_from_string(a)
     assert [t.name for t in c.graph.initializer] == [t.name for t in d.graph.initializer]
-    weights = [(t.raw_data, u.raw_data) for t, u in zip(c.graph.initializer, d.graph.initializer,
-                                                      strict=True) if len(t.dims) > 1]
+    weights = [
+        (t.raw_data, u.raw_data)
+        for t, u in zip(c.graph.initializer, d.graph.initializer, strict=True)
+        if len(t.dims) > 1
+    ]
     assert all(p != q for p, q in weights)
 
 
@@ -258,19 +267,23 @@ def test_zoo9_encoding() -> None:
     assert [attr(p, "pads") for p in pools] == [[0, 0, 0, 0], [0, 0, 1, 1], [0, 0, 0, 0]]
     for style in ("torchscript", "dynamo"):
         assert not {"LRN", "Dropout", "Identity", "Sum"} & set(
-            op_counts(build_model("googlenet", style=style, image_size=32)))
+            op_counts(build_model("googlenet", style=style, image_size=32))
+        )
 
 
 def inferred_dims(model: onnx.ModelProto) -> dict[str, list[int]]:
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-    return {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-            for v in inferred.graph.value_info}
+    return {
+        v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+        for v in inferred.graph.value_info
+    }
 
 
 def test_densenet121_encoding() -> None:
     blocks, layers = (6, 12, 24, 16), 58
-    counts = {style: op_counts(build_model("densenet121", style=style, image_size=32))
-              for style in STYLES}
+    counts = {
+        style: op_counts(build_model("densenet121", style=style, image_size=32)) for style in STYLES
+    }
     for style, ops in counts.items():
         # 120 convs = stem + 2 per dense layer + 3 transitions; one FC.
         assert ops["Conv"] == 1 + 2 * layers + 3, style
@@ -347,7 +360,7 @@ def test_split_and_channel_shuffle_semantics(style: str) -> None:
     model = gb.build(gb.relu(y))
     onnx.checker.check_model(model, full_check=True)
     x, out = run(model)
-    swapped = np.concatenate([x[:, c // 2:], x[:, : c // 2]], axis=1)
+    swapped = np.concatenate([x[:, c // 2 :], x[:, : c // 2]], axis=1)
     k = np.arange(c)
     expected = np.maximum(swapped[:, (k % g) * (c // g) + k // g], 0)
     np.testing.assert_array_equal(out, expected)
@@ -359,8 +372,10 @@ def test_squeezenet_ceil_mode_shapes_at_224() -> None:
     for style in ("torchscript", "zoo9"):
         model = build_model("squeezenet1_0", style=style)
         inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-        dims = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-                for v in inferred.graph.value_info}
+        dims = {
+            v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+            for v in inferred.graph.value_info
+        }
         pools = nodes_of(model, "MaxPool")
         assert [dims[p.output[0]][2] for p in pools] == [54, 27, 13]
 
@@ -370,9 +385,21 @@ def test_squeezenet_ceil_mode_shapes_at_224() -> None:
 
 def test_list_models() -> None:
     assert ALL == sorted(ALL)
-    assert set(ALL) == {"resnet18", "resnet34", "resnet50", "vgg11", "vgg16", "squeezenet1_0",
-                        "squeezenet1_1", "alexnet", "mobilenetv2", "googlenet", "mlp",
-                        "densenet121", "shufflenet_v2_x1_0"}
+    assert set(ALL) == {
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "vgg11",
+        "vgg16",
+        "squeezenet1_0",
+        "squeezenet1_1",
+        "alexnet",
+        "mobilenetv2",
+        "googlenet",
+        "mlp",
+        "densenet121",
+        "shufflenet_v2_x1_0",
+    }
     assert STYLES == ("torchscript", "dynamo", "zoo9")
 
 

@@ -75,8 +75,12 @@ def onnx_model(case: Case) -> onnx.ModelProto:
     xs = [f"x{i}" for i in range(len(case.x_shapes))]
     node = helper.make_node(case.op_type, xs + list(case.inits), ["y"], **case.attrs)
     graph = helper.make_graph(
-        [node], case.id,
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(s)) for n, s in zip(xs, case.x_shapes, strict=True)],
+        [node],
+        case.id,
+        [
+            helper.make_tensor_value_info(n, TensorProto.FLOAT, list(s))
+            for n, s in zip(xs, case.x_shapes, strict=True)
+        ],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
         [numpy_helper.from_array(v, n) for n, v in case.inits.items()],
     )
@@ -130,8 +134,17 @@ def scalar(v: float) -> np.ndarray:
 # --- the cases ------------------------------------------------------------------------------------
 
 
-def conv_case(id: str, x: tuple[int, ...], w: tuple[int, ...], *, bias: bool = True,
-              strides=(1, 1), pads=(0, 0, 0, 0), dilations=(1, 1), groups: int = 1) -> Case:
+def conv_case(
+    id: str,
+    x: tuple[int, ...],
+    w: tuple[int, ...],
+    *,
+    bias: bool = True,
+    strides=(1, 1),
+    pads=(0, 0, 0, 0),
+    dilations=(1, 1),
+    groups: int = 1,
+) -> Case:
     from pimdsl.shapes import conv2d_out_hw
 
     oh, ow = conv2d_out_hw(x[2:], w[2:], strides, pads, dilations)
@@ -140,18 +153,41 @@ def conv_case(id: str, x: tuple[int, ...], w: tuple[int, ...], *, bias: bool = T
         inits["b"] = rand(w[0], seed=3)
 
     def build(ir: IR, a: list[SSAValue]) -> SSAValue:
-        return ir(nn.Conv2dOp(
-            a[0], ir.w("w"), ir.w("b") if bias else None, strides=strides, pads=pads,
-            dilations=dilations, groups=groups, result_shape=(x[0], w[0], oh, ow),
-        ))
+        return ir(
+            nn.Conv2dOp(
+                a[0],
+                ir.w("w"),
+                ir.w("b") if bias else None,
+                strides=strides,
+                pads=pads,
+                dilations=dilations,
+                groups=groups,
+                result_shape=(x[0], w[0], oh, ow),
+            )
+        )
 
-    attrs = dict(strides=list(strides), pads=list(pads), dilations=list(dilations), group=groups,
-                 kernel_shape=list(w[2:]))
+    attrs = dict(
+        strides=list(strides),
+        pads=list(pads),
+        dilations=list(dilations),
+        group=groups,
+        kernel_shape=list(w[2:]),
+    )
     return Case(id, "Conv", [x], build, attrs, inits)
 
 
-def pool_case(id: str, kind: str, x: tuple[int, ...], kernel, strides, pads=(0, 0, 0, 0), *,
-              dilations=(1, 1), ceil_mode: bool = False, count_include_pad: bool = False) -> Case:
+def pool_case(
+    id: str,
+    kind: str,
+    x: tuple[int, ...],
+    kernel,
+    strides,
+    pads=(0, 0, 0, 0),
+    *,
+    dilations=(1, 1),
+    ceil_mode: bool = False,
+    count_include_pad: bool = False,
+) -> Case:
     from pimdsl.shapes import conv2d_out_hw
 
     oh, ow = conv2d_out_hw(x[2:], kernel, strides, pads, dilations, ceil_mode)
@@ -159,13 +195,22 @@ def pool_case(id: str, kind: str, x: tuple[int, ...], kernel, strides, pads=(0, 
     cls = nn.MaxPoolOp if kind == "MaxPool" else nn.AvgPoolOp
 
     def build(ir: IR, a: list[SSAValue]) -> SSAValue:
-        return ir(cls(
-            a[0], kernel=kernel, strides=strides, pads=pads, dilations=dilations,
-            ceil_mode=ceil_mode, result_shape=(x[0], x[1], oh, ow), **extra,
-        ))
+        return ir(
+            cls(
+                a[0],
+                kernel=kernel,
+                strides=strides,
+                pads=pads,
+                dilations=dilations,
+                ceil_mode=ceil_mode,
+                result_shape=(x[0], x[1], oh, ow),
+                **extra,
+            )
+        )
 
-    attrs = dict(kernel_shape=list(kernel), strides=list(strides), pads=list(pads),
-                 ceil_mode=int(ceil_mode))
+    attrs = dict(
+        kernel_shape=list(kernel), strides=list(strides), pads=list(pads), ceil_mode=int(ceil_mode)
+    )
     if tuple(dilations) != (1, 1):
         attrs["dilations"] = list(dilations)
     if kind == "AveragePool":
@@ -173,8 +218,15 @@ def pool_case(id: str, kind: str, x: tuple[int, ...], kernel, strides, pads=(0, 
     return Case(id, kind, [x], build, attrs)
 
 
-def binary_case(id: str, op_type: str, cls: type, a: tuple[int, ...], b: tuple[int, ...] | None,
-                *, weight: tuple[int, ...] | None = None) -> Case:
+def binary_case(
+    id: str,
+    op_type: str,
+    cls: type,
+    a: tuple[int, ...],
+    b: tuple[int, ...] | None,
+    *,
+    weight: tuple[int, ...] | None = None,
+) -> Case:
     """`b` a second input, or `weight` a stored operand."""
 
     def build(ir: IR, xs: list[SSAValue]) -> SSAValue:
@@ -186,8 +238,14 @@ def binary_case(id: str, op_type: str, cls: type, a: tuple[int, ...], b: tuple[i
     return Case(id, op_type, shapes, build, {}, inits, positive=op_type == "Div")
 
 
-def unary_case(id: str, op_type: str, x: tuple[int, ...], make: Callable[[SSAValue], Operation],
-               attrs: dict | None = None, inits: dict | None = None) -> Case:
+def unary_case(
+    id: str,
+    op_type: str,
+    x: tuple[int, ...],
+    make: Callable[[SSAValue], Operation],
+    attrs: dict | None = None,
+    inits: dict | None = None,
+) -> Case:
     return Case(id, op_type, [x], lambda ir, a: ir(make(a[0])), attrs or {}, inits or {})
 
 
@@ -208,7 +266,9 @@ def _constant_case() -> Case:
 
 def _lrn(size: int) -> Case:
     case = unary_case(
-        f"lrn-size{size}", "LRN", X,
+        f"lrn-size{size}",
+        "LRN",
+        X,
         lambda v: nn.LRNOp(v, size=size, alpha=1e-3, beta=0.75, bias=2.0),
         dict(size=size, alpha=1e-3, beta=0.75, bias=2.0),
     )
@@ -233,14 +293,20 @@ def lrn_by_spec(x: np.ndarray, size: int, alpha: float, beta: float, bias: float
 def _batch_norm(x: tuple[int, ...]) -> Case:
     c = x[1]
     inits = {
-        "scale": rand(c, seed=5), "bias": rand(c, seed=6), "mean": rand(c, seed=7),
+        "scale": rand(c, seed=5),
+        "bias": rand(c, seed=6),
+        "mean": rand(c, seed=7),
         "var": np.abs(rand(c, seed=8)) + 0.1,
     }
 
     def build(ir: IR, a: list[SSAValue]) -> SSAValue:
-        return ir(nn.BatchNormOp(a[0], ir.w("scale"), ir.w("bias"), ir.w("mean"), ir.w("var"), 1e-5))
+        return ir(
+            nn.BatchNormOp(a[0], ir.w("scale"), ir.w("bias"), ir.w("mean"), ir.w("var"), 1e-5)
+        )
 
-    return Case(f"batch-norm-rank{len(x)}", "BatchNormalization", [x], build, {"epsilon": 1e-5}, inits)
+    return Case(
+        f"batch-norm-rank{len(x)}", "BatchNormalization", [x], build, {"epsilon": 1e-5}, inits
+    )
 
 
 def _linear(id: str, x: tuple[int, ...], out: int, *, gemm: bool, bias: bool) -> Case:
@@ -250,10 +316,15 @@ def _linear(id: str, x: tuple[int, ...], out: int, *, gemm: bool, bias: bool) ->
         inits["b"] = rand(out, seed=3)
 
     def build(ir: IR, a: list[SSAValue]) -> SSAValue:
-        return ir(nn.LinearOp(
-            a[0], ir.w("w"), ir.w("b") if bias else None, weight_in_out=not gemm,
-            result_shape=(*x[:-1], out),
-        ))
+        return ir(
+            nn.LinearOp(
+                a[0],
+                ir.w("w"),
+                ir.w("b") if bias else None,
+                weight_in_out=not gemm,
+                result_shape=(*x[:-1], out),
+            )
+        )
 
     if gemm:
         return Case(id, "Gemm", [x], build, {"transB": 1}, inits)
@@ -265,25 +336,35 @@ def _pad(mode: str, value: float = 0.0) -> Case:
     inits: dict[str, np.ndarray] = {"pads": i64(*pads)}
     if mode == "constant":
         inits["value"] = scalar(value)
-    return unary_case(f"pad-{mode}", "Pad", X, lambda v: nn.PadOp(v, pads, mode, value),
-                      {"mode": mode}, inits)
+    return unary_case(
+        f"pad-{mode}", "Pad", X, lambda v: nn.PadOp(v, pads, mode, value), {"mode": mode}, inits
+    )
 
 
-def _shape_case(id: str, op_type: str, make: Callable[[SSAValue], Operation], attrs: dict,
-                inits: dict | None = None) -> Case:
+def _shape_case(
+    id: str,
+    op_type: str,
+    make: Callable[[SSAValue], Operation],
+    attrs: dict,
+    inits: dict | None = None,
+) -> Case:
     return unary_case(id, op_type, X, make, attrs, inits)
 
 
 CASES: list[Case] = [
     conv_case("conv-3x3-pad1", (1, 3, 10, 10), (8, 3, 3, 3), pads=(1, 1, 1, 1)),
     conv_case("conv-no-bias", (2, 3, 10, 10), (8, 3, 3, 3), bias=False),
-    conv_case("conv-stride2-asym-pads", (1, 4, 11, 9), (6, 4, 3, 3), strides=(2, 2), pads=(0, 1, 2, 0)),
+    conv_case(
+        "conv-stride2-asym-pads", (1, 4, 11, 9), (6, 4, 3, 3), strides=(2, 2), pads=(0, 1, 2, 0)
+    ),
     conv_case("conv-dilation2", (1, 3, 12, 12), (5, 3, 3, 3), dilations=(2, 2), pads=(2, 2, 2, 2)),
     conv_case("conv-7x7-stride2", (1, 3, 32, 32), (16, 3, 7, 7), strides=(2, 2), pads=(3, 3, 3, 3)),
     conv_case("conv-1x3-stride-2x1", (1, 4, 9, 9), (6, 4, 1, 3), strides=(2, 1), pads=(0, 1, 0, 1)),
     conv_case("conv-1x1", (2, 8, 5, 5), (16, 8, 1, 1)),
     conv_case("conv-groups2", (1, 8, 9, 9), (6, 4, 3, 3), groups=2, pads=(1, 1, 1, 1)),
-    conv_case("conv-depthwise", (2, 8, 9, 9), (8, 1, 3, 3), groups=8, pads=(1, 1, 1, 1), strides=(2, 2)),
+    conv_case(
+        "conv-depthwise", (2, 8, 9, 9), (8, 1, 3, 3), groups=8, pads=(1, 1, 1, 1), strides=(2, 2)
+    ),
     conv_case("conv-depthwise-multiplier2", (1, 4, 8, 8), (8, 1, 3, 3), groups=4, dilations=(2, 1)),
     _linear("linear-gemm-bias", (3, 20), 7, gemm=True, bias=True),
     _linear("linear-gemm-no-bias", (3, 20), 7, gemm=True, bias=False),
@@ -294,11 +375,26 @@ CASES: list[Case] = [
     pool_case("maxpool-asym-pads", "MaxPool", X, (3, 2), (1, 2), (0, 1, 2, 0)),
     pool_case("maxpool-dilation2", "MaxPool", X, (2, 2), (1, 1), dilations=(2, 2)),
     pool_case("avgpool-3x3-pad1", "AveragePool", X, (3, 3), (1, 1), (1, 1, 1, 1)),
-    pool_case("avgpool-3x3-pad1-include-pad", "AveragePool", X, (3, 3), (1, 1), (1, 1, 1, 1),
-              count_include_pad=True),
+    pool_case(
+        "avgpool-3x3-pad1-include-pad",
+        "AveragePool",
+        X,
+        (3, 3),
+        (1, 1),
+        (1, 1, 1, 1),
+        count_include_pad=True,
+    ),
     pool_case("avgpool-ceil", "AveragePool", X, (3, 3), (2, 2), ceil_mode=True),
-    pool_case("avgpool-ceil-pad-include-pad", "AveragePool", X, (3, 3), (2, 2), (1, 1, 1, 1),
-              ceil_mode=True, count_include_pad=True),
+    pool_case(
+        "avgpool-ceil-pad-include-pad",
+        "AveragePool",
+        X,
+        (3, 3),
+        (2, 2),
+        (1, 1, 1, 1),
+        ceil_mode=True,
+        count_include_pad=True,
+    ),
     pool_case("avgpool-ceil-pad", "AveragePool", X, (3, 3), (2, 2), (1, 0, 1, 0), ceil_mode=True),
     pool_case("avgpool-asym-pads", "AveragePool", X, (2, 3), (2, 1), (1, 0, 0, 2)),
     pool_case("avgpool-dilation2", "AveragePool", X, (2, 2), (1, 1), dilations=(2, 2)),
@@ -315,10 +411,22 @@ CASES: list[Case] = [
     unary_case("relu", "Relu", X, nn.ReluOp),
     unary_case("sigmoid", "Sigmoid", X, nn.SigmoidOp),
     unary_case("tanh", "Tanh", X, nn.TanhOp),
-    unary_case("clip-relu6", "Clip", X, lambda v: nn.ClipOp(v, 0.0, 6.0), {},
-               {"lo": scalar(0.0), "hi": scalar(6.0)}),
-    unary_case("clip-narrow", "Clip", X, lambda v: nn.ClipOp(v, -0.5, 0.25), {},
-               {"lo": scalar(-0.5), "hi": scalar(0.25)}),
+    unary_case(
+        "clip-relu6",
+        "Clip",
+        X,
+        lambda v: nn.ClipOp(v, 0.0, 6.0),
+        {},
+        {"lo": scalar(0.0), "hi": scalar(6.0)},
+    ),
+    unary_case(
+        "clip-narrow",
+        "Clip",
+        X,
+        lambda v: nn.ClipOp(v, -0.5, 0.25),
+        {},
+        {"lo": scalar(-0.5), "hi": scalar(0.25)},
+    ),
     unary_case("leaky-relu", "LeakyRelu", X, lambda v: nn.LeakyReluOp(v, 0.1), {"alpha": 0.1}),
     unary_case("softmax-axis1", "Softmax", X, lambda v: nn.SoftmaxOp(v, 1), {"axis": 1}),
     unary_case("softmax-axis-last", "Softmax", X, lambda v: nn.SoftmaxOp(v, -1), {"axis": -1}),
@@ -327,17 +435,29 @@ CASES: list[Case] = [
     _lrn(4),
     _batch_norm(X),
     _batch_norm((3, 6)),
-    Case("concat-axis1", "Concat", [(2, 3, 4, 4), (2, 5, 4, 4), (2, 1, 4, 4)],
-         lambda ir, a: ir(nn.ConcatOp(a, 1)), {"axis": 1}),
-    Case("concat-axis3", "Concat", [(2, 3, 4, 4), (2, 3, 4, 2)],
-         lambda ir, a: ir(nn.ConcatOp(a, 3)), {"axis": 3}),
-    _shape_case("reshape", "Reshape", lambda v: nn.ReshapeOp(v, (2, 36, 11)), {},
-                {"shape": i64(2, 36, 11)}),
+    Case(
+        "concat-axis1",
+        "Concat",
+        [(2, 3, 4, 4), (2, 5, 4, 4), (2, 1, 4, 4)],
+        lambda ir, a: ir(nn.ConcatOp(a, 1)),
+        {"axis": 1},
+    ),
+    Case(
+        "concat-axis3",
+        "Concat",
+        [(2, 3, 4, 4), (2, 3, 4, 2)],
+        lambda ir, a: ir(nn.ConcatOp(a, 3)),
+        {"axis": 3},
+    ),
+    _shape_case(
+        "reshape", "Reshape", lambda v: nn.ReshapeOp(v, (2, 36, 11)), {}, {"shape": i64(2, 36, 11)}
+    ),
     _shape_case("flatten-axis1", "Flatten", lambda v: nn.FlattenOp(v, 1), {"axis": 1}),
     _shape_case("flatten-axis0", "Flatten", lambda v: nn.FlattenOp(v, 0), {"axis": 0}),
     _shape_case("flatten-axis2", "Flatten", lambda v: nn.FlattenOp(v, 2), {"axis": 2}),
-    _shape_case("transpose", "Transpose", lambda v: nn.TransposeOp(v, (0, 2, 3, 1)),
-                {"perm": [0, 2, 3, 1]}),
+    _shape_case(
+        "transpose", "Transpose", lambda v: nn.TransposeOp(v, (0, 2, 3, 1)), {"perm": [0, 2, 3, 1]}
+    ),
     _pad("constant", 1.5),
     _pad("reflect"),
     _pad("edge"),
@@ -425,7 +545,9 @@ def test_missing_weight_name_names_the_op_and_file(tmp_path: Path) -> None:
 def test_weight_shape_mismatch_names_the_op(tmp_path: Path) -> None:
     module, xs = _conv_module(tmp_path)
     write_npz(tmp_path / "weights.npz", {"w": np.zeros((8, 3, 5, 5)), "b": np.zeros(8)})
-    with pytest.raises(PimError, match=r'nn.weight "w".*shape \[8, 3, 5, 5\].*IR says \[8, 3, 3, 3\]'):
+    with pytest.raises(
+        PimError, match=r'nn.weight "w".*shape \[8, 3, 5, 5\].*IR says \[8, 3, 3, 3\]'
+    ):
         run_module(module, xs, base_dir=tmp_path)
 
 
@@ -446,14 +568,22 @@ def test_weight_store_reads_onnx_npz_safetensors_and_external_data(tmp_path: Pat
     write_npz(tmp_path / "w.npz", tensors)
     save_file(tensors, str(tmp_path / "w.safetensors"))
     graph = helper.make_graph(
-        [helper.make_node("Identity", ["fc.bias"], ["y"])], "g", [],
+        [helper.make_node("Identity", ["fc.bias"], ["y"])],
+        "g",
+        [],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
         [numpy_helper.from_array(v, n) for n, v in tensors.items()],
     )
     model = helper.make_model(graph)
     onnx.save(model, str(tmp_path / "w.onnx"))
-    onnx.save(model, str(tmp_path / "ext.onnx"), save_as_external_data=True,
-              all_tensors_to_one_file=True, location="ext.onnx.data", size_threshold=0)
+    onnx.save(
+        model,
+        str(tmp_path / "ext.onnx"),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="ext.onnx.data",
+        size_threshold=0,
+    )
     for name in ("w.npz", "w.safetensors", "w.onnx", "ext.onnx"):
         store = WeightStore(name, base_dir=tmp_path)
         assert sorted(store) == sorted(tensors)
@@ -467,9 +597,13 @@ def test_weight_store_reads_onnx_npz_safetensors_and_external_data(tmp_path: Pat
 def test_weight_store_reads_onnx_constant_nodes_and_other_dtypes(tmp_path: Path) -> None:
     value = rand(3, 4)
     graph = helper.make_graph(
-        [helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(value, "k")),
-         helper.make_node("Identity", ["k"], ["y"])],
-        "g", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [
+            helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(value, "k")),
+            helper.make_node("Identity", ["k"], ["y"]),
+        ],
+        "g",
+        [],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
         [numpy_helper.from_array(np.arange(40000, dtype=np.float16).reshape(200, 200), "half")],
     )
     onnx.save(helper.make_model(graph), str(tmp_path / "c.onnx"))
@@ -505,7 +639,9 @@ def _module_with_arith(tmp_path: Path) -> tuple[ModuleOp, list[np.ndarray]]:
     module, xs = _conv_module(tmp_path)
     main = next(iter(module.ops))
     assert isinstance(main, func.FuncOp)
-    main.body.block.insert_op_before(arith.ConstantOp(FloatAttr(2.0, f32)), main.body.block.first_op)
+    main.body.block.insert_op_before(
+        arith.ConstantOp(FloatAttr(2.0, f32)), main.body.block.first_op
+    )
     return module, xs
 
 
@@ -534,7 +670,9 @@ def make_arith_functions(context: object) -> object:
     return Consts()
 
 
-def test_a_level_plugs_in_through_the_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_level_plugs_in_through_the_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pimdsl.sim import runner
 
     module, xs = _module_with_arith(tmp_path)
@@ -545,14 +683,18 @@ def test_a_level_plugs_in_through_the_registry(tmp_path: Path, monkeypatch: pyte
     assert rel_err(y, onnxruntime_run(onnx_model(CASES[0]), xs)) <= TOL
 
 
-def test_a_level_plugs_in_through_an_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_level_plugs_in_through_an_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Another package's level: an entry point of the `pimdsl.levels` group (docs/extending.md)."""
     import importlib.metadata
 
     from pimdsl.sim import runner
 
     module, xs = _module_with_arith(tmp_path)
-    found = importlib.metadata.EntryPoint("arith", f"{__name__}:make_arith_functions", runner.LEVEL_ENTRY_POINTS)
+    found = importlib.metadata.EntryPoint(
+        "arith", f"{__name__}:make_arith_functions", runner.LEVEL_ENTRY_POINTS
+    )
     real = importlib.metadata.entry_points
 
     def entry_points(**kw: str) -> object:
@@ -569,15 +711,27 @@ def test_a_level_plugs_in_through_an_entry_point(tmp_path: Path, monkeypatch: py
 # --- nn.slice -----------------------------------------------------------------------------------
 
 SLICE_CASES = [
-    Case("slice-channels", "Slice", [(2, 6, 3, 3)],
-         lambda ir, a: ir(nn.SliceOp(a[0], [1], [2], [5])),
-         inits={"starts": i64(2), "ends": i64(5), "axes": i64(1)}),
-    Case("slice-strided-two-axes", "Slice", [(2, 5, 6, 7)],
-         lambda ir, a: ir(nn.SliceOp(a[0], [1, 3], [1, 0], [5, 7], [2, 3])),
-         inits={"starts": i64(1, 0), "ends": i64(5, 7), "axes": i64(1, 3), "steps": i64(2, 3)}),
-    Case("slice-last-axis-step-past-end", "Slice", [(3, 10)],
-         lambda ir, a: ir(nn.SliceOp(a[0], [1], [1], [10], [4])),
-         inits={"starts": i64(1), "ends": i64(10), "axes": i64(1), "steps": i64(4)}),
+    Case(
+        "slice-channels",
+        "Slice",
+        [(2, 6, 3, 3)],
+        lambda ir, a: ir(nn.SliceOp(a[0], [1], [2], [5])),
+        inits={"starts": i64(2), "ends": i64(5), "axes": i64(1)},
+    ),
+    Case(
+        "slice-strided-two-axes",
+        "Slice",
+        [(2, 5, 6, 7)],
+        lambda ir, a: ir(nn.SliceOp(a[0], [1, 3], [1, 0], [5, 7], [2, 3])),
+        inits={"starts": i64(1, 0), "ends": i64(5, 7), "axes": i64(1, 3), "steps": i64(2, 3)},
+    ),
+    Case(
+        "slice-last-axis-step-past-end",
+        "Slice",
+        [(3, 10)],
+        lambda ir, a: ir(nn.SliceOp(a[0], [1], [1], [10], [4])),
+        inits={"starts": i64(1), "ends": i64(10), "axes": i64(1), "steps": i64(4)},
+    ),
 ]
 
 

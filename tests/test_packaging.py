@@ -14,8 +14,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # top-level folder -> the package name it is installed as
-FOLDERS = {"pimdsl": "pimdsl", "dialects": "pimdsl.dialects", "passes": "pimdsl.passes",
-           "tools": "pimdsl.tools"}
+FOLDERS = {
+    "pimdsl": "pimdsl",
+    "dialects": "pimdsl.dialects",
+    "passes": "pimdsl.passes",
+    "tools": "pimdsl.tools",
+}
 
 
 def _packages_on_disk() -> set[str]:
@@ -57,7 +61,8 @@ def test_json_schemas_are_package_data() -> None:
     data = PYPROJECT["tool"]["setuptools"]["package-data"]["pimdsl"]
     assert "schemas/*.json" in data
     assert sorted(p.name for p in (ROOT / "pimdsl" / "schemas").glob("*.json")) == sorted(
-        f"{name}.schema.json" for name in SCHEMAS)
+        f"{name}.schema.json" for name in SCHEMAS
+    )
 
 
 @pytest.mark.parametrize("script", sorted(PYPROJECT["project"]["scripts"]))

@@ -91,8 +91,10 @@ def test_every_grouping_of_a_split_mlp_computes_the_same_function():
     # somewhere, through column slices and through row slices (partial sums via DRAM).
     rng = np.random.default_rng(0)
     weights = {
-        "fc1.weight": rng.standard_normal((8, 48)), "fc1.bias": rng.standard_normal(8),
-        "fc2.weight": rng.standard_normal((4, 8)), "fc2.bias": rng.standard_normal(4),
+        "fc1.weight": rng.standard_normal((8, 48)),
+        "fc1.bias": rng.standard_normal(8),
+        "fc2.weight": rng.standard_normal((4, 8)),
+        "fc2.bias": rng.standard_normal(4),
     }
     x = rng.standard_normal((1, 48))
     reference = np.maximum(x @ weights["fc1.weight"].T + weights["fc1.bias"], 0)
@@ -141,9 +143,11 @@ def test_one_unit_per_partition_with_a_residual_edge():
     must compute the network (numpy reference written from the weights), and flat_copy must give
     back the nn graph without touching the partition IR."""
     rng = np.random.default_rng(1)
-    w = {f"fc{i}.{k}": rng.standard_normal(shape) for i, shapes in
-         ((1, ((8, 48), (8,))), (2, ((8, 8), (8,))), (3, ((4, 8), (4,))))
-         for k, shape in zip(("weight", "bias"), shapes, strict=True)}
+    w = {
+        f"fc{i}.{k}": rng.standard_normal(shape)
+        for i, shapes in ((1, ((8, 48), (8,))), (2, ((8, 8), (8,))), (3, ((4, 8), (4,))))
+        for k, shape in zip(("weight", "bias"), shapes, strict=True)
+    }
     x = rng.standard_normal((1, 48))
     h = np.maximum(x @ w["fc1.weight"].T + w["fc1.bias"], 0)
     y = h @ w["fc2.weight"].T + w["fc2.bias"] + h
@@ -181,7 +185,9 @@ def test_bad_strategy_is_a_clear_error():
 
 def test_illegal_grouping_is_rejected():
     with pytest.raises(PimError, match="illegal partition grouping"):
-        apply_grouping(with_chip(mlp_48_8_4(), tiny_chip()), [0, 3, 5], strategy="x", objective="latency")
+        apply_grouping(
+            with_chip(mlp_48_8_4(), tiny_chip()), [0, 3, 5], strategy="x", objective="latency"
+        )
 
 
 def test_report_json_contract(tmp_path):
@@ -192,8 +198,16 @@ def test_report_json_contract(tmp_path):
     data = json.loads(dest.read_text())
     assert {"chip", "batch", "strategy", "objective", "partitions", "totals"} <= set(data)
     assert (data["chip"], data["batch"], data["strategy"]) == ("tiny", 4, "greedy")
-    keys = {"span", "layers", "crossbars", "replication", "weight_bytes", "dram_bytes",
-            "latency_s", "energy_j"}
+    keys = {
+        "span",
+        "layers",
+        "crossbars",
+        "replication",
+        "weight_bytes",
+        "dram_bytes",
+        "latency_s",
+        "energy_j",
+    }
     assert all(keys <= set(p) for p in data["partitions"])
     assert [p["span"] for p in data["partitions"]] == [[0, 2], [2, 4], [4, 5]]
     t = data["totals"]
@@ -289,7 +303,8 @@ def test_report_recosts_the_partitions_for_a_changed_batch():
     assert data["batch"] == 1
     assert [r["latency_s"] for r in data["partitions"]] == pytest.approx(want)
     assert [r["energy_j"] for r in data["partitions"]] == pytest.approx(
-        [p.energy_j.value.data for p in partitions(fresh)])
+        [p.energy_j.value.data for p in partitions(fresh)]
+    )
     assert data["totals"]["throughput_ips"] == pytest.approx(1 / sum(want))
 
 

@@ -40,7 +40,9 @@ def onnx_twin(batch: int = 1) -> onnx.ModelProto:
     """The network of MLIR as an ONNX graph, for onnxruntime (the oracle)."""
     graph = helper.make_graph(
         [
-            helper.make_node("Conv", ["x", "conv.w", "conv.b"], ["c"], strides=[2, 2], pads=[1, 1, 1, 1]),
+            helper.make_node(
+                "Conv", ["x", "conv.w", "conv.b"], ["c"], strides=[2, 2], pads=[1, 1, 1, 1]
+            ),
             helper.make_node("Relu", ["c"], ["y"]),
         ],
         "twin",
@@ -77,13 +79,17 @@ def has_frontend() -> bool:
     return True
 
 
-needs_frontend = pytest.mark.skipif(not has_frontend(), reason="pimdsl.frontend.import_onnx is not built yet")
+needs_frontend = pytest.mark.skipif(
+    not has_frontend(), reason="pimdsl.frontend.import_onnx is not built yet"
+)
 
 
 # --- running --------------------------------------------------------------------------------------
 
 
-def test_mlir_with_input_and_output(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mlir_with_input_and_output(
+    mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     x = np.random.default_rng(7).standard_normal((1, 3, 10, 10)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     out = tmp_path / "y.npy"
@@ -110,15 +116,40 @@ def test_random_input_is_seeded(mlir_file: Path, tmp_path: Path) -> None:
 def test_batch_runs_every_image(mlir_file: Path, tmp_path: Path) -> None:
     x = np.random.default_rng(9).standard_normal((4, 3, 10, 10)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
-    assert main([str(mlir_file), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")]) == 0
+    assert (
+        main(
+            [
+                str(mlir_file),
+                "--input",
+                str(tmp_path / "x.npy"),
+                "--output",
+                str(tmp_path / "y.npy"),
+            ]
+        )
+        == 0
+    )
     y = np.load(tmp_path / "y.npy")
     assert rel_err(y, ort_run(onnx_twin(batch=4), x)) <= 1e-4
-    assert main([str(mlir_file), "--batch", "3", "--chip", "compass-s", "--output", str(tmp_path / "z.npy")]) == 0
+    assert (
+        main(
+            [
+                str(mlir_file),
+                "--batch",
+                "3",
+                "--chip",
+                "compass-s",
+                "--output",
+                str(tmp_path / "z.npy"),
+            ]
+        )
+        == 0
+    )
     assert np.load(tmp_path / "z.npy").shape == (3, 8, 5, 5)
 
 
-def test_mlir_imported_from_onnx_compares_against_it(mlir_file: Path, tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_mlir_imported_from_onnx_compares_against_it(
+    mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """IR whose pim.weights is the .onnx model: --compare-onnxruntime runs that model."""
     onnx.save(onnx_twin(), str(tmp_path / "twin.onnx"))
     mlir_file.write_text(MLIR.replace('"w.npz"', '"twin.onnx"'))
@@ -126,7 +157,9 @@ def test_mlir_imported_from_onnx_compares_against_it(mlir_file: Path, tmp_path: 
     assert "matches onnxruntime" in capsys.readouterr().out
 
 
-def test_compare_reports_a_mismatch(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_reports_a_mismatch(
+    mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The comparison can fail: IR computing sigmoid where the ONNX model has Relu."""
     onnx.save(onnx_twin(), str(tmp_path / "twin.onnx"))
     mlir_file.write_text(MLIR.replace('"w.npz"', '"twin.onnx"').replace("nn.relu", "nn.sigmoid"))
@@ -156,7 +189,10 @@ def test_subprocess_run(mlir_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "y.npy"
     proc = subprocess.run(
         [sys.executable, "-m", "pimdsl.tools.pim_run", str(mlir_file), "--output", str(out)],
-        capture_output=True, text=True, cwd=tmp_path.parent, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path.parent,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert np.load(out).shape == (1, 8, 5, 5)
@@ -203,29 +239,42 @@ def test_shape_only_module(mlir_file: Path, capsys: pytest.CaptureFixture[str]) 
     _fails([str(mlir_file)], capsys, "weights are needed")
 
 
-def test_missing_weight(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_weight(
+    mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_npz(tmp_path / "w.npz", {"conv.w": weights()["conv.w"]})
     _fails([str(mlir_file)], capsys, 'nn.weight "conv.b" in @main')
 
 
-def test_wrong_input_shape(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_wrong_input_shape(
+    mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     np.save(tmp_path / "x.npy", np.zeros((1, 3, 9, 9), np.float32))
     _fails([str(mlir_file), "--input", str(tmp_path / "x.npy")], capsys, "input 0 has shape")
 
 
-def test_unreadable_input_tensor(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_input_tensor(
+    mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "x.npy").write_text("not numpy")
-    _fails([str(mlir_file), "--input", str(tmp_path / "x.npy")], capsys, "cannot read the input tensor")
+    _fails(
+        [str(mlir_file), "--input", str(tmp_path / "x.npy")], capsys, "cannot read the input tensor"
+    )
 
 
-def test_never_overwrites_the_inputs(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_never_overwrites_the_inputs(
+    mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = mlir_file.read_text()
     _fails([str(mlir_file), "--output", str(mlir_file)], capsys, "refusing to overwrite")
     assert mlir_file.read_text() == before
     x = np.zeros((1, 3, 10, 10), np.float32)
     np.save(tmp_path / "x.npy", x)
-    _fails([str(mlir_file), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "x.npy")],
-           capsys, "refusing to overwrite")
+    _fails(
+        [str(mlir_file), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "x.npy")],
+        capsys,
+        "refusing to overwrite",
+    )
     np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), x)
 
 
@@ -247,7 +296,9 @@ def test_subprocess_error_has_no_traceback(tmp_path: Path) -> None:
     (tmp_path / "bad.mlir").write_text("builtin.module { nn.bogus }\n")
     proc = subprocess.run(
         [sys.executable, "-m", "pimdsl.tools.pim_run", str(tmp_path / "bad.mlir")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
@@ -257,7 +308,9 @@ def test_subprocess_error_has_no_traceback(tmp_path: Path) -> None:
 # --- review findings (A3, A6, B2, B7, C4, C5, quantized note) -------------------------------------
 
 
-def test_nan_in_the_outputs_is_a_mismatch(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_nan_in_the_outputs_is_a_mismatch(
+    mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A NaN input makes both outputs NaN; nan never compares <= tolerance, so it must fail."""
     onnx.save(onnx_twin(), str(tmp_path / "twin.onnx"))
     mlir_file.write_text(MLIR.replace('"w.npz"', '"twin.onnx"'))
@@ -277,20 +330,37 @@ def test_negative_seed_is_a_user_error(mlir_file: Path, capsys: pytest.CaptureFi
 def test_npz_input_with_one_array(mlir_file: Path, tmp_path: Path) -> None:
     x = np.random.default_rng(5).standard_normal((1, 3, 10, 10)).astype(np.float32)
     np.savez(tmp_path / "x.npz", a=x)
-    assert main([str(mlir_file), "--input", str(tmp_path / "x.npz"), "--output", str(tmp_path / "y.npy")]) == 0
+    assert (
+        main(
+            [
+                str(mlir_file),
+                "--input",
+                str(tmp_path / "x.npz"),
+                "--output",
+                str(tmp_path / "y.npy"),
+            ]
+        )
+        == 0
+    )
     assert rel_err(np.load(tmp_path / "y.npy"), ort_run(onnx_twin(), x)) <= 1e-4
 
 
-def test_npz_input_with_two_arrays(mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_npz_input_with_two_arrays(
+    mlir_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     np.savez(tmp_path / "x.npz", a=np.zeros((1, 3, 10, 10)), b=np.zeros(3))
     _fails([str(mlir_file), "--input", str(tmp_path / "x.npz")], capsys, "2 arrays")
 
 
-def test_verify_error_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_error_names_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad1.mlir"
-    bad.write_text("builtin.module {\n  func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {\n"
-                   "    %y = nn.relu %x : tensor<1x4xf32> -> tensor<1x3xf32>\n"
-                   "    func.return %y : tensor<1x3xf32>\n  }\n}\n")
+    bad.write_text(
+        "builtin.module {\n  func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {\n"
+        "    %y = nn.relu %x : tensor<1x4xf32> -> tensor<1x3xf32>\n"
+        "    func.return %y : tensor<1x3xf32>\n  }\n}\n"
+    )
     _fails([str(bad)], capsys, f"{bad}:3: invalid IR: 'nn.relu'")
 
 
@@ -303,7 +373,8 @@ def test_binary_mlir_and_folder_input(tmp_path: Path, capsys: pytest.CaptureFixt
 def _batch2_twin(tmp_path: Path) -> Path:
     """The conv net with a static batch of 2 in the graph, as an .mlir file over w.npz."""
     text = MLIR.replace("tensor<1x3x10x10xf32>", "tensor<2x3x10x10xf32>").replace(
-        "tensor<1x8x5x5xf32>", "tensor<2x8x5x5xf32>")
+        "tensor<1x8x5x5xf32>", "tensor<2x8x5x5xf32>"
+    )
     path = tmp_path / "b2.mlir"
     path.write_text(text)
     write_npz(tmp_path / "w.npz", weights())
@@ -322,7 +393,9 @@ def test_batch_counts_images_not_calls(tmp_path: Path, capsys: pytest.CaptureFix
     _fails([str(path), "--batch", "3"], capsys, "not a multiple of 2")
 
 
-def test_quantized_mode_on_nn_ir_says_it_has_no_effect(mlir_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_quantized_mode_on_nn_ir_says_it_has_no_effect(
+    mlir_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main([str(mlir_file), "--mode", "quantized"]) == 0
     assert "applies from the crossbar level down" in capsys.readouterr().err
 
@@ -336,12 +409,28 @@ def lowered_file(mlir_file: Path) -> Path:
     from pimdsl.tools.pim_opt import main as pim_opt
 
     out = mlir_file.parent / "net.isa.mlir"
-    assert pim_opt([str(mlir_file), "--chip", "compass-s", "--batch", "2", "--partition",
-                    "--lower-to-isa", "-o", str(out)]) == 0
+    assert (
+        pim_opt(
+            [
+                str(mlir_file),
+                "--chip",
+                "compass-s",
+                "--batch",
+                "2",
+                "--partition",
+                "--lower-to-isa",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return out
 
 
-def test_lowered_program_keeps_its_batch(lowered_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lowered_program_keeps_its_batch(
+    lowered_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--batch may not relabel a program lowered for another batch (timing would divide one
     batch-2 run by N); the same batch is fine and its output equals onnxruntime's."""
     _fails([str(lowered_file), "--batch", "8", "--timing-only"], capsys, "lowered for batch 2")
@@ -351,18 +440,26 @@ def test_lowered_program_keeps_its_batch(lowered_file: Path, tmp_path: Path, cap
     assert rel_err(y, ort_run(onnx_twin(batch=2), x)) <= 1e-4
 
 
-def test_timing_only_refuses_options_that_need_numerics(lowered_file: Path, tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_timing_only_refuses_options_that_need_numerics(
+    lowered_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     y = tmp_path / "y.npy"
-    _fails([str(lowered_file), "--timing-only", "--output", str(y)], capsys, "--output needs the numerics")
+    _fails(
+        [str(lowered_file), "--timing-only", "--output", str(y)],
+        capsys,
+        "--output needs the numerics",
+    )
     assert not y.exists()
     _fails([str(lowered_file), "--timing-only", "--mode", "quantized"], capsys, "--mode quantized")
     assert main([str(lowered_file), "--timing-only"]) == 0
 
 
-def test_cheap_checks_come_before_the_timing_simulation(lowered_file: Path, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cheap_checks_come_before_the_timing_simulation(
+    lowered_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import pimdsl.sim.timing as timing
 
     def no_simulation(*args: object, **kwargs: object) -> None:
@@ -372,12 +469,17 @@ def test_cheap_checks_come_before_the_timing_simulation(lowered_file: Path, tmp_
     _fails([str(lowered_file), "--input", str(tmp_path / "missing.npy")], capsys, "missing.npy")
     np.save(tmp_path / "x.npy", np.zeros((2, 3, 9, 9), np.float32))
     _fails([str(lowered_file), "--input", str(tmp_path / "x.npy")], capsys, "has shape")
-    _fails([str(lowered_file), "--output", str(tmp_path / "nowhere" / "y.npy")], capsys, "does not exist")
+    _fails(
+        [str(lowered_file), "--output", str(tmp_path / "nowhere" / "y.npy")],
+        capsys,
+        "does not exist",
+    )
     _fails([str(lowered_file), "--batch", "3"], capsys, "lowered for batch 2")
 
 
-def test_an_internal_error_is_short_and_has_no_ir(lowered_file: Path, capsys: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_internal_error_is_short_and_has_no_ir(
+    lowered_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """xDSL's interpreter attaches the whole module to an exception; a bug report keeps a
     short traceback and drops that."""
     import pimdsl.sim.isa_interp as isa_interp

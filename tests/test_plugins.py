@@ -30,8 +30,10 @@ from pimdsl.dialects import context
 ROOT = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 # one sample of each level's IR, as the lit tests write it
-LEVEL_SAMPLES = [ROOT / "filecheck" / "dialects" / d / "ops.mlir"
-                 for d in ("nn", "partition", "crossbar", "pim_isa")]
+LEVEL_SAMPLES = [
+    ROOT / "filecheck" / "dialects" / d / "ops.mlir"
+    for d in ("nn", "partition", "crossbar", "pim_isa")
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +43,21 @@ def plugin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp / "src"
     shutil.copytree(ROOT / "plugin_pkg", source)  # pip builds in the source folder
     target = tmp / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(target), str(source)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return target
 
 
@@ -54,9 +69,17 @@ def _env(extra: Path | None) -> dict[str, str]:
     return env
 
 
-def _run(tool: str, args: list[str], plugin: Path | None, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / tool), *args], env=_env(plugin), cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+def _run(
+    tool: str, args: list[str], plugin: Path | None, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / tool), *args],
+        env=_env(plugin),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +91,16 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Path:
     module = b.module(b.conv(b.conv(b.x, 32, 3), 16, 3))
     path = tmp_path_factory.mktemp("net") / "net.mlir"
     with path.open("w") as f:
-        f.write('builtin.module attributes {pim.batch = 2 : i64} ')
+        f.write("builtin.module attributes {pim.batch = 2 : i64} ")
         Printer(stream=f).print_region(module.body)
     return path
 
 
 def test_the_plugin_entry_point_is_discovered(plugin_path: Path, tmp_path: Path) -> None:
-    code = ("from importlib.metadata import entry_points; "
-            "print(sorted(e.name for e in entry_points(group='xdsl.universe')))")
+    code = (
+        "from importlib.metadata import entry_points; "
+        "print(sorted(e.name for e in entry_points(group='xdsl.universe')))"
+    )
     found = _run("python", ["-c", code], plugin_path, tmp_path).stdout
     assert "'pim_example_plugin'" in found and "'pimdsl'" in found and "'xdsl'" in found
     alone = _run("python", ["-c", code], None, tmp_path).stdout
@@ -91,7 +116,13 @@ def test_plugin_pass_and_target(tool: str, plugin_path: Path, net: Path, tmp_pat
     histogram = _run(tool, [str(net), "-t", "op-histogram"], plugin_path, tmp_path)
     assert histogram.returncode == 0, histogram.stderr
     assert histogram.stdout.split("\n") == [
-        "4 nn.weight", "2 nn.conv2d", "2 nn.relu", "1 func.func", "1 func.return", ""]
+        "4 nn.weight",
+        "2 nn.conv2d",
+        "2 nn.relu",
+        "1 func.func",
+        "1 func.return",
+        "",
+    ]
 
 
 def test_without_the_plugin_its_pass_is_unknown(net: Path, tmp_path: Path) -> None:
@@ -123,7 +154,12 @@ def test_xdsl_opt_runs_pimdsl_passes(net: Path, tmp_path: Path) -> None:
     # pim-units needs a chip: pimdsl's own error, raised inside xdsl-opt, proves the pass ran
     assert "pim.chip" in run.stderr or "chip" in run.stderr
     chip = tmp_path / "net_chip.mlir"  # pim.chip attached by pim-opt
-    assert _run("pim-opt", [str(net), "--chip", "compass-s", "-o", str(chip)], None, tmp_path).returncode == 0
+    assert (
+        _run(
+            "pim-opt", [str(net), "--chip", "compass-s", "-o", str(chip)], None, tmp_path
+        ).returncode
+        == 0
+    )
     run = _run("xdsl-opt", [str(chip), "-p", "pim-units"], None, tmp_path)
     assert run.returncode == 0, run.stderr
     # one unit per layer: conv1 on 1 crossbar, conv2 on 2 (see `net`)
@@ -145,10 +181,18 @@ def test_user_pass_sets_replication(plugin_path: Path, net: Path, tmp_path: Path
       = 384;
     - crossbar writes per inference: (3 + 2) replicas x 4608 weights x 4 bits x 0.1 pJ/bit
       (compass-s) / batch 2 = 4.608 nJ."""
-    args = [str(net), "--chip", "compass-s", "--partition",
-            "--replicate-layer=layer=\"conv1.weight\" replicas=3",
-            "--replicate-layer=layer=\"conv2.weight\" replicas=2",
-            "--report", "report.json", "-o", "part.mlir"]
+    args = [
+        str(net),
+        "--chip",
+        "compass-s",
+        "--partition",
+        '--replicate-layer=layer="conv1.weight" replicas=3',
+        '--replicate-layer=layer="conv2.weight" replicas=2',
+        "--report",
+        "report.json",
+        "-o",
+        "part.mlir",
+    ]
     run = _run("pim-opt", args, plugin_path, tmp_path)
     assert run.returncode == 0, run.stderr
     # the IR carries the replication on: lowered without the plugin
@@ -161,23 +205,38 @@ def test_user_pass_sets_replication(plugin_path: Path, net: Path, tmp_path: Path
     assert sim.returncode == 0, sim.stderr
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["mvm_count"] == 64 * 3 * 2
-    assert stats["energy_breakdown"]["weight_write"] == pytest.approx(5 * CONV_WEIGHTS * 4 * 0.1e-12 / 2)
+    assert stats["energy_breakdown"]["weight_write"] == pytest.approx(
+        5 * CONV_WEIGHTS * 4 * 0.1e-12 / 2
+    )
 
 
 def test_isa_tiles_follow_the_replication(net: Path, tmp_path: Path) -> None:
     """The crossbar level holds one tile per crossbar of every replica: 3 of conv1, 2 x 2 of
     conv2 (`--partition='replication=...'`, pimdsl's own option)."""
-    args = [str(net), "--chip", "compass-s",
-            "--partition=replication=\"conv1.weight=3 conv2.weight=2\"", "--partition-to-crossbar"]
+    args = [
+        str(net),
+        "--chip",
+        "compass-s",
+        '--partition=replication="conv1.weight=3 conv2.weight=2"',
+        "--partition-to-crossbar",
+    ]
     run = _run("pim-opt", args, None, tmp_path)
     assert run.returncode == 0, run.stderr
     module = Parser(context(), run.stdout).parse_module()
     assert isinstance(module, ModuleOp)
     tiles = [op for op in module.walk() if op.name == "crossbar.tile"]
-    by_weight = sorted((str(t.properties["weight"]), t.properties["replica"].value.data) for t in tiles)
-    assert by_weight == [('"conv1.weight"', 0), ('"conv1.weight"', 1), ('"conv1.weight"', 2),
-                         ('"conv2.weight"', 0), ('"conv2.weight"', 0),
-                         ('"conv2.weight"', 1), ('"conv2.weight"', 1)]
+    by_weight = sorted(
+        (str(t.properties["weight"]), t.properties["replica"].value.data) for t in tiles
+    )
+    assert by_weight == [
+        ('"conv1.weight"', 0),
+        ('"conv1.weight"', 1),
+        ('"conv1.weight"', 2),
+        ('"conv2.weight"', 0),
+        ('"conv2.weight"', 0),
+        ('"conv2.weight"', 1),
+        ('"conv2.weight"', 1),
+    ]
 
 
 @dataclass(frozen=True)
@@ -191,7 +250,8 @@ class Boom(ModulePass):
 
 
 def test_a_failing_plugin_pass_is_named_as_the_plugins(
-        net: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    net: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pimdsl.tools.pim_opt import main
     from pimdsl.universe import multiverse
 
@@ -199,4 +259,6 @@ def test_a_failing_plugin_pass_is_named_as_the_plugins(
     code = main([str(net), "--boom"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "the pass 'boom' of an installed plugin package failed on this IR (RuntimeError: no)" in err
+    assert (
+        "the pass 'boom' of an installed plugin package failed on this IR (RuntimeError: no)" in err
+    )

@@ -29,7 +29,9 @@ def _conv_pool() -> ModuleOp:
     """conv 16 -> 16, 3x3, padding 1, on an 8x8 map, then a 3x3 stride-2 max pool, padding 1."""
     b = NetBuilder((1, 16, 8, 8))
     c = b.conv(b.x, 16, 3)
-    pool = nn.MaxPoolOp(c, kernel=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1), result_shape=(1, 16, 4, 4))
+    pool = nn.MaxPoolOp(
+        c, kernel=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1), result_shape=(1, 16, 4, 4)
+    )
     return b.module(b.add(pool))
 
 
@@ -58,7 +60,9 @@ def _counts(module: ModuleOp) -> dict[int, dict[str, int]]:
         for core in part.cores():
             counts = out.setdefault(core.number, {})
             for op, loops in iter_instructions(core.body.block):
-                key = op.name + ("/token" if isinstance(op, isa.RecvOp) and op.tag.value.data < 0 else "")
+                key = op.name + (
+                    "/token" if isinstance(op, isa.RecvOp) and op.tag.value.data < 0 else ""
+                )
                 counts[key] = counts.get(key, 0) + math.prod(loops)
     return out
 
@@ -97,10 +101,15 @@ def test_pool_split_matches_numpy(tmp_path) -> None:
     x = rng.standard_normal((batch, 16, 8, 8)).astype(np.float32)
     out, _ = run_program(module, {"input": x}, weights=WeightStore(tmp_path / "w.npz"))
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    conv = np.einsum("ocij,nchwij->nohw", w["conv1.weight"],
-                     np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3)))
+    conv = np.einsum(
+        "ocij,nchwij->nohw",
+        w["conv1.weight"],
+        np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3)),
+    )
     act = np.maximum(conv + w["conv1.bias"][None, :, None, None], 0)
     ap = np.pad(act, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
-    want = np.lib.stride_tricks.sliding_window_view(ap, (3, 3), axis=(2, 3))[:, :, ::2, ::2].max(axis=(4, 5))
+    want = np.lib.stride_tricks.sliding_window_view(ap, (3, 3), axis=(2, 3))[:, :, ::2, ::2].max(
+        axis=(4, 5)
+    )
     got = next(iter(out.values())).reshape(want.shape)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

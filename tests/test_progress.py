@@ -9,8 +9,9 @@ import pytest
 from pimdsl import progress
 
 
-def test_counter_lines_and_quiet(capsys: pytest.CaptureFixture[str],
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_counter_lines_and_quiet(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with progress.counter("tool", 3, "three parts", "part") as tick:
         for i in range(1, 4):
             tick(i, f"at {i}")
@@ -22,15 +23,18 @@ def test_counter_lines_and_quiet(capsys: pytest.CaptureFixture[str],
             tick(i, f"at {i}")
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "tool: three parts"
-    assert [ln.rsplit(",", 1)[0] for ln in lines[1:4]] == [f"tool: part {i}/3, at {i}" for i in (1, 2, 3)]
+    assert [ln.rsplit(",", 1)[0] for ln in lines[1:4]] == [
+        f"tool: part {i}/3, at {i}" for i in (1, 2, 3)
+    ]
     assert lines[4].startswith("tool: done in ") and lines[4].endswith("after 3 parts, at 3")
     with progress.quiet(), progress.counter("tool", 3, "x") as tick:
         tick(1, "y")
     assert capsys.readouterr().err == ""
 
 
-def test_step_says_what_runs_only_when_it_is_long(capsys: pytest.CaptureFixture[str],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_step_says_what_runs_only_when_it_is_long(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with progress.step("tool", "quick work"):
         pass
     assert capsys.readouterr().err == ""

@@ -68,8 +68,9 @@ def test_model_choice_costs_the_same_through_the_fixed_path() -> None:
     (p,) = partitions(module)
     s, e = p.unit_span
     table = a.costs.partition(s, e, p.schedule_name)
-    fixed = span_costs(a.network, a.units, a.chip, a.batch, a.schedule,
-                       replication={(s, e): table.replication}).partition(s, e, p.schedule_name)
+    fixed = span_costs(
+        a.network, a.units, a.chip, a.batch, a.schedule, replication={(s, e): table.replication}
+    ).partition(s, e, p.schedule_name)
     assert fixed == table
 
 
@@ -98,7 +99,9 @@ def test_request_survives_regrouping_and_another_chip() -> None:
 def test_unknown_layer_names_the_closest() -> None:
     module = two_convs()
     PartitionPass().apply(Context(), module)
-    with pytest.raises(PimError, match=r"no weight layer 'conv1\.weigth'; did you mean 'conv1\.weight'"):
+    with pytest.raises(
+        PimError, match=r"no weight layer 'conv1\.weigth'; did you mean 'conv1\.weight'"
+    ):
         set_replication(module, {"conv1.weigth": 2})
 
 

@@ -93,8 +93,11 @@ def test_two_branches_in_one_partition_match_numpy(tmp_path) -> None:
     from pimdsl.passes.partition import PartitionPass
 
     rng = np.random.default_rng(2)
-    w = {f"conv{i}.{k}": rng.standard_normal(s).astype(np.float32)
-         for i in (1, 2) for k, s in (("weight", (16, 16, 3, 3)), ("bias", (16,)))}
+    w = {
+        f"conv{i}.{k}": rng.standard_normal(s).astype(np.float32)
+        for i in (1, 2)
+        for k, s in (("weight", (16, 16, 3, 3)), ("bias", (16,)))
+    }
     write_npz(tmp_path / "w.npz", w)
     b = NetBuilder((1, 16, 8, 8))
     c1 = b.conv(b.x, 16, 3, relu=False)
@@ -108,8 +111,10 @@ def test_two_branches_in_one_partition_match_numpy(tmp_path) -> None:
     LowerToIsaPass().apply(Context(), module)
     x = rng.standard_normal((1, 16, 8, 8)).astype(np.float32)
     out, trace = run_program(module, {"input": x}, weights=WeightStore(tmp_path / "w.npz"))
-    conv = [conv3x3_reference(x, w[f"conv{i}.weight"]) + w[f"conv{i}.bias"][None, :, None, None]
-            for i in (1, 2)]
+    conv = [
+        conv3x3_reference(x, w[f"conv{i}.weight"]) + w[f"conv{i}.bias"][None, :, None, None]
+        for i in (1, 2)
+    ]
     want = np.maximum(conv[0] + conv[1], 0)
     got = next(iter(out.values())).reshape(want.shape)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

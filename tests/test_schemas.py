@@ -55,7 +55,9 @@ def test_ga_trace(partitioned, tmp_path: Path) -> None:
     from pimdsl.passes.ga_group import GAGroupPass
 
     trace = tmp_path / "ga.json"
-    GAGroupPass(generations=3, population=8, keep=3, trace=str(trace)).apply(Context(), partitioned.clone())
+    GAGroupPass(generations=3, population=8, keep=3, trace=str(trace)).apply(
+        Context(), partitioned.clone()
+    )
     doc = json.loads(trace.read_text())
     check("ga-trace", doc)
     assert doc["format"] == "pimdsl-ga-trace" and len(doc["trace"]) >= 1

@@ -27,8 +27,10 @@ TWO_CORES = ONE_CORE.replace(name="two-cores", cores=2)
 
 def _program(tmp_path):
     rng = np.random.default_rng(1)
-    w = {"conv1.weight": rng.standard_normal((128, 16, 3, 3)).astype(np.float32),
-         "conv1.bias": rng.standard_normal(128).astype(np.float32)}
+    w = {
+        "conv1.weight": rng.standard_normal((128, 16, 3, 3)).astype(np.float32),
+        "conv1.bias": rng.standard_normal(128).astype(np.float32),
+    }
     write_npz(tmp_path / "w.npz", w)
     b = NetBuilder((1, 16, 8, 8))
     module = b.module(b.conv(b.x, 128, 3))
@@ -75,7 +77,9 @@ def test_a_band_read_by_two_cores_is_loaded_once(tmp_path) -> None:
     # the values
     x = rng.standard_normal((2, 16, 8, 8)).astype(np.float32)
     out, _ = run_program(module, {"input": x}, weights=WeightStore(tmp_path / "w.npz"))
-    want = np.maximum(conv3x3_reference(x, w["conv1.weight"]) + w["conv1.bias"][None, :, None, None], 0)
+    want = np.maximum(
+        conv3x3_reference(x, w["conv1.weight"]) + w["conv1.bias"][None, :, None, None], 0
+    )
     got = next(iter(out.values())).reshape(want.shape)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 

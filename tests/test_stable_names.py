@@ -38,13 +38,17 @@ def generic(module) -> str:
 @pytest.fixture(scope="module")
 def resnet(tmp_path_factory: pytest.TempPathFactory) -> Path:
     size = models.get_spec("resnet18").min_image_size
-    return models.save_model("resnet18", tmp_path_factory.mktemp("names") / "r18.onnx", seed=0, image_size=size)
+    return models.save_model(
+        "resnet18", tmp_path_factory.mktemp("names") / "r18.onnx", seed=0, image_size=size
+    )
 
 
 def onnx_layer_names(path: Path) -> list[str]:
     g = onnx.load(str(path)).graph
     inits = {t.name for t in g.initializer}
-    return [n.name for n in g.node if n.op_type in ("Conv", "Gemm", "MatMul") and n.input[1] in inits]
+    return [
+        n.name for n in g.node if n.op_type in ("Conv", "Gemm", "MatMul") and n.input[1] in inits
+    ]
 
 
 def partitioned(path: Path):
@@ -78,14 +82,19 @@ def test_report_names_survive_renumbered_values(resnet: Path) -> None:
     assert set(before) == set(onnx_layer_names(resnet))
     assert len(before) > len(set(before))  # some layer is cut into pieces
     numbers: dict[str, str] = {}
-    renamed = re.sub(r"%[A-Za-z_][\w.$-]*", lambda m: numbers.setdefault(m.group(0), f"%n{len(numbers)}"),
-                     generic(module))
+    renamed = re.sub(
+        r"%[A-Za-z_][\w.$-]*",
+        lambda m: numbers.setdefault(m.group(0), f"%n{len(numbers)}"),
+        generic(module),
+    )
     assert numbers and not (set(re.findall(r"%[A-Za-z_][\w.$-]*", renamed)) - set(numbers.values()))
     assert report_names(parse(renamed)) == before
 
 
-@pytest.mark.skipif(shutil.which("mlir-opt-19") is None and shutil.which("mlir-opt") is None,
-                    reason="mlir-opt (LLVM 19) is not installed (apt install mlir-19-tools)")
+@pytest.mark.skipif(
+    shutil.which("mlir-opt-19") is None and shutil.which("mlir-opt") is None,
+    reason="mlir-opt (LLVM 19) is not installed (apt install mlir-19-tools)",
+)
 def test_report_names_survive_an_mlir_opt_round_trip(resnet: Path, tmp_path: Path) -> None:
     module = partitioned(resnet)
     before = report_names(module)
@@ -93,6 +102,10 @@ def test_report_names_survive_an_mlir_opt_round_trip(resnet: Path, tmp_path: Pat
     src.write_text(generic(module))
     tool = shutil.which("mlir-opt-19") or shutil.which("mlir-opt")
     assert tool is not None
-    out = subprocess.run([tool, "--allow-unregistered-dialect", "--mlir-print-op-generic", str(src)],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [tool, "--allow-unregistered-dialect", "--mlir-print-op-generic", str(src)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert report_names(parse(out)) == before

@@ -43,7 +43,9 @@ def counts(s: dict[str, str]) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("name", ["resnet18", "squeezenet1_1", "mobilenetv2"])
-def test_every_level_reports_the_onnx_models_layers_and_parameters(name: str, tmp_path: Path) -> None:
+def test_every_level_reports_the_onnx_models_layers_and_parameters(
+    name: str, tmp_path: Path
+) -> None:
     from pimdsl.passes.crossbar_to_isa import CrossbarToIsaPass
     from pimdsl.passes.partition import PartitionPass
     from pimdsl.passes.partition_to_crossbar import PartitionToCrossbarPass

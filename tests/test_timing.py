@@ -54,8 +54,13 @@ def mvm_issue() -> float:
 
 def mvm_latency() -> float:
     steps = CHIP.act_bits // CHIP.dac_bits
-    return (CHIP.mvm_read_ns + steps * CHIP.mvm_per_bit_ns + CHIP.mvm_adc_ns
-            + CHIP.mvm_shift_add_ns + CHIP.mvm_write_ns)
+    return (
+        CHIP.mvm_read_ns
+        + steps * CHIP.mvm_per_bit_ns
+        + CHIP.mvm_adc_ns
+        + CHIP.mvm_shift_add_ns
+        + CHIP.mvm_write_ns
+    )
 
 
 def vector_ns(elems: int, touched: int) -> float:
@@ -63,8 +68,10 @@ def vector_ns(elems: int, touched: int) -> float:
     return max(ops * CHIP.vector_latency_ns, touched * D / CHIP.local_memory_bandwidth / NS)
 
 
-MVM = ('pim_isa.mvm {{xbar = {x} : i64, src = array<i64: {src}>, rows = 16 : i64, '
-       'dst = array<i64: {dst}>, cols = 8 : i64, bits = 4 : i64}}')
+MVM = (
+    "pim_isa.mvm {{xbar = {x} : i64, src = array<i64: {src}>, rows = 16 : i64, "
+    "dst = array<i64: {dst}>, cols = 8 : i64, bits = 4 : i64}}"
+)
 
 
 def test_mvm_loop_pipelines_on_one_crossbar() -> None:
@@ -95,7 +102,9 @@ def test_timeline_events_of_an_mvm_loop() -> None:
     assert events[0][0] == (0, WRITE, 0.0, write, "pim_isa.wr_xbar")
     mvms = [e for e in events[0] if e[4] == "pim_isa.mvm"]
     assert [(c, u) for c, u, *_ in mvms] == [(0, XBAR)] * n
-    assert [s for _, _, s, _, _ in mvms] == pytest.approx([write + i * mvm_issue() for i in range(n)])
+    assert [s for _, _, s, _, _ in mvms] == pytest.approx(
+        [write + i * mvm_issue() for i in range(n)]
+    )
     assert all(e - s == pytest.approx(mvm_issue()) for _, _, s, e, _ in mvms)
 
 
@@ -120,10 +129,16 @@ def test_closed_form_loop_equals_the_unrolled_program() -> None:
       pim_isa.load {{buffer = "x", offset = array<i64: {s(0, 16)}>, dst = array<i64: {s(1024, 32)}>, len = 16 : i64}}
       {MVM.format(x=0, src=s(1024, 32), dst=s(4096, 16))}
       pim_isa.vrelu {{dst = array<i64: {s(8192, 16)}>, src = array<i64: {s(4096, 16)}>, len = 8 : i64}}
-      pim_isa.store {{src = array<i64: {s(8192, 16)}>, buffer = "y", offset = array<i64: {s(0, 8)}>, len = 8 : i64}}""" + ("" if k else "")
+      pim_isa.store {{src = array<i64: {s(8192, 16)}>, buffer = "y", offset = array<i64: {s(0, 8)}>, len = 8 : i64}}""" + (
+            "" if k else ""
+        )
 
-    looped = module(f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ pim_isa.loop {n} {{ {step(None)} }} }} }}")
-    unrolled = module("  pim_isa.partition 0 { pim_isa.core 0 {" + "".join(step(i) for i in range(n)) + "} }")
+    looped = module(
+        f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ pim_isa.loop {n} {{ {step(None)} }} }} }}"
+    )
+    unrolled = module(
+        "  pim_isa.partition 0 { pim_isa.core 0 {" + "".join(step(i) for i in range(n)) + "} }"
+    )
     assert latency_ns(looped) == pytest.approx(latency_ns(unrolled), rel=1e-9)
 
 
@@ -164,7 +179,9 @@ def test_two_cores_contend_for_dram() -> None:
     transfer = n * D / CHIP.dram_bandwidth / NS  # DRAM is the slowest link
     load = f'pim_isa.load {{buffer = "x", offset = array<i64: 0>, dst = array<i64: 0>, len = {n} : i64}}'
     one = module(f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ {load} }} }}")
-    two = module(f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ {load} }} pim_isa.core 1 {{ {load} }} }}")
+    two = module(
+        f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ {load} }} pim_isa.core 1 {{ {load} }} }}"
+    )
     assert latency_ns(one) == pytest.approx(transfer + CHIP.dram_latency_ns)
     # the second transfer starts when the first has left the DRAM channel
     assert latency_ns(two) == pytest.approx(2 * transfer + CHIP.dram_latency_ns)
@@ -178,19 +195,27 @@ def test_partitions_run_one_after_another_with_weight_reload() -> None:
   }} }}"""
     m = module(part.replace("INDEX", "0") + "\n" + part.replace("INDEX", "1"))
     nbytes = rows * cols * CHIP.weight_bits / 8
-    one = nbytes / CHIP.dram_bandwidth / NS + CHIP.dram_latency_ns + rows * CHIP.crossbar_write_ns_per_row
+    one = (
+        nbytes / CHIP.dram_bandwidth / NS
+        + CHIP.dram_latency_ns
+        + rows * CHIP.crossbar_write_ns_per_row
+    )
     stats = simulate_module(m)
     assert stats.latency_s / NS == pytest.approx(2 * one)
     d = stats.to_json()
     assert d["weight_bytes_loaded"] == 2 * nbytes  # reloaded: once per partition
     bits = rows * cols * CHIP.cols_per_weight * CHIP.cell_bits
-    assert d["energy_breakdown"]["weight_write"] == pytest.approx(2 * bits * CHIP.crossbar_write_pj_per_bit * 1e-12)
+    assert d["energy_breakdown"]["weight_write"] == pytest.approx(
+        2 * bits * CHIP.crossbar_write_pj_per_bit * 1e-12
+    )
     assert [p["start_s"] for p in d["partitions"]] == pytest.approx([0.0, one * NS])
 
 
 def test_replicated_weight_block_is_read_from_dram_once() -> None:
-    ld = ('pim_isa.ld_weight {weight = "w", layout = "io", rows = array<i64: 0, 64>, '
-          'cols = array<i64: 0, 64>, dst = array<i64: 0>}')
+    ld = (
+        'pim_isa.ld_weight {weight = "w", layout = "io", rows = array<i64: 0, 64>, '
+        "cols = array<i64: 0, 64>, dst = array<i64: 0>}"
+    )
     m = module(f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ {ld} }} pim_isa.core 1 {{ {ld} }} }}")
     d = simulate_module(m).to_json()
     assert d["weight_bytes_loaded"] == 64 * 64 * CHIP.weight_bits / 8
@@ -198,14 +223,17 @@ def test_replicated_weight_block_is_read_from_dram_once() -> None:
 
 def test_energy_breakdown_sums_to_total_and_counts_mvms() -> None:
     n = 7
-    m = module(f"""  pim_isa.partition 0 {{ pim_isa.core 0 {{
+    m = module(
+        f"""  pim_isa.partition 0 {{ pim_isa.core 0 {{
     pim_isa.loop {n} {{
       pim_isa.load {{buffer = "x", offset = array<i64: 0, 16>, dst = array<i64: 1024>, len = 16 : i64}}
       {MVM.format(x=0, src=1024, dst=4096)}
       {MVM.format(x=1, src=1024, dst=4096)}
       pim_isa.vadd {{dst = array<i64: 4096>, lhs = array<i64: 4096>, rhs = array<i64: 4096>, len = 8 : i64}}
     }}
-  }} }}""", batch=2)
+  }} }}""",
+        batch=2,
+    )
     d = simulate_module(m).to_json()
     assert set(d["energy_breakdown"]) == set(ENERGY_BREAKDOWN_KEYS)
     assert sum(d["energy_breakdown"].values()) == pytest.approx(d["energy_j"])
@@ -226,7 +254,8 @@ def test_energy_breakdown_sums_to_total_and_counts_mvms() -> None:
 def pipeline(batch: int) -> ModuleOp:
     """Core 0: per image, load + 4 MVMs + send; core 1: recv + relu + store."""
     mvms = "\n".join(MVM.format(x=x, src=1024, dst=f"{4096 + 16 * x}") for x in range(4))
-    return module(f"""  pim_isa.partition 0 {{
+    return module(
+        f"""  pim_isa.partition 0 {{
     pim_isa.core 0 {{ pim_isa.loop {batch} {{
       pim_isa.load {{buffer = "x", offset = array<i64: 0, 16>, dst = array<i64: 1024>, len = 16 : i64}}
       {mvms}
@@ -237,7 +266,9 @@ def pipeline(batch: int) -> ModuleOp:
       pim_isa.vrelu {{dst = array<i64: 512>, src = array<i64: 0>, len = 32 : i64}}
       pim_isa.store {{src = array<i64: 512>, buffer = "y", offset = array<i64: 0, 32>, len = 32 : i64}}
     }} }}
-  }}""", batch=batch)
+  }}""",
+        batch=batch,
+    )
 
 
 def test_throughput_grows_with_batch_until_saturation() -> None:
@@ -271,9 +302,16 @@ def test_pim_run_stats_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "inf/s" in capsys.readouterr().out
     d = json.loads(out.read_text())
     for key, kind in {
-        "latency_s": float, "throughput_ips": float, "energy_j": float, "edp": float,
-        "partitions": list, "energy_breakdown": dict, "mvm_count": int, "dram_bytes": int,
-        "weight_bytes_loaded": int, "batch": int,
+        "latency_s": float,
+        "throughput_ips": float,
+        "energy_j": float,
+        "edp": float,
+        "partitions": list,
+        "energy_breakdown": dict,
+        "mvm_count": int,
+        "dram_bytes": int,
+        "weight_bytes_loaded": int,
+        "batch": int,
     }.items():
         assert isinstance(d[key], kind), key
     assert d["batch"] == 4
@@ -283,7 +321,9 @@ def test_pim_run_stats_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert {"mvm", "adc", "weight_write", "dram", "vector", "static"} <= set(d["energy_breakdown"])
 
 
-def test_stats_on_non_isa_ir_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_stats_on_non_isa_ir_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "n.mlir"
     src.write_text("""builtin.module {
   func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
@@ -348,11 +388,15 @@ def test_cost_model_agrees_with_simulation_on_a_small_conv_at_batch_1() -> None:
         assert b == pytest.approx(a, rel=0.10)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap (docs/simulator.md, 'Cost model vs simulation'): a tiny conv of 52 replicas of "
-    "5 windows; each core receives the input relayout's token and sends the output relayout's "
-    "per image, so it runs the images one at a time (~4.9 us each simulated); the model's "
-    "period is the crossbars' 4 us and does not price the token serialisation"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known gap (docs/simulator.md, 'Cost model vs simulation'): a tiny conv of 52 replicas of "
+        "5 windows; each core receives the input relayout's token and sends the output relayout's "
+        "per image, so it runs the images one at a time (~4.9 us each simulated); the model's "
+        "period is the crossbars' 4 us and does not price the token serialisation"
+    ),
+)
 @pytest.mark.parametrize("batch", [4, 16])
 def test_cost_model_agrees_with_simulation_on_a_small_conv_over_a_batch(batch: int) -> None:
     model, sim = lowered_conv(batch)
@@ -369,9 +413,10 @@ def test_closed_form_loops_of_many_cores_sharing_dram_equal_stepping() -> None:
     # its crossbars (112 x 800 ns).
     def core(c: int) -> str:
         mvms = "".join(
-            f'pim_isa.mvm {{xbar = {k} : i64, src = array<i64: {512 * k}>, rows = 256 : i64, '
-            f'dst = array<i64: 1152>, cols = 64 : i64, bits = 4 : i64{", accumulate" if k else ""}}}\n'
-            for k in range(3))
+            f"pim_isa.mvm {{xbar = {k} : i64, src = array<i64: {512 * k}>, rows = 256 : i64, "
+            f"dst = array<i64: 1152>, cols = 64 : i64, bits = 4 : i64{', accumulate' if k else ''}}}\n"
+            for k in range(3)
+        )
         return f"""pim_isa.core {c} {{ pim_isa.loop 112 {{
   pim_isa.load_block {{buffer = "x", offset = array<i64: {10 * c}, 64>, sizes = array<i64: 64, 3, 3>, pitches = array<i64: 1, 7296, 64>, len = 1 : i64, dst = array<i64: 0>}}
   {mvms}
@@ -421,7 +466,9 @@ def test_a_load_waits_for_the_same_cores_stores_of_a_closed_form_loop() -> None:
       {MVM.format(x=x, src=0, dst=64)}
       pim_isa.store {{src = array<i64: 64>, buffer = "{dst}", offset = array<i64: 0, 16>, len = 8 : i64}} }}"""
 
-    m = module(f"pim_isa.partition 0 {{ pim_isa.core 0 {{ {loop(0, 'x', 'y')} {loop(1, 'y', 'z')} }} }}")
+    m = module(
+        f"pim_isa.partition 0 {{ pim_isa.core 0 {{ {loop(0, 'x', 'y')} {loop(1, 'y', 'z')} }} }}"
+    )
     closed = simulate_module(m).latency_s
     stepped = simulate_module(m, step_all=True).latency_s
     assert closed == pytest.approx(stepped, rel=0.02)
@@ -436,7 +483,12 @@ def _events(m: ModuleOp) -> list[tuple[int, int, float, float, str]]:
 
 def _transfer_ns(elements: int) -> float:
     """A DMA of `elements` through DRAM (the slowest link)."""
-    return elements * D / min(CHIP.dram_bandwidth, CHIP.bus_bandwidth, CHIP.local_memory_bandwidth) / NS
+    return (
+        elements
+        * D
+        / min(CHIP.dram_bandwidth, CHIP.bus_bandwidth, CHIP.local_memory_bandwidth)
+        / NS
+    )
 
 
 def test_a_load_waits_for_the_cores_stores_of_what_it_reads_only() -> None:

@@ -12,10 +12,27 @@ from pimdsl.tools import pim_opt, pim_run
 
 def test_trace_of_a_lowered_network(tmp_path: Path) -> None:
     lowered, stats, trace = tmp_path / "m.mlir", tmp_path / "s.json", tmp_path / "t.json"
-    assert pim_opt.main(["--model", "mlp", "--chip", "compass-s", "--batch", "2", "--partition",
-                         "--lower-to-isa", "-o", str(lowered)]) == 0
-    assert pim_run.main([str(lowered), "--timing-only", "--stats", str(stats),
-                         "--trace", str(trace)]) == 0
+    assert (
+        pim_opt.main(
+            [
+                "--model",
+                "mlp",
+                "--chip",
+                "compass-s",
+                "--batch",
+                "2",
+                "--partition",
+                "--lower-to-isa",
+                "-o",
+                str(lowered),
+            ]
+        )
+        == 0
+    )
+    assert (
+        pim_run.main([str(lowered), "--timing-only", "--stats", str(stats), "--trace", str(trace)])
+        == 0
+    )
     doc = json.loads(trace.read_text())
     jsonschema = pytest.importorskip("jsonschema")
     from pimdsl import schema

@@ -28,16 +28,35 @@ class NetBuilder:
         self.block.add_op(op)
         return op.results[0]
 
-    def conv(self, x: SSAValue, cout: int, k: int, *, stride: int = 1, pad: int | None = None,
-             groups: int = 1, relu: bool = True) -> SSAValue:
+    def conv(
+        self,
+        x: SSAValue,
+        cout: int,
+        k: int,
+        *,
+        stride: int = 1,
+        pad: int | None = None,
+        groups: int = 1,
+        relu: bool = True,
+    ) -> SSAValue:
         s = nn.shape_of(x)
         pad = k // 2 if pad is None else pad
         self.count += 1
         w = self.add(nn.WeightOp(f"conv{self.count}.weight", (cout, s[1] // groups, k, k)))
         b = self.add(nn.WeightOp(f"conv{self.count}.bias", (cout,)))
         oh, ow = conv2d_out_hw(s[2:], (k, k), (stride, stride), (pad,) * 4, (1, 1))
-        y = self.add(nn.Conv2dOp(x, w, b, strides=(stride, stride), pads=(pad,) * 4,
-                                 dilations=(1, 1), groups=groups, result_shape=(s[0], cout, oh, ow)))
+        y = self.add(
+            nn.Conv2dOp(
+                x,
+                w,
+                b,
+                strides=(stride, stride),
+                pads=(pad,) * 4,
+                dilations=(1, 1),
+                groups=groups,
+                result_shape=(s[0], cout, oh, ow),
+            )
+        )
         return self.add(nn.ReluOp(y)) if relu else y
 
     def linear(self, x: SSAValue, out: int, *, relu: bool = True) -> SSAValue:
@@ -56,8 +75,13 @@ class NetBuilder:
 
 def tiny_chip(**changes: object) -> Chip:
     """compass-s shrunk: 16x16 crossbars (4 four-bit weights per row), 2 per core, 2 cores."""
-    base = {"name": "tiny", "crossbar_rows": 16, "crossbar_cols": 16, "crossbars_per_core": 2,
-            "cores": 2}
+    base = {
+        "name": "tiny",
+        "crossbar_rows": 16,
+        "crossbar_cols": 16,
+        "crossbars_per_core": 2,
+        "cores": 2,
+    }
     return load_chip("compass-s").replace(**{**base, **changes})
 
 
@@ -177,9 +201,11 @@ def test_validity_map_against_exact_packing():
         assert np.all(np.diff(max_end) >= 0)
         for s in range(u.n):
             assert s < max_end[s] <= u.n
-            assert exact_packs(sizes[s:max_end[s]], chip.cores, chip.crossbars_per_core)
+            assert exact_packs(sizes[s : max_end[s]], chip.cores, chip.crossbars_per_core)
             if max_end[s] < u.n:
-                assert not exact_packs(sizes[s:max_end[s] + 1], chip.cores, chip.crossbars_per_core)
+                assert not exact_packs(
+                    sizes[s : max_end[s] + 1], chip.cores, chip.crossbars_per_core
+                )
 
 
 def test_mlp_units_and_validity_by_hand():

@@ -24,32 +24,59 @@ from pimdsl.sim.xbar_devices import GRID_BITS, device_mvm_int, program
 from pimdsl.sim.xbar_numerics import crossbar_mvm_int
 
 NOISE_FLOATS = [f for f in NON_IDEALITY_FIELDS if f != "noise_seed"]
-STRONG = {"variation_sigma": 0.3, "read_noise_sigma": 0.05, "adc_offset_sigma": 0.4,
-          "adc_noise_sigma": 0.5, "stuck_at_0_rate": 0.05, "stuck_at_1_rate": 0.03,
-          "ir_drop": 0.2}
+STRONG = {
+    "variation_sigma": 0.3,
+    "read_noise_sigma": 0.05,
+    "adc_offset_sigma": 0.4,
+    "adc_noise_sigma": 0.5,
+    "stuck_at_0_rate": 0.05,
+    "stuck_at_1_rate": 0.03,
+    "ir_drop": 0.2,
+}
 
 
 def _chip(**changes: object) -> Chip:
-    base = dict(name="tiny", crossbar_rows=8, crossbar_cols=16, cell_bits=2, weight_bits=4,
-                act_bits=4, dac_bits=2, adc_bits=5)
+    base = dict(
+        name="tiny",
+        crossbar_rows=8,
+        crossbar_cols=16,
+        cell_bits=2,
+        weight_bits=4,
+        act_bits=4,
+        dac_bits=2,
+        adc_bits=5,
+    )
     return load_chip("compass-s").replace(**{**base, **changes})
 
 
-def _reference(chip: Chip, x: np.ndarray, w: np.ndarray, signed: bool, key: tuple[int, ...],
-               read: int = 0) -> tuple[np.ndarray, int]:
+def _reference(
+    chip: Chip, x: np.ndarray, w: np.ndarray, signed: bool, key: tuple[int, ...], read: int = 0
+) -> tuple[np.ndarray, int]:
     core, xbar, write = key
     y, clipped = ref.reference_device_mvm_int(
-        x.tolist(), w.tolist(), weight_bits=chip.weight_bits, cell_bits=chip.cell_bits,
-        act_bits=chip.act_bits, dac_bits=chip.dac_bits, adc_bits=chip.adc_bits,
-        crossbar_rows=chip.crossbar_rows, crossbar_cols=chip.crossbar_cols,
-        signed_inputs=signed, noise={f: getattr(chip, f) for f in NOISE_FLOATS},
-        seed=chip.noise_seed, core=core, xbar=xbar, write=write, read=read,
+        x.tolist(),
+        w.tolist(),
+        weight_bits=chip.weight_bits,
+        cell_bits=chip.cell_bits,
+        act_bits=chip.act_bits,
+        dac_bits=chip.dac_bits,
+        adc_bits=chip.adc_bits,
+        crossbar_rows=chip.crossbar_rows,
+        crossbar_cols=chip.crossbar_cols,
+        signed_inputs=signed,
+        noise={f: getattr(chip, f) for f in NOISE_FLOATS},
+        seed=chip.noise_seed,
+        core=core,
+        xbar=xbar,
+        write=write,
+        read=read,
     )
     return np.array(y, dtype=np.int64).reshape(len(x), w.shape[1]), clipped
 
 
-def _operands(chip: Chip, seed: int, k: int, n: int, batch: int, signed: bool
-              ) -> tuple[np.ndarray, np.ndarray]:
+def _operands(
+    chip: Chip, seed: int, k: int, n: int, batch: int, signed: bool
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     qw = (1 << (chip.weight_bits - 1)) - 1
     w = rng.integers(-qw, qw + 1, (k, n))
@@ -62,11 +89,14 @@ def _operands(chip: Chip, seed: int, k: int, n: int, batch: int, signed: bool
 
 
 @pytest.mark.parametrize("which", [*NOISE_FLOATS, "all"])
-@pytest.mark.parametrize("shape", [
-    dict(),  # 2-bit cells and DAC, 5-bit ADC
-    dict(cell_bits=1, dac_bits=1, adc_bits=3, crossbar_rows=6, crossbar_cols=12),
-    dict(cell_bits=3, weight_bits=6, act_bits=6, dac_bits=3, adc_bits=7, crossbar_cols=9),
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        dict(),  # 2-bit cells and DAC, 5-bit ADC
+        dict(cell_bits=1, dac_bits=1, adc_bits=3, crossbar_rows=6, crossbar_cols=12),
+        dict(cell_bits=3, weight_bits=6, act_bits=6, dac_bits=3, adc_bits=7, crossbar_cols=9),
+    ],
+)
 def test_bit_for_bit_with_the_reference(which: str, shape: dict[str, int]) -> None:
     noise = STRONG if which == "all" else {which: STRONG[which]}
     for seed in range(3):
@@ -88,10 +118,20 @@ def test_all_off_is_the_ideal_bit_sliced_model() -> None:
     chip = _chip(adc_bits=4)  # narrow: the ideal model saturates, the device path must too
     assert not chip.non_ideal
     x, w = _operands(chip, 0, 8, 8, 6, True)
-    got, clipped = device_mvm_int(x, program(w, chip, core=0, xbar=0, write=0), chip,
-                                  signed_inputs=True)
-    ideal = crossbar_mvm_int(x, w, weight_bits=4, cell_bits=2, act_bits=4, dac_bits=2, adc_bits=4,
-                             rows=8, signed_inputs=True)
+    got, clipped = device_mvm_int(
+        x, program(w, chip, core=0, xbar=0, write=0), chip, signed_inputs=True
+    )
+    ideal = crossbar_mvm_int(
+        x,
+        w,
+        weight_bits=4,
+        cell_bits=2,
+        act_bits=4,
+        dac_bits=2,
+        adc_bits=4,
+        rows=8,
+        signed_inputs=True,
+    )
     assert np.array_equal(got, ideal)
     assert clipped > 0
 
@@ -124,8 +164,9 @@ def test_seeded_and_keyed_draws() -> None:
     g3, _, y3 = run(chip.replace(noise_seed=12), (0, 1, 0))
     assert not np.array_equal(g1, g3) and not np.array_equal(y1, y3)
     # a rewrite of the same crossbar: new variation, the same faults and ADC offsets
-    faulty = chip.replace(variation_sigma=0.3, read_noise_sigma=0.0, adc_noise_sigma=0.0,
-                          ir_drop=0.0)
+    faulty = chip.replace(
+        variation_sigma=0.3, read_noise_sigma=0.0, adc_noise_sigma=0.0, ir_drop=0.0
+    )
     a = program(w, faulty, core=0, xbar=1, write=0)
     b = program(w, faulty, core=0, xbar=1, write=1)
     assert not np.array_equal(a.conductance, b.conductance)
@@ -179,9 +220,12 @@ def test_levels_apply_non_idealities(tmp_path: Path) -> None:
 
     x = np.random.default_rng(3).standard_normal((2, 2, 6, 6)).astype(np.float32)
     results = {}
-    for label, chip in (("off", QCHIP), ("on", dataclasses.replace(QCHIP, **STRONG)),
-                        ("on-again", dataclasses.replace(QCHIP, **STRONG)),
-                        ("seed", dataclasses.replace(QCHIP, **STRONG, noise_seed=9))):
+    for label, chip in (
+        ("off", QCHIP),
+        ("on", dataclasses.replace(QCHIP, **STRONG)),
+        ("on-again", dataclasses.replace(QCHIP, **STRONG)),
+        ("seed", dataclasses.replace(QCHIP, **STRONG, noise_seed=9)),
+    ):
         module, _ = _small_network(tmp_path, chip)
         crossbar = _crossbar(_partitioned(module))
         isa = crossbar.clone()
@@ -243,4 +287,6 @@ def test_crossbar_level_mvms_match_the_reference(tmp_path: Path) -> None:
         block = np.array(rows, dtype=np.int64)
         y_int, _ = _reference(chip, xs, block, signed, (core, xbar, write), read)
         expected = (y_int.astype(np.float64) * (x_scale * np.array(w_scales))).astype(np.float32)
-        assert np.array_equal(out.reshape(-1, c1 - c0), expected), f"tile {tile.weight.data}[{r0}:{r1}]"
+        assert np.array_equal(out.reshape(-1, c1 - c0), expected), (
+            f"tile {tile.weight.data}[{r0}:{r1}]"
+        )

@@ -24,7 +24,9 @@ from pimdsl.sim.xbar_reference import (
 )
 
 
-def _random_ints(rng: np.random.Generator, shape: tuple[int, int], bits: int, signed: bool) -> np.ndarray:
+def _random_ints(
+    rng: np.random.Generator, shape: tuple[int, int], bits: int, signed: bool
+) -> np.ndarray:
     if signed:
         return rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), size=shape)
     return rng.integers(0, 1 << bits, size=shape)
@@ -51,8 +53,14 @@ def test_mvm_int_equals_reference(
         signed = bool(rng.integers(0, 2))
         x = _random_ints(rng, (batch, k), act_bits, signed)
         w = _random_ints(rng, (k, n), weight_bits, True)
-        kw = dict(weight_bits=weight_bits, cell_bits=cell_bits, act_bits=act_bits,
-                  dac_bits=dac_bits, adc_bits=adc_bits, rows=rows)
+        kw = dict(
+            weight_bits=weight_bits,
+            cell_bits=cell_bits,
+            act_bits=act_bits,
+            dac_bits=dac_bits,
+            adc_bits=adc_bits,
+            rows=rows,
+        )
         got = crossbar_mvm_int(x, w, **kw, signed_inputs=signed)
         want = reference_mvm_int(x.tolist(), w.tolist(), **kw, signed_inputs=signed)
         assert got.dtype == np.int64
@@ -73,8 +81,14 @@ def test_mvm_int_equals_reference_random_params(seed: int) -> None:
     rows = int(rng.integers(1, 2 * k + 1))
     x = _random_ints(rng, (batch, k), act_bits, signed)
     w = _random_ints(rng, (k, n), weight_bits, True)
-    kw = dict(weight_bits=weight_bits, cell_bits=cell_bits, act_bits=act_bits,
-              dac_bits=dac_bits, adc_bits=adc_bits, rows=rows)
+    kw = dict(
+        weight_bits=weight_bits,
+        cell_bits=cell_bits,
+        act_bits=act_bits,
+        dac_bits=dac_bits,
+        adc_bits=adc_bits,
+        rows=rows,
+    )
     got = crossbar_mvm_int(x, w, **kw, signed_inputs=signed)
     assert got.tolist() == reference_mvm_int(x.tolist(), w.tolist(), **kw, signed_inputs=signed)
 
@@ -100,8 +114,9 @@ def test_hand_worked_2x2() -> None:
     counts = XbarCounts()
     assert crossbar_mvm_int(x, w, **kw, adc_bits=3, cols=4, counts=counts).tolist() == [[-1, -33]]
     # Saturated conversions: column 0 step 0 (9, 11), column 1 step 0 (9, 9).
-    assert counts == XbarCounts(crossbar_mvms=1, crossbar_steps=2, adc_conversions=8,
-                                adc_saturations=4, shift_adds=8)
+    assert counts == XbarCounts(
+        crossbar_mvms=1, crossbar_steps=2, adc_conversions=8, adc_saturations=4, shift_adds=8
+    )
     assert crossbar_mvm_int(x, w, **kw, adc_bits=4).tolist() == [[17, -23]]
 
 
@@ -113,12 +128,23 @@ def test_hand_worked_row_tiles() -> None:
     x = np.array([[3, -2]])
     w = np.array([[5, -3], [-1, 7]])
     counts = XbarCounts()
-    got = crossbar_mvm_int(x, w, weight_bits=4, cell_bits=2, act_bits=4, dac_bits=2, adc_bits=3,
-                           rows=1, cols=2, counts=counts)
+    got = crossbar_mvm_int(
+        x,
+        w,
+        weight_bits=4,
+        cell_bits=2,
+        act_bits=4,
+        dac_bits=2,
+        adc_bits=3,
+        rows=1,
+        cols=2,
+        counts=counts,
+    )
     assert got.tolist() == [[9, -23]]
     # 2 row tiles x 2 column tiles (a 2-column crossbar holds one 4-bit weight of 2-bit cells).
-    assert counts == XbarCounts(crossbar_mvms=4, crossbar_steps=8, adc_conversions=16,
-                                adc_saturations=1, shift_adds=16)
+    assert counts == XbarCounts(
+        crossbar_mvms=4, crossbar_steps=8, adc_conversions=16, adc_saturations=1, shift_adds=16
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -128,13 +154,23 @@ def test_no_saturation_is_exact_matmul(seed: int) -> None:
     rng = np.random.default_rng(seed)
     x = _random_ints(rng, (7, 100), 8, signed=bool(seed % 2))
     w = _random_ints(rng, (100, 9), 8, True)
-    got = crossbar_mvm_int(x, w, weight_bits=8, cell_bits=1, act_bits=8, dac_bits=1, adc_bits=5,
-                           rows=16)
+    got = crossbar_mvm_int(
+        x, w, weight_bits=8, cell_bits=1, act_bits=8, dac_bits=1, adc_bits=5, rows=16
+    )
     assert np.array_equal(got, x @ w)
     # Bigger cells and DAC steps: max column sum 16 * 3 * 15 = 720 < 2^10.
     counts = XbarCounts()
-    got = crossbar_mvm_int(x, w, weight_bits=8, cell_bits=4, act_bits=8, dac_bits=2, adc_bits=10,
-                           rows=16, counts=counts)
+    got = crossbar_mvm_int(
+        x,
+        w,
+        weight_bits=8,
+        cell_bits=4,
+        act_bits=8,
+        dac_bits=2,
+        adc_bits=10,
+        rows=16,
+        counts=counts,
+    )
     assert np.array_equal(got, x @ w)
     assert counts.adc_saturations == 0
 
@@ -144,8 +180,9 @@ def test_saturation_lowers_the_offset_sum() -> None:
     # below the exact product (the offsets are removed exactly, clipping only loses charge).
     x = np.full((1, 8), 7)
     w = np.full((8, 2), 7)
-    got = crossbar_mvm_int(x, w, weight_bits=4, cell_bits=1, act_bits=3, dac_bits=1, adc_bits=1,
-                           rows=8)
+    got = crossbar_mvm_int(
+        x, w, weight_bits=4, cell_bits=1, act_bits=3, dac_bits=1, adc_bits=1, rows=8
+    )
     # Unsigned x (offset 0): every step/slice column current is 8 (rows with digit 1 and cell 1)
     # or 0, clipped to 1. wu = 15 -> all four slices are 1; x = 7 -> all three steps are 1:
     # A = (1 + 2 + 4) * (1 + 2 + 4 + 8) = 105; offset 8 * sum(x) = 8 * 56 = 448 -> -343.
@@ -158,8 +195,9 @@ def test_row_tiles_add_up() -> None:
     rng = np.random.default_rng(7)
     x = _random_ints(rng, (5, 70), 4, True)
     w = _random_ints(rng, (70, 6), 4, True)
-    kw = dict(weight_bits=4, cell_bits=1, act_bits=4, dac_bits=1, adc_bits=3, rows=32,
-              signed_inputs=True)
+    kw = dict(
+        weight_bits=4, cell_bits=1, act_bits=4, dac_bits=1, adc_bits=3, rows=32, signed_inputs=True
+    )
     whole = crossbar_mvm_int(x, w, **kw)
     pieces = sum(crossbar_mvm_int(x[:, i : i + 32], w[i : i + 32], **kw) for i in range(0, 70, 32))
     assert np.array_equal(whole, pieces)
@@ -203,7 +241,10 @@ _CHIPS = [
     ("compass-s", {}),
     ("pimcomp-default", {}),
     ("compass-s", {"crossbar_rows": 16, "adc_bits": 3}),
-    ("compass-s", {"cell_bits": 2, "dac_bits": 2, "weight_bits": 8, "act_bits": 8, "crossbar_rows": 8}),
+    (
+        "compass-s",
+        {"cell_bits": 2, "dac_bits": 2, "weight_bits": 8, "act_bits": 8, "crossbar_rows": 8},
+    ),
 ]
 
 
@@ -218,9 +259,17 @@ def test_matmul_equals_reference(preset: str, changes: dict[str, int], per_chann
         xin = x if signed else np.maximum(x, 0)
         got = crossbar_matmul(xin, w, chip, "quantized", per_channel)
         want = reference_matmul(
-            xin.tolist(), w.tolist(), weight_bits=chip.weight_bits, cell_bits=chip.cell_bits,
-            act_bits=chip.act_bits, dac_bits=chip.dac_bits, adc_bits=chip.adc_bits,
-            rows=chip.crossbar_rows, per_channel=per_channel, signed_inputs=signed)
+            xin.tolist(),
+            w.tolist(),
+            weight_bits=chip.weight_bits,
+            cell_bits=chip.cell_bits,
+            act_bits=chip.act_bits,
+            dac_bits=chip.dac_bits,
+            adc_bits=chip.adc_bits,
+            rows=chip.crossbar_rows,
+            per_channel=per_channel,
+            signed_inputs=signed,
+        )
         assert got.dtype == np.float32
         assert np.array_equal(got, np.asarray(want, dtype=np.float32))
 
@@ -257,8 +306,9 @@ def test_counts_for_a_chip() -> None:
     chip = load_preset("compass-s")  # 256x256, 4-bit weights on 1-bit cells: 64 channels/crossbar
     counts = XbarCounts()
     rng = np.random.default_rng(0)
-    crossbar_matmul(rng.normal(size=(3, 600)), rng.normal(size=(600, 100)), chip, "quantized",
-                    counts=counts)
+    crossbar_matmul(
+        rng.normal(size=(3, 600)), rng.normal(size=(600, 100)), chip, "quantized", counts=counts
+    )
     # 3 row tiles (600 / 256), 2 column tiles (100 / 64), 4 input steps, 4 slices.
     assert counts.crossbar_mvms == 3 * 3 * 2
     assert counts.crossbar_steps == 3 * 3 * 2 * 4
@@ -274,11 +324,27 @@ def test_bad_input_is_pim_error() -> None:
     with pytest.raises(PimError, match="signed=True"):
         quantize_inputs(np.array([[-1.0, 2.0]]), 4, signed=False)
     with pytest.raises(PimError, match="weight values"):
-        crossbar_mvm_int(np.ones((1, 2), dtype=int), np.full((2, 1), 8), weight_bits=4,
-                         cell_bits=1, act_bits=4, dac_bits=1, adc_bits=8, rows=4)
+        crossbar_mvm_int(
+            np.ones((1, 2), dtype=int),
+            np.full((2, 1), 8),
+            weight_bits=4,
+            cell_bits=1,
+            act_bits=4,
+            dac_bits=1,
+            adc_bits=8,
+            rows=4,
+        )
     with pytest.raises(PimError, match="multiple"):
-        crossbar_mvm_int(np.ones((1, 2), dtype=int), np.ones((2, 1), dtype=int), weight_bits=4,
-                         cell_bits=1, act_bits=4, dac_bits=3, adc_bits=8, rows=4)
+        crossbar_mvm_int(
+            np.ones((1, 2), dtype=int),
+            np.ones((2, 1), dtype=int),
+            weight_bits=4,
+            cell_bits=1,
+            act_bits=4,
+            dac_bits=3,
+            adc_bits=8,
+            rows=4,
+        )
 
 
 def test_zero_and_empty_batch() -> None:

@@ -25,8 +25,13 @@ TOL = 1e-4
 
 
 # Models too big to run in every style here (seconds each on 2 cores), with the style to use.
-ONE_STYLE = {"alexnet": "zoo9", "vgg11": "torchscript", "vgg16": "torchscript",
-             "resnet34": "torchscript", "resnet50": "torchscript"}
+ONE_STYLE = {
+    "alexnet": "zoo9",
+    "vgg11": "torchscript",
+    "vgg16": "torchscript",
+    "resnet34": "torchscript",
+    "resnet50": "torchscript",
+}
 
 
 def _cases() -> list[tuple[str, str, int | None]]:

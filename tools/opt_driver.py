@@ -74,8 +74,18 @@ DESCRIPTION = (
 UPSTREAM_TARGETS = ("mlir",)
 
 # Options that take a value: the token after them is never a pass flag.
-_VALUE_OPTIONS = ("-o", "--output-file", "-t", "--target", "-f", "--frontend", "--chip",
-                  "--batch", "--model", "--report")
+_VALUE_OPTIONS = (
+    "-o",
+    "--output-file",
+    "-t",
+    "--target",
+    "-f",
+    "--frontend",
+    "--chip",
+    "--batch",
+    "--model",
+    "--report",
+)
 
 
 # --- argv: passes as flags ----------------------------------------------------------------------
@@ -125,8 +135,10 @@ def rewrite_pass_flags(
                 continue
             if flag not in option_strings and not any(o.startswith(flag) for o in option_strings):
                 close = difflib.get_close_matches(
-                    name, [*pass_names, *(o[2:] for o in option_strings if o.startswith("--"))],
-                    n=3, cutoff=0.6,
+                    name,
+                    [*pass_names, *(o[2:] for o in option_strings if o.startswith("--"))],
+                    n=3,
+                    cutoff=0.6,
                 )
                 hint = f" Did you mean {', '.join('--' + c for c in close)}?" if close else ""
                 raise PimError(
@@ -232,12 +244,17 @@ def parse_error_text(exc: ParseError) -> str:
         line = content[line_start : span.input.get_end_of_line(start)]
         if isinstance(line, bytes):
             line = line.decode("utf-8", "replace")
-        col = len(content[line_start:start].decode("utf-8", "replace") if isinstance(content, bytes)
-                  else content[line_start:start])
+        col = len(
+            content[line_start:start].decode("utf-8", "replace")
+            if isinstance(content, bytes)
+            else content[line_start:start]
+        )
         lo, hi = max(0, col - 60), col + 60
         head, tail = ("..." if lo else ""), ("..." if hi < len(line) else "")
-        return (f"{span.get_location()}\n{head}{line[lo:hi]}{tail}\n"
-                f"{' ' * (len(head) + col - lo)}^\n{exc.msg}")
+        return (
+            f"{span.get_location()}\n{head}{line[lo:hi]}{tail}\n"
+            f"{' ' * (len(head) + col - lo)}^\n{exc.msg}"
+        )
     except Exception:  # pragma: no cover - keep xDSL's text if the span is unusual
         return text
 
@@ -253,8 +270,9 @@ def decode_mlir(data: bytes, name: str) -> str:
         ) from None
 
 
-def locate_op(op: Operation, offsets: dict[Operation, int], source: tuple[str, str, int],
-              newlines: list[int]) -> str | None:
+def locate_op(
+    op: Operation, offsets: dict[Operation, int], source: tuple[str, str, int], newlines: list[int]
+) -> str | None:
     """'file:line' of a parsed op (`newlines`: the offsets of the source's newlines), else None."""
     name, text, line_offset = source
     if op not in offsets or not text:
@@ -302,6 +320,7 @@ def parse_mlir_file(ctx: Any, path: str) -> ModuleOp:
     except ParseError as exc:
         raise PimError(f"parse error: {parse_error_text(exc)}".rstrip()) from None
     newlines = [i for i, c in enumerate(text) if c == "\n"]
+
     def place(op: Operation) -> str:
         return locate_op(op, offsets, (path, text, 0), newlines) or path
 
@@ -311,7 +330,9 @@ def parse_mlir_file(ctx: Any, path: str) -> ModuleOp:
         module.verify()
     except VerifyException as exc:
         culprit, detail = verify_error_detail(module, exc)
-        where = (locate_op(culprit, offsets, (path, text, 0), newlines) if culprit else None) or path
+        where = (
+            locate_op(culprit, offsets, (path, text, 0), newlines) if culprit else None
+        ) or path
         raise PimError(f"{where}: invalid IR: {detail}") from None
     return module
 
@@ -390,29 +411,65 @@ class PimOptMain(xDSLOptMain):
         if version is not None:
             version.option_strings = [o for o in version.option_strings if o != "-v"]
         group = arg_parser.add_argument_group("pimdsl")
-        group.add_argument("--chip", metavar="NAME|FILE",
-                           help="chip preset or .toml/.json file; sets the module attribute pim.chip")
-        group.add_argument("--batch", metavar="N", type=int,
-                           help="batch size the partitions are pipelined over (pim.batch)")
-        group.add_argument("--model", metavar="NAME",
-                           help="compile a zoo model instead of a file (see --list-models)")
-        group.add_argument("--report", metavar="FILE.json|-",
-                           help="after the pipeline, write the partition report (JSON; '-': a table, "
-                           "on stdout with -o FILE, else on stderr so stdout stays parseable IR)")
-        group.add_argument("--print-ir-after-all", action="store_true",
-                           help="print the IR to stderr after every pass")
-        group.add_argument("--no-verify-each", action="store_true",
-                           help="verify the input and the output only, not between passes (faster on big IR)")
-        group.add_argument("--list-chips", action="store_true", help="list the chip presets and exit")
-        group.add_argument("--list-models", action="store_true", help="list the zoo models and exit")
-        group.add_argument("--list-passes", action="store_true", help="list pimdsl's passes and exit")
-        group.add_argument("-v", "--verbose", action="count", default=0,
-                           help="log each pass and its time (-vv: more)")
-        group.add_argument("-q", "--quiet", action="store_true",
-                           help="no progress output on stderr (warnings and errors only)")
+        group.add_argument(
+            "--chip",
+            metavar="NAME|FILE",
+            help="chip preset or .toml/.json file; sets the module attribute pim.chip",
+        )
+        group.add_argument(
+            "--batch",
+            metavar="N",
+            type=int,
+            help="batch size the partitions are pipelined over (pim.batch)",
+        )
+        group.add_argument(
+            "--model",
+            metavar="NAME",
+            help="compile a zoo model instead of a file (see --list-models)",
+        )
+        group.add_argument(
+            "--report",
+            metavar="FILE.json|-",
+            help="after the pipeline, write the partition report (JSON; '-': a table, "
+            "on stdout with -o FILE, else on stderr so stdout stays parseable IR)",
+        )
+        group.add_argument(
+            "--print-ir-after-all",
+            action="store_true",
+            help="print the IR to stderr after every pass",
+        )
+        group.add_argument(
+            "--no-verify-each",
+            action="store_true",
+            help="verify the input and the output only, not between passes (faster on big IR)",
+        )
+        group.add_argument(
+            "--list-chips", action="store_true", help="list the chip presets and exit"
+        )
+        group.add_argument(
+            "--list-models", action="store_true", help="list the zoo models and exit"
+        )
+        group.add_argument(
+            "--list-passes", action="store_true", help="list pimdsl's passes and exit"
+        )
+        group.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=0,
+            help="log each pass and its time (-vv: more)",
+        )
+        group.add_argument(
+            "-q",
+            "--quiet",
+            action="store_true",
+            help="no progress output on stderr (warnings and errors only)",
+        )
         for action in arg_parser._actions:  # xDSL's help lists all ~140 pass names inline
             if action.dest == "passes":
-                action.help = "pass pipeline, e.g. 'partition{strategy=greedy},ga-group' (see the list below)"
+                action.help = (
+                    "pass pipeline, e.g. 'partition{strategy=greedy},ga-group' (see the list below)"
+                )
             elif action.dest == "target":
                 action.help = f"output target (default mlir): {', '.join(self.available_targets)}"
             elif action.dest == "disable_verify":
@@ -441,8 +498,13 @@ class PimOptMain(xDSLOptMain):
             lines += [f"  {name.ljust(width)}{self._pass_summary(name)}" for name in plugins]
         upstream = sorted(n for n in self.available_passes if n not in PASSES and n not in plugins)
         lines.append(f"xDSL passes ({len(upstream)}):")
-        lines += textwrap.wrap(", ".join(upstream), 96, initial_indent="  ", subsequent_indent="  ",
-                               break_on_hyphens=False)
+        lines += textwrap.wrap(
+            ", ".join(upstream),
+            96,
+            initial_indent="  ",
+            subsequent_indent="  ",
+            break_on_hyphens=False,
+        )
         lines.append(f"targets (-t): {', '.join(self.available_targets)}")
         lines.append("chip presets (--chip NAME, or a .toml/.json file; see --list-chips):")
         for name in preset_names():
@@ -491,8 +553,10 @@ class PimOptMain(xDSLOptMain):
     ) -> None:
         """Called before the first pass, between passes and after the last one."""
         if self.args.time_passes and previous is not None:
-            print(f"pass {previous.name} took {time.perf_counter() - self._timer:.3f} s",
-                  file=sys.stderr)
+            print(
+                f"pass {previous.name} took {time.perf_counter() - self._timer:.3f} s",
+                file=sys.stderr,
+            )
         verify_now = previous is None or following is None or not self.args.no_verify_each
         if verify_now and not self.args.disable_verify:
             self._verify(module, previous)
@@ -514,13 +578,17 @@ class PimOptMain(xDSLOptMain):
                 raise
             raise PimError(self._verify_message(module, exc, after)) from None
 
-    def _verify_message(self, module: ModuleOp, exc: VerifyException, after: ModulePass | None) -> str:
+    def _verify_message(
+        self, module: ModuleOp, exc: VerifyException, after: ModulePass | None
+    ) -> str:
         culprit, detail = verify_error_detail(module, exc)
         place = self._place(culprit) if culprit is not None else self.get_input_name()
         if after is None:
             return f"{place}: invalid IR: {detail}"
-        return (f"{place}: the IR after pass '{after.name}' does not verify: {detail} "
-                "(a pass must leave valid IR: this is a bug in the pass, please report it)")
+        return (
+            f"{place}: the IR after pass '{after.name}' does not verify: {detail} "
+            "(a pass must leave valid IR: this is a bug in the pass, please report it)"
+        )
 
     def _place(self, op: Operation) -> str:
         """file:line of `op` if it was parsed, else the function holding it."""
@@ -560,7 +628,9 @@ class PimOptMain(xDSLOptMain):
                 hint="Use -f mlir or -f onnx to choose the reader explicitly.",
             ) from None
 
-    def parse_chunk(self, chunk: IO[bytes], file_extension: str, start_offset: int = 0) -> ModuleOp | None:
+    def parse_chunk(
+        self, chunk: IO[bytes], file_extension: str, start_offset: int = 0
+    ) -> ModuleOp | None:
         self._chunk_offset = start_offset
         self.protect_inputs(None)
         try:
@@ -571,7 +641,9 @@ class PimOptMain(xDSLOptMain):
             self.protect_inputs(module)
             for path, option in ((self.args.output_file, "-o"), (self.args.report, "--report")):
                 if path not in (None, "-"):
-                    output.check(path, option)  # the weight file is known now: refuse before the passes
+                    output.check(
+                        path, option
+                    )  # the weight file is known now: refuse before the passes
             limits.check_module_shapes(module, self._place)
             check_defined_before_use(module, self._place)
             self.attach_module_attrs(module)
@@ -586,10 +658,16 @@ class PimOptMain(xDSLOptMain):
         source = self.args.input_file
         # the frontend records the .onnx path as given (CWD-relative); an .mlir names it
         # relative to its own folder (or, in files of older versions, to the CWD)
-        source_dir = os.path.dirname(os.path.abspath(source)) if source and file_extension != "onnx" else None
+        source_dir = (
+            os.path.dirname(os.path.abspath(source))
+            if source and file_extension != "onnx"
+            else None
+        )
         out = self.args.output_file
         to_file = out not in (None, "-") and not (os.path.exists(out) and not os.path.isfile(out))
-        target_dir = os.path.dirname(os.path.abspath(out)) if to_file and out is not None else os.getcwd()
+        target_dir = (
+            os.path.dirname(os.path.abspath(out)) if to_file and out is not None else os.getcwd()
+        )
         new = [rebase_weight_path(spec, source_dir, target_dir) for spec in specs]
         if new != specs:
             module_attrs.set_weights(module, new)
@@ -613,7 +691,9 @@ class PimOptMain(xDSLOptMain):
         except ImportError as exc:
             if exc.name not in ("pimdsl.frontend", "pimdsl.frontend.onnx"):
                 raise
-            raise PimError("the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build.") from None
+            raise PimError(
+                "the ONNX frontend (pimdsl.frontend.import_onnx) is not available in this build."
+            ) from None
         from pimdsl import progress
 
         sidecar = self._sidecar_path()
@@ -671,7 +751,9 @@ class PimOptMain(xDSLOptMain):
             self._recost_partitions(module, old_chip, old_batch)
 
     def _check_not_lowered(self, module: ModuleOp, flags: str) -> None:
-        lowered = next((op.name for op in module.walk() if op.name.startswith(("crossbar.", "pim_isa."))), None)
+        lowered = next(
+            (op.name for op in module.walk() if op.name.startswith(("crossbar.", "pim_isa."))), None
+        )
         if lowered is not None:
             raise PimError(
                 f"{self.get_input_name()}: {flags} cannot change IR lowered below the partition level "
@@ -684,7 +766,9 @@ class PimOptMain(xDSLOptMain):
         passes = getattr(self, "pipeline", None)
         return bool(passes and passes.passes and passes.passes[0].name in ("partition", "ga-group"))
 
-    def _recost_partitions(self, module: ModuleOp, old_chip: Chip | None, old_batch: int | None) -> None:
+    def _recost_partitions(
+        self, module: ModuleOp, old_chip: Chip | None, old_batch: int | None
+    ) -> None:
         """Cost partition-level IR's partitions again for the module's (new) chip and batch."""
         from pimdsl.partitioning import (
             OBJECTIVE,
@@ -721,8 +805,10 @@ class PimOptMain(xDSLOptMain):
                 f"--chip {self.args.chip or chip.name} --partition (or --ga-group).",
             ) from None
         if not self._regroups_first():
-            _note(f"the {len(bounds) - 1} partitions were costed again for chip '{chip.name}', "
-                  f"batch {batch} (same grouping; re-run --partition to regroup for them).")
+            _note(
+                f"the {len(bounds) - 1} partitions were costed again for chip '{chip.name}', "
+                f"batch {batch} (same grouping; re-run --partition to regroup for them)."
+            )
 
     # --- running and output ------------------------------------------------------------------
 
@@ -782,8 +868,9 @@ class PimOptMain(xDSLOptMain):
     def run(self) -> None:
         from pimdsl import logs
 
-        logs.setup("pim-opt", verbose=self.args.verbose, quiet=self.args.quiet,
-                   default=logs.QUIET_DEFAULT)
+        logs.setup(
+            "pim-opt", verbose=self.args.verbose, quiet=self.args.quiet, default=logs.QUIET_DEFAULT
+        )
         with output.session("pim-opt") as outputs:
             self._outputs = outputs
             if self.args.chip is not None and self.args.chip.endswith((".toml", ".json")):
@@ -796,7 +883,9 @@ class PimOptMain(xDSLOptMain):
                     super().run()
                 except ParseError as exc:
                     raise PimError(f"parse error: {parse_error_text(exc)}".rstrip()) from None
-                except DiagnosticException as exc:  # a pass reporting failure (PassFailedException, ...)
+                except (
+                    DiagnosticException
+                ) as exc:  # a pass reporting failure (PassFailedException, ...)
                     raise PimError(str(exc)) from None
                 if self._captured is not None:
                     output.write_text(self.args.output_file, "-o", self._captured.text)
@@ -851,13 +940,17 @@ def onnx_version_warning(path: str) -> str | None:
     if opened.opset > known_opset:
         newer.append(f"opset {opened.opset} (onnx {onnx.__version__} knows up to {known_opset})")
     if opened.model.ir_version > known_ir:
-        newer.append(f"IR version {opened.model.ir_version} (onnx {onnx.__version__} knows up to {known_ir})")
+        newer.append(
+            f"IR version {opened.model.ir_version} (onnx {onnx.__version__} knows up to {known_ir})"
+        )
     if not newer:
         return None
-    return (f"'{path}' uses {' and '.join(newer)}: newer than the installed onnx package knows, "
-            "so shape inference and pimdsl's converters (tested on opsets 9-18) may read its ops "
-            "with older semantics. Check the result with `pim-run --compare-onnxruntime`, or "
-            "export the model with an older opset.")
+    return (
+        f"'{path}' uses {' and '.join(newer)}: newer than the installed onnx package knows, "
+        "so shape inference and pimdsl's converters (tested on opsets 9-18) may read its ops "
+        "with older semantics. Check the result with `pim-run --compare-onnxruntime`, or "
+        "export the model with an older opset."
+    )
 
 
 def rebase_weight_path(spec: str, source_dir: str | None, target_dir: str) -> str:
@@ -871,7 +964,9 @@ def rebase_weight_path(spec: str, source_dir: str | None, target_dir: str) -> st
     if os.path.isabs(spec):
         return spec
     bases = ([source_dir] if source_dir else []) + [os.getcwd()]
-    found = next((os.path.join(b, spec) for b in bases if os.path.isfile(os.path.join(b, spec))), None)
+    found = next(
+        (os.path.join(b, spec) for b in bases if os.path.isfile(os.path.join(b, spec))), None
+    )
     if found is None:
         return spec  # pim-run will say it is missing, naming the places it tried
     found = os.path.abspath(found)
@@ -922,4 +1017,3 @@ def _umask() -> int:
 
 def _note(message: str) -> None:
     print(f"pim-opt: note: {message}", file=sys.stderr)
-

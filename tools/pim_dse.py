@@ -25,27 +25,54 @@ PROG = "pim-dse"
 def build_parser() -> argparse.ArgumentParser:
     from pimdsl.tools.pim_opt import version_text
 
-    p = argparse.ArgumentParser(prog=PROG, description="Design-space exploration: run a sweep "
-                                "spec (TOML) and write one result table (docs/dse.md).")
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Design-space exploration: run a sweep "
+        "spec (TOML) and write one result table (docs/dse.md).",
+    )
     p.add_argument("--version", action="version", version=version_text(PROG))
     p.add_argument("spec", metavar="SPEC.toml", help="the sweep spec")
-    p.add_argument("-o", "--out", metavar="DIR",
-                   help="result folder (default: SPEC's stem + '-results' in the current folder)")
-    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                   help="local worker processes (default: one per core; 1 = in this process)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run on the Dask cluster at ADDRESS (tcp://host:port) instead")
+    p.add_argument(
+        "-o",
+        "--out",
+        metavar="DIR",
+        help="result folder (default: SPEC's stem + '-results' in the current folder)",
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="local worker processes (default: one per core; 1 = in this process)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster at ADDRESS (tcp://host:port) instead",
+    )
     cache = p.add_mutually_exclusive_group()
-    cache.add_argument("--cache", metavar="DIR",
-                       help="span-table cache folder (default: the pimdsl cache, span-tables/)")
+    cache.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="span-table cache folder (default: the pimdsl cache, span-tables/)",
+    )
     cache.add_argument("--no-cache", action="store_true", help="compute every span table")
-    p.add_argument("--fresh", action="store_true",
-                   help="forget the finished points in the result folder and run all")
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="forget the finished points in the result folder and run all",
+    )
     p.add_argument("--list", action="store_true", help="print the points and their keys; run none")
-    p.add_argument("--plots", metavar="DIR", help="also write the plots of docs/dse.md "
-                   "(Pareto fronts, throughput vs chip size, per-partition bars) into DIR")
-    p.add_argument("-v", "--verbose", action="count", default=0,
-                   help="also log per-group times and cache hits")
+    p.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="also write the plots of docs/dse.md "
+        "(Pareto fronts, throughput vs chip size, per-partition bars) into DIR",
+    )
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="also log per-group times and cache hits"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     return p
 
@@ -62,8 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; finished points are kept, a re-run goes on from there",
-              file=sys.stderr)
+        print(
+            f"{PROG}: interrupted; finished points are kept, a re-run goes on from there",
+            file=sys.stderr,
+        )
         return 130
 
 
@@ -81,8 +110,10 @@ def _run(args: argparse.Namespace) -> int:
         for g in groups_of(spec):
             for p in g.points:
                 seed = "" if p.seed is None else f" seed {p.seed}"
-                print(f"{p.key}  {p.model}  {p.chip}  b{p.batch}  {p.strategy}"
-                      f"{' ' + p.objective if p.objective else ''}{seed}")
+                print(
+                    f"{p.key}  {p.model}  {p.chip}  b{p.batch}  {p.strategy}"
+                    f"{' ' + p.objective if p.objective else ''}{seed}"
+                )
         return 0
     out = Path(args.out) if args.out else Path(f"{Path(args.spec).stem}-results")
     if out.exists() and not out.is_dir():
@@ -92,13 +123,19 @@ def _run(args: argparse.Namespace) -> int:
 
         pyplot()  # no matplotlib: say so before the sweep, not after
     cache = None if args.no_cache else Path(args.cache) if args.cache else default_folder()
-    s = run_sweep(spec, out, jobs=args.jobs, scheduler=args.scheduler, cache=cache,
-                  fresh=args.fresh)
+    s = run_sweep(
+        spec, out, jobs=args.jobs, scheduler=args.scheduler, cache=cache, fresh=args.fresh
+    )
     import logging
 
     logging.getLogger("pimdsl.dse").info(
-        "%d points: %d run, %d finished before, %d with errors; table %s", s.points, s.ran,
-        s.skipped, s.errors, out / "results.csv")
+        "%d points: %d run, %d finished before, %d with errors; table %s",
+        s.points,
+        s.ran,
+        s.skipped,
+        s.errors,
+        out / "results.csv",
+    )
     if args.plots:
         from pimdsl.dse.plots import write_plots
 

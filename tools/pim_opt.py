@@ -33,15 +33,17 @@ def chips_table() -> str:
     rows = [("preset", "cores", "xbars/core", "crossbar", "w/a bits", "capacity", "description")]
     for name in preset_names():
         chip = load_preset(name)
-        rows.append((
-            name,
-            str(chip.cores),
-            str(chip.crossbars_per_core),
-            f"{chip.crossbar_rows}x{chip.crossbar_cols}x{chip.cell_bits}b",
-            f"{chip.weight_bits}/{chip.act_bits}",
-            f"{chip.capacity_bytes / 2**20:g} MB",
-            chip.description,
-        ))
+        rows.append(
+            (
+                name,
+                str(chip.cores),
+                str(chip.crossbars_per_core),
+                f"{chip.crossbar_rows}x{chip.crossbar_cols}x{chip.cell_bits}b",
+                f"{chip.weight_bits}/{chip.act_bits}",
+                f"{chip.capacity_bytes / 2**20:g} MB",
+                chip.description,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]

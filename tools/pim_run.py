@@ -39,50 +39,103 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from pimdsl.tools.pim_opt import version_text
 
-    p.add_argument("--version", action="version", version=version_text(PROG),
-                   help="print pim-run's and xDSL's versions and exit")
+    p.add_argument(
+        "--version",
+        action="version",
+        version=version_text(PROG),
+        help="print pim-run's and xDSL's versions and exit",
+    )
     p.add_argument("input_file", nargs="?", metavar="INPUT", help="an .onnx model or .mlir IR file")
-    p.add_argument("--model", metavar="NAME", help="run a zoo model instead of INPUT (e.g. resnet18)")
-    p.add_argument("--image-size", type=int, metavar="N",
-                   help="image size of the zoo model (--model only; default 224)")
-    p.add_argument("--chip", metavar="NAME|FILE",
-                   help="chip preset or TOML/JSON file, attached when the IR has none")
-    p.add_argument("--batch", type=int, metavar="N",
-                   help="number of inferences (images) to run, a multiple of @main's static batch "
-                   "(default: the module's pim.batch, else one call of @main)")
-    p.add_argument("--input", dest="input_npy", metavar="X.npy",
-                   help="input tensor (np.save .npy, or an .npz holding one array)")
+    p.add_argument(
+        "--model", metavar="NAME", help="run a zoo model instead of INPUT (e.g. resnet18)"
+    )
+    p.add_argument(
+        "--image-size",
+        type=int,
+        metavar="N",
+        help="image size of the zoo model (--model only; default 224)",
+    )
+    p.add_argument(
+        "--chip",
+        metavar="NAME|FILE",
+        help="chip preset or TOML/JSON file, attached when the IR has none",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        metavar="N",
+        help="number of inferences (images) to run, a multiple of @main's static batch "
+        "(default: the module's pim.batch, else one call of @main)",
+    )
+    p.add_argument(
+        "--input",
+        dest="input_npy",
+        metavar="X.npy",
+        help="input tensor (np.save .npy, or an .npz holding one array)",
+    )
     p.add_argument("--output", dest="output_npy", metavar="Y.npy", help="where to write the output")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input, >= 0 (default 0)")
-    p.add_argument("--compare-onnxruntime", action="store_true",
-                   help="also run the ONNX model with onnxruntime and report the error")
-    p.add_argument("--tolerance", type=float, default=1e-4,
-                   help="max abs error / max abs reference allowed by --compare-onnxruntime")
-    p.add_argument("--mode", choices=("ideal", "quantized"), default="ideal",
-                   help="crossbar MVM numerics at the crossbar level and below (default ideal). "
-                   "quantized: the crossbar level quantizes each layer's input with one scale; "
-                   "the pim_isa level quantizes each mvm's inputs per executed batch of windows, "
-                   "so its results differ from the crossbar level's (ideal agrees across levels). "
-                   "Both use the chip's bit widths and their own scales; a quantized (QDQ) "
-                   "model's own activation quantization (nn.fake_quant) runs in both modes")
-    p.add_argument("--stats", metavar="FILE.json",
-                   help="pim_isa IR: write the simulated timing and energy (docs/simulator.md)")
-    p.add_argument("--accuracy", metavar="DATASET",
-                   help="run a labelled data set through the network and report top-1 (and "
-                   "top-5) accuracy, next to the float model's (onnxruntime) when the ONNX file "
-                   "is known: digits (scikit-learn's 8x8 digits, test split), digits-train, "
-                   "digits-all, or an .npz file with arrays x and labels (docs/accuracy.md)")
-    p.add_argument("--timing-only", action="store_true",
-                   help="pim_isa IR: simulate timing and energy only, no numerics (automatic "
-                   "when the IR names no weight file); an error with --input, --output, "
-                   "--compare-onnxruntime or --mode quantized, which need numerics")
-    p.add_argument("--trace", metavar="FILE.json",
-                   help="pim_isa IR: write the simulated per-core timeline as a Chrome/Perfetto "
-                   "trace (steps every loop: slower than the timing run alone)")
-    p.add_argument("-v", "--verbose", action="count", default=0,
-                   help="log what each step does and how long it takes")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="no progress output on stderr (warnings and errors only)")
+    p.add_argument(
+        "--compare-onnxruntime",
+        action="store_true",
+        help="also run the ONNX model with onnxruntime and report the error",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=1e-4,
+        help="max abs error / max abs reference allowed by --compare-onnxruntime",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("ideal", "quantized"),
+        default="ideal",
+        help="crossbar MVM numerics at the crossbar level and below (default ideal). "
+        "quantized: the crossbar level quantizes each layer's input with one scale; "
+        "the pim_isa level quantizes each mvm's inputs per executed batch of windows, "
+        "so its results differ from the crossbar level's (ideal agrees across levels). "
+        "Both use the chip's bit widths and their own scales; a quantized (QDQ) "
+        "model's own activation quantization (nn.fake_quant) runs in both modes",
+    )
+    p.add_argument(
+        "--stats",
+        metavar="FILE.json",
+        help="pim_isa IR: write the simulated timing and energy (docs/simulator.md)",
+    )
+    p.add_argument(
+        "--accuracy",
+        metavar="DATASET",
+        help="run a labelled data set through the network and report top-1 (and "
+        "top-5) accuracy, next to the float model's (onnxruntime) when the ONNX file "
+        "is known: digits (scikit-learn's 8x8 digits, test split), digits-train, "
+        "digits-all, or an .npz file with arrays x and labels (docs/accuracy.md)",
+    )
+    p.add_argument(
+        "--timing-only",
+        action="store_true",
+        help="pim_isa IR: simulate timing and energy only, no numerics (automatic "
+        "when the IR names no weight file); an error with --input, --output, "
+        "--compare-onnxruntime or --mode quantized, which need numerics",
+    )
+    p.add_argument(
+        "--trace",
+        metavar="FILE.json",
+        help="pim_isa IR: write the simulated per-core timeline as a Chrome/Perfetto "
+        "trace (steps every loop: slower than the timing run alone)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log what each step does and how long it takes",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress output on stderr (warnings and errors only)",
+    )
     return p
 
 
@@ -96,8 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # every file pim-run writes is staged and renamed only when the run completed (exit 0,
         # or 2: it ran, and --compare-onnxruntime found a mismatch); never over an input
         with output.session(PROG) as outputs:
-            for path, role in ((args.input_file, "input file"), (args.input_npy, "--input file"),
-                               (args.chip, "chip file")):
+            for path, role in (
+                (args.input_file, "input file"),
+                (args.input_npy, "--input file"),
+                (args.chip, "chip file"),
+            ):
                 if path and (role != "chip file" or path.endswith((".toml", ".json"))):
                     outputs.protect(path, role)
             code = _run(args)
@@ -131,11 +187,18 @@ def _internal_error(e: Exception) -> int:
         short = []
         for note in notes:
             lines = note.count("\n")
-            short.append(note if lines <= 20 else f"(the IR xDSL attached to this error, {lines} lines, is omitted)")
+            short.append(
+                note
+                if lines <= 20
+                else f"(the IR xDSL attached to this error, {lines} lines, is omitted)"
+            )
         e.__notes__ = short
     traceback.print_exception(e, limit=-8, file=sys.stderr)
-    print(f"{PROG}: internal error: {type(e).__name__}: {e}. This is a bug in pimdsl, not in "
-          "your input; please report it with the command line.", file=sys.stderr)
+    print(
+        f"{PROG}: internal error: {type(e).__name__}: {e}. This is a bug in pimdsl, not in "
+        "your input; please report it with the command line.",
+        file=sys.stderr,
+    )
     return EXIT_INTERNAL
 
 
@@ -213,8 +276,9 @@ def load(args: argparse.Namespace, stack: ExitStack) -> Loaded:
     if args.image_size is not None:
         raise PimError("--image-size applies to --model only.")
     if not args.input_file:
-        raise PimError("no input: give an .onnx or .mlir file, or --model NAME.",
-                       hint="See pim-run --help.")
+        raise PimError(
+            "no input: give an .onnx or .mlir file, or --model NAME.", hint="See pim-run --help."
+        )
     path = Path(args.input_file)
     if path.is_dir():
         raise PimError(f"the input '{path}' is a folder; give an .onnx or .mlir file.")
@@ -255,7 +319,9 @@ def load_input_tensor(path: str) -> np.ndarray:
     return load_tensor(path)
 
 
-def make_inputs(args: argparse.Namespace, shapes: list[tuple[int, ...]], calls: int) -> tuple[list[np.ndarray], str]:
+def make_inputs(
+    args: argparse.Namespace, shapes: list[tuple[int, ...]], calls: int
+) -> tuple[list[np.ndarray], str]:
     """The inputs: --input, else seeded random tensors for `calls` runs of @main."""
     import numpy as np
 
@@ -311,7 +377,9 @@ def write_output(path: Path, outputs: list[np.ndarray]) -> None:
     output.write_bytes(path, "--output", data.getvalue())
 
 
-def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[tuple[int, ...]]) -> list[np.ndarray]:
+def onnxruntime_outputs(
+    onnx_path: Path, inputs: list[np.ndarray], shapes: list[tuple[int, ...]]
+) -> list[np.ndarray]:
     """Run the ONNX model with onnxruntime, one @main-sized batch at a time."""
     import numpy as np
     import onnxruntime as ort
@@ -326,23 +394,36 @@ def onnxruntime_outputs(onnx_path: Path, inputs: list[np.ndarray], shapes: list[
     try:
         sess = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - onnxruntime's verdict on the user's model
-        raise PimError(f"--compare-onnxruntime: onnxruntime cannot load '{onnx_path}': "
-                       f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
-                       hint="The model is invalid for onnxruntime; check it with onnx.checker.check_model.") from None
+        raise PimError(
+            f"--compare-onnxruntime: onnxruntime cannot load '{onnx_path}': "
+            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+            hint="The model is invalid for onnxruntime; check it with onnx.checker.check_model.",
+        ) from None
     names = [i.name for i in sess.get_inputs()]
     # A lowered (pim_isa) @main holds pim.batch x N images; feed the model its own static batch.
-    fixed = [i.shape[0] if isinstance(i.shape[0], int) and i.shape[0] > 0 else None for i in sess.get_inputs()]
-    shapes = [(f, *sh[1:]) if f and sh and sh[0] % f == 0 else sh for f, sh in zip(fixed, shapes, strict=True)]
+    fixed = [
+        i.shape[0] if isinstance(i.shape[0], int) and i.shape[0] > 0 else None
+        for i in sess.get_inputs()
+    ]
+    shapes = [
+        (f, *sh[1:]) if f and sh and sh[0] % f == 0 else sh
+        for f, sh in zip(fixed, shapes, strict=True)
+    ]
     steps = inputs[0].shape[0] // shapes[0][0] if shapes else 1
     runs = []
     for s in range(steps):
-        feed = {n: x[s * sh[0] : (s + 1) * sh[0]] for n, x, sh in zip(names, inputs, shapes, strict=True)}
+        feed = {
+            n: x[s * sh[0] : (s + 1) * sh[0]]
+            for n, x, sh in zip(names, inputs, shapes, strict=True)
+        }
         try:
             runs.append(sess.run(None, feed))
         except Exception as exc:  # noqa: BLE001 - onnxruntime rejects the model at run time
-            raise PimError(f"--compare-onnxruntime: onnxruntime cannot run '{onnx_path}': "
-                           f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
-                           hint="Check the model with onnx.checker.check_model.") from None
+            raise PimError(
+                f"--compare-onnxruntime: onnxruntime cannot run '{onnx_path}': "
+                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+                hint="Check the model with onnx.checker.check_model.",
+            ) from None
     return [np.concatenate(parts, axis=0) for parts in zip(*runs, strict=True)]
 
 
@@ -361,8 +442,10 @@ def is_qdq_model(onnx_path: Path) -> bool:
 def _stats(y: np.ndarray) -> str:
     if y.size == 0:
         return f"shape {list(y.shape)} (empty)"
-    return (f"shape {list(y.shape)}  min {float(y.min()):.6g}  max {float(y.max()):.6g}  "
-            f"mean {float(y.mean()):.6g}")
+    return (
+        f"shape {list(y.shape)}  min {float(y.min()):.6g}  max {float(y.max()):.6g}  "
+        f"mean {float(y.mean()):.6g}"
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -419,18 +502,24 @@ def _run(args: argparse.Namespace) -> int:
         check_input_shapes(inputs, shapes)
         _timing_run(args, module)  # pim_isa IR only: timing and energy
         if args.mode == "quantized" and not {"crossbar", "pim_isa"} & set(levels):
-            print(f"{PROG}: note: --mode quantized applies from the crossbar level down; this module "
-                  f"is at level {', '.join(levels) or 'func'}, so it runs in float32 (ideal) numerics. "
-                  "Lower it with --partition --partition-to-crossbar to see quantization.",
-                  file=sys.stderr)
+            print(
+                f"{PROG}: note: --mode quantized applies from the crossbar level down; this module "
+                f"is at level {', '.join(levels) or 'func'}, so it runs in float32 (ideal) numerics. "
+                "Lower it with --partition --partition-to-crossbar to see quantization.",
+                file=sys.stderr,
+            )
 
         from pimdsl import progress
 
         start = time.perf_counter()
         run_stats: dict[str, float] = {}
         with progress.step(PROG, f"running {calls} call(s) of @main"):
-            outputs = run_batched(module, inputs, base_dir=loaded.base_dir,
-                                  options={"mode": args.mode, "stats": run_stats})
+            outputs = run_batched(
+                module,
+                inputs,
+                base_dir=loaded.base_dir,
+                options={"mode": args.mode, "stats": run_stats},
+            )
         elapsed = time.perf_counter() - start
 
         print(f"{PROG}: {loaded.description} (level {', '.join(levels) or 'func'})")
@@ -440,7 +529,10 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  output {i}: {_stats(y)}")
         warn_nonfinite(outputs, inputs)
         print(f"  time: {elapsed:.3f} s")
-        for key, value in run_stats.items():  # weight reloads, DRAM traffic (partition level and below)
+        for (
+            key,
+            value,
+        ) in run_stats.items():  # weight reloads, DRAM traffic (partition level and below)
             print(f"  {key}: {value:.0f}")
 
         if args.output_npy is not None:
@@ -454,28 +546,39 @@ def _run(args: argparse.Namespace) -> int:
             nonfinite: list[str] = []
             for i, (y, ref) in enumerate(zip(outputs, refs, strict=True)):
                 if y.shape != ref.shape:
-                    raise PimError(f"output {i} has shape {list(y.shape)}, onnxruntime gives {list(ref.shape)}.")
+                    raise PimError(
+                        f"output {i} has shape {list(y.shape)}, onnxruntime gives {list(ref.shape)}."
+                    )
                 # a NaN or inf in either output is a mismatch: nan would pass every `<=` test
                 bad_y, bad_ref = int((~np.isfinite(y)).sum()), int((~np.isfinite(ref)).sum())
                 if bad_y or bad_ref:
                     nonfinite.append(f"output {i}: {bad_y} in pimdsl's, {bad_ref} in onnxruntime's")
-                    print(f"  onnxruntime output {i}: NaN/inf values: {bad_y} in pimdsl's output, "
-                          f"{bad_ref} in onnxruntime's")
+                    print(
+                        f"  onnxruntime output {i}: NaN/inf values: {bad_y} in pimdsl's output, "
+                        f"{bad_ref} in onnxruntime's"
+                    )
                     continue
                 err = float(np.abs(y - ref).max()) if y.size else 0.0
                 scale = float(np.abs(ref).max()) if ref.size else 0.0
                 rel = err / scale if scale > 0 else err
                 worst = max(worst, rel)
-                print(f"  onnxruntime output {i}: max abs error {err:.3g}, max abs reference "
-                      f"{scale:.3g}, relative {rel:.3g}")
+                print(
+                    f"  onnxruntime output {i}: max abs error {err:.3g}, max abs reference "
+                    f"{scale:.3g}, relative {rel:.3g}"
+                )
             if nonfinite:
-                print(f"{PROG}: MISMATCH: NaN or inf values ({'; '.join(nonfinite)}); any NaN/inf "
-                      "in either output counts as a mismatch (check the input for NaN/inf)",
-                      file=sys.stderr)
+                print(
+                    f"{PROG}: MISMATCH: NaN or inf values ({'; '.join(nonfinite)}); any NaN/inf "
+                    "in either output counts as a mismatch (check the input for NaN/inf)",
+                    file=sys.stderr,
+                )
                 return EXIT_MISMATCH
             if not worst <= args.tolerance:
-                print(f"{PROG}: MISMATCH: relative error {worst:.3g} exceeds the tolerance "
-                      f"{args.tolerance:g}", file=sys.stderr)
+                print(
+                    f"{PROG}: MISMATCH: relative error {worst:.3g} exceeds the tolerance "
+                    f"{args.tolerance:g}",
+                    file=sys.stderr,
+                )
                 return EXIT_MISMATCH
             print(f"  matches onnxruntime within {args.tolerance:g}")
     return 0
@@ -488,16 +591,22 @@ def check_run_size(module: ModuleOp, shapes: list[tuple[int, ...]], calls: int, 
 
     limits.check_module_shapes(module, lambda op: where, elements=limits.RUN_ELEMENTS)
     for i, s in enumerate(shapes):
-        limits.check_shape((s[0] * calls, *s[1:]) if s else s, what=f"the input {i} of all {calls} call(s)",
-                           elements=limits.RUN_ELEMENTS)
+        limits.check_shape(
+            (s[0] * calls, *s[1:]) if s else s,
+            what=f"the input {i} of all {calls} call(s)",
+            elements=limits.RUN_ELEMENTS,
+        )
     from pimdsl.sim.runner import find_main
 
     for i, t in enumerate(find_main(module).function_type.outputs.data):
         get_shape = getattr(t, "get_shape", None)
         s = tuple(int(d) for d in get_shape()) if get_shape else ()
         if s and all(d >= 0 for d in s):  # the outputs of all calls are concatenated
-            limits.check_shape((s[0] * calls, *s[1:]), what=f"the output {i} of all {calls} call(s)",
-                               elements=limits.RUN_ELEMENTS)
+            limits.check_shape(
+                (s[0] * calls, *s[1:]),
+                what=f"the output {i} of all {calls} call(s)",
+                elements=limits.RUN_ELEMENTS,
+            )
 
 
 def protect_weights(module: ModuleOp, base_dir: Path | None) -> None:
@@ -529,7 +638,9 @@ def apply_chip(spec: str, module: ModuleOp, levels: list[str]) -> None:
         return
     compiled = next((lv for lv in ("pim_isa", "crossbar", "partition") if lv in levels), None)
     if compiled is None or same_design(old, chip):
-        print(f"{PROG}: note: --chip {spec} replaces the module's chip '{old.name}'.", file=sys.stderr)
+        print(
+            f"{PROG}: note: --chip {spec} replaces the module's chip '{old.name}'.", file=sys.stderr
+        )
         set_chip(module, chip)
         return
     raise PimError(
@@ -548,10 +659,16 @@ def warn_nonfinite(outputs: list[np.ndarray], inputs: list[np.ndarray]) -> None:
         nan, inf = int(np.isnan(y).sum()), int(np.isinf(y).sum())
         if nan or inf:
             bad_in = sum(int((~np.isfinite(x)).sum()) for x in inputs)
-            cause = (f"the input holds {bad_in} NaN/inf values" if bad_in
-                     else "an overflow in the network or its weights")
-            print(f"{PROG}: warning: output {i} holds {nan} NaN and {inf} infinite values of "
-                  f"{y.size} (likely cause: {cause}).", file=sys.stderr)
+            cause = (
+                f"the input holds {bad_in} NaN/inf values"
+                if bad_in
+                else "an overflow in the network or its weights"
+            )
+            print(
+                f"{PROG}: warning: output {i} holds {nan} NaN and {inf} infinite values of "
+                f"{y.size} (likely cause: {cause}).",
+                file=sys.stderr,
+            )
 
 
 def check_compiled_batch(args: argparse.Namespace, module: ModuleOp, levels: list[str]) -> None:
@@ -594,16 +711,26 @@ def check_timing_options(args: argparse.Namespace, module: ModuleOp) -> bool:
         return True
     if not args.timing_only and get_weights(module) is not None:
         return True
-    numeric = [opt for opt, given in (
-        ("--input", args.input_npy is not None), ("--output", args.output_npy is not None),
-        ("--compare-onnxruntime", args.compare_onnxruntime), ("--mode quantized", args.mode == "quantized"),
-    ) if given]
-    why = ("--timing-only runs no numerics" if args.timing_only
-           else "this pim_isa IR names no weight file (pim.weights), so only timing can be simulated")
+    numeric = [
+        opt
+        for opt, given in (
+            ("--input", args.input_npy is not None),
+            ("--output", args.output_npy is not None),
+            ("--compare-onnxruntime", args.compare_onnxruntime),
+            ("--mode quantized", args.mode == "quantized"),
+        )
+        if given
+    ]
+    why = (
+        "--timing-only runs no numerics"
+        if args.timing_only
+        else "this pim_isa IR names no weight file (pim.weights), so only timing can be simulated"
+    )
     if numeric:
         raise PimError(
             f"{why}, but {', '.join(numeric)} need{'s' if len(numeric) == 1 else ''} the numerics.",
-            hint="Drop --timing-only to run the numerics too." if args.timing_only
+            hint="Drop --timing-only to run the numerics too."
+            if args.timing_only
             else "Give the module a weight file (pim.weights) or drop those options.",
         )
     return False
@@ -617,8 +744,11 @@ def check_input_shapes(inputs: list[np.ndarray], shapes: list[tuple[int, ...]]) 
         raise PimError(f"@main takes {len(shapes)} inputs, {len(inputs)} were given.")
     for i, (value, shape) in enumerate(zip(inputs, shapes, strict=True)):
         ok = (
-            bool(shape) and value.ndim == len(shape) and value.shape[1:] == shape[1:]
-            and shape[0] > 0 and value.shape[0] % shape[0] == 0
+            bool(shape)
+            and value.ndim == len(shape)
+            and value.shape[1:] == shape[1:]
+            and shape[0] > 0
+            and value.shape[0] % shape[0] == 0
         )
         if not ok:
             raise PimError(
@@ -651,15 +781,24 @@ def _timing_run(args: argparse.Namespace, module: ModuleOp) -> None:
         print("  (no weight file: timing only; give pim.weights to run the numerics too)")
 
 
-def _accuracy_run(args: argparse.Namespace, module: ModuleOp, loaded: Loaded, levels: list[str]) -> int:
+def _accuracy_run(
+    args: argparse.Namespace, module: ModuleOp, loaded: Loaded, levels: list[str]
+) -> int:
     """--accuracy: the data set through @main, scored against its labels and the float model."""
     from pimdsl import accuracy
     from pimdsl.errors import PimError
     from pimdsl.module_attrs import get_chip
     from pimdsl.sim.runner import main_input_shapes
 
-    clash = [o for o, given in (("--input", args.input_npy), ("--batch", args.batch),
-                                ("--compare-onnxruntime", args.compare_onnxruntime)) if given]
+    clash = [
+        o
+        for o, given in (
+            ("--input", args.input_npy),
+            ("--batch", args.batch),
+            ("--compare-onnxruntime", args.compare_onnxruntime),
+        )
+        if given
+    ]
     if clash:
         raise PimError(f"--accuracy runs the data set's own images; drop {', '.join(clash)}.")
     x, labels, name = accuracy.load_dataset(args.accuracy)
@@ -668,11 +807,15 @@ def _accuracy_run(args: argparse.Namespace, module: ModuleOp, loaded: Loaded, le
     _timing_run(args, module)
     chip = get_chip(module, required=False)
     if chip is not None and chip.non_ideal and args.mode != "quantized":
-        print(f"{PROG}: note: chip '{chip.name}' has device non-idealities; they act in "
-              "--mode quantized only.", file=sys.stderr)
+        print(
+            f"{PROG}: note: chip '{chip.name}' has device non-idealities; they act in "
+            "--mode quantized only.",
+            file=sys.stderr,
+        )
     stats: dict[str, float] = {}
-    logits, seconds = accuracy.timed_run(module, x, base_dir=loaded.base_dir,
-                                         options={"mode": args.mode, "stats": stats})
+    logits, seconds = accuracy.timed_run(
+        module, x, base_dir=loaded.base_dir, options={"mode": args.mode, "stats": stats}
+    )
     reference = None
     if loaded.onnx_path is not None:
         batch = shapes[0][0]
@@ -702,15 +845,18 @@ def _write_trace(path: str, module: ModuleOp) -> None:
 
     program = isa.find_program(module)
     assert program is not None
-    events: dict[int, list[Any]] = {op.number: [] for op in program.body.block.ops
-                                    if isinstance(op, isa.PartitionOp)}
+    events: dict[int, list[Any]] = {
+        op.number: [] for op in program.body.block.ops if isinstance(op, isa.PartitionOp)
+    }
     with progress.step(PROG, "stepping every loop for --trace"):
         simulate_module(module, step_all=True, events=events)
     count = sum(len(e) for e in events.values())
     if count > MAX_EVENTS:
-        raise PimError(f"--trace: the timeline has {count} events, more than a trace viewer "
-                       f"handles ({MAX_EVENTS}).",
-                       hint="Lower a smaller batch (--batch) or fewer partitions and trace that.")
+        raise PimError(
+            f"--trace: the timeline has {count} events, more than a trace viewer "
+            f"handles ({MAX_EVENTS}).",
+            hint="Lower a smaller batch (--batch) or fewer partitions and trace that.",
+        )
     chip = get_chip(module)
     assert chip is not None
     doc = chrome_trace(events, chip.name, get_batch(module))

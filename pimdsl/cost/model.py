@@ -110,8 +110,11 @@ class SpanCosts:
             lat[ok] = self.latency["total"][self.index[ok]]
             en[ok] = self.energy["total"][self.index[ok]]
             self._table = SpanTable(
-                latency=lat, energy=en, max_end=self.max_end.copy(),
-                unit_layer=self.units.layer.copy(), batch=self.batch,
+                latency=lat,
+                energy=en,
+                max_end=self.max_end.copy(),
+                unit_layer=self.units.layer.copy(),
+                batch=self.batch,
             )
         return self._table
 
@@ -128,7 +131,9 @@ class SpanCosts:
                 raise ValueError(f"unknown schedule '{schedule}'")
             old = latency["total"]
             latency["compute"] = float(self.schedule[schedule][i]) * NS
-            latency["total"] = latency["weight_load"] + latency["crossbar_write"] + latency["compute"]
+            latency["total"] = (
+                latency["weight_load"] + latency["crossbar_write"] + latency["compute"]
+            )
             static = energy["static"] * latency["total"] / old if old > 0 else energy["static"]
             energy["total"] += static - energy["static"]
             energy["static"] = static
@@ -151,12 +156,19 @@ class SpanCosts:
         while per_core and per_core[-1] == 0:
             per_core.pop()
         return PartitionCost(
-            start=s, end=e, layers=layers, replication=tuple(reps),
-            crossbars=int(self.crossbars[i]), core_crossbars=tuple(per_core),
+            start=s,
+            end=e,
+            layers=layers,
+            replication=tuple(reps),
+            crossbars=int(self.crossbars[i]),
+            core_crossbars=tuple(per_core),
             weight_bytes=int(round(float(self.weight_bytes[i]))),
-            entry_bytes=float(self.entry_bytes[i]), exit_bytes=float(self.exit_bytes[i]),
+            entry_bytes=float(self.entry_bytes[i]),
+            exit_bytes=float(self.exit_bytes[i]),
             dram_bytes=float(self.weight_bytes[i] + self.batch * self.act_dram_bytes[i]),
-            latency=latency, energy=energy, schedule=chosen,
+            latency=latency,
+            energy=energy,
+            schedule=chosen,
         )
 
 
@@ -173,7 +185,9 @@ class _InputLoads:
         self.net = net
         self.units = units
         self.budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
-        self.max_rows = max_rows  # the tiles' rows (the element schedule's: `line_buffer.ELEMENT_ROWS`)
+        self.max_rows = (
+            max_rows  # the tiles' rows (the element schedule's: `line_buffer.ELEMENT_ROWS`)
+        )
         self.cache: dict[tuple[int, ...], float] = {}
 
     def unit(self, u: int, r: int) -> int:
@@ -185,8 +199,9 @@ class _InputLoads:
         rows = int(self.units.rows[u])
         if L.window is None:
             return L.windows * rows, 0
-        return _replica_loads(L.window, L.windows, _input_channels(L, rows), max(1, r), self.budget,
-                              self.max_rows)
+        return _replica_loads(
+            L.window, L.windows, _input_channels(L, rows), max(1, r), self.budget, self.max_rows
+        )
 
     def share_key(self, u: int) -> tuple[int, int, int]:
         """Units of one layer with the same key read the same input channels: the lowering
@@ -195,11 +210,19 @@ class _InputLoads:
         group = int(self.units.out_lo[u]) // max(1, L.cols_per_group) if L.groups > 1 else 0
         return int(self.units.in_lo[u]), int(self.units.in_hi[u]), group
 
-    def at(self, lay: np.ndarray, lo: np.ndarray, hi: np.ndarray, rep: np.ndarray,
-           present: np.ndarray, shared: bool = False) -> np.ndarray:
+    def at(
+        self,
+        lay: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        rep: np.ndarray,
+        present: np.ndarray,
+        shared: bool = False,
+    ) -> np.ndarray:
         """[span, layer]: the elements units [lo, hi) of layer `lay` load at `rep` replicas (all
         of them); with `shared`, only those read from DRAM: a band several units read (the same
         input channels) counts once, the other units receive it over the bus."""
+
         def loads(key: tuple[int, ...]) -> float:
             _, a, b, r, sh = key
             total = 0
@@ -216,8 +239,9 @@ class _InputLoads:
 
 
 @lru_cache(maxsize=65536)
-def _replica_loads(win: lb.Window, windows: int, channels: int, r: int, budget: int,
-                   max_rows: int | None = None) -> tuple[int, int]:
+def _replica_loads(
+    win: lb.Window, windows: int, channels: int, r: int, budget: int, max_rows: int | None = None
+) -> tuple[int, int]:
     """(input elements loaded for all windows of a layer split over r replicas' ranges, the
     part loaded through line buffers)."""
     ow = win.out_hw[1]
@@ -230,8 +254,14 @@ def _replica_loads(win: lb.Window, windows: int, channels: int, r: int, budget: 
 
 
 @lru_cache(maxsize=65536)
-def _range_loads(win: lb.Window, offset: int, length: int, channels: int, budget: int,
-                 max_rows: int | None = None) -> tuple[int, bool]:
+def _range_loads(
+    win: lb.Window,
+    offset: int,
+    length: int,
+    channels: int,
+    budget: int,
+    max_rows: int | None = None,
+) -> tuple[int, bool]:
     """(elements, whether through line buffers) a replica's range loads: its plan depends only
     on where in its row it starts and how long it is (bands are cut from the padded map, never
     clipped at its bottom)."""
@@ -245,20 +275,30 @@ def _input_channels(L: Layer, rows: int) -> int:
 
 
 def _first_bands(
-    net: Network, units: Units, rep: np.ndarray, lay: np.ndarray, present: np.ndarray, chip: Chip,
+    net: Network,
+    units: Units,
+    rep: np.ndarray,
+    lay: np.ndarray,
+    present: np.ndarray,
+    chip: Chip,
     cache: dict[tuple[int, ...], float] | None = None,
 ) -> np.ndarray:
     """[span, layer] input elements of the first band a core loads for layer l with r_l
     replicas: the first tile's band of each replica's window range (`line_buffer`, as the
     lowering plans it), averaged over the replicas; 0 for a layer without line buffers."""
     budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
-    return _per_key(present, [lay, np.maximum(rep, 1)],
-                    lambda key: _first_band(net.layers[key[0]], units, key[1], budget),
-                    {} if cache is None else cache)
+    return _per_key(
+        present,
+        [lay, np.maximum(rep, 1)],
+        lambda key: _first_band(net.layers[key[0]], units, key[1], budget),
+        {} if cache is None else cache,
+    )
 
 
 def _per_key(
-    present: np.ndarray, columns: list[np.ndarray], value: Callable[[tuple[int, ...]], float],
+    present: np.ndarray,
+    columns: list[np.ndarray],
+    value: Callable[[tuple[int, ...]], float],
     cache: dict[tuple[int, ...], float],
 ) -> np.ndarray:
     """[span, layer]: `value(key)` at every present place, the key being the integer `columns`
@@ -317,7 +357,9 @@ def _min_max_replication(
     xb = counts @ sizes  # crossbars of one replica per (span, layer)
     capacity = chip.total_crossbars
 
-    def bisect(lo: np.ndarray, hi: np.ndarray, feasible: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    def bisect(
+        lo: np.ndarray, hi: np.ndarray, feasible: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    ) -> np.ndarray:
         """Smallest tau in (lo, hi] with feasible(rows, tau); hi must be feasible."""
         rows = np.arange(lo.shape[0])
         while True:
@@ -361,15 +403,23 @@ def _replication(tau: np.ndarray, windows: np.ndarray, present: np.ndarray) -> n
 ELEMENT_MARGIN = 0.1
 
 
-def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str = "layer",
-               replication: Mapping[tuple[int, int], Sequence[int]] | None = None) -> SpanCosts:
+def span_costs(
+    net: Network,
+    units: Units,
+    chip: Chip,
+    batch: int,
+    schedule: str = "layer",
+    replication: Mapping[tuple[int, int], Sequence[int]] | None = None,
+) -> SpanCosts:
     """Latency and energy of every legal partition of `units` at batch `batch`, running the
     lowering's `schedule` (`pimdsl.isa.pipeline`): "layer", "batch", or "auto", per span the
     one of the two predicted faster (`SpanCosts.schedules` says which). With `replication`
     ({(start, end): replicas per layer}, pimdsl.replication), only those spans, at those
     replicas instead of the ones the model would choose."""
     if schedule not in SCHEDULE_POLICIES:
-        raise ValueError(f"unknown schedule '{schedule}'; expected one of {', '.join(SCHEDULE_POLICIES)}")
+        raise ValueError(
+            f"unknown schedule '{schedule}'; expected one of {', '.join(SCHEDULE_POLICIES)}"
+        )
     n = units.n
     n_layers = len(net.layers)
     B = batch
@@ -405,8 +455,14 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     pre_wb = _prefix(units.weights * w_bytes_per_weight)
     pre_wbits = _prefix(units.weights * float(chip.cols_per_weight * chip.cell_bits))
     steps = chip.input_steps
-    mvm_pj = uw * steps * (units.crossbars * chip.crossbar_read_pj
-                           + units.adc_columns * (chip.adc_conversion_pj + chip.shift_add_pj))
+    mvm_pj = (
+        uw
+        * steps
+        * (
+            units.crossbars * chip.crossbar_read_pj
+            + units.adc_columns * (chip.adc_conversion_pj + chip.shift_add_pj)
+        )
+    )
     pre_mvm = _prefix(mvm_pj)
     pre_lm = _prefix(uw * (units.rows + units.channels) * act_bytes)
     pre_padd = _prefix(np.where(units.row_slice > 0, uw * units.channels, 0.0))
@@ -448,7 +504,10 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     # columns the earlier pieces computed hold the bias it copies in.
     later = present & (lo > first_l)
     covered = (pre_ch[hi] - pre_ch[lo]) + np.where(
-        present & (units.row_slice[np.minimum(lo, n - 1)] > 0), units.channels[np.minimum(lo, n - 1)], 0)
+        present & (units.row_slice[np.minimum(lo, n - 1)] > 0),
+        units.channels[np.minimum(lo, n - 1)],
+        0,
+    )
     biased = np.array([len(L.op.operands) > 2 for L in net.layers])
     fill = np.where(later & owns & biased[lay], win * np.maximum(cols_l[lay] - covered, 0.0), 0.0)
     # per layer: its own vector steps' time per image, their count and traffic (elements)
@@ -457,31 +516,64 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     # MVM cores below, not in the vector core's chain)
     steps_l = [tuple(st for st in L.vector.steps if not st.split) for L in net.layers]
     split_l = [tuple(st for st in L.vector.steps if st.split) for L in net.layers]
+
     def chunks(st: VectorStep) -> int:
         return st.pieces * -(-st.span // local)
 
     # per layer: the split pools' work, loads, stores, chunks and output rows
-    split_wl = np.array([[sum(st.work for st in sts), sum(st.loads(local) for st in sts),
-                          sum(st.stored for st in sts), sum(chunks(st) for st in sts),
-                          min((st.pool[0].out_hw[0] for st in sts if st.pool), default=1)]
-                         for sts in split_l], dtype=np.float64).reshape(n_layers, 5)
+    split_wl = np.array(
+        [
+            [
+                sum(st.work for st in sts),
+                sum(st.loads(local) for st in sts),
+                sum(st.stored for st in sts),
+                sum(chunks(st) for st in sts),
+                min((st.pool[0].out_hw[0] for st in sts if st.pool), default=1),
+            ]
+            for sts in split_l
+        ],
+        dtype=np.float64,
+    ).reshape(n_layers, 5)
     split_vw = np.where(owns[:, :, None], split_wl[lay], 0.0)
 
-    own_ns_l = np.array([sum(float(_step_ns(st.work, st.loads(local), st.stored, chunks(st), chip)) for st in sts)
-                         for sts in steps_l])
-    own_l = np.array([[len(sts), sum(st.work for st in sts), sum(st.loads(local) for st in sts),
-                       sum(st.stored for st in sts)] for sts in steps_l], dtype=np.float64).reshape(n_layers, 4)
+    own_ns_l = np.array(
+        [
+            sum(
+                float(_step_ns(st.work, st.loads(local), st.stored, chunks(st), chip)) for st in sts
+            )
+            for sts in steps_l
+        ]
+    )
+    own_l = np.array(
+        [
+            [
+                len(sts),
+                sum(st.work for st in sts),
+                sum(st.loads(local) for st in sts),
+                sum(st.stored for st in sts),
+            ]
+            for sts in steps_l
+        ],
+        dtype=np.float64,
+    ).reshape(n_layers, 4)
     fused_l = np.array([L.vector.fused for L in net.layers], dtype=np.float64)
     fused_ops_l = np.array([L.vector.fused_ops for L in net.layers], dtype=np.float64)
     # a residual add fused into a conv's stores loads its other operand, a window at a time
     fused_loads_l = np.array([L.vector.fused_loads for L in net.layers], dtype=np.float64)
+
     # the compute-and-store part of each layer's last own step (see `last_ns` below)
-    def last_chunk(work: np.ndarray | float, stored: np.ndarray | float, chunks: np.ndarray | float) -> np.ndarray:
+    def last_chunk(
+        work: np.ndarray | float, stored: np.ndarray | float, chunks: np.ndarray | float
+    ) -> np.ndarray:
         k = np.maximum(np.asarray(chunks, dtype=np.float64), 1.0)
         return _step_ns(np.asarray(work) / k, 0.0, np.asarray(stored) / k, 1, chip)
 
-    own_last_l = np.array([float(last_chunk(sts[-1].work, sts[-1].stored, chunks(sts[-1]))) if sts else 0.0
-                           for sts in steps_l])
+    own_last_l = np.array(
+        [
+            float(last_chunk(sts[-1].work, sts[-1].stored, chunks(sts[-1]))) if sts else 0.0
+            for sts in steps_l
+        ]
+    )
     own_vw = np.where(owns[:, :, None], own_l[lay], 0.0)
     out_l = out_bytes_l[lay] / act_bytes
     # the element-wise op fused into a whole layer's stores reads the sum of a cut layer's pieces
@@ -500,7 +592,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     unfused_chunks = -(-2 * unfused // local)
     add_ns = np.where(later, _step_ns(out_l, 2 * out_l, out_l, add_chunks, chip), 0.0)
     fill_ns_ = np.where(fill > 0, _step_ns(fill, 0.0, fill, win, chip), 0.0)
-    unfused_ns = np.where(unfused > 0, _step_ns(unfused, unfused, unfused, unfused_chunks, chip), 0.0)
+    unfused_ns = np.where(
+        unfused > 0, _step_ns(unfused, unfused, unfused, unfused_chunks, chip), 0.0
+    )
     # (the bias copies need no MVM result: they run beside the layer's MVMs; the chain's wait
     # for the last MVM result overlaps the next image's MVMs, so only one image sees it)
     chain_ns = np.where(
@@ -514,9 +608,14 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     # and store of the last step's last chunk, which overlap the next image's MVMs.
     chain_wait = np.where(chain_steps > 0, chip.mvm_latency_ns - interval, 0.0)
     last_ns = np.where(
-        owns & (own_vw[:, :, 0] > 0), own_last_l[lay],
-        np.where(unfused > 0, last_chunk(unfused, unfused, unfused_chunks),
-                 np.where(later, last_chunk(out_l, out_l, add_chunks), 0.0)))
+        owns & (own_vw[:, :, 0] > 0),
+        own_last_l[lay],
+        np.where(
+            unfused > 0,
+            last_chunk(unfused, unfused, unfused_chunks),
+            np.where(later, last_chunk(out_l, out_l, add_chunks), 0.0),
+        ),
+    )
     chain_first = chain_ns + chain_wait  # one image alone: nothing to overlap with
     chain_ns = chain_first - np.minimum(last_ns, chain_ns)
     chain_dram_ns = chain_io * act_bytes / dram_bw / NS
@@ -532,7 +631,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     vec_ns = chain_work * act_bytes * vec_ns_per_byte + fused_ns
     # per image: the input elements the layer's cores load (with r replicas), its stores and
     # the fused residual adds' loads
-    stored_dram = np.where(present, win * covered + np.where(fused > 0, fused_loads_l[lay], 0.0), 0.0)
+    stored_dram = np.where(
+        present, win * covered + np.where(fused > 0, fused_loads_l[lay], 0.0), 0.0
+    )
     split_dram = np.where(present, split_vw[:, :, 1] + split_vw[:, :, 2], 0.0)
 
     def split_ns_of(r: np.ndarray) -> np.ndarray:
@@ -543,16 +644,23 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
         its traffic on the one channel they share."""
         homes = np.clip(-(-(r * xb_layer) // chip.crossbars_per_core), 1, chip.cores)
         k = np.maximum(np.minimum(homes, split_vw[:, :, 4]), 1.0)
-        ns = _step_ns(split_vw[:, :, 0] / k, split_vw[:, :, 1], split_vw[:, :, 2],
-                      np.maximum(split_vw[:, :, 3] / k, 1.0), chip)
+        ns = _step_ns(
+            split_vw[:, :, 0] / k,
+            split_vw[:, :, 1],
+            split_vw[:, :, 2],
+            np.maximum(split_vw[:, :, 3] / k, 1.0),
+            chip,
+        )
         return np.where(split_vw[:, :, 0] > 0, ns, 0.0)
 
     def window_dram_of(loads: np.ndarray) -> np.ndarray:
         """Bytes per image of the layer's window traffic when its cores load `loads` elements."""
         return (loads + stored_dram) * act_bytes
 
-    def window_ns_of(r: np.ndarray, loads: _InputLoads = input_loads,
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def window_ns_of(
+        r: np.ndarray,
+        loads: _InputLoads = input_loads,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per (span, layer) at replication r: the window traffic's time per image on the
         channel (DRAM reads and stores at the DRAM's rate, every transfer, the shared bands'
         sends included, at the bus's), its DRAM bytes, its bytes on the bus only, and the time
@@ -562,12 +670,16 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
         bus_only = (every - dram) * act_bytes
         dram_bytes = window_dram_of(dram)
         ns = np.maximum(dram_bytes / dram_bw, (dram_bytes + bus_only) / chip.bus_bandwidth) / NS
-        loads_ns = np.maximum(dram * act_bytes / dram_bw, every * act_bytes / chip.bus_bandwidth) / NS
+        loads_ns = (
+            np.maximum(dram * act_bytes / dram_bw, every * act_bytes / chip.bus_bandwidth) / NS
+        )
         return ns, dram_bytes, bus_only, loads_ns
+
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
 
-    def mvm_stages(r: np.ndarray, chain_ns: np.ndarray = chain_ns,
-                   loads: _InputLoads = input_loads) -> tuple[np.ndarray, np.ndarray]:
+    def mvm_stages(
+        r: np.ndarray, chain_ns: np.ndarray = chain_ns, loads: _InputLoads = input_loads
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per (span, layer): an MVM core's time per image, and the vector core's (its MVMs,
         then the chain; the channel carries the layer's window and chain traffic meanwhile)."""
         r = np.maximum(r, 1)
@@ -592,7 +704,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
         # other cores issue ahead of their MVMs: of the window traffic, the part that falls in
         # the chain's DRAM-bound share of the vector core's time delays it.
         waits = dram_ns * np.minimum(chain_dram_ns / np.maximum(alone, 1e-9), 1.0)
-        vec_core = np.where(present, np.maximum(alone + waits, dram_ns + chain_dram_ns + split_ns), 0.0)
+        vec_core = np.where(
+            present, np.maximum(alone + waits, dram_ns + chain_dram_ns + split_ns), 0.0
+        )
         return mvm_core, np.maximum(mvm_core, vec_core)
 
     def stages(r: np.ndarray) -> np.ndarray:
@@ -600,7 +714,10 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
 
     def load_write_ns(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         replicated = (r * wb_layer).sum(axis=1)
-        load = np.maximum(weight_bytes / dram_bw, replicated / chip.bus_bandwidth) / NS + chip.dram_latency_ns
+        load = (
+            np.maximum(weight_bytes / dram_bw, replicated / chip.bus_bandwidth) / NS
+            + chip.dram_latency_ns
+        )
         # A core writes crossbar k while it loads crossbar k+1 (ld_weight and wr_xbar use
         # different units), so only the writes that outlast the loads show: the last crossbar's
         # write after the last load, or a core's whole write queue after its first load.
@@ -659,8 +776,13 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
 
     def channel_ns_of(layer_dram: np.ndarray, bus_only: np.ndarray) -> np.ndarray:
         """Per span: the shared channel's time per image (DRAM at its rate, all on the bus)."""
-        return np.maximum(layer_dram.sum(axis=1) / dram_bw,
-                          (layer_dram + bus_only).sum(axis=1) / chip.bus_bandwidth) / NS
+        return (
+            np.maximum(
+                layer_dram.sum(axis=1) / dram_bw,
+                (layer_dram + bus_only).sum(axis=1) / chip.bus_bandwidth,
+            )
+            / NS
+        )
 
     core_stage = core_stages(mvm_ns, stage_ns)
     core_ns = core_stage.sum(axis=1).max(axis=1)
@@ -675,15 +797,25 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     # core for its share of the window loads, which queue in order, and on its vector core for
     # its chain)
     share = dram_ns / np.maximum(on_core.sum(axis=2), 1)
-    busy = np.where(vcore, (first_ns - mvm_ns - per_layer_fixed)[:, :, None], 0.0) + share[:, :, None]
+    busy = (
+        np.where(vcore, (first_ns - mvm_ns - per_layer_fixed)[:, :, None], 0.0) + share[:, :, None]
+    )
     # A layer's first MVMs wait for their line buffer's first band, which every core holding
     # the layer loads at once when the layer starts (after its input's token): the channel
     # serves them together, so the last core's band lands after all of them.
     first_ns = first_ns + np.where(
-        present, on_core.sum(axis=2) * _first_bands(net, units, rep, lay, present, chip, band_cache)
-        * act_bytes / dram_bw / NS, 0.0)
-    fill_ns = np.maximum(_chain_ns(on_core, first_ns, present, 1, lay, deps, busy),
-                         np.maximum(dram_ns.sum(axis=1), period_ns - load_ns - write_ns))
+        present,
+        on_core.sum(axis=2)
+        * _first_bands(net, units, rep, lay, present, chip, band_cache)
+        * act_bytes
+        / dram_bw
+        / NS,
+        0.0,
+    )
+    fill_ns = np.maximum(
+        _chain_ns(on_core, first_ns, present, 1, lay, deps, busy),
+        np.maximum(dram_ns.sum(axis=1), period_ns - load_ns - write_ns),
+    )
     fill_ns = fill_ns + _relayout_ns(net, units, ss, ee, chip)
     # The further images also cannot outrun the chain of steps: a core runs its layers in order,
     # each over all images, and image i of a layer waits for image i of the layer before it
@@ -696,15 +828,17 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
         # DAG, ResNet18 batch 16 partition 0 was 21-28% optimistic on compass-m/l, and 5 of the
         # 272 partitions of docs/simulator.md fell outside 10%).
         line = (np.eye(n_layers, k=-1, dtype=bool), np.zeros((n_layers, n_layers), dtype=bool))
-        extra_ns = (_chain_ns(on_core, core_stage, present, B, lay, line, cont=cont)
-                    - _chain_ns(on_core, core_stage, present, 1, lay, line, cont=cont))
+        extra_ns = _chain_ns(on_core, core_stage, present, B, lay, line, cont=cont) - _chain_ns(
+            on_core, core_stage, present, 1, lay, line, cont=cont
+        )
         # The batch schedule: a core's layers as stages of a pipeline over the images, each
         # iteration one image of each (`_pipeline_ns`); what it adds to one image's fill.
         stage = _stages(present, lay, deps, cont)
         # (the layer before as the only producer, as for `extra_ns`: against the simulator's
         # batch-schedule runs of ResNet18 and SqueezeNet 1.1 this was closer than the DAG)
-        pipe_ns = (_pipeline_ns(on_core, core_stage, present, B, lay, line, stage)
-                   - _pipeline_ns(on_core, core_stage, present, 1, lay, line, stage))
+        pipe_ns = _pipeline_ns(on_core, core_stage, present, B, lay, line, stage) - _pipeline_ns(
+            on_core, core_stage, present, 1, lay, line, stage
+        )
     layer_ns = fill_ns + np.maximum((B - 1) * period_ns, extra_ns)
     batch_ns = fill_ns + np.maximum((B - 1) * period_ns, pipe_ns)
     # The element schedule (`pimdsl.isa.element`): tiles of ELEMENT_ROWS rows (their own line
@@ -716,16 +850,23 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     e_dram_ns, e_window_dram, e_bus_only, _ = window_ns_of(rep, element_loads)
     e_mvm_ns, e_stage_ns = mvm_stages(rep, loads=element_loads)
     e_layer_dram = e_window_dram + (chain_io + split_dram) * act_bytes
-    e_period = np.maximum(core_stages(e_mvm_ns, e_stage_ns).max(axis=(1, 2)),
-                          channel_ns_of(e_layer_dram, e_bus_only))
-    e_first = np.where(present, mvm_stages(rep, chain_first, element_loads)[1] + per_layer_fixed, 0.0)
+    e_period = np.maximum(
+        core_stages(e_mvm_ns, e_stage_ns).max(axis=(1, 2)), channel_ns_of(e_layer_dram, e_bus_only)
+    )
+    e_first = np.where(
+        present, mvm_stages(rep, chain_first, element_loads)[1] + per_layer_fixed, 0.0
+    )
     rows = np.where(present, win / np.maximum(rep, 1) / np.maximum(row_windows_l[lay], 1), 1.0)
-    element_fill = np.maximum(_element_ns(e_first, present, lay, deps, rows),
-                              np.maximum(e_dram_ns.sum(axis=1), e_period - load_ns - write_ns))
+    element_fill = np.maximum(
+        _element_ns(e_first, present, lay, deps, rows),
+        np.maximum(e_dram_ns.sum(axis=1), e_period - load_ns - write_ns),
+    )
     element_ns = element_fill + _relayout_ns(net, units, ss, ee, chip) + (B - 1) * e_period
     # per span: the index in SCHEDULES of the schedule it runs
     by_schedule = np.stack([layer_ns, batch_ns, element_ns])
-    chosen = np.full(ss.shape[0], SCHEDULES.index(schedule) if schedule in SCHEDULES else 0, dtype=np.int8)
+    chosen = np.full(
+        ss.shape[0], SCHEDULES.index(schedule) if schedule in SCHEDULES else 0, dtype=np.int8
+    )
     if schedule == "auto":
         chosen = np.argmin(by_schedule[:2], axis=0).astype(np.int8)
         # element only where the model predicts it clearly faster: its tiles cost DRAM traffic
@@ -748,7 +889,9 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
         nbytes = v.elements * act_bytes
         pos = -1 if v.owner == -2 else (0 if v.owner == -1 else int(last_unit[v.owner]))
         intervals = [(int(units.first[c]), int(last_unit[c])) for c in v.consumer_layers]
-        intervals += [(p, p) for p in (0 if o == -1 else int(last_unit[o]) for o in v.consumer_owners)]
+        intervals += [
+            (p, p) for p in (0 if o == -1 else int(last_unit[o]) for o in v.consumer_owners)
+        ]
         if v.returned:
             intervals.append((n, n))
         if not intervals:
@@ -779,35 +922,71 @@ def span_costs(net: Network, units: Units, chip: Chip, batch: int, schedule: str
     # the activation traffic the latency counts (every window's patch, every store), which
     # includes the entries and exits
     act_dram = layer_dram.sum(axis=1)
-    e_dram = (act_dram * (chip.dram_pj_per_byte + chip.bus_pj_per_byte)
-              + bus_only.sum(axis=1) * chip.bus_pj_per_byte) * B * PJ
+    e_dram = (
+        (
+            act_dram * (chip.dram_pj_per_byte + chip.bus_pj_per_byte)
+            + bus_only.sum(axis=1) * chip.bus_pj_per_byte
+        )
+        * B
+        * PJ
+    )
     e_mvm = (pre_mvm[ee] - pre_mvm[ss]) * B * PJ
     vec_total_bytes = vec_bytes.sum(axis=1)
     e_vector = vec_total_bytes / chip.vector_bytes * chip.vector_pj_per_op * B * PJ
-    e_local = ((pre_lm[ee] - pre_lm[ss]) + 2 * vec_total_bytes) * chip.local_memory_pj_per_byte * B * PJ
+    e_local = (
+        ((pre_lm[ee] - pre_lm[ss]) + 2 * vec_total_bytes) * chip.local_memory_pj_per_byte * B * PJ
+    )
     e_static = chip.cores * chip.static_power_mw_per_core * 1e-3 * latency_s
     e_total = e_load + e_write + e_dram + e_mvm + e_vector + e_local + e_static
 
     return SpanCosts(
-        chip=chip, batch=B, units=units, max_end=max_end, start=ss, end=ee, index=index,
-        layer0=l0, replication=rep, crossbars=crossbars.astype(np.int64), weight_bytes=weight_bytes,
-        entry_bytes=entry, exit_bytes=exit_, act_dram_bytes=act_dram,
+        chip=chip,
+        batch=B,
+        units=units,
+        max_end=max_end,
+        start=ss,
+        end=ee,
+        index=index,
+        layer0=l0,
+        replication=rep,
+        crossbars=crossbars.astype(np.int64),
+        weight_bytes=weight_bytes,
+        entry_bytes=entry,
+        exit_bytes=exit_,
+        act_dram_bytes=act_dram,
         latency={
-            "weight_load": load_ns * NS, "crossbar_write": write_ns * NS,
-            "boundary": boundary_ns * NS, "compute": compute_ns * NS, "total": latency_s,
+            "weight_load": load_ns * NS,
+            "crossbar_write": write_ns * NS,
+            "boundary": boundary_ns * NS,
+            "compute": compute_ns * NS,
+            "total": latency_s,
         },
         energy={
-            "weight_load": e_load, "crossbar_write": e_write, "dram": e_dram,
-            "mvm": e_mvm, "vector": e_vector, "local_memory": e_local, "static": e_static,
+            "weight_load": e_load,
+            "crossbar_write": e_write,
+            "dram": e_dram,
+            "mvm": e_mvm,
+            "vector": e_vector,
+            "local_memory": e_local,
+            "static": e_static,
             "total": e_total,
         },
         schedules=chosen,
-        schedule={"fill": fill_ns, "period": np.broadcast_to(period_ns, fill_ns.shape),
-                  "extra": np.broadcast_to(extra_ns, fill_ns.shape),
-                  "pipeline": np.broadcast_to(pipe_ns, fill_ns.shape),
-                  "layer": layer_ns, "batch": batch_ns, "element": element_ns,
-                  "element_period": e_period, "element_fill": element_fill,
-                  "dram": layer_dram.sum(axis=1) / dram_bw / NS, "core": core_ns,
-                  "layer_first": first_ns, "layer_stage": stage_ns, "layer_dram": dram_ns,
-                  "layer_vec": vec_ns},
+        schedule={
+            "fill": fill_ns,
+            "period": np.broadcast_to(period_ns, fill_ns.shape),
+            "extra": np.broadcast_to(extra_ns, fill_ns.shape),
+            "pipeline": np.broadcast_to(pipe_ns, fill_ns.shape),
+            "layer": layer_ns,
+            "batch": batch_ns,
+            "element": element_ns,
+            "element_period": e_period,
+            "element_fill": element_fill,
+            "dram": layer_dram.sum(axis=1) / dram_bw / NS,
+            "core": core_ns,
+            "layer_first": first_ns,
+            "layer_stage": stage_ns,
+            "layer_dram": dram_ns,
+            "layer_vec": vec_ns,
+        },
     )

@@ -38,7 +38,9 @@ def _core_layers(rep: np.ndarray, counts: np.ndarray, sizes: np.ndarray, chip: C
         start = cum - cap
         put = np.clip(lend[:, -1:] - start, 0, cap)
         free -= put * z
-        hit = (lstart[:, :, None] < (start + put)[:, None, :]) & (lend[:, :, None] > start[:, None, :])
+        hit = (lstart[:, :, None] < (start + put)[:, None, :]) & (
+            lend[:, :, None] > start[:, None, :]
+        )
         present |= hit & (m[:, :, None] > 0) & (put[:, None, :] > 0)
     return present
 
@@ -64,17 +66,28 @@ def _vector_cores(on_core: np.ndarray, has: np.ndarray, work: np.ndarray) -> np.
 LOCAL_ELEM_BYTES = 2
 
 
-def _step_ns(work: np.ndarray | float, loaded: np.ndarray | float, stored: np.ndarray | float,
-             chunks: np.ndarray | float, chip: Chip) -> np.ndarray:
+def _step_ns(
+    work: np.ndarray | float,
+    loaded: np.ndarray | float,
+    stored: np.ndarray | float,
+    chunks: np.ndarray | float,
+    chip: Chip,
+) -> np.ndarray:
     """One vector step per image: its chunks flow through the load queue, the vector unit and
     the store queue, which overlap, so the slowest of the three sets the pace and the others
     show for one chunk; plus the first load's and the last store's DRAM latency."""
     bytes_ = chip.act_bits / 8
     dram = 1 / min(chip.dram_bandwidth, chip.bus_bandwidth) / NS
-    parts = np.stack(np.broadcast_arrays(
-        np.asarray(work, dtype=np.float64) * bytes_ * chip.vector_latency_ns / chip.vector_bytes,
-        np.asarray(loaded, dtype=np.float64) * bytes_ * dram,
-        np.asarray(stored, dtype=np.float64) * bytes_ * dram))
+    parts = np.stack(
+        np.broadcast_arrays(
+            np.asarray(work, dtype=np.float64)
+            * bytes_
+            * chip.vector_latency_ns
+            / chip.vector_bytes,
+            np.asarray(loaded, dtype=np.float64) * bytes_ * dram,
+            np.asarray(stored, dtype=np.float64) * bytes_ * dram,
+        )
+    )
     slowest = parts.max(axis=0)
     k = np.maximum(np.asarray(chunks, dtype=np.float64), 1.0)
     return slowest + (parts.sum(axis=0) - slowest) / k + 2 * chip.dram_latency_ns
@@ -91,12 +104,17 @@ def _continues(on_core: np.ndarray, vcore: np.ndarray, present: np.ndarray) -> n
     for j in range(1, L):
         cur, prev = on_core[:, j, :], on_core[:, j - 1, :]
         before = np.where(has_chain[:, j - 1, None], vcore[:, j - 1, :], prev)
-        cont[:, j] = present[:, j] & present[:, j - 1] & cur.any(axis=1) & ~(cur & ~before).any(axis=1)
+        cont[:, j] = (
+            present[:, j] & present[:, j - 1] & cur.any(axis=1) & ~(cur & ~before).any(axis=1)
+        )
     return cont
 
 
 def _merged_loops(
-    core_stage: np.ndarray, on_core: np.ndarray, cont: np.ndarray, lay: np.ndarray,
+    core_stage: np.ndarray,
+    on_core: np.ndarray,
+    cont: np.ndarray,
+    lay: np.ndarray,
     mvm_dep: np.ndarray,
 ) -> np.ndarray:
     """In one image loop a core's independent layers overlap on their own crossbars, so when
@@ -106,11 +124,15 @@ def _merged_loops(
     for j in range(1, core_stage.shape[1]):
         independent = ~mvm_dep[lay[:, j], lay[:, j - 1]]
         ok = (cont[:, j] & independent)[:, None] & on_core[:, j, :]
-        out[:, j, :] = np.where(ok, np.maximum(core_stage[:, j, :] - core_stage[:, j - 1, :], 0.0), out[:, j, :])
+        out[:, j, :] = np.where(
+            ok, np.maximum(core_stage[:, j, :] - core_stage[:, j - 1, :], 0.0), out[:, j, :]
+        )
     return out
 
 
-def _relayout_ns(net: Network, units: Units, ss: np.ndarray, ee: np.ndarray, chip: Chip) -> np.ndarray:
+def _relayout_ns(
+    net: Network, units: Units, ss: np.ndarray, ee: np.ndarray, chip: Chip
+) -> np.ndarray:
     """One image's relayouts at the network's ends (a step each, before the first layer and
     after the last): an NCHW input feature map read into the lowering's NHWC order, an NHWC
     result with more than one pixel written back as NCHW."""
@@ -154,8 +176,13 @@ def _layer_deps(net: Network) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _chain_ns(
-    on_core: np.ndarray, stage_ns: np.ndarray, present: np.ndarray, batch: int,
-    lay: np.ndarray, deps: tuple[np.ndarray, np.ndarray], busy_ns: np.ndarray | None = None,
+    on_core: np.ndarray,
+    stage_ns: np.ndarray,
+    present: np.ndarray,
+    batch: int,
+    lay: np.ndarray,
+    deps: tuple[np.ndarray, np.ndarray],
+    busy_ns: np.ndarray | None = None,
     cont: np.ndarray | None = None,
 ) -> np.ndarray:
     """When the last step of each span ends, running its layers' steps image by image.
@@ -196,7 +223,11 @@ def _chain_ns(
             if cont is not None:
                 # in the shared loop: after image i of the layer before, and a group's worth
                 # of the core's time after this layer's previous image
-                shared = ready[:, i : i + 1] if i == 0 else np.maximum(ready[:, i : i + 1], prev_t + group - st)
+                shared = (
+                    ready[:, i : i + 1]
+                    if i == 0
+                    else np.maximum(ready[:, i : i + 1], prev_t + group - st)
+                )
                 start = np.where(joins, shared, start)
             t = np.where(on, start + hold, t)
             prev_t = t
@@ -206,8 +237,9 @@ def _chain_ns(
     return np.maximum(free.max(axis=1), done[:, :, -1].max(axis=1))
 
 
-def _stages(present: np.ndarray, lay: np.ndarray, deps: tuple[np.ndarray, np.ndarray],
-            cont: np.ndarray) -> np.ndarray:
+def _stages(
+    present: np.ndarray, lay: np.ndarray, deps: tuple[np.ndarray, np.ndarray], cont: np.ndarray
+) -> np.ndarray:
     """stage[s, l]: the `batch` schedule's pipeline stage of layer l of span s, as the lowering's
     `sync` assigns it (`pimdsl.isa.pipeline`): the stage of the image loop it continues
     (`_continues`) when none of its producers here is at a later stage, else one more than its
@@ -229,8 +261,13 @@ def _stages(present: np.ndarray, lay: np.ndarray, deps: tuple[np.ndarray, np.nda
 
 
 def _pipeline_ns(
-    on_core: np.ndarray, stage_ns: np.ndarray, present: np.ndarray, batch: int, lay: np.ndarray,
-    deps: tuple[np.ndarray, np.ndarray], stage: np.ndarray,
+    on_core: np.ndarray,
+    stage_ns: np.ndarray,
+    present: np.ndarray,
+    batch: int,
+    lay: np.ndarray,
+    deps: tuple[np.ndarray, np.ndarray],
+    stage: np.ndarray,
 ) -> np.ndarray:
     """When the last step of each span ends in the `batch` schedule (`pimdsl.isa.pipeline`):
     in iteration t a core runs image t - stage[s, l] of each of its layers l whose image is in
@@ -242,6 +279,7 @@ def _pipeline_ns(
     mvm, vec = deps
     free = np.zeros((S, C))
     done = np.zeros((S, L, batch))
+
     def producers(dep: np.ndarray, j: int) -> list[tuple[int, np.ndarray]]:
         """(k, spans where layer j depends on layer k) for the k it depends on somewhere."""
         pairs = ((k, dep[lay[:, j], lay[:, k]] & present[:, k] & present[:, j]) for k in range(j))
@@ -282,7 +320,10 @@ LEAD_ROWS = 3 * ELEMENT_ROWS
 
 
 def _element_ns(
-    first_ns: np.ndarray, present: np.ndarray, lay: np.ndarray, deps: tuple[np.ndarray, np.ndarray],
+    first_ns: np.ndarray,
+    present: np.ndarray,
+    lay: np.ndarray,
+    deps: tuple[np.ndarray, np.ndarray],
     rows: np.ndarray,
 ) -> np.ndarray:
     """When one image ends in the `element` schedule (`pimdsl.isa.element`): the layers of the
@@ -301,7 +342,11 @@ def _element_ns(
         s_j = np.zeros(S)
         e_in = np.zeros(S)
         for k in range(j):
-            d = (mvm[lay[:, j], lay[:, k]] | vec[lay[:, j], lay[:, k]]) & present[:, k] & present[:, j]
+            d = (
+                (mvm[lay[:, j], lay[:, k]] | vec[lay[:, j], lay[:, k]])
+                & present[:, k]
+                & present[:, j]
+            )
             if not d.any():
                 continue
             s_j = np.where(d, np.maximum(s_j, start[:, k] + first_ns[:, k] * frac[:, k]), s_j)

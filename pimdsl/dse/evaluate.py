@@ -91,9 +91,17 @@ def partition_rows(costs: SpanCosts, bounds: list[int]) -> list[dict[str, Any]]:
     rows = []
     for s, e in zip(bounds[:-1], bounds[1:], strict=True):
         c = costs.partition(s, e)
-        rows.append({"span": [s, e], "schedule": c.schedule, "crossbars": c.crossbars,
-                     "weight_bytes": c.weight_bytes, "dram_bytes": int(round(c.dram_bytes)),
-                     "latency_s": c.latency_s, "energy_j": c.energy_j})
+        rows.append(
+            {
+                "span": [s, e],
+                "schedule": c.schedule,
+                "crossbars": c.crossbars,
+                "weight_bytes": c.weight_bytes,
+                "dram_bytes": int(round(c.dram_bytes)),
+                "latency_s": c.latency_s,
+                "energy_j": c.energy_j,
+            }
+        )
     return rows
 
 
@@ -101,10 +109,15 @@ def totals(parts: list[dict[str, Any]], batch: int) -> dict[str, Any]:
     """The report's totals (`report_data`): energy and EDP per inference, latency per batch."""
     latency = sum(p["latency_s"] for p in parts)
     energy = sum(p["energy_j"] for p in parts) / batch
-    return {"partitions": len(parts), "latency_s": latency, "throughput_ips": batch / latency,
-            "energy_j": energy, "edp": energy * latency / batch,
-            "weight_bytes": sum(p["weight_bytes"] for p in parts),
-            "dram_bytes": sum(p["dram_bytes"] for p in parts)}
+    return {
+        "partitions": len(parts),
+        "latency_s": latency,
+        "throughput_ips": batch / latency,
+        "energy_j": energy,
+        "edp": energy * latency / batch,
+        "weight_bytes": sum(p["weight_bytes"] for p in parts),
+        "dram_bytes": sum(p["dram_bytes"] for p in parts),
+    }
 
 
 def _lower_and_simulate(group: Group, point: Point, bounds: list[int]) -> dict[str, Any]:
@@ -120,21 +133,39 @@ def _lower_and_simulate(group: Group, point: Point, bounds: list[int]) -> dict[s
         from pimdsl.sim.timing import simulate_module
 
         sim = simulate_module(module).to_json()
-        out.update(sim_latency_s=sim["latency_s"], sim_throughput_ips=sim["throughput_ips"],
-                   sim_energy_j=sim["energy_j"])
+        out.update(
+            sim_latency_s=sim["latency_s"],
+            sim_throughput_ips=sim["throughput_ips"],
+            sim_energy_j=sim["energy_j"],
+        )
     return out
 
 
-def _row(group: Group, point: Point, units: int | None, values: dict[str, Any],
-         error: str = "") -> dict[str, Any]:
+def _row(
+    group: Group, point: Point, units: int | None, values: dict[str, Any], error: str = ""
+) -> dict[str, Any]:
     chip = group.chip
-    return {"key": point.key, "model": point.model, "chip": point.chip, "batch": point.batch,
-            "strategy": point.strategy, "objective": point.objective, "seed": point.seed,
-            "schedule": group.schedule, "units": units,
-            "chip_cores": chip["cores"], "chip_crossbars": chip["cores"] * chip["crossbars_per_core"],
-            "chip_capacity_bytes": chip["cores"] * chip["crossbars_per_core"]
-            * chip["crossbar_rows"] * chip["crossbar_cols"] * chip["cell_bits"] // 8,
-            **values, "error": error}
+    return {
+        "key": point.key,
+        "model": point.model,
+        "chip": point.chip,
+        "batch": point.batch,
+        "strategy": point.strategy,
+        "objective": point.objective,
+        "seed": point.seed,
+        "schedule": group.schedule,
+        "units": units,
+        "chip_cores": chip["cores"],
+        "chip_crossbars": chip["cores"] * chip["crossbars_per_core"],
+        "chip_capacity_bytes": chip["cores"]
+        * chip["crossbars_per_core"]
+        * chip["crossbar_rows"]
+        * chip["crossbar_cols"]
+        * chip["cell_bits"]
+        // 8,
+        **values,
+        "error": error,
+    }
 
 
 def run_group(group: Group, cache: str | None) -> GroupResult:
@@ -156,8 +187,11 @@ def run_group(group: Group, cache: str | None) -> GroupResult:
             try:
                 bounds = grouping(table, point, group)
                 parts = partition_rows(costs, bounds)
-                values = {**totals(parts, group.batch),
-                          "bounds": " ".join(map(str, bounds)), "partition_costs": parts}
+                values = {
+                    **totals(parts, group.batch),
+                    "bounds": " ".join(map(str, bounds)),
+                    "partition_costs": parts,
+                }
                 if "lower" in group.stages:
                     values.update(_lower_and_simulate(group, point, bounds))
                 rows.append(_row(group, point, table.n_units, values))

@@ -38,8 +38,10 @@ def pyplot() -> Any:
     try:
         import matplotlib
     except ImportError:
-        raise PimError("--plots needs matplotlib, which is not installed.",
-                       hint="Install it with `pip install 'pimdsl[dse]'`.") from None
+        raise PimError(
+            "--plots needs matplotlib, which is not installed.",
+            hint="Install it with `pip install 'pimdsl[dse]'`.",
+        ) from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -77,12 +79,23 @@ def plot_pareto(rows: list[dict[str, Any]], path: Path) -> None:
         chips = sorted({r["chip"] for r in rs})
         for chip in chips:
             mine = [r for r in rs if r["chip"] == chip]
-            ax.scatter([r["energy_j"] * 1e3 for r in mine], [r["throughput_ips"] for r in mine],
-                       s=14, label=chip, alpha=0.8)
+            ax.scatter(
+                [r["energy_j"] * 1e3 for r in mine],
+                [r["throughput_ips"] for r in mine],
+                s=14,
+                label=chip,
+                alpha=0.8,
+            )
         pts = [(r["energy_j"] * 1e3, r["throughput_ips"]) for r in rs]
         front = [pts[i] for i in pareto_front(pts)]
-        ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="black",
-                lw=1, label="Pareto front")
+        ax.step(
+            [p[0] for p in front],
+            [p[1] for p in front],
+            where="post",
+            color="black",
+            lw=1,
+            label="Pareto front",
+        )
         _throughput_axes(ax, model, "energy per inference (mJ)", 10)
     axes[0][0].legend(fontsize="x-small")
     _save(plt, fig, path)
@@ -100,8 +113,12 @@ def plot_chip_size(rows: list[dict[str, Any]], path: Path) -> None:
                     size = r["chip_capacity_bytes"]
                     best[size] = max(best.get(size, 0.0), r["throughput_ips"])
             sizes = sorted(best)
-            ax.plot([s / MB for s in sizes], [best[s] for s in sizes], marker="o",
-                    label=f"batch {batch}")
+            ax.plot(
+                [s / MB for s in sizes],
+                [best[s] for s in sizes],
+                marker="o",
+                label=f"batch {batch}",
+            )
         _throughput_axes(ax, f"{model}: best strategy per chip", "chip weight capacity (MB)", 2)
         ax.legend(fontsize="x-small")
     _save(plt, fig, path)
@@ -118,8 +135,10 @@ def plot_partitions(rows: list[dict[str, Any]], path: Path) -> None:
         labels = [f"{p['span'][0]}-{p['span'][1]}" for p in parts]
         ax_l.bar(x, [p["latency_s"] * 1e3 for p in parts], color="tab:blue")
         ax_e.bar(x, [p["energy_j"] * 1e3 for p in parts], color="tab:orange")
-        what = (f"{model}, {best['chip']}, batch {best['batch']}, {best['strategy']}"
-                f"{' ' + best['objective'] if best['objective'] else ''}")
+        what = (
+            f"{model}, {best['chip']}, batch {best['batch']}, {best['strategy']}"
+            f"{' ' + best['objective'] if best['objective'] else ''}"
+        )
         for ax, unit in ((ax_l, "latency (ms)"), (ax_e, "energy (mJ)")):
             ax.set_xticks(list(x), labels, rotation=90, fontsize="x-small")
             ax.set_ylabel(f"{unit} per batch")

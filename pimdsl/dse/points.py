@@ -65,11 +65,25 @@ def model_identity(model: Model) -> str:
     return f"onnx:{digest.hexdigest()}"
 
 
-def point_key(model: Model, chip: dict[str, Any], batch: int, strategy: str, objective: str,
-              seed: int | None, schedule: str, stages: tuple[str, ...], ga: GASettings) -> str:
+def point_key(
+    model: Model,
+    chip: dict[str, Any],
+    batch: int,
+    strategy: str,
+    objective: str,
+    seed: int | None,
+    schedule: str,
+    stages: tuple[str, ...],
+    ga: GASettings,
+) -> str:
     fields = {
-        "model": model_identity(model), "chip": chip, "batch": batch, "strategy": strategy,
-        "objective": objective, "schedule": schedule, "stages": list(stages),
+        "model": model_identity(model),
+        "chip": chip,
+        "batch": batch,
+        "strategy": strategy,
+        "objective": objective,
+        "schedule": schedule,
+        "stages": list(stages),
         "ga": {**ga.as_dict(), "seed": seed} if strategy == "ga" else None,
     }
     text = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -89,10 +103,29 @@ def groups_of(spec: Spec) -> list[Group]:
                     seeds: list[int | None] = list(spec.seeds) if strategy == "ga" else [None]
                     for objective in objectives:
                         for seed in seeds:
-                            key = point_key(model, chip_fields, batch, strategy, objective, seed,
-                                            spec.schedule, spec.stages, spec.ga)
-                            points.append(Point(key, model.name, chip.name, batch, strategy,
-                                                objective, seed))
-                groups.append(Group(model, chip_fields, batch, spec.schedule, spec.stages,
-                                    spec.ga, tuple(points)))
+                            key = point_key(
+                                model,
+                                chip_fields,
+                                batch,
+                                strategy,
+                                objective,
+                                seed,
+                                spec.schedule,
+                                spec.stages,
+                                spec.ga,
+                            )
+                            points.append(
+                                Point(key, model.name, chip.name, batch, strategy, objective, seed)
+                            )
+                groups.append(
+                    Group(
+                        model,
+                        chip_fields,
+                        batch,
+                        spec.schedule,
+                        spec.stages,
+                        spec.ga,
+                        tuple(points),
+                    )
+                )
     return groups

@@ -33,23 +33,44 @@ FORMAT = "pimdsl-sweep"
 VERSION = 1
 # (column, type) in table order; types are Arrow's names (Parquet) and the schema's
 BASE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("key", "string"), ("model", "string"), ("chip", "string"), ("batch", "int64"),
-    ("strategy", "string"), ("objective", "string"), ("seed", "int64"), ("schedule", "string"),
-    ("units", "int64"), ("chip_cores", "int64"), ("chip_crossbars", "int64"),
-    ("chip_capacity_bytes", "int64"), ("partitions", "int64"), ("latency_s", "float64"),
-    ("throughput_ips", "float64"), ("energy_j", "float64"), ("edp", "float64"),
-    ("weight_bytes", "int64"), ("dram_bytes", "int64"), ("bounds", "string"),
+    ("key", "string"),
+    ("model", "string"),
+    ("chip", "string"),
+    ("batch", "int64"),
+    ("strategy", "string"),
+    ("objective", "string"),
+    ("seed", "int64"),
+    ("schedule", "string"),
+    ("units", "int64"),
+    ("chip_cores", "int64"),
+    ("chip_crossbars", "int64"),
+    ("chip_capacity_bytes", "int64"),
+    ("partitions", "int64"),
+    ("latency_s", "float64"),
+    ("throughput_ips", "float64"),
+    ("energy_j", "float64"),
+    ("edp", "float64"),
+    ("weight_bytes", "int64"),
+    ("dram_bytes", "int64"),
+    ("bounds", "string"),
 )
 LOWER_COLUMNS = (("isa_ops", "int64"),)
-SIMULATE_COLUMNS = (("sim_latency_s", "float64"), ("sim_throughput_ips", "float64"),
-                    ("sim_energy_j", "float64"))
+SIMULATE_COLUMNS = (
+    ("sim_latency_s", "float64"),
+    ("sim_throughput_ips", "float64"),
+    ("sim_energy_j", "float64"),
+)
 ERROR_COLUMN = (("error", "string"),)
 
 
 def columns(stages: Iterable[str]) -> list[tuple[str, str]]:
     stages = set(stages)
-    return [*BASE_COLUMNS, *(LOWER_COLUMNS if "lower" in stages else ()),
-            *(SIMULATE_COLUMNS if "simulate" in stages else ()), *ERROR_COLUMN]
+    return [
+        *BASE_COLUMNS,
+        *(LOWER_COLUMNS if "lower" in stages else ()),
+        *(SIMULATE_COLUMNS if "simulate" in stages else ()),
+        *ERROR_COLUMN,
+    ]
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -73,8 +94,9 @@ class ResultFolder:
                 rows[row["key"]] = row
             except (ValueError, KeyError, TypeError):
                 if warn:
-                    log.warning("%s:%d: not a result row (cut short?); that point runs again",
-                                self.jsonl, n)
+                    log.warning(
+                        "%s:%d: not a result row (cut short?); that point runs again", self.jsonl, n
+                    )
         return rows
 
     def start(self, fresh: bool) -> None:
@@ -108,11 +130,19 @@ class ResultFolder:
         parquet = self.folder / "results.parquet"
         if not write_parquet(table, cols, parquet):
             parquet.unlink(missing_ok=True)  # never leave a stale table beside the new CSV
-        manifest = {"format": FORMAT, "version": VERSION, "columns": names,
-                    "points": len(keys), "finished": len(table),
-                    "errors": sum(1 for r in table if r.get("error"))}
-        output.write_text(self.folder / "sweep.json", "sweep.json",
-                          json.dumps(manifest, indent=1, allow_nan=False) + "\n")
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "columns": names,
+            "points": len(keys),
+            "finished": len(table),
+            "errors": sum(1 for r in table if r.get("error")),
+        }
+        output.write_text(
+            self.folder / "sweep.json",
+            "sweep.json",
+            json.dumps(manifest, indent=1, allow_nan=False) + "\n",
+        )
         return table
 
 

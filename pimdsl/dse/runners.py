@@ -23,8 +23,13 @@ from pimdsl.errors import PimError
 
 Finished = Iterator[tuple[Group, GroupResult]]
 # imported before the pool forks, so that no worker imports them again
-PRELOAD = ("pimdsl.frontend", "pimdsl.partitioning", "pimdsl.passes.partition",
-           "pimdsl.passes.ga_group", "pimdsl.tools.opt_driver")
+PRELOAD = (
+    "pimdsl.frontend",
+    "pimdsl.partitioning",
+    "pimdsl.passes.partition",
+    "pimdsl.passes.ga_group",
+    "pimdsl.tools.opt_driver",
+)
 
 
 def _serial(groups: list[Group], cache: str | None) -> Finished:
@@ -55,15 +60,19 @@ def _dask(groups: list[Group], cache: str | None, scheduler: str) -> Iterator[Fi
         from distributed import Client
         from distributed import as_completed as dask_completed
     except ImportError:
-        raise PimError("--scheduler needs Dask's `distributed` package, which is not installed.",
-                       hint="Install it with `pip install 'pimdsl[dse]'`, or drop --scheduler to "
-                       "use the local process pool.") from None
+        raise PimError(
+            "--scheduler needs Dask's `distributed` package, which is not installed.",
+            hint="Install it with `pip install 'pimdsl[dse]'`, or drop --scheduler to "
+            "use the local process pool.",
+        ) from None
     try:
         client = Client(scheduler, timeout="10s")
     except (OSError, TimeoutError, ValueError) as exc:
-        raise PimError(f"cannot reach the Dask scheduler at '{scheduler}': {exc}.",
-                       hint="Start one (`dask scheduler`, then `dask worker ADDRESS`) or give "
-                       "its address as tcp://HOST:PORT.") from None
+        raise PimError(
+            f"cannot reach the Dask scheduler at '{scheduler}': {exc}.",
+            hint="Start one (`dask scheduler`, then `dask worker ADDRESS`) or give "
+            "its address as tcp://HOST:PORT.",
+        ) from None
     with client:
         futures = {client.submit(run_group, g, cache, pure=False): g for g in groups}
         try:
@@ -73,8 +82,9 @@ def _dask(groups: list[Group], cache: str | None, scheduler: str) -> Iterator[Fi
 
 
 @contextmanager
-def started(groups: list[Group], cache: str | None, *, jobs: int,
-            scheduler: str | None) -> Iterator[Finished]:
+def started(
+    groups: list[Group], cache: str | None, *, jobs: int, scheduler: str | None
+) -> Iterator[Finished]:
     """Start running `groups`; yields an iterator of (group, result) in the order they finish."""
     if scheduler:
         with _dask(groups, cache, scheduler) as finished:

@@ -41,8 +41,14 @@ OBJECTIVE_FREE = ("greedy", "layerwise")
 STAGES = ("lower", "simulate")
 TOP_KEYS = ("models", "batches", "strategies", "objectives", "schedule", "stages", "chips", "ga")
 GA_KEYS = ("population", "generations", "keep", "patience", "seeds", "seed_optimum")
-GA_DEFAULTS: dict[str, Any] = {"population": 100, "generations": 30, "keep": 20, "patience": 15,
-                               "seeds": [0], "seed_optimum": True}
+GA_DEFAULTS: dict[str, Any] = {
+    "population": 100,
+    "generations": 30,
+    "keep": 20,
+    "patience": 15,
+    "seeds": [0],
+    "seed_optimum": True,
+}
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,13 @@ class GASettings:
     seed_optimum: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        return {"population": self.population, "generations": self.generations, "keep": self.keep,
-                "patience": self.patience, "seed_optimum": self.seed_optimum}
+        return {
+            "population": self.population,
+            "generations": self.generations,
+            "keep": self.keep,
+            "patience": self.patience,
+            "seed_optimum": self.seed_optimum,
+        }
 
 
 @dataclass
@@ -109,8 +120,15 @@ class SpecText:
                 return f"{self.path}:{n}"  # an inline table: vary = {{ cores = [...] }}
         return f"{self.path}:{table_line}" if table_line else str(self.path)
 
-    def error(self, message: str, *, key: str | None = None, table: str | None = None,
-              index: int = 0, hint: str | None = None) -> PimError:
+    def error(
+        self,
+        message: str,
+        *,
+        key: str | None = None,
+        table: str | None = None,
+        index: int = 0,
+        hint: str | None = None,
+    ) -> PimError:
         return PimError(message, where=self.where(key, table, index), hint=hint)
 
 
@@ -126,24 +144,39 @@ def _suggest(word: str, known: tuple[str, ...] | list[str]) -> str:
     return f"{did}Known keys: {', '.join(known)}."
 
 
-def _list_of(text: SpecText, data: dict[str, Any], key: str, kind: type, *,
-             default: list[Any] | None = None, table: str | None = None) -> list[Any]:
+def _list_of(
+    text: SpecText,
+    data: dict[str, Any],
+    key: str,
+    kind: type,
+    *,
+    default: list[Any] | None = None,
+    table: str | None = None,
+) -> list[Any]:
     """`data[key]` as a non-empty list of `kind` (a single value is accepted as a list of one)."""
     if key not in data:
         if default is None:
-            raise text.error(f"the spec has no `{key}`.", table=table,
-                             hint=f"Add e.g. `{key} = [...]` (docs/dse.md).")
+            raise text.error(
+                f"the spec has no `{key}`.",
+                table=table,
+                hint=f"Add e.g. `{key} = [...]` (docs/dse.md).",
+            )
         return default
     value = data[key]
     values = value if isinstance(value, list) else [value]
     what = {str: "strings", int: "whole numbers"}[kind]
     bad = [v for v in values if not isinstance(v, kind) or isinstance(v, bool)]
     if bad or not values:
-        raise text.error(f"`{key}` must be a non-empty list of {what}, got {value!r}.",
-                         key=key, table=table)
+        raise text.error(
+            f"`{key}` must be a non-empty list of {what}, got {value!r}.", key=key, table=table
+        )
     if len(set(values)) != len(values):
-        raise text.error(f"`{key}` lists a value twice: {value!r}.", key=key, table=table,
-                         hint="List each value once.")
+        raise text.error(
+            f"`{key}` lists a value twice: {value!r}.",
+            key=key,
+            table=table,
+            hint="List each value once.",
+        )
     return values
 
 
@@ -152,8 +185,11 @@ def _choices(text: SpecText, values: list[str], key: str, known: tuple[str, ...]
         if v not in known:
             close = difflib.get_close_matches(v, known, n=1, cutoff=0.6)
             did = f" Did you mean '{close[0]}'?" if close else ""
-            raise text.error(f"`{key}`: unknown value '{v}'.{did}", key=key,
-                             hint=f"Use one or more of {', '.join(known)}.")
+            raise text.error(
+                f"`{key}`: unknown value '{v}'.{did}",
+                key=key,
+                hint=f"Use one or more of {', '.join(known)}.",
+            )
     return values
 
 
@@ -169,18 +205,27 @@ def _models(text: SpecText, names: list[str]) -> list[Model]:
         path = (text.path.parent / name).resolve()
         if name.endswith(".onnx"):
             if not path.is_file():
-                raise text.error(f"`models`: ONNX file '{name}' does not exist (looked for {path}).",
-                                 key="models", hint="Paths are relative to the spec file.")
+                raise text.error(
+                    f"`models`: ONNX file '{name}' does not exist (looked for {path}).",
+                    key="models",
+                    hint="Paths are relative to the spec file.",
+                )
             models.append(Model(name=path.stem, path=str(path)))
             continue
         close = difflib.get_close_matches(name, zoo, n=1, cutoff=0.6)
         did = f" Did you mean '{close[0]}'?" if close else ""
-        raise text.error(f"`models`: '{name}' is neither a zoo model nor an .onnx file.{did}",
-                         key="models", hint=f"Zoo models: {', '.join(zoo)}.")
+        raise text.error(
+            f"`models`: '{name}' is neither a zoo model nor an .onnx file.{did}",
+            key="models",
+            hint=f"Zoo models: {', '.join(zoo)}.",
+        )
     dup = first_duplicate([m.name for m in models])
     if dup:
-        raise text.error(f"`models`: two models are named '{dup}' in the results.", key="models",
-                         hint="Rename one of the ONNX files.")
+        raise text.error(
+            f"`models`: two models are named '{dup}' in the results.",
+            key="models",
+            hint="Rename one of the ONNX files.",
+        )
     return models
 
 
@@ -191,25 +236,35 @@ def _ga(text: SpecText, data: Any) -> tuple[GASettings, list[int]]:
         raise text.error("`ga` must be a table ([ga]).", key="ga")
     for key in data:
         if key not in GA_KEYS:
-            raise text.error(f"[ga]: unknown key '{key}'.", key=key, table="ga",
-                             hint=_suggest(key, GA_KEYS))
+            raise text.error(
+                f"[ga]: unknown key '{key}'.", key=key, table="ga", hint=_suggest(key, GA_KEYS)
+            )
     values = {**GA_DEFAULTS, **data}
     seeds = _list_of(text, values, "seeds", int, table="ga")
     for key in ("population", "generations", "keep", "patience"):
         v = values[key]
         if not isinstance(v, int) or isinstance(v, bool):
-            raise text.error(f"[ga]: `{key}` must be a whole number, got {v!r}.", key=key, table="ga")
+            raise text.error(
+                f"[ga]: `{key}` must be a whole number, got {v!r}.", key=key, table="ga"
+            )
     if not isinstance(values["seed_optimum"], bool):
-        raise text.error("[ga]: `seed_optimum` must be true or false.", key="seed_optimum",
-                         table="ga")
+        raise text.error(
+            "[ga]: `seed_optimum` must be true or false.", key="seed_optimum", table="ga"
+        )
     settings = GASettings(**{k: values[k] for k in GASettings.__dataclass_fields__})
     from pimdsl.grouping.ga import validate_options
 
     try:  # the GA's own checks (keep < population, seeds >= 0, ...), before anything runs
         for seed in seeds:
-            validate_options(population=settings.population, generations=settings.generations,
-                             keep=settings.keep, seed=seed, patience=settings.patience,
-                             objective="latency", workers=1)
+            validate_options(
+                population=settings.population,
+                generations=settings.generations,
+                keep=settings.keep,
+                seed=seed,
+                patience=settings.patience,
+                objective="latency",
+                workers=1,
+            )
     except PimError as exc:
         raise text.error(f"[ga]: {exc}", table="ga") from None
     return settings, seeds
@@ -219,8 +274,10 @@ def read_toml(path: Path) -> tuple[SpecText, dict[str, Any]]:
     try:
         raw = path.read_text()
     except FileNotFoundError:
-        raise PimError(f"sweep spec '{path}' does not exist.",
-                       hint="Give a TOML file, e.g. examples/sweep.toml.") from None
+        raise PimError(
+            f"sweep spec '{path}' does not exist.",
+            hint="Give a TOML file, e.g. examples/sweep.toml.",
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise PimError(f"cannot read sweep spec '{path}': {exc}.") from None
     text = SpecText(path, raw)
@@ -242,20 +299,26 @@ def load_spec(path: str | Path) -> Spec:
     text, data = read_toml(path)
     for key in data:
         if key not in TOP_KEYS:
-            raise text.error(f"unknown key '{key}'.", key=key, table=None,
-                             hint=_suggest(key, TOP_KEYS))
+            raise text.error(
+                f"unknown key '{key}'.", key=key, table=None, hint=_suggest(key, TOP_KEYS)
+            )
     models = _models(text, _list_of(text, data, "models", str))
     batches = _list_of(text, data, "batches", int, default=[1])
     if any(b < 1 for b in batches):
         raise text.error(f"`batches` must be >= 1, got {batches}.", key="batches")
-    strategies = _choices(text, _list_of(text, data, "strategies", str, default=["greedy"]),
-                          "strategies", STRATEGIES)
-    objectives = _choices(text, _list_of(text, data, "objectives", str, default=["latency"]),
-                          "objectives", OBJECTIVES)
+    strategies = _choices(
+        text, _list_of(text, data, "strategies", str, default=["greedy"]), "strategies", STRATEGIES
+    )
+    objectives = _choices(
+        text, _list_of(text, data, "objectives", str, default=["latency"]), "objectives", OBJECTIVES
+    )
     schedule = data.get("schedule", "auto")
     if schedule not in SCHEDULE_POLICIES:
-        raise text.error(f"`schedule`: unknown policy {schedule!r}.", key="schedule",
-                         hint=f"Use one of {', '.join(SCHEDULE_POLICIES)}.")
+        raise text.error(
+            f"`schedule`: unknown policy {schedule!r}.",
+            key="schedule",
+            hint=f"Use one of {', '.join(SCHEDULE_POLICIES)}.",
+        )
     stages = data.get("stages", [])
     if not isinstance(stages, list):
         stages = [stages]
@@ -264,6 +327,15 @@ def load_spec(path: str | Path) -> Spec:
         stages = ["lower", *stages]  # simulating needs the lowered program
     ga, seeds = _ga(text, data.get("ga"))
     chips = chips_of(text, data.get("chips"))
-    return Spec(path=path, models=models, chips=chips, batches=batches, strategies=strategies,
-                objectives=objectives, schedule=schedule,
-                stages=tuple(s for s in STAGES if s in stages), ga=ga, seeds=seeds)
+    return Spec(
+        path=path,
+        models=models,
+        chips=chips,
+        batches=batches,
+        strategies=strategies,
+        objectives=objectives,
+        schedule=schedule,
+        stages=tuple(s for s in STAGES if s in stages),
+        ga=ga,
+        seeds=seeds,
+    )

@@ -63,9 +63,12 @@ def table_key(module: ModuleOp) -> str:
     chip = get_chip(module)
     assert chip is not None
     fields = {
-        "network": hashlib.sha256(repr(network_fingerprint(extract_network(module))).encode())
-        .hexdigest(),
-        "chip": chip.to_dict(), "batch": get_batch(module), "schedule": get_schedule(module),
+        "network": hashlib.sha256(
+            repr(network_fingerprint(extract_network(module))).encode()
+        ).hexdigest(),
+        "chip": chip.to_dict(),
+        "batch": get_batch(module),
+        "schedule": get_schedule(module),
         "code": code_fingerprint(),
     }
     text = json.dumps(fields, sort_keys=True, allow_nan=False)

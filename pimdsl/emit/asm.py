@@ -85,7 +85,9 @@ def emit_asm(module: ModuleOp, out: IO[str]) -> None:
     for buffer in program.buffers():
         shape = "x".join(str(d) for d in ints(buffer.shape))
         fill = f" fill={buffer.fill_value!r}" if buffer.fill is not None else ""
-        out.write(f".buffer {format_value('name', buffer.buffer_name)} {buffer.role.data} {shape}{fill}\n")
+        out.write(
+            f".buffer {format_value('name', buffer.buffer_name)} {buffer.role.data} {shape}{fill}\n"
+        )
     for partition in program.partitions():
         cores = partition.cores()
         ids = ", ".join(str(c.number) for c in cores)

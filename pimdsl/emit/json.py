@@ -27,9 +27,13 @@ def block_to_json(block: Block, depth: int = 0) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for op in block.ops:
         if isinstance(op, LoopOp):
-            items.append({
-                "op": "loop", "count": op.trip_count, "body": block_to_json(op.body.block, depth + 1),
-            })
+            items.append(
+                {
+                    "op": "loop",
+                    "count": op.trip_count,
+                    "body": block_to_json(op.body.block, depth + 1),
+                }
+            )
             continue
         item: dict[str, Any] = {"op": op.mnemonic}  # type: ignore[attr-defined]
         item.update((name, _value(v)) for name, v in instruction_fields(op, depth))  # type: ignore[arg-type]
@@ -49,7 +53,8 @@ def program_to_json(module: ModuleOp) -> dict[str, Any]:
         "elem_bytes": program.element_bytes,
         "buffers": [
             {
-                "name": b.buffer_name, "role": b.role.data,
+                "name": b.buffer_name,
+                "role": b.role.data,
                 "shape": list(ints(b.shape)),
                 **({"fill": b.fill_value} if b.fill is not None else {}),
             }

@@ -38,7 +38,10 @@ F32_MAX = float(np.finfo(np.float32).max)
 
 class ImportContext:
     def __init__(
-        self, opened: OpenModel, block: Block, consumers: dict[str, int],
+        self,
+        opened: OpenModel,
+        block: Block,
+        consumers: dict[str, int],
         users: dict[str, list[onnx.NodeProto | None]] | None = None,
     ):
         self.path = opened.path
@@ -62,7 +65,9 @@ class ImportContext:
 
     def node_label(self, node: onnx.NodeProto | None = None) -> str:
         node = node or self.node
-        name = node.name or (f"<unnamed, output '{node.output[0]}'>" if node.output else "<unnamed>")
+        name = node.name or (
+            f"<unnamed, output '{node.output[0]}'>" if node.output else "<unnamed>"
+        )
         return f"node '{name}' (op {node.op_type}, opset {self.opset})"
 
     def error(self, message: str, hint: str | None = None) -> PimError:
@@ -231,7 +236,11 @@ def value_name(onnx_name: str) -> str:
     name = onnx_name.removesuffix("_output_0")
     parts = [p for p in re.split(r"/|::", name) if p]
     # TorchScript repeats module prefixes: /layer1/layer1.0/... -> drop 'layer1'.
-    parts = [p for i, p in enumerate(parts) if not (i + 1 < len(parts) and parts[i + 1].startswith(p + "."))]
+    parts = [
+        p
+        for i, p in enumerate(parts)
+        if not (i + 1 < len(parts) and parts[i + 1].startswith(p + "."))
+    ]
     out = _INVALID.sub("_", ".".join(parts)) or "v"
     if out[0].isdigit():
         out = "v" + out

@@ -70,7 +70,9 @@ def _constant(node: FoldNode, _: Arrays) -> list[np.ndarray]:
         return [np.array(a["value_int"], dtype=np.int64)]
     if "value_ints" in a:
         return [np.array(a["value_ints"], dtype=np.int64)]
-    raise ValueError(f"Constant with attributes {sorted(a)} (sparse or string constants) is not supported")
+    raise ValueError(
+        f"Constant with attributes {sorted(a)} (sparse or string constants) is not supported"
+    )
 
 
 @folder("ConstantOfShape")
@@ -150,7 +152,9 @@ def _pad(node: FoldNode, x: Arrays) -> list[np.ndarray]:
     if mode == "constant":
         return [np.pad(data, width, mode="constant", constant_values=value)]
     modes: dict[str, Literal["reflect", "edge", "wrap"]] = {
-        "reflect": "reflect", "edge": "edge", "wrap": "wrap"
+        "reflect": "reflect",
+        "edge": "edge",
+        "wrap": "wrap",
     }
     return [np.pad(data, width, mode=modes[mode])]
 
@@ -171,10 +175,20 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 _BINARY: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    "Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": _div, "Pow": np.power,
-    "Equal": np.equal, "Less": np.less, "Greater": np.greater, "LessOrEqual": np.less_equal,
-    "GreaterOrEqual": np.greater_equal, "And": np.logical_and, "Or": np.logical_or,
-    "Xor": np.logical_xor, "Mod": np.mod,
+    "Add": np.add,
+    "Sub": np.subtract,
+    "Mul": np.multiply,
+    "Div": _div,
+    "Pow": np.power,
+    "Equal": np.equal,
+    "Less": np.less,
+    "Greater": np.greater,
+    "LessOrEqual": np.less_equal,
+    "GreaterOrEqual": np.greater_equal,
+    "And": np.logical_and,
+    "Or": np.logical_or,
+    "Xor": np.logical_xor,
+    "Mod": np.mod,
 }
 
 
@@ -193,10 +207,19 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 _UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "Neg": np.negative, "Abs": np.abs, "Sqrt": np.sqrt, "Exp": np.exp, "Log": np.log,
-    "Floor": np.floor, "Ceil": np.ceil, "Reciprocal": np.reciprocal, "Sign": np.sign,
-    "Not": np.logical_not, "Relu": lambda a: np.maximum(a, 0).astype(a.dtype),
-    "Sigmoid": _sigmoid, "Tanh": np.tanh,
+    "Neg": np.negative,
+    "Abs": np.abs,
+    "Sqrt": np.sqrt,
+    "Exp": np.exp,
+    "Log": np.log,
+    "Floor": np.floor,
+    "Ceil": np.ceil,
+    "Reciprocal": np.reciprocal,
+    "Sign": np.sign,
+    "Not": np.logical_not,
+    "Relu": lambda a: np.maximum(a, 0).astype(a.dtype),
+    "Sigmoid": _sigmoid,
+    "Tanh": np.tanh,
 }
 
 
@@ -238,7 +261,10 @@ def _clip(node: FoldNode, x: Arrays) -> list[np.ndarray]:
 
 
 _REDUCE: dict[str, Callable[..., np.ndarray]] = {
-    "ReduceSum": np.sum, "ReduceMean": np.mean, "ReduceProd": np.prod, "ReduceMax": np.max,
+    "ReduceSum": np.sum,
+    "ReduceMean": np.mean,
+    "ReduceProd": np.prod,
+    "ReduceMax": np.max,
     "ReduceMin": np.min,
 }
 

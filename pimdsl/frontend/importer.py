@@ -43,7 +43,10 @@ def supported_ops() -> tuple[list[str], list[str]]:
 
 
 def import_onnx(
-    path: str | os.PathLike[str], *, model: onnx.ModelProto | None = None, batch: int = 1,
+    path: str | os.PathLike[str],
+    *,
+    model: onnx.ModelProto | None = None,
+    batch: int = 1,
     sidecar: str | os.PathLike[str] | None = None,
 ) -> ModuleOp:
     """Import an ONNX model as a verified `builtin.module` holding `func.func @main` of nn ops.
@@ -81,7 +84,10 @@ def import_onnx(
     weights = opened.weights
     for name in weights.tensors:  # initializers, and Constant nodes treated as initializers
         ctx.values[name] = Const(
-            weights.shape(name), weights.dtype(name), lambda n=name: weights.load(n), initializer=name
+            weights.shape(name),
+            weights.dtype(name),
+            lambda n=name: weights.load(n),
+            initializer=name,
         )
     for node in nodes:
         if node.op_type == "Constant" and node.output[0] in weights.constants:
@@ -109,8 +115,10 @@ def import_onnx(
     try:
         module.verify()
     except VerifyException as e:  # every op was verified when built: this is a pimdsl bug
-        raise PimError(f"the imported module does not verify (a pimdsl bug, please report it): {e}",
-                       where=path_str) from None
+        raise PimError(
+            f"the imported module does not verify (a pimdsl bug, please report it): {e}",
+            where=path_str,
+        ) from None
     return module
 
 
@@ -151,15 +159,18 @@ def _live_nodes(opened: OpenModel) -> list[onnx.NodeProto]:
         stuck = nodes[min(set(live) - set(order))]
         raise PimError(
             f"the graph has a cycle through node '{stuck.name}' (op {stuck.op_type}).",
-            where=opened.path, hint="Check the model with onnx.checker.check_model.",
+            where=opened.path,
+            hint="Check the model with onnx.checker.check_model.",
         )
     return [nodes[i] for i in order]
 
 
 def _check_supported(opened: OpenModel, nodes: list[onnx.NodeProto]) -> None:
     bad = [
-        n for n in nodes
-        if n.domain not in ONNX_DOMAINS or (n.op_type not in CONVERTERS and n.op_type not in FOLDERS)
+        n
+        for n in nodes
+        if n.domain not in ONNX_DOMAINS
+        or (n.op_type not in CONVERTERS and n.op_type not in FOLDERS)
     ]
     if not bad:
         return
@@ -169,7 +180,11 @@ def _check_supported(opened: OpenModel, nodes: list[onnx.NodeProto]) -> None:
     others = sorted({n.op_type for n in bad[1:]} - {first.op_type})
     more = ""
     if len(bad) > 1:
-        more = f" ({len(bad) - 1} more unsupported node(s)" + (f", ops {', '.join(others)}" if others else "") + ")"
+        more = (
+            f" ({len(bad) - 1} more unsupported node(s)"
+            + (f", ops {', '.join(others)}" if others else "")
+            + ")"
+        )
     converted, folded = supported_ops()
     raise PimError(
         f"node '{name}' (op {op}, opset {opened.opset}) is not supported by pimdsl's ONNX frontend{more}. "
@@ -233,13 +248,18 @@ def _fold(
         arrays = [c.value() if c is not None else None for c in consts]
         n = limits.folded_elements(node.op_type, arrays)  # before numpy allocates it
         if n is not None and n > limits.RUN_ELEMENTS.maximum:
-            raise PimError(f"{label}: folding it at import time would make a tensor of {n:,} "
-                           f"elements, over the limit of {limits.RUN_ELEMENTS.maximum:,} "
-                           "(docs/limits.md).", where=ctx.path)
+            raise PimError(
+                f"{label}: folding it at import time would make a tensor of {n:,} "
+                f"elements, over the limit of {limits.RUN_ELEMENTS.maximum:,} "
+                "(docs/limits.md).",
+                where=ctx.path,
+            )
         try:
             outs = FOLDERS[node.op_type](fold, arrays)
         except (ValueError, KeyError, IndexError, TypeError) as e:
-            raise PimError(f"{label}: cannot fold it at import time: {e}.", where=ctx.path) from None
+            raise PimError(
+                f"{label}: cannot fold it at import time: {e}.", where=ctx.path
+            ) from None
         return [np.asarray(a) for a in outs]
 
     out = node.output[0] if len(node.output) == 1 else ""
@@ -249,7 +269,9 @@ def _fold(
     else:
         outs = [Const.of(a) for a in run()]
     if node.op_type == "DequantizeLinear" and consts[0] is not None and consts[1] is not None:
-        outs[0].quant = dequantized(fold, consts[0], consts[1], consts[2] if len(consts) > 2 else None)
+        outs[0].quant = dequantized(
+            fold, consts[0], consts[1], consts[2] if len(consts) > 2 else None
+        )
     return outs
 
 

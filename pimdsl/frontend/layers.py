@@ -37,9 +37,15 @@ def _window(
     for name, vals, n in (("strides", strides, 2), ("dilations", dilations, 2), ("pads", pads, 4)):
         if vals is not None and len(vals) != n:
             raise ctx.error(f"attribute '{name}' has {len(vals)} values; a 2-D window needs {n}.")
-    for name, vals, low in (("strides", strides, 1), ("dilations", dilations, 1), ("pads", pads, 0)):
+    for name, vals, low in (
+        ("strides", strides, 1),
+        ("dilations", dilations, 1),
+        ("pads", pads, 0),
+    ):
         if vals is not None and any(int(v) < low for v in vals):
-            raise ctx.error(f"attribute '{name}' is {[int(v) for v in vals]}; each value must be >= {low}.")
+            raise ctx.error(
+                f"attribute '{name}' is {[int(v) for v in vals]}; each value must be >= {low}."
+            )
     try:
         p = auto_pads(str(a.get("auto_pad", "NOTSET")), hw, kernel, strides, dilations, pads)
     except ValueError as e:
@@ -56,19 +62,31 @@ def conv(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     b = ctx.tensor(2, parameter=True) if ctx.input(2) is not None else None
     a = ctx.attrs()
     if len(ws) != 4:
-        raise ctx.error(f"its weight has shape {list(ws)}; a 2-D convolution needs [Cout, Cin/group, kh, kw].")
+        raise ctx.error(
+            f"its weight has shape {list(ws)}; a 2-D convolution needs [Cout, Cin/group, kh, kw]."
+        )
     if "kernel_shape" in a and [int(k) for k in a["kernel_shape"]] != list(ws[2:]):
-        raise ctx.error(f"kernel_shape {list(a['kernel_shape'])} does not match the weight's {list(ws[2:])}.")
+        raise ctx.error(
+            f"kernel_shape {list(a['kernel_shape'])} does not match the weight's {list(ws[2:])}."
+        )
     strides, pads, dilations = _window(ctx, xs[2:], ws[2:])
     out = (xs[0], ws[0], *conv2d_out_hw(xs[2:], ws[2:], strides, pads, dilations))
     op = nn.Conv2dOp(
-        x, w, b, strides=strides, pads=pads, dilations=dilations, groups=int(a.get("group", 1)),
+        x,
+        w,
+        b,
+        strides=strides,
+        pads=pads,
+        dilations=dilations,
+        groups=int(a.get("group", 1)),
         result_shape=out,
     )
     return [ctx.emit(op, node.output[0])]
 
 
-def _pool_window(ctx: ImportContext, xs: Sequence[int]) -> tuple[list[int], list[int], list[int], list[int]]:
+def _pool_window(
+    ctx: ImportContext, xs: Sequence[int]
+) -> tuple[list[int], list[int], list[int], list[int]]:
     a = ctx.attrs()
     kernel = [int(k) for k in a.get("kernel_shape", [])]
     if len(kernel) != 2:
@@ -87,7 +105,13 @@ def maxpool(ctx: ImportContext, node: onnx.NodeProto) -> list[Value | None]:
     ceil = bool(ctx.attrs().get("ceil_mode", 0))
     out = (xs[0], xs[1], *conv2d_out_hw(xs[2:], kernel, strides, pads, dilations, ceil))
     op = nn.MaxPoolOp(
-        x, kernel=kernel, strides=strides, pads=pads, dilations=dilations, ceil_mode=ceil, result_shape=out
+        x,
+        kernel=kernel,
+        strides=strides,
+        pads=pads,
+        dilations=dilations,
+        ceil_mode=ceil,
+        result_shape=out,
     )
     return [ctx.emit(op, node.output[0]), None]
 
@@ -102,8 +126,14 @@ def avgpool(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     out = (xs[0], xs[1], *conv2d_out_hw(xs[2:], kernel, strides, pads, dilations, ceil))
     extra = {"count_include_pad": UnitAttr()} if int(a.get("count_include_pad", 0)) else {}
     op = nn.AvgPoolOp(
-        x, kernel=kernel, strides=strides, pads=pads, dilations=dilations, ceil_mode=ceil,
-        result_shape=out, **extra,
+        x,
+        kernel=kernel,
+        strides=strides,
+        pads=pads,
+        dilations=dilations,
+        ceil_mode=ceil,
+        result_shape=out,
+        **extra,
     )
     return [ctx.emit(op, node.output[0])]
 
@@ -131,7 +161,9 @@ def reduce_mean(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     xs = shape_of(x)
     a = ctx.attrs()
     axes = ctx.opt_ints(1, "axes") if ctx.opset >= 18 else a.get("axes")
-    spatial = len(xs) == 4 and axes is not None and sorted(norm_axis(int(v), 4) for v in axes) == [2, 3]
+    spatial = (
+        len(xs) == 4 and axes is not None and sorted(norm_axis(int(v), 4) for v in axes) == [2, 3]
+    )
     if not spatial:
         raise ctx.error(
             f"it averages axes {list(axes) if axes is not None else 'all'} of a shape-{list(xs)} tensor; "
@@ -172,7 +204,7 @@ def gemm(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
             "a constant weight.",
         )
     w, in_out = _linear_weight(ctx, b, as_in_out=not int(a.get("transB", 0)))
-    k, m = (shape_of(w) if in_out else shape_of(w)[::-1])
+    k, m = shape_of(w) if in_out else shape_of(w)[::-1]
     if shape_of(x)[1] != k:
         raise ctx.error(f"A has {shape_of(x)[1]} columns but B has {k} rows.")
     alpha, beta = float(a.get("alpha", 1.0)), float(a.get("beta", 1.0))
@@ -185,13 +217,20 @@ def gemm(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
         out if c is None and alpha == 1.0 else out + ".mm",
     )
     if alpha != 1.0:
-        y = ctx.emit(nn.MulOp(y, ctx.emit(inline_constant(np.float32(alpha)), "alpha")), out if c is None else out + ".alpha")
+        y = ctx.emit(
+            nn.MulOp(y, ctx.emit(inline_constant(np.float32(alpha)), "alpha")),
+            out if c is None else out + ".alpha",
+        )
     if c is not None:
         cv = c if isinstance(c, SSAValue) else ctx.materialise(c)
         if beta != 1.0:
-            cv = ctx.emit(nn.MulOp(cv, ctx.emit(inline_constant(np.float32(beta)), "beta")), out + ".beta")
+            cv = ctx.emit(
+                nn.MulOp(cv, ctx.emit(inline_constant(np.float32(beta)), "beta")), out + ".beta"
+            )
         if broadcast_shapes(shape_of(y), shape_of(cv)) != shape_of(y):
-            raise ctx.error(f"C has shape {list(shape_of(cv))}, which does not broadcast to {list(shape_of(y))}.")
+            raise ctx.error(
+                f"C has shape {list(shape_of(cv))}, which does not broadcast to {list(shape_of(y))}."
+            )
         y = ctx.emit(nn.AddOp(y, cv), out)
     return [y]
 
@@ -208,9 +247,11 @@ def matmul(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     if len(shape_of(x)) < 2:
         raise ctx.error(f"its left operand has shape {list(shape_of(x))}; pimdsl needs rank >= 2.")
     w, in_out = _linear_weight(ctx, rhs, as_in_out=True)
-    k, m = (shape_of(w) if in_out else shape_of(w)[::-1])
+    k, m = shape_of(w) if in_out else shape_of(w)[::-1]
     if shape_of(x)[-1] != k:
-        raise ctx.error(f"the left operand has {shape_of(x)[-1]} columns but the matrix has {k} rows.")
+        raise ctx.error(
+            f"the left operand has {shape_of(x)[-1]} columns but the matrix has {k} rows."
+        )
     op = nn.LinearOp(x, w, None, weight_in_out=in_out, result_shape=(*shape_of(x)[:-1], m))
     return [ctx.emit(op, node.output[0])]
 
@@ -218,9 +259,13 @@ def matmul(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
 @converter("BatchNormalization")
 def batch_norm(ctx: ImportContext, node: onnx.NodeProto) -> list[Value | None]:
     a = ctx.attrs()
-    if int(a.get("training_mode", 0)) or any(o and ctx.consumers.get(o, 0) for o in node.output[1:]):
-        raise ctx.error("it is in training mode; pimdsl imports inference graphs only.",
-                        hint="Export the model in eval mode (model.eval() in PyTorch).")
+    if int(a.get("training_mode", 0)) or any(
+        o and ctx.consumers.get(o, 0) for o in node.output[1:]
+    ):
+        raise ctx.error(
+            "it is in training mode; pimdsl imports inference graphs only.",
+            hint="Export the model in eval mode (model.eval() in PyTorch).",
+        )
     x = ctx.tensor(0)
     scale, bias, mean, var = (ctx.tensor(i, parameter=True) for i in range(1, 5))
     op = nn.BatchNormOp(x, scale, bias, mean, var, float(a.get("epsilon", 1e-5)))
@@ -235,7 +280,10 @@ def lrn(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     if "size" not in a:
         raise ctx.error("it has no 'size' attribute (required by ONNX).")
     op = nn.LRNOp(
-        x, size=int(a["size"]), alpha=float(a.get("alpha", 1e-4)), beta=float(a.get("beta", 0.75)),
+        x,
+        size=int(a["size"]),
+        alpha=float(a.get("alpha", 1e-4)),
+        beta=float(a.get("beta", 0.75)),
         bias=float(a.get("bias", 1.0)),
     )
     return [ctx.emit(op, node.output[0])]

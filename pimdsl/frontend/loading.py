@@ -49,8 +49,10 @@ class WeightStore:
     def is_large(self, name: str) -> bool:
         """True when the data is not in the in-memory graph (shape inference gets a stand-in)."""
         t = self.tensors[name]
-        return name in self.stripped or t.data_location == onnx.TensorProto.EXTERNAL or (
-            t.ByteSize() > KEEP_BYTES
+        return (
+            name in self.stripped
+            or t.data_location == onnx.TensorProto.EXTERNAL
+            or (t.ByteSize() > KEEP_BYTES)
         )
 
     def load(self, name: str) -> np.ndarray:
@@ -102,9 +104,15 @@ def constant_tensors(graph: onnx.GraphProto) -> dict[str, onnx.TensorProto]:
     scalars stay constants, inlined where used)."""
     out: dict[str, onnx.TensorProto] = {}
     for node in graph.node:
-        if node.op_type != "Constant" or node.domain not in ("", "ai.onnx") or len(node.output) != 1:
+        if (
+            node.op_type != "Constant"
+            or node.domain not in ("", "ai.onnx")
+            or len(node.output) != 1
+        ):
             continue
-        attrs = [a for a in node.attribute if a.name == "value" and a.type == onnx.AttributeProto.TENSOR]
+        attrs = [
+            a for a in node.attribute if a.name == "value" and a.type == onnx.AttributeProto.TENSOR
+        ]
         if len(node.attribute) == 1 and attrs and math.prod(attrs[0].t.dims) > 1:
             out[node.output[0]] = attrs[0].t
     return out
@@ -137,16 +145,24 @@ def check_arity(model: onnx.ModelProto, path: str) -> None:
     opset = default_opset(model)
     for index, node in enumerate(model.graph.node):
         if not isinstance(node.op_type, str) or not isinstance(node.domain, str):
-            raise PimError(f"node #{index} has an op type or domain that is not valid UTF-8 text.",
-                           where=path, hint="The file is corrupt; export the model again.")
+            raise PimError(
+                f"node #{index} has an op type or domain that is not valid UTF-8 text.",
+                where=path,
+                hint="The file is corrupt; export the model again.",
+            )
         if node.domain not in ("", "ai.onnx"):
             continue
         try:
-            schema = onnx.defs.get_schema(node.op_type, max(1, min(opset, onnx.defs.onnx_opset_version())), "")
+            schema = onnx.defs.get_schema(
+                node.op_type, max(1, min(opset, onnx.defs.onnx_opset_version())), ""
+            )
         except onnx.defs.SchemaError:
             continue  # an unknown op: the converter lookup names it
         n_in, n_out = len(node.input), len(node.output)
-        if not schema.min_input <= n_in <= schema.max_input or not schema.min_output <= n_out <= schema.max_output:
+        if (
+            not schema.min_input <= n_in <= schema.max_input
+            or not schema.min_output <= n_out <= schema.max_output
+        ):
             raise PimError(
                 f"node '{node.name or f'#{index}'}' (op {node.op_type}) has {n_in} inputs and {n_out} "
                 f"outputs; opset {opset} allows {schema.min_input}..{schema.max_input} inputs and "
@@ -199,7 +215,11 @@ def static_inputs(opened: OpenModel, batch: int) -> list[tuple[str, tuple[int, .
             continue
         where = f"{opened.path}: graph input '{vi.name}'"
         if not vi.type.HasField("tensor_type"):
-            raise PimError("is not a tensor.", where=where, hint="pimdsl imports networks with float32 tensor inputs.")
+            raise PimError(
+                "is not a tensor.",
+                where=where,
+                hint="pimdsl imports networks with float32 tensor inputs.",
+            )
         tt = vi.type.tensor_type
         if tt.elem_type != FLOAT:
             name = onnx.TensorProto.DataType.Name(tt.elem_type) if tt.elem_type else "undefined"
@@ -210,7 +230,8 @@ def static_inputs(opened: OpenModel, batch: int) -> list[tuple[str, tuple[int, .
             )
         if not tt.HasField("shape"):
             raise PimError(
-                "has no shape.", where=where,
+                "has no shape.",
+                where=where,
                 hint="Give the input a static shape, e.g. with onnx.tools.update_model_dims.update_inputs_outputs_dims.",
             )
         dims: list[int] = []
@@ -256,8 +277,11 @@ def infer_shapes(opened: OpenModel, inputs: list[tuple[str, tuple[int, ...]]]) -
     m.opset_import.extend(src.opset_import)
     m.functions.extend(src.functions)
     g = m.graph
-    g.node.extend(n for n in src.graph.node if not (n.op_type == "Constant" and n.output
-                                                     and n.output[0] in weights.constants))
+    g.node.extend(
+        n
+        for n in src.graph.node
+        if not (n.op_type == "Constant" and n.output and n.output[0] in weights.constants)
+    )
     fixed = dict(inputs)
     listed: set[str] = set()
     for vi in src.graph.input:
@@ -317,4 +341,12 @@ def _stand_in(weights: WeightStore, name: str) -> onnx.ValueInfoProto:
     )
 
 
-__all__ = ["Inferred", "OpenModel", "WeightStore", "WireError", "infer_shapes", "open_model", "static_inputs"]
+__all__ = [
+    "Inferred",
+    "OpenModel",
+    "WeightStore",
+    "WireError",
+    "infer_shapes",
+    "open_model",
+    "static_inputs",
+]

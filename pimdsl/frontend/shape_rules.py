@@ -13,13 +13,17 @@ def norm_axis(axis: int, rank: int) -> int:
     return axis % rank
 
 
-def reshape_target(shape: Sequence[int], target: Sequence[int], allowzero: bool = False) -> tuple[int, ...]:
+def reshape_target(
+    shape: Sequence[int], target: Sequence[int], allowzero: bool = False
+) -> tuple[int, ...]:
     """ONNX Reshape: 0 copies the input dimension (unless allowzero), -1 is inferred."""
     out = [int(d) for d in target]
     for i, d in enumerate(out):
         if d == 0 and not allowzero:
             if i >= len(shape):
-                raise ValueError(f"shape {list(target)} copies dimension {i} of a rank-{len(shape)} input")
+                raise ValueError(
+                    f"shape {list(target)} copies dimension {i} of a rank-{len(shape)} input"
+                )
             out[i] = shape[i]
     total = math.prod(shape)
     if out.count(-1) > 1:
@@ -64,7 +68,9 @@ def flatten_shape(shape: Sequence[int], axis: int) -> tuple[int, int]:
     return math.prod(shape[:axis]), math.prod(shape[axis:])
 
 
-def transpose_shape(shape: Sequence[int], perm: Sequence[int] | None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def transpose_shape(
+    shape: Sequence[int], perm: Sequence[int] | None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(perm with the ONNX default filled in, result shape)."""
     p = tuple(range(len(shape) - 1, -1, -1)) if perm is None else tuple(int(a) for a in perm)
     if sorted(p) != list(range(len(shape))):
@@ -73,8 +79,12 @@ def transpose_shape(shape: Sequence[int], perm: Sequence[int] | None) -> tuple[t
 
 
 def auto_pads(
-    auto_pad: str, hw: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
-    dilations: Sequence[int], pads: Sequence[int] | None,
+    auto_pad: str,
+    hw: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+    pads: Sequence[int] | None,
 ) -> list[int]:
     """Explicit [top, left, bottom, right] pads for an ONNX auto_pad mode."""
     if auto_pad in ("", "NOTSET"):
@@ -82,7 +92,9 @@ def auto_pads(
     if auto_pad == "VALID":
         return [0, 0, 0, 0]
     if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
-        raise ValueError(f"auto_pad '{auto_pad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
+        raise ValueError(
+            f"auto_pad '{auto_pad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID"
+        )
     begin: list[int] = []
     end: list[int] = []
     for size, k, s, d in zip(hw, kernel, strides, dilations, strict=True):

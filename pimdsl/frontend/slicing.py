@@ -69,14 +69,21 @@ def _sliced(ctx: ImportContext, data: Value, box: list[AxisSlice], out: str) -> 
     positive = all(st > 0 for _, _, _, st in box)
 
     def make(x: SSAValue) -> nn.SliceOp:
-        return nn.SliceOp(x, [b[0] for b in box], [b[1] for b in box], [b[2] for b in box],
-                          [b[3] for b in box])
+        return nn.SliceOp(
+            x, [b[0] for b in box], [b[1] for b in box], [b[2] for b in box], [b[3] for b in box]
+        )
 
     if isinstance(data, Const):
         recipe: Callable[[], SSAValue] | None = None
-        if positive and 0 not in shape and (data.initializer is not None or data.recipe is not None):
+        if (
+            positive
+            and 0 not in shape
+            and (data.initializer is not None or data.recipe is not None)
+        ):
+
             def rebuild() -> SSAValue:
                 return ctx.emit(make(ctx.materialise(data)), out)
+
             recipe = rebuild
         return Const(tuple(shape), data.dtype, lambda: data.value()[index], recipe=recipe)
     if not positive:
@@ -144,7 +151,9 @@ def split_sizes(ctx: ImportContext, node: onnx.NodeProto, dim: int) -> list[int]
         sizes = ctx.opt_ints(1, "split sizes")
     num = a.get("num_outputs") if ctx.opset >= 18 else None
     if sizes is not None and num is not None:
-        raise ctx.error("it has both a 'split' input and a 'num_outputs' attribute; ONNX allows one.")
+        raise ctx.error(
+            "it has both a 'split' input and a 'num_outputs' attribute; ONNX allows one."
+        )
     if sizes is None and num is not None:
         num = int(num)
         if num != n:

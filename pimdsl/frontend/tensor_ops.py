@@ -33,15 +33,20 @@ def _shape(v: Value) -> tuple[int, ...]:
 
 
 def _view(
-    ctx: ImportContext, src: Const, shape: tuple[int, ...], compute: Callable[[np.ndarray], np.ndarray],
+    ctx: ImportContext,
+    src: Const,
+    shape: tuple[int, ...],
+    compute: Callable[[np.ndarray], np.ndarray],
     make_op: Callable[[SSAValue], Operation],
 ) -> Const:
     """A constant that is a reshaping of `src`: evaluated lazily, rebuilt from weights in IR."""
     out = ctx.node.output[0]
     recipe: Callable[[], SSAValue] | None = None
     if src.initializer is not None or src.recipe is not None:
+
         def rebuild() -> SSAValue:
             return ctx.emit(make_op(ctx.materialise(src)), out)
+
         recipe = rebuild
     return Const(shape, src.dtype, lambda: compute(src.value()), recipe=recipe)
 
@@ -91,7 +96,7 @@ def shape(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     dims = _shape(v)
     a = ctx.attrs()
     start, end = int(a.get("start", 0)), a.get("end")
-    sel = dims[start:] if end is None else dims[start:int(end)]
+    sel = dims[start:] if end is None else dims[start : int(end)]
     return [Const.of(np.array(sel, dtype=np.int64))]
 
 
@@ -170,7 +175,12 @@ def transpose(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
 
 # --- element-wise -----------------------------------------------------------------------------
 
-_BINARY: dict[str, type[nn.BinaryOp]] = {"Add": nn.AddOp, "Sub": nn.SubOp, "Mul": nn.MulOp, "Div": nn.DivOp}
+_BINARY: dict[str, type[nn.BinaryOp]] = {
+    "Add": nn.AddOp,
+    "Sub": nn.SubOp,
+    "Mul": nn.MulOp,
+    "Div": nn.DivOp,
+}
 
 
 def _fuse_bias(ctx: ImportContext, node: onnx.NodeProto, i: int) -> SSAValue | None:
@@ -179,13 +189,21 @@ def _fuse_bias(ctx: ImportContext, node: onnx.NodeProto, i: int) -> SSAValue | N
     if not (isinstance(lin, SSAValue) and isinstance(bias, Const)):
         return None
     op = lin.owner
-    if not isinstance(op, nn.LinearOp) or op.bias is not None or ctx.consumers.get(node.input[i], 0) != 1:
+    if (
+        not isinstance(op, nn.LinearOp)
+        or op.bias is not None
+        or ctx.consumers.get(node.input[i], 0) != 1
+    ):
         return None
     if bias.shape != (op.in_out[1],):
         return None
     b = ctx.materialise(bias, parameter=True)
     fused = nn.LinearOp(
-        op.input, op.weight, b, weight_in_out=op.weight_in_out is not None, result_shape=shape_of(lin)
+        op.input,
+        op.weight,
+        b,
+        weight_in_out=op.weight_in_out is not None,
+        result_shape=shape_of(lin),
     )
     y = ctx.emit(fused, node.output[0])
     op.detach()
@@ -212,7 +230,9 @@ def binary(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
                 return [fused]
     x, y = (ctx.tensor(i, parameter=_per_channel_constant(ctx, i)) for i in (0, 1))
     if broadcast_shapes(shape_of(x), shape_of(y)) is None:
-        raise ctx.error(f"operand shapes {list(shape_of(x))} and {list(shape_of(y))} do not broadcast.")
+        raise ctx.error(
+            f"operand shapes {list(shape_of(x))} and {list(shape_of(y))} do not broadcast."
+        )
     return [ctx.emit(_BINARY[node.op_type](x, y), node.output[0])]
 
 
@@ -222,12 +242,18 @@ def sum_(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     for i in range(1, len(node.input)):
         y = ctx.tensor(i)
         if broadcast_shapes(shape_of(acc), shape_of(y)) is None:
-            raise ctx.error(f"operand shapes {list(shape_of(acc))} and {list(shape_of(y))} do not broadcast.")
+            raise ctx.error(
+                f"operand shapes {list(shape_of(acc))} and {list(shape_of(y))} do not broadcast."
+            )
         acc = ctx.emit(nn.AddOp(acc, y), node.output[0])
     return [acc]
 
 
-_UNARY: dict[str, type[nn.UnaryOp]] = {"Relu": nn.ReluOp, "Sigmoid": nn.SigmoidOp, "Tanh": nn.TanhOp}
+_UNARY: dict[str, type[nn.UnaryOp]] = {
+    "Relu": nn.ReluOp,
+    "Sigmoid": nn.SigmoidOp,
+    "Tanh": nn.TanhOp,
+}
 
 
 @converter(*_UNARY)
@@ -297,7 +323,9 @@ def concat(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     for v in xs:
         s = shape_of(v)
         if len(s) != rank or any(s[i] != shape_of(xs[0])[i] for i in range(rank) if i != axis):
-            raise ctx.error(f"input shapes {[list(shape_of(v)) for v in xs]} differ outside axis {axis}.")
+            raise ctx.error(
+                f"input shapes {[list(shape_of(v)) for v in xs]} differ outside axis {axis}."
+            )
     return [ctx.emit(nn.ConcatOp(xs, axis), node.output[0])]
 
 
@@ -324,7 +352,9 @@ def pad(ctx: ImportContext, node: onnx.NodeProto) -> list[Value]:
     if min(pads, default=0) < 0:
         raise ctx.error(f"its pads {pads} are negative (cropping); pimdsl supports only padding.")
     if mode not in nn.PadOp.MODES:
-        raise ctx.error(f"mode '{mode}' is not supported; pimdsl supports {', '.join(nn.PadOp.MODES)}.")
+        raise ctx.error(
+            f"mode '{mode}' is not supported; pimdsl supports {', '.join(nn.PadOp.MODES)}."
+        )
     full = [0] * (2 * rank)
     for i, axis in enumerate(ax):
         full[axis], full[axis + rank] = pads[i], pads[i + len(ax)]

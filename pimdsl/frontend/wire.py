@@ -25,7 +25,9 @@ NODE_ATTRIBUTE = 5
 ATTRIBUTE_NAME = 1
 ATTRIBUTE_TENSOR = 5
 TENSOR_NAME = 8
-TENSOR_DATA_FIELDS = frozenset({4, 5, 6, 7, 9, 10, 11})  # float/int32/string/int64/raw/double/uint64
+TENSOR_DATA_FIELDS = frozenset(
+    {4, 5, 6, 7, 9, 10, 11}
+)  # float/int32/string/int64/raw/double/uint64
 
 # Initializers with at most this many data bytes stay whole (shape tensors, scalars, small biases),
 # so ONNX shape inference can still propagate them.
@@ -80,7 +82,9 @@ def _key(field_number: int, wire_type: int) -> bytes:
     return _encode_varint((field_number << 3) | wire_type)
 
 
-def _fields(buf: mmap.mmap | bytes, start: int, end: int) -> Iterator[tuple[int, int, int, int, int]]:
+def _fields(
+    buf: mmap.mmap | bytes, start: int, end: int
+) -> Iterator[tuple[int, int, int, int, int]]:
     """Yield (field number, wire type, field start, value start, value end) of a message."""
     pos = start
     while pos < end:
@@ -107,9 +111,7 @@ def _fields(buf: mmap.mmap | bytes, start: int, end: int) -> Iterator[tuple[int,
         pos = value_end
 
 
-def _strip_tensor(
-    buf: mmap.mmap, start: int, end: int
-) -> tuple[str, bytes, list[tuple[int, int]]]:
+def _strip_tensor(buf: mmap.mmap, start: int, end: int) -> tuple[str, bytes, list[tuple[int, int]]]:
     header = bytearray()
     ranges: list[tuple[int, int]] = []
     name = ""
@@ -126,11 +128,15 @@ def _strip_tensor(
     return name, bytes(header), ranges
 
 
-def _strip_constant_node(buf: mmap.mmap, start: int, end: int) -> tuple[bytes, str, StrippedTensor] | None:
+def _strip_constant_node(
+    buf: mmap.mmap, start: int, end: int
+) -> tuple[bytes, str, StrippedTensor] | None:
     """A `Constant` node whose `value` tensor is large, re-encoded without the tensor's data;
     None for any other node (kept as is)."""
     fields = list(_fields(buf, start, end))
-    op_type = next((bytes(buf[vs:ve]) for n, w, _, vs, ve in fields if n == NODE_OP_TYPE and w == 2), b"")
+    op_type = next(
+        (bytes(buf[vs:ve]) for n, w, _, vs, ve in fields if n == NODE_OP_TYPE and w == 2), b""
+    )
     outputs = [bytes(buf[vs:ve]) for n, w, _, vs, ve in fields if n == NODE_OUTPUT and w == 2]
     if op_type != b"Constant" or len(outputs) != 1:
         return None
@@ -149,7 +155,9 @@ def _strip_constant_node(buf: mmap.mmap, start: int, end: int) -> tuple[bytes, s
     return bytes(out), outputs[0].decode("utf-8", errors="replace"), found
 
 
-def _strip_value_attribute(buf: mmap.mmap, start: int, end: int) -> tuple[bytes, StrippedTensor] | None:
+def _strip_value_attribute(
+    buf: mmap.mmap, start: int, end: int
+) -> tuple[bytes, StrippedTensor] | None:
     fields = list(_fields(buf, start, end))
     names = [bytes(buf[vs:ve]) for n, w, _, vs, ve in fields if n == ATTRIBUTE_NAME and w == 2]
     if names != [b"value"]:

@@ -24,7 +24,9 @@ def _check_single_units(table: SpanTable) -> None:
     starts = np.arange(table.n_units)
     if table.n_units and np.any(table.max_end <= starts):
         bad = int(np.flatnonzero(table.max_end <= starts)[0])
-        raise ValueError(f"unit {bad} alone is not a legal partition (max end {table.max_end[bad]})")
+        raise ValueError(
+            f"unit {bad} alone is not a legal partition (max end {table.max_end[bad]})"
+        )
 
 
 def greedy(table: SpanTable) -> list[int]:

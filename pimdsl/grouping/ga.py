@@ -47,7 +47,9 @@ MUTATIONS: tuple[str, ...] = ("merge", "split", "move", "fixed-random")
 # --- fitness -------------------------------------------------------------------------------------
 
 
-def population_costs(table: SpanTable, groups: Sequence[Bounds]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def population_costs(
+    table: SpanTable, groups: Sequence[Bounds]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-partition latency and energy of many groups at once, and each partition's owner index."""
     starts = np.concatenate([g[:-1] for g in groups])
     ends = np.concatenate([g[1:] for g in groups])
@@ -128,7 +130,9 @@ def random_group(table: SpanTable, rng: np.random.Generator) -> Bounds:
 # boundaries, or None when it cannot apply. They never return an illegal group.
 
 
-def merge(table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.Generator) -> Bounds | None:
+def merge(
+    table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.Generator
+) -> Bounds | None:
     """Join the worst partition with its worse neighbour (higher R); if that union is not legal,
     with the other neighbour; None if neither is legal."""
     w = int(np.argmax(scores))
@@ -141,7 +145,9 @@ def merge(table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.G
     return None
 
 
-def split(table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.Generator) -> Bounds | None:
+def split(
+    table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.Generator
+) -> Bounds | None:
     """Cut the worst partition at a uniformly random inner point. Both halves are legal because
     a sub-span of a legal span is legal (max_end is non-decreasing)."""
     w = int(np.argmax(scores))
@@ -151,7 +157,9 @@ def split(table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.G
     return np.insert(bounds, w + 1, int(rng.integers(s + 1, e)))
 
 
-def move(table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.Generator) -> Bounds | None:
+def move(
+    table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.Generator
+) -> Bounds | None:
     """Shift one boundary of the worst partition by one unit (the worst partition gives a unit to,
     or takes one from, a neighbour), chosen uniformly among the legal shifts."""
     w = int(np.argmax(scores))
@@ -173,7 +181,9 @@ def move(table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.Ge
     return out
 
 
-def fixed_random(table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.Generator) -> Bounds | None:
+def fixed_random(
+    table: SpanTable, bounds: Bounds, scores: np.ndarray, rng: np.random.Generator
+) -> Bounds | None:
     """Keep the best partition (lowest R) and redraw everything before and after it at random."""
     b = int(np.argmin(scores))
     s, e = int(bounds[b]), int(bounds[b + 1])
@@ -259,48 +269,87 @@ def _is_int(x: object) -> bool:
     return isinstance(x, int | np.integer) and not isinstance(x, bool)
 
 
-def validate_options(*, population: int = 100, generations: int = 30, keep: int = 20, seed: int = 0,
-                     patience: int = 15, objective: str = "latency", workers: int | Executor = 1) -> None:
+def validate_options(
+    *,
+    population: int = 100,
+    generations: int = 30,
+    keep: int = 20,
+    seed: int = 0,
+    patience: int = 15,
+    objective: str = "latency",
+    workers: int | Executor = 1,
+) -> None:
     """Raise PimError, naming the option and the fix, for GA settings that cannot run.
 
     The pass calls it before building the span table, so a typo fails at once."""
     if objective not in OBJECTIVES:
-        raise PimError(f"ga-group: unknown objective '{objective}'.",
-                       hint=f"Use objective=X with X one of {', '.join(OBJECTIVES)}.")
-    for name, value in (("population", population), ("generations", generations), ("keep", keep),
-                        ("seed", seed), ("patience", patience)):
+        raise PimError(
+            f"ga-group: unknown objective '{objective}'.",
+            hint=f"Use objective=X with X one of {', '.join(OBJECTIVES)}.",
+        )
+    for name, value in (
+        ("population", population),
+        ("generations", generations),
+        ("keep", keep),
+        ("seed", seed),
+        ("patience", patience),
+    ):
         if not _is_int(value):
             raise PimError(f"ga-group: {name} must be an integer, got {value!r}.")
     if seed < 0:
-        raise PimError(f"ga-group: seed must be >= 0, got {seed}.",
-                       hint="numpy's random generators take non-negative seeds; use e.g. seed=0.")
+        raise PimError(
+            f"ga-group: seed must be >= 0, got {seed}.",
+            hint="numpy's random generators take non-negative seeds; use e.g. seed=0.",
+        )
     if population < 2:
-        raise PimError(f"ga-group: population must be >= 2, got {population}.",
-                       hint="COMPASS uses population=100.")
+        raise PimError(
+            f"ga-group: population must be >= 2, got {population}.",
+            hint="COMPASS uses population=100.",
+        )
     if not 1 <= keep < population:
-        raise PimError(f"ga-group: keep must be between 1 and population - 1 = {population - 1}, got "
-                       f"keep={keep} (population={population}).",
-                       hint="keep is how many best groups survive a generation; the other "
-                       "population - keep are their mutants. COMPASS uses population=100 keep=20.")
+        raise PimError(
+            f"ga-group: keep must be between 1 and population - 1 = {population - 1}, got "
+            f"keep={keep} (population={population}).",
+            hint="keep is how many best groups survive a generation; the other "
+            "population - keep are their mutants. COMPASS uses population=100 keep=20.",
+        )
     if generations < 1:
-        raise PimError(f"ga-group: generations must be >= 1, got {generations}.",
-                       hint="COMPASS uses generations=30; with 0 the GA would only return the best "
-                       "seed group (use --partition='strategy=optimal' for the exact optimum).")
+        raise PimError(
+            f"ga-group: generations must be >= 1, got {generations}.",
+            hint="COMPASS uses generations=30; with 0 the GA would only return the best "
+            "seed group (use --partition='strategy=optimal' for the exact optimum).",
+        )
     if patience < 1:
-        raise PimError(f"ga-group: patience must be >= 1, got {patience}.",
-                       hint="patience = generations without improvement before stopping early (default 15).")
+        raise PimError(
+            f"ga-group: patience must be >= 1, got {patience}.",
+            hint="patience = generations without improvement before stopping early (default 15).",
+        )
     if not isinstance(workers, Executor) and (not _is_int(workers) or workers < 1):
-        raise PimError(f"ga-group: workers must be an integer >= 1 or an Executor, got {workers!r}.",
-                       hint="workers=1 evaluates in-process; n > 1 uses a pool of n processes.")
+        raise PimError(
+            f"ga-group: workers must be an integer >= 1 or an Executor, got {workers!r}.",
+            hint="workers=1 evaluates in-process; n > 1 uses a pool of n processes.",
+        )
     from pimdsl import limits
 
-    limits.check(population, limits.GA_POPULATION, what="ga-group: population",
-                 hint="COMPASS uses population=100.")
-    limits.check(generations, limits.GA_GENERATIONS, what="ga-group: generations",
-                 hint="COMPASS uses generations=30.")
+    limits.check(
+        population,
+        limits.GA_POPULATION,
+        what="ga-group: population",
+        hint="COMPASS uses population=100.",
+    )
+    limits.check(
+        generations,
+        limits.GA_GENERATIONS,
+        what="ga-group: generations",
+        hint="COMPASS uses generations=30.",
+    )
     if not isinstance(workers, Executor):  # an int >= 1 by the check above
-        limits.check(workers, limits.GA_WORKERS, what="ga-group: workers",
-                     hint="workers=1 evaluates in-process; a few workers per core is the most that helps.")
+        limits.check(
+            workers,
+            limits.GA_WORKERS,
+            what="ga-group: workers",
+            hint="workers=1 evaluates in-process; a few workers per core is the most that helps.",
+        )
 
 
 def check_output_path(path: str | Path, option: str, suffixes: Sequence[str]) -> Path:
@@ -308,36 +357,61 @@ def check_output_path(path: str | Path, option: str, suffixes: Sequence[str]) ->
     with one of `suffixes`, in an existing, writable folder. Raise PimError otherwise."""
     p = Path(path).expanduser()
     if p.is_dir() or str(path).endswith(("/", os.sep)):
-        raise PimError(f"ga-group: {option}=\"{path}\" is a folder; it needs a file name.",
-                       hint=f"Give a file in it, e.g. {option}=\"{p / ('ga' + suffixes[0])}\".")
+        raise PimError(
+            f'ga-group: {option}="{path}" is a folder; it needs a file name.',
+            hint=f'Give a file in it, e.g. {option}="{p / ("ga" + suffixes[0])}".',
+        )
     if p.suffix.lower() not in suffixes:
-        allowed = ", ".join(suffixes[:-1]) + " or " + suffixes[-1] if len(suffixes) > 1 else suffixes[0]
-        raise PimError(f"ga-group: {option}=\"{path}\" must end in {allowed}, "
-                       f"got '{p.suffix or '(no extension)'}'.",
-                       hint=f"Use e.g. {option}=\"{p.with_suffix(suffixes[0])}\".")
+        allowed = (
+            ", ".join(suffixes[:-1]) + " or " + suffixes[-1] if len(suffixes) > 1 else suffixes[0]
+        )
+        raise PimError(
+            f'ga-group: {option}="{path}" must end in {allowed}, '
+            f"got '{p.suffix or '(no extension)'}'.",
+            hint=f'Use e.g. {option}="{p.with_suffix(suffixes[0])}".',
+        )
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
-        raise PimError(f"ga-group: the folder '{folder}' of {option}=\"{path}\" does not exist.",
-                       hint="Create it first, or write the file elsewhere.")
+        raise PimError(
+            f"ga-group: the folder '{folder}' of {option}=\"{path}\" does not exist.",
+            hint="Create it first, or write the file elsewhere.",
+        )
     try:  # a real probe: os.access says yes to root even on read-only file systems
         with tempfile.TemporaryFile(dir=folder):
             pass
         if p.exists() and not os.access(p, os.W_OK):
             raise PermissionError(13, "permission denied")
     except OSError as exc:
-        raise PimError(f"ga-group: cannot write {option}=\"{path}\" in '{folder}': "
-                       f"{(exc.strerror or str(exc)).lower()}.",
-                       hint="Choose a file in a folder you can write to.") from None
+        raise PimError(
+            f"ga-group: cannot write {option}=\"{path}\" in '{folder}': "
+            f"{(exc.strerror or str(exc)).lower()}.",
+            hint="Choose a file in a folder you can write to.",
+        ) from None
     from pimdsl import output
 
     output.check(p, f"{option}=")  # never over an input or another output
     return p
 
 
-def _validate(table: SpanTable, population: int, generations: int, keep: int, patience: int,
-              objective: str, seed: int, workers: int | Executor) -> None:
-    validate_options(population=population, generations=generations, keep=keep, seed=seed,
-                     patience=patience, objective=objective, workers=workers)
+def _validate(
+    table: SpanTable,
+    population: int,
+    generations: int,
+    keep: int,
+    patience: int,
+    objective: str,
+    seed: int,
+    workers: int | Executor,
+) -> None:
+    validate_options(
+        population=population,
+        generations=generations,
+        keep=keep,
+        seed=seed,
+        patience=patience,
+        objective=objective,
+        workers=workers,
+    )
     if table.n_units < 1:
         raise PimError("ga-group: the network has no units to group.")
 
@@ -374,19 +448,26 @@ class _Evaluator:
                 values = evaluate(self.table, new, self.objective)
             else:
                 parts = [p for p in np.array_split(np.arange(len(new)), self.chunks) if len(p)]
-                futures = [self.executor.submit(evaluate, self.table, [new[i] for i in p],
-                                                self.objective) for p in parts]
+                futures = [
+                    self.executor.submit(evaluate, self.table, [new[i] for i in p], self.objective)
+                    for p in parts
+                ]
                 values = np.concatenate([f.result() for f in futures])  # submission order
             self.cache.update(zip(todo.keys(), values.tolist(), strict=True))
         return np.array([self.cache[k] for k in keys])
 
 
-_FITNESS_LABEL = {"latency": "latency (s)", "throughput": "latency (s)", "energy": "energy (J)",
-                  "edp": "EDP (J*s)"}
+_FITNESS_LABEL = {
+    "latency": "latency (s)",
+    "throughput": "latency (s)",
+    "energy": "energy (J)",
+    "edp": "EDP (J*s)",
+}
 
 
-def _progress(enabled: bool | None, total: int,
-              label: str) -> AbstractContextManager[Callable[[int, str], None]]:
+def _progress(
+    enabled: bool | None, total: int, label: str
+) -> AbstractContextManager[Callable[[int, str], None]]:
     """The GA's progress (`pimdsl.progress.counter`): a bar on a terminal, plain lines
     `ga-group: generation g/N, ...` in logs once the run has taken a while."""
     from pimdsl import progress
@@ -441,8 +522,10 @@ def run_ga(
     counts = dict.fromkeys(MUTATIONS, 0)
     trace: list[GenerationStats] = []
 
-    label = (f"{table.n_units} units, population {population}, up to {generations} generations, "
-             f"objective {objective}, seed {seed}")
+    label = (
+        f"{table.n_units} units, population {population}, up to {generations} generations, "
+        f"objective {objective}, seed {seed}"
+    )
     with _executor(workers) as (executor, chunks), _progress(progress, generations, label) as tick:
         fitness_of = _Evaluator(table, objective, executor, chunks)
         fit = fitness_of(pop)
@@ -450,9 +533,16 @@ def run_ga(
 
         def record(g: int) -> None:
             i = int(np.argmin(fit))
-            trace.append(GenerationStats(g, float(fit[i]), float(fit.mean()), len(pop[i]) - 1,
-                                         float(np.mean([len(p) - 1 for p in pop])),
-                                         len(fitness_of.cache)))
+            trace.append(
+                GenerationStats(
+                    g,
+                    float(fit[i]),
+                    float(fit.mean()),
+                    len(pop[i]) - 1,
+                    float(np.mean([len(p) - 1 for p in pop])),
+                    len(fitness_of.cache),
+                )
+            )
 
         record(0)
         best_so_far = trace[-1].best
@@ -508,8 +598,10 @@ def plot_trace(result: GAResult, path: str | Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as exc:
-        raise PimError("ga-group: plotting needs matplotlib, which is not installed.",
-                       hint="Install it with `pip install 'pimdsl[plot]'` or drop the plot option.") from exc
+        raise PimError(
+            "ga-group: plotting needs matplotlib, which is not installed.",
+            hint="Install it with `pip install 'pimdsl[plot]'` or drop the plot option.",
+        ) from exc
     gens = [s.generation for s in result.trace]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(gens, [s.best for s in result.trace], label="best")
@@ -518,8 +610,14 @@ def plot_trace(result: GAResult, path: str | Path) -> None:
     ax.set_ylabel(f"fitness ({result.objective}, lower is better)")
     ax.set_yscale("log")
     ax2 = ax.twinx()
-    ax2.step(gens, [s.best_partitions for s in result.trace], where="post", color="gray",
-             linestyle=":", label="partitions of best")
+    ax2.step(
+        gens,
+        [s.best_partitions for s in result.trace],
+        where="post",
+        color="gray",
+        linestyle=":",
+        label="partitions of best",
+    )
     ax2.set_ylabel("partitions of best")
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()

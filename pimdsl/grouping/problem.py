@@ -93,7 +93,9 @@ def group_fitness(table: SpanTable, bounds: Sequence[int], objective: Objective)
     raise ValueError(f"unknown objective {objective!r}; use one of {', '.join(OBJECTIVES)}")
 
 
-def partition_fitness(lat: np.ndarray, en: np.ndarray, objective: Objective, batch: int) -> np.ndarray:
+def partition_fitness(
+    lat: np.ndarray, en: np.ndarray, objective: Objective, batch: int
+) -> np.ndarray:
     """Per-partition fitness f(P) used by COMPASS's relative score (lower is better)."""
     if objective in ("latency", "throughput"):
         return lat

@@ -32,7 +32,9 @@ def random_table(
     size = rng.integers(1, max_unit + 1, size=n_units).astype(np.int64)
     work = rng.uniform(1.0, 10.0, size=n_units)
     n_layers = n_layers if n_layers is not None else max(1, n_units // 3)
-    cuts = np.sort(rng.choice(np.arange(1, n_units), size=min(n_layers, n_units) - 1, replace=False))
+    cuts = np.sort(
+        rng.choice(np.arange(1, n_units), size=min(n_layers, n_units) - 1, replace=False)
+    )
     unit_layer = np.zeros(n_units, dtype=np.int64)
     unit_layer[cuts] = 1
     unit_layer = np.cumsum(unit_layer)
@@ -56,8 +58,13 @@ def random_table(
         replication = np.maximum(1, capacity // used)
         lat = 5.0 + 0.5 * used + batch * slowest[s_ok] / replication
         latency[s_ok, k] = lat
-        total_work = (np.cumsum(work)[e[ok] - 1] - np.concatenate(([0.0], np.cumsum(work)))[s_ok])
+        total_work = np.cumsum(work)[e[ok] - 1] - np.concatenate(([0.0], np.cumsum(work)))[s_ok]
         # replicas are written too: replication buys latency with write energy
         energy[s_ok, k] = 2.0 + 1.5 * used * replication + 0.2 * batch * total_work + 0.3 * lat
-    return SpanTable(latency=latency, energy=energy, max_end=max_end.astype(np.int64),
-                     unit_layer=unit_layer, batch=batch)
+    return SpanTable(
+        latency=latency,
+        energy=energy,
+        max_end=max_end.astype(np.int64),
+        unit_layer=unit_layer,
+        batch=batch,
+    )

@@ -97,8 +97,9 @@ class CoreCode:
         orders = [op.order for op in staged]
         bodies = [_build(op.body) for op in staged]
         out = _build(self.ops[:first])
-        for t0, t1, active in pipeline.segments(stages, staged[0].count,
-                                                None if None in orders else orders):  # type: ignore[arg-type]
+        for t0, t1, active in pipeline.segments(
+            stages, staged[0].count, None if None in orders else orders
+        ):  # type: ignore[arg-type]
             body = [x for i in active for x in pipeline.shifted(bodies[i], t0 - stages[i])]
             out.append(isa.LoopOp(t1 - t0, body))
         self.ops = out
@@ -114,10 +115,18 @@ class CoreCode:
                 # the element schedule's software pipeline: a chunk of key t runs image
                 # n - floor(t / period) in iteration n, in the order of t mod period
                 for chunk in body:
-                    assert isinstance(chunk, _Chunk), "the element schedule's image loop holds only chunks"
+                    assert isinstance(chunk, _Chunk), (
+                        "the element schedule's image loop holds only chunks"
+                    )
                     stage = math.floor(chunk.key[0] / self.period)
-                    self.current.append(_Pending(count, list(chunk), stage,  # type: ignore[arg-type]
-                                                 (chunk.key[0] - stage * self.period, *chunk.key[1:])))
+                    self.current.append(
+                        _Pending(
+                            count,
+                            list(chunk),
+                            stage,  # type: ignore[arg-type]
+                            (chunk.key[0] - stage * self.period, *chunk.key[1:]),
+                        )
+                    )
                 return
         if count == 1:
             self.current.extend(body)  # a loop of one: its body inline, strides dropped below

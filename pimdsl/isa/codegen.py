@@ -60,7 +60,9 @@ class Emit:
     cores: dict[int, CoreCode]
     tag: int = 0
     vector_work: dict[int, int] = field(default_factory=dict)
-    chunk_key: tuple[float, ...] | None = None  # the element schedule's key of the step being emitted
+    chunk_key: tuple[float, ...] | None = (
+        None  # the element schedule's key of the step being emitted
+    )
     tile_rows: int | None = None  # at most this many output rows per line-buffer tile
 
     @property
@@ -110,7 +112,9 @@ class WeightLayer:
         return min(t.core for t in b.terms) if b.terms else self.default_core
 
     def readers(self) -> set[int]:
-        return {t.core for b in self.blocks() for t in b.terms} | {self.home(b) for b in self.blocks()}
+        return {t.core for b in self.blocks() for t in b.terms} | {
+            self.home(b) for b in self.blocks()
+        }
 
     def writers(self) -> set[int]:
         return {self.home(b) for b in self.blocks()}
@@ -169,7 +173,9 @@ def weight_layer(e: Emit, layer: WeightLayer, row_sync: RowTokens | None = None)
         plans = {core: _input_plan(e, layer, core, seg, work[core]) for core in sorted(work)}
         shares = shared_bands(e, plans)
         for core in sorted(work):
-            _weight_segment(e, layer, core, work[core], events, plans[core], shares, row_sync, seg_no)
+            _weight_segment(
+                e, layer, core, work[core], events, plans[core], shares, row_sync, seg_no
+            )
 
 
 @dataclass
@@ -198,8 +204,13 @@ class BandShare:
     recv: tuple[int, int] | None = None
 
 
-def _input_plan(e: Emit, layer: WeightLayer, core: int, seg: tuple[int, int],
-                mine: list[tuple[int, Block, list[Term]]]) -> InputPlan:
+def _input_plan(
+    e: Emit,
+    layer: WeightLayer,
+    core: int,
+    seg: tuple[int, int],
+    mine: list[tuple[int, Block, list[Term]]],
+) -> InputPlan:
     arena = e.arena(f"weight layer '{layer.name}' on core {core}")
     # Input clusters per source: one load per cluster and window.
     spans: dict[object, list[tuple[int, int]]] = {}
@@ -238,9 +249,15 @@ def shared_bands(e: Emit, plans: dict[int, InputPlan]) -> dict[tuple[int, int], 
 
 
 def _weight_segment(
-    e: Emit, layer: WeightLayer, core: int, mine: list[tuple[int, Block, list[Term]]],
-    events: list[tuple[int, int, int, int]], plan: InputPlan, shares: dict[tuple[int, int], BandShare],
-    row_sync: RowTokens | None = None, seg_no: int = 0,
+    e: Emit,
+    layer: WeightLayer,
+    core: int,
+    mine: list[tuple[int, Block, list[Term]]],
+    events: list[tuple[int, int, int, int]],
+    plan: InputPlan,
+    shares: dict[tuple[int, int], BandShare],
+    row_sync: RowTokens | None = None,
+    seg_no: int = 0,
 ) -> None:
     """One core's share of the blocks of one window range: `mine` = (block index, block,
     the core's terms of it) for every block it holds terms of or is the home core of."""
@@ -251,19 +268,23 @@ def _weight_segment(
     cols_of = {i: b.cols for i, b, _ in mine}
     events = [ev for ev in events if core in (ev[1], ev[2])]
     # shared bands in their global order, then the core's own (a load never waits)
-    band_order = sorted(bands, key=lambda j: (0, shares[(core, j)].order) if (core, j) in shares else (1, j))
+    band_order = sorted(
+        bands, key=lambda j: (0, shares[(core, j)].order) if (core, j) in shares else (1, j)
+    )
     # Output, send, receive and scratch buffers.
     out_buf = {i: arena.take(b.cols) for i, b, _ in mine if i in homes}
     send_buf = {i: arena.take(b.cols) for i, b, terms in mine if terms and i not in homes}
-    recv_cols = max((b.cols for i, b, _ in mine if i in homes and any(ev[0] == i for ev in events)), default=0)
+    recv_cols = max(
+        (b.cols for i, b, _ in mine if i in homes and any(ev[0] == i for ev in events)), default=0
+    )
     recv_buf = arena.take(recv_cols) if recv_cols else 0
     tile_cols = max((t.shape[1] for _, _, terms in mine for t in terms), default=0)
-    need_tmp = any(
-        t.tile_col != 0 or t.shape[1] != b.cols for _, b, terms in mine for t in terms
-    )
+    need_tmp = any(t.tile_col != 0 or t.shape[1] != b.cols for _, b, terms in mine for t in terms)
     tmp_buf = arena.take(tile_cols) if need_tmp else 0
     residual = any(isinstance(step, Place) for step in layer.epilogue)
-    res_buf = arena.take(max((b.cols for i, b, _ in mine if i in homes), default=0)) if residual else 0
+    res_buf = (
+        arena.take(max((b.cols for i, b, _ in mine if i in homes), default=0)) if residual else 0
+    )
     bias_buf: dict[tuple[int, int], int] = {}
     bias_loads: list[tuple[str, int, int, int]] = []
     for i, b, _ in mine:
@@ -305,7 +326,18 @@ def _weight_segment(
                 peer, tag = share.recv
                 code.add(isa.RecvOp(peer, code.addr(band), size, tag))
                 continue
-            _load_band(code, layer.places[source.value], source.conv, lo, hi - lo, band, top, ox0, nx, group)  # type: ignore[attr-defined]
+            _load_band(
+                code,
+                layer.places[source.value],
+                source.conv,
+                lo,
+                hi - lo,
+                band,
+                top,
+                ox0,
+                nx,
+                group,
+            )  # type: ignore[attr-defined]
             for peer, tag in share.sends if share is not None else []:
                 code.add(isa.SendOp(peer, code.addr(band), size, tag))
         code.open_loop("oy", group)
@@ -325,11 +357,21 @@ def _weight_segment(
                 rows, cols = t.shape
                 bits = e.chip.act_bits
                 if t.tile_col == 0 and cols == b.cols:
-                    code.add(isa.MvmOp(t.xbar, code.addr(src), rows, code.addr(dst),
-                                       cols, bits, accumulate=i in started))
+                    code.add(
+                        isa.MvmOp(
+                            t.xbar,
+                            code.addr(src),
+                            rows,
+                            code.addr(dst),
+                            cols,
+                            bits,
+                            accumulate=i in started,
+                        )
+                    )
                 else:
-                    code.add(isa.MvmOp(t.xbar, code.addr(src), rows, code.addr(tmp_buf),
-                                       cols, bits))
+                    code.add(
+                        isa.MvmOp(t.xbar, code.addr(src), rows, code.addr(tmp_buf), cols, bits)
+                    )
                     piece = code.addr(tmp_buf + t.tile_col * E)
                     if i in started:
                         code.add(isa.VAddOp(code.addr(dst), code.addr(dst), piece, b.cols))
@@ -343,7 +385,11 @@ def _weight_segment(
                 n = cols_of[i]
                 code.add(isa.RecvOp(r, code.addr(recv_buf), n, tag))
                 if i in started:
-                    code.add(isa.VAddOp(code.addr(out_buf[i]), code.addr(out_buf[i]), code.addr(recv_buf), n))
+                    code.add(
+                        isa.VAddOp(
+                            code.addr(out_buf[i]), code.addr(out_buf[i]), code.addr(recv_buf), n
+                        )
+                    )
                 else:
                     code.add(isa.VCopyOp(code.addr(out_buf[i]), code.addr(recv_buf), n))
                     started.add(i)
@@ -365,7 +411,11 @@ def _weight_segment(
                     code.add(isa.VAddOp(dst, dst, code.addr(res_buf), b.cols))
                 else:
                     code.add(step(dst, dst, b.cols))
-            code.add(isa.StoreOp(dst, layer.out.buffer, code.addr(_out_offset(layer, oy, ox, b.c0)), b.cols))
+            code.add(
+                isa.StoreOp(
+                    dst, layer.out.buffer, code.addr(_out_offset(layer, oy, ox, b.c0)), b.cols
+                )
+            )
         code.close_loop()
         code.close_loop()
         code.close_loop()
@@ -386,18 +436,28 @@ def _term_src(t: Term, loads: list[tuple[object, int, int, int]], elem: int) -> 
 
 
 def _line_buffers(
-    e: Emit, arena: Arena, seg: tuple[int, int], ow: int, loads: list[tuple[object, int, int, int]],
+    e: Emit,
+    arena: Arena,
+    seg: tuple[int, int],
+    ow: int,
+    loads: list[tuple[object, int, int, int]],
 ) -> tuple[list[lb.Tile], dict[int, int]]:
     """The window tiles of a segment and, per convolution load that takes a line buffer
     (`line_buffer.shape`), its band's local address. All bands of one core share the tiles:
     the smallest any of them needs. Without a band, a tile is a whole window rectangle."""
     budget = lb.band_budget(e.chip.local_memory_bytes, e.elem)
-    convs = [(j, src.conv, hi - lo) for j, (src, lo, hi, _) in enumerate(loads) if src.conv is not None]  # type: ignore[attr-defined]
+    convs = [
+        (j, src.conv, hi - lo) for j, (src, lo, hi, _) in enumerate(loads) if src.conv is not None
+    ]  # type: ignore[attr-defined]
     share = budget // max(1, len(convs))
-    shapes = {j: lb.shape(_window(conv), seg[0], seg[1], ch, share, e.tile_rows) for j, conv, ch in convs}
+    shapes = {
+        j: lb.shape(_window(conv), seg[0], seg[1], ch, share, e.tile_rows) for j, conv, ch in convs
+    }
     banded = {j: gw for j, gw in shapes.items() if gw is not None}
     if not banded:
-        return [(oy0, ny, ox0, nx, ny) for oy0, ny, ox0, nx in lb.rectangles(seg[0], seg[1], ow)], {}
+        return [
+            (oy0, ny, ox0, nx, ny) for oy0, ny, ox0, nx in lb.rectangles(seg[0], seg[1], ow)
+        ], {}
     group = min(g for g, _ in banded.values())
     width = min(w for _, w in banded.values())
     bands = {}
@@ -412,8 +472,16 @@ def _window(conv: object) -> lb.Window:
 
 
 def _load_band(
-    code: CoreCode, place: Place, conv: object, chan: Aff | int, channels: int, dst: int, oy: Aff,
-    ox0: int, nx: int, ny: int,
+    code: CoreCode,
+    place: Place,
+    conv: object,
+    chan: Aff | int,
+    channels: int,
+    dst: int,
+    oy: Aff,
+    ox0: int,
+    nx: int,
+    ny: int,
 ) -> None:
     """A tile's band: the input its `ny` output rows from `oy` x `nx` windows from `ox0` cover,
     `channels` channels from `chan`, dense as [row][column][channel] at `dst`. `conv` is a
@@ -421,12 +489,26 @@ def _load_band(
     win = _window(conv)
     (sh, sw), top, left = win.strides, conv.pads[0], conv.pads[1]  # type: ignore[attr-defined]
     off = place.at(oy.scaled(sh) + (-top), ox0 * sw - left) + chan
-    code.add(isa.LoadBlockOp(place.buffer, code.addr(off), [win.band_rows(ny), win.band_cols(nx)],
-                             [place.wp * place.c, place.c], channels, code.addr(dst)))
+    code.add(
+        isa.LoadBlockOp(
+            place.buffer,
+            code.addr(off),
+            [win.band_rows(ny), win.band_cols(nx)],
+            [place.wp * place.c, place.c],
+            channels,
+            code.addr(dst),
+        )
+    )
 
 
 def _gather_window(
-    code: CoreCode, conv: object, channels: int, band: int, dst: int, nx: int, elem: int,
+    code: CoreCode,
+    conv: object,
+    channels: int,
+    band: int,
+    dst: int,
+    nx: int,
+    elem: int,
 ) -> None:
     """Window (oy, ox) of the tile (loop variables, from its corner) as the crossbar's input
     vector, rows ordered (c, ky, kx), from the band at `band`."""
@@ -434,13 +516,28 @@ def _gather_window(
     (kh, kw), (sh, sw), (dh, dw) = win.kernel, win.strides, win.dilations
     row = win.band_cols(nx) * channels  # elements of one band row
     src = Aff.of(band, oy=sh * row * elem, ox=sw * channels * elem)
-    code.add(isa.GatherOp(code.addr(Aff.of(dst)), code.addr(src), [channels, kh, kw],
-                          [1, dh * row, dw * channels], 1))
+    code.add(
+        isa.GatherOp(
+            code.addr(Aff.of(dst)),
+            code.addr(src),
+            [channels, kh, kw],
+            [1, dh * row, dw * channels],
+            1,
+        )
+    )
 
 
 def _load_window(
-    e: Emit, code: CoreCode, place: Place, source: object, lo: int, hi: int, dst: int,
-    oy: Aff, ox: Aff, ow: int,
+    e: Emit,
+    code: CoreCode,
+    place: Place,
+    source: object,
+    lo: int,
+    hi: int,
+    dst: int,
+    oy: Aff,
+    ox: Aff,
+    ow: int,
 ) -> None:
     conv = source.conv  # type: ignore[attr-defined]
     if conv is None:
@@ -454,10 +551,16 @@ def _load_window(
     if kh * kw == 1:
         code.add(isa.LoadOp(place.buffer, code.addr(off), code.addr(dst), hi - lo))
     else:
-        code.add(isa.LoadBlockOp(
-            place.buffer, code.addr(off), [hi - lo, kh, kw],
-            [1, dh * place.wp * place.c, dw * place.c], 1, code.addr(dst),
-        ))
+        code.add(
+            isa.LoadBlockOp(
+                place.buffer,
+                code.addr(off),
+                [hi - lo, kh, kw],
+                [1, dh * place.wp * place.c, dw * place.c],
+                1,
+                code.addr(dst),
+            )
+        )
 
 
 # --- element-wise vector steps ----------------------------------------------------------------
@@ -482,8 +585,12 @@ def _chunks(length: int, budget: int) -> list[tuple[int, int, int]]:
 
 
 def elementwise(
-    e: Emit, core: int, ins: list[Place], out: Place,
-    body: Callable[[CoreCode, list[int], int, int], None], what: str,
+    e: Emit,
+    core: int,
+    ins: list[Place],
+    out: Place,
+    body: Callable[[CoreCode, list[int], int, int], None],
+    what: str,
 ) -> None:
     """Row by row: load each input row chunk, run `body(code, input addrs, out addr, len)`,
     store the chunk."""
@@ -522,7 +629,9 @@ class Pool:
     exclude_pad: bool = False
 
 
-def _valid_runs(n_out: int, stride: int, pad: int, kernel: int, dilation: int, size: int) -> list[tuple[int, int, int]]:
+def _valid_runs(
+    n_out: int, stride: int, pad: int, kernel: int, dilation: int, size: int
+) -> list[tuple[int, int, int]]:
     """(first output, count, taps inside the map) for runs of outputs along one axis whose
     windows hold the same number of taps inside the map (borders differ from the interior)."""
     runs: list[tuple[int, int, int]] = []
@@ -536,8 +645,15 @@ def _valid_runs(n_out: int, stride: int, pad: int, kernel: int, dilation: int, s
     return runs
 
 
-def pool(e: Emit, core: int, src: Place, out: Place, p: Pool, what: str,
-         rows: tuple[int, int] | None = None) -> None:
+def pool(
+    e: Emit,
+    core: int,
+    src: Place,
+    out: Place,
+    p: Pool,
+    what: str,
+    rows: tuple[int, int] | None = None,
+) -> None:
     """Output rows `rows` = (first, count) of a pool (all of them by default) on `core`."""
     (kh, kw), (sh, sw), (dh, dw) = p.kernel, p.strides, p.dilations
     oh, ow = p.out_hw
@@ -556,8 +672,18 @@ def pool(e: Emit, core: int, src: Place, out: Place, p: Pool, what: str,
             _pool_region(e, core, src, out, p, (y0, ny), (x0, nx), "sum", 1.0 / (cy * cx), what)
 
 
-def _pool_region(e: Emit, core: int, src: Place, out: Place, p: Pool, rows: tuple[int, int],
-                 cols: tuple[int, int], kind: str, scale: float | None, what: str) -> None:
+def _pool_region(
+    e: Emit,
+    core: int,
+    src: Place,
+    out: Place,
+    p: Pool,
+    rows: tuple[int, int],
+    cols: tuple[int, int],
+    kind: str,
+    scale: float | None,
+    what: str,
+) -> None:
     """Pool outputs rows[0] + [0, rows[1]) x cols[0] + [0, cols[1]); `scale` multiplies them."""
     code = e.code(core)
     arena = e.arena(what)
@@ -570,8 +696,22 @@ def _pool_region(e: Emit, core: int, src: Place, out: Place, p: Pool, rows: tupl
     rect = (rows[0], rows[1], cols[0], cols[1])
     gw = lb.rect_shape(win, [rect], cb, lb.pool_budget(e.local_elems, taps, cb))
     if gw is not None:
-        _pool_bands(code, arena.take(win.band_elements(gw[1], cb, gw[0])), ibuf, obuf, src, out,
-                    p, win, rect, gw, cb, kind, scale, e.elem)
+        _pool_bands(
+            code,
+            arena.take(win.band_elements(gw[1], cb, gw[0])),
+            ibuf,
+            obuf,
+            src,
+            out,
+            p,
+            win,
+            rect,
+            gw,
+            cb,
+            kind,
+            scale,
+            e.elem,
+        )
         return
     code.open_loop("oy", rows[1])
     code.open_loop("ox", cols[1])
@@ -580,8 +720,16 @@ def _pool_region(e: Emit, core: int, src: Place, out: Place, p: Pool, rows: tupl
         code.open_loop("k", count)
         c = Aff.of(start, k=size)
         off = src.at(oy.scaled(sh) + (-p.pads[0]), ox.scaled(sw) + (-p.pads[1])) + c
-        code.add(isa.LoadBlockOp(src.buffer, code.addr(off), [kh, kw],
-                                 [dh * src.wp * src.c, dw * src.c], size, code.addr(ibuf)))
+        code.add(
+            isa.LoadBlockOp(
+                src.buffer,
+                code.addr(off),
+                [kh, kw],
+                [dh * src.wp * src.c, dw * src.c],
+                size,
+                code.addr(ibuf),
+            )
+        )
         code.add(isa.VPoolOp(kind, code.addr(obuf), code.addr(ibuf), size, taps, size))
         if scale is not None:
             code.add(isa.VScaleOp(code.addr(obuf), code.addr(obuf), size, factor=scale))
@@ -592,8 +740,19 @@ def _pool_region(e: Emit, core: int, src: Place, out: Place, p: Pool, rows: tupl
 
 
 def _pool_bands(
-    code: CoreCode, band: int, ibuf: int, obuf: int, src: Place, out: Place, p: Pool,
-    win: lb.Window, rect: lb.Rect, gw: tuple[int, int], cb: int, kind: str, scale: float | None,
+    code: CoreCode,
+    band: int,
+    ibuf: int,
+    obuf: int,
+    src: Place,
+    out: Place,
+    p: Pool,
+    win: lb.Window,
+    rect: lb.Rect,
+    gw: tuple[int, int],
+    cb: int,
+    kind: str,
+    scale: float | None,
     elem: int,
 ) -> None:
     """A pool region through line buffers (`line_buffer.pool_loads`): per channel chunk and
@@ -610,7 +769,11 @@ def _pool_bands(
             code.open_loop("ox", nx)
             row = win.band_cols(nx) * size  # elements of one band row
             taps = Aff.of(band, oy=sh * row * elem, ox=sw * size * elem)
-            code.add(isa.GatherOp(code.addr(ibuf), code.addr(taps), [kh, kw], [dh * row, dw * size], size))
+            code.add(
+                isa.GatherOp(
+                    code.addr(ibuf), code.addr(taps), [kh, kw], [dh * row, dw * size], size
+                )
+            )
             code.add(isa.VPoolOp(kind, code.addr(obuf), code.addr(ibuf), size, kh * kw, size))
             if scale is not None:
                 code.add(isa.VScaleOp(code.addr(obuf), code.addr(obuf), size, factor=scale))
@@ -633,8 +796,16 @@ def global_avgpool(e: Emit, core: int, src: Place, out: Place, what: str) -> Non
     for start, size, count in _chunks(src.c, cb):
         code.open_loop("k", count)
         c = Aff.of(start, k=size)
-        code.add(isa.LoadBlockOp(src.buffer, code.addr(src.at(0, 0) + c), [src.h, src.w],
-                                 [src.wp * src.c, src.c], size, code.addr(ibuf)))
+        code.add(
+            isa.LoadBlockOp(
+                src.buffer,
+                code.addr(src.at(0, 0) + c),
+                [src.h, src.w],
+                [src.wp * src.c, src.c],
+                size,
+                code.addr(ibuf),
+            )
+        )
         code.add(isa.VPoolOp("avg", code.addr(obuf), code.addr(ibuf), size, taps, size))
         code.add(isa.StoreOp(code.addr(obuf), out.buffer, code.addr(out.at(0, 0) + c), size))
         code.close_loop()
@@ -643,8 +814,14 @@ def global_avgpool(e: Emit, core: int, src: Place, out: Place, what: str) -> Non
 # --- data movement ----------------------------------------------------------------------------
 
 
-def _by_row_chunks(e: Emit, code: CoreCode, src: Place, per_pixel: int,
-                   move: Callable[[Aff, Aff, int], None], rows: tuple[int, int] | None = None) -> None:
+def _by_row_chunks(
+    e: Emit,
+    code: CoreCode,
+    src: Place,
+    per_pixel: int,
+    move: Callable[[Aff, Aff, int], None],
+    rows: tuple[int, int] | None = None,
+) -> None:
     """Each row of feature map `src` (or rows (first, count)) in chunks of as many pixels as
     fit local memory at `per_pixel` elements a pixel: `move(y, x, pixels)` loads and stores
     one chunk."""
@@ -659,8 +836,9 @@ def _by_row_chunks(e: Emit, code: CoreCode, src: Place, per_pixel: int,
     code.close_loop()
 
 
-def concat_channels(e: Emit, core: int, ins: list[Place], out: Place, what: str,
-                    rows: tuple[int, int] | None = None) -> None:
+def concat_channels(
+    e: Emit, core: int, ins: list[Place], out: Place, what: str, rows: tuple[int, int] | None = None
+) -> None:
     """Concatenate feature maps (or [N, F] values) along channels (output rows (first,
     count) of feature maps, all by default)."""
     code = e.code(core)
@@ -668,6 +846,7 @@ def concat_channels(e: Emit, core: int, ins: list[Place], out: Place, what: str,
     buf = arena.take(e.local_elems - 1)
     offset = 0
     for p in ins:
+
         def move(y: Aff, x: Aff, size: int, p: Place = p, offset: int = offset) -> None:
             code.add(isa.LoadOp(p.buffer, code.addr(p.at(y, x)), code.addr(buf), size * p.c))
             at = code.addr(out.at(y, x, offset))
@@ -687,19 +866,37 @@ def nhwc_to_chw(e: Emit, core: int, src: Place, out: Place, what: str) -> None:
     hw = src.h * src.w
     cb = max(1, min(src.c, (e.local_elems - 1) // hw))
     if cb * hw > e.local_elems - 1:
-        raise PimError(f"crossbar-to-isa: {what}: one channel of {hw} pixels does not fit local memory.")
+        raise PimError(
+            f"crossbar-to-isa: {what}: one channel of {hw} pixels does not fit local memory."
+        )
     buf = arena.take(cb * hw)
     for start, size, count in _chunks(src.c, cb):
         code.open_loop("k", count)
         c = Aff.of(start, k=size)
-        code.add(isa.LoadBlockOp(src.buffer, code.addr(src.at(0, 0) + c), [size, src.h, src.w],
-                                 [1, src.wp * src.c, src.c], 1, code.addr(buf)))
-        code.add(isa.StoreOp(code.addr(buf), out.buffer,
-                             code.addr(Aff.of(0, n=out.image) + c.scaled(hw)), size * hw))
+        code.add(
+            isa.LoadBlockOp(
+                src.buffer,
+                code.addr(src.at(0, 0) + c),
+                [size, src.h, src.w],
+                [1, src.wp * src.c, src.c],
+                1,
+                code.addr(buf),
+            )
+        )
+        code.add(
+            isa.StoreOp(
+                code.addr(buf),
+                out.buffer,
+                code.addr(Aff.of(0, n=out.image) + c.scaled(hw)),
+                size * hw,
+            )
+        )
         code.close_loop()
 
 
-def chw_to_nhwc(e: Emit, core: int, src_buffer: str, shape: tuple[int, ...], out: Place, what: str) -> None:
+def chw_to_nhwc(
+    e: Emit, core: int, src_buffer: str, shape: tuple[int, ...], out: Place, what: str
+) -> None:
     """A row-major NCHW input buffer into a (padded) NHWC feature map."""
     code = e.code(core)
     arena = e.arena(what)
@@ -712,7 +909,9 @@ def chw_to_nhwc(e: Emit, core: int, src_buffer: str, shape: tuple[int, ...], out
         code.open_loop("k", count)
         x = Aff.of(start, k=size)
         off = Aff.of(0, n=c * h * w) + y.scaled(w) + x
-        code.add(isa.LoadBlockOp(src_buffer, code.addr(off), [size, c], [1, h * w], 1, code.addr(buf)))
+        code.add(
+            isa.LoadBlockOp(src_buffer, code.addr(off), [size, c], [1, h * w], 1, code.addr(buf))
+        )
         code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(out.at(y, x)), size * c))
         code.close_loop()
     code.close_loop()
@@ -734,7 +933,6 @@ def softmax_rows(e: Emit, core: int, src: Place, out: Place, what: str) -> None:
     code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(Aff.of(0, n=out.image)), f))
 
 
-
 def _open_pixels(code: CoreCode, src: Place, out: Place) -> tuple[Aff, Aff]:
     """Open the loops over a feature map's pixels (rows and columns; all pixels as one loop
     when neither map has a halo) and return a pixel's offsets in `src` and `out`; the caller
@@ -748,8 +946,15 @@ def _open_pixels(code: CoreCode, src: Place, out: Place) -> tuple[Aff, Aff]:
     return at_in, at_out
 
 
-def batch_norm(e: Emit, core: int, src: Place, out: Place, names: tuple[str, str, str, str],
-               eps: float, what: str) -> None:
+def batch_norm(
+    e: Emit,
+    core: int,
+    src: Place,
+    out: Place,
+    names: tuple[str, str, str, str],
+    eps: float,
+    what: str,
+) -> None:
     """Inference batch norm per pixel: x * s + t with s = scale / sqrt(var + eps), t = bias -
     mean * s, computed on the vector unit from the weight file's four [C] tensors."""
     code = e.code(core)
@@ -778,8 +983,16 @@ def batch_norm(e: Emit, core: int, src: Place, out: Place, names: tuple[str, str
     code.close_loop()
 
 
-def per_channel(e: Emit, core: int, src: Place, out: Place, name: str,
-                op: type[isa.VectorBinaryOp], weight_first: bool, what: str) -> None:
+def per_channel(
+    e: Emit,
+    core: int,
+    src: Place,
+    out: Place,
+    name: str,
+    op: type[isa.VectorBinaryOp],
+    weight_first: bool,
+    what: str,
+) -> None:
     """x (op) w per pixel, w a [C] tensor of the weight file (a per-channel scale or shift)."""
     code = e.code(core)
     arena = e.arena(what)
@@ -796,8 +1009,17 @@ def per_channel(e: Emit, core: int, src: Place, out: Place, name: str,
     code.close_loop()
 
 
-def lrn(e: Emit, core: int, src: Place, out: Place, size: int, alpha: float, beta: float,
-        bias: float, what: str) -> None:
+def lrn(
+    e: Emit,
+    core: int,
+    src: Place,
+    out: Place,
+    size: int,
+    alpha: float,
+    beta: float,
+    bias: float,
+    what: str,
+) -> None:
     """ONNX LRN per pixel: x / (bias + alpha/size * sum of x^2 over the channel window
     [c - (size-1)//2, c + size//2])^beta. The squares go into a buffer with (size-1)//2 zeros
     before and size//2 after the channels, so one sum pool of `size` taps one element apart
@@ -808,8 +1030,10 @@ def lrn(e: Emit, core: int, src: Place, out: Place, size: int, alpha: float, bet
     c = src.c
     lo, hi = (size - 1) // 2, size // 2
     if max(lo, hi) > c:
-        raise PimError(f"crossbar-to-isa: {what}: an LRN window of {size} over {c} channels is "
-                       "not supported (at most 2 x channels + 1).")
+        raise PimError(
+            f"crossbar-to-isa: {what}: an LRN window of {size} over {c} channels is "
+            "not supported (at most 2 x channels + 1)."
+        )
     x, k, s = arena.take(c), arena.take(c), arena.take(c)
     sq = arena.take(c + size - 1)
     A = code.addr
@@ -856,7 +1080,11 @@ def channel_slice(e: Emit, core: int, src: Place, out: Place, lo: int, hi: int, 
     buf = arena.take(max(1, min(src.w, (e.local_elems - 1) // n)) * n)
 
     def move(y: Aff, x: Aff, size: int) -> None:
-        code.add(isa.LoadBlockOp(src.buffer, code.addr(src.at(y, x, lo)), [size], [src.c], n, code.addr(buf)))
+        code.add(
+            isa.LoadBlockOp(
+                src.buffer, code.addr(src.at(y, x, lo)), [size], [src.c], n, code.addr(buf)
+            )
+        )
         code.add(isa.StoreOp(code.addr(buf), out.buffer, code.addr(out.at(y, x)), size * n))
 
     _by_row_chunks(e, code, src, n, move)
@@ -872,7 +1100,15 @@ def channel_shuffle(e: Emit, core: int, src: Place, out: Place, groups: int, wha
 
     def move(y: Aff, x: Aff, size: int) -> None:
         code.add(isa.LoadOp(src.buffer, code.addr(src.at(y, x)), code.addr(buf), size * c))
-        code.add(isa.StoreBlockOp(code.addr(buf), out.buffer, code.addr(out.at(y, x)),
-                                  [size, groups, k], [c, 1, groups], 1))
+        code.add(
+            isa.StoreBlockOp(
+                code.addr(buf),
+                out.buffer,
+                code.addr(out.at(y, x)),
+                [size, groups, k],
+                [c, 1, groups],
+                1,
+            )
+        )
 
     _by_row_chunks(e, code, src, c, move)

@@ -102,7 +102,9 @@ class RowTokens:
     waited: dict[tuple[int, object, int], list[tuple[tuple[float, ...], tuple[float, ...]]]]
     step: int
     base: float = 0.0
-    buffers: dict[object, str] = field(default_factory=dict)  # map -> its DRAM buffer (tokens name it)
+    buffers: dict[object, str] = field(
+        default_factory=dict
+    )  # map -> its DRAM buffer (tokens name it)
     produced: dict[int, list[Produced]] = field(default_factory=dict)
     busy: dict[int, float] = field(default_factory=dict)  # segment -> ns of its tiles per image
 
@@ -117,21 +119,29 @@ class RowTokens:
             for w, tiles in writers.items():
                 last = -1
                 for k, p in enumerate(tiles):
-                    if p.y0 <= r1 and r0 < p.y0 + p.rows and p.x0 <= c1 and c0 < p.x0 + p.cols \
-                            and (last < 0 or p.key > tiles[last].key):
+                    if (
+                        p.y0 <= r1
+                        and r0 < p.y0 + p.rows
+                        and p.x0 <= c1
+                        and c0 < p.x0 + p.cols
+                        and (last < 0 or p.key > tiles[last].key)
+                    ):
                         last = k
                 if last >= 0:
                     out.append((value, w, last))
         return out
 
-    def order(self, tiles: list[Tile], segment: int,
-              durations: list[float]) -> tuple[list[Tile], list[tuple[float, ...]], list[float]]:
+    def order(
+        self, tiles: list[Tile], segment: int, durations: list[float]
+    ) -> tuple[list[Tile], list[tuple[float, ...]], list[float]]:
         """A window range's tiles by when their inputs are ready (stable: ties keep the
         row-major order), their keys and estimated ends; `durations`: ns each tile takes."""
         # ready one producer tile after the tile it reads has ended: its core's queues are in
         # order, so a chunk placed as soon as its input could land stalls the chunks behind it
         # whenever the producer runs late (the producer's next tile among them)
-        ready = [max([self.base, *(self._lagged(v, w, k) for v, w, k in self.needs(t))]) for t in tiles]
+        ready = [
+            max([self.base, *(self._lagged(v, w, k) for v, w, k in self.needs(t))]) for t in tiles
+        ]
         idx = sorted(range(len(tiles)), key=lambda i: ready[i])
         keys, ends = [], []
         at = self.base
@@ -170,7 +180,9 @@ class RowTokens:
             self._writer(value, w)[k].slot.append(isa.SendOp(core, isa.addr(0), 1, tag, buffer))
             code.add(isa.RecvOp(w, isa.addr(0), 1, tag, buffer))
 
-    def after(self, core: int, tile: Tile, slot: list[Operation], key: tuple[float, ...], end: float) -> None:
+    def after(
+        self, core: int, tile: Tile, slot: list[Operation], key: tuple[float, ...], end: float
+    ) -> None:
         """Record a tile the home core `core` has just stored."""
         oy0, ny, ox0, nx, _ = tile
         self.produced.setdefault(core, []).append(Produced(oy0, ny, ox0, nx, slot, key, end))
@@ -181,7 +193,9 @@ def unit_tiles(tiles: list[Tile], banded: bool) -> list[Tile]:
     unrolled, so that a token can follow any one of them. Without line buffers (windows
     loaded one by one) a tile is a whole rectangle of windows; it is cut into rows."""
     g_of = (lambda ny, g: g) if banded else (lambda ny, g: 1)
-    return [(oy0 + k * g, g, ox0, nx, g)
-            for oy0, ny, ox0, nx, g0 in tiles
-            for g in (g_of(ny, g0),)
-            for k in range(ny // g)]
+    return [
+        (oy0 + k * g, g, ox0, nx, g)
+        for oy0, ny, ox0, nx, g0 in tiles
+        for g in (g_of(ny, g0),)
+        for k in range(ny // g)
+    ]

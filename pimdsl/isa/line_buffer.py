@@ -79,8 +79,9 @@ def band_budget(local_memory_bytes: int, elem_bytes: int) -> int:
     return local_memory_bytes // elem_bytes // BAND_SHARE
 
 
-def tile_shape(win: Window, channels: int, budget: int, ny: int, nx: int,
-               max_rows: int | None = None) -> tuple[int, int]:
+def tile_shape(
+    win: Window, channels: int, budget: int, ny: int, nx: int, max_rows: int | None = None
+) -> tuple[int, int]:
     """(G, W): output rows and columns of a tile whose band fits `budget` elements, G <= ny
     (and <= `max_rows`) and W <= nx, minimising the input elements loaded per window (ties: the
     taller tile); (0, 0) when not even one window's band fits."""
@@ -129,8 +130,9 @@ def band_loads(win: Window, tiles: list[Tile], channels: int) -> int:
     return sum(ny // g * win.band_elements(nx, channels, g) for _, ny, _, nx, g in tiles)
 
 
-def shape(win: Window, w0: int, w1: int, channels: int, budget: int,
-          max_rows: int | None = None) -> tuple[int, int] | None:
+def shape(
+    win: Window, w0: int, w1: int, channels: int, budget: int, max_rows: int | None = None
+) -> tuple[int, int] | None:
     """The tile (G, W) a core takes for windows [w0, w1) of a layer reading `channels` input
     channels, or None when it loads every window's patch instead: a 1x1 window (the band is the
     patch), a band too big for even one window, or bands that would load no less than the
@@ -138,8 +140,9 @@ def shape(win: Window, w0: int, w1: int, channels: int, budget: int,
     return rect_shape(win, rectangles(w0, w1, win.out_hw[1]), channels, budget, max_rows)
 
 
-def rect_shape(win: Window, rects: list[Rect], channels: int, budget: int,
-               max_rows: int | None = None) -> tuple[int, int] | None:
+def rect_shape(
+    win: Window, rects: list[Rect], channels: int, budget: int, max_rows: int | None = None
+) -> tuple[int, int] | None:
     """`shape` for windows given as rectangles (a pool's output region)."""
     if win.kernel[0] * win.kernel[1] == 1:
         return None
@@ -190,8 +193,9 @@ def loaded_elements(win: Window, w0: int, w1: int, channels: int, budget: int) -
     return loads(win, w0, w1, channels, budget)[0]
 
 
-def loads(win: Window, w0: int, w1: int, channels: int, budget: int,
-          max_rows: int | None = None) -> tuple[int, bool]:
+def loads(
+    win: Window, w0: int, w1: int, channels: int, budget: int, max_rows: int | None = None
+) -> tuple[int, bool]:
     """(`loaded_elements`, whether they come through line buffers: only bands are shared
     between cores, `pimdsl.isa.codegen.shared_bands`)."""
     gw = shape(win, w0, w1, channels, budget, max_rows)

@@ -69,7 +69,10 @@ class Block:
     def cut(self, w0: int, w1: int, c0: int, c1: int) -> Block:
         dc = c0 - self.c0
         return Block(
-            w0, w1, c0, c1,
+            w0,
+            w1,
+            c0,
+            c1,
             [replace(t, tile_col=t.tile_col + dc) for t in self.terms],
             [(name, col + dc) for name, col in self.bias],
         )
@@ -92,8 +95,14 @@ class Linear:
 
     def shifted(self, dw: int, dc: int) -> list[Block]:
         return [
-            Block(b.w0 + dw, b.w1 + dw, b.c0 + dc, b.c1 + dc,
-                  [replace(t, shift=t.shift - dw) for t in b.terms], list(b.bias))
+            Block(
+                b.w0 + dw,
+                b.w1 + dw,
+                b.c0 + dc,
+                b.c1 + dc,
+                [replace(t, shift=t.shift - dw) for t in b.terms],
+                list(b.bias),
+            )
             for b in self.blocks
         ]
 
@@ -142,8 +151,10 @@ def concat(parts: list[Linear], axis: int, shape: tuple[int, ...]) -> Linear:
             blocks += p.shifted(offset, 0)
             offset += p.windows
         else:
-            raise PimError(f"crossbar-to-isa: crossbar.concat along axis {axis} of rank {rank} "
-                           "is not supported (only windows and channels).")
+            raise PimError(
+                f"crossbar-to-isa: crossbar.concat along axis {axis} of rank {rank} "
+                "is not supported (only windows and channels)."
+            )
     return Linear(shape, blocks)
 
 

@@ -49,16 +49,33 @@ UNARY: dict[type, Callable[[Operation], cg.Unary]] = {
     nn.ReluOp: lambda op: lambda d, s, n: isa.VReluOp(d, s, n),  # type: ignore[arg-type]
     nn.SigmoidOp: lambda op: lambda d, s, n: isa.VSigmoidOp(d, s, n),  # type: ignore[arg-type]
     nn.TanhOp: lambda op: lambda d, s, n: isa.VTanhOp(d, s, n),  # type: ignore[arg-type]
-    nn.ClipOp: lambda op: lambda d, s, n: isa.VClipOp(  # type: ignore[arg-type]
-        d, s, n, min=op.min.value.data, max=op.max.value.data),  # type: ignore[attr-defined]
-    nn.LeakyReluOp: lambda op: lambda d, s, n: isa.VLeakyReluOp(  # type: ignore[arg-type]
-        d, s, n, alpha=op.alpha.value.data),  # type: ignore[attr-defined]
-    nn.FakeQuantOp: lambda op: lambda d, s, n: isa.VFakeQuantOp(  # type: ignore[arg-type]
-        d, s, n, scale=op.scale.value.data, zero_point=op.zero_point.value.data,  # type: ignore[attr-defined]
-        min=op.bounds()[0], max=op.bounds()[1]),  # type: ignore[attr-defined]
+    nn.ClipOp: lambda op: (
+        lambda d, s, n: isa.VClipOp(  # type: ignore[arg-type]
+            d, s, n, min=op.min.value.data, max=op.max.value.data
+        )
+    ),  # type: ignore[attr-defined]
+    nn.LeakyReluOp: lambda op: (
+        lambda d, s, n: isa.VLeakyReluOp(  # type: ignore[arg-type]
+            d, s, n, alpha=op.alpha.value.data
+        )
+    ),  # type: ignore[attr-defined]
+    nn.FakeQuantOp: lambda op: (
+        lambda d, s, n: isa.VFakeQuantOp(  # type: ignore[arg-type]
+            d,
+            s,
+            n,
+            scale=op.scale.value.data,
+            zero_point=op.zero_point.value.data,  # type: ignore[attr-defined]
+            min=op.bounds()[0],
+            max=op.bounds()[1],
+        )
+    ),  # type: ignore[attr-defined]
 }
 BINARY: dict[type, type[isa.VectorBinaryOp]] = {
-    nn.AddOp: isa.VAddOp, nn.SubOp: isa.VSubOp, nn.MulOp: isa.VMulOp, nn.DivOp: isa.VDivOp,
+    nn.AddOp: isa.VAddOp,
+    nn.SubOp: isa.VSubOp,
+    nn.MulOp: isa.VMulOp,
+    nn.DivOp: isa.VDivOp,
 }
 
 
@@ -74,8 +91,14 @@ def where(op: Operation) -> str:
     return f"'{name}'" + (f" (%{res})" if res else "")
 
 
-def _pads_needed(x: tuple[int, ...], kernel: tuple[int, int], strides: tuple[int, int],
-                 pads: tuple[int, ...], dil: tuple[int, int], out_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+def _pads_needed(
+    x: tuple[int, ...],
+    kernel: tuple[int, int],
+    strides: tuple[int, int],
+    pads: tuple[int, ...],
+    dil: tuple[int, int],
+    out_hw: tuple[int, int],
+) -> tuple[int, int, int, int]:
     """Halo a window loop reads: top/left as given, bottom/right as far as the last window goes."""
     h, w = x[2], x[3]
     last_y = (out_hw[0] - 1) * strides[0] + (kernel[0] - 1) * dil[0] - pads[0]
@@ -103,14 +126,18 @@ class Lowering:
     def __init__(self, module: ModuleOp, elem_bytes: int, schedule: str = "layer"):
         chip = get_chip(module)
         if chip is None:
-            raise PimError("crossbar-to-isa needs the chip: the module has no pim.chip attribute.",
-                           hint="Pass --chip NAME to pim-opt.")
+            raise PimError(
+                "crossbar-to-isa needs the chip: the module has no pim.chip attribute.",
+                hint="Pass --chip NAME to pim-opt.",
+            )
         self.module = module
         self.chip: Chip = chip
         self.elem = elem_bytes
         if schedule not in SCHEDULE_POLICIES:
-            raise PimError(f"crossbar-to-isa: unknown schedule '{schedule}'; expected one of "
-                           f"{', '.join(SCHEDULE_POLICIES)}.")
+            raise PimError(
+                f"crossbar-to-isa: unknown schedule '{schedule}'; expected one of "
+                f"{', '.join(SCHEDULE_POLICIES)}."
+            )
         self.schedule = schedule
         self.part_schedule = "layer"  # the schedule of the partition being lowered
         self.batch = get_batch(module)
@@ -165,8 +192,11 @@ class Lowering:
         block = self.fn.body.block
         parts = [op for op in block.ops if isinstance(op, xb.PartitionOp)]
         ret = block.last_op
-        others = [op for op in block.ops if op not in parts and op is not ret
-                  and not isinstance(op, nn.WeightOp | nn.ConstantOp)]
+        others = [
+            op
+            for op in block.ops
+            if op not in parts and op is not ret and not isinstance(op, nn.WeightOp | nn.ConstantOp)
+        ]
         if not parts or not isinstance(ret, func.ReturnOp) or others:
             bad = where(others[0]) if others else "no crossbar.partition"
             raise PimError(
@@ -178,7 +208,9 @@ class Lowering:
         args: list[SSAValue] = list(self.fn.body.block.args)
         ns = {shape(a)[0] for a in args} | {shape(v)[0] for v in ret.operands}
         if len(ns) != 1:
-            raise PimError("crossbar-to-isa: @main's inputs and outputs must share one batch dimension.")
+            raise PimError(
+                "crossbar-to-isa: @main's inputs and outputs must share one batch dimension."
+            )
         self.images = self.batch * ns.pop()
         for p in parts:
             inner = p.body.block
@@ -217,17 +249,31 @@ class Lowering:
             for op in p.body.block.ops:
                 if isinstance(op, xb.Im2colOp):
                     x = shape(op.input)
-                    pads = _pads_needed(x, xb.ints(op.kernel), xb.ints(op.strides), xb.ints(op.pads),  # type: ignore[arg-type]
-                                        xb.ints(op.dilations), op.out_hw())  # type: ignore[arg-type]
+                    pads = _pads_needed(
+                        x,
+                        xb.ints(op.kernel),
+                        xb.ints(op.strides),
+                        xb.ints(op.pads),  # type: ignore[arg-type]
+                        xb.ints(op.dilations),
+                        op.out_hw(),
+                    )  # type: ignore[arg-type]
                     self.needs.setdefault(self.c(op.input), Need()).add(pads, 0.0)
                 elif isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
                     x, y = shape(op.input), shape(op.output)
-                    pads = _pads_needed(x, nn.ints(op.kernel), nn.ints(op.strides), nn.ints(op.pads),  # type: ignore[arg-type]
-                                        op.dilation_values(), y[2:])  # type: ignore[arg-type]
+                    pads = _pads_needed(
+                        x,
+                        nn.ints(op.kernel),
+                        nn.ints(op.strides),
+                        nn.ints(op.pads),  # type: ignore[arg-type]
+                        op.dilation_values(),
+                        y[2:],
+                    )  # type: ignore[arg-type]
                     fill = NEG_INF if isinstance(op, nn.MaxPoolOp) else 0.0
                     self.needs.setdefault(self.c(op.input), Need()).add(pads, fill)
 
-    def rewrite_main(self, program: isa.ProgramOp, in_names: list[str], out_names: list[str]) -> None:
+    def rewrite_main(
+        self, program: isa.ProgramOp, in_names: list[str], out_names: list[str]
+    ) -> None:
         block = self.fn.body.block
         ret = block.last_op
         assert isinstance(ret, func.ReturnOp)
@@ -255,8 +301,13 @@ class Lowering:
     # --- one partition ---------------------------------------------------------------------
 
     def partition(
-        self, k: int, p: xb.PartitionOp, args: list[SSAValue], in_names: list[str],
-        returned: list[SSAValue], out_names: list[str],
+        self,
+        k: int,
+        p: xb.PartitionOp,
+        args: list[SSAValue],
+        in_names: list[str],
+        returned: list[SSAValue],
+        out_names: list[str],
     ) -> isa.PartitionOp:
         # the schedule the partition pass costed this partition for, unless the pass option
         # overrides it for every partition
@@ -270,8 +321,16 @@ class Lowering:
         for t in sorted(tiles, key=lambda t: (t.core_index, t.xbar_index)):
             code = e.code(t.core_index)
             rows, cols = t.block_shape
-            code.add(isa.LdWeightOp(t.weight.data, t.layout.data, xb.ints(t.rows), xb.ints(t.cols),  # type: ignore[arg-type]
-                                    code.addr(0), groups=t.group_count))
+            code.add(
+                isa.LdWeightOp(
+                    t.weight.data,
+                    t.layout.data,
+                    xb.ints(t.rows),
+                    xb.ints(t.cols),  # type: ignore[arg-type]
+                    code.addr(0),
+                    groups=t.group_count,
+                )
+            )
             code.add(isa.WrXbarOp(t.xbar_index, code.addr(0), rows, cols))
         state = _PartitionState(self, e, part_cores)
         # Network inputs read here for the first time: relayout to padded NHWC.
@@ -321,7 +380,9 @@ class _PartitionState:
         self.sources: dict[SSAValue, lin.Source] = {}
         self.writers: dict[SSAValue, set[int]] = {}
         self.fused: set[Operation] = set()
-        self.slots: dict[tuple[SSAValue, int], list[Operation]] = {}  # (value, writer) -> token sends
+        self.slots: dict[
+            tuple[SSAValue, int], list[Operation]
+        ] = {}  # (value, writer) -> token sends
         self.synced: set[tuple[SSAValue, int]] = set()  # (value, reader) already waited for
         self.open: list[int] = []  # cores whose image loop the current step opened
         self.open_stage = 0  # the pipeline stage of that loop (the batch schedule)
@@ -331,7 +392,9 @@ class _PartitionState:
         # the element schedule: a weight layer's stored map -> its tiles per home core, and
         # the producer tiles each core has waited for in the image (`pimdsl.isa.element`)
         self.tiles: dict[SSAValue, dict[int, list[element.Produced]]] = {}
-        self.row_waited: dict[tuple[int, object, int], list[tuple[tuple[float, ...], tuple[float, ...]]]] = {}
+        self.row_waited: dict[
+            tuple[int, object, int], list[tuple[tuple[float, ...], tuple[float, ...]]]
+        ] = {}
         self.done: dict[SSAValue, float] = {}  # value -> when its last chunk ends (ns)
         # ns per image of each core's vector unit and of each window range's crossbars: the
         # element schedule's period is the busiest (`CoreCode.period`)
@@ -341,8 +404,13 @@ class _PartitionState:
 
     # --- synchronisation -------------------------------------------------------------------
 
-    def sync(self, readers: set[int], inputs: list[SSAValue],
-             needs: dict[int, set[int]] | None = None, join: bool = True) -> None:
+    def sync(
+        self,
+        readers: set[int],
+        inputs: list[SSAValue],
+        needs: dict[int, set[int]] | None = None,
+        join: bool = True,
+    ) -> None:
         """Before a step on `readers`: each reader waits for a token from every other core that
         wrote one of `inputs` in this partition (sent right after that core's producer step), or
         only from the writers `needs[reader]` names (a pool split by rows reads its rows' writers).
@@ -388,23 +456,34 @@ class _PartitionState:
         self.open_stage = stage or 0
         self._tokens(readers, inputs, needs)
 
-    def _tokens(self, readers: set[int], inputs: list[SSAValue], needs: dict[int, set[int]] | None) -> None:
+    def _tokens(
+        self, readers: set[int], inputs: list[SSAValue], needs: dict[int, set[int]] | None
+    ) -> None:
         """Per image, each reader waits for a token from each other core that wrote an input."""
         for v in inputs:
             v = self.low.c(v)
             # the element schedule's tokens name the buffer they announce (`pim_isa.recv`):
             # a core's loads of other buffers do not wait for them
             place = self.low.places.get(v)
-            buffer = place.buffer if place is not None and self.low.part_schedule == "element" else None
+            buffer = (
+                place.buffer if place is not None and self.low.part_schedule == "element" else None
+            )
             for w in sorted(self.writers.get(v, set())):
                 for r in sorted(readers - {w}):
-                    if (v, r) in self.synced or (needs is not None and w not in needs.get(r, set())):
+                    if (v, r) in self.synced or (
+                        needs is not None and w not in needs.get(r, set())
+                    ):
                         continue
-                    if self.low.part_schedule == "batch" and self.stages.get(v, math.inf) > self.open_stage:
+                    if (
+                        self.low.part_schedule == "batch"
+                        and self.stages.get(v, math.inf) > self.open_stage
+                    ):
                         # pimdsl.isa.pipeline's no-deadlock rule: a token comes from a lower
                         # stage or from earlier in the same one
-                        raise AssertionError(f"batch schedule: a step at stage {self.open_stage} waits "
-                                             f"for {v} of stage {self.stages.get(v)}")
+                        raise AssertionError(
+                            f"batch schedule: a step at stage {self.open_stage} waits "
+                            f"for {v} of stage {self.stages.get(v)}"
+                        )
                     tag = -self.e.next_tag()  # negative tag: a synchronisation token
                     self.slots[(v, w)].append(isa.SendOp(r, isa.addr(0), 1, tag, buffer))
                     self.e.code(r).add(isa.RecvOp(w, isa.addr(0), 1, tag, buffer))
@@ -432,8 +511,12 @@ class _PartitionState:
             if element:
                 # the step's token sends right after its last chunk on the core
                 assert keys is not None
-                self.e.code(c).chunk_key = (max(keys.get(c, self.base) - 1e-9, self.base), float(self.step_no),
-                                            math.inf, math.inf)
+                self.e.code(c).chunk_key = (
+                    max(keys.get(c, self.base) - 1e-9, self.base),
+                    float(self.step_no),
+                    math.inf,
+                    math.inf,
+                )
             self.slots[(v, c)] = self.e.code(c).slot()
             self.e.code(c).chunk_key = self.e.chunk_key
 
@@ -481,7 +564,11 @@ class _PartitionState:
         )
 
     def materialise(
-        self, v: SSAValue, value: lin.Linear, spatial: tuple[int, int] | None, hint: str,
+        self,
+        v: SSAValue,
+        value: lin.Linear,
+        spatial: tuple[int, int] | None,
+        hint: str,
     ) -> SSAValue:
         """Store the crossbar result `value` as `v` (NCHW when `spatial` is given); returns the
         value actually stored (the last fused element-wise reader's result)."""
@@ -513,17 +600,26 @@ class _PartitionState:
             target = user.results[0]
         place = self.low.place_for(target, hint)
         terms = [t for b in value.blocks for t in b.terms]
-        if place.fill != 0.0 and (not terms or any(not b.terms and not b.bias for b in lin.complete(value).blocks)):
-            raise PimError("crossbar-to-isa: a partly zero crossbar result read by a padded max pool "
-                           "is not supported.")
+        if place.fill != 0.0 and (
+            not terms or any(not b.terms and not b.bias for b in lin.complete(value).blocks)
+        ):
+            raise PimError(
+                "crossbar-to-isa: a partly zero crossbar result read by a padded max pool "
+                "is not supported."
+            )
         sources = {t.source.value: self._place(t.source.value) for t in terms}
         conv = next((t.source.conv for t in terms if t.source.conv is not None), None)
         out_hw = conv.out_hw if conv is not None else (1, value.windows)
         if spatial is not None and tuple(spatial) != tuple(out_hw):
             out_hw = spatial
         layer = cg.WeightLayer(
-            name=hint, linear=value, out=place, out_hw=out_hw, epilogue=epilogue,
-            places=sources, default_core=min((t.core for t in terms), default=self.vector_core()),
+            name=hint,
+            linear=value,
+            out=place,
+            out_hw=out_hw,
+            epilogue=epilogue,
+            places=sources,
+            default_core=min((t.core for t in terms), default=self.vector_core()),
         )
         row_sync = None
         by_rows: dict[SSAValue, element.Geometry] = {}
@@ -533,18 +629,31 @@ class _PartitionState:
             for t in terms:
                 c, v = t.source.conv, t.source.value
                 if c is not None and v in self.tiles:
-                    by_rows[v] = element.Geometry(c.kernel, c.strides, c.pads, c.dilations,
-                                                  (sources[v].h, sources[v].w))
+                    by_rows[v] = element.Geometry(
+                        c.kernel, c.strides, c.pads, c.dilations, (sources[v].h, sources[v].w)
+                    )
             for v in residuals:
                 if v in self.tiles:
-                    by_rows[v] = element.Geometry(*element.POINTWISE, (self.low.places[v].h, self.low.places[v].w))
-        self.sync(layer.readers(), [*(s for s in sources if s not in by_rows),
-                                    *(r for r in residuals if r not in by_rows)])
+                    by_rows[v] = element.Geometry(
+                        *element.POINTWISE, (self.low.places[v].h, self.low.places[v].w)
+                    )
+        self.sync(
+            layer.readers(),
+            [
+                *(s for s in sources if s not in by_rows),
+                *(r for r in residuals if r not in by_rows),
+            ],
+        )
         if self.low.part_schedule == "element":
-            row_sync = element.RowTokens(self.e.next_tag, self.e.code,
-                                         [(v, g, self.tiles[v]) for v, g in by_rows.items()],
-                                         self.row_waited, self.step_no, self.base,
-                                         {v: self.low.places[v].buffer for v in by_rows})
+            row_sync = element.RowTokens(
+                self.e.next_tag,
+                self.e.code,
+                [(v, g, self.tiles[v]) for v, g in by_rows.items()],
+                self.row_waited,
+                self.step_no,
+                self.base,
+                {v: self.low.places[v].buffer for v in by_rows},
+            )
         cg.weight_layer(self.e, layer, row_sync)
         if row_sync is None:
             self.wrote(target, layer.writers())
@@ -557,11 +666,18 @@ class _PartitionState:
                 self.tiles[target] = row_sync.produced
         if spatial is not None:
             # which core stored which windows (all channels of a window may take several)
-            self.row_writers[target] = (out_hw[1], [(b.w0, b.w1, layer.home(b)) for b in layer.blocks()])
+            self.row_writers[target] = (
+                out_hw[1],
+                [(b.w0, b.w1, layer.home(b)) for b in layer.blocks()],
+            )
         return target
 
     def _residual(
-        self, user: Operation, target: SSAValue, spatial: tuple[int, int] | None, value: lin.Linear,
+        self,
+        user: Operation,
+        target: SSAValue,
+        spatial: tuple[int, int] | None,
+        value: lin.Linear,
     ) -> SSAValue | None:
         """The other operand of `user` when it is an add of `target` (a conv's NCHW result) and
         a feature map of the same shape stored already: the block's input, or a branch computed
@@ -588,7 +704,9 @@ class _PartitionState:
         assert isinstance(last, xb.YieldOp)
         self.yielded = {v for v in last.values}
         for op in p.body.block.ops:
-            if op in self.fused or isinstance(op, xb.TileOp | xb.WriteOp | nn.WeightOp | nn.ConstantOp):
+            if op in self.fused or isinstance(
+                op, xb.TileOp | xb.WriteOp | nn.WeightOp | nn.ConstantOp
+            ):
                 continue
             if isinstance(op, xb.YieldOp):
                 for v in op.values:
@@ -600,9 +718,16 @@ class _PartitionState:
         low = self.low
         if isinstance(op, xb.Im2colOp):
             kernel = xb.ints(op.kernel)
-            self.sources[op.output] = lin.Source(low.c(op.input), lin.Conv(
-                kernel, xb.ints(op.strides), xb.ints(op.pads), xb.ints(op.dilations), op.out_hw(),  # type: ignore[arg-type]
-            ))
+            self.sources[op.output] = lin.Source(
+                low.c(op.input),
+                lin.Conv(
+                    kernel,
+                    xb.ints(op.strides),
+                    xb.ints(op.pads),
+                    xb.ints(op.dilations),
+                    op.out_hw(),  # type: ignore[arg-type]
+                ),
+            )
             return
         if isinstance(op, xb.MvmOp):
             src = self.sources.get(op.input) or lin.Source(low.c(op.input), None)
@@ -612,11 +737,14 @@ class _PartitionState:
             self.linear[op.output] = lin.accumulate([self.linear_of(v) for v in op.parts])
             return
         if isinstance(op, xb.ConcatOp):
-            self.linear[op.output] = lin.concat([self.linear_of(v) for v in op.parts],
-                                                op.axis.value.data, shape(op.output))
+            self.linear[op.output] = lin.concat(
+                [self.linear_of(v) for v in op.parts], op.axis.value.data, shape(op.output)
+            )
             return
         if isinstance(op, xb.BiasOp):
-            self.linear[op.output] = lin.bias(self.linear_of(op.input), op.weight.data, xb.ints(op.cols))  # type: ignore[arg-type]
+            self.linear[op.output] = lin.bias(
+                self.linear_of(op.input), op.weight.data, xb.ints(op.cols)
+            )  # type: ignore[arg-type]
             return
         if isinstance(op, xb.Col2imOp):
             value = self.linear.pop(op.input, None) if len(list(op.input.uses)) == 1 else None
@@ -635,7 +763,10 @@ class _PartitionState:
     def vector(self, op: Operation) -> None:
         low, e = self.low, self.e
         hint = _hint(op)
-        if isinstance(op, nn.FlattenOp | nn.ReshapeOp) and self.weight_key(op.results[0]) is not None:
+        if (
+            isinstance(op, nn.FlattenOp | nn.ReshapeOp)
+            and self.weight_key(op.results[0]) is not None
+        ):
             return  # a reshaped weight: read by name where it is used
         for v in op.operands:  # store pending crossbar results (fusing `op` when it can)
             if self.weight_key(v) is None:
@@ -653,7 +784,14 @@ class _PartitionState:
             out = low.place_for(op.results[0], hint)
             unary = UNARY[type(op)](op)
             self.sync({core}, list(op.operands))
-            cg.elementwise(e, core, ins, out, lambda code, a, o, n: code.add(unary(code.addr(o), code.addr(a[0]), n)), what)
+            cg.elementwise(
+                e,
+                core,
+                ins,
+                out,
+                lambda code, a, o, n: code.add(unary(code.addr(o), code.addr(a[0]), n)),
+                what,
+            )
         elif type(op) in BINARY:
             a, b = shape(op.operands[0]), shape(op.operands[1])
             per_channel = self._per_channel_operand(op)
@@ -665,13 +803,23 @@ class _PartitionState:
                 self.wrote(op.results[0], {core})
                 return
             if a != b:
-                raise PimError(f"crossbar-to-isa: {where(op)} broadcasts {list(a)} with {list(b)}; "
-                               "only element-wise operands of one shape are supported.")
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)} broadcasts {list(a)} with {list(b)}; "
+                    "only element-wise operands of one shape are supported."
+                )
             cls = BINARY[type(op)]
             out = low.place_for(op.results[0], hint)
             self.sync({core}, list(op.operands))
-            cg.elementwise(e, core, ins, out,
-                           lambda code, a, o, n: code.add(cls(code.addr(o), code.addr(a[0]), code.addr(a[1]), n)), what)
+            cg.elementwise(
+                e,
+                core,
+                ins,
+                out,
+                lambda code, a, o, n: code.add(
+                    cls(code.addr(o), code.addr(a[0]), code.addr(a[1]), n)
+                ),
+                what,
+            )
         elif isinstance(op, nn.AvgPoolOp) and _whole_map_mean(op):
             # one window over the whole map, padding excluded: a global average pool
             out = low.place_for(op.results[0], hint)
@@ -680,19 +828,43 @@ class _PartitionState:
         elif isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
             out = low.place_for(op.results[0], hint)
             if isinstance(op, nn.AvgPoolOp) and any(ins[0].pads[2:]) and op.ceil_mode is not None:
-                raise PimError(f"crossbar-to-isa: {where(op)}: ceil_mode average pools are not supported.")
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)}: ceil_mode average pools are not supported."
+                )
             exclude = pool_excludes_padding(op)
-            p = cg.Pool("max" if isinstance(op, nn.MaxPoolOp) else "avg", nn.ints(op.kernel),  # type: ignore[arg-type]
-                        nn.ints(op.strides), nn.ints(op.pads), op.dilation_values(), shape(op.output)[2:],  # type: ignore[arg-type]
-                        exclude_pad=exclude)
+            p = cg.Pool(
+                "max" if isinstance(op, nn.MaxPoolOp) else "avg",
+                nn.ints(op.kernel),  # type: ignore[arg-type]
+                nn.ints(op.strides),
+                nn.ints(op.pads),
+                op.dilation_values(),
+                shape(op.output)[2:],  # type: ignore[arg-type]
+                exclude_pad=exclude,
+            )
             split = self._pool_rows(op, p) if not exclude else None
             if self.low.part_schedule == "element" and not exclude:
-                rows_of = {c: runs for c, runs in split[0].items()} if split else {core: [(0, p.out_hw[0])]}
-                geo = element.Geometry(p.kernel, p.strides, p.pads, p.dilations, (ins[0].h, ins[0].w))
+                rows_of = (
+                    {c: runs for c, runs in split[0].items()}
+                    if split
+                    else {core: [(0, p.out_hw[0])]}
+                )
+                geo = element.Geometry(
+                    p.kernel, p.strides, p.pads, p.dilations, (ins[0].h, ins[0].w)
+                )
                 taps = p.kernel[0] * p.kernel[1]
-                row_ns = self._vector_ns(p.out_hw[1] * ins[0].c * taps, p.out_hw[1] * ins[0].c * p.strides[0] * p.kernel[1])
-                self._by_rows([op.input], {self.low.c(op.input): geo}, op.results[0], rows_of, p.out_hw[1],
-                              lambda c, run: cg.pool(e, c, ins[0], out, p, f"{where(op)} on core {c}", run), row_ns)
+                row_ns = self._vector_ns(
+                    p.out_hw[1] * ins[0].c * taps,
+                    p.out_hw[1] * ins[0].c * p.strides[0] * p.kernel[1],
+                )
+                self._by_rows(
+                    [op.input],
+                    {self.low.c(op.input): geo},
+                    op.results[0],
+                    rows_of,
+                    p.out_hw[1],
+                    lambda c, run: cg.pool(e, c, ins[0], out, p, f"{where(op)} on core {c}", run),
+                    row_ns,
+                )
                 return
             if split is None:
                 self.sync({core}, list(op.operands))
@@ -706,8 +878,10 @@ class _PartitionState:
                 # every core would wait, image by image, for its neighbours' rows and the MVMs
                 # would no longer run ahead (ResNet18's conv1 + max pool on compass-s: 2362 µs
                 # apart, 2623 µs joined, batch 16).
-                later = any(use.operation.parent is op.parent and not isinstance(use.operation, xb.YieldOp)
-                            for use in op.results[0].uses)
+                later = any(
+                    use.operation.parent is op.parent and not isinstance(use.operation, xb.YieldOp)
+                    for use in op.results[0].uses
+                )
                 self.sync(set(rows), [op.input], needs, join=later)
                 for c, runs in rows.items():
                     for run in runs:
@@ -724,20 +898,38 @@ class _PartitionState:
         elif isinstance(op, nn.PadOp):
             x, pads = shape(op.input), nn.ints(op.pads)
             zero = op.mode_name == "constant" and (op.value is None or op.value.value.data == 0.0)
-            if not zero or len(x) != 4 or min(pads) < 0 or any(pads[i] or pads[i + 4] for i in (0, 1)):
-                raise PimError(f"crossbar-to-isa: {where(op)}: only zero padding of a feature map's "
-                               "height and width is supported.")
+            if (
+                not zero
+                or len(x) != 4
+                or min(pads) < 0
+                or any(pads[i] or pads[i + 4] for i in (0, 1))
+            ):
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)}: only zero padding of a feature map's "
+                    "height and width is supported."
+                )
             out = low.place_for(op.results[0], hint)
             if out.fill != 0.0:
-                raise PimError(f"crossbar-to-isa: {where(op)}: a zero-padded map read by a padded "
-                               "max pool (-inf halo) is not supported.")
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)}: a zero-padded map read by a padded "
+                    "max pool (-inf halo) is not supported."
+                )
             self.sync({core}, list(op.operands))
             cg.zero_pad(e, core, ins[0], out, pads[2], pads[3], what)
         elif isinstance(op, nn.LRNOp):
             out = low.place_for(op.results[0], hint)
             self.sync({core}, list(op.operands))
-            cg.lrn(e, core, ins[0], out, op.size.value.data, op.alpha.value.data,  # type: ignore[arg-type]
-                   op.beta.value.data, op.bias.value.data, what)  # type: ignore[arg-type]
+            cg.lrn(
+                e,
+                core,
+                ins[0],
+                out,
+                op.size.value.data,
+                op.alpha.value.data,  # type: ignore[arg-type]
+                op.beta.value.data,
+                op.bias.value.data,
+                what,
+            )  # type: ignore[arg-type]
         elif isinstance(op, nn.GlobalAvgPoolOp):
             out = low.place_for(op.results[0], hint)
             self.sync({core}, list(op.operands))
@@ -745,42 +937,60 @@ class _PartitionState:
         elif isinstance(op, nn.ConcatOp):
             axis = op.axis.value.data % len(shape(op.output))
             if axis != 1 or len(shape(op.output)) not in (2, 4):
-                raise PimError(f"crossbar-to-isa: {where(op)} concatenates along axis {axis}; "
-                               "only channels (axis 1) are supported.")
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)} concatenates along axis {axis}; "
+                    "only channels (axis 1) are supported."
+                )
             out = low.place_for(op.results[0], hint)
             if self.low.part_schedule == "element" and len(shape(op.output)) == 4:
                 h, w = shape(op.output)[2:]
                 pointwise = element.Geometry(*element.POINTWISE, (h, w))
-                self._by_rows(list(op.operands), {self.low.c(v): pointwise for v in op.operands},
-                              op.results[0], {core: [(0, h)]}, w,
-                              lambda c, run: cg.concat_channels(e, c, ins, out, what, run),
-                              self._vector_ns(0, 2 * w * out.c))
+                self._by_rows(
+                    list(op.operands),
+                    {self.low.c(v): pointwise for v in op.operands},
+                    op.results[0],
+                    {core: [(0, h)]},
+                    w,
+                    lambda c, run: cg.concat_channels(e, c, ins, out, what, run),
+                    self._vector_ns(0, 2 * w * out.c),
+                )
                 return
             self.sync({core}, list(op.operands))
             cg.concat_channels(e, core, ins, out, what)
         elif isinstance(op, nn.FlattenOp | nn.ReshapeOp):
             src, y = ins[0], shape(op.results[0])
             if src.rank != 4 or len(y) != 2:
-                raise PimError(f"crossbar-to-isa: {where(op)} from {list(shape(op.operands[0]))} to "
-                               f"{list(y)} is not supported.")
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)} from {list(shape(op.operands[0]))} to "
+                    f"{list(y)} is not supported."
+                )
             out = low.place_for(op.results[0], hint)
             self.sync({core}, list(op.operands))
             cg.nhwc_to_chw(e, core, src, out, what)
         elif isinstance(op, nn.SliceOp):
             box = op.box()
             s = shape(op.operands[0])
-            if len(s) != 4 or any(b != (0, d, 1) for i, (b, d) in enumerate(zip(box, s, strict=True)) if i != 1) \
-                    or box[1][2] != 1:
-                raise PimError(f"crossbar-to-isa: {where(op)}: only unit-step slices along the "
-                               "channels of a feature map are supported.")
+            if (
+                len(s) != 4
+                or any(
+                    b != (0, d, 1) for i, (b, d) in enumerate(zip(box, s, strict=True)) if i != 1
+                )
+                or box[1][2] != 1
+            ):
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)}: only unit-step slices along the "
+                    "channels of a feature map are supported."
+                )
             out = low.place_for(op.results[0], hint)
             self.sync({core}, list(op.operands))
             cg.channel_slice(e, core, ins[0], out, box[1][0], box[1][1], what)
         elif isinstance(op, nn.SoftmaxOp):
             s = shape(op.operands[0])
             if len(s) != 2 or op.axis.value.data % 2 != 1:
-                raise PimError(f"crossbar-to-isa: {where(op)}: only softmax over the last axis of "
-                               "[N, F] is supported.")
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)}: only softmax over the last axis of "
+                    "[N, F] is supported."
+                )
             out = low.place_for(op.results[0], hint)
             self.sync({core}, list(op.operands))
             cg.softmax_rows(e, core, ins[0], out, what)
@@ -794,9 +1004,15 @@ class _PartitionState:
         self.wrote(op.results[0], {core})
 
     def _by_rows(
-        self, inputs: list[SSAValue], geometry: dict[SSAValue, element.Geometry], result: SSAValue,
-        rows_of: dict[int, list[tuple[int, int]]], width: int,
-        emit: Callable[[int, tuple[int, int]], None], row_ns: float, group: int = 2,
+        self,
+        inputs: list[SSAValue],
+        geometry: dict[SSAValue, element.Geometry],
+        result: SSAValue,
+        rows_of: dict[int, list[tuple[int, int]]],
+        width: int,
+        emit: Callable[[int, tuple[int, int]], None],
+        row_ns: float,
+        group: int = 2,
     ) -> None:
         """The element schedule: a vector step whose output rows each read a few rows of its
         inputs (a pool, a concat), as chunks of `group` output rows on the cores of `rows_of`
@@ -805,12 +1021,21 @@ class _PartitionState:
         take about `row_ns` each."""
         by_rows = {v: g for v, g in geometry.items() if v in self.tiles}
         self.sync(set(rows_of), [v for v in inputs if self.low.c(v) not in by_rows])
-        rt = element.RowTokens(self.e.next_tag, self.e.code, [(v, g, self.tiles[v]) for v, g in by_rows.items()],
-                               self.row_waited, self.step_no, self.base,
-                               {v: self.low.places[v].buffer for v in by_rows})
+        rt = element.RowTokens(
+            self.e.next_tag,
+            self.e.code,
+            [(v, g, self.tiles[v]) for v, g in by_rows.items()],
+            self.row_waited,
+            self.step_no,
+            self.base,
+            {v: self.low.places[v].buffer for v in by_rows},
+        )
         for c in sorted(rows_of):
-            tiles = [(y, min(group, first + count - y), 0, width, min(group, first + count - y))
-                     for first, count in rows_of[c] for y in range(first, first + count, group)]
+            tiles = [
+                (y, min(group, first + count - y), 0, width, min(group, first + count - y))
+                for first, count in rows_of[c]
+                for y in range(first, first + count, group)
+            ]
             code = self.e.code(c)
             ordered, keys, ends = rt.order(tiles, c, [t[1] * row_ns for t in tiles])
             for tile, key, end in zip(ordered, keys, ends, strict=True):
@@ -827,11 +1052,15 @@ class _PartitionState:
         """The element schedule's estimate of a vector chunk: `ops` element operations on the
         vector unit, `moved` elements through DRAM."""
         chip, act = self.low.chip, self.low.chip.act_bits / 8
-        return (ops * act / chip.vector_bytes * chip.vector_latency_ns
-                + moved * act / min(chip.dram_bandwidth, chip.bus_bandwidth) * 1e9)
+        return (
+            ops * act / chip.vector_bytes * chip.vector_latency_ns
+            + moved * act / min(chip.dram_bandwidth, chip.bus_bandwidth) * 1e9
+        )
 
     def _pool_rows(
-        self, op: nn.MaxPoolOp | nn.AvgPoolOp, p: cg.Pool,
+        self,
+        op: nn.MaxPoolOp | nn.AvgPoolOp,
+        p: cg.Pool,
     ) -> tuple[dict[int, list[tuple[int, int]]], dict[int, set[int]]] | None:
         """A pool of a conv's map stored here by several cores runs on those cores: each output
         row on a core that stored its window's centre row (`pimdsl.network.VectorStep.split` is
@@ -898,7 +1127,10 @@ class _PartitionState:
             xs, ws = shape(x), shape(w)
             if key is None or self.weight_key(x) is not None or len(xs) != 4:
                 continue
-            if tuple(ws) in ((xs[1],), (xs[1], 1, 1), (1, xs[1], 1, 1)) and shape(op.results[0]) == xs:
+            if (
+                tuple(ws) in ((xs[1],), (xs[1], 1, 1), (1, xs[1], 1, 1))
+                and shape(op.results[0]) == xs
+            ):
                 return key, i == 0
         return None
 
@@ -916,7 +1148,9 @@ class _PartitionState:
         if src.padded or (src.rank == 4 and src.h * src.w != 1):
             return False
         if len(y) == 2:
-            self.low.places[op.results[0]] = Place(src.buffer, src.n, math.prod(y[1:]), 1, 1, rank=2)
+            self.low.places[op.results[0]] = Place(
+                src.buffer, src.n, math.prod(y[1:]), 1, 1, rank=2
+            )
         elif len(y) == 4 and tuple(y[2:]) == (1, 1):
             self.low.places[op.results[0]] = Place(src.buffer, src.n, y[1], 1, 1)
         else:
@@ -947,8 +1181,10 @@ def _whole_map_mean(op: nn.AvgPoolOp) -> bool:
 def _weight_name(op: Operation, v: SSAValue) -> str:
     owner = v.owner
     if not isinstance(owner, nn.WeightOp):
-        raise PimError(f"crossbar-to-isa: {where(op)} takes a parameter that is not a tensor of the "
-                       "weight file; not supported.")
+        raise PimError(
+            f"crossbar-to-isa: {where(op)} takes a parameter that is not a tensor of the "
+            "weight file; not supported."
+        )
     return owner.key
 
 

@@ -36,8 +36,9 @@ from xdsl.ir import Operation
 from pimdsl.dialects import pim_isa as isa
 
 
-def segments(stages: Sequence[int], images: int,
-             orders: Sequence[tuple[float, ...]] | None = None) -> list[tuple[int, int, list[int]]]:
+def segments(
+    stages: Sequence[int], images: int, orders: Sequence[tuple[float, ...]] | None = None
+) -> list[tuple[int, int, list[int]]]:
     """(t0, t1, the indices of the steps running, in issue order) of every segment of a core's
     pipeline: step i runs image t - stages[i] in iterations t in [stages[i], stages[i] + images);
     issue order is highest stage first, then program order, or by `orders` when given (the

@@ -80,7 +80,8 @@ def plain(buffer: str, shape: tuple[int, ...]) -> Place:
     return Place(buffer, shape[0], shape[-1], 1, math.prod(shape[1:-1]), rank=3)
 
 
-def feature_map(buffer: str, shape: tuple[int, ...], pads: tuple[int, int, int, int],
-                fill: float) -> Place:
+def feature_map(
+    buffer: str, shape: tuple[int, ...], pads: tuple[int, int, int, int], fill: float
+) -> Place:
     n, c, h, w = shape
     return Place(buffer, n, c, h, w, pads, fill if any(pads) else 0.0, rank=4)

@@ -33,16 +33,32 @@ from pimdsl.models.spec import ModelSpec
 from pimdsl.models.styles import STYLE_PRESETS, STYLES, Style
 
 __all__ = [
-    "STYLES", "ModelSpec", "Style", "build_model", "count_parameters", "get_spec",
-    "list_models", "save_model", "style_for",
+    "STYLES",
+    "ModelSpec",
+    "Style",
+    "build_model",
+    "count_parameters",
+    "get_spec",
+    "list_models",
+    "save_model",
+    "style_for",
 ]
 
 DEFAULT_IMAGE_SIZE = 224
 
 _SPECS: dict[str, ModelSpec] = {
     spec.name: spec
-    for module in (resnet, vgg, squeezenet, alexnet, mobilenet, googlenet, densenet, shufflenet,
-                   mlp)
+    for module in (
+        resnet,
+        vgg,
+        squeezenet,
+        alexnet,
+        mobilenet,
+        googlenet,
+        densenet,
+        shufflenet,
+        mlp,
+    )
     for spec in module.SPECS
 }
 
@@ -64,13 +80,19 @@ def get_spec(name: str) -> ModelSpec:
 def style_for(name: str, style: str) -> Style:
     """The export style preset with the model family's overrides applied."""
     if style not in STYLE_PRESETS:
-        raise PimError(f"unknown model style {style!r}.", hint=f"Valid styles: {', '.join(STYLES)}.")
+        raise PimError(
+            f"unknown model style {style!r}.", hint=f"Valid styles: {', '.join(STYLES)}."
+        )
     overrides = get_spec(name).overrides.get(style, {})
     return dataclasses.replace(STYLE_PRESETS[style], **overrides)  # type: ignore[arg-type]
 
 
 def build_model(
-    name: str, *, style: str = "torchscript", seed: int = 0, batch: int = 1,
+    name: str,
+    *,
+    style: str = "torchscript",
+    seed: int = 0,
+    batch: int = 1,
     image_size: int | None = None,
 ) -> onnx.ModelProto:
     """Build zoo model `name` as an ONNX model with seeded float32 weights as initializers."""
@@ -85,8 +107,11 @@ def build_model(
         shape: tuple[int, ...] = (batch, 3, size, size)
     else:
         if image_size is not None:
-            raise PimError(f"model {name!r} takes flat [N, {spec.features}] inputs; "
-                           "image_size does not apply.", hint="Leave image_size unset.")
+            raise PimError(
+                f"model {name!r} takes flat [N, {spec.features}] inputs; "
+                "image_size does not apply.",
+                hint="Leave image_size unset.",
+            )
         shape = (batch, spec.features)
     gb = GraphBuilder(name, st, seed, shape)
     logits = spec.body(gb)
@@ -95,7 +120,12 @@ def build_model(
 
 
 def save_model(
-    name: str, path: str | Path, *, style: str = "torchscript", seed: int = 0, batch: int = 1,
+    name: str,
+    path: str | Path,
+    *,
+    style: str = "torchscript",
+    seed: int = 0,
+    batch: int = 1,
     image_size: int | None = None,
 ) -> Path:
     """Build a zoo model and write it to one .onnx file (weights inside); return the path."""

@@ -32,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         model = build_model(
-            args.name, style=args.style, seed=args.seed, batch=args.batch,
+            args.name,
+            style=args.style,
+            seed=args.seed,
+            batch=args.batch,
             image_size=args.image_size,
         )
     except PimError as err:

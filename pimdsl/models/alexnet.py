@@ -33,6 +33,10 @@ def _alexnet(gb: GraphBuilder) -> str:
 
 
 SPECS = [
-    ModelSpec("alexnet", _alexnet, "AlexNet (torchvision channels; LRN in the zoo9 style)",
-              min_image_size=63),
+    ModelSpec(
+        "alexnet",
+        _alexnet,
+        "AlexNet (torchvision channels; LRN in the zoo9 style)",
+        min_image_size=63,
+    ),
 ]

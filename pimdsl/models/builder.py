@@ -31,9 +31,7 @@ Shape = tuple[int, ...]
 class GraphBuilder:
     """Accumulates the nodes and initializers of one model."""
 
-    def __init__(
-        self, model: str, style: Style, seed: int, input_shape: Sequence[int]
-    ) -> None:
+    def __init__(self, model: str, style: Style, seed: int, input_shape: Sequence[int]) -> None:
         self.model = model
         self.style = style
         self.rng = np.random.default_rng(seed)
@@ -180,8 +178,18 @@ class GraphBuilder:
     # ---- layers -------------------------------------------------------------------------
 
     def conv(
-        self, x: str, cout: int, k: int, *, stride: int = 1, pad: int = 0, groups: int = 1,
-        bias: bool = True, gain: float = 2.0, name: str = "conv", separate_pad: bool = False,
+        self,
+        x: str,
+        cout: int,
+        k: int,
+        *,
+        stride: int = 1,
+        pad: int = 0,
+        groups: int = 1,
+        bias: bool = True,
+        gain: float = 2.0,
+        name: str = "conv",
+        separate_pad: bool = False,
     ) -> str:
         """Conv2d with its own bias (no BatchNorm)."""
         w = self._draw_conv(x, cout, k, groups, gain)
@@ -189,15 +197,25 @@ class GraphBuilder:
         return self._emit_conv(x, w, b, stride, pad, groups, name, separate_pad)
 
     def conv_bn(
-        self, x: str, cout: int, k: int, *, stride: int = 1, pad: int = 0, groups: int = 1,
-        eps: float = 1e-5, gain: float = 2.0, name: str = "conv", bn_name: str = "bn",
+        self,
+        x: str,
+        cout: int,
+        k: int,
+        *,
+        stride: int = 1,
+        pad: int = 0,
+        groups: int = 1,
+        eps: float = 1e-5,
+        gain: float = 2.0,
+        name: str = "conv",
+        bn_name: str = "bn",
         separate_pad: bool = False,
     ) -> str:
         """Conv2d without bias followed by BatchNorm (eval mode); folded when the style says so."""
         w = self._draw_conv(x, cout, k, groups, gain)
         gamma, beta, mean, var = self._bn_params(cout)
         if self.style.fold_bn:
-            scale = (gamma.astype(np.float64) / np.sqrt(var.astype(np.float64) + eps))
+            scale = gamma.astype(np.float64) / np.sqrt(var.astype(np.float64) + eps)
             w *= scale.astype(np.float32)[:, None, None, None]
             b = (beta - mean * scale).astype(np.float32)
             return self._emit_conv(x, w, b, stride, pad, groups, name, separate_pad, folded=True)
@@ -216,7 +234,10 @@ class GraphBuilder:
         names = [
             self.initializer(self._param_name(name, what), arr)
             for what, arr in (
-                ("weight", gamma), ("bias", beta), ("running_mean", mean), ("running_var", var)
+                ("weight", gamma),
+                ("bias", beta),
+                ("running_mean", mean),
+                ("running_var", var),
             )
         ]
         attrs: dict[str, object] = {"epsilon": eps, "momentum": 0.9}
@@ -225,12 +246,22 @@ class GraphBuilder:
     def _draw_conv(self, x: str, cout: int, k: int, groups: int, gain: float) -> np.ndarray:
         cin = self._shape(x)[1]
         if cin % groups or cout % groups:
-            raise PimError(f"model {self.model!r}: channels {cin}->{cout} not divisible by groups {groups}.")
+            raise PimError(
+                f"model {self.model!r}: channels {cin}->{cout} not divisible by groups {groups}."
+            )
         return self._he((cout, cin // groups, k, k), cin // groups * k * k, gain)
 
     def _emit_conv(
-        self, x: str, w: np.ndarray, b: np.ndarray | None, stride: int, pad: int, groups: int,
-        name: str, separate_pad: bool, folded: bool = False,
+        self,
+        x: str,
+        w: np.ndarray,
+        b: np.ndarray | None,
+        stride: int,
+        pad: int,
+        groups: int,
+        name: str,
+        separate_pad: bool,
+        folded: bool = False,
     ) -> str:
         n, _, h, wd = self._shape(x)
         cout, _, k, _ = w.shape
@@ -249,9 +280,15 @@ class GraphBuilder:
         oh = self._spatial(h, k, stride, pad, pad, False, f"conv {name}")
         ow = self._spatial(wd, k, stride, pad, pad, False, f"conv {name}")
         return self.node(
-            "Conv", inputs, (n, cout, oh, ow), name,
-            kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4,
-            dilations=[1, 1], group=groups,
+            "Conv",
+            inputs,
+            (n, cout, oh, ow),
+            name,
+            kernel_shape=[k, k],
+            strides=[stride, stride],
+            pads=[pad] * 4,
+            dilations=[1, 1],
+            group=groups,
         )
 
     def pad(self, x: str, pad: int, layer: str = "") -> str:
@@ -260,7 +297,9 @@ class GraphBuilder:
         pads = [0, 0, pad, pad, 0, 0, pad, pad]
         shape = (n, c, h + 2 * pad, w + 2 * pad)
         if self.style.opset < 11:
-            return self.node("Pad", [x], shape, f"{layer}_pad", mode="constant", pads=pads, value=0.0)
+            return self.node(
+                "Pad", [x], shape, f"{layer}_pad", mode="constant", pads=pads, value=0.0
+            )
         p = self.initializer(self._unique(f"{layer}_pads"), np.array(pads, np.int64))
         return self.node("Pad", [x, p], shape, f"{layer}_pad", mode="constant")
 
@@ -315,8 +354,13 @@ class GraphBuilder:
         oh = self._spatial(h, k, stride, pad, pad, False, f"average pool {name}")
         ow = self._spatial(w, k, stride, pad, pad, False, f"average pool {name}")
         return self.node(
-            "AveragePool", [x], (n, c, oh, ow), name,
-            kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4,
+            "AveragePool",
+            [x],
+            (n, c, oh, ow),
+            name,
+            kernel_shape=[k, k],
+            strides=[stride, stride],
+            pads=[pad] * 4,
         )
 
     def global_pool(self, x: str, name: str = "avgpool") -> str:
@@ -340,8 +384,14 @@ class GraphBuilder:
         # A window over the zero-padded map that averages only real elements is a global mean:
         # this exercises pads together with count_include_pad=0.
         return self.node(
-            "AveragePool", [x], (n, c, 1, 1), name, kernel_shape=[h + 2, w + 2],
-            strides=[1, 1], pads=[1, 1, 1, 1], count_include_pad=0,
+            "AveragePool",
+            [x],
+            (n, c, 1, 1),
+            name,
+            kernel_shape=[h + 2, w + 2],
+            strides=[1, 1],
+            pads=[1, 1, 1, 1],
+            count_include_pad=0,
         )
 
     def flatten(self, x: str, name: str = "flatten") -> str:
@@ -409,8 +459,11 @@ class GraphBuilder:
         if self.style.opset < 13:
             attrs["split"] = [size] * parts
         elif self.style.opset < 18:
-            inputs.append(self.shared_initializer(f"split_{size}_x{parts}",
-                                                  np.array([size] * parts, np.int64)))
+            inputs.append(
+                self.shared_initializer(
+                    f"split_{size}_x{parts}", np.array([size] * parts, np.int64)
+                )
+            )
         else:
             attrs["num_outputs"] = parts
         node, first = self._node_names("Split", name)
@@ -436,12 +489,17 @@ class GraphBuilder:
                 return self.constant_node(value.astype(np.int64), f"{name}_{hint}")
             return self.initializer(self._unique(f"{name}_{hint}"), value.astype(np.int64))
 
-        y = self.node("Reshape", [x, shape_input(grouped, "shape0")],
-                      (n, groups, c // groups, h, w), f"{name}_reshape0")
+        y = self.node(
+            "Reshape",
+            [x, shape_input(grouped, "shape0")],
+            (n, groups, c // groups, h, w),
+            f"{name}_reshape0",
+        )
         t_shape = (n, c // groups, groups, h, w)
         y = self.node("Transpose", [y], t_shape, f"{name}_transpose", perm=[0, 2, 1, 3, 4])
-        return self.node("Reshape", [y, shape_input(flat, "shape1")], (n, c, h, w),
-                         f"{name}_reshape1")
+        return self.node(
+            "Reshape", [y, shape_input(flat, "shape1")], (n, c, h, w), f"{name}_reshape1"
+        )
 
     # ---- the model ----------------------------------------------------------------------
 

@@ -68,8 +68,13 @@ def _densenet(gb: GraphBuilder, blocks: tuple[int, ...]) -> str:
 
 
 SPECS = [
-    ModelSpec("densenet121", lambda gb: _densenet(gb, (6, 12, 24, 16)),
-              "DenseNet-121, growth 32, blocks [6,12,24,16] (BN-ReLU-Conv)",
-              {"dynamo": {"global_pool": "reduce_mean", "linear": "matmul"},
-               "zoo9": {"global_pool": "avgpool"}}),
+    ModelSpec(
+        "densenet121",
+        lambda gb: _densenet(gb, (6, 12, 24, 16)),
+        "DenseNet-121, growth 32, blocks [6,12,24,16] (BN-ReLU-Conv)",
+        {
+            "dynamo": {"global_pool": "reduce_mean", "linear": "matmul"},
+            "zoo9": {"global_pool": "avgpool"},
+        },
+    ),
 ]

@@ -28,14 +28,16 @@ _PLAN: list[tuple[str, tuple[int, ...]]] = [
 ]
 
 
-def _basic_conv(gb: GraphBuilder, x: str, cout: int, k: int, stride: int = 1, pad: int = 0,
-                *, scope: str) -> str:
+def _basic_conv(
+    gb: GraphBuilder, x: str, cout: int, k: int, stride: int = 1, pad: int = 0, *, scope: str
+) -> str:
     with gb.scope(scope):
         return gb.relu(gb.conv_bn(x, cout, k, stride=stride, pad=pad, eps=1e-3))
 
 
-def _inception(gb: GraphBuilder, x: str, c1: int, r3: int, c3: int, r5: int, c5: int,
-               pp: int) -> str:
+def _inception(
+    gb: GraphBuilder, x: str, c1: int, r3: int, c3: int, r5: int, c5: int, pp: int
+) -> str:
     b1 = _basic_conv(gb, x, c1, 1, scope="branch1")
     with gb.scope("branch2"):
         b2 = _basic_conv(gb, _basic_conv(gb, x, r3, 1, scope="0"), c3, 3, pad=1, scope="1")
@@ -65,6 +67,10 @@ def _googlenet(gb: GraphBuilder) -> str:
 
 
 SPECS = [
-    ModelSpec("googlenet", _googlenet, "GoogLeNet / Inception v1 (torchvision layout)",
-              {"zoo9": {"global_pool": "avgpool_padded"}}),
+    ModelSpec(
+        "googlenet",
+        _googlenet,
+        "GoogLeNet / Inception v1 (torchvision layout)",
+        {"zoo9": {"global_pool": "avgpool_padded"}},
+    ),
 ]

@@ -13,6 +13,12 @@ def _mlp(gb: GraphBuilder) -> str:
 
 
 SPECS = [
-    ModelSpec("mlp", _mlp, "MLP 784-256-128-10 (ReLU), input [N, 784]",
-              {"dynamo": {"linear": "matmul"}}, image_input=False, features=784),
+    ModelSpec(
+        "mlp",
+        _mlp,
+        "MLP 784-256-128-10 (ReLU), input [N, 784]",
+        {"dynamo": {"linear": "matmul"}},
+        image_input=False,
+        features=784,
+    ),
 ]

@@ -7,14 +7,23 @@ from pimdsl.models.spec import ModelSpec
 
 NUM_CLASSES = 1000
 # expansion t, output channels c, repeats n, first stride s
-_SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
-             (6, 160, 3, 2), (6, 320, 1, 1)]
+_SETTINGS = [
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+]
 
 
-def _conv_bn_relu6(gb: GraphBuilder, x: str, cout: int, k: int, stride: int = 1,
-                   groups: int = 1) -> str:
-    y = gb.conv_bn(x, cout, k, stride=stride, pad=(k - 1) // 2, groups=groups, name="0",
-                   bn_name="1")
+def _conv_bn_relu6(
+    gb: GraphBuilder, x: str, cout: int, k: int, stride: int = 1, groups: int = 1
+) -> str:
+    y = gb.conv_bn(
+        x, cout, k, stride=stride, pad=(k - 1) // 2, groups=groups, name="0", bn_name="1"
+    )
     return gb.relu6(y, name="2")
 
 
@@ -55,6 +64,10 @@ def _mobilenetv2(gb: GraphBuilder) -> str:
 
 
 SPECS = [
-    ModelSpec("mobilenetv2", _mobilenetv2, "MobileNetV2 1.0 (ReLU6, inverted residuals)",
-              {"dynamo": {"global_pool": "reduce_mean_flat"}}),
+    ModelSpec(
+        "mobilenetv2",
+        _mobilenetv2,
+        "MobileNetV2 1.0 (ReLU6, inverted residuals)",
+        {"dynamo": {"global_pool": "reduce_mean_flat"}},
+    ),
 ]

@@ -53,10 +53,22 @@ _OVERRIDES = {
 }
 
 SPECS = [
-    ModelSpec("resnet18", lambda gb: _resnet(gb, False, (2, 2, 2, 2)),
-              "ResNet-18, BasicBlock [2,2,2,2]", _OVERRIDES),
-    ModelSpec("resnet34", lambda gb: _resnet(gb, False, (3, 4, 6, 3)),
-              "ResNet-34, BasicBlock [3,4,6,3]", _OVERRIDES),
-    ModelSpec("resnet50", lambda gb: _resnet(gb, True, (3, 4, 6, 3)),
-              "ResNet-50, Bottleneck [3,4,6,3] (v1.5: stride in the 3x3 conv)", _OVERRIDES),
+    ModelSpec(
+        "resnet18",
+        lambda gb: _resnet(gb, False, (2, 2, 2, 2)),
+        "ResNet-18, BasicBlock [2,2,2,2]",
+        _OVERRIDES,
+    ),
+    ModelSpec(
+        "resnet34",
+        lambda gb: _resnet(gb, False, (3, 4, 6, 3)),
+        "ResNet-34, BasicBlock [3,4,6,3]",
+        _OVERRIDES,
+    ),
+    ModelSpec(
+        "resnet50",
+        lambda gb: _resnet(gb, True, (3, 4, 6, 3)),
+        "ResNet-50, Bottleneck [3,4,6,3] (v1.5: stride in the 3x3 conv)",
+        _OVERRIDES,
+    ),
 ]

@@ -26,8 +26,9 @@ def _branch(gb: GraphBuilder, x: str, cout: int, stride: int, *, depthwise_first
         i = 3
     # The depthwise conv has no ReLU after it: gain 1.
     c = gb.shapes[y][1]
-    y = gb.conv_bn(y, c, 3, stride=stride, pad=1, groups=c, gain=1.0, name=str(i),
-                   bn_name=str(i + 1))
+    y = gb.conv_bn(
+        y, c, 3, stride=stride, pad=1, groups=c, gain=1.0, name=str(i), bn_name=str(i + 1)
+    )
     return gb.relu(gb.conv_bn(y, cout, 1, name=str(i + 2), bn_name=str(i + 3)), name=str(i + 4))
 
 
@@ -49,8 +50,9 @@ def _unit(gb: GraphBuilder, x: str, cout: int, stride: int) -> str:
 
 def _shufflenet_v2(gb: GraphBuilder, repeats: tuple[int, ...], channels: tuple[int, ...]) -> str:
     with gb.scope("conv1"):
-        x = gb.relu(gb.conv_bn(gb.input, channels[0], 3, stride=2, pad=1, name="0", bn_name="1"),
-                    name="2")
+        x = gb.relu(
+            gb.conv_bn(gb.input, channels[0], 3, stride=2, pad=1, name="0", bn_name="1"), name="2"
+        )
     x = gb.maxpool(x, 3, 2, 1, name="maxpool")
     for stage, (n, cout) in enumerate(zip(repeats, channels[1:-1], strict=True), start=2):
         for j in range(n):
@@ -65,8 +67,10 @@ def _shufflenet_v2(gb: GraphBuilder, repeats: tuple[int, ...], channels: tuple[i
 _ALL_MEAN = {"global_pool": "reduce_mean_flat"}
 
 SPECS = [
-    ModelSpec("shufflenet_v2_x1_0",
-              lambda gb: _shufflenet_v2(gb, (4, 8, 4), (24, 116, 232, 464, 1024)),
-              "ShuffleNet V2 1.0x, stages [4,8,4], channels 24/116/232/464/1024",
-              {"torchscript": _ALL_MEAN, "dynamo": _ALL_MEAN, "zoo9": _ALL_MEAN}),
+    ModelSpec(
+        "shufflenet_v2_x1_0",
+        lambda gb: _shufflenet_v2(gb, (4, 8, 4), (24, 116, 232, 464, 1024)),
+        "ShuffleNet V2 1.0x, stages [4,8,4], channels 24/116/232/464/1024",
+        {"torchscript": _ALL_MEAN, "dynamo": _ALL_MEAN, "zoo9": _ALL_MEAN},
+    ),
 ]

@@ -16,8 +16,14 @@ from pimdsl.sim.timing_program import DMA_IN, DMA_OUT, GATHER, LINK, VECTOR, WRI
 
 FORMAT = "pimdsl-trace"
 VERSION = 1
-UNITS = {DMA_IN: "load DMA", DMA_OUT: "store DMA", GATHER: "gather", VECTOR: "vector",
-         WRITE: "crossbar write", LINK: "link"}
+UNITS = {
+    DMA_IN: "load DMA",
+    DMA_OUT: "store DMA",
+    GATHER: "gather",
+    VECTOR: "vector",
+    WRITE: "crossbar write",
+    LINK: "link",
+}
 MAX_EVENTS = 5_000_000  # a trace viewer struggles beyond this; say so instead of writing it
 
 Event = tuple[int, int, float, float, str]
@@ -32,13 +38,42 @@ def chrome_trace(events: dict[int, list[Event]], chip: str, batch: int) -> dict[
     instruction)."""
     out: list[dict[str, Any]] = []
     for part, evs in sorted(events.items()):
-        out.append({"name": "process_name", "ph": "M", "pid": part, "tid": 0,
-                    "args": {"name": f"partition {part}"}})
+        out.append(
+            {
+                "name": "process_name",
+                "ph": "M",
+                "pid": part,
+                "tid": 0,
+                "args": {"name": f"partition {part}"},
+            }
+        )
         for core, unit in sorted({(c, u) for c, u, *_ in evs}):
-            out.append({"name": "thread_name", "ph": "M", "pid": part, "tid": core * 1000 + unit,
-                        "args": {"name": f"core {core} {unit_name(unit)}"}})
+            out.append(
+                {
+                    "name": "thread_name",
+                    "ph": "M",
+                    "pid": part,
+                    "tid": core * 1000 + unit,
+                    "args": {"name": f"core {core} {unit_name(unit)}"},
+                }
+            )
         for core, unit, start, end, name in evs:
-            out.append({"name": name, "cat": unit_name(unit), "ph": "X", "pid": part,
-                        "tid": core * 1000 + unit, "ts": start / 1e3, "dur": (end - start) / 1e3})
-    return {"format": FORMAT, "version": VERSION, "chip": chip, "batch": batch,
-            "displayTimeUnit": "ns", "traceEvents": out}
+            out.append(
+                {
+                    "name": name,
+                    "cat": unit_name(unit),
+                    "ph": "X",
+                    "pid": part,
+                    "tid": core * 1000 + unit,
+                    "ts": start / 1e3,
+                    "dur": (end - start) / 1e3,
+                }
+            )
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "chip": chip,
+        "batch": batch,
+        "displayTimeUnit": "ns",
+        "traceEvents": out,
+    }

@@ -87,8 +87,10 @@ class Tile:
         return (self.rows[1] - self.rows[0]) * (self.cols[1] - self.cols[0])
 
     def describe(self) -> str:
-        return (f"{self.weight}[{self.rows[0]}:{self.rows[1]}, {self.cols[0]}:{self.cols[1]}] "
-                f"replica {self.replica}")
+        return (
+            f"{self.weight}[{self.rows[0]}:{self.rows[1]}, {self.cols[0]}:{self.cols[1]}] "
+            f"replica {self.replica}"
+        )
 
 
 @dataclass
@@ -116,7 +118,9 @@ def physical(block: np.ndarray, groups: int) -> np.ndarray:
 class DramImage:
     """The weights in DRAM, as matrices; quantized once per layer in quantized mode."""
 
-    def __init__(self, store: WeightStore | None, quantized: bool, weight_bits: int, per_channel: bool):
+    def __init__(
+        self, store: WeightStore | None, quantized: bool, weight_bits: int, per_channel: bool
+    ):
         self.store = store
         self.quantized = quantized
         self.weight_bits = weight_bits
@@ -161,8 +165,13 @@ class DramImage:
         return Slot(tile, np.ascontiguousarray(block), None if scale is None else scale[c0:c1])
 
 
-def im2col(x: np.ndarray, kernel: tuple[int, ...], strides: tuple[int, ...],
-           pads: tuple[int, ...], dilations: tuple[int, ...]) -> np.ndarray:
+def im2col(
+    x: np.ndarray,
+    kernel: tuple[int, ...],
+    strides: tuple[int, ...],
+    pads: tuple[int, ...],
+    dilations: tuple[int, ...],
+) -> np.ndarray:
     """[N, C, H, W] -> [N, OH*OW, C*kh*kw]: rows = windows (row-major), columns (c, ky, kx)."""
     n, c = x.shape[:2]
     kh, kw = kernel
@@ -196,18 +205,27 @@ class CrossbarFunctions(InterpreterFunctions):
         assert chip is not None
         mode = context.options.get("mode", "ideal")
         if mode not in MODES:
-            raise PimError(f"unknown numerics mode '{mode}'.", hint=f"Use one of {', '.join(MODES)}.")
+            raise PimError(
+                f"unknown numerics mode '{mode}'.", hint=f"Use one of {', '.join(MODES)}."
+            )
         per_channel = bool(context.options.get("per_channel", True))
         dram = DramImage(context.weights, mode == "quantized", chip.weight_bits, per_channel)
         trace = context.options.get("mvm_trace")
-        return cls(chip=chip, dram=dram, mode=mode, stats=run_stats.stats_dict(context.options),
-                   trace=trace if isinstance(trace, list) else None,
-                   noise_stream=int(context.options.get("noise_stream", 0)))
+        return cls(
+            chip=chip,
+            dram=dram,
+            mode=mode,
+            stats=run_stats.stats_dict(context.options),
+            trace=trace if isinstance(trace, list) else None,
+            noise_stream=int(context.options.get("noise_stream", 0)),
+        )
 
     # --- partitions ---------------------------------------------------------------------------
 
     @impl(xb.PartitionOp)
-    def run_partition(self, interpreter: Interpreter, op: xb.PartitionOp, args: PythonValues) -> PythonValues:
+    def run_partition(
+        self, interpreter: Interpreter, op: xb.PartitionOp, args: PythonValues
+    ) -> PythonValues:
         run_stats.add(self.stats, "partitions_run", 1)
         run_stats.add_activation_traffic(self.stats, list(args), [], self.chip.act_bits)
         results = interpreter.run_ssacfg_region(op.body, args, f"partition {op.number}")
@@ -231,20 +249,29 @@ class CrossbarFunctions(InterpreterFunctions):
     @impl(xb.TileOp)
     def run_tile(self, interpreter: Interpreter, op: xb.TileOp, args: PythonValues) -> PythonValues:
         tile = Tile(
-            op.weight.data, op.layout.data, xb.ints(op.rows), xb.ints(op.cols),  # type: ignore[arg-type]
-            op.group_count, op.replica_index, op.core_index, op.xbar_index,
+            op.weight.data,
+            op.layout.data,
+            xb.ints(op.rows),
+            xb.ints(op.cols),  # type: ignore[arg-type]
+            op.group_count,
+            op.replica_index,
+            op.core_index,
+            op.xbar_index,
         )
         return (tile,)
 
     @impl(xb.WriteOp)
-    def run_write(self, interpreter: Interpreter, op: xb.WriteOp, args: PythonValues) -> PythonValues:
+    def run_write(
+        self, interpreter: Interpreter, op: xb.WriteOp, args: PythonValues
+    ) -> PythonValues:
         unique: set[tuple[object, ...]] = set()
         for tile in args:
             slot = self.dram.read(tile)
             place = (tile.core, tile.xbar)
             if self.mode == "quantized" and self.chip.non_ideal:  # a new write: new variation
-                slot.device = DeviceState(tile.core, tile.xbar, self.writes.get(place, 0),
-                                          self.noise_stream)
+                slot.device = DeviceState(
+                    tile.core, tile.xbar, self.writes.get(place, 0), self.noise_stream
+                )
                 self.writes[place] = self.writes.get(place, 0) + 1
             self.crossbars[place] = slot  # overwrites
             nbytes = tile.weights * self.chip.weight_bits / 8
@@ -258,9 +285,16 @@ class CrossbarFunctions(InterpreterFunctions):
     # --- activations ----------------------------------------------------------------------------
 
     @impl(xb.Im2colOp)
-    def run_im2col(self, interpreter: Interpreter, op: xb.Im2colOp, args: PythonValues) -> PythonValues:
-        y = im2col(np.asarray(args[0], dtype=np.float32), xb.ints(op.kernel), xb.ints(op.strides),
-                   xb.ints(op.pads), xb.ints(op.dilations))
+    def run_im2col(
+        self, interpreter: Interpreter, op: xb.Im2colOp, args: PythonValues
+    ) -> PythonValues:
+        y = im2col(
+            np.asarray(args[0], dtype=np.float32),
+            xb.ints(op.kernel),
+            xb.ints(op.strides),
+            xb.ints(op.pads),
+            xb.ints(op.dilations),
+        )
         return (_checked(op, y),)
 
     @impl(xb.MvmOp)
@@ -297,9 +331,16 @@ class CrossbarFunctions(InterpreterFunctions):
             y_int = slot.device.mvm(vectors, slot.matrix, c, signed, self.counts)
         else:
             y_int = crossbar_mvm_int(
-                vectors, slot.matrix, weight_bits=c.weight_bits, cell_bits=c.cell_bits,
-                act_bits=c.act_bits, dac_bits=c.dac_bits, adc_bits=c.adc_bits,
-                rows=c.crossbar_rows, cols=c.crossbar_cols, signed_inputs=signed,
+                vectors,
+                slot.matrix,
+                weight_bits=c.weight_bits,
+                cell_bits=c.cell_bits,
+                act_bits=c.act_bits,
+                dac_bits=c.dac_bits,
+                adc_bits=c.adc_bits,
+                rows=c.crossbar_rows,
+                cols=c.crossbar_cols,
+                signed_inputs=signed,
                 counts=self.counts,
             )
         assert slot.scale is not None
@@ -318,29 +359,41 @@ class CrossbarFunctions(InterpreterFunctions):
         return x_int, scale, signed
 
     @impl(xb.AccumulateOp)
-    def run_accumulate(self, interpreter: Interpreter, op: xb.AccumulateOp, args: PythonValues) -> PythonValues:
+    def run_accumulate(
+        self, interpreter: Interpreter, op: xb.AccumulateOp, args: PythonValues
+    ) -> PythonValues:
         total = np.array(args[0], dtype=np.float32)
         for a in args[1:]:
             total += a
         return (_checked(op, total),)
 
     @impl(xb.ConcatOp)
-    def run_concat(self, interpreter: Interpreter, op: xb.ConcatOp, args: PythonValues) -> PythonValues:
+    def run_concat(
+        self, interpreter: Interpreter, op: xb.ConcatOp, args: PythonValues
+    ) -> PythonValues:
         return (_checked(op, np.concatenate(args, axis=op.axis.value.data)),)
 
     @impl(xb.Col2imOp)
-    def run_col2im(self, interpreter: Interpreter, op: xb.Col2imOp, args: PythonValues) -> PythonValues:
+    def run_col2im(
+        self, interpreter: Interpreter, op: xb.Col2imOp, args: PythonValues
+    ) -> PythonValues:
         x = args[0]
         oh, ow = xb.ints(op.spatial)
-        return (_checked(op, np.ascontiguousarray(x.transpose(0, 2, 1)).reshape(x.shape[0], -1, oh, ow)),)
+        return (
+            _checked(
+                op, np.ascontiguousarray(x.transpose(0, 2, 1)).reshape(x.shape[0], -1, oh, ow)
+            ),
+        )
 
     @impl(xb.BiasOp)
     def run_bias(self, interpreter: Interpreter, op: xb.BiasOp, args: PythonValues) -> PythonValues:
         c0, c1 = xb.ints(op.cols)
         b = self.dram.tensor(op.weight.data).reshape(-1)
         if c1 > b.shape[0]:
-            raise PimError(f"crossbar.bias '{op.weight.data}': cols [{c0}, {c1}) exceed its "
-                           f"{b.shape[0]} values.")
+            raise PimError(
+                f"crossbar.bias '{op.weight.data}': cols [{c0}, {c1}) exceed its "
+                f"{b.shape[0]} values."
+            )
         return (_checked(op, args[0] + b[c0:c1]),)
 
 

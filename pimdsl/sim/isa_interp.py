@@ -67,12 +67,21 @@ _UNARY = {
     "vpow": lambda x, op: np.power(x, np.float32(op.exponent.value.data)),
     "vleaky_relu": lambda x, op: np.where(x >= 0, x, x * np.float32(op.alpha.value.data)),
     "vclip": lambda x, op: np.clip(x, np.float32(op.lo.value.data), np.float32(op.hi.value.data)),
-    "vfake_quant": lambda x, op: fake_quant(x, op.scale.value.data, int(op.zero_point.value.data),
-                                            int(op.lo.value.data), int(op.hi.value.data)),
+    "vfake_quant": lambda x, op: fake_quant(
+        x,
+        op.scale.value.data,
+        int(op.zero_point.value.data),
+        int(op.lo.value.data),
+        int(op.hi.value.data),
+    ),
 }
 _BINARY = {
-    "vadd": np.add, "vsub": np.subtract, "vmul": np.multiply, "vdiv": np.divide,
-    "vmax": np.maximum, "vmin": np.minimum,
+    "vadd": np.add,
+    "vsub": np.subtract,
+    "vmul": np.multiply,
+    "vdiv": np.divide,
+    "vmax": np.maximum,
+    "vmin": np.minimum,
 }
 
 
@@ -94,7 +103,8 @@ class CoreTrace:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "counts": dict(self.counts), "bytes": dict(self.bytes),
+            "counts": dict(self.counts),
+            "bytes": dict(self.bytes),
             "loop_iterations": self.loop_iterations,
             "vectorised_iterations": self.vectorised_iterations,
         }
@@ -121,7 +131,10 @@ class IsaTrace:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "cores": [{"partition": p, "core": c, **t.to_dict()} for (p, c), t in sorted(self.cores.items())],
+            "cores": [
+                {"partition": p, "core": c, **t.to_dict()}
+                for (p, c), t in sorted(self.cores.items())
+            ],
             "totals": self.totals().to_dict(),
             "xbar": self.xbar.to_dict(),
         }
@@ -191,7 +204,11 @@ class _Nest:
         self.ok = self.ok and self._check()
 
     def _flatten(
-        self, loop: isa.LoopOp, path: tuple[int, ...], loops: tuple[int, ...], order: list[int],
+        self,
+        loop: isa.LoopOp,
+        path: tuple[int, ...],
+        loops: tuple[int, ...],
+        order: list[int],
         next_loop: list[int],
     ) -> None:
         path = (*path, loop.trip_count)
@@ -210,7 +227,7 @@ class _Nest:
         """The loop-invariant byte address of `prop` inside the nest, else None."""
         values = isa.ints(op.properties[prop])  # type: ignore[arg-type]
         base = values[0]
-        if len(values) > 1 and any(values[1 + self.depth: 1 + self.depth + n_path]):
+        if len(values) > 1 and any(values[1 + self.depth : 1 + self.depth + n_path]):
             return None
         return base
 
@@ -253,12 +270,15 @@ class _Nest:
         values = isa.ints(it.op.properties[prop])  # type: ignore[arg-type]
         if len(values) == 1:
             return values[0], values[0]
-        strides = values[1 + self.depth: 1 + self.depth + len(it.path)]
+        strides = values[1 + self.depth : 1 + self.depth + len(it.path)]
         return isa.address_span((values[0], *strides), it.path)
 
     @staticmethod
     def _read_is_current(
-        it: _Item, lo: int, hi: int, writes: list[tuple[int, int, tuple[int, ...], int]],
+        it: _Item,
+        lo: int,
+        hi: int,
+        writes: list[tuple[int, int, tuple[int, ...], int]],
     ) -> bool:
         """Whether every byte of [lo, hi) the nest writes is, when `it` reads it, the value of
         the last earlier write in program order (what the shadow memory returns). A write
@@ -298,8 +318,13 @@ class Machine:
     """DRAM, cores and channels of one run of a program."""
 
     def __init__(
-        self, module: ModuleOp, weights: Any, mode: str = "ideal", per_channel: bool = True,
-        vectorise: bool = True, noise_stream: int = 0,
+        self,
+        module: ModuleOp,
+        weights: Any,
+        mode: str = "ideal",
+        per_channel: bool = True,
+        vectorise: bool = True,
+        noise_stream: int = 0,
     ):
         program = isa.find_program(module)
         if program is None:
@@ -308,7 +333,9 @@ class Machine:
         if chip is None:
             raise PimError("running a pim_isa program needs the chip (module attribute pim.chip).")
         if mode not in MODES:
-            raise PimError(f"unknown crossbar numerics mode '{mode}'.", hint=f"Use one of {', '.join(MODES)}.")
+            raise PimError(
+                f"unknown crossbar numerics mode '{mode}'.", hint=f"Use one of {', '.join(MODES)}."
+            )
         self.program = program
         self.chip = chip
         self.elem = program.element_bytes
@@ -319,7 +346,8 @@ class Machine:
         self.noise_stream = noise_stream
         self.writes: Counter[tuple[int, int]] = Counter()  # (core, xbar) -> wr_xbar executions
         self.dram: dict[str, np.ndarray] = {
-            b.buffer_name: np.full(b.elements, b.fill_value, dtype=np.float32) for b in program.buffers()
+            b.buffer_name: np.full(b.elements, b.fill_value, dtype=np.float32)
+            for b in program.buffers()
         }
         self.trace = IsaTrace()
         self._nests: dict[int, _Nest] = {}
@@ -361,7 +389,9 @@ class Machine:
         rows = r1 - r0
         out = np.zeros((rows * k, c1 - c0), dtype=np.float32)
         for i in range(k):
-            out[i * rows:(i + 1) * rows, i * per:(i + 1) * per] = m[r0:r1, c0 + i * per:c0 + (i + 1) * per]
+            out[i * rows : (i + 1) * rows, i * per : (i + 1) * per] = m[
+                r0:r1, c0 + i * per : c0 + (i + 1) * per
+            ]
         return out
 
     # --- running -----------------------------------------------------------------------------
@@ -399,7 +429,11 @@ class Machine:
                 )
 
     def _run_ops(
-        self, core: _Core, ops: Sequence[Operation], env: tuple[int, ...], part: int,
+        self,
+        core: _Core,
+        ops: Sequence[Operation],
+        env: tuple[int, ...],
+        part: int,
     ) -> Generator[None, None, None]:
         trace = self.trace.core(part, core.id)
         for op in ops:
@@ -424,7 +458,11 @@ class Machine:
             self.progress += 1
 
     def _run_loop(
-        self, core: _Core, loop: isa.LoopOp, env: tuple[int, ...], part: int,
+        self,
+        core: _Core,
+        loop: isa.LoopOp,
+        env: tuple[int, ...],
+        part: int,
     ) -> Generator[None, None, None]:
         nest = self._nests.get(id(loop))
         if nest is None:
@@ -434,7 +472,9 @@ class Machine:
             needs: Counter[tuple[int, int, int]] = Counter()
             for it in nest.items:
                 if isinstance(it.op, isa.RecvOp):
-                    needs[(it.op.peer.value.data, core.id, it.op.tag.value.data)] += math.prod(it.path)
+                    needs[(it.op.peer.value.data, core.id, it.op.tag.value.data)] += math.prod(
+                        it.path
+                    )
             while not all(self._available(k, n) for k, n in needs.items()):
                 if self._stalled:
                     # every core waits: this nest's own sends may be what the others need, so
@@ -475,7 +515,9 @@ class Machine:
 
     # --- one instruction over a batch of iterations -------------------------------------------
 
-    def _execute(self, core: _Core, op: isa.InstrOp, env: tuple[int, ...], batch: _Batch | None) -> None:
+    def _execute(
+        self, core: _Core, op: isa.InstrOp, env: tuple[int, ...], batch: _Batch | None
+    ) -> None:
         """Run `op` once (batch None: loop indices `env`) or for every iteration of `batch`."""
         b = batch or _Batch.single(env)
         name = op.mnemonic
@@ -486,20 +528,25 @@ class Machine:
             block = core.staged.get(src)
             rows, cols = op.rows.value.data, op.cols.value.data
             if block is None or block.shape[0] < rows or block.shape[1] < cols:
-                raise PimError(f"pim_isa.wr_xbar on core {core.id}: no {rows}x{cols} weight block "
-                               f"was staged at local address {src} by ld_weight.")
+                raise PimError(
+                    f"pim_isa.wr_xbar on core {core.id}: no {rows}x{cols} weight block "
+                    f"was staged at local address {src} by ld_weight."
+                )
             xbar = op.xbar.value.data
             core.xbars[xbar] = block[:rows, :cols]
             if self.mode == "quantized" and self.chip.non_ideal:  # new variation per write
-                core.devices[xbar] = DeviceState(core.id, xbar, self.writes[(core.id, xbar)],
-                                                 self.noise_stream)
+                core.devices[xbar] = DeviceState(
+                    core.id, xbar, self.writes[(core.id, xbar)], self.noise_stream
+                )
                 self.writes[(core.id, xbar)] += 1
         elif isinstance(op, isa.LoadOp | isa.LoadBlockOp):
             data = self.dram_array(op.buffer.data)
             idx = b.dram_index(op)
             if idx.size and (idx.min() < 0 or idx.max() >= data.size):
-                raise PimError(f"pim_isa.{name} on core {core.id}: DRAM index out of range of "
-                               f"'{op.buffer.data}' ({data.size} elements).")
+                raise PimError(
+                    f"pim_isa.{name} on core {core.id}: DRAM index out of range of "
+                    f"'{op.buffer.data}' ({data.size} elements)."
+                )
             b.write(core, op, "dst", data[idx])
         elif isinstance(op, isa.GatherOp):
             b.write(core, op, "dst", b.gather(core, op))
@@ -514,12 +561,20 @@ class Machine:
             rows, cols = op.rows.value.data, op.cols.value.data
             w = core.xbars.get(op.xbar.value.data)
             if w is None or w.shape[0] < rows or w.shape[1] < cols:
-                raise PimError(f"pim_isa.mvm on core {core.id}: crossbar {op.xbar.value.data} holds "
-                               f"no {rows}x{cols} block (wr_xbar first).")
+                raise PimError(
+                    f"pim_isa.mvm on core {core.id}: crossbar {op.xbar.value.data} holds "
+                    f"no {rows}x{cols} block (wr_xbar first)."
+                )
             x = b.read(core, op, "src", rows)
-            y = crossbar_matmul(x, w[:rows, :cols], self.chip, self.mode, self.per_channel,
-                                counts=self.trace.xbar if self.mode == "quantized" else None,
-                                device=core.devices.get(op.xbar.value.data))
+            y = crossbar_matmul(
+                x,
+                w[:rows, :cols],
+                self.chip,
+                self.mode,
+                self.per_channel,
+                counts=self.trace.xbar if self.mode == "quantized" else None,
+                device=core.devices.get(op.xbar.value.data),
+            )
             if op.accumulate is not None:
                 y = y + b.read(core, op, "dst", cols)
             b.write(core, op, "dst", y)
@@ -532,7 +587,9 @@ class Machine:
         elif name in _UNARY:
             n = op.length.value.data  # type: ignore[attr-defined]
             with np.errstate(over="ignore", invalid="ignore"):
-                b.write(core, op, "dst", _UNARY[name](b.read(core, op, "src", n), op).astype(np.float32))
+                b.write(
+                    core, op, "dst", _UNARY[name](b.read(core, op, "src", n), op).astype(np.float32)
+                )
         elif isinstance(op, isa.VReduceOp):
             x = b.read(core, op, "src", op.length.value.data)
             r = x.max(axis=1) if op.kind.data == "max" else x.sum(axis=1, dtype=np.float32)
@@ -540,7 +597,7 @@ class Machine:
         elif isinstance(op, isa.VPoolOp):
             n, count, step = op.length.value.data, op.count.value.data, op.step.value.data
             x = b.read(core, op, "src", (count - 1) * step + n)
-            taps = np.stack([x[:, k * step:k * step + n] for k in range(count)], axis=1)
+            taps = np.stack([x[:, k * step : k * step + n] for k in range(count)], axis=1)
             if op.kind.data == "max":
                 r = taps.max(axis=1)
             else:
@@ -550,13 +607,17 @@ class Machine:
             b.write(core, op, "dst", r.astype(np.float32))
         elif isinstance(op, isa.SendOp):
             key = (core.id, op.peer.value.data, op.tag.value.data)
-            self.queues.setdefault(key, deque()).append(b.read(core, op, "src", op.length.value.data).copy())
+            self.queues.setdefault(key, deque()).append(
+                b.read(core, op, "src", op.length.value.data).copy()
+            )
         elif isinstance(op, isa.RecvOp):
             key = (op.peer.value.data, core.id, op.tag.value.data)
             msg = self._take(key, b.size)
             if msg.shape[1] != op.length.value.data:
-                raise PimError(f"pim_isa.recv on core {core.id}: message of {msg.shape[1]} elements, "
-                               f"expected {op.length.value.data}.")
+                raise PimError(
+                    f"pim_isa.recv on core {core.id}: message of {msg.shape[1]} elements, "
+                    f"expected {op.length.value.data}."
+                )
             b.write(core, op, "dst", msg)
         elif isinstance(op, isa.BarrierOp):
             pass
@@ -569,7 +630,9 @@ class Machine:
         for it in nest.items:
             batch = _Batch(env, it.path, shadow, it.order, it.loops)
             self._execute(core, it.op, env, batch)
-            trace.add(it.op.mnemonic, batch.size, batch.size * _bytes_of(it.op, self.elem, self.chip))
+            trace.add(
+                it.op.mnemonic, batch.size, batch.size * _bytes_of(it.op, self.elem, self.chip)
+            )
         shadow.commit()
 
 
@@ -592,7 +655,7 @@ class _Shadow:
 
     def read(self, start: int, n: int, path: tuple[int, ...], loops: tuple[int, ...]) -> np.ndarray:
         e = self.elem
-        base = self.core.mem[start // e: start // e + n]
+        base = self.core.mem[start // e : start // e + n]
         size = math.prod(path)
         out = None
         for ws, we, wpath, wloops, values in self.writes:
@@ -603,12 +666,16 @@ class _Shadow:
                 out = np.array(np.broadcast_to(base, (size, n)), dtype=np.float32)
             lo, hi = max(ws, start), min(we, end)
             rows = _newest_row(path, loops, wpath, wloops)
-            out[:, (lo - start) // e:(hi - start) // e] = values[rows, (lo - ws) // e:(hi - ws) // e]
+            out[:, (lo - start) // e : (hi - start) // e] = values[
+                rows, (lo - ws) // e : (hi - ws) // e
+            ]
         if out is None:
             return np.broadcast_to(base, (size, n))
         return out
 
-    def write(self, start: int, path: tuple[int, ...], loops: tuple[int, ...], values: np.ndarray) -> None:
+    def write(
+        self, start: int, path: tuple[int, ...], loops: tuple[int, ...], values: np.ndarray
+    ) -> None:
         self.writes.append((start, start + values.shape[1] * self.elem, path, loops, values))
 
     def gather(self, idx: np.ndarray, path: tuple[int, ...], loops: tuple[int, ...]) -> np.ndarray:
@@ -627,18 +694,21 @@ class _Shadow:
     def commit(self) -> None:
         e = self.elem
         for start, _, _, _, values in self.writes:
-            self.core.mem[start // e: start // e + values.shape[1]] = values[-1]
+            self.core.mem[start // e : start // e + values.shape[1]] = values[-1]
 
 
 def _newest_row(
-    path: tuple[int, ...], loops: tuple[int, ...], wpath: tuple[int, ...], wloops: tuple[int, ...],
+    path: tuple[int, ...],
+    loops: tuple[int, ...],
+    wpath: tuple[int, ...],
+    wloops: tuple[int, ...],
 ) -> np.ndarray:
     """For each iteration of a read in `loops` (trips `path`), the row of an earlier write in
     `wloops` (trips `wpath`) that it sees: the same iteration of the loops both share, and the
     last iteration of the write's own inner loops (they finished before the read)."""
     k = _common(loops, wloops)
     idx = np.indices(path).reshape(len(path), -1)
-    wstrides = [math.prod(wpath[j + 1:]) for j in range(len(wpath))]
+    wstrides = [math.prod(wpath[j + 1 :]) for j in range(len(wpath))]
     rows = np.zeros(idx.shape[1], dtype=np.int64)
     for j in range(len(wpath)):
         rows += (idx[j] if j < k else wpath[j] - 1) * wstrides[j]
@@ -673,7 +743,7 @@ class _Batch:
         addr = base + sum(s * i for s, i in zip(strides, self.env, strict=False))
         if not self.path:
             return np.array([addr], dtype=np.int64)
-        inner = strides[len(self.env):]
+        inner = strides[len(self.env) :]
         idx = np.indices(self.path).reshape(len(self.path), -1)
         return addr + (np.asarray(inner, dtype=np.int64)[:, None] * idx).sum(axis=0)
 
@@ -700,7 +770,7 @@ class _Batch:
             return self.shadow.read(int(self._values(op, prop)[0]), n, self.path, self.loops)
         addr = self.local(op, prop)
         _check_local(core, op, addr, n, e)
-        return core.mem[addr // e: addr // e + n][None, :]
+        return core.mem[addr // e : addr // e + n][None, :]
 
     def write(self, core: _Core, op: isa.InstrOp, prop: str, values: np.ndarray) -> None:
         values = np.asarray(values, dtype=np.float32)
@@ -711,7 +781,7 @@ class _Batch:
             return
         addr = self.local(op, prop)
         _check_local(core, op, addr, values.shape[1], core.elem)
-        core.mem[addr // core.elem: addr // core.elem + values.shape[1]] = values[-1]
+        core.mem[addr // core.elem : addr // core.elem + values.shape[1]] = values[-1]
 
 
 def _pattern(op: isa.InstrOp) -> np.ndarray:
@@ -719,8 +789,12 @@ def _pattern(op: isa.InstrOp) -> np.ndarray:
     the block's `sizes` at its `pitches` for the strided forms."""
     pattern = np.arange(op.length.value.data, dtype=np.int64)  # type: ignore[attr-defined]
     if isinstance(op, isa.LoadBlockOp | isa.StoreBlockOp | isa.GatherOp):
-        for size, pitch in zip(reversed(isa.ints(op.sizes)), reversed(isa.ints(op.pitches)), strict=True):
-            pattern = (np.arange(size, dtype=np.int64)[:, None] * pitch + pattern[None, :]).reshape(-1)
+        for size, pitch in zip(
+            reversed(isa.ints(op.sizes)), reversed(isa.ints(op.pitches)), strict=True
+        ):
+            pattern = (np.arange(size, dtype=np.int64)[:, None] * pitch + pattern[None, :]).reshape(
+                -1
+            )
     return pattern
 
 
@@ -731,16 +805,24 @@ def _moving_read(op: isa.InstrOp, prop: str) -> bool:
 
 def _check_local(core: _Core, op: isa.InstrOp, addr: int, n: int, e: int) -> None:
     if addr < 0 or addr // e + n > core.mem.size:
-        raise PimError(f"{op.name} on core {core.id}: local address {addr} + {n} elements is "
-                       "outside local memory.")
+        raise PimError(
+            f"{op.name} on core {core.id}: local address {addr} + {n} elements is "
+            "outside local memory."
+        )
 
 
 # --- public API --------------------------------------------------------------------------------
 
 
 def run_program(
-    module: ModuleOp, inputs: dict[str, np.ndarray], *, weights: Any = None, mode: str = "ideal",
-    per_channel: bool = True, vectorise: bool = True, noise_stream: int = 0,
+    module: ModuleOp,
+    inputs: dict[str, np.ndarray],
+    *,
+    weights: Any = None,
+    mode: str = "ideal",
+    per_channel: bool = True,
+    vectorise: bool = True,
+    noise_stream: int = 0,
 ) -> tuple[dict[str, np.ndarray], IsaTrace]:
     """Run the module's program with the named input buffers filled; returns every buffer of
     role "output" (flat float32) and the execution trace. `vectorise=False` steps every loop
@@ -751,7 +833,11 @@ def run_program(
             raise PimError(f"the program has no buffer '{name}' to fill.")
         m.write_buffer(name, value)
     m.run()
-    outs = {b.buffer_name: m.dram[b.buffer_name].copy() for b in m.program.buffers() if b.role.data == "output"}
+    outs = {
+        b.buffer_name: m.dram[b.buffer_name].copy()
+        for b in m.program.buffers()
+        if b.role.data == "output"
+    }
     return outs, m.trace
 
 
@@ -772,15 +858,22 @@ class PimIsaFunctions(InterpreterFunctions):
         return cls(context)
 
     @impl(isa.ExecuteOp)
-    def run_execute(self, interpreter: Interpreter, op: isa.ExecuteOp, args: PythonValues) -> PythonValues:
+    def run_execute(
+        self, interpreter: Interpreter, op: isa.ExecuteOp, args: PythonValues
+    ) -> PythonValues:
         module = interpreter.module
         opts = self.context.options if self.context is not None else {}
         weights = self.context.weights if self.context is not None else None
         inputs = {name: np.asarray(a) for name, a in zip(op.input_names, args, strict=True)}
-        outs, trace = run_program(module, inputs, weights=weights, mode=opts.get("mode", "ideal"),
-                                  per_channel=opts.get("per_channel", True),
-                                  vectorise=opts.get("vectorise", True),
-                                  noise_stream=int(opts.get("noise_stream", 0)))
+        outs, trace = run_program(
+            module,
+            inputs,
+            weights=weights,
+            mode=opts.get("mode", "ideal"),
+            per_channel=opts.get("per_channel", True),
+            vectorise=opts.get("vectorise", True),
+            noise_stream=int(opts.get("noise_stream", 0)),
+        )
         self.last_trace = trace
         if self.context is not None:
             self.context.options["pim_isa_trace"] = trace

@@ -77,7 +77,9 @@ class NNFunctions(InterpreterFunctions):
     # --- weights and constants ------------------------------------------------------------
 
     @impl(nn.WeightOp)
-    def run_weight(self, interpreter: Interpreter, op: nn.WeightOp, args: PythonValues) -> PythonValues:
+    def run_weight(
+        self, interpreter: Interpreter, op: nn.WeightOp, args: PythonValues
+    ) -> PythonValues:
         if self.weights is None:
             raise PimError(
                 f"{weight_where(op)}: the module names no weight file (attribute pim.weights), "
@@ -85,25 +87,38 @@ class NNFunctions(InterpreterFunctions):
                 hint="Import the network from its .onnx file, or add pim.weights pointing at "
                 "an .onnx/.npz/.safetensors file.",
             )
-        return _result(op, self.weights.fetch(op.key, nn.shape_of(op.result), where=weight_where(op)))
+        return _result(
+            op, self.weights.fetch(op.key, nn.shape_of(op.result), where=weight_where(op))
+        )
 
     @impl(nn.ConstantOp)
-    def run_constant(self, interpreter: Interpreter, op: nn.ConstantOp, args: PythonValues) -> PythonValues:
+    def run_constant(
+        self, interpreter: Interpreter, op: nn.ConstantOp, args: PythonValues
+    ) -> PythonValues:
         return _result(op, dense_to_numpy(op.value))
 
     # --- weight layers --------------------------------------------------------------------
 
     @impl(nn.Conv2dOp)
-    def run_conv2d(self, interpreter: Interpreter, op: nn.Conv2dOp, args: PythonValues) -> PythonValues:
+    def run_conv2d(
+        self, interpreter: Interpreter, op: nn.Conv2dOp, args: PythonValues
+    ) -> PythonValues:
         x, w, *b = args
         y = k.conv2d(
-            x, w, b[0] if b else None, strides=nn.ints(op.strides), pads=nn.ints(op.pads),
-            dilations=nn.ints(op.dilations), groups=_int(op.groups),
+            x,
+            w,
+            b[0] if b else None,
+            strides=nn.ints(op.strides),
+            pads=nn.ints(op.pads),
+            dilations=nn.ints(op.dilations),
+            groups=_int(op.groups),
         )
         return _result(op, y)
 
     @impl(nn.LinearOp)
-    def run_linear(self, interpreter: Interpreter, op: nn.LinearOp, args: PythonValues) -> PythonValues:
+    def run_linear(
+        self, interpreter: Interpreter, op: nn.LinearOp, args: PythonValues
+    ) -> PythonValues:
         x, w, *b = args
         y = k.linear(x, w, b[0] if b else None, weight_in_out=op.weight_in_out is not None)
         return _result(op, y)
@@ -111,24 +126,38 @@ class NNFunctions(InterpreterFunctions):
     # --- pooling --------------------------------------------------------------------------
 
     @impl(nn.MaxPoolOp)
-    def run_maxpool(self, interpreter: Interpreter, op: nn.MaxPoolOp, args: PythonValues) -> PythonValues:
+    def run_maxpool(
+        self, interpreter: Interpreter, op: nn.MaxPoolOp, args: PythonValues
+    ) -> PythonValues:
         y = k.maxpool(
-            args[0], kernel=nn.ints(op.kernel), strides=nn.ints(op.strides), pads=nn.ints(op.pads),
-            dilations=op.dilation_values(), ceil_mode=op.ceil_mode is not None,
+            args[0],
+            kernel=nn.ints(op.kernel),
+            strides=nn.ints(op.strides),
+            pads=nn.ints(op.pads),
+            dilations=op.dilation_values(),
+            ceil_mode=op.ceil_mode is not None,
         )
         return _result(op, y)
 
     @impl(nn.AvgPoolOp)
-    def run_avgpool(self, interpreter: Interpreter, op: nn.AvgPoolOp, args: PythonValues) -> PythonValues:
+    def run_avgpool(
+        self, interpreter: Interpreter, op: nn.AvgPoolOp, args: PythonValues
+    ) -> PythonValues:
         y = k.avgpool(
-            args[0], kernel=nn.ints(op.kernel), strides=nn.ints(op.strides), pads=nn.ints(op.pads),
-            dilations=op.dilation_values(), ceil_mode=op.ceil_mode is not None,
+            args[0],
+            kernel=nn.ints(op.kernel),
+            strides=nn.ints(op.strides),
+            pads=nn.ints(op.pads),
+            dilations=op.dilation_values(),
+            ceil_mode=op.ceil_mode is not None,
             count_include_pad=op.count_include_pad is not None,
         )
         return _result(op, y)
 
     @impl(nn.GlobalAvgPoolOp)
-    def run_global_avgpool(self, interpreter: Interpreter, op: nn.GlobalAvgPoolOp, args: PythonValues) -> PythonValues:
+    def run_global_avgpool(
+        self, interpreter: Interpreter, op: nn.GlobalAvgPoolOp, args: PythonValues
+    ) -> PythonValues:
         return _result(op, k.global_avgpool(args[0]))
 
     # --- element-wise ---------------------------------------------------------------------
@@ -154,7 +183,9 @@ class NNFunctions(InterpreterFunctions):
         return _result(op, k.relu(args[0]))
 
     @impl(nn.SigmoidOp)
-    def run_sigmoid(self, interpreter: Interpreter, op: nn.SigmoidOp, args: PythonValues) -> PythonValues:
+    def run_sigmoid(
+        self, interpreter: Interpreter, op: nn.SigmoidOp, args: PythonValues
+    ) -> PythonValues:
         return _result(op, k.sigmoid(args[0]))
 
     @impl(nn.TanhOp)
@@ -166,46 +197,67 @@ class NNFunctions(InterpreterFunctions):
         return _result(op, k.clip(args[0], _float(op.min), _float(op.max)))
 
     @impl(nn.LeakyReluOp)
-    def run_leaky_relu(self, interpreter: Interpreter, op: nn.LeakyReluOp, args: PythonValues) -> PythonValues:
+    def run_leaky_relu(
+        self, interpreter: Interpreter, op: nn.LeakyReluOp, args: PythonValues
+    ) -> PythonValues:
         return _result(op, k.leaky_relu(args[0], _float(op.alpha)))
 
     @impl(nn.FakeQuantOp)
-    def run_fake_quant(self, interpreter: Interpreter, op: nn.FakeQuantOp, args: PythonValues) -> PythonValues:
+    def run_fake_quant(
+        self, interpreter: Interpreter, op: nn.FakeQuantOp, args: PythonValues
+    ) -> PythonValues:
         lo, hi = op.bounds()
-        return _result(op, k.fake_quant(args[0], _float(op.scale), op.zero_point.value.data, lo, hi))
+        return _result(
+            op, k.fake_quant(args[0], _float(op.scale), op.zero_point.value.data, lo, hi)
+        )
 
     @impl(nn.SoftmaxOp)
-    def run_softmax(self, interpreter: Interpreter, op: nn.SoftmaxOp, args: PythonValues) -> PythonValues:
+    def run_softmax(
+        self, interpreter: Interpreter, op: nn.SoftmaxOp, args: PythonValues
+    ) -> PythonValues:
         return _result(op, k.softmax(args[0], _int(op.axis)))
 
     @impl(nn.LRNOp)
     def run_lrn(self, interpreter: Interpreter, op: nn.LRNOp, args: PythonValues) -> PythonValues:
         y = k.lrn(
-            args[0], size=_int(op.size), alpha=_float(op.alpha), beta=_float(op.beta),
+            args[0],
+            size=_int(op.size),
+            alpha=_float(op.alpha),
+            beta=_float(op.beta),
             bias=_float(op.bias),
         )
         return _result(op, y)
 
     @impl(nn.BatchNormOp)
-    def run_batch_norm(self, interpreter: Interpreter, op: nn.BatchNormOp, args: PythonValues) -> PythonValues:
+    def run_batch_norm(
+        self, interpreter: Interpreter, op: nn.BatchNormOp, args: PythonValues
+    ) -> PythonValues:
         return _result(op, k.batch_norm(*args, epsilon=_float(op.epsilon)))
 
     # --- data movement --------------------------------------------------------------------
 
     @impl(nn.ConcatOp)
-    def run_concat(self, interpreter: Interpreter, op: nn.ConcatOp, args: PythonValues) -> PythonValues:
+    def run_concat(
+        self, interpreter: Interpreter, op: nn.ConcatOp, args: PythonValues
+    ) -> PythonValues:
         return _result(op, k.concat(args, _int(op.axis)))
 
     @impl(nn.ReshapeOp)
-    def run_reshape(self, interpreter: Interpreter, op: nn.ReshapeOp, args: PythonValues) -> PythonValues:
+    def run_reshape(
+        self, interpreter: Interpreter, op: nn.ReshapeOp, args: PythonValues
+    ) -> PythonValues:
         return _result(op, k.reshape(args[0], nn.shape_of(op.output)))
 
     @impl(nn.FlattenOp)
-    def run_flatten(self, interpreter: Interpreter, op: nn.FlattenOp, args: PythonValues) -> PythonValues:
+    def run_flatten(
+        self, interpreter: Interpreter, op: nn.FlattenOp, args: PythonValues
+    ) -> PythonValues:
         return _result(op, k.flatten(args[0], _int(op.axis)))
 
     @impl(nn.TransposeOp)
-    def run_transpose(self, interpreter: Interpreter, op: nn.TransposeOp, args: PythonValues) -> PythonValues:
+    def run_transpose(
+        self, interpreter: Interpreter, op: nn.TransposeOp, args: PythonValues
+    ) -> PythonValues:
         return _result(op, k.transpose(args[0], nn.ints(op.perm)))
 
     @impl(nn.PadOp)
@@ -214,6 +266,10 @@ class NNFunctions(InterpreterFunctions):
         return _result(op, k.pad(args[0], nn.ints(op.pads), op.mode_name, value))
 
     @impl(nn.SliceOp)
-    def run_slice(self, interpreter: Interpreter, op: nn.SliceOp, args: PythonValues) -> PythonValues:
-        y = k.slice_box(args[0], nn.ints(op.axes), nn.ints(op.starts), nn.ints(op.ends), op.step_values())
+    def run_slice(
+        self, interpreter: Interpreter, op: nn.SliceOp, args: PythonValues
+    ) -> PythonValues:
+        y = k.slice_box(
+            args[0], nn.ints(op.axes), nn.ints(op.starts), nn.ints(op.ends), op.step_values()
+        )
         return _result(op, y)

@@ -32,8 +32,12 @@ def _f32(x: np.ndarray | np.generic) -> np.ndarray:
 
 
 def _out_hw(
-    hw: Sequence[int], kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int],
-    dilations: Sequence[int], ceil_mode: bool,
+    hw: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    pads: Sequence[int],
+    dilations: Sequence[int],
+    ceil_mode: bool,
 ) -> tuple[int, int]:
     return (
         window_out(hw[0], kernel[0], strides[0], pads[0], pads[2], dilations[0], ceil_mode),
@@ -41,8 +45,15 @@ def _out_hw(
     )
 
 
-def _pad_hw(x: np.ndarray, pads: Sequence[int], out_hw: Sequence[int], kernel: Sequence[int],
-            strides: Sequence[int], dilations: Sequence[int], value: float) -> np.ndarray:
+def _pad_hw(
+    x: np.ndarray,
+    pads: Sequence[int],
+    out_hw: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+    value: float,
+) -> np.ndarray:
     """Pad H and W by `pads`, plus whatever extra bottom/right padding ceil_mode windows need
     (the extra cells hold `value` and never count as real input)."""
     pad_h = [pads[0], pads[2]]
@@ -57,8 +68,13 @@ def _pad_hw(x: np.ndarray, pads: Sequence[int], out_hw: Sequence[int], kernel: S
     return np.pad(x, ((0, 0), (0, 0), tuple(pad_h), tuple(pad_w)), constant_values=value)
 
 
-def _taps(xp: np.ndarray, out_hw: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
-          dilations: Sequence[int]):
+def _taps(
+    xp: np.ndarray,
+    out_hw: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+):
     """Yield (i, j, view) for each kernel tap: view[n, c, oh, ow] = xp[n, c, oh*s + i*d, ...]."""
     oh, ow = out_hw
     sh, sw = strides
@@ -73,9 +89,14 @@ def _taps(xp: np.ndarray, out_hw: Sequence[int], kernel: Sequence[int], strides:
 
 
 def conv2d(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
-    strides: Sequence[int] = (1, 1), pads: Sequence[int] = (0, 0, 0, 0),
-    dilations: Sequence[int] = (1, 1), groups: int = 1,
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    *,
+    strides: Sequence[int] = (1, 1),
+    pads: Sequence[int] = (0, 0, 0, 0),
+    dilations: Sequence[int] = (1, 1),
+    groups: int = 1,
 ) -> np.ndarray:
     """ONNX Conv: x [N, C, H, W], w [Cout, C/groups, kh, kw], b [Cout]."""
     x, w = _f32(x), _f32(w)
@@ -94,8 +115,13 @@ def conv2d(
     return y
 
 
-def _windows(xp: np.ndarray, kernel: Sequence[int], out_hw: Sequence[int],
-             strides: Sequence[int], dilations: Sequence[int]) -> np.ndarray:
+def _windows(
+    xp: np.ndarray,
+    kernel: Sequence[int],
+    out_hw: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> np.ndarray:
     """A view [N, C, OH, OW, kh, kw] of the (padded) input's receptive fields."""
     kh, kw = kernel
     span = (dilations[0] * (kh - 1) + 1, dilations[1] * (kw - 1) + 1)
@@ -104,9 +130,13 @@ def _windows(xp: np.ndarray, kernel: Sequence[int], out_hw: Sequence[int],
     return v[:, :, : out_hw[0], : out_hw[1]]
 
 
-def _window_chunks(xp: np.ndarray, kernel: Sequence[int], out_hw: Sequence[int],
-                   strides: Sequence[int], dilations: Sequence[int]
-                   ) -> Iterator[tuple[int, np.ndarray]]:
+def _window_chunks(
+    xp: np.ndarray,
+    kernel: Sequence[int],
+    out_hw: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> Iterator[tuple[int, np.ndarray]]:
     """(first image, windows) over runs of images whose im2col stays within _IM2COL_BUDGET."""
     n, c = xp.shape[:2]
     per_image = out_hw[0] * out_hw[1] * c * kernel[0] * kernel[1]
@@ -115,8 +145,13 @@ def _window_chunks(xp: np.ndarray, kernel: Sequence[int], out_hw: Sequence[int],
         yield start, _windows(xp[start : start + chunk], kernel, out_hw, strides, dilations)
 
 
-def _conv_gemm(xp: np.ndarray, w: np.ndarray, out_hw: Sequence[int], strides: Sequence[int],
-               dilations: Sequence[int]) -> np.ndarray:
+def _conv_gemm(
+    xp: np.ndarray,
+    w: np.ndarray,
+    out_hw: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> np.ndarray:
     n, c = xp.shape[:2]
     cout, _, kh, kw = w.shape
     oh, ow = out_hw
@@ -131,8 +166,14 @@ def _conv_gemm(xp: np.ndarray, w: np.ndarray, out_hw: Sequence[int], strides: Se
     return y
 
 
-def _conv_grouped(xp: np.ndarray, w: np.ndarray, out_hw: Sequence[int], strides: Sequence[int],
-                  dilations: Sequence[int], groups: int) -> np.ndarray:
+def _conv_grouped(
+    xp: np.ndarray,
+    w: np.ndarray,
+    out_hw: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+    groups: int,
+) -> np.ndarray:
     n, c = xp.shape[:2]
     cout, cg, kh, kw = w.shape
     oh, ow = out_hw
@@ -150,8 +191,13 @@ def _conv_grouped(xp: np.ndarray, w: np.ndarray, out_hw: Sequence[int], strides:
     return y
 
 
-def _conv_depthwise(xp: np.ndarray, w: np.ndarray, out_hw: Sequence[int],
-                    strides: Sequence[int], dilations: Sequence[int]) -> np.ndarray:
+def _conv_depthwise(
+    xp: np.ndarray,
+    w: np.ndarray,
+    out_hw: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> np.ndarray:
     n, c = xp.shape[:2]
     _, _, kh, kw = w.shape
     y = np.zeros((n, c, out_hw[0], out_hw[1]), dtype=F32)
@@ -160,8 +206,9 @@ def _conv_depthwise(xp: np.ndarray, w: np.ndarray, out_hw: Sequence[int],
     return y
 
 
-def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
-           weight_in_out: bool = False) -> np.ndarray:
+def linear(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, weight_in_out: bool = False
+) -> np.ndarray:
     """y = x @ W^T + b (W [out, in]) or x @ W + b when `weight_in_out` (W [in, out])."""
     x, w = _f32(x), _f32(w)
     y = x @ (w if weight_in_out else w.T)
@@ -173,9 +220,15 @@ def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
 # --- pooling --------------------------------------------------------------------------------------
 
 
-def maxpool(x: np.ndarray, *, kernel: Sequence[int], strides: Sequence[int],
-            pads: Sequence[int] = (0, 0, 0, 0), dilations: Sequence[int] = (1, 1),
-            ceil_mode: bool = False) -> np.ndarray:
+def maxpool(
+    x: np.ndarray,
+    *,
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    pads: Sequence[int] = (0, 0, 0, 0),
+    dilations: Sequence[int] = (1, 1),
+    ceil_mode: bool = False,
+) -> np.ndarray:
     x = _f32(x)
     out_hw = _out_hw(x.shape[2:], kernel, strides, pads, dilations, ceil_mode)
     xp = _pad_hw(x, pads, out_hw, kernel, strides, dilations, -np.inf)
@@ -186,9 +239,16 @@ def maxpool(x: np.ndarray, *, kernel: Sequence[int], strides: Sequence[int],
     return y
 
 
-def avgpool(x: np.ndarray, *, kernel: Sequence[int], strides: Sequence[int],
-            pads: Sequence[int] = (0, 0, 0, 0), dilations: Sequence[int] = (1, 1),
-            ceil_mode: bool = False, count_include_pad: bool = False) -> np.ndarray:
+def avgpool(
+    x: np.ndarray,
+    *,
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    pads: Sequence[int] = (0, 0, 0, 0),
+    dilations: Sequence[int] = (1, 1),
+    ceil_mode: bool = False,
+    count_include_pad: bool = False,
+) -> np.ndarray:
     """ONNX AveragePool. The divisor counts the window cells inside the input, or with
     `count_include_pad` inside input + `pads`; cells added only for ceil_mode never count."""
     x = _f32(x)
@@ -209,7 +269,8 @@ def avgpool(x: np.ndarray, *, kernel: Sequence[int], strides: Sequence[int],
     count = np.zeros((1, 1, *out_hw), dtype=F32)
     for (_, _, tap), (_, _, mtap) in zip(
         _taps(xp, out_hw, kernel, strides, dilations),
-        _taps(mask, out_hw, kernel, strides, dilations), strict=True,
+        _taps(mask, out_hw, kernel, strides, dilations),
+        strict=True,
     ):
         total += tap
         count += mtap
@@ -291,8 +352,14 @@ def lrn(x: np.ndarray, *, size: int, alpha: float, beta: float, bias: float) -> 
     return _f32(x / (bias + alpha / size * window) ** beta)
 
 
-def batch_norm(x: np.ndarray, scale: np.ndarray, bias: np.ndarray, mean: np.ndarray,
-               var: np.ndarray, epsilon: float) -> np.ndarray:
+def batch_norm(
+    x: np.ndarray,
+    scale: np.ndarray,
+    bias: np.ndarray,
+    mean: np.ndarray,
+    var: np.ndarray,
+    epsilon: float,
+) -> np.ndarray:
     x = _f32(x)
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     k = _f32(scale) / np.sqrt(_f32(var) + F32(epsilon))
@@ -319,7 +386,9 @@ def transpose(x: np.ndarray, perm: Sequence[int]) -> np.ndarray:
     return np.ascontiguousarray(_f32(x).transpose(tuple(perm)))
 
 
-def pad(x: np.ndarray, pads: Sequence[int], mode: str = "constant", value: float = 0.0) -> np.ndarray:
+def pad(
+    x: np.ndarray, pads: Sequence[int], mode: str = "constant", value: float = 0.0
+) -> np.ndarray:
     """ONNX Pad: pads = [begin_0, ..., begin_n, end_0, ..., end_n]."""
     x = _f32(x)
     n = x.ndim
@@ -331,8 +400,13 @@ def pad(x: np.ndarray, pads: Sequence[int], mode: str = "constant", value: float
     return np.pad(x, widths, mode=mode)
 
 
-def slice_box(x: np.ndarray, axes: Sequence[int], starts: Sequence[int], ends: Sequence[int],
-              steps: Sequence[int] | None = None) -> np.ndarray:
+def slice_box(
+    x: np.ndarray,
+    axes: Sequence[int],
+    starts: Sequence[int],
+    ends: Sequence[int],
+    steps: Sequence[int] | None = None,
+) -> np.ndarray:
     """nn.slice: along each axis in `axes`, indices starts[k], starts[k] + steps[k], ... < ends[k]
     (canonical: non-negative, in range, steps >= 1); the other axes whole."""
     index = [slice(None)] * x.ndim

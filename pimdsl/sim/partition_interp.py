@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     from pimdsl.sim.runner import RunContext
 
 
-def unit_weights(w: np.ndarray, boxes: list[tuple[int, int, int, int]], out_axis: int) -> np.ndarray:
+def unit_weights(
+    w: np.ndarray, boxes: list[tuple[int, int, int, int]], out_axis: int
+) -> np.ndarray:
     """`w` with only the [out, in] blocks `boxes` kept (zero elsewhere)."""
     out = np.zeros(w.shape, dtype=w.dtype)  # calloc: untouched pages cost nothing
     for o0, o1, i0, i1 in boxes:
@@ -78,12 +80,15 @@ class PartitionFunctions(InterpreterFunctions):
         """The factory `pimdsl.sim.runner.LEVELS` names for the `partition` dialect."""
         chip = get_chip(context.module, required=False)
         return cls(
-            weight_bits=chip.weight_bits if chip else 32, act_bits=chip.act_bits if chip else 32,
+            weight_bits=chip.weight_bits if chip else 32,
+            act_bits=chip.act_bits if chip else 32,
             stats=run_stats.stats_dict(context.options),
         )
 
     @impl(part.PartitionOp)
-    def run_partition(self, interpreter: Interpreter, op: part.PartitionOp, args: PythonValues) -> PythonValues:
+    def run_partition(
+        self, interpreter: Interpreter, op: part.PartitionOp, args: PythonValues
+    ) -> PythonValues:
         if op not in self._weight_elements:
             self._weight_elements[op] = partition_weight_elements(op)
         run_stats.add(self.stats, "partitions_run", 1)
@@ -97,15 +102,21 @@ class PartitionFunctions(InterpreterFunctions):
         return ReturnedValues(args), ()
 
     @impl(part.LoadOp)
-    def run_load(self, interpreter: Interpreter, op: part.LoadOp, args: PythonValues) -> PythonValues:
+    def run_load(
+        self, interpreter: Interpreter, op: part.LoadOp, args: PythonValues
+    ) -> PythonValues:
         run_stats.add_activation_traffic(self.stats, [args[0]], [], self.act_bits)
         return (args[0],)
 
     @impl(part.StoreOp)
-    def run_store(self, interpreter: Interpreter, op: part.StoreOp, args: PythonValues) -> PythonValues:
+    def run_store(
+        self, interpreter: Interpreter, op: part.StoreOp, args: PythonValues
+    ) -> PythonValues:
         run_stats.add_activation_traffic(self.stats, [], [args[0]], self.act_bits)
         return (args[0],)
 
     @impl(part.UnitWeightsOp)
-    def run_unit_weights(self, interpreter: Interpreter, op: part.UnitWeightsOp, args: PythonValues) -> PythonValues:
+    def run_unit_weights(
+        self, interpreter: Interpreter, op: part.UnitWeightsOp, args: PythonValues
+    ) -> PythonValues:
         return (unit_weights(args[0], op.box_list(), op.out_axis.value.data),)

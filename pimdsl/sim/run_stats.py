@@ -27,8 +27,15 @@ from typing import Any
 import numpy as np
 
 KEYS = (
-    "partitions_run", "weight_bytes_loaded", "crossbar_bytes_written", "tiles_written",
-    "activation_bytes_loaded", "activation_bytes_stored", "dram_bytes", "mvm_ops", "crossbar_mvms",
+    "partitions_run",
+    "weight_bytes_loaded",
+    "crossbar_bytes_written",
+    "tiles_written",
+    "activation_bytes_loaded",
+    "activation_bytes_stored",
+    "dram_bytes",
+    "mvm_ops",
+    "crossbar_mvms",
 )
 
 
@@ -46,7 +53,10 @@ def add(stats: dict[str, float], key: str, amount: float) -> None:
 
 
 def add_activation_traffic(
-    stats: dict[str, float], loaded: list[np.ndarray], stored: list[np.ndarray], act_bits: int,
+    stats: dict[str, float],
+    loaded: list[np.ndarray],
+    stored: list[np.ndarray],
+    act_bits: int,
 ) -> None:
     nbytes_in = sum(int(a.size) for a in loaded) * act_bits / 8
     nbytes_out = sum(int(a.size) for a in stored) * act_bits / 8

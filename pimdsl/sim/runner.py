@@ -63,11 +63,15 @@ class FuncFunctions(InterpreterFunctions):
         return ReturnedValues(args), ()
 
     @impl(func.CallOp)
-    def run_call(self, interpreter: Interpreter, op: func.CallOp, args: PythonValues) -> PythonValues:
+    def run_call(
+        self, interpreter: Interpreter, op: func.CallOp, args: PythonValues
+    ) -> PythonValues:
         return interpreter.call_op(op.callee, args)
 
     @impl_callable(func.FuncOp)
-    def call_func(self, interpreter: Interpreter, op: func.FuncOp, args: PythonValues) -> PythonValues:
+    def call_func(
+        self, interpreter: Interpreter, op: func.FuncOp, args: PythonValues
+    ) -> PythonValues:
         if (first_block := op.body.blocks.first) is None or not first_block.ops:
             return interpreter.call_external(op.sym_name.data, op, args)
         return interpreter.run_ssacfg_region(op.body, args, op.sym_name.data)
@@ -189,8 +193,12 @@ def check_weights_available(module: ModuleOp, context: RunContext) -> None:
 
 
 def run_module(
-    module: ModuleOp, inputs: Sequence[np.ndarray], *, base_dir: Path | None = None,
-    weights: WeightStore | None = None, options: dict[str, Any] | None = None,
+    module: ModuleOp,
+    inputs: Sequence[np.ndarray],
+    *,
+    base_dir: Path | None = None,
+    weights: WeightStore | None = None,
+    options: dict[str, Any] | None = None,
 ) -> list[np.ndarray]:
     """Run `@main` on `inputs` and return its results as float32 arrays.
 
@@ -217,7 +225,9 @@ def run_module(
 
 
 def run_batched(
-    module: ModuleOp, inputs: Sequence[np.ndarray], **kwargs: Any,
+    module: ModuleOp,
+    inputs: Sequence[np.ndarray],
+    **kwargs: Any,
 ) -> list[np.ndarray]:
     """Like `run_module`, but each input may hold a whole number of @main's batches along
     axis 0 (e.g. 16 images for a function over 1x3x224x224); results are concatenated."""
@@ -229,8 +239,11 @@ def run_batched(
     counts = set()
     for i, (value, shape) in enumerate(zip(inputs, shapes, strict=True)):
         ok = (
-            shape and value.ndim == len(shape) and value.shape[1:] == shape[1:]
-            and shape[0] > 0 and value.shape[0] % shape[0] == 0
+            shape
+            and value.ndim == len(shape)
+            and value.shape[1:] == shape[1:]
+            and shape[0] > 0
+            and value.shape[0] % shape[0] == 0
         )
         if not ok:
             raise PimError(

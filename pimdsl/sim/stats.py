@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any
 
 ENERGY_BREAKDOWN_KEYS: tuple[str, ...] = (
-    "mvm", "adc", "shift_add", "weight_write", "dram", "bus", "local_memory", "vector", "static",
+    "mvm",
+    "adc",
+    "shift_add",
+    "weight_write",
+    "dram",
+    "bus",
+    "local_memory",
+    "vector",
+    "static",
 )
 
 
@@ -49,11 +57,15 @@ class PartitionStats:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "index": self.index, "start_s": self.start_s, "latency_s": self.latency_s,
+            "index": self.index,
+            "start_s": self.start_s,
+            "latency_s": self.latency_s,
             "energy_j": self.energy_j,
             "energy_breakdown": {k: self.energy.get(k, 0.0) for k in ENERGY_BREAKDOWN_KEYS},
-            "mvm_count": self.mvm_count, "dram_bytes": self.dram_bytes,
-            "weight_bytes_loaded": self.weight_bytes_loaded, "bus_bytes": self.bus_bytes,
+            "mvm_count": self.mvm_count,
+            "dram_bytes": self.dram_bytes,
+            "weight_bytes_loaded": self.weight_bytes_loaded,
+            "bus_bytes": self.bus_bytes,
         }
 
 
@@ -122,4 +134,6 @@ def write_stats(path: Path | str, stats: SimStats) -> None:
     """The `--stats` file: strict JSON, staged by `pimdsl.output` (renamed on success)."""
     from pimdsl import output, strict_json
 
-    output.write_text(path, "--stats", strict_json.dumps(stats.to_json(), what="statistics file", indent=1) + "\n")
+    output.write_text(
+        path, "--stats", strict_json.dumps(stats.to_json(), what="statistics file", indent=1) + "\n"
+    )

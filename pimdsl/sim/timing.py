@@ -74,8 +74,20 @@ Request = tuple  # (kind, ready time ns, ...): see _Core.run_block
 class _Core:
     """The timeline state of one core inside one partition."""
 
-    __slots__ = ("id", "free", "ready", "fence", "acquired", "done", "idx", "gran", "stored", "landed",
-                 "acquired_by", "landed_by")
+    __slots__ = (
+        "id",
+        "free",
+        "ready",
+        "fence",
+        "acquired",
+        "done",
+        "idx",
+        "gran",
+        "stored",
+        "landed",
+        "acquired_by",
+        "landed_by",
+    )
     # stored: DRAM buffer -> when this core's stores to each DRAM_GRAN elements of it land
 
     def __init__(self, core: int, units: int, memory_elems: int, gran: int, start: float):
@@ -195,7 +207,11 @@ class _Engine:
                 token = node.tag < 0
                 # a token is a flag, not a transfer the link unit queues: a late one does not
                 # hold up the core's other sends and receives (docs/simulator.md)
-                t = core.deps(node.reads) if token else max(core.free[node.unit], core.deps(node.reads))
+                t = (
+                    core.deps(node.reads)
+                    if token
+                    else max(core.free[node.unit], core.deps(node.reads))
+                )
                 if token and node.kind == K_SEND:
                     # release: what the core stored before (to the token's buffer, when it
                     # names one) has landed (a token announces data in DRAM; work still in
@@ -206,7 +222,9 @@ class _Engine:
                 if not token:
                     core.free[node.unit] = end
                 if self.events is not None:
-                    self.events.append((core.id, node.unit, end - node.occupancy, end, node.op.name))
+                    self.events.append(
+                        (core.id, node.unit, end - node.occupancy, end, node.op.name)
+                    )
                 core.produce(node.writes, end)
                 if token and node.kind == K_RECV:
                     # acquire: no DRAM load (of the token's buffer, when it names one) after
@@ -266,7 +284,9 @@ class _Engine:
             idx[-1] = i
             yield from self.run_block(core, loop.body)
             i += 1
-            incs = [core.done - prev_done] + [core.free[u] - f for u, f in zip(units, prev_free, strict=True)]
+            incs = [core.done - prev_done] + [
+                core.free[u] - f for u, f in zip(units, prev_free, strict=True)
+            ]
             prev_done, prev_free = core.done, [core.free[u] for u in units]
             # the least increment seen: an iteration that waited for the shared links behind
             # other cores' traffic is a transient, not the loop's own pace (the links' delay
@@ -296,10 +316,19 @@ class _Engine:
             pace = max(own, float(busy.max()))
             t = core.free[u] - n * own
             finish = yield (R_STREAM, t, n, pace, dram, bus)
-            late = finish - (t + n * pace + max(dram / self.chip.dram_bandwidth, bus / self.chip.bus_bandwidth) * 1e9)
+            late = finish - (
+                t
+                + n * pace
+                + max(dram / self.chip.dram_bandwidth, bus / self.chip.bus_bandwidth) * 1e9
+            )
             if late > 0:
                 core.free[u] += late
-        link = max(loop.dram_bytes / self.chip.dram_bandwidth, loop.bus_bytes / self.chip.bus_bandwidth) * 1e9
+        link = (
+            max(
+                loop.dram_bytes / self.chip.dram_bandwidth, loop.bus_bytes / self.chip.bus_bandwidth
+            )
+            * 1e9
+        )
         end = core.done + n * max(prev_inc[0], link)
         for u in units:
             end = max(end, core.free[u] + loop.tail[u])
@@ -333,8 +362,13 @@ class _Engine:
         for j in range(chunks):
             iters = (n * (j + 1)) // chunks - done
             ready = max(t + done * step, end)
-            s = fill_both(self.dram, iters * dram * self.dram_ns_per_byte,
-                          self.bus, iters * bus * self.bus_ns_per_byte, ready)
+            s = fill_both(
+                self.dram,
+                iters * dram * self.dram_ns_per_byte,
+                self.bus,
+                iters * bus * self.bus_ns_per_byte,
+                ready,
+            )
             end = s + iters * max(dram * self.dram_ns_per_byte, bus * self.bus_ns_per_byte)
             done += iters
         return end
@@ -368,8 +402,9 @@ class _Engine:
             kind = req[0]
             if kind == R_DMA:
                 dram, bus = req[2], req[3]
-                s = fill_both(self.dram, dram * self.dram_ns_per_byte,
-                              self.bus, bus * self.bus_ns_per_byte, t)
+                s = fill_both(
+                    self.dram, dram * self.dram_ns_per_byte, self.bus, bus * self.bus_ns_per_byte, t
+                )
                 advance(core, s)
             elif kind == R_STREAM:
                 advance(core, self.stream(t, req[2], req[3], req[4], req[5]))
@@ -421,10 +456,15 @@ class _Engine:
                     release = max(arrived.values())
                     for c in arrived:
                         advance(c, release)
-        stuck = sorted({k[0] for k, q in posted.items() if q} | {c for g in barriers.values() for c in g})
+        stuck = sorted(
+            {k[0] for k, q in posted.items() if q} | {c for g in barriers.values() for c in g}
+        )
         if stuck:
-            waits = sorted(f"core {c} at a {'send to' if send else 'recv from'} core {p} (tag {tag})"
-                           for (c, p, tag, send), q in posted.items() if q)
+            waits = sorted(
+                f"core {c} at a {'send to' if send else 'recv from'} core {p} (tag {tag})"
+                for (c, p, tag, send), q in posted.items()
+                if q
+            )
             raise PimError(
                 f"the pim_isa program deadlocks: core(s) {', '.join(map(str, stuck))} wait forever "
                 "at a send/recv or barrier whose partner never arrives (each core runs its "
@@ -435,8 +475,16 @@ class _Engine:
         return max((s.done for s in states.values()), default=start)
 
 
-def _ramp_store(core: _Core, buffer: str, values: tuple[int, ...], elements: int, path: tuple[int, ...],
-                first: int, t0: float, step: float) -> None:
+def _ramp_store(
+    core: _Core,
+    buffer: str,
+    values: tuple[int, ...],
+    elements: int,
+    path: tuple[int, ...],
+    first: int,
+    t0: float,
+    step: float,
+) -> None:
     """Iterations first.. of the loop `path[0]` store what `values` addresses (DRAM elements,
     inner loops `path[1:]` spanned whole); iteration j's stores land at t0 + (j - first + 1)
     * step."""
@@ -444,27 +492,41 @@ def _ramp_store(core: _Core, buffer: str, values: tuple[int, ...], elements: int
         core.store(buffer, values[0], values[0] + elements, t0 + (path[0] - first) * step)
         return
     outer = len(values) - 1 - len(path)
-    base = values[0] + sum(s * i for s, i in zip(values[1 : 1 + outer], core.idx[:outer], strict=True))
+    base = values[0] + sum(
+        s * i for s, i in zip(values[1 : 1 + outer], core.idx[:outer], strict=True)
+    )
     stride = values[1 + outer]
     inner = values[2 + outer :]
     for j in range(first, path[0]):
-        lo, hi = isa.address_span((base + j * stride, *inner), path[1:]) if inner else (base + j * stride,) * 2
+        lo, hi = (
+            isa.address_span((base + j * stride, *inner), path[1:])
+            if inner
+            else (base + j * stride,) * 2
+        )
         core.store(buffer, lo, hi + elements, t0 + (j - first + 1) * step)
 
 
-def _span(core: _Core, values: tuple[int, ...], nbytes: int, path: tuple[int, ...]) -> tuple[int, int]:
+def _span(
+    core: _Core, values: tuple[int, ...], nbytes: int, path: tuple[int, ...]
+) -> tuple[int, int]:
     """Byte range an access covers over all iterations of the loops in `path` (trip counts,
     outermost first, ending at the access), the loops outside them fixed at their indices."""
     if len(values) == 1:
         return values[0], values[0] + nbytes
     outer = len(values) - 1 - len(path)
-    base = values[0] + sum(s * i for s, i in zip(values[1 : 1 + outer], core.idx[:outer], strict=True))
+    base = values[0] + sum(
+        s * i for s, i in zip(values[1 : 1 + outer], core.idx[:outer], strict=True)
+    )
     lo, hi = isa.address_span((base, *values[1 + outer :]), path)
     return lo, hi + nbytes
 
 
 def simulate_program(
-    program: isa.ProgramOp, chip: Chip, batch: int = 1, *, step_all: bool = False,
+    program: isa.ProgramOp,
+    chip: Chip,
+    batch: int = 1,
+    *,
+    step_all: bool = False,
     events: dict[int, list[tuple[int, int, float, float, str]]] | None = None,
 ) -> SimStats:
     """Timing and energy of `program` on `chip`; `batch` inferences per run. `step_all`
@@ -484,20 +546,34 @@ def simulate_program(
         latency_s = (end - t) * 1e-9
         energy = dict(zip(ENERGY_KEYS, (float(e) for e in p.energy), strict=True))
         energy["static"] = static_w * latency_s
-        parts.append(PartitionStats(
-            index=p.index, start_s=t * 1e-9, latency_s=latency_s, energy=energy,
-            mvm_count=int(p.counts[0]), dram_bytes=int(p.counts[1]),
-            weight_bytes_loaded=int(p.counts[2]), bus_bytes=int(p.counts[3]),
-        ))
+        parts.append(
+            PartitionStats(
+                index=p.index,
+                start_s=t * 1e-9,
+                latency_s=latency_s,
+                energy=energy,
+                mvm_count=int(p.counts[0]),
+                dram_bytes=int(p.counts[1]),
+                weight_bytes_loaded=int(p.counts[2]),
+                bus_bytes=int(p.counts[3]),
+            )
+        )
         t = end
     from pimdsl.area import chip_area
 
-    return SimStats(chip=chip.name, batch=batch, partitions=parts,
-                    sim_seconds=time.perf_counter() - wall, area=chip_area(chip).to_json())
+    return SimStats(
+        chip=chip.name,
+        batch=batch,
+        partitions=parts,
+        sim_seconds=time.perf_counter() - wall,
+        area=chip_area(chip).to_json(),
+    )
 
 
 def simulate_module(
-    module: ModuleOp, *, step_all: bool = False,
+    module: ModuleOp,
+    *,
+    step_all: bool = False,
     events: dict[int, list[tuple[int, int, float, float, str]]] | None = None,
 ) -> SimStats:
     """Timing and energy of the module's `pim_isa.program` on its chip at its batch."""
@@ -511,5 +587,3 @@ def simulate_module(
     chip = get_chip(module)
     assert chip is not None
     return simulate_program(program, chip, get_batch(module), step_all=step_all, events=events)
-
-

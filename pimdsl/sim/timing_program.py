@@ -40,7 +40,14 @@ K_LOCAL, K_DMA, K_SEND, K_RECV, K_BARRIER = 0, 1, 2, 3, 4
 
 # energy breakdown keys, in the order of `Instr.energy`
 ENERGY_KEYS: tuple[str, ...] = (
-    "mvm", "adc", "shift_add", "weight_write", "dram", "bus", "local_memory", "vector",
+    "mvm",
+    "adc",
+    "shift_add",
+    "weight_write",
+    "dram",
+    "bus",
+    "local_memory",
+    "vector",
 )
 E_MVM, E_ADC, E_SHIFT_ADD, E_WRITE, E_DRAM, E_BUS, E_LOCAL, E_VECTOR = range(8)
 # counters, in the order of `Instr.counts`
@@ -91,7 +98,6 @@ class Loop:
     stored: frozenset[str] = frozenset()  # DRAM buffers a store inside writes
     # every store inside: (buffer, its DRAM access, the trip counts from this loop down to it)
     dram_stores: list[tuple[str, Access, tuple[int, ...]]] = field(default_factory=list)
-
 
     def bottleneck(self, chip: Chip) -> float:
         """ns per iteration in steady state: the busiest unit or shared link."""
@@ -173,9 +179,15 @@ class _Compiler:
             energy[E_LOCAL] = (rows + cols) * self.data * chip.local_memory_pj_per_byte
             counts[0] = 1
             return Instr(
-                op, K_LOCAL, XBAR + v("xbar"), mvm_issue_ns(chip, steps), mvm_latency_ns(chip, steps),
-                (self.access(op, "src", rows * E),), (self.access(op, "dst", cols * E),),
-                energy=energy * PJ, counts=counts,
+                op,
+                K_LOCAL,
+                XBAR + v("xbar"),
+                mvm_issue_ns(chip, steps),
+                mvm_latency_ns(chip, steps),
+                (self.access(op, "src", rows * E),),
+                (self.access(op, "dst", cols * E),),
+                energy=energy * PJ,
+                counts=counts,
             )
         if isinstance(op, isa.WrXbarOp):
             rows, cols = v("rows"), v("cols")
@@ -185,8 +197,16 @@ class _Compiler:
             energy[E_LOCAL] = staged * chip.local_memory_pj_per_byte
             t = rows * chip.crossbar_write_ns_per_row
             return Instr(
-                op, K_LOCAL, WRITE, t, t, (self.access(op, "src", staged),), (),
-                crossbar=XBAR + v("xbar"), energy=energy * PJ, counts=counts,
+                op,
+                K_LOCAL,
+                WRITE,
+                t,
+                t,
+                (self.access(op, "src", staged),),
+                (),
+                crossbar=XBAR + v("xbar"),
+                energy=energy * PJ,
+                counts=counts,
             )
         if isinstance(op, isa.LdWeightOp):
             r0, r1 = isa.ints(op.rows)
@@ -200,7 +220,9 @@ class _Compiler:
             dram = 0 if key in self.seen_blocks else nbytes
             self.seen_blocks.add(key)
             counts[1] = counts[2] = dram
-            return self.transfer(op, nbytes, dram, (), (self.access(op, "dst", staged),), energy, counts)
+            return self.transfer(
+                op, nbytes, dram, (), (self.access(op, "dst", staged),), energy, counts
+            )
         if isinstance(op, isa.LoadOp | isa.StoreOp | isa.LoadBlockOp | isa.StoreBlockOp):
             n = op.elements if isinstance(op, isa.LoadBlockOp | isa.StoreBlockOp) else v("len")
             nbytes = n * self.data
@@ -223,8 +245,17 @@ class _Compiler:
             nbytes = n * self.data
             energy[E_LOCAL] = 2 * nbytes * chip.local_memory_pj_per_byte
             t = 2 * nbytes / self.local_bw
-            return Instr(op, K_LOCAL, GATHER, t, t, (self.access(op, "src", op.src_extent() * E),),
-                         (self.access(op, "dst", n * E),), energy=energy * PJ, counts=counts)
+            return Instr(
+                op,
+                K_LOCAL,
+                GATHER,
+                t,
+                t,
+                (self.access(op, "src", op.src_extent() * E),),
+                (self.access(op, "dst", n * E),),
+                energy=energy * PJ,
+                counts=counts,
+            )
         if isinstance(op, isa.SendOp | isa.RecvOp):
             nbytes = v("len") * self.data
             energy[E_BUS] = nbytes * chip.bus_pj_per_byte
@@ -235,22 +266,50 @@ class _Compiler:
             t = nbytes / min(self.bus_bw, self.local_bw)
             local = (self.access(op, "src" if send else "dst", v("len") * E),)
             return Instr(
-                op, K_SEND if send else K_RECV, LINK, t, t, local if send else (), () if send else local,
-                bus_bytes=nbytes if send else 0, rate=min(self.bus_bw, self.local_bw),
-                peer=v("peer"), tag=v("tag"), energy=energy * PJ, counts=counts,
+                op,
+                K_SEND if send else K_RECV,
+                LINK,
+                t,
+                t,
+                local if send else (),
+                () if send else local,
+                bus_bytes=nbytes if send else 0,
+                rate=min(self.bus_bw, self.local_bw),
+                peer=v("peer"),
+                tag=v("tag"),
+                energy=energy * PJ,
+                counts=counts,
                 buffer=op.token_buffer or "",
             )
         if isinstance(op, isa.BarrierOp):
-            return Instr(op, K_BARRIER, LINK, 0.0, 0.0, (), (), group=isa.ints(op.cores),
-                         energy=energy, counts=counts)
+            return Instr(
+                op,
+                K_BARRIER,
+                LINK,
+                0.0,
+                0.0,
+                (),
+                (),
+                group=isa.ints(op.cores),
+                energy=energy,
+                counts=counts,
+            )
         if "len" not in op.properties:
-            raise PimError(f"the timing model does not know the instruction '{op.name}'.",
-                           hint="Add it to pimdsl/sim/timing_program.py.")
+            raise PimError(
+                f"the timing model does not know the instruction '{op.name}'.",
+                hint="Add it to pimdsl/sim/timing_program.py.",
+            )
         return self.vector(op, energy, counts)
 
     def transfer(
-        self, op: isa.InstrOp, nbytes: float, dram: float, reads: tuple[Access, ...],
-        writes: tuple[Access, ...], energy: np.ndarray, counts: np.ndarray,
+        self,
+        op: isa.InstrOp,
+        nbytes: float,
+        dram: float,
+        reads: tuple[Access, ...],
+        writes: tuple[Access, ...],
+        energy: np.ndarray,
+        counts: np.ndarray,
     ) -> Instr:
         chip = self.chip
         energy[E_DRAM] = dram * chip.dram_pj_per_byte
@@ -260,8 +319,18 @@ class _Compiler:
         rate = min(self.bus_bw, self.local_bw, self.dram_bw if dram else math.inf)
         t = nbytes / rate
         return Instr(
-            op, K_DMA, DMA_OUT if isinstance(op, isa.StoreOp | isa.StoreBlockOp) else DMA_IN, t, t + (chip.dram_latency_ns if dram else 0.0), reads, writes,
-            dram_bytes=dram, bus_bytes=nbytes, rate=rate, energy=energy * PJ, counts=counts,
+            op,
+            K_DMA,
+            DMA_OUT if isinstance(op, isa.StoreOp | isa.StoreBlockOp) else DMA_IN,
+            t,
+            t + (chip.dram_latency_ns if dram else 0.0),
+            reads,
+            writes,
+            dram_bytes=dram,
+            bus_bytes=nbytes,
+            rate=rate,
+            energy=energy * PJ,
+            counts=counts,
         )
 
     def vector(self, op: isa.InstrOp, energy: np.ndarray, counts: np.ndarray) -> Instr:
@@ -349,7 +418,21 @@ class _Compiler:
         units = tuple(int(u) for u in np.nonzero(busy)[0])
         flows = {u: (d, b) for u, (d, b) in traffic.items()}
         stored = frozenset(n.buffer for n in walk_instrs(body) if n.stores)
-        return Loop(op, count, body, interacts, busy, dram, bus, flows, writes, units, tail, stored, dram_stores)
+        return Loop(
+            op,
+            count,
+            body,
+            interacts,
+            busy,
+            dram,
+            bus,
+            flows,
+            writes,
+            units,
+            tail,
+            stored,
+            dram_stores,
+        )
 
 
 def walk_instrs(body: list[Instr | Loop]) -> Iterator[Instr]:

@@ -70,12 +70,15 @@ def program(w_int: np.ndarray, chip: Chip, *, core: int, xbar: int, write: int) 
     g = levels.astype(np.float64)  # [K, S, N]
     seed = chip.noise_seed
     if chip.variation_sigma:
-        z = np.random.default_rng([seed, _VARIATION, core, xbar, write]).standard_normal((rows, cols))
+        z = np.random.default_rng([seed, _VARIATION, core, xbar, write]).standard_normal(
+            (rows, cols)
+        )
         g = g * np.exp(chip.variation_sigma * _physical(z, k, slices, n))
     stuck = 0
     if chip.stuck_at_0_rate or chip.stuck_at_1_rate:
-        u = _physical(np.random.default_rng([seed, _FAULTS, core, xbar]).random((rows, cols)),
-                      k, slices, n)
+        u = _physical(
+            np.random.default_rng([seed, _FAULTS, core, xbar]).random((rows, cols)), k, slices, n
+        )
         low = u < chip.stuck_at_0_rate
         high = ~low & (u < chip.stuck_at_0_rate + chip.stuck_at_1_rate)
         g = np.where(low, 0.0, np.where(high, float(top), g))
@@ -97,7 +100,12 @@ def _physical(a: np.ndarray, k: int, slices: int, n: int) -> np.ndarray:
 
 
 def device_mvm_int(
-    x_int: np.ndarray, xbar: ProgrammedXbar, chip: Chip, *, signed_inputs: bool, stream: int = 0,
+    x_int: np.ndarray,
+    xbar: ProgrammedXbar,
+    chip: Chip,
+    *,
+    signed_inputs: bool,
+    stream: int = 0,
 ) -> tuple[np.ndarray, int]:
     """The integer result [B, N] of x_int [B, K] through the programmed crossbar, and how many
     conversions clipped (above the ADC's top, or below 0 when noise pushes a sum negative).
@@ -107,8 +115,9 @@ def device_mvm_int(
     x = np.asarray(x_int, dtype=np.int64)
     k, n = xbar.w_int.shape
     if x.ndim != 2 or x.shape[1] != k:
-        raise PimError(f"crossbar numerics: inputs of shape {x.shape} do not fit a crossbar "
-                       f"holding {k} rows.")
+        raise PimError(
+            f"crossbar numerics: inputs of shape {x.shape} do not fit a crossbar holding {k} rows."
+        )
     batch = x.shape[0]
     slices = chip.cols_per_weight
     steps = chip.input_steps

@@ -189,13 +189,28 @@ def crossbar_mvm_int(
     w = w.astype(np.int64)
     signed = bool(x.size and x.min() < 0) if signed_inputs is None else bool(signed_inputs)
     if signed:
-        _check_int_range("signed input", x, -(1 << (act_bits - 1)), (1 << (act_bits - 1)) - 1,
-                         "requantize the inputs to act_bits.")
+        _check_int_range(
+            "signed input",
+            x,
+            -(1 << (act_bits - 1)),
+            (1 << (act_bits - 1)) - 1,
+            "requantize the inputs to act_bits.",
+        )
     else:
-        _check_int_range("unsigned input", x, 0, (1 << act_bits) - 1,
-                         "requantize the inputs to act_bits or pass signed_inputs=True.")
-    _check_int_range("weight", w, -(1 << (weight_bits - 1)), (1 << (weight_bits - 1)) - 1,
-                     "requantize the weights to weight_bits.")
+        _check_int_range(
+            "unsigned input",
+            x,
+            0,
+            (1 << act_bits) - 1,
+            "requantize the inputs to act_bits or pass signed_inputs=True.",
+        )
+    _check_int_range(
+        "weight",
+        w,
+        -(1 << (weight_bits - 1)),
+        (1 << (weight_bits - 1)) - 1,
+        "requantize the weights to weight_bits.",
+    )
 
     batch, k = x.shape
     n = w.shape[1]
@@ -248,14 +263,20 @@ def crossbar_mvm_int(
             if safe_slices:
                 x_part = sum(digits[j] << (j * dac_bits) for j in group)
                 w_part = sum(cells[s] << (s * cell_bits) for s in safe_slices)
-                assert isinstance(x_part, np.ndarray) and isinstance(w_part, np.ndarray)  # non-empty sums
+                assert isinstance(x_part, np.ndarray) and isinstance(
+                    w_part, np.ndarray
+                )  # non-empty sums
                 acc += _exact_matmul(x_part, w_part)
             if clip_slices:
                 part, sat = _clipped_steps(
-                    [digits[j] for j in group], [cells[s] for s in clip_slices],
+                    [digits[j] for j in group],
+                    [cells[s] for s in clip_slices],
                     step_shifts=[j * dac_bits for j in group],
                     slice_shifts=[s * cell_bits for s in clip_slices],
-                    tiles=tiles, rows=rows, adc_max=adc_max, max_analog=max_analog,
+                    tiles=tiles,
+                    rows=rows,
+                    adc_max=adc_max,
+                    max_analog=max_analog,
                 )
                 acc += part
                 saturations += sat
@@ -287,34 +308,47 @@ class DeviceState:
     stream: int = 0
     programmed: ProgrammedXbar | None = None
 
-    def mvm(self, x_int: np.ndarray, w_int: np.ndarray, chip: Chip, signed: bool,
-            counts: XbarCounts | None) -> np.ndarray:
+    def mvm(
+        self,
+        x_int: np.ndarray,
+        w_int: np.ndarray,
+        chip: Chip,
+        signed: bool,
+        counts: XbarCounts | None,
+    ) -> np.ndarray:
         """x_int @ w_int through this crossbar, programming it on first use (or when the
         block differs, e.g. a smaller slice of what was written)."""
         p = self.programmed
         if p is None or p.w_int.shape != w_int.shape or not np.array_equal(p.w_int, w_int):
-            p = self.programmed = program(w_int, chip, core=self.core, xbar=self.xbar,
-                                          write=self.write)
+            p = self.programmed = program(
+                w_int, chip, core=self.core, xbar=self.xbar, write=self.write
+            )
             if counts is not None:
                 counts.stuck_cells += p.stuck
         y, clipped = device_mvm_int(x_int, p, chip, signed_inputs=signed, stream=self.stream)
         if counts is not None:
             n = w_int.shape[1]
             col_tiles = math.ceil(n / max(1, chip.weights_per_crossbar_row))
-            counts += mvm_counts(len(x_int), 1, col_tiles, chip.input_steps,
-                                 chip.cols_per_weight, n)
+            counts += mvm_counts(
+                len(x_int), 1, col_tiles, chip.input_steps, chip.cols_per_weight, n
+            )
             counts.adc_saturations += clipped
         return y
 
 
-def mvm_counts(batch: int, tiles: int, col_tiles: int, steps: int, slices: int,
-               n: int) -> XbarCounts:
+def mvm_counts(
+    batch: int, tiles: int, col_tiles: int, steps: int, slices: int, n: int
+) -> XbarCounts:
     """Events of `batch` input vectors through `tiles` x `col_tiles` crossbars holding N output
     channels of `slices` columns each, fed in `steps` DAC steps (saturations not included)."""
     mvms = batch * tiles * col_tiles
     conversions = batch * tiles * steps * slices * n
-    return XbarCounts(crossbar_mvms=mvms, crossbar_steps=mvms * steps,
-                      adc_conversions=conversions, shift_adds=conversions)
+    return XbarCounts(
+        crossbar_mvms=mvms,
+        crossbar_steps=mvms * steps,
+        adc_conversions=conversions,
+        shift_adds=conversions,
+    )
 
 
 def _exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -51,7 +51,9 @@ def reference_mvm_int(
     # What the crossbar cells hold: per row, per column, the cell digits of the biased weight.
     cells = [[_digits(w[r][c] + w_bias, cell_base, n_slices) for c in range(n)] for r in range(k)]
     # What the DACs drive: per batch row, per input row, the digits of the biased input.
-    levels = [[_digits(x[b][r] + x_bias, dac_base, n_steps) for r in range(k)] for b in range(batch)]
+    levels = [
+        [_digits(x[b][r] + x_bias, dac_base, n_steps) for r in range(k)] for b in range(batch)
+    ]
 
     out: Matrix = [[0] * n for _ in range(batch)]
     for b in range(batch):
@@ -69,10 +71,7 @@ def reference_mvm_int(
                 sum_xb = sum(x[b][r] + x_bias for r in tile)
                 sum_wb = sum(w[r][c] + w_bias for r in tile)
                 total += (
-                    analog_total
-                    - w_bias * sum_xb
-                    - x_bias * sum_wb
-                    + len(tile) * x_bias * w_bias
+                    analog_total - w_bias * sum_xb - x_bias * sum_wb + len(tile) * x_bias * w_bias
                 )
             out[b][c] = total
     return out
@@ -91,7 +90,9 @@ def reference_quantize_weights(
         peak = max((abs(float(v)) for row in w for v in row), default=0.0)
         peaks = [peak] * n
     scales = [p / top if p > 0 else 1.0 for p in peaks]
-    q = [[max(-top, min(top, round(float(w[r][c]) / scales[c]))) for c in range(n)] for r in range(k)]
+    q = [
+        [max(-top, min(top, round(float(w[r][c]) / scales[c]))) for c in range(n)] for r in range(k)
+    ]
     return q, scales
 
 

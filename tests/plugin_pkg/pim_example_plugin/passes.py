@@ -18,7 +18,8 @@ class OpCountPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         counts = Counter(o.dialect_name() for o in op.walk() if o is not op)
         op.attributes["example.op_count"] = DictionaryAttr(
-            {d: IntegerAttr(n, i64) for d, n in sorted(counts.items())})
+            {d: IntegerAttr(n, i64) for d, n in sorted(counts.items())}
+        )
 
 
 @dataclass(frozen=True)
