@@ -54,3 +54,15 @@ def broadcast_shapes(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | No
             return None
         out.append(max(x, y))
     return tuple(reversed(out))
+
+
+def pair(values: Sequence[int]) -> tuple[int, int]:
+    """Two ints (a kernel, strides, a row range...) from an IR array, its length checked."""
+    a, b = values
+    return int(a), int(b)
+
+
+def quad(values: Sequence[int]) -> tuple[int, int, int, int]:
+    """Four ints (pads: top, left, bottom, right) from an IR array, its length checked."""
+    a, b, c, d = values
+    return int(a), int(b), int(c), int(d)

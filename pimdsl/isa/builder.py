@@ -97,9 +97,10 @@ class CoreCode:
         orders = [op.order for op in staged]
         bodies = [_build(op.body) for op in staged]
         out = _build(self.ops[:first])
+        known = [o for o in orders if o is not None]
         for t0, t1, active in pipeline.segments(
-            stages, staged[0].count, None if None in orders else orders
-        ):  # type: ignore[arg-type]
+            stages, staged[0].count, known if len(known) == len(orders) else None
+        ):
             body = [x for i in active for x in pipeline.shifted(bodies[i], t0 - stages[i])]
             out.append(isa.LoopOp(t1 - t0, body))
         self.ops = out

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from xdsl.dialects.builtin import DenseArrayBase
 from xdsl.ir import Operation, SSAValue
 
 from pimdsl.chip import Chip
@@ -21,12 +22,12 @@ from pimdsl.errors import PimError
 from pimdsl.isa import line_buffer as lb
 from pimdsl.isa.builder import Aff, CoreCode
 from pimdsl.isa.element import RowTokens, unit_tiles
-from pimdsl.isa.linear import Block, Linear, Term
+from pimdsl.isa.linear import Block, Linear, Source, Term
 from pimdsl.isa.placement import Place
 from pimdsl.sim.timing_program import mvm_issue_ns, mvm_steps
 
 # A unary vector op applied in place: (dst, src, len) -> instruction.
-Unary = Callable[[object, object, int], Operation]
+Unary = Callable[[DenseArrayBase, DenseArrayBase, int], Operation]
 
 
 @dataclass
@@ -185,7 +186,7 @@ class InputPlan:
     clustered convolution input its line buffer's address (`bands`, by index into `loads`)."""
 
     arena: Arena
-    loads: list[tuple[object, int, int, int]]
+    loads: list[tuple[Source, int, int, int]]
     tiles: list[lb.Tile]
     bands: dict[int, int]
 
@@ -213,14 +214,14 @@ def _input_plan(
 ) -> InputPlan:
     arena = e.arena(f"weight layer '{layer.name}' on core {core}")
     # Input clusters per source: one load per cluster and window.
-    spans: dict[object, list[tuple[int, int]]] = {}
+    spans: dict[Source, list[tuple[int, int]]] = {}
     for _, _, terms in mine:
         for t in terms:
             spans.setdefault(t.source, []).append(_source_span(t))
-    loads = []  # (source, lo, hi, local address of the window's input vector)
+    loads: list[tuple[Source, int, int, int]] = []  # (source, lo, hi, window input address)
     for source, ranges in spans.items():
         for lo, hi in merge_ranges(ranges):
-            per = 1 if source.conv is None else source.conv.kernel[0] * source.conv.kernel[1]  # type: ignore[attr-defined]
+            per = 1 if source.conv is None else source.conv.kernel[0] * source.conv.kernel[1]
             loads.append((source, lo, hi, arena.take((hi - lo) * per)))
     tiles, bands = _line_buffers(e, arena, seg, layer.out_hw[1], loads)
     return InputPlan(arena, loads, tiles, bands)
@@ -425,7 +426,7 @@ def _weight_segment(
             code.chunk_key = e.chunk_key
 
 
-def _term_src(t: Term, loads: list[tuple[object, int, int, int]], elem: int) -> int:
+def _term_src(t: Term, loads: list[tuple[Source, int, int, int]], elem: int) -> int:
     lo_span, hi_span = _source_span(t)
     for source, lo, hi, addr in loads:
         if source == t.source and lo <= lo_span and hi_span <= hi:
@@ -440,7 +441,7 @@ def _line_buffers(
     arena: Arena,
     seg: tuple[int, int],
     ow: int,
-    loads: list[tuple[object, int, int, int]],
+    loads: list[tuple[Source, int, int, int]],
 ) -> tuple[list[lb.Tile], dict[int, int]]:
     """The window tiles of a segment and, per convolution load that takes a line buffer
     (`line_buffer.shape`), its band's local address. All bands of one core share the tiles:

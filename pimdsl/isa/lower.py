@@ -44,32 +44,37 @@ from pimdsl.isa.builder import Aff, CoreCode
 from pimdsl.isa.placement import NEG_INF, Place, feature_map, plain
 from pimdsl.module_attrs import SCHEDULE_POLICIES, get_batch, get_chip
 from pimdsl.network import main_func, pool_excludes_padding
+from pimdsl.shapes import pair, quad
+
+
+def _clip(op: Operation) -> cg.Unary:
+    assert isinstance(op, nn.ClipOp)
+    lo, hi = op.min.value.data, op.max.value.data
+    return lambda d, s, n: isa.VClipOp(d, s, n, min=lo, max=hi)
+
+
+def _leaky_relu(op: Operation) -> cg.Unary:
+    assert isinstance(op, nn.LeakyReluOp)
+    alpha = op.alpha.value.data
+    return lambda d, s, n: isa.VLeakyReluOp(d, s, n, alpha=alpha)
+
+
+def _fake_quant(op: Operation) -> cg.Unary:
+    assert isinstance(op, nn.FakeQuantOp)
+    scale, zero_point = op.scale.value.data, op.zero_point.value.data
+    lo, hi = op.bounds()
+    return lambda d, s, n: isa.VFakeQuantOp(
+        d, s, n, scale=scale, zero_point=zero_point, min=lo, max=hi
+    )
+
 
 UNARY: dict[type, Callable[[Operation], cg.Unary]] = {
-    nn.ReluOp: lambda op: lambda d, s, n: isa.VReluOp(d, s, n),  # type: ignore[arg-type]
-    nn.SigmoidOp: lambda op: lambda d, s, n: isa.VSigmoidOp(d, s, n),  # type: ignore[arg-type]
-    nn.TanhOp: lambda op: lambda d, s, n: isa.VTanhOp(d, s, n),  # type: ignore[arg-type]
-    nn.ClipOp: lambda op: (
-        lambda d, s, n: isa.VClipOp(  # type: ignore[arg-type]
-            d, s, n, min=op.min.value.data, max=op.max.value.data
-        )
-    ),  # type: ignore[attr-defined]
-    nn.LeakyReluOp: lambda op: (
-        lambda d, s, n: isa.VLeakyReluOp(  # type: ignore[arg-type]
-            d, s, n, alpha=op.alpha.value.data
-        )
-    ),  # type: ignore[attr-defined]
-    nn.FakeQuantOp: lambda op: (
-        lambda d, s, n: isa.VFakeQuantOp(  # type: ignore[arg-type]
-            d,
-            s,
-            n,
-            scale=op.scale.value.data,
-            zero_point=op.zero_point.value.data,  # type: ignore[attr-defined]
-            min=op.bounds()[0],
-            max=op.bounds()[1],
-        )
-    ),  # type: ignore[attr-defined]
+    nn.ReluOp: lambda op: isa.VReluOp,
+    nn.SigmoidOp: lambda op: isa.VSigmoidOp,
+    nn.TanhOp: lambda op: isa.VTanhOp,
+    nn.ClipOp: _clip,
+    nn.LeakyReluOp: _leaky_relu,
+    nn.FakeQuantOp: _fake_quant,
 }
 BINARY: dict[type, type[isa.VectorBinaryOp]] = {
     nn.AddOp: isa.VAddOp,
@@ -251,23 +256,23 @@ class Lowering:
                     x = shape(op.input)
                     pads = _pads_needed(
                         x,
-                        xb.ints(op.kernel),
-                        xb.ints(op.strides),
-                        xb.ints(op.pads),  # type: ignore[arg-type]
-                        xb.ints(op.dilations),
+                        pair(xb.ints(op.kernel)),
+                        pair(xb.ints(op.strides)),
+                        quad(xb.ints(op.pads)),
+                        pair(xb.ints(op.dilations)),
                         op.out_hw(),
-                    )  # type: ignore[arg-type]
+                    )
                     self.needs.setdefault(self.c(op.input), Need()).add(pads, 0.0)
                 elif isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
                     x, y = shape(op.input), shape(op.output)
                     pads = _pads_needed(
                         x,
-                        nn.ints(op.kernel),
-                        nn.ints(op.strides),
-                        nn.ints(op.pads),  # type: ignore[arg-type]
+                        pair(nn.ints(op.kernel)),
+                        pair(nn.ints(op.strides)),
+                        quad(nn.ints(op.pads)),
                         op.dilation_values(),
-                        y[2:],
-                    )  # type: ignore[arg-type]
+                        pair(y[2:]),
+                    )
                     fill = NEG_INF if isinstance(op, nn.MaxPoolOp) else 0.0
                     self.needs.setdefault(self.c(op.input), Need()).add(pads, fill)
 
@@ -325,8 +330,8 @@ class Lowering:
                 isa.LdWeightOp(
                     t.weight.data,
                     t.layout.data,
-                    xb.ints(t.rows),
-                    xb.ints(t.cols),  # type: ignore[arg-type]
+                    pair(xb.ints(t.rows)),
+                    pair(xb.ints(t.cols)),
                     code.addr(0),
                     groups=t.group_count,
                 )
@@ -717,15 +722,15 @@ class _PartitionState:
     def step(self, op: Operation) -> None:
         low = self.low
         if isinstance(op, xb.Im2colOp):
-            kernel = xb.ints(op.kernel)
+            kernel = pair(xb.ints(op.kernel))
             self.sources[op.output] = lin.Source(
                 low.c(op.input),
                 lin.Conv(
                     kernel,
-                    xb.ints(op.strides),
-                    xb.ints(op.pads),
-                    xb.ints(op.dilations),
-                    op.out_hw(),  # type: ignore[arg-type]
+                    pair(xb.ints(op.strides)),
+                    quad(xb.ints(op.pads)),
+                    pair(xb.ints(op.dilations)),
+                    op.out_hw(),
                 ),
             )
             return
@@ -743,8 +748,8 @@ class _PartitionState:
             return
         if isinstance(op, xb.BiasOp):
             self.linear[op.output] = lin.bias(
-                self.linear_of(op.input), op.weight.data, xb.ints(op.cols)
-            )  # type: ignore[arg-type]
+                self.linear_of(op.input), op.weight.data, pair(xb.ints(op.cols))
+            )
             return
         if isinstance(op, xb.Col2imOp):
             value = self.linear.pop(op.input, None) if len(list(op.input.uses)) == 1 else None
@@ -834,11 +839,11 @@ class _PartitionState:
             exclude = pool_excludes_padding(op)
             p = cg.Pool(
                 "max" if isinstance(op, nn.MaxPoolOp) else "avg",
-                nn.ints(op.kernel),  # type: ignore[arg-type]
-                nn.ints(op.strides),
-                nn.ints(op.pads),
+                pair(nn.ints(op.kernel)),
+                pair(nn.ints(op.strides)),
+                quad(nn.ints(op.pads)),
                 op.dilation_values(),
-                shape(op.output)[2:],  # type: ignore[arg-type]
+                pair(shape(op.output)[2:]),
                 exclude_pad=exclude,
             )
             split = self._pool_rows(op, p) if not exclude else None

@@ -48,6 +48,7 @@ from pimdsl.chip import Chip
 from pimdsl.dialects import crossbar as xb
 from pimdsl.errors import PimError
 from pimdsl.module_attrs import get_chip
+from pimdsl.shapes import pair
 from pimdsl.sim import run_stats
 from pimdsl.sim.xbar_numerics import (
     MODES,
@@ -251,8 +252,8 @@ class CrossbarFunctions(InterpreterFunctions):
         tile = Tile(
             op.weight.data,
             op.layout.data,
-            xb.ints(op.rows),
-            xb.ints(op.cols),  # type: ignore[arg-type]
+            pair(xb.ints(op.rows)),
+            pair(xb.ints(op.cols)),
             op.group_count,
             op.replica_index,
             op.core_index,
