@@ -57,32 +57,28 @@ def rows(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
 
 
-def test_pool_and_dask_give_byte_identical_tables(spec: Path, pool_run: Path) -> None:
+def run_on_dask(spec: Path, out: Path, cache: Path) -> None:
+    """The sweep on a Dask LocalCluster started here, with its own cache folder (the cluster
+    computes every span table itself)."""
     distributed = pytest.importorskip("distributed")
-    out = spec.parent / "dask"
     with distributed.LocalCluster(
         n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
     ) as cluster:
-        # its own cache folder: the cluster computes every span table itself
-        assert (
-            main(
-                [
-                    str(spec),
-                    "-o",
-                    str(out),
-                    "--scheduler",
-                    cluster.scheduler_address,
-                    "--cache",
-                    str(spec.parent / "cache-dask"),
-                    "-q",
-                ]
-            )
-            == 0
-        )
-    assert len(rows(pool_run)) == POINTS
+        args = [str(spec), "-o", str(out), "--scheduler", cluster.scheduler_address]
+        assert main([*args, "--cache", str(cache), "-q"]) == 0
+
+
+def assert_same_tables(a: Path, b: Path) -> None:
     for name in TABLE_FILES:
-        if (pool_run / name).exists() or (out / name).exists():
-            assert (pool_run / name).read_bytes() == (out / name).read_bytes(), name
+        if (a / name).exists() or (b / name).exists():
+            assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_pool_and_dask_give_byte_identical_tables(spec: Path, pool_run: Path) -> None:
+    out = spec.parent / "dask"
+    run_on_dask(spec, out, spec.parent / "cache-dask")
+    assert len(rows(pool_run)) == POINTS
+    assert_same_tables(pool_run, out)
 
 
 def test_serial_run_from_the_cache_gives_the_same_table(spec: Path, pool_run: Path) -> None:
@@ -342,30 +338,9 @@ def test_simulate_stage_equals_pim_run_stats(tmp_path: Path) -> None:
 def test_the_example_sweep_on_a_pool_and_on_dask(tmp_path: Path) -> None:
     """The issue's acceptance run: examples/sweep.toml (3 zoo networks x 4 chips x 2 batches x 3
     strategies) on the default pool and on a Dask LocalCluster: byte-identical tables."""
-    distributed = pytest.importorskip("distributed")
     example = Path(__file__).parent.parent / "examples" / "sweep.toml"
     pool = tmp_path / "pool"
     assert main([str(example), "-o", str(pool), "--cache", str(tmp_path / "cache-pool"), "-q"]) == 0
     assert len(rows(pool)) == 3 * 4 * 2 * 3
-    out = tmp_path / "dask"
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-    ) as cluster:
-        assert (
-            main(
-                [
-                    str(example),
-                    "-o",
-                    str(out),
-                    "--scheduler",
-                    cluster.scheduler_address,
-                    "--cache",
-                    str(tmp_path / "cache-dask"),
-                    "-q",
-                ]
-            )
-            == 0
-        )
-    for name in TABLE_FILES:
-        if (pool / name).exists() or (out / name).exists():
-            assert (pool / name).read_bytes() == (out / name).read_bytes(), name
+    run_on_dask(example, tmp_path / "dask", tmp_path / "cache-dask")
+    assert_same_tables(pool, tmp_path / "dask")

@@ -32,23 +32,16 @@ from xdsl.ir import Block, Operation
 from pimdsl.chip import Chip
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
+from pimdsl.sim.stats import ENERGY_BREAKDOWN_KEYS
 
 DMA_IN, VECTOR, LINK, WRITE, DMA_OUT, GATHER, XBAR = 0, 1, 2, 3, 4, 5, 6
 
 # instruction kinds
 K_LOCAL, K_DMA, K_SEND, K_RECV, K_BARRIER = 0, 1, 2, 3, 4
 
-# energy breakdown keys, in the order of `Instr.energy`
-ENERGY_KEYS: tuple[str, ...] = (
-    "mvm",
-    "adc",
-    "shift_add",
-    "weight_write",
-    "dram",
-    "bus",
-    "local_memory",
-    "vector",
-)
+# energy breakdown keys, in the order of `Instr.energy`: the stats' keys but static energy,
+# which depends on time, not on instructions
+ENERGY_KEYS: tuple[str, ...] = tuple(k for k in ENERGY_BREAKDOWN_KEYS if k != "static")
 E_MVM, E_ADC, E_SHIFT_ADD, E_WRITE, E_DRAM, E_BUS, E_LOCAL, E_VECTOR = range(8)
 # counters, in the order of `Instr.counts`
 COUNT_KEYS: tuple[str, ...] = ("mvm_count", "dram_bytes", "weight_bytes_loaded", "bus_bytes")
