@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=j, processes=True, threads_per_worker=1, dashboard_address=None
+        n_workers=j, processes=True, threads_per_worker=1, dashboard_address=":0"
     ) as cluster:
         results.append(
             timed(

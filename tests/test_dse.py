@@ -62,7 +62,7 @@ def run_on_dask(spec: Path, out: Path, cache: Path) -> None:
     computes every span table itself)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
     ) as cluster:
         args = [str(spec), "-o", str(out), "--scheduler", cluster.scheduler_address]
         assert main([*args, "--cache", str(cache), "-q"]) == 0
