@@ -50,8 +50,18 @@ def pyplot() -> Any:
 
 def _throughput_axes(ax: Any, title: str, xlabel: str, xbase: int) -> None:
     """Log-log axes with throughput up."""
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
     ax.set_xscale("log", base=xbase)
     ax.set_yscale("log")
+    for axis, base in ((ax.xaxis, xbase), (ax.yaxis, 10)):
+        # plain numbers at 1, 2, 5 x 10^k (powers of 2 on a base-2 axis); minor-tick labels
+        # would overlap on short decades
+        axis.set_major_locator(
+            LogLocator(base=base, subs=(1.0, 2.0, 5.0) if base == 10 else (1.0,))
+        )
+        axis.set_major_formatter(ScalarFormatter())
+        axis.set_minor_formatter(NullFormatter())
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("throughput (inferences/s)")
