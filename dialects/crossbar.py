@@ -34,17 +34,15 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
     DenseArrayBase,
     IntegerAttr,
-    IntegerType,
     ModuleOp,
     StringAttr,
     TensorType,
-    f32,
     i64,
 )
 from xdsl.ir import (
@@ -78,6 +76,10 @@ from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from pimdsl.chip import Chip, from_attr
+from pimdsl.dialects.common import i64_array as i64_array
+from pimdsl.dialects.common import ints as ints
+from pimdsl.dialects.common import shape_of as shape_of
+from pimdsl.dialects.common import tensor as tensor
 from pimdsl.module_attrs import CHIP, SCHEDULES
 from pimdsl.shapes import conv2d_out_hw
 
@@ -127,25 +129,6 @@ def enclosing_chip(op: Operation) -> Chip | None:
             return cached[1]
         current = current.parent_op()
     return None
-
-
-def i64_array(values: Sequence[int]) -> DenseArrayBase:
-    return DenseArrayBase.from_list(i64, list(values))
-
-
-def ints(attr: DenseArrayBase) -> tuple[int, ...]:
-    # The properties are declared as plain DenseArrayBase (int or float elements); these hold i64.
-    return tuple(int(v) for v in cast(DenseArrayBase[IntegerType], attr).get_values())
-
-
-def shape_of(value: SSAValue) -> tuple[int, ...]:
-    t = value.type
-    assert isinstance(t, TensorType)
-    return tuple(t.get_shape())
-
-
-def tensor(shape: Sequence[int]) -> TensorType[Attribute]:
-    return TensorType(f32, list(shape))
 
 
 def _fail(op: Operation, message: str) -> None:

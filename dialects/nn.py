@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from abc import ABC
 from collections.abc import Sequence
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
@@ -26,10 +26,8 @@ from xdsl.dialects.builtin import (
     BoolAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
-    Float32Type,
     FloatAttr,
     IntegerAttr,
-    IntegerType,
     StringAttr,
     TensorType,
     UnitAttr,
@@ -52,31 +50,16 @@ from xdsl.irdl import (
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
+from pimdsl.dialects.common import i64_array as i64_array
+from pimdsl.dialects.common import ints as ints
+from pimdsl.dialects.common import shape_of as shape_of
+from pimdsl.dialects.common import tensor as tensor
 from pimdsl.shapes import broadcast_shapes, conv2d_out_hw
 
 AnyTensor = TensorType[Attribute]
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def shape_of(value: SSAValue | Attribute) -> tuple[int, ...]:
-    t = value.type if isinstance(value, SSAValue) else value
-    assert isinstance(t, TensorType)
-    return tuple(t.get_shape())
-
-
-def tensor(shape: Sequence[int]) -> TensorType[Float32Type]:
-    return TensorType(f32, list(shape))
-
-
-def i64_array(values: Sequence[int]) -> DenseArrayBase:
-    return DenseArrayBase.from_list(i64, list(values))
-
-
-def ints(attr: DenseArrayBase) -> tuple[int, ...]:
-    # The properties are declared as plain DenseArrayBase (int or float elements); these hold i64.
-    return tuple(int(v) for v in cast(DenseArrayBase[IntegerType], attr).get_values())
 
 
 def _expect(cond: bool, op: IRDLOperation, message: str) -> None:

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
@@ -48,7 +48,6 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     FloatAttr,
     IntegerAttr,
-    IntegerType,
     ModuleOp,
     StringAttr,
     TensorType,
@@ -75,21 +74,14 @@ from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from pimdsl.chip import Chip, from_attr
+from pimdsl.dialects.common import i64_array as i64_array
+from pimdsl.dialects.common import ints as ints
 from pimdsl.module_attrs import CHIP, SCHEDULES
 
 AnyTensor = TensorType[Attribute]
 N_UNITS = "pim.n_units"  # module attribute: how many units the network has
 PIECE = "pim.piece"  # on a weight layer cut by a boundary: its units in this partition
 ACCUMULATE = "pim.accumulate"  # on the nn.add that adds the loaded partial sum
-
-
-def i64_array(values: Sequence[int]) -> DenseArrayBase:
-    return DenseArrayBase.from_list(i64, list(values))
-
-
-def ints(attr: DenseArrayBase) -> tuple[int, ...]:
-    # The properties are declared as plain DenseArrayBase (int or float elements); these hold i64.
-    return tuple(int(v) for v in cast(DenseArrayBase[IntegerType], attr).get_values())
 
 
 def _fail(op: Operation, message: str) -> None:

@@ -45,7 +45,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar, cast
+from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
@@ -53,7 +53,6 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     FloatAttr,
     IntegerAttr,
-    IntegerType,
     ModuleOp,
     StringAttr,
     TensorType,
@@ -78,6 +77,8 @@ from xdsl.traits import HasAncestor, HasParent, NoTerminator
 from xdsl.utils.exceptions import VerifyException
 
 from pimdsl.chip import Chip
+from pimdsl.dialects.common import i64_array as i64_array
+from pimdsl.dialects.common import ints as ints
 from pimdsl.dialects.crossbar import LAYOUTS, enclosing_chip
 
 BUFFER_ROLES = ("input", "output", "temp")
@@ -86,25 +87,6 @@ POOL_KINDS = ("max", "avg", "sum")
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def i64_array(values: Sequence[int]) -> DenseArrayBase:
-    return _i64_array(tuple(int(v) for v in values))
-
-
-@lru_cache(maxsize=65536)
-def _i64_array(values: tuple[int, ...]) -> DenseArrayBase:
-    # Cached: attributes are immutable, and a lowered program repeats the same few thousand
-    # address arrays; building each anew dominated the lowering time of large networks.
-    return DenseArrayBase.from_list(i64, list(values))
-
-
-@lru_cache(maxsize=8192)
-def ints(attr: DenseArrayBase) -> tuple[int, ...]:
-    # Cached: programs repeat the same few address arrays thousands of times, and decoding one
-    # is the verifier's main cost.
-    # The properties are declared as plain DenseArrayBase (int or float elements); these hold i64.
-    return tuple(int(v) for v in cast(DenseArrayBase[IntegerType], attr).get_values())
 
 
 def addr(base: int, *strides: int) -> DenseArrayBase:
