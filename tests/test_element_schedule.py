@@ -6,9 +6,11 @@ concats, residual adds); geometry and token counts by hand."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from xdsl.dialects.builtin import ModuleOp
 
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.isa import element
@@ -175,11 +177,8 @@ def test_chunks_run_in_key_order_as_a_software_pipeline() -> None:
     ]
 
 
-def test_only_a_token_names_a_buffer() -> None:
-    from xdsl.parser import Parser
+def test_only_a_token_names_a_buffer(parse: Callable[[str], ModuleOp]) -> None:
     from xdsl.utils.exceptions import VerifyException
-
-    from pimdsl.dialects import context
 
     def program(tag: int) -> str:
         return f"""builtin.module {{ pim_isa.program elem_bytes 2 {{
@@ -189,9 +188,9 @@ def test_only_a_token_names_a_buffer() -> None:
     pim_isa.core 1 {{ pim_isa.recv {{peer = 0 : i64, dst = array<i64: 0>, len = 1 : i64, tag = {tag} : i64, buffer = "t"}} }}
   }} }} }}"""
 
-    module = Parser(context(), program(-4)).parse_module()
+    module = parse(program(-4))
     module.verify()
     recv = next(op for op in module.walk() if isinstance(op, isa.RecvOp))
     assert recv.token_buffer == "t"
     with pytest.raises(VerifyException, match="only a token"):
-        Parser(context(), program(4)).parse_module().verify()
+        parse(program(4)).verify()

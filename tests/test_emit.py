@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,11 +17,9 @@ import pytest
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Region
-from xdsl.parser import Parser
 from xdsl.utils.exceptions import VerifyException
 
 from pimdsl.chip import load_preset
-from pimdsl.dialects import context
 from pimdsl.dialects import crossbar as xb
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.emit.asm import emit_asm
@@ -260,12 +259,12 @@ def test_schema_checker_rejects_broken_documents() -> None:
             check_pim_json(doc)
 
 
-def test_ops_file_emits_valid_json() -> None:
+def test_ops_file_emits_valid_json(parse: Callable[[str], ModuleOp]) -> None:
     """Every pim_isa op (tests/filecheck/dialects/pim_isa/ops.mlir) passes the checker."""
     from pathlib import Path
 
     text = (Path(__file__).parent / "filecheck/dialects/pim_isa/ops.mlir").read_text()
-    module = Parser(context(), text).parse_module()
+    module = parse(text)
     set_chip(module, load_preset("compass-s"))
     module.verify()
     out = io.StringIO()
@@ -303,7 +302,7 @@ def test_pim_isa_verifier_counts_sends_over_loops() -> None:
         small_program(send_per_row=True).verify()
 
 
-def test_crossbar_builders_verify_and_round_trip() -> None:
+def test_crossbar_builders_verify_and_round_trip(parse: Callable[[str], ModuleOp]) -> None:
     x_type = xb.tensor((2, 3, 8, 8))
     block = Block(arg_types=[x_type])
     (x,) = block.args
@@ -340,7 +339,7 @@ def test_crossbar_builders_verify_and_round_trip() -> None:
     assert u.output.type == xb.tensor((2, 64, 27))
     assert p1.output.type == xb.tensor((2, 24, 8))
     text = str(module)
-    again = Parser(context(), text).parse_module()
+    again = parse(text)
     again.verify()
     assert str(again) == text
     assert xb.tile_summary(part) == {"tiles": 2, "cores": 2, "crossbars": 2}
