@@ -525,6 +525,19 @@ class _PartitionState:
             self.slots[(v, c)] = self.e.code(c).slot()
             self.e.code(c).chunk_key = self.e.chunk_key
 
+    def _row_tokens(self, by_rows: dict[SSAValue, element.Geometry]) -> element.RowTokens:
+        """The element schedule's row tokens of the step being emitted, for the maps it reads
+        by rows (`by_rows`: each map's geometry as this step reads it)."""
+        return element.RowTokens(
+            self.e.next_tag,
+            self.e.code,
+            [(v, g, self.tiles[v]) for v, g in by_rows.items()],
+            self.row_waited,
+            self.step_no,
+            self.base,
+            {v: self.low.places[v].buffer for v in by_rows},
+        )
+
     def close(self) -> None:
         """Close the open image loops (the end of the partition)."""
         period = max(self.lanes.values(), default=1.0)
@@ -650,15 +663,7 @@ class _PartitionState:
             ],
         )
         if self.low.part_schedule == "element":
-            row_sync = element.RowTokens(
-                self.e.next_tag,
-                self.e.code,
-                [(v, g, self.tiles[v]) for v, g in by_rows.items()],
-                self.row_waited,
-                self.step_no,
-                self.base,
-                {v: self.low.places[v].buffer for v in by_rows},
-            )
+            row_sync = self._row_tokens(by_rows)
         cg.weight_layer(self.e, layer, row_sync)
         if row_sync is None:
             self.wrote(target, layer.writers())
@@ -1026,15 +1031,7 @@ class _PartitionState:
         take about `row_ns` each."""
         by_rows = {v: g for v, g in geometry.items() if v in self.tiles}
         self.sync(set(rows_of), [v for v in inputs if self.low.c(v) not in by_rows])
-        rt = element.RowTokens(
-            self.e.next_tag,
-            self.e.code,
-            [(v, g, self.tiles[v]) for v, g in by_rows.items()],
-            self.row_waited,
-            self.step_no,
-            self.base,
-            {v: self.low.places[v].buffer for v in by_rows},
-        )
+        rt = self._row_tokens(by_rows)
         for c in sorted(rows_of):
             tiles = [
                 (y, min(group, first + count - y), 0, width, min(group, first + count - y))
