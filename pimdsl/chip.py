@@ -322,7 +322,7 @@ def from_dict(data: dict[str, Any], *, source: str = "chip description") -> Chip
 
 
 def from_attr(attr: Any) -> Chip:
-    """Inverse of `Chip.to_attr`."""
+    """Inverse of `Chip.to_attr`; also reads the short form `{base = "NAME", field = ...}`."""
     from xdsl.dialects.builtin import DictionaryAttr, FloatAttr, IntegerAttr, StringAttr
 
     if not isinstance(attr, DictionaryAttr):
@@ -339,7 +339,11 @@ def from_attr(attr: Any) -> Chip:
             raise PimError(
                 f"module attribute 'pim.chip': field '{key}' has unsupported value {value}."
             )
-    return from_dict(data, source="module attribute 'pim.chip'")
+    # the short form {base = "compass-s", cores = 4 : i64}: a preset and the fields that differ
+    source = "module attribute 'pim.chip'"
+    if "base" in data and "name" not in data and len(data) > 1:
+        data["name"] = f"{data['base']}-modified"  # not the preset's name: its fields differ
+    return from_dict(_on_base(data, source, "the fields of pim.chip"), source=source)
 
 
 @cache
@@ -400,15 +404,22 @@ def load_chip(spec: str) -> Chip:
         )
     # docs/chips.md: `name` defaults to the file's stem, so results never carry the base's name
     data.setdefault("name", path.stem)
-    if "base" in data:  # a small file can start from a preset and override a few fields
-        base_name = data.pop("base")
-        if not isinstance(base_name, str) or base_name not in preset_names():
-            raise PimError(
-                f"{source}: unknown chip preset {base_name!r} in `base`.",
-                hint=f"Use base = one of {', '.join(preset_names())}.",
-            )
-        base = load_preset(base_name).to_dict()
-        if "description" not in data:
-            data["description"] = f"{base_name} with the changes of {path.name}"
-        data = {**base, **data}
-    return from_dict(data, source=source)
+    return from_dict(_on_base(data, source, f"the changes of {path.name}"), source=source)
+
+
+def _on_base(data: dict[str, Any], source: str, changes: str) -> dict[str, Any]:
+    """`data` on top of the preset its `base` names (a chip file or a `pim.chip` attribute
+    may start from a preset and override a few fields); `data` itself without a base."""
+    if "base" not in data:
+        return data
+    data = dict(data)
+    base_name = data.pop("base")
+    if not isinstance(base_name, str) or base_name not in preset_names():
+        raise PimError(
+            f"{source}: unknown chip preset {base_name!r} in `base`.",
+            hint=f"Use base = one of {', '.join(preset_names())}.",
+        )
+    base = load_preset(base_name).to_dict()
+    if data and "description" not in data:
+        data["description"] = f"{base_name} with {changes}"
+    return {**base, **data}

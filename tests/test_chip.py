@@ -9,6 +9,7 @@ crossbars of 128x128 two-bit cells.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,24 @@ def test_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
 def test_a_folder_is_not_a_chip(tmp_path: Path) -> None:
     with pytest.raises(PimError, match="is a folder"):
         load_chip(str(tmp_path))
+
+
+def test_short_chip_attribute_is_a_preset_and_its_changes(
+    parse: Callable[[str], ModuleOp],
+) -> None:
+    """`pim.chip = {base = "compass-s", cores = 4}` in IR: compass-s with 4 cores (issue 14)."""
+    from pimdsl.module_attrs import get_chip
+
+    short = parse('builtin.module attributes {pim.chip = {base = "compass-s", cores = 4 : i64}} {}')
+    chip = get_chip(short)
+    assert chip is not None
+    assert chip.cores == 4 and chip.name == "compass-s-modified"
+    # every other field is the preset's (compass-s: 9 crossbars of 256 x 256 per core)
+    assert (chip.crossbars_per_core, chip.crossbar_rows, chip.crossbar_cols) == (9, 256, 256)
+    assert chip.replace(cores=16, name="compass-s", description="") == load_preset(
+        "compass-s"
+    ).replace(description="")
+    plain = parse('builtin.module attributes {pim.chip = {base = "compass-s"}} {}')
+    assert get_chip(plain) == load_preset("compass-s")
+    with pytest.raises(PimError, match="unknown chip preset 'compass-x' in `base`"):
+        get_chip(parse('builtin.module attributes {pim.chip = {base = "compass-x"}} {}'))
