@@ -19,6 +19,10 @@ else auto.
 `replication="conv1=4 fc=2"` gives those layers that many replicas instead of the cost
 model's choice (kept as the module attribute `pim.replication`; pimdsl/replication.py,
 docs/partitioning.md "Replication set by the user"); the grouping is chosen first.
+`unit_crossbars=N` plans units of at most N crossbars (0: a whole core); `auto` costs the
+grouping with whole-core and half-core units and keeps the better for the objective (twice the
+partitioning time). Either is kept in the module's chip (`unit_crossbars` field), so every later
+pass plans the same units; empty (the default): as the chip says (docs/chips.md "Unit size").
 Costs, replication and the DRAM transfers of every partition are in the IR (see
 docs/partitioning.md); `--report` writes them out.
 """
@@ -65,6 +69,8 @@ class PartitionPass(ModulePass):
     """layer, batch or auto; empty: the module's `pim.schedule`, else auto."""
     replication: str = ""
     """"LAYER=R ..." replicas of layers, instead of the cost model's (pimdsl.replication)."""
+    unit_crossbars: str | int = ""
+    """N (0: a whole core) or auto; empty: the chip's `unit_crossbars`."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.strategy not in STRATEGIES:
@@ -93,6 +99,45 @@ class PartitionPass(ModulePass):
         if self.replication:  # applied by apply_grouping to the grouping chosen
             store_request(op, parse_request(self.replication, "--partition='replication=...'"))
 
+        self._set_unit_size(op)
         table = span_table_for_module(op)
         bounds = choose_grouping(table, self.strategy, self.objective)
         apply_grouping(op, bounds, strategy=self.strategy, objective=self.objective)
+
+    def _set_unit_size(self, op: ModuleOp) -> None:
+        """Write the requested unit size into the module's chip (`auto`: the better of a
+        whole core and half a core for this strategy and objective)."""
+        if self.unit_crossbars == "":
+            return
+        from dataclasses import replace
+
+        from pimdsl.grouping.problem import group_fitness
+        from pimdsl.module_attrs import get_chip, set_chip
+        from pimdsl.partitioning import span_table_for_module
+
+        chip = get_chip(op)
+        assert chip is not None
+        K = chip.crossbars_per_core
+        if self.unit_crossbars == "auto":
+            best: tuple[float, int] | None = None
+            for size in dict.fromkeys((0, K // 2)):
+                set_chip(op, replace(chip, unit_crossbars=size))
+                table = span_table_for_module(op)
+                bounds = choose_grouping(table, self.strategy, self.objective)
+                fit = group_fitness(table, bounds, self.objective)  # type: ignore[arg-type]
+                if best is None or fit < best[0]:
+                    best = (fit, size)
+            assert best is not None
+            set_chip(op, replace(chip, unit_crossbars=best[1]))
+            return
+        try:
+            size = int(self.unit_crossbars)
+        except ValueError:
+            size = -1
+        if not 0 <= size <= K:
+            raise PimError(
+                f"partition: unit_crossbars must be auto or a whole number from 0 to {K} (the "
+                f"crossbars of a core of '{chip.name}'), got '{self.unit_crossbars}'.",
+                hint="Use --partition='unit_crossbars=auto', or 0 for units of a whole core.",
+            )
+        set_chip(op, replace(chip, unit_crossbars=size))

@@ -91,6 +91,11 @@ class Chip:
     ir_drop: float = 0.0  # fraction of its current the farthest row loses (linear in the row)
     noise_seed: int = 0  # seed of every draw above
     # --- converters ----------------------------------------------------------------------------
+    # --- mapping --------------------------------------------------------------------------------
+    # Crossbars one unit (pimdsl/units.py) may take at most; 0: a whole core. Smaller units pack
+    # replicas more finely on cores with many crossbars (docs/chips.md "Unit size"). A compiler
+    # choice, kept with the chip so that every pass plans the same units.
+    unit_crossbars: int = 0
     adc_ref_bits: int = 8  # the ADC resolution `adc_pj` and `mvm_adc_ns` are given for
     # --- area (pimdsl.area, docs/chips.md "Area"); defaults: the COMPASS presets at 16 nm -------
     cell_area_um2: float = 0.15  # one crossbar cell (an 8T compute SRAM cell at 16 nm)
@@ -128,7 +133,7 @@ class Chip:
                 raise PimError(
                     f"chip '{self.name}': field '{f.name}' is too large ({value}); the limit is 2^63 - 1."
                 )
-            zero_ok = f.name in NON_IDEALITY_FIELDS or f.name.endswith(
+            zero_ok = f.name in (*NON_IDEALITY_FIELDS, "unit_crossbars") or f.name.endswith(
                 ("_pj", "_mw", "_ns", "_byte", "_bit", "_op")
             )
             if value < 0 or (value == 0 and not zero_ok):
@@ -142,6 +147,12 @@ class Chip:
                 f"chip '{self.name}': stuck_at_0_rate + stuck_at_1_rate is "
                 f"{self.stuck_at_0_rate + self.stuck_at_1_rate:g}, more than every cell; "
                 "give fractions that add up to at most 1."
+            )
+        if self.unit_crossbars > self.crossbars_per_core:
+            raise PimError(
+                f"chip '{self.name}': unit_crossbars ({self.unit_crossbars}) exceeds "
+                f"crossbars_per_core ({self.crossbars_per_core}); a unit lives on one core.",
+                hint="Use 0 (a whole core) or a number up to crossbars_per_core.",
             )
         if self.weight_bits % self.cell_bits and self.cell_bits > self.weight_bits:
             raise PimError(
@@ -165,6 +176,11 @@ class Chip:
     def cols_per_weight(self) -> int:
         """Crossbar columns one weight occupies (bit slicing over cells)."""
         return math.ceil(self.weight_bits / self.cell_bits)
+
+    @property
+    def unit_limit(self) -> int:
+        """Crossbars one unit may take: `unit_crossbars`, or a whole core when it is 0."""
+        return self.unit_crossbars or self.crossbars_per_core
 
     @property
     def weights_per_crossbar_row(self) -> int:
@@ -225,7 +241,7 @@ class Chip:
 
     # --- (de)serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Every field, except optional ones (non-idealities, `adc_ref_bits`, areas) at their default,
+        """Every field, except optional ones (non-idealities, `unit_crossbars`, `adc_ref_bits`, areas) at their default,
         so chips that do not use them read and print as before."""
         return {
             k: v
@@ -278,7 +294,7 @@ AREA_FIELDS = (
     "vector_area_um2",
     "bus_area_um2",
 )
-OPTIONAL_FIELDS = (*NON_IDEALITY_FIELDS, "adc_ref_bits", *AREA_FIELDS)
+OPTIONAL_FIELDS = (*NON_IDEALITY_FIELDS, "unit_crossbars", "adc_ref_bits", *AREA_FIELDS)
 _FIELD_TYPES = {f.name: f.type for f in fields(Chip)}
 _DEFAULTS = {f.name: f.default for f in fields(Chip)}
 

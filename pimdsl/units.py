@@ -6,15 +6,16 @@ output channels side by side) is cut into units, in this order: group, column sl
 
 - *Dense* (groups == 1, or a group too big to share a crossbar): with `rt = ceil(rows / X)` row
   tiles (X = crossbar rows) and K crossbars per core,
-  - if rt <= K a unit is a column slice of `(K // rt) * P` output channels over all rows, on
-    `rt * ceil(channels / P)` crossbars;
+  - if rt <= K a unit is a column slice of `(U // rt) * P` output channels over all rows, on
+    `rt * ceil(channels / P)` crossbars, with U = `chip.unit_limit` (K unless the chip's
+    `unit_crossbars` asks for smaller units; at least one column chunk of P channels);
   - else the rows do not fit one core: a column slice is P channels wide and is split along
     rows into row slices of whole input channels (at most `K*X // (kh*kw)` channels each, balanced);
     the row slices' partial sums are added by the vector unit (`row_slice > 0` marks them).
 - *Packed groups* (grouped/depthwise conv whose group matrix fits one crossbar): `k =
   min(X // rows, P // cols)` groups share a crossbar block-diagonally (group i on rows
   [i*rows, (i+1)*rows) and its own columns), so a depthwise 3x3 layer uses 28 groups per
-  256-row crossbar instead of one crossbar per group. A unit is `K*k` whole groups.
+  256-row crossbar instead of one crossbar per group. A unit is `U*k` whole groups.
 
 Validity (COMPASS): a span of units is a legal partition iff its units, one replica each, pack
 onto the chip's cores, each unit inside one core. Packing is first-fit decreasing (FFD) on the
@@ -61,6 +62,12 @@ class Units:
         return int(self.layer.shape[0])
 
 
+def _column_slice(rt: int, chip: Chip) -> int:
+    """Output channels of a dense unit whose `rt` row tiles fit one core: as many crossbar
+    columns as `chip.unit_limit` crossbars hold (at least one column chunk)."""
+    return max(chip.unit_limit // rt, 1) * chip.weights_per_crossbar_row
+
+
 def _dense_units(L: Layer, chip: Chip, g: int) -> list[tuple[int, ...]]:
     """Units of group g of a dense layer: (crossbars, rows, channels, weights, adc, o0, o1, i0, i1, rs)."""
     X, P, K = chip.crossbar_rows, chip.weights_per_crossbar_row, chip.crossbars_per_core
@@ -69,7 +76,7 @@ def _dense_units(L: Layer, chip: Chip, g: int) -> list[tuple[int, ...]]:
     rt = math.ceil(rows / X)
     out: list[tuple[int, ...]] = []
     if rt <= K:
-        width = (K // rt) * P
+        width = _column_slice(rt, chip)
         for o0 in range(0, cout, width):
             ch = min(width, cout - o0)
             out.append(
@@ -125,7 +132,7 @@ def _layer_units(L: Layer, chip: Chip) -> list[tuple[int, ...]]:
     rows, cpg = L.rows, L.cols_per_group
     if L.groups > 1 and rows <= X and cpg <= P:
         k = min(X // rows, P // cpg)  # groups per crossbar, block-diagonal
-        per_unit = K * k
+        per_unit = chip.unit_limit * k
         out: list[tuple[int, ...]] = []
         for g0 in range(0, L.groups, per_unit):
             ng = min(per_unit, L.groups - g0)
@@ -152,10 +159,10 @@ def count_layer_units(L: Layer, chip: Chip) -> int:
     X, P, K = chip.crossbar_rows, chip.weights_per_crossbar_row, chip.crossbars_per_core
     rows, cpg = L.rows, L.cols_per_group
     if L.groups > 1 and rows <= X and cpg <= P:
-        return math.ceil(L.groups / (K * min(X // rows, P // cpg)))
+        return math.ceil(L.groups / (chip.unit_limit * min(X // rows, P // cpg)))
     rt = math.ceil(rows / X)
     if rt <= K:
-        return L.groups * math.ceil(cpg / ((K // rt) * P))
+        return L.groups * math.ceil(cpg / _column_slice(rt, chip))
     per_max = (K * X) // L.kernel_area
     if per_max < 1:
         return 0  # _layer_units reports that the kernel does not fit
