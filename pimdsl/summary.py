@@ -170,6 +170,7 @@ def emit_summary(module: Any, stream: IO[str]) -> None:
             f"chip        {chip.name}: {chip.cores} cores x {chip.crossbars_per_core} crossbars of "
             f"{chip.crossbar_rows}x{chip.crossbar_cols}, {chip.capacity_bytes / MB:g} MB; "
             f"batch {module_attrs.get_batch(module)}"
+            + (f"; units of at most {chip.unit_crossbars} crossbars" if chip.unit_crossbars else "")
         )
         ratio = need / chip.capacity_bytes
         verdict = (

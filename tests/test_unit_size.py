@@ -118,3 +118,19 @@ def test_a_program_with_smaller_units_computes_the_conv(tmp_path) -> None:
     )
     got = next(iter(out.values())).reshape(want.shape)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_the_summary_names_the_unit_size() -> None:
+    import io
+
+    from pimdsl.summary import emit_summary
+
+    def summary(module: object) -> str:
+        out = io.StringIO()
+        emit_summary(module, out)
+        return out.getvalue()
+
+    module = _module()
+    assert "units of at most" not in summary(module)
+    PartitionPass(unit_crossbars=3).apply(Context(), module)
+    assert "units of at most 3 crossbars" in summary(module)
