@@ -19,6 +19,8 @@ else auto.
 `replication="conv1=4 fc=2"` gives those layers that many replicas instead of the cost
 model's choice (kept as the module attribute `pim.replication`; pimdsl/replication.py,
 docs/partitioning.md "Replication set by the user"); the grouping is chosen first.
+`placement="conv1=0-3 fc=4+6"` puts those layers' tiles on those cores (kept as `pim.placement`;
+pimdsl/placement_hint.py, docs/partitioning.md "Placement hint"), applied after the replication.
 Costs, replication and the DRAM transfers of every partition are in the IR (see
 docs/partitioning.md); `--report` writes them out.
 """
@@ -65,6 +67,8 @@ class PartitionPass(ModulePass):
     """layer, batch or auto; empty: the module's `pim.schedule`, else auto."""
     replication: str = ""
     """"LAYER=R ..." replicas of layers, instead of the cost model's (pimdsl.replication)."""
+    placement: str = ""
+    """"LAYER=CORES ..." the cores of layers' tiles, before first-fit (pimdsl.placement_hint)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.strategy not in STRATEGIES:
@@ -87,11 +91,15 @@ class PartitionPass(ModulePass):
             )
         # kept in the IR, so that later passes (--ga-group, --report) cost the same way
         set_schedule(op, self.schedule or get_schedule(op))
+        from pimdsl import placement_hint
         from pimdsl.partitioning import apply_grouping, span_table_for_module
         from pimdsl.replication import parse_request, store_request
 
         if self.replication:  # applied by apply_grouping to the grouping chosen
             store_request(op, parse_request(self.replication, "--partition='replication=...'"))
+        if self.placement:  # so is the placement hint
+            where = "--partition='placement=...'"
+            placement_hint.store_request(op, placement_hint.parse_request(self.placement, where))
 
         table = span_table_for_module(op)
         bounds = choose_grouping(table, self.strategy, self.objective)
