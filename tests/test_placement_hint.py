@@ -229,3 +229,18 @@ def test_hinted_zoo_model_lands_on_its_cores_at_pim_isa_and_matches_onnxruntime(
     ref = np.concatenate([sess.run(None, {name: x[i : i + 1]})[0] for i in range(shape[0])])
     rel = float(np.abs(y - ref).max() / np.abs(ref).max())
     assert rel <= 1e-4, rel
+
+
+def test_set_replication_keeps_the_hint() -> None:
+    """conv2 hinted on core 4 (9 crossbars): 3 replicas of 2 crossbars land there; 5 (10
+    crossbars) are refused, naming the 4 that fit."""
+    from pimdsl.replication import set_replication
+
+    module = two_convs()
+    PartitionPass(replication="conv1.weight=1 conv2.weight=1", placement="conv2.weight=4").apply(
+        Context(), module
+    )
+    set_replication(module, {"conv2.weight": 3})
+    assert core_crossbars(module) == [[1, 0, 0, 0, 6]]
+    with pytest.raises(PimError, match="on core 4 .* at most 4 replicas fit there"):
+        set_replication(module, {"conv2.weight": 5})
