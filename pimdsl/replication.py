@@ -12,10 +12,13 @@ instead; the IR is then the truth everywhere:
 - `--partition='replication="conv1=4 fc=2"'` (and `--ga-group`) keep the request as the module
   attribute `pim.replication` and apply it to the grouping they choose (`apply_requests`), so
   it survives regrouping and re-costing for another `--chip`/`--batch`;
-- `partition_cost` costs a partition for the replication its IR records: the report, the
-  re-costing and the lowering (`partition-to-crossbar` places what the IR says) read it. A
-  replication that does not fit is a PimError naming the partition, the layer and the most
-  replicas that fit.
+- `partition_cost` costs a partition for the replication (and the placement hint,
+  pimdsl/placement_hint.py) its IR records: the report, the re-costing and the lowering
+  (`partition-to-crossbar` places what the IR says) read it. A replication that does not fit
+  is a PimError naming the partition, the layer and the most replicas that fit.
+
+The request helpers (`parse_pairs`, `store_pairs`, `get_pairs`, `layer_index`,
+`partition_ops`) serve the placement hint too.
 
 A layer is named by its ONNX node name (`pim.node`, what reports print), its result's SSA
 name, or its weight name. A layer cut by a partition boundary gets the replication in every
