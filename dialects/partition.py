@@ -19,7 +19,9 @@ edge crosses a boundary). Between them the partition's part of the `nn` graph ru
 
 `span` is the partition's range [start, end) of units (see pimdsl/units.py), `layers` the weight
 layers it holds (by weight name), `replication` one count per layer, `core_crossbars` the
-crossbars used on each core by the placement, the rest the cost model's estimates.
+crossbars used on each core by the placement, the rest the cost model's estimates. The optional
+`placement = [array<i64: 0, 1>, array<i64>]` is a placement hint, one core list per layer (empty:
+no hint): the cores that layer's tiles go to (pimdsl/placement_hint.py).
 
 A weight layer cut by a boundary runs in every partition holding some of its units: there its
 weight goes through `partition.unit_weights`, which keeps only those units' blocks (zero
@@ -33,7 +35,8 @@ and the last ends at the module's unit count (`pim.n_units`, when present); each
 the chip of the module (`pim.chip`): per-core crossbars within a core, no more cores than the
 chip has, and the total crossbars equal to their sum; replication counts >= 1 and at most the
 layer's windows (MVMs per inference); latency_s and
-energy_j finite and >= 0; byte and crossbar counts >= 0.
+energy_j finite and >= 0; byte and crossbar counts >= 0; a placement hint has one core list per
+layer, each of distinct cores of the chip.
 """
 
 from __future__ import annotations
@@ -129,6 +132,8 @@ class PartitionOp(IRDLOperation):
     # the lowering schedule the costs assume ("layer" or "batch"; absent: "layer"), which
     # crossbar-to-isa's default `schedule=auto` emits
     schedule = opt_prop_def(StringAttr)
+    # a placement hint: per layer the cores its tiles go to (empty: first-fit decreasing)
+    placement = opt_prop_def(ArrayAttr[DenseArrayBase])
     inputs = var_operand_def(AnyTensor)
     outputs = var_result_def(AnyTensor)
     body = region_def("single_block")
@@ -188,6 +193,13 @@ class PartitionOp(IRDLOperation):
         return [a.data for a in self.layers.data]
 
     @property
+    def layer_hints(self) -> list[tuple[int, ...]]:
+        """The placement hint's cores of each layer (empty: none)."""
+        if self.placement is None:
+            return [()] * len(self.layers.data)
+        return [ints(a) for a in self.placement.data]
+
+    @property
     def schedule_name(self) -> str:
         return self.schedule.data if self.schedule is not None else "layer"
 
@@ -229,6 +241,29 @@ class PartitionOp(IRDLOperation):
         self._verify_windows(where)
         self._verify_order(span)
         self._verify_fit(_chip_of(_enclosing_module(self)))
+        self._verify_placement(where, _chip_of(_enclosing_module(self)))
+
+    def _verify_placement(self, where: str, chip: Chip | None) -> None:
+        """A placement hint names, per layer, distinct cores the chip has."""
+        if self.placement is None:
+            return
+        hints = self.layer_hints
+        if len(hints) != len(self.layers.data):
+            _fail(
+                self,
+                f"{where}: {len(self.layers.data)} layers but {len(hints)} placement core lists "
+                "(one per layer, array<i64> for a layer without a hint)",
+            )
+        cores = chip.cores if chip is not None else None
+        for name, hint in zip(self.layer_names, hints, strict=True):
+            bad = [c for c in hint if c < 0 or (cores is not None and c >= cores)]
+            if bad or len(set(hint)) != len(hint):
+                have = f"; chip '{chip.name}' has cores 0-{cores - 1}" if chip and cores else ""
+                _fail(
+                    self,
+                    f"{where}: the placement hint of layer '{name}' must name distinct cores "
+                    f"of the chip, got {list(hint)}{have}",
+                )
 
     def _verify_windows(self, where: str) -> None:
         """A replica computes a range of its layer's windows: at most one replica per window."""

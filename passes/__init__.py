@@ -15,6 +15,7 @@ PASSES: dict[str, str] = {
     "partition": "pimdsl.passes.partition:PartitionPass",
     "partition-to-crossbar": "pimdsl.passes.partition_to_crossbar:PartitionToCrossbarPass",
     "pim-units": "pimdsl.passes.pim_units:UnitsPass",
+    "set-placement": "pimdsl.passes.set_placement:SetPlacementPass",
     "set-replication": "pimdsl.passes.set_replication:SetReplicationPass",
 }
 

@@ -19,6 +19,8 @@ else auto.
 `replication="conv1=4 fc=2"` gives those layers that many replicas instead of the cost
 model's choice (kept as the module attribute `pim.replication`; pimdsl/replication.py,
 docs/partitioning.md "Replication set by the user"); the grouping is chosen first.
+`placement="conv1=0-3 fc=4+6"` puts those layers' tiles on those cores (kept as `pim.placement`;
+pimdsl/placement_hint.py, docs/partitioning.md "Placement hint"), applied after the replication.
 `unit_crossbars=N` plans units of at most N crossbars (0: a whole core); `auto` costs the
 grouping with whole-core and half-core units and keeps the better for the objective (twice the
 partitioning time). Either is kept in the module's chip (`unit_crossbars` field), so every later
@@ -69,6 +71,8 @@ class PartitionPass(ModulePass):
     """layer, batch or auto; empty: the module's `pim.schedule`, else auto."""
     replication: str = ""
     """"LAYER=R ..." replicas of layers, instead of the cost model's (pimdsl.replication)."""
+    placement: str = ""
+    """"LAYER=CORES ..." the cores of layers' tiles, before first-fit (pimdsl.placement_hint)."""
     unit_crossbars: str | int = ""
     """N (0: a whole core) or auto; empty: the chip's `unit_crossbars`."""
 
@@ -93,11 +97,15 @@ class PartitionPass(ModulePass):
             )
         # kept in the IR, so that later passes (--ga-group, --report) cost the same way
         set_schedule(op, self.schedule or get_schedule(op))
+        from pimdsl import placement_hint
         from pimdsl.partitioning import apply_grouping, span_table_for_module
         from pimdsl.replication import parse_request, store_request
 
         if self.replication:  # applied by apply_grouping to the grouping chosen
             store_request(op, parse_request(self.replication, "--partition='replication=...'"))
+        if self.placement:  # so is the placement hint
+            where = "--partition='placement=...'"
+            placement_hint.store_request(op, placement_hint.parse_request(self.placement, where))
 
         self._set_unit_size(op)
         table = span_table_for_module(op)

@@ -6,7 +6,8 @@ Every `partition.partition` becomes a `crossbar.partition` (docs/lowering.md sho
 
 - one `crossbar.tile` per crossbar of every unit replica of the partition, placed as
   `pimdsl.placement` says (the same first-fit-decreasing placement and replication the
-  partition op records; the pass checks that its crossbars per core equal `core_crossbars`),
+  partition op records, hinted layers first on the cores of its `placement` hint; the pass
+  checks that its crossbars per core equal `core_crossbars`),
   then one `crossbar.write` of all of them: the partition's weights, read from DRAM by weight
   name + block, programmed before anything runs;
 - a conv layer: `crossbar.im2col` of its input; a linear layer: its input as is (rank > 3
@@ -86,10 +87,12 @@ class _Lowering:
 
     # --- one partition ----------------------------------------------------------------------
 
-    def check_fits(self, number: int, s: int, e: int, reps: tuple[int, ...]) -> None:
+    def check_fits(
+        self, number: int, s: int, e: int, reps: tuple[int, ...], hint: dict[int, tuple[int, ...]]
+    ) -> None:
         from pimdsl.replication import check_fits
 
-        check_fits(self.analysis, number, s, e, reps)
+        check_fits(self.analysis, number, s, e, reps, hint=hint)
 
     def checked_units(self, op: Operation) -> tuple[int, int, int]:
         """(first unit of the layer, piece lo, piece hi) from `pim.units` / `pim.piece`, checked
@@ -148,10 +151,13 @@ class _Lowering:
                     f"at layer '{self.layers[l0].name}'; the partition IR is inconsistent.",
                     hint="Re-run --partition (or --ga-group) on the nn-level IR.",
                 )
-        if any(r > 1 for r in reps):  # what the IR says must place: a clear error if not
-            self.check_fits(p.number, s, e, reps)
+        from pimdsl.placement_hint import hint_of
+
+        hint = hint_of(self.analysis, p)
+        if hint or any(r > 1 for r in reps):  # what the IR says must place: a clear error if not
+            self.check_fits(p.number, s, e, reps, hint)
         try:
-            tiles, per_core = place_partition(u, self.layers, self.chip, s, e, replication)
+            tiles, per_core = place_partition(u, self.layers, self.chip, s, e, replication, hint)
         except ValueError:  # the cost model then places one replica (see SpanCosts.partition)
             replication = dict.fromkeys(replication, 1)
             tiles, per_core = place_partition(u, self.layers, self.chip, s, e, replication)
@@ -161,7 +167,8 @@ class _Lowering:
                 f"partition {p.number}: placing its units gives crossbars per core {per_core}, "
                 f"but the partition records core_crossbars = {recorded}.",
                 hint="Re-run --partition (or --ga-group) so placement and IR agree; a pass that "
-                "changes replication must re-cost the partition (pimdsl.replication.set_replication).",
+                "changes replication or the placement hint must re-cost the partition "
+                "(pimdsl.replication.set_replication, pimdsl.placement_hint.set_placement).",
             )
         old = p.body.block
         block = Block(arg_types=[a.type for a in old.args])

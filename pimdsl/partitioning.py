@@ -302,9 +302,11 @@ def apply_grouping(
     module.attributes[STRATEGY] = StringAttr(strategy)
     module.attributes[OBJECTIVE] = StringAttr(objective)
     module.attributes.pop(VALIDITY, None)
+    from pimdsl import placement_hint
     from pimdsl.replication import apply_requests
 
     apply_requests(module)  # the user's replication (pim.replication) over the model's choice
+    placement_hint.apply_requests(module)  # then the user's placement hint (pim.placement)
 
 
 def _rewrite(module: ModuleOp, a: Analysis, bounds: list[int]) -> None:

@@ -15,12 +15,16 @@ Cores come from first-fit decreasing over the unit replicas, in the same item or
 cost model (`SpanCosts.partition`): per layer of the partition, its units, repeated once per
 replica. So the crossbars per core equal the partition's recorded `core_crossbars`. Within a
 core, items take consecutive crossbars in item order.
+
+A placement hint (`hint = {layer: cores}`, pimdsl/placement_hint.py) places the hinted layers
+first, in layer order, each its items first-fit decreasing over its own cores; the other layers'
+items then go first-fit decreasing over the room left on every core.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -81,6 +85,43 @@ def unit_blocks(units: Units, u: int, layer: Layer, chip: Chip) -> list[TileBloc
     return blocks
 
 
+class Unplaced(ValueError):
+    """The items do not pack: those of hinted layer `layer` on its cores, or (None) the rest."""
+
+    def __init__(self, message: str, layer: int | None):
+        super().__init__(message)
+        self.layer = layer
+
+
+def hinted_pack(
+    sizes: Sequence[int],
+    item_layers: Sequence[int],
+    chip: Chip,
+    hint: Mapping[int, Sequence[int]],
+) -> list[int]:
+    """The core of each item (crossbar count; `item_layers[i]` its layer): the items of each
+    hinted layer, in layer order, first-fit decreasing over its cores of `hint`, then the
+    others first-fit decreasing over the room left (with an empty hint: `ffd_pack`)."""
+    free = [chip.crossbars_per_core] * chip.cores
+    where = [0] * len(sizes)
+    groups = [(li, set(hint[li])) for li in sorted(hint)]
+    for li, cores in [*groups, (None, set(range(chip.cores)))]:
+        mine = [(lay == li) if li is not None else lay not in hint for lay in item_layers]
+        idx = [i for i, m in enumerate(mine) if m]
+        room = [f if c in cores else 0 for c, f in enumerate(free)]
+        got = ffd_pack([sizes[i] for i in idx], chip, room) if idx else []
+        if got is None:
+            raise Unplaced(
+                f"{'the items of layer ' + str(li) if li is not None else 'the unhinted items'} "
+                f"do not fit {chip.cores} cores x {chip.crossbars_per_core} crossbars",
+                li,
+            )
+        for i, c in zip(idx, got, strict=True):
+            where[i] = c
+            free[c] -= sizes[i]
+    return where
+
+
 def place_partition(
     units: Units,
     layers: Sequence[Layer],
@@ -88,18 +129,23 @@ def place_partition(
     start: int,
     end: int,
     replication: dict[int, int],
+    hint: Mapping[int, Sequence[int]] | None = None,
 ) -> tuple[list[PlacedTile], list[int]]:
-    """Tiles of units [start, end) with `replication[layer]` replicas each, and crossbars per core.
+    """Tiles of units [start, end) with `replication[layer]` replicas each, and crossbars per
+    core; `hint` (layer -> cores) places those layers' replicas on those cores first.
 
-    Raises ValueError when the replicas do not pack onto the chip."""
+    Raises ValueError (`Unplaced` with a hint) when the replicas do not pack onto the chip."""
     items: list[tuple[int, int, int]] = []  # (layer, unit, replica), cost-model order
     for li in sorted({int(units.layer[u]) for u in range(start, end)}):
         lo, hi = max(start, int(units.first[li])), min(end, int(units.end[li]))
         for r in range(replication[li]):
             items += [(li, u, r) for u in range(lo, hi)]
     sizes = [int(units.crossbars[u]) for _, u, _ in items]
-    where = ffd_pack(sizes, chip)
-    if where is None:
+    if hint:
+        where = hinted_pack(sizes, [li for li, _, _ in items], chip, hint)
+    elif (packed := ffd_pack(sizes, chip)) is not None:
+        where = packed
+    else:
         raise ValueError(
             f"units [{start}, {end}) with replication {replication} do not fit "
             f"{chip.cores} cores x {chip.crossbars_per_core} crossbars"

@@ -12,10 +12,13 @@ instead; the IR is then the truth everywhere:
 - `--partition='replication="conv1=4 fc=2"'` (and `--ga-group`) keep the request as the module
   attribute `pim.replication` and apply it to the grouping they choose (`apply_requests`), so
   it survives regrouping and re-costing for another `--chip`/`--batch`;
-- `partition_cost` costs a partition for the replication its IR records: the report, the
-  re-costing and the lowering (`partition-to-crossbar` places what the IR says) read it. A
-  replication that does not fit is a PimError naming the partition, the layer and the most
-  replicas that fit.
+- `partition_cost` costs a partition for the replication (and the placement hint,
+  pimdsl/placement_hint.py) its IR records: the report, the re-costing and the lowering
+  (`partition-to-crossbar` places what the IR says) read it. A replication that does not fit
+  is a PimError naming the partition, the layer and the most replicas that fit.
+
+The request helpers (`parse_pairs`, `store_pairs`, `get_pairs`, `layer_index`,
+`partition_ops`) serve the placement hint too.
 
 A layer is named by its ONNX node name (`pim.node`, what reports print), its result's SSA
 name, or its weight name. A layer cut by a partition boundary gets the replication in every
@@ -26,8 +29,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from xdsl.dialects.builtin import (
     DictionaryAttr,
@@ -38,6 +41,7 @@ from xdsl.dialects.builtin import (
     f64,
     i64,
 )
+from xdsl.ir import Attribute
 
 from pimdsl.dialects import nn
 from pimdsl.dialects import partition as part
@@ -48,43 +52,68 @@ if TYPE_CHECKING:
     from pimdsl.partitioning import Analysis
 
 REQUEST = "pim.replication"  # module attribute: {layer name = replicas} the user asked for
-_ITEM = re.compile(r"^(?P<name>.+)=(?P<r>[0-9]+)$")
+V = TypeVar("V")
+A = TypeVar("A", bound=Attribute)
+
+
+def parse_pairs(
+    text: str, where: str, what: str, value: Callable[[str], V | None], form: str
+) -> dict[str, V]:
+    """`"conv1=X fc=Y"` (separated by spaces or commas) -> {"conv1": value("X"), ...}; a pair
+    whose value is None is a PimError asking for `form` (what, and an example option)."""
+    wanted: dict[str, V] = {}
+    for item in (t for t in re.split(r"[\s,]+", text.strip()) if t):
+        name, eq, v = item.rpartition("=")
+        parsed = value(v) if eq and name else None
+        if parsed is None:
+            raise PimError(
+                f"{where}: bad {what} '{item}' in \"{text}\".",
+                hint=f"Give {form}. A layer is its ONNX node name, SSA name or weight name "
+                "(`pim-opt -t summary` lists them).",
+            )
+        wanted[name] = parsed
+    return wanted
 
 
 def parse_request(text: str, where: str) -> dict[str, int]:
     """`"conv1=4 fc=2"` (separated by spaces or commas) -> {"conv1": 4, "fc": 2}."""
-    wanted: dict[str, int] = {}
-    for item in (t for t in re.split(r"[\s,]+", text.strip()) if t):
-        m = _ITEM.match(item)
-        if m is None or int(m["r"]) < 1:
-            raise PimError(
-                f"{where}: bad replication '{item}' in \"{text}\".",
-                hint="Give LAYER=REPLICAS pairs (REPLICAS >= 1) separated by spaces, the whole "
-                "value in double quotes: --partition='replication=\"conv1=4 fc=2\"'. A layer is "
-                "its ONNX node name, SSA name or weight name (`pim-opt -t summary` lists them).",
-            )
-        wanted[m["name"]] = int(m["r"])
-    return wanted
+    return parse_pairs(
+        text,
+        where,
+        "replication",
+        lambda v: int(v) if re.fullmatch(r"[0-9]+", v) and int(v) >= 1 else None,
+        "LAYER=REPLICAS pairs (REPLICAS >= 1) separated by spaces, the whole value in double "
+        "quotes: --partition='replication=\"conv1=4 fc=2\"'",
+    )
+
+
+def store_pairs(module: ModuleOp, key: str, wanted: Mapping[str, Attribute]) -> None:
+    """Keep `wanted` as the module's dictionary attribute `key`, merged with an earlier one."""
+    old = module.attributes.get(key)
+    merged = {**(old.data if isinstance(old, DictionaryAttr) else {}), **wanted}
+    module.attributes[key] = DictionaryAttr(merged)
+
+
+def get_pairs(module: ModuleOp, key: str, kind: type[A], example: str) -> dict[str, A]:
+    """The module's dictionary attribute `key` ({} when absent), each value a `kind`."""
+    attr = module.attributes.get(key)
+    if attr is None:
+        return {}
+    if not isinstance(attr, DictionaryAttr) or not all(
+        isinstance(v, kind) for v in attr.data.values()
+    ):
+        raise PimError(f"module attribute {key} must be a dictionary like {example}, got {attr}.")
+    return dict(attr.data)  # type: ignore[arg-type]
 
 
 def store_request(module: ModuleOp, wanted: Mapping[str, int]) -> None:
     """Keep `wanted` as the module's `pim.replication` (merged with an earlier request)."""
-    merged = {**get_request(module), **wanted}
-    module.attributes[REQUEST] = DictionaryAttr({k: IntegerAttr(v, i64) for k, v in merged.items()})
+    store_pairs(module, REQUEST, {k: IntegerAttr(v, i64) for k, v in wanted.items()})
 
 
 def get_request(module: ModuleOp) -> dict[str, int]:
-    attr = module.attributes.get(REQUEST)
-    if attr is None:
-        return {}
-    if not isinstance(attr, DictionaryAttr) or not all(
-        isinstance(v, IntegerAttr) for v in attr.data.values()
-    ):
-        raise PimError(
-            f"module attribute {REQUEST} must be a dictionary of integers "
-            f"({{conv1 = 4 : i64}}), got {attr}."
-        )
-    return {k: v.value.data for k, v in attr.data.items()}  # type: ignore[attr-defined]
+    got = get_pairs(module, REQUEST, IntegerAttr, "{conv1 = 4 : i64}")
+    return {k: v.value.data for k, v in got.items()}
 
 
 def apply_requests(module: ModuleOp) -> None:
@@ -94,8 +123,9 @@ def apply_requests(module: ModuleOp) -> None:
         set_replication(module, wanted)
 
 
-def layer_index(a: Analysis, name: str) -> int:
-    """The index of the weight layer called `name` (node, SSA or weight name)."""
+def layer_index(a: Analysis, name: str, what: str = "replication") -> int:
+    """The index of the weight layer called `name` (node, SSA or weight name); `what` names the
+    request in the error."""
     names: list[str] = []
     for L in a.network.layers:
         own = [nn.layer_label(L.op), L.name]
@@ -106,7 +136,7 @@ def layer_index(a: Analysis, name: str) -> int:
         names.append(own[0])
     close = difflib.get_close_matches(name, names, n=3)
     raise PimError(
-        f"replication: the network has no weight layer '{name}'"
+        f"{what}: the network has no weight layer '{name}'"
         + (f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "."),
         hint="Name a layer by its ONNX node name, SSA name or weight name "
         "(`pim-opt FILE -t summary` lists the layers).",
@@ -116,16 +146,9 @@ def layer_index(a: Analysis, name: str) -> int:
 def set_replication(module: ModuleOp, wanted: Mapping[str, int]) -> None:
     """Give each named layer `wanted[name]` replicas in the partitions holding it, and store
     those partitions' costs for their new replication (partition-level IR)."""
-    from pimdsl.partitioning import analyse, partitions
+    from pimdsl.partitioning import analyse
 
-    parts = partitions(module)
-    if not parts:
-        raise PimError(
-            "replication can only be set on partition-level IR, but @main has no "
-            "partition.partition op.",
-            hint="Run --partition (or --ga-group) first, or give "
-            "--partition='replication=\"LAYER=R\"'.",
-        )
+    parts = partition_ops(module, "replication", 'replication="LAYER=R"')
     a = analyse(module)
     by_layer = {a.network.layers[layer_index(a, name)].name: r for name, r in wanted.items()}
     costs: list[tuple[part.PartitionOp, PartitionCost]] = []
@@ -139,6 +162,20 @@ def set_replication(module: ModuleOp, wanted: Mapping[str, int]) -> None:
             costs.append((p, partition_cost(a, p, asked, replication=new, schedule=schedule)))
     for p, cost in costs:
         store_costs(p, cost)
+
+
+def partition_ops(module: ModuleOp, what: str, option: str) -> list[part.PartitionOp]:
+    """The module's partitions; a PimError when it is not partition-level IR."""
+    from pimdsl.partitioning import partitions
+
+    parts = partitions(module)
+    if not parts:
+        raise PimError(
+            f"{what} can only be set on partition-level IR, but @main has no "
+            "partition.partition op.",
+            hint=f"Run --partition (or --ga-group) first, or give --partition='{option}'.",
+        )
+    return parts
 
 
 def store_costs(p: part.PartitionOp, cost: PartitionCost) -> None:
@@ -159,15 +196,19 @@ def partition_cost(
     asked: Sequence[str] = (),
     replication: Sequence[int] | None = None,
     schedule: str | None = "",
+    hint: Mapping[int, Sequence[int]] | None = None,
 ) -> PartitionCost:
-    """The cost of partition `p` for its span, the schedule and the replication its IR records,
-    or `replication` and `schedule` (None: the one the module's policy picks). The cost model's
-    own replication costs nothing extra. `asked`: the weight names of the layers whose
+    """The cost of partition `p` for its span, the schedule, the replication and the placement
+    hint its IR records, or `replication`, `schedule` (None: the one the module's policy picks)
+    and `hint` ({layer: cores}, pimdsl.placement_hint). The cost model's own replication
+    without a hint costs nothing extra. `asked`: the weight names of the layers whose
     replication the user just set (named if it does not fit)."""
     from pimdsl.cost.model import span_costs
+    from pimdsl.placement_hint import hint_of, hinted_cost
 
     s, e = p.unit_span
     reps = tuple(part.ints(p.replication) if replication is None else replication)
+    hint = hint_of(a, p) if hint is None else hint
     schedule = p.schedule_name if schedule == "" else schedule
     try:
         chosen = a.costs.partition(s, e, schedule)
@@ -176,20 +217,29 @@ def partition_cost(
             f"partition {p.number}: {exc} on chip '{a.chip.name}'.",
             hint="Re-run --partition (or --ga-group) for this chip.",
         ) from None
-    if chosen.replication == reps:
+    if chosen.replication == reps and not hint:
         return chosen
-    check_fits(a, p.number, s, e, reps, asked)
+    check_fits(a, p.number, s, e, reps, asked, hint)
+    if hint:
+        return hinted_cost(a, s, e, reps, hint, schedule)
     costs = span_costs(a.network, a.units, a.chip, a.batch, a.schedule, replication={(s, e): reps})
     return costs.partition(s, e, schedule)
 
 
 def check_fits(
-    a: Analysis, number: int, s: int, e: int, reps: Sequence[int], asked: Sequence[str] = ()
+    a: Analysis,
+    number: int,
+    s: int,
+    e: int,
+    reps: Sequence[int],
+    asked: Sequence[str] = (),
+    hint: Mapping[int, Sequence[int]] | None = None,
 ) -> None:
-    """A PimError unless `reps` replicas of the layers of units [s, e) place on the chip; it
-    names the most replicas that fit of the most replicated layer of `asked` (weight names),
-    else of the partition."""
+    """A PimError unless `reps` replicas of the layers of units [s, e) place on the chip (with
+    the placement `hint`, checked by pimdsl.placement_hint); it names the most replicas that fit
+    of the most replicated layer of `asked` (weight names), else of the partition."""
     from pimdsl.placement import place_partition
+    from pimdsl.placement_hint import check_hint
 
     l0 = int(a.units.layer[s])
     layers = a.network.layers
@@ -208,6 +258,9 @@ def check_fits(
                 "(MVMs per inference), and each replica computes at least one.",
                 hint=f"Give it at most {layers[li].windows}.",
             )
+    if hint:
+        check_hint(a, number, s, e, replication, hint)
+        return
 
     def fits(rep: dict[int, int]) -> bool:
         try:

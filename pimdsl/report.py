@@ -71,6 +71,7 @@ def _stored(p: part.PartitionOp) -> dict[str, Any]:
     return {
         "crossbars": p.crossbars.value.data,
         "replication": list(part.ints(p.replication)),
+        "core_crossbars": list(part.ints(p.core_crossbars)),  # placement hints change them
         "weight_bytes": p.weight_bytes.value.data,
         "dram_bytes": p.dram_bytes.value.data,
         "latency_s": p.latency_s.value.data,

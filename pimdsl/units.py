@@ -211,10 +211,13 @@ def plan_units(net: Network, chip: Chip) -> Units:
 # --- packing ----------------------------------------------------------------------------------
 
 
-def ffd_pack(sizes: Sequence[int], chip: Chip) -> list[int] | None:
-    """First-fit decreasing: the core of each item (crossbar count), or None if they do not fit."""
+def ffd_pack(
+    sizes: Sequence[int], chip: Chip, free: Sequence[int] | None = None
+) -> list[int] | None:
+    """First-fit decreasing: the core of each item (crossbar count), or None if they do not fit.
+    `free`: the crossbars still free on each core (default: all; a placement hint's packing)."""
     order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
-    free = [chip.crossbars_per_core] * chip.cores
+    free = list(free) if free is not None else [chip.crossbars_per_core] * chip.cores
     where = [0] * len(sizes)
     for i in order:
         for c, f in enumerate(free):

@@ -410,12 +410,15 @@ def span_costs(
     batch: int,
     schedule: str = "layer",
     replication: Mapping[tuple[int, int], Sequence[int]] | None = None,
+    on_core_of: Mapping[tuple[int, int], np.ndarray] | None = None,
 ) -> SpanCosts:
     """Latency and energy of every legal partition of `units` at batch `batch`, running the
     lowering's `schedule` (`pimdsl.isa.pipeline`): "layer", "batch", or "auto", per span the
     one of the two predicted faster (`SpanCosts.schedules` says which). With `replication`
     ({(start, end): replicas per layer}, pimdsl.replication), only those spans, at those
-    replicas instead of the ones the model would choose."""
+    replicas instead of the ones the model would choose; `on_core_of` ({(start, end): [layer, core]
+    bools}) for those spans, which cores hold each layer, where a placement hint put them
+    (pimdsl.placement_hint) rather than first-fit decreasing."""
     if schedule not in SCHEDULE_POLICIES:
         raise ValueError(
             f"unknown schedule '{schedule}'; expected one of {', '.join(SCHEDULE_POLICIES)}"
@@ -765,6 +768,8 @@ def span_costs(
     deps = _layer_deps(net)
     mvm_ns, stage_ns = mvm_stages(rep)
     on_core = _core_layers(rep, counts, sizes, chip)
+    for (s_, e_), held in (on_core_of or {}).items():  # a placement hint's cores
+        on_core[index[s_, e_ - s_ - 1], : held.shape[0]] = held
     vcore = _vector_cores(on_core, chain_steps > 0, chain_work)
     cont = _continues(on_core, vcore, present)
 

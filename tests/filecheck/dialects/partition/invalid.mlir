@@ -301,3 +301,18 @@ func.func @main(%x: tensor<1x8xf32>) -> tensor<1x4xf32> {
 }
 }
 // CHECK: 'partition.partition': partition 0: layer 'y' has replication 2 but only 1 window (MVMs per inference); each replica computes at least one, so give it at most 1
+
+// -----
+// a placement hint on a core the chip lacks
+builtin.module attributes {pim.chip = {name = "two", cores = 2 : i64, crossbars_per_core = 2 : i64, crossbar_rows = 16 : i64, crossbar_cols = 16 : i64, cell_bits = 1 : i64, weight_bits = 4 : i64, act_bits = 4 : i64, dac_bits = 1 : i64, adc_bits = 8 : i64, local_memory_bytes = 65536 : i64, clock_hz = 1.0e+09 : f64, mvm_read_ns = 200.0 : f64, mvm_per_bit_ns = 200.0 : f64, mvm_adc_ns = 200.0 : f64, mvm_shift_add_ns = 200.0 : f64, mvm_write_ns = 200.0 : f64, mvm_interval_ns = 200.0 : f64, vector_bytes = 64 : i64, vector_latency_ns = 10.0 : f64, local_memory_bandwidth = 2.56e+10 : f64, bus_bandwidth = 2.56e+10 : f64, dram_bandwidth = 1.28e+10 : f64, dram_latency_ns = 100.0 : f64, crossbar_write_ns_per_row = 1.0 : f64, crossbar_read_pj = 10.0 : f64, adc_pj = 1.0 : f64, shift_add_pj = 0.05 : f64, crossbar_write_pj_per_bit = 0.1 : f64, dram_pj_per_byte = 40.0 : f64, bus_pj_per_byte = 1.0 : f64, local_memory_pj_per_byte = 0.5 : f64, vector_pj_per_op = 5.0 : f64, vector_power_mw = 22.8 : f64, local_memory_power_mw = 18.0 : f64, control_power_mw = 8.0 : f64}} {
+func.func @main(%x: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  %p0 = partition.partition 0(%x) {span = array<i64: 0, 1>, layers = ["fc.weight"], replication = array<i64: 1>, crossbars = 1 : i64, core_crossbars = array<i64: 1>, weight_bytes = 8 : i64, dram_bytes = 8 : i64, latency_s = 1.0 : f64, energy_j = 1.0 : f64, placement = [array<i64: 2>]} : (tensor<1x8xf32>) -> tensor<1x8xf32> {
+  ^bb0(%a: tensor<1x8xf32>):
+    %l = partition.load %a : tensor<1x8xf32>
+    %s = partition.store %l : tensor<1x8xf32>
+    partition.yield %s : tensor<1x8xf32>
+  }
+  func.return %x : tensor<1x8xf32>
+}
+}
+// CHECK: 'partition.partition': partition 0: the placement hint of layer 'fc.weight' must name distinct cores of the chip, got [2]; chip 'two' has cores 0-1
