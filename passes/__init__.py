@@ -16,6 +16,7 @@ PASSES: dict[str, str] = {
     "partition-to-crossbar": "pimdsl.passes.partition_to_crossbar:PartitionToCrossbarPass",
     "pim-units": "pimdsl.passes.pim_units:UnitsPass",
     "set-replication": "pimdsl.passes.set_replication:SetReplicationPass",
+    "set-target": "pimdsl.passes.set_target:SetTargetPass",
 }
 
 

@@ -545,8 +545,23 @@ class PimOptMain(xDSLOptMain):
                 f"bad pass options in '{spec}': {str(exc).rstrip('.')}.",
                 hint="Options go as NAME{opt=value opt2=value} or --NAME='opt=value opt2=value'.",
             ) from None
+        if self.args.chip is not None or self.args.batch is not None:
+            pipeline = PassPipeline(
+                (self._target_pass(pipeline), *pipeline.passes), pipeline.callback
+            )
         self.pipeline = pipeline
         self._timer = time.perf_counter()
+
+    def _target_pass(self, pipeline: PassPipeline) -> ModulePass:
+        """`set-target` for --chip/--batch, first; told when the pipeline partitions again."""
+        from pimdsl.passes.set_target import SetTargetPass
+
+        first = pipeline.passes[0].name if pipeline.passes else None
+        return SetTargetPass(
+            chip=self.args.chip or "",
+            batch=self.args.batch or 0,
+            regroup=first in ("partition", "ga-group"),
+        )
 
     def _between_passes(
         self, previous: ModulePass | None, module: ModuleOp, following: ModulePass | None
@@ -719,96 +734,20 @@ class PimOptMain(xDSLOptMain):
         return sidecar_path_for(os.path.relpath(out))
 
     def attach_module_attrs(self, module: ModuleOp) -> None:
-        """--chip and --batch: set when absent; when the IR has another value the flag wins.
+        """--chip and --batch fill in a chip and batch the module lacks, so the input verifies
+        against them. A different value of the module is replaced (with a note) by the
+        `set-target` pass, first in the pipeline, which also re-costs partitions for it."""
+        from pimdsl.passes.set_target import replaced_values
 
-        Partition-level IR carries costs computed for its chip and batch: when either changes,
-        the same partitions are costed again for the new ones (or, when they do not fit the new
-        chip, the user is told to re-run --partition). IR lowered below the partition level is
-        placed for its chip, so changing them there is an error."""
-        changed: list[str] = []
-        old_chip: Chip | None = None
-        if self._chip is not None:
-            try:
-                old_chip = module_attrs.get_chip(module, required=False)
-            except PimError:
-                old_chip = None  # a broken attribute the flag replaces anyway
-            if old_chip is not None and old_chip != self._chip:
-                _note(f"--chip {self.args.chip} replaces the module's chip '{old_chip.name}'.")
-                changed.append(f"--chip {self.args.chip}")
-        old_batch = None
-        if self.args.batch is not None and module_attrs.BATCH in module.attributes:
-            old_batch = module_attrs.get_batch(module)
-            if old_batch != self.args.batch:
-                _note(f"--batch {self.args.batch} replaces the module's batch {old_batch}.")
-                changed.append(f"--batch {self.args.batch}")
-        if changed:
-            self._check_not_lowered(module, " and ".join(changed))
-        if self._chip is not None:
+        old_chip, old_batch = replaced_values(module, self._chip, self.args.batch)
+        if old_chip is not None:
+            _note(f"--chip {self.args.chip} replaces the module's chip '{old_chip.name}'.")
+        elif self._chip is not None:
             module_attrs.set_chip(module, self._chip)
-        if self.args.batch is not None:
+        if old_batch is not None:
+            _note(f"--batch {self.args.batch} replaces the module's batch {old_batch}.")
+        elif self.args.batch is not None:
             module_attrs.set_batch(module, self.args.batch)
-        if changed:
-            self._recost_partitions(module, old_chip, old_batch)
-
-    def _check_not_lowered(self, module: ModuleOp, flags: str) -> None:
-        lowered = next(
-            (op.name for op in module.walk() if op.name.startswith(("crossbar.", "pim_isa."))), None
-        )
-        if lowered is not None:
-            raise PimError(
-                f"{self.get_input_name()}: {flags} cannot change IR lowered below the partition level "
-                f"(it holds {lowered} ops placed for its chip and batch).",
-                hint="Compile again from the .onnx or the nn/partition-level .mlir with the new "
-                "--chip/--batch, then lower.",
-            )
-
-    def _regroups_first(self) -> bool:
-        passes = getattr(self, "pipeline", None)
-        return bool(passes and passes.passes and passes.passes[0].name in ("partition", "ga-group"))
-
-    def _recost_partitions(
-        self, module: ModuleOp, old_chip: Chip | None, old_batch: int | None
-    ) -> None:
-        """Cost partition-level IR's partitions again for the module's (new) chip and batch."""
-        from pimdsl.partitioning import (
-            OBJECTIVE,
-            STRATEGY,
-            apply_grouping,
-            flatten,
-            incoming_grouping,
-            is_partitioned,
-        )
-
-        if not is_partitioned(module):
-            return
-        bounds = incoming_grouping(module)
-        assert bounds is not None
-        labels = {}
-        for key in (STRATEGY, OBJECTIVE):
-            attr = module.attributes.get(key)
-            labels[key] = getattr(attr, "data", "unknown")
-        chip = module_attrs.get_chip(module)
-        assert chip is not None
-        batch = module_attrs.get_batch(module)
-        try:
-            apply_grouping(module, bounds, strategy=labels[STRATEGY], objective=labels[OBJECTIVE])
-        except PimError as exc:
-            if self._regroups_first():  # the pipeline regroups anyway: start it from the nn level
-                flatten(module)
-                return
-            was = f"chip '{old_chip.name}'" if old_chip is not None else "another chip"
-            raise PimError(
-                f"{self.get_input_name()}: its {len(bounds) - 1} partitions were made for {was}"
-                f"{f', batch {old_batch}' if old_batch is not None else ''} and are not legal on chip "
-                f"'{chip.name}' ({exc}).",
-                hint=f"Re-run the partitioning for the new chip: pim-opt {self.get_input_name()} "
-                f"--chip {self.args.chip or chip.name} --partition (or --ga-group).",
-            ) from None
-        if not self._regroups_first():
-            _note(
-                f"the {len(bounds) - 1} partitions were costed again for chip '{chip.name}', "
-                f"batch {batch} (same grouping; re-run --partition to regroup for them)."
-            )
 
     # --- running and output ------------------------------------------------------------------
 
