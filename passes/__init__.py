@@ -17,6 +17,7 @@ PASSES: dict[str, str] = {
     "pim-units": "pimdsl.passes.pim_units:UnitsPass",
     "set-placement": "pimdsl.passes.set_placement:SetPlacementPass",
     "set-replication": "pimdsl.passes.set_replication:SetReplicationPass",
+    "set-target": "pimdsl.passes.set_target:SetTargetPass",
 }
 
 

@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\n".join(PASSES))
             return 0
         if "--list-models" in options:
-            from pimdsl.tools.opt_driver import zoo_model_names
+            from pimdsl.tools.opt.zoo import zoo_model_names  # no xDSL import
 
             print("\n".join(zoo_model_names()))
             return 0
