@@ -664,7 +664,8 @@ class _PartitionState:
         )
         if self.low.part_schedule == "element":
             row_sync = self._row_tokens(by_rows)
-        cg.weight_layer(self.e, layer, row_sync)
+        # the band-sharing rule as `codegen` names it now (a caller may swap it)
+        cg.weight_layer(self.e, layer, row_sync, cg.shared_bands)
         if row_sync is None:
             self.wrote(target, layer.writers())
         else:
