@@ -1,0 +1,689 @@
+"""One crossbar partition being lowered (`PartitionState`): the values it has stored and where,
+which cores wrote them, the tokens between cores, the open image loops and the element
+schedule's row tokens. It walks the partition's body in program order and hands each op to its
+emitter (`pimdsl.isa.emitters`); the emitters call back for the decisions every step shares:
+`vector_core` (which core runs a vector step), `sync` (the tokens and image loops before a
+step) and `wrote` (who stored a value, and the tokens after)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from xdsl.ir import Operation, SSAValue
+
+from pimdsl.dialects import crossbar as xb
+from pimdsl.dialects import nn
+from pimdsl.dialects import pim_isa as isa
+from pimdsl.errors import PimError
+from pimdsl.isa import codegen as cg
+from pimdsl.isa import element
+from pimdsl.isa import linear as lin
+from pimdsl.isa.emit import Emit
+from pimdsl.isa.emitters import EMITTERS, VectorEmitter, VectorStep, shape, where
+from pimdsl.isa.lower_elementwise import BINARY, UNARY
+from pimdsl.isa.lower_weight import materialise
+from pimdsl.isa.placement import Place
+from pimdsl.network import pool_excludes_padding
+from pimdsl.shapes import pair, quad
+
+if TYPE_CHECKING:
+    from pimdsl.isa.lower import Lowering
+
+
+class PartitionState:
+    """Walks one crossbar.partition's body and emits its steps."""
+
+    def __init__(self, low: Lowering, e: Emit, cores: list[int]):
+        self.yielded: set[SSAValue] = set()
+        self.low = low
+        self.e = e
+        self.cores = cores
+        self.linear: dict[SSAValue, lin.Linear] = {}
+        self.sources: dict[SSAValue, lin.Source] = {}
+        self.writers: dict[SSAValue, set[int]] = {}
+        self.fused: set[Operation] = set()
+        self.slots: dict[
+            tuple[SSAValue, int], list[Operation]
+        ] = {}  # (value, writer) -> token sends
+        self.synced: set[tuple[SSAValue, int]] = set()  # (value, reader) already waited for
+        self.open: list[int] = []  # cores whose image loop the current step opened
+        self.open_stage = 0  # the pipeline stage of that loop (the batch schedule)
+        self.stages: dict[SSAValue, int] = {}  # value written here -> its step's stage
+        # a conv's stored map -> (output columns, (first window, end window, core) per block)
+        self.row_writers: dict[SSAValue, tuple[int, list[tuple[int, int, int]]]] = {}
+        # the element schedule: a weight layer's stored map -> its tiles per home core, and
+        # the producer tiles each core has waited for in the image (`pimdsl.isa.element`)
+        self.tiles: dict[SSAValue, dict[int, list[element.Produced]]] = {}
+        self.row_waited: dict[
+            tuple[int, object, int], list[tuple[tuple[float, ...], tuple[float, ...]]]
+        ] = {}
+        self.done: dict[SSAValue, float] = {}  # value -> when its last chunk ends (ns)
+        # ns per image of each core's vector unit and of each window range's crossbars: the
+        # element schedule's period is the busiest (`CoreCode.period`)
+        self.lanes: dict[object, float] = {}
+        self.step_no = 0
+        self.base = 0.0  # the chunk key of the step being emitted
+
+    # --- synchronisation -------------------------------------------------------------------
+
+    def sync(
+        self,
+        readers: set[int],
+        inputs: list[SSAValue],
+        needs: dict[int, set[int]] | None = None,
+        join: bool = True,
+    ) -> None:
+        """Before a step on `readers`: each reader waits for a token from every other core that
+        wrote one of `inputs` in this partition (sent right after that core's producer step), or
+        only from the writers `needs[reader]` names (a pool split by rows reads its rows' writers).
+        Point to point, per image: a producer never waits for its consumers, so while a
+        consumer works on image n its producers may run image n+1 (DRAM holds every image)."""
+        # A step whose cores all ran the step just before continues their image loop: per
+        # image, that core runs the earlier step and then this one (a residual add, a pool or a
+        # relu right after its producer layer), so the consumers of this step do not wait for
+        # the producer's whole batch. Otherwise every open image loop closes here.
+        if self.low.part_schedule == "element":
+            # one image loop per core around all its steps (`pimdsl.isa.element`); the step's
+            # chunks start when its whole-image inputs are complete
+            self.step_no += 1
+            base = max((self.done.get(self.low.c(v), 0.0) for v in inputs), default=0.0)
+            self.base = base
+            self.e.set_chunk_key((base, float(self.step_no), -1.0, -1.0))
+            for c in sorted(readers):
+                if c not in self.cores:
+                    self.cores.append(c)
+                if c not in self.open:
+                    self.e.code(c).open_loop("n", self.low.images)
+                    self.open.append(c)
+            self.open.sort()
+            self._tokens(readers, inputs, needs)
+            return
+        cont = bool(readers) and readers <= set(self.open) and join
+        stage: int | None = None
+        if self.low.part_schedule == "batch" and self.low.images > 1:
+            # the batch schedule (`pimdsl.isa.pipeline`): a step's stage is one more than any
+            # producer's in this partition, or the stage of the image loop it continues
+            made = [self.stages[x] for x in (self.low.c(v) for v in inputs) if x in self.stages]
+            cont = cont and all(d <= self.open_stage for d in made)
+            stage = self.open_stage if cont else max((d + 1 for d in made), default=0)
+        for c in self.open:
+            if not (cont and c in readers):
+                self.e.code(c).close_loop()
+        for c in sorted(readers):
+            if c not in self.cores:
+                self.cores.append(c)
+            if not cont:
+                self.e.code(c).open_loop("n", self.low.images, stage)
+        self.open = sorted(readers)
+        self.open_stage = stage or 0
+        self._tokens(readers, inputs, needs)
+
+    def _tokens(
+        self, readers: set[int], inputs: list[SSAValue], needs: dict[int, set[int]] | None
+    ) -> None:
+        """Per image, each reader waits for a token from each other core that wrote an input."""
+        for v in inputs:
+            v = self.low.c(v)
+            # the element schedule's tokens name the buffer they announce (`pim_isa.recv`):
+            # a core's loads of other buffers do not wait for them
+            place = self.low.places.get(v)
+            buffer = (
+                place.buffer if place is not None and self.low.part_schedule == "element" else None
+            )
+            for w in sorted(self.writers.get(v, set())):
+                for r in sorted(readers - {w}):
+                    if (v, r) in self.synced or (
+                        needs is not None and w not in needs.get(r, set())
+                    ):
+                        continue
+                    if (
+                        self.low.part_schedule == "batch"
+                        and self.stages.get(v, math.inf) > self.open_stage
+                    ):
+                        # pimdsl.isa.pipeline's no-deadlock rule: a token comes from a lower
+                        # stage or from earlier in the same one
+                        raise AssertionError(
+                            f"batch schedule: a step at stage {self.open_stage} waits "
+                            f"for {v} of stage {self.stages.get(v)}"
+                        )
+                    tag = -self.e.next_tag()  # negative tag: a synchronisation token
+                    self.slots[(v, w)].append(isa.SendOp(r, isa.addr(0), 1, tag, buffer))
+                    self.e.code(r).add(isa.RecvOp(w, isa.addr(0), 1, tag, buffer))
+            for r in readers:
+                # (a reader that waited for only some writers waits for all when it reads again)
+                if needs is None or self.writers.get(v, set()) - {r} <= needs.get(r, set()):
+                    self.synced.add((v, r))
+
+    def wrote(self, v: SSAValue, cores: set[int], keys: dict[int, float] | None = None) -> None:
+        """`v` is stored by `cores`; the element schedule: `keys` = when each core's last
+        chunk of it ends (ns into the image; default: a step on one core that reads and
+        writes `v`'s elements through DRAM)."""
+        v = self.low.c(v)
+        self.writers[v] = cores
+        self.stages[v] = self.open_stage
+        element = self.low.part_schedule == "element"
+        if element:
+            if keys is None:
+                ns = self.vector_ns(math.prod(shape(v)[1:]), 2 * math.prod(shape(v)[1:]))
+                keys = {c: self.base + ns for c in cores}
+                for c in cores:
+                    self.lanes[c] = self.lanes.get(c, 0.0) + ns
+            self.done[v] = max(keys.values(), default=self.base)
+        for c in cores:
+            if element:
+                # the step's token sends right after its last chunk on the core
+                assert keys is not None
+                self.e.code(c).chunk_key = (
+                    max(keys.get(c, self.base) - 1e-9, self.base),
+                    float(self.step_no),
+                    math.inf,
+                    math.inf,
+                )
+            self.slots[(v, c)] = self.e.code(c).slot()
+            self.e.code(c).chunk_key = self.e.chunk_key
+
+    def row_tokens(self, by_rows: dict[SSAValue, element.Geometry]) -> element.RowTokens:
+        """The element schedule's row tokens of the step being emitted, for the maps it reads
+        by rows (`by_rows`: each map's geometry as this step reads it)."""
+        return element.RowTokens(
+            self.e.next_tag,
+            self.e.code,
+            [(v, g, self.tiles[v]) for v, g in by_rows.items()],
+            self.row_waited,
+            self.step_no,
+            self.base,
+            {v: self.low.places[v].buffer for v in by_rows},
+        )
+
+    def close(self) -> None:
+        """Close the open image loops (the end of the partition)."""
+        period = max(self.lanes.values(), default=1.0)
+        for c in self.open:
+            self.e.code(c).period = period
+            self.e.code(c).close_loop()
+        self.open = []
+
+    def vector_core(self, inputs: Sequence[SSAValue] = ()) -> int:
+        """The core of a vector step reading `inputs`: a core of the step just emitted that
+        wrote one of them (the step then joins that core's image loop, see `sync`), the
+        least vector-loaded such core; else the partition's least vector-loaded core."""
+        work = self.e.vector_work
+        near = set(self.open) & {w for v in inputs for w in self.writers.get(self.low.c(v), set())}
+        return min(near or self.cores, key=lambda c: (work.get(c, 0), c))
+
+    # --- values ----------------------------------------------------------------------------
+
+    def stored(self, v: SSAValue, hint: str) -> Place | None:
+        """The place of `v`, storing it first when it is still a symbolic crossbar result;
+        None when storing fused `v`'s only reader into the layer (that reader is done)."""
+        cv = self.low.c(v)
+        if cv in self.linear:
+            target = materialise(self, cv, self.linear.pop(cv), None, hint)
+            if target is not cv:
+                return None
+        if isinstance(cv.owner, nn.WeightOp):
+            return None  # read by name from the weight file
+        if cv not in self.low.places:
+            raise PimError(f"crossbar-to-isa: value {cv} is read before it is stored (internal).")
+        return self.low.places[cv]
+
+    # --- the body --------------------------------------------------------------------------
+
+    def body(self, p: xb.PartitionOp) -> None:
+        last = p.body.block.last_op
+        assert isinstance(last, xb.YieldOp)
+        self.yielded = {v for v in last.values}
+        for op in p.body.block.ops:
+            if op in self.fused or isinstance(
+                op, xb.TileOp | xb.WriteOp | nn.WeightOp | nn.ConstantOp
+            ):
+                continue
+            if isinstance(op, xb.YieldOp):
+                for v in op.values:
+                    self.stored(v, "exit")
+                continue
+            self.step(op)
+
+    def weight_key(self, v: SSAValue) -> str | None:
+        """The weight-file tensor `v` is: an nn.weight, or a reshape of one (same elements)."""
+        owner = self.low.c(v).owner
+        while isinstance(owner, nn.FlattenOp | nn.ReshapeOp):
+            owner = self.low.c(owner.operands[0]).owner
+        return owner.key if isinstance(owner, nn.WeightOp) else None
+
+    def step(self, op: Operation) -> None:
+        """Lower `op` by its registered emitter (`pimdsl.isa.emitters`)."""
+        emit = EMITTERS.get(type(op))
+        if emit is None:
+            self.vector(op, None)
+        else:
+            emit(self, op)
+
+    def vector(self, op: Operation, emit: VectorEmitter | None) -> None:
+        """What every vector step does first (store the crossbar results it reads, fusing `op`
+        into the layer when it can; pick its core), then `emit` (None: `op` has no lowering)."""
+        hint = op.name.split(".")[-1]
+        if (
+            isinstance(op, nn.FlattenOp | nn.ReshapeOp)
+            and self.weight_key(op.results[0]) is not None
+        ):
+            return  # a reshaped weight: read by name where it is used
+        for v in op.operands:  # store pending crossbar results (fusing `op` when it can)
+            if self.weight_key(v) is None:
+                self.stored(v, "linear")
+        if op in self.fused:
+            return
+        if isinstance(op, nn.FlattenOp | nn.ReshapeOp) and self._alias(op):
+            return
+        if isinstance(op, nn.ReshapeOp) and self._shuffle(op):
+            return
+        ins = [self.place(v) for v in op.operands if self.weight_key(v) is None]
+        core = self.vector_core(op.operands)
+        what = f"{where(op)} on core {core}"
+        if emit is not None:
+            emit(self, VectorStep(op, ins, core, what, hint))
+            return
+        self._legacy(op, ins, core, what, hint)
+
+    def _legacy(self, op: Operation, ins: list[Place], core: int, what: str, hint: str) -> None:
+        low, e = self.low, self.e
+        if type(op) in UNARY:
+            out = low.place_for(op.results[0], hint)
+            unary = UNARY[type(op)](op)
+            self.sync({core}, list(op.operands))
+            cg.elementwise(
+                e,
+                core,
+                ins,
+                out,
+                lambda code, a, o, n: code.add(unary(code.addr(o), code.addr(a[0]), n)),
+                what,
+            )
+        elif type(op) in BINARY:
+            a, b = shape(op.operands[0]), shape(op.operands[1])
+            per_channel = self._per_channel_operand(op)
+            if per_channel is not None:
+                name, weight_first = per_channel
+                out = low.place_for(op.results[0], hint)
+                self.sync({core}, list(op.operands))
+                cg.per_channel(e, core, ins[0], out, name, BINARY[type(op)], weight_first, what)
+                self.wrote(op.results[0], {core})
+                return
+            if a != b:
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)} broadcasts {list(a)} with {list(b)}; "
+                    "only element-wise operands of one shape are supported."
+                )
+            cls = BINARY[type(op)]
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.elementwise(
+                e,
+                core,
+                ins,
+                out,
+                lambda code, a, o, n: code.add(
+                    cls(code.addr(o), code.addr(a[0]), code.addr(a[1]), n)
+                ),
+                what,
+            )
+        elif isinstance(op, nn.AvgPoolOp) and _whole_map_mean(op):
+            # one window over the whole map, padding excluded: a global average pool
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.global_avgpool(e, core, ins[0], out, what)
+        elif isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
+            out = low.place_for(op.results[0], hint)
+            if isinstance(op, nn.AvgPoolOp) and any(ins[0].pads[2:]) and op.ceil_mode is not None:
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)}: ceil_mode average pools are not supported."
+                )
+            exclude = pool_excludes_padding(op)
+            p = cg.Pool(
+                "max" if isinstance(op, nn.MaxPoolOp) else "avg",
+                pair(nn.ints(op.kernel)),
+                pair(nn.ints(op.strides)),
+                quad(nn.ints(op.pads)),
+                op.dilation_values(),
+                pair(shape(op.output)[2:]),
+                exclude_pad=exclude,
+            )
+            split = self._pool_rows(op, p) if not exclude else None
+            if self.low.part_schedule == "element" and not exclude:
+                rows_of = (
+                    {c: runs for c, runs in split[0].items()}
+                    if split
+                    else {core: [(0, p.out_hw[0])]}
+                )
+                geo = element.Geometry(
+                    p.kernel, p.strides, p.pads, p.dilations, (ins[0].h, ins[0].w)
+                )
+                taps = p.kernel[0] * p.kernel[1]
+                row_ns = self.vector_ns(
+                    p.out_hw[1] * ins[0].c * taps,
+                    p.out_hw[1] * ins[0].c * p.strides[0] * p.kernel[1],
+                )
+                self.by_rows(
+                    [op.input],
+                    {self.low.c(op.input): geo},
+                    op.results[0],
+                    rows_of,
+                    p.out_hw[1],
+                    lambda c, run: cg.pool(e, c, ins[0], out, p, f"{where(op)} on core {c}", run),
+                    row_ns,
+                )
+                return
+            if split is None:
+                self.sync({core}, list(op.operands))
+                cg.pool(e, core, ins[0], out, p, what)
+            else:
+                rows, needs = split
+                # A pool whose result a later step here reads continues the conv's image loop,
+                # so that step gets image n as soon as it is pooled (VGG16's greedy partitions
+                # on compass-m: 27.0 inf/s, against 21.5 in a loop of its own); one whose result
+                # only leaves the partition runs in a loop of its own after the conv's: joined,
+                # every core would wait, image by image, for its neighbours' rows and the MVMs
+                # would no longer run ahead (ResNet18's conv1 + max pool on compass-s: 2362 µs
+                # apart, 2623 µs joined, batch 16).
+                later = any(
+                    use.operation.parent is op.parent and not isinstance(use.operation, xb.YieldOp)
+                    for use in op.results[0].uses
+                )
+                self.sync(set(rows), [op.input], needs, join=later)
+                for c, runs in rows.items():
+                    for run in runs:
+                        cg.pool(e, c, ins[0], out, p, f"{where(op)} on core {c}", run)
+                self.wrote(op.results[0], set(rows))
+                return
+        elif isinstance(op, nn.BatchNormOp):
+            names = tuple(_weight_name(op, v) for v in op.operands[1:])
+            if len(shape(op.input)) != 4:
+                raise PimError(f"crossbar-to-isa: {where(op)}: only NCHW batch norm is supported.")
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, [op.input])
+            cg.batch_norm(e, core, ins[0], out, names, op.epsilon.value.data, what)  # type: ignore[arg-type]
+        elif isinstance(op, nn.PadOp):
+            x, pads = shape(op.input), nn.ints(op.pads)
+            zero = op.mode_name == "constant" and (op.value is None or op.value.value.data == 0.0)
+            if (
+                not zero
+                or len(x) != 4
+                or min(pads) < 0
+                or any(pads[i] or pads[i + 4] for i in (0, 1))
+            ):
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)}: only zero padding of a feature map's "
+                    "height and width is supported."
+                )
+            out = low.place_for(op.results[0], hint)
+            if out.fill != 0.0:
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)}: a zero-padded map read by a padded "
+                    "max pool (-inf halo) is not supported."
+                )
+            self.sync({core}, list(op.operands))
+            cg.zero_pad(e, core, ins[0], out, pads[2], pads[3], what)
+        elif isinstance(op, nn.LRNOp):
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.lrn(
+                e,
+                core,
+                ins[0],
+                out,
+                op.size.value.data,
+                op.alpha.value.data,  # type: ignore[arg-type]
+                op.beta.value.data,
+                op.bias.value.data,
+                what,
+            )  # type: ignore[arg-type]
+        elif isinstance(op, nn.GlobalAvgPoolOp):
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.global_avgpool(e, core, ins[0], out, what)
+        elif isinstance(op, nn.ConcatOp):
+            axis = op.axis.value.data % len(shape(op.output))
+            if axis != 1 or len(shape(op.output)) not in (2, 4):
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)} concatenates along axis {axis}; "
+                    "only channels (axis 1) are supported."
+                )
+            out = low.place_for(op.results[0], hint)
+            if self.low.part_schedule == "element" and len(shape(op.output)) == 4:
+                h, w = shape(op.output)[2:]
+                pointwise = element.Geometry(*element.POINTWISE, (h, w))
+                self.by_rows(
+                    list(op.operands),
+                    {self.low.c(v): pointwise for v in op.operands},
+                    op.results[0],
+                    {core: [(0, h)]},
+                    w,
+                    lambda c, run: cg.concat_channels(e, c, ins, out, what, run),
+                    self.vector_ns(0, 2 * w * out.c),
+                )
+                return
+            self.sync({core}, list(op.operands))
+            cg.concat_channels(e, core, ins, out, what)
+        elif isinstance(op, nn.FlattenOp | nn.ReshapeOp):
+            src, y = ins[0], shape(op.results[0])
+            if src.rank != 4 or len(y) != 2:
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)} from {list(shape(op.operands[0]))} to "
+                    f"{list(y)} is not supported."
+                )
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.nhwc_to_chw(e, core, src, out, what)
+        elif isinstance(op, nn.SliceOp):
+            box = op.box()
+            s = shape(op.operands[0])
+            if (
+                len(s) != 4
+                or any(
+                    b != (0, d, 1) for i, (b, d) in enumerate(zip(box, s, strict=True)) if i != 1
+                )
+                or box[1][2] != 1
+            ):
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)}: only unit-step slices along the "
+                    "channels of a feature map are supported."
+                )
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.channel_slice(e, core, ins[0], out, box[1][0], box[1][1], what)
+        elif isinstance(op, nn.SoftmaxOp):
+            s = shape(op.operands[0])
+            if len(s) != 2 or op.axis.value.data % 2 != 1:
+                raise PimError(
+                    f"crossbar-to-isa: {where(op)}: only softmax over the last axis of "
+                    "[N, F] is supported."
+                )
+            out = low.place_for(op.results[0], hint)
+            self.sync({core}, list(op.operands))
+            cg.softmax_rows(e, core, ins[0], out, what)
+        else:
+            raise PimError(
+                f"crossbar-to-isa: {where(op)} has no pim_isa lowering yet.",
+                hint="Supported vector ops: relu, sigmoid, tanh, clip, leaky_relu, fake_quant, add, sub, mul, "
+                "div (same shapes), max/avg pool, global average pool, LRN, batch norm, zero pad, "
+                "channel concat, flatten, softmax over features.",
+            )
+        self.wrote(op.results[0], {core})
+
+    def by_rows(
+        self,
+        inputs: list[SSAValue],
+        geometry: dict[SSAValue, element.Geometry],
+        result: SSAValue,
+        rows_of: dict[int, list[tuple[int, int]]],
+        width: int,
+        emit: Callable[[int, tuple[int, int]], None],
+        row_ns: float,
+        group: int = 2,
+    ) -> None:
+        """The element schedule: a vector step whose output rows each read a few rows of its
+        inputs (a pool, a concat), as chunks of `group` output rows on the cores of `rows_of`
+        (core -> runs (first, count)), each waiting only for the producer tiles it reads
+        (`pimdsl.isa.element`); `emit(core, (first, count))` emits one chunk's rows, which
+        take about `row_ns` each."""
+        by_rows = {v: g for v, g in geometry.items() if v in self.tiles}
+        self.sync(set(rows_of), [v for v in inputs if self.low.c(v) not in by_rows])
+        rt = self.row_tokens(by_rows)
+        for c in sorted(rows_of):
+            tiles = [
+                (y, min(group, first + count - y), 0, width, min(group, first + count - y))
+                for first, count in rows_of[c]
+                for y in range(first, first + count, group)
+            ]
+            code = self.e.code(c)
+            ordered, keys, ends = rt.order(tiles, c, [t[1] * row_ns for t in tiles])
+            for tile, key, end in zip(ordered, keys, ends, strict=True):
+                code.chunk_key = key
+                rt.before(c, tile)
+                emit(c, (tile[0], tile[1]))
+                rt.after(c, tile, code.slot(), key, end)
+            code.chunk_key = self.e.chunk_key
+            self.lanes[c] = self.lanes.get(c, 0.0) + sum(t[1] for t in tiles) * row_ns
+        self.wrote(result, set(rows_of), {c: max(p.end for p in t) for c, t in rt.produced.items()})
+        self.tiles[self.low.c(result)] = rt.produced
+
+    def vector_ns(self, ops: int, moved: int) -> float:
+        """The element schedule's estimate of a vector chunk: `ops` element operations on the
+        vector unit, `moved` elements through DRAM."""
+        chip, act = self.low.chip, self.low.chip.act_bits / 8
+        return (
+            ops * act / chip.vector_bytes * chip.vector_latency_ns
+            + moved * act / min(chip.dram_bandwidth, chip.bus_bandwidth) * 1e9
+        )
+
+    def _pool_rows(
+        self,
+        op: nn.MaxPoolOp | nn.AvgPoolOp,
+        p: cg.Pool,
+    ) -> tuple[dict[int, list[tuple[int, int]]], dict[int, set[int]]] | None:
+        """A pool of a conv's map stored here by several cores runs on those cores: each output
+        row on a core that stored its window's centre row (`pimdsl.network.VectorStep.split` is
+        the cost model's side), so each core mostly pools rows it computed and waits only for
+        the writers of its rows. Returns (core -> output row runs (first, count), core -> the
+        writers it reads), or None (one core)."""
+        v = self.low.c(op.input)
+        if v not in self.row_writers or len(self.writers.get(v, set())) < 2:
+            return None
+        ow_in, blocks = self.row_writers[v]
+        h = shape(op.input)[2]
+        (kh, _), (sh, _), (dh, _) = p.kernel, p.strides, p.dilations
+        top = p.pads[0]
+        by_row: dict[int, set[int]] = {}
+        for w0, w1, core in blocks:
+            for y in range(w0 // ow_in, -(-w1 // ow_in)):
+                by_row.setdefault(y, set()).add(core)
+        rows: dict[int, list[tuple[int, int]]] = {}
+        needs: dict[int, set[int]] = {}
+        for oy in range(p.out_hw[0]):
+            first = oy * sh - top
+            centre = min(max(first + (kh - 1) * dh // 2, 0), h - 1)
+            core = min(by_row[centre])
+            runs = rows.setdefault(core, [])
+            if runs and runs[-1][0] + runs[-1][1] == oy:
+                runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+            else:
+                runs.append((oy, 1))
+            for y in range(max(first, 0), min(first + (kh - 1) * dh + 1, h)):
+                needs.setdefault(core, set()).update(by_row[y])
+        return (rows, needs) if len(rows) > 1 else None
+
+    def _shuffle(self, op: nn.ReshapeOp) -> bool:
+        """reshape [N, C, H, W] -> [N, G, K, H, W], transpose (0, 2, 1, 3, 4), reshape back:
+        ShuffleNet's channel shuffle, lowered as one step (the three ops fused)."""
+        x, y = shape(op.operands[0]), shape(op.results[0])
+        if len(x) != 4 or len(y) != 5 or y[1] * y[2] != x[1] or tuple(y[3:]) != tuple(x[2:]):
+            return False
+        uses = list(op.results[0].uses)
+        if len(uses) != 1 or not isinstance(uses[0].operation, nn.TransposeOp):
+            return False
+        tr = uses[0].operation
+        if nn.ints(tr.perm) != (0, 2, 1, 3, 4) or len(list(tr.results[0].uses)) != 1:
+            return False
+        back = next(iter(tr.results[0].uses)).operation
+        if not isinstance(back, nn.ReshapeOp) or shape(back.results[0]) != x:
+            return False
+        src = self.place(op.operands[0])
+        core = self.vector_core([op.operands[0]])
+        out = self.low.place_for(back.results[0], "shuffle")
+        self.sync({core}, [op.operands[0]])
+        cg.channel_shuffle(self.e, core, src, out, y[1], f"{where(op)} on core {core}")
+        self.wrote(back.results[0], {core})
+        self.fused.update({tr, back})
+        return True
+
+    def _per_channel_operand(self, op: Operation) -> tuple[str, bool] | None:
+        """(weight name, weight is the first operand) when `op` combines an NCHW activation
+        with a per-channel weight ([C], [C, 1, 1] or [1, C, 1, 1], e.g. a batch norm written
+        out as Mul and Add); None otherwise."""
+        for i in (0, 1):
+            x, w = op.operands[1 - i], op.operands[i]
+            key = self.weight_key(w)
+            xs, ws = shape(x), shape(w)
+            if key is None or self.weight_key(x) is not None or len(xs) != 4:
+                continue
+            if (
+                tuple(ws) in ((xs[1],), (xs[1], 1, 1), (1, xs[1], 1, 1))
+                and shape(op.results[0]) == xs
+            ):
+                return key, i == 0
+        return None
+
+    def place(self, v: SSAValue) -> Place:
+        place = self.stored(v, "in")
+        assert place is not None, "a fused or weight value read as an activation"
+        return place
+
+    def _alias(self, op: Operation) -> bool:
+        """Flatten/reshape of an unpadded [N, C, 1, 1] (or [N, F]) map to [N, F] or
+        [N, F, 1, 1]: the same buffer."""
+        x = self.low.c(op.operands[0])
+        src = self.place(x)
+        y = shape(op.results[0])
+        if src.padded or (src.rank == 4 and src.h * src.w != 1):
+            return False
+        if len(y) == 2:
+            self.low.places[op.results[0]] = Place(
+                src.buffer, src.n, math.prod(y[1:]), 1, 1, rank=2
+            )
+        elif len(y) == 4 and tuple(y[2:]) == (1, 1):
+            self.low.places[op.results[0]] = Place(src.buffer, src.n, y[1], 1, 1)
+        else:
+            return False
+        y = op.results[0]
+        # written when and where `x` is: every record of x's producer carries over (its cores,
+        # the element schedule's completion time, the batch schedule's stage); a reader of
+        # the alias that missed the stage ran at stage 0 and waited a whole pipeline early
+        self.writers[y] = self.writers.get(x, set())
+        for record in (self.done, self.stages):
+            if x in record:
+                record[y] = record[x]  # type: ignore[index]
+        for w in self.writers[y]:
+            self.slots[(y, w)] = self.slots[(x, w)]
+        return True
+
+
+def _whole_map_mean(op: nn.AvgPoolOp) -> bool:
+    """An average pool excluding padding whose one output window covers the whole input: the
+    mean of the map (ONNX-zoo GoogLeNet's global pool is written so)."""
+    x, y = shape(op.input), shape(op.output)
+    if op.count_include_pad is not None or len(x) != 4 or tuple(y[2:]) != (1, 1):
+        return False
+    (kh, kw), pads = nn.ints(op.kernel), nn.ints(op.pads)
+    return kh - pads[0] >= x[2] and kw - pads[1] >= x[3] and tuple(op.dilation_values()) == (1, 1)
+
+
+def _weight_name(op: Operation, v: SSAValue) -> str:
+    owner = v.owner
+    if not isinstance(owner, nn.WeightOp):
+        raise PimError(
+            f"crossbar-to-isa: {where(op)} takes a parameter that is not a tensor of the "
+            "weight file; not supported."
+        )
+    return owner.key
