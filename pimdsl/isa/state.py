@@ -18,15 +18,16 @@ from pimdsl.dialects import nn
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
 from pimdsl.isa import codegen as cg
-from pimdsl.isa import element
+from pimdsl.isa import (
+    element,
+    lower_pool,  # noqa: F401  (registers the pool emitters)
+)
 from pimdsl.isa import linear as lin
 from pimdsl.isa.emit import Emit
 from pimdsl.isa.emitters import EMITTERS, VectorEmitter, VectorStep, shape, where
 from pimdsl.isa.lower_elementwise import BINARY, UNARY
 from pimdsl.isa.lower_weight import materialise
 from pimdsl.isa.placement import Place
-from pimdsl.network import pool_excludes_padding
-from pimdsl.shapes import pair, quad
 
 if TYPE_CHECKING:
     from pimdsl.isa.lower import Lowering
@@ -287,6 +288,20 @@ class PartitionState:
             return
         self._legacy(op, ins, core, what, hint)
 
+    def on_core(
+        self,
+        step: VectorStep,
+        emit: Callable[[Place], None],
+        inputs: list[SSAValue] | None = None,
+    ) -> None:
+        """A vector step on its one core: the result's place, the wait for `inputs` (default:
+        all operands), `emit(result place)`, and the record of who wrote the result."""
+        op = step.op
+        out = self.low.place_for(op.results[0], step.hint)
+        self.sync({step.core}, list(op.operands) if inputs is None else inputs)
+        emit(out)
+        self.wrote(op.results[0], {step.core})
+
     def _legacy(self, op: Operation, ins: list[Place], core: int, what: str, hint: str) -> None:
         low, e = self.low, self.e
         if type(op) in UNARY:
@@ -329,74 +344,6 @@ class PartitionState:
                 ),
                 what,
             )
-        elif isinstance(op, nn.AvgPoolOp) and _whole_map_mean(op):
-            # one window over the whole map, padding excluded: a global average pool
-            out = low.place_for(op.results[0], hint)
-            self.sync({core}, list(op.operands))
-            cg.global_avgpool(e, core, ins[0], out, what)
-        elif isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp):
-            out = low.place_for(op.results[0], hint)
-            if isinstance(op, nn.AvgPoolOp) and any(ins[0].pads[2:]) and op.ceil_mode is not None:
-                raise PimError(
-                    f"crossbar-to-isa: {where(op)}: ceil_mode average pools are not supported."
-                )
-            exclude = pool_excludes_padding(op)
-            p = cg.Pool(
-                "max" if isinstance(op, nn.MaxPoolOp) else "avg",
-                pair(nn.ints(op.kernel)),
-                pair(nn.ints(op.strides)),
-                quad(nn.ints(op.pads)),
-                op.dilation_values(),
-                pair(shape(op.output)[2:]),
-                exclude_pad=exclude,
-            )
-            split = self._pool_rows(op, p) if not exclude else None
-            if self.low.part_schedule == "element" and not exclude:
-                rows_of = (
-                    {c: runs for c, runs in split[0].items()}
-                    if split
-                    else {core: [(0, p.out_hw[0])]}
-                )
-                geo = element.Geometry(
-                    p.kernel, p.strides, p.pads, p.dilations, (ins[0].h, ins[0].w)
-                )
-                taps = p.kernel[0] * p.kernel[1]
-                row_ns = self.vector_ns(
-                    p.out_hw[1] * ins[0].c * taps,
-                    p.out_hw[1] * ins[0].c * p.strides[0] * p.kernel[1],
-                )
-                self.by_rows(
-                    [op.input],
-                    {self.low.c(op.input): geo},
-                    op.results[0],
-                    rows_of,
-                    p.out_hw[1],
-                    lambda c, run: cg.pool(e, c, ins[0], out, p, f"{where(op)} on core {c}", run),
-                    row_ns,
-                )
-                return
-            if split is None:
-                self.sync({core}, list(op.operands))
-                cg.pool(e, core, ins[0], out, p, what)
-            else:
-                rows, needs = split
-                # A pool whose result a later step here reads continues the conv's image loop,
-                # so that step gets image n as soon as it is pooled (VGG16's greedy partitions
-                # on compass-m: 27.0 inf/s, against 21.5 in a loop of its own); one whose result
-                # only leaves the partition runs in a loop of its own after the conv's: joined,
-                # every core would wait, image by image, for its neighbours' rows and the MVMs
-                # would no longer run ahead (ResNet18's conv1 + max pool on compass-s: 2362 µs
-                # apart, 2623 µs joined, batch 16).
-                later = any(
-                    use.operation.parent is op.parent and not isinstance(use.operation, xb.YieldOp)
-                    for use in op.results[0].uses
-                )
-                self.sync(set(rows), [op.input], needs, join=later)
-                for c, runs in rows.items():
-                    for run in runs:
-                        cg.pool(e, c, ins[0], out, p, f"{where(op)} on core {c}", run)
-                self.wrote(op.results[0], set(rows))
-                return
         elif isinstance(op, nn.BatchNormOp):
             names = tuple(_weight_name(op, v) for v in op.operands[1:])
             if len(shape(op.input)) != 4:
@@ -439,10 +386,6 @@ class PartitionState:
                 op.bias.value.data,
                 what,
             )  # type: ignore[arg-type]
-        elif isinstance(op, nn.GlobalAvgPoolOp):
-            out = low.place_for(op.results[0], hint)
-            self.sync({core}, list(op.operands))
-            cg.global_avgpool(e, core, ins[0], out, what)
         elif isinstance(op, nn.ConcatOp):
             axis = op.axis.value.data % len(shape(op.output))
             if axis != 1 or len(shape(op.output)) not in (2, 4):
@@ -558,42 +501,6 @@ class PartitionState:
             + moved * act / min(chip.dram_bandwidth, chip.bus_bandwidth) * 1e9
         )
 
-    def _pool_rows(
-        self,
-        op: nn.MaxPoolOp | nn.AvgPoolOp,
-        p: cg.Pool,
-    ) -> tuple[dict[int, list[tuple[int, int]]], dict[int, set[int]]] | None:
-        """A pool of a conv's map stored here by several cores runs on those cores: each output
-        row on a core that stored its window's centre row (`pimdsl.network.VectorStep.split` is
-        the cost model's side), so each core mostly pools rows it computed and waits only for
-        the writers of its rows. Returns (core -> output row runs (first, count), core -> the
-        writers it reads), or None (one core)."""
-        v = self.low.c(op.input)
-        if v not in self.row_writers or len(self.writers.get(v, set())) < 2:
-            return None
-        ow_in, blocks = self.row_writers[v]
-        h = shape(op.input)[2]
-        (kh, _), (sh, _), (dh, _) = p.kernel, p.strides, p.dilations
-        top = p.pads[0]
-        by_row: dict[int, set[int]] = {}
-        for w0, w1, core in blocks:
-            for y in range(w0 // ow_in, -(-w1 // ow_in)):
-                by_row.setdefault(y, set()).add(core)
-        rows: dict[int, list[tuple[int, int]]] = {}
-        needs: dict[int, set[int]] = {}
-        for oy in range(p.out_hw[0]):
-            first = oy * sh - top
-            centre = min(max(first + (kh - 1) * dh // 2, 0), h - 1)
-            core = min(by_row[centre])
-            runs = rows.setdefault(core, [])
-            if runs and runs[-1][0] + runs[-1][1] == oy:
-                runs[-1] = (runs[-1][0], runs[-1][1] + 1)
-            else:
-                runs.append((oy, 1))
-            for y in range(max(first, 0), min(first + (kh - 1) * dh + 1, h)):
-                needs.setdefault(core, set()).update(by_row[y])
-        return (rows, needs) if len(rows) > 1 else None
-
     def _shuffle(self, op: nn.ReshapeOp) -> bool:
         """reshape [N, C, H, W] -> [N, G, K, H, W], transpose (0, 2, 1, 3, 4), reshape back:
         ShuffleNet's channel shuffle, lowered as one step (the three ops fused)."""
@@ -667,16 +574,6 @@ class PartitionState:
         for w in self.writers[y]:
             self.slots[(y, w)] = self.slots[(x, w)]
         return True
-
-
-def _whole_map_mean(op: nn.AvgPoolOp) -> bool:
-    """An average pool excluding padding whose one output window covers the whole input: the
-    mean of the map (ONNX-zoo GoogLeNet's global pool is written so)."""
-    x, y = shape(op.input), shape(op.output)
-    if op.count_include_pad is not None or len(x) != 4 or tuple(y[2:]) != (1, 1):
-        return False
-    (kh, kw), pads = nn.ints(op.kernel), nn.ints(op.pads)
-    return kh - pads[0] >= x[2] and kw - pads[1] >= x[3] and tuple(op.dilation_values()) == (1, 1)
 
 
 def _weight_name(op: Operation, v: SSAValue) -> str:
