@@ -20,12 +20,12 @@ from pimdsl.errors import PimError
 from pimdsl.isa import codegen as cg
 from pimdsl.isa import (
     element,
+    lower_elementwise,  # noqa: F401  (registers the element-wise emitters)
     lower_pool,  # noqa: F401  (registers the pool emitters)
 )
 from pimdsl.isa import linear as lin
 from pimdsl.isa.emit import Emit
 from pimdsl.isa.emitters import EMITTERS, VectorEmitter, VectorStep, shape, where
-from pimdsl.isa.lower_elementwise import BINARY, UNARY
 from pimdsl.isa.lower_weight import materialise
 from pimdsl.isa.placement import Place
 
@@ -304,54 +304,7 @@ class PartitionState:
 
     def _legacy(self, op: Operation, ins: list[Place], core: int, what: str, hint: str) -> None:
         low, e = self.low, self.e
-        if type(op) in UNARY:
-            out = low.place_for(op.results[0], hint)
-            unary = UNARY[type(op)](op)
-            self.sync({core}, list(op.operands))
-            cg.elementwise(
-                e,
-                core,
-                ins,
-                out,
-                lambda code, a, o, n: code.add(unary(code.addr(o), code.addr(a[0]), n)),
-                what,
-            )
-        elif type(op) in BINARY:
-            a, b = shape(op.operands[0]), shape(op.operands[1])
-            per_channel = self._per_channel_operand(op)
-            if per_channel is not None:
-                name, weight_first = per_channel
-                out = low.place_for(op.results[0], hint)
-                self.sync({core}, list(op.operands))
-                cg.per_channel(e, core, ins[0], out, name, BINARY[type(op)], weight_first, what)
-                self.wrote(op.results[0], {core})
-                return
-            if a != b:
-                raise PimError(
-                    f"crossbar-to-isa: {where(op)} broadcasts {list(a)} with {list(b)}; "
-                    "only element-wise operands of one shape are supported."
-                )
-            cls = BINARY[type(op)]
-            out = low.place_for(op.results[0], hint)
-            self.sync({core}, list(op.operands))
-            cg.elementwise(
-                e,
-                core,
-                ins,
-                out,
-                lambda code, a, o, n: code.add(
-                    cls(code.addr(o), code.addr(a[0]), code.addr(a[1]), n)
-                ),
-                what,
-            )
-        elif isinstance(op, nn.BatchNormOp):
-            names = tuple(_weight_name(op, v) for v in op.operands[1:])
-            if len(shape(op.input)) != 4:
-                raise PimError(f"crossbar-to-isa: {where(op)}: only NCHW batch norm is supported.")
-            out = low.place_for(op.results[0], hint)
-            self.sync({core}, [op.input])
-            cg.batch_norm(e, core, ins[0], out, names, op.epsilon.value.data, what)  # type: ignore[arg-type]
-        elif isinstance(op, nn.PadOp):
+        if isinstance(op, nn.PadOp):
             x, pads = shape(op.input), nn.ints(op.pads)
             zero = op.mode_name == "constant" and (op.value is None or op.value.value.data == 0.0)
             if (
@@ -372,20 +325,6 @@ class PartitionState:
                 )
             self.sync({core}, list(op.operands))
             cg.zero_pad(e, core, ins[0], out, pads[2], pads[3], what)
-        elif isinstance(op, nn.LRNOp):
-            out = low.place_for(op.results[0], hint)
-            self.sync({core}, list(op.operands))
-            cg.lrn(
-                e,
-                core,
-                ins[0],
-                out,
-                op.size.value.data,
-                op.alpha.value.data,  # type: ignore[arg-type]
-                op.beta.value.data,
-                op.bias.value.data,
-                what,
-            )  # type: ignore[arg-type]
         elif isinstance(op, nn.ConcatOp):
             axis = op.axis.value.data % len(shape(op.output))
             if axis != 1 or len(shape(op.output)) not in (2, 4):
@@ -436,16 +375,6 @@ class PartitionState:
             out = low.place_for(op.results[0], hint)
             self.sync({core}, list(op.operands))
             cg.channel_slice(e, core, ins[0], out, box[1][0], box[1][1], what)
-        elif isinstance(op, nn.SoftmaxOp):
-            s = shape(op.operands[0])
-            if len(s) != 2 or op.axis.value.data % 2 != 1:
-                raise PimError(
-                    f"crossbar-to-isa: {where(op)}: only softmax over the last axis of "
-                    "[N, F] is supported."
-                )
-            out = low.place_for(op.results[0], hint)
-            self.sync({core}, list(op.operands))
-            cg.softmax_rows(e, core, ins[0], out, what)
         else:
             raise PimError(
                 f"crossbar-to-isa: {where(op)} has no pim_isa lowering yet.",
@@ -525,23 +454,6 @@ class PartitionState:
         self.fused.update({tr, back})
         return True
 
-    def _per_channel_operand(self, op: Operation) -> tuple[str, bool] | None:
-        """(weight name, weight is the first operand) when `op` combines an NCHW activation
-        with a per-channel weight ([C], [C, 1, 1] or [1, C, 1, 1], e.g. a batch norm written
-        out as Mul and Add); None otherwise."""
-        for i in (0, 1):
-            x, w = op.operands[1 - i], op.operands[i]
-            key = self.weight_key(w)
-            xs, ws = shape(x), shape(w)
-            if key is None or self.weight_key(x) is not None or len(xs) != 4:
-                continue
-            if (
-                tuple(ws) in ((xs[1],), (xs[1], 1, 1), (1, xs[1], 1, 1))
-                and shape(op.results[0]) == xs
-            ):
-                return key, i == 0
-        return None
-
     def place(self, v: SSAValue) -> Place:
         place = self.stored(v, "in")
         assert place is not None, "a fused or weight value read as an activation"
@@ -574,13 +486,3 @@ class PartitionState:
         for w in self.writers[y]:
             self.slots[(y, w)] = self.slots[(x, w)]
         return True
-
-
-def _weight_name(op: Operation, v: SSAValue) -> str:
-    owner = v.owner
-    if not isinstance(owner, nn.WeightOp):
-        raise PimError(
-            f"crossbar-to-isa: {where(op)} takes a parameter that is not a tensor of the "
-            "weight file; not supported."
-        )
-    return owner.key
