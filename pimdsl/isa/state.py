@@ -17,10 +17,10 @@ from pimdsl.dialects import crossbar as xb
 from pimdsl.dialects import nn
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
-from pimdsl.isa import codegen as cg
 from pimdsl.isa import (
     element,
     lower_elementwise,  # noqa: F401  (registers the element-wise emitters)
+    lower_layout,  # noqa: F401  (registers the data-movement emitters)
     lower_pool,  # noqa: F401  (registers the pool emitters)
 )
 from pimdsl.isa import linear as lin
@@ -276,17 +276,17 @@ class PartitionState:
                 self.stored(v, "linear")
         if op in self.fused:
             return
-        if isinstance(op, nn.FlattenOp | nn.ReshapeOp) and self._alias(op):
-            return
-        if isinstance(op, nn.ReshapeOp) and self._shuffle(op):
-            return
         ins = [self.place(v) for v in op.operands if self.weight_key(v) is None]
         core = self.vector_core(op.operands)
         what = f"{where(op)} on core {core}"
-        if emit is not None:
-            emit(self, VectorStep(op, ins, core, what, hint))
-            return
-        self._legacy(op, ins, core, what, hint)
+        if emit is None:
+            raise PimError(
+                f"crossbar-to-isa: {where(op)} has no pim_isa lowering yet.",
+                hint="Supported vector ops: relu, sigmoid, tanh, clip, leaky_relu, fake_quant, add, sub, mul, "
+                "div (same shapes), max/avg pool, global average pool, LRN, batch norm, zero pad, "
+                "channel concat, flatten, softmax over features.",
+            )
+        emit(self, VectorStep(op, ins, core, what, hint))
 
     def on_core(
         self,
@@ -301,88 +301,6 @@ class PartitionState:
         self.sync({step.core}, list(op.operands) if inputs is None else inputs)
         emit(out)
         self.wrote(op.results[0], {step.core})
-
-    def _legacy(self, op: Operation, ins: list[Place], core: int, what: str, hint: str) -> None:
-        low, e = self.low, self.e
-        if isinstance(op, nn.PadOp):
-            x, pads = shape(op.input), nn.ints(op.pads)
-            zero = op.mode_name == "constant" and (op.value is None or op.value.value.data == 0.0)
-            if (
-                not zero
-                or len(x) != 4
-                or min(pads) < 0
-                or any(pads[i] or pads[i + 4] for i in (0, 1))
-            ):
-                raise PimError(
-                    f"crossbar-to-isa: {where(op)}: only zero padding of a feature map's "
-                    "height and width is supported."
-                )
-            out = low.place_for(op.results[0], hint)
-            if out.fill != 0.0:
-                raise PimError(
-                    f"crossbar-to-isa: {where(op)}: a zero-padded map read by a padded "
-                    "max pool (-inf halo) is not supported."
-                )
-            self.sync({core}, list(op.operands))
-            cg.zero_pad(e, core, ins[0], out, pads[2], pads[3], what)
-        elif isinstance(op, nn.ConcatOp):
-            axis = op.axis.value.data % len(shape(op.output))
-            if axis != 1 or len(shape(op.output)) not in (2, 4):
-                raise PimError(
-                    f"crossbar-to-isa: {where(op)} concatenates along axis {axis}; "
-                    "only channels (axis 1) are supported."
-                )
-            out = low.place_for(op.results[0], hint)
-            if self.low.part_schedule == "element" and len(shape(op.output)) == 4:
-                h, w = shape(op.output)[2:]
-                pointwise = element.Geometry(*element.POINTWISE, (h, w))
-                self.by_rows(
-                    list(op.operands),
-                    {self.low.c(v): pointwise for v in op.operands},
-                    op.results[0],
-                    {core: [(0, h)]},
-                    w,
-                    lambda c, run: cg.concat_channels(e, c, ins, out, what, run),
-                    self.vector_ns(0, 2 * w * out.c),
-                )
-                return
-            self.sync({core}, list(op.operands))
-            cg.concat_channels(e, core, ins, out, what)
-        elif isinstance(op, nn.FlattenOp | nn.ReshapeOp):
-            src, y = ins[0], shape(op.results[0])
-            if src.rank != 4 or len(y) != 2:
-                raise PimError(
-                    f"crossbar-to-isa: {where(op)} from {list(shape(op.operands[0]))} to "
-                    f"{list(y)} is not supported."
-                )
-            out = low.place_for(op.results[0], hint)
-            self.sync({core}, list(op.operands))
-            cg.nhwc_to_chw(e, core, src, out, what)
-        elif isinstance(op, nn.SliceOp):
-            box = op.box()
-            s = shape(op.operands[0])
-            if (
-                len(s) != 4
-                or any(
-                    b != (0, d, 1) for i, (b, d) in enumerate(zip(box, s, strict=True)) if i != 1
-                )
-                or box[1][2] != 1
-            ):
-                raise PimError(
-                    f"crossbar-to-isa: {where(op)}: only unit-step slices along the "
-                    "channels of a feature map are supported."
-                )
-            out = low.place_for(op.results[0], hint)
-            self.sync({core}, list(op.operands))
-            cg.channel_slice(e, core, ins[0], out, box[1][0], box[1][1], what)
-        else:
-            raise PimError(
-                f"crossbar-to-isa: {where(op)} has no pim_isa lowering yet.",
-                hint="Supported vector ops: relu, sigmoid, tanh, clip, leaky_relu, fake_quant, add, sub, mul, "
-                "div (same shapes), max/avg pool, global average pool, LRN, batch norm, zero pad, "
-                "channel concat, flatten, softmax over features.",
-            )
-        self.wrote(op.results[0], {core})
 
     def by_rows(
         self,
@@ -430,59 +348,7 @@ class PartitionState:
             + moved * act / min(chip.dram_bandwidth, chip.bus_bandwidth) * 1e9
         )
 
-    def _shuffle(self, op: nn.ReshapeOp) -> bool:
-        """reshape [N, C, H, W] -> [N, G, K, H, W], transpose (0, 2, 1, 3, 4), reshape back:
-        ShuffleNet's channel shuffle, lowered as one step (the three ops fused)."""
-        x, y = shape(op.operands[0]), shape(op.results[0])
-        if len(x) != 4 or len(y) != 5 or y[1] * y[2] != x[1] or tuple(y[3:]) != tuple(x[2:]):
-            return False
-        uses = list(op.results[0].uses)
-        if len(uses) != 1 or not isinstance(uses[0].operation, nn.TransposeOp):
-            return False
-        tr = uses[0].operation
-        if nn.ints(tr.perm) != (0, 2, 1, 3, 4) or len(list(tr.results[0].uses)) != 1:
-            return False
-        back = next(iter(tr.results[0].uses)).operation
-        if not isinstance(back, nn.ReshapeOp) or shape(back.results[0]) != x:
-            return False
-        src = self.place(op.operands[0])
-        core = self.vector_core([op.operands[0]])
-        out = self.low.place_for(back.results[0], "shuffle")
-        self.sync({core}, [op.operands[0]])
-        cg.channel_shuffle(self.e, core, src, out, y[1], f"{where(op)} on core {core}")
-        self.wrote(back.results[0], {core})
-        self.fused.update({tr, back})
-        return True
-
     def place(self, v: SSAValue) -> Place:
         place = self.stored(v, "in")
         assert place is not None, "a fused or weight value read as an activation"
         return place
-
-    def _alias(self, op: Operation) -> bool:
-        """Flatten/reshape of an unpadded [N, C, 1, 1] (or [N, F]) map to [N, F] or
-        [N, F, 1, 1]: the same buffer."""
-        x = self.low.c(op.operands[0])
-        src = self.place(x)
-        y = shape(op.results[0])
-        if src.padded or (src.rank == 4 and src.h * src.w != 1):
-            return False
-        if len(y) == 2:
-            self.low.places[op.results[0]] = Place(
-                src.buffer, src.n, math.prod(y[1:]), 1, 1, rank=2
-            )
-        elif len(y) == 4 and tuple(y[2:]) == (1, 1):
-            self.low.places[op.results[0]] = Place(src.buffer, src.n, y[1], 1, 1)
-        else:
-            return False
-        y = op.results[0]
-        # written when and where `x` is: every record of x's producer carries over (its cores,
-        # the element schedule's completion time, the batch schedule's stage); a reader of
-        # the alias that missed the stage ran at stage 0 and waited a whole pipeline early
-        self.writers[y] = self.writers.get(x, set())
-        for record in (self.done, self.stages):
-            if x in record:
-                record[y] = record[x]  # type: ignore[index]
-        for w in self.writers[y]:
-            self.slots[(y, w)] = self.slots[(x, w)]
-        return True
