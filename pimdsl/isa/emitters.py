@@ -6,7 +6,7 @@ being lowered (`pimdsl.isa.state.PartitionState`). Crossbar ops (im2col, mvm, ac
 concat, bias, col2im) register with `emitter`; they build a weight layer's output blocks
 (`lower_weight.py`). Vector ops register with `vector_emitter`: the state first does what
 every vector step needs (stores the crossbar results it reads, fusing the op into the layer
-when it can, picks its core) and then calls `emit(state, step)` with a `VectorStep`. The
+when it can, picks its core) and then calls `emit(state, step)` with a `VectorTask`. The
 families: lower_weight.py, lower_pool.py, lower_elementwise.py, lower_layout.py; importing
 `pimdsl.isa.state` registers them all.
 """
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class VectorStep:
+class VectorTask:
     """A vector op about to be lowered: its activation inputs' places (weights excluded), the
     core chosen for it, `what` (op and core, for errors) and `hint` (its buffer's name)."""
 
@@ -39,7 +39,7 @@ class VectorStep:
 
 
 Emitter = Callable[["PartitionState", Operation], None]
-VectorEmitter = Callable[["PartitionState", VectorStep], None]
+VectorEmitter = Callable[["PartitionState", VectorTask], None]
 
 EMITTERS: dict[type[Operation], Emitter] = {}
 

@@ -14,7 +14,7 @@ from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
 from pimdsl.isa.emit import Unary
 from pimdsl.isa.emit_elementwise import batch_norm, elementwise, lrn, per_channel, softmax_rows
-from pimdsl.isa.emitters import VectorStep, shape, vector_emitter, where
+from pimdsl.isa.emitters import VectorTask, shape, vector_emitter, where
 
 if TYPE_CHECKING:
     from pimdsl.isa.state import PartitionState
@@ -58,7 +58,7 @@ BINARY: dict[type, type[isa.VectorBinaryOp]] = {
 
 
 @vector_emitter(*UNARY)
-def unary(s: PartitionState, step: VectorStep) -> None:
+def unary(s: PartitionState, step: VectorTask) -> None:
     op = UNARY[type(step.op)](step.op)
     s.on_core(
         step,
@@ -74,7 +74,7 @@ def unary(s: PartitionState, step: VectorStep) -> None:
 
 
 @vector_emitter(*BINARY)
-def binary(s: PartitionState, step: VectorStep) -> None:
+def binary(s: PartitionState, step: VectorTask) -> None:
     """Operands of one shape row by row, or a feature map and a per-channel weight."""
     op, cls = step.op, BINARY[type(step.op)]
     a, b = shape(op.operands[0]), shape(op.operands[1])
@@ -122,22 +122,25 @@ def per_channel_operand(s: PartitionState, op: Operation) -> tuple[str, bool] | 
 
 
 @vector_emitter(nn.BatchNormOp)
-def batch_norm_step(s: PartitionState, step: VectorStep) -> None:
+def batch_norm_step(s: PartitionState, step: VectorTask) -> None:
     op = step.op
     assert isinstance(op, nn.BatchNormOp)
     names = tuple(_weight_name(op, v) for v in op.operands[1:])
     if len(shape(op.input)) != 4:
         raise PimError(f"crossbar-to-isa: {where(op)}: only NCHW batch norm is supported.")
+    scale, bias, mean, var = names
     eps = op.epsilon.value.data
     s.on_core(
         step,
-        lambda out: batch_norm(s.e, step.core, step.ins[0], out, names, eps, step.what),  # type: ignore[arg-type]
+        lambda out: batch_norm(
+            s.e, step.core, step.ins[0], out, (scale, bias, mean, var), eps, step.what
+        ),
         [op.input],
     )
 
 
 @vector_emitter(nn.LRNOp)
-def lrn_step(s: PartitionState, step: VectorStep) -> None:
+def lrn_step(s: PartitionState, step: VectorTask) -> None:
     op = step.op
     assert isinstance(op, nn.LRNOp)
     s.on_core(
@@ -157,7 +160,7 @@ def lrn_step(s: PartitionState, step: VectorStep) -> None:
 
 
 @vector_emitter(nn.SoftmaxOp)
-def softmax(s: PartitionState, step: VectorStep) -> None:
+def softmax(s: PartitionState, step: VectorTask) -> None:
     op = step.op
     assert isinstance(op, nn.SoftmaxOp)
     x = shape(op.operands[0])

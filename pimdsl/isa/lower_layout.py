@@ -20,7 +20,7 @@ from pimdsl.isa.emit_layout import (
     nhwc_to_chw,
     zero_pad,
 )
-from pimdsl.isa.emitters import VectorStep, shape, vector_emitter, where
+from pimdsl.isa.emitters import VectorTask, shape, vector_emitter, where
 from pimdsl.isa.placement import Place
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 @vector_emitter(nn.PadOp)
-def pad(s: PartitionState, step: VectorStep) -> None:
+def pad(s: PartitionState, step: VectorTask) -> None:
     op = step.op
     assert isinstance(op, nn.PadOp)
     x, pads = shape(op.input), nn.ints(op.pads)
@@ -51,7 +51,7 @@ def pad(s: PartitionState, step: VectorStep) -> None:
 
 
 @vector_emitter(nn.ConcatOp)
-def concat(s: PartitionState, step: VectorStep) -> None:
+def concat(s: PartitionState, step: VectorTask) -> None:
     op, e, core, ins, what = step.op, s.e, step.core, step.ins, step.what
     assert isinstance(op, nn.ConcatOp)
     axis = op.axis.value.data % len(shape(op.output))
@@ -78,7 +78,7 @@ def concat(s: PartitionState, step: VectorStep) -> None:
 
 
 @vector_emitter(nn.FlattenOp, nn.ReshapeOp)
-def flatten(s: PartitionState, step: VectorStep) -> None:
+def flatten(s: PartitionState, step: VectorTask) -> None:
     op = step.op
     if alias(s, op) or (isinstance(op, nn.ReshapeOp) and shuffle(s, op)):
         return
@@ -92,7 +92,7 @@ def flatten(s: PartitionState, step: VectorStep) -> None:
 
 
 @vector_emitter(nn.SliceOp)
-def channel_slice_step(s: PartitionState, step: VectorStep) -> None:
+def channel_slice_step(s: PartitionState, step: VectorTask) -> None:
     op = step.op
     assert isinstance(op, nn.SliceOp)
     box = op.box()

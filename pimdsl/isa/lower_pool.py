@@ -12,7 +12,7 @@ from pimdsl.dialects import nn
 from pimdsl.errors import PimError
 from pimdsl.isa import element
 from pimdsl.isa.emit_pool import Pool, global_avgpool, pool
-from pimdsl.isa.emitters import VectorStep, shape, vector_emitter, where
+from pimdsl.isa.emitters import VectorTask, shape, vector_emitter, where
 from pimdsl.network import pool_excludes_padding
 from pimdsl.shapes import pair, quad
 
@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 
 
 @vector_emitter(nn.GlobalAvgPoolOp)
-def global_average_pool(s: PartitionState, step: VectorStep) -> None:
+def global_average_pool(s: PartitionState, step: VectorTask) -> None:
     s.on_core(step, lambda out: global_avgpool(s.e, step.core, step.ins[0], out, step.what))
 
 
 @vector_emitter(nn.MaxPoolOp, nn.AvgPoolOp)
-def max_or_average_pool(s: PartitionState, step: VectorStep) -> None:
+def max_or_average_pool(s: PartitionState, step: VectorTask) -> None:
     op, e, core, ins, what = step.op, s.e, step.core, step.ins, step.what
     assert isinstance(op, nn.MaxPoolOp | nn.AvgPoolOp)
     if isinstance(op, nn.AvgPoolOp) and _whole_map_mean(op):
@@ -92,7 +92,7 @@ def pool_rows(
     s: PartitionState, op: nn.MaxPoolOp | nn.AvgPoolOp, p: Pool
 ) -> tuple[dict[int, list[tuple[int, int]]], dict[int, set[int]]] | None:
     """A pool of a conv's map stored here by several cores runs on those cores: each output
-    row on a core that stored its window's centre row (`pimdsl.network.VectorStep.split` is
+    row on a core that stored its window's centre row (`pimdsl.network.VectorTask.split` is
     the cost model's side), so each core mostly pools rows it computed and waits only for
     the writers of its rows. Returns (core -> output row runs (first, count), core -> the
     writers it reads), or None (one core)."""

@@ -25,7 +25,7 @@ from pimdsl.isa import (
 )
 from pimdsl.isa import linear as lin
 from pimdsl.isa.emit import Emit
-from pimdsl.isa.emitters import EMITTERS, VectorEmitter, VectorStep, shape, where
+from pimdsl.isa.emitters import EMITTERS, VectorEmitter, VectorTask, shape, where
 from pimdsl.isa.lower_weight import materialise
 from pimdsl.isa.placement import Place
 
@@ -286,11 +286,11 @@ class PartitionState:
                 "div (same shapes), max/avg pool, global average pool, LRN, batch norm, zero pad, "
                 "channel concat, flatten, softmax over features.",
             )
-        emit(self, VectorStep(op, ins, core, what, hint))
+        emit(self, VectorTask(op, ins, core, what, hint))
 
     def on_core(
         self,
-        step: VectorStep,
+        step: VectorTask,
         emit: Callable[[Place], None],
         inputs: list[SSAValue] | None = None,
     ) -> None:
