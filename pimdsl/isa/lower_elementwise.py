@@ -12,6 +12,7 @@ from xdsl.ir import Operation, SSAValue
 from pimdsl.dialects import nn
 from pimdsl.dialects import pim_isa as isa
 from pimdsl.errors import PimError
+from pimdsl.isa.builder import CoreCode
 from pimdsl.isa.emit import Unary
 from pimdsl.isa.emit_elementwise import batch_norm, elementwise, lrn, per_channel, softmax_rows
 from pimdsl.isa.emitters import VectorTask, shape, vector_emitter, where
@@ -60,17 +61,7 @@ BINARY: dict[type, type[isa.VectorBinaryOp]] = {
 @vector_emitter(*UNARY)
 def unary(s: PartitionState, step: VectorTask) -> None:
     op = UNARY[type(step.op)](step.op)
-    s.on_core(
-        step,
-        lambda out: elementwise(
-            s.e,
-            step.core,
-            step.ins,
-            out,
-            lambda code, a, o, n: code.add(op(code.addr(o), code.addr(a[0]), n)),
-            step.what,
-        ),
-    )
+    _row_by_row(s, step, lambda code, a, o, n: code.add(op(code.addr(o), code.addr(a[0]), n)))
 
 
 @vector_emitter(*BINARY)
@@ -93,17 +84,18 @@ def binary(s: PartitionState, step: VectorTask) -> None:
             f"crossbar-to-isa: {where(op)} broadcasts {list(a)} with {list(b)}; "
             "only element-wise operands of one shape are supported."
         )
-    s.on_core(
+    _row_by_row(
+        s,
         step,
-        lambda out: elementwise(
-            s.e,
-            step.core,
-            step.ins,
-            out,
-            lambda code, a, o, n: code.add(cls(code.addr(o), code.addr(a[0]), code.addr(a[1]), n)),
-            step.what,
-        ),
+        lambda code, a, o, n: code.add(cls(code.addr(o), code.addr(a[0]), code.addr(a[1]), n)),
     )
+
+
+def _row_by_row(
+    s: PartitionState, step: VectorTask, body: Callable[[CoreCode, list[int], int, int], None]
+) -> None:
+    """An element-wise step on its core: `body(code, input addrs, out addr, len)` per chunk."""
+    s.on_core(step, lambda out: elementwise(s.e, step.core, step.ins, out, body, step.what))
 
 
 def per_channel_operand(s: PartitionState, op: Operation) -> tuple[str, bool] | None:
