@@ -50,7 +50,8 @@ class VectorStep:
     # chip's local memory (`line_buffer.pool_loads`), so the cost model computes `loaded`
     pool: tuple[Window, int] | None = None
     # a pool of a map a convolution stores: it runs on the cores that stored it, each on the
-    # output rows whose windows are centred on rows it computed (the lowering's `_pool_rows`)
+    # output rows whose windows are centred on rows it computed (the lowering's
+    # `lower_pool.pool_rows`)
     split: bool = False
 
     def loads(self, local_elements: int) -> int:
@@ -202,13 +203,13 @@ def _layer(op: Operation, index: int) -> Layer:
 
 
 # Element-wise ops the lowering fuses into a weight layer's stores when they are its result's
-# only reader (pimdsl.isa.lower.UNARY).
+# only reader (pimdsl.isa.lower_elementwise.UNARY).
 FUSABLE_OPS = (nn.ReluOp, nn.SigmoidOp, nn.TanhOp, nn.ClipOp, nn.LeakyReluOp, nn.FakeQuantOp)
 
 
 def _chain_root(v: SSAValue) -> Operation | None:
     """The weight layer whose stores compute `v` when `v` is read by one op only and is the
-    layer's result or that of an op fused into its stores (the lowering's `materialise`
+    layer's result or that of an op fused into its stores (the lowering's `lower_weight.materialise`
     fuses such a value's reader too); else None."""
     owner = v.owner
     if len(list(v.uses)) != 1 or not isinstance(owner, Operation):
@@ -243,7 +244,7 @@ def _stored_by_conv(v: SSAValue) -> bool:
 
 def residual_operand(op: Operation) -> SSAValue | None:
     """The stored map that a residual add fused into a convolution's stores adds (the
-    lowering's `_PartitionState._residual`): `op` adds two maps of one shape, one computed by a
+    lowering's `lower_weight._residual`): `op` adds two maps of one shape, one computed by a
     convolution's stores, the other produced before that convolution (stored when it runs: the
     block's input, or a downsample block's other branch)."""
     if not isinstance(op, nn.AddOp):

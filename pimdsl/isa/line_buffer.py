@@ -16,7 +16,7 @@ per output row (each element read once) but makes every window loop carry state 
 to the next, which the interpreter could no longer run as one vector operation; a tile's band
 is independent of the others.
 
-`crossbar-to-isa` (pimdsl/isa/codegen.py) emits what `plan` says and the cost model
+`crossbar-to-isa` (weight_inputs.py, emit_pool.py) emits what `plan` says and the cost model
 (pimdsl/cost/model.py) prices `loaded_elements`, which walks the same plan: the two cannot
 disagree on a layer's input traffic (tests/test_line_buffer.py checks both against the
 program).

@@ -4,8 +4,8 @@ In the `layer` schedule a core runs each of its steps over the whole batch befor
 (`loop n { step A }` then `loop n { step B }`): a core holding two layers of a partition runs
 them one after the other, and a step on another core that reads A waits for A's whole batch on
 this core before it can go on with B's inputs. In the `batch` schedule every step has a *stage*
-d (`_PartitionState.sync` assigns it: one more than the stage of any step of the partition whose
-result it reads, or the stage of the image loop it joins), and in iteration t of one loop over
+d (`state.PartitionState.sync` assigns it: one more than the stage of any step of the partition
+whose result it reads, or the stage of the image loop it joins), and in iteration t of one loop over
 t = 0 .. images + D - 1 a core runs image t - d of each of its steps whose image is in range:
 
     loop (prologue: A only)      { A(t) }

@@ -1,0 +1,286 @@
+"""Code of a weight layer: per window range and core, a nest over tiles of output windows (band
+loads or per-window loads, `weight_inputs`), one `mvm` per crossbar tile, partial sums sent to
+the block's home core, then bias, the fused epilogue (element-wise ops, a residual map's pixel)
+and the store of each output block. With row tokens (the element schedule) the tiles run one
+by one as chunks of the image loop (`pimdsl.isa.element`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from xdsl.ir import SSAValue
+
+from pimdsl.dialects import pim_isa as isa
+from pimdsl.isa.builder import Aff
+from pimdsl.isa.element import RowTokens, unit_tiles
+from pimdsl.isa.emit import Emit, Unary
+from pimdsl.isa.linear import Block, Linear, Term
+from pimdsl.isa.placement import Place
+from pimdsl.isa.weight_inputs import (
+    BandShare,
+    InputPlan,
+    gather_window,
+    input_plan,
+    load_band,
+    load_window,
+    shared_bands,
+    term_src,
+    window,
+)
+from pimdsl.sim.timing_program import mvm_issue_ns, mvm_steps
+
+# Plans the bands shared by the cores of one window range: (core, load) -> its part.
+SharePlan = Callable[[Emit, dict[int, InputPlan]], dict[tuple[int, int], BandShare]]
+
+
+@dataclass
+class WeightLayer:
+    """A weight layer's output blocks, stored to `out`, with a fused `epilogue` per window and
+    block, in order: element-wise ops, and residual maps (a Place) whose pixel it adds."""
+
+    name: str
+    linear: Linear
+    out: Place
+    out_hw: tuple[int, int]  # output windows as (rows, cols)
+    epilogue: list[Unary | Place]
+    places: dict[SSAValue, Place]  # source value -> place
+    default_core: int
+
+    def blocks(self) -> list[Block]:
+        return [b for b in self.linear.blocks if b.terms or b.bias]
+
+    def home(self, b: Block) -> int:
+        return min(t.core for t in b.terms) if b.terms else self.default_core
+
+    def readers(self) -> set[int]:
+        return {t.core for b in self.blocks() for t in b.terms} | {
+            self.home(b) for b in self.blocks()
+        }
+
+    def writers(self) -> set[int]:
+        return {self.home(b) for b in self.blocks()}
+
+
+def _out_offset(layer: WeightLayer, oy: Aff, ox: Aff, c: int, out: Place | None = None) -> Aff:
+    """Offset of window (oy, ox), channel c in the layer's output (or in `out`, a map of the
+    same shape)."""
+    out = out or layer.out
+    if out.rank == 4:
+        return out.at(oy, ox, c)
+    if out.rank == 3:
+        return out.at(0, oy.scaled(layer.out_hw[1]) + ox, c)
+    return out.at(0, 0, c)
+
+
+def weight_layer(
+    e: Emit,
+    layer: WeightLayer,
+    row_sync: RowTokens | None = None,
+    share: SharePlan = shared_bands,
+) -> None:
+    """Emit a weight layer on its cores; with `row_sync` (the element schedule), its tiles one by
+    one in the order their inputs are ready, with row-granular tokens (`pimdsl.isa.element`).
+    `share` plans the bands the cores of a window range share (`shared_bands`)."""
+    blocks = layer.blocks()
+    segments = sorted({(b.w0, b.w1) for b in blocks})
+    for seg_no, seg in enumerate(segments):
+        seg_blocks = [(i, b) for i, b in enumerate(blocks) if (b.w0, b.w1) == seg]
+        events: list[tuple[int, int, int, int]] = []  # (block, remote, home, tag)
+        for i, b in seg_blocks:
+            home = layer.home(b)
+            for r in sorted({t.core for t in b.terms} - {home}):
+                events.append((i, r, home, e.next_tag()))
+        work: dict[int, list[tuple[int, Block, list[Term]]]] = {}
+        for i, b in seg_blocks:
+            per: dict[int, list[Term]] = {layer.home(b): []}
+            for t in b.terms:
+                per.setdefault(t.core, []).append(t)
+            for core, terms in per.items():
+                work.setdefault(core, []).append((i, b, terms))
+        plans = {
+            core: input_plan(e, layer.name, layer.out_hw[1], core, seg, work[core])
+            for core in sorted(work)
+        }
+        shares = share(e, plans)
+        for core in sorted(work):
+            _weight_segment(
+                e, layer, core, work[core], events, plans[core], shares, row_sync, seg_no
+            )
+
+
+def _weight_segment(
+    e: Emit,
+    layer: WeightLayer,
+    core: int,
+    mine: list[tuple[int, Block, list[Term]]],
+    events: list[tuple[int, int, int, int]],
+    plan: InputPlan,
+    shares: dict[tuple[int, int], BandShare],
+    row_sync: RowTokens | None = None,
+    seg_no: int = 0,
+) -> None:
+    """One core's share of the blocks of one window range: `mine` = (block index, block,
+    the core's terms of it) for every block it holds terms of or is the home core of."""
+    code = e.code(core)
+    arena, loads, tiles, bands = plan.arena, plan.loads, plan.tiles, plan.bands
+    E = e.elem
+    homes = {i for i, b, _ in mine if layer.home(b) == core}
+    cols_of = {i: b.cols for i, b, _ in mine}
+    events = [ev for ev in events if core in (ev[1], ev[2])]
+    # shared bands in their global order, then the core's own (a load never waits)
+    band_order = sorted(
+        bands, key=lambda j: (0, shares[(core, j)].order) if (core, j) in shares else (1, j)
+    )
+    # Output, send, receive and scratch buffers.
+    out_buf = {i: arena.take(b.cols) for i, b, _ in mine if i in homes}
+    send_buf = {i: arena.take(b.cols) for i, b, terms in mine if terms and i not in homes}
+    recv_cols = max(
+        (b.cols for i, b, _ in mine if i in homes and any(ev[0] == i for ev in events)), default=0
+    )
+    recv_buf = arena.take(recv_cols) if recv_cols else 0
+    tile_cols = max((t.shape[1] for _, _, terms in mine for t in terms), default=0)
+    need_tmp = any(t.tile_col != 0 or t.shape[1] != b.cols for _, b, terms in mine for t in terms)
+    tmp_buf = arena.take(tile_cols) if need_tmp else 0
+    residual = any(isinstance(step, Place) for step in layer.epilogue)
+    res_buf = (
+        arena.take(max((b.cols for i, b, _ in mine if i in homes), default=0)) if residual else 0
+    )
+    bias_buf: dict[tuple[int, int], int] = {}
+    bias_loads: list[tuple[str, int, int, int]] = []
+    for i, b, _ in mine:
+        if i in homes:
+            for j, (weight, col) in enumerate(b.bias):
+                bias_buf[(i, j)] = addr = arena.take(b.cols)
+                bias_loads.append((weight, col, addr, b.cols))
+
+    def load_biases() -> None:
+        for weight, col, addr, n in bias_loads:
+            code.add(isa.LoadOp(weight, code.addr(col), code.addr(addr), n))
+
+    ow = layer.out_hw[1]
+    keys: list[tuple[float, ...]] = []
+    if row_sync is None:
+        load_biases()
+    else:
+        # tiles one by one, each a chunk of the image loop that loads all it needs (other
+        # steps' chunks run between them and reuse the local memory)
+        tiles = unit_tiles(tiles, banded=bool(bands))
+        # a tile's windows run one after another on the range's crossbars
+        issue = mvm_issue_ns(e.chip, mvm_steps(e.chip, e.chip.act_bits))
+        tiles, keys, ends = row_sync.order(tiles, seg_no, [t[1] * t[3] * issue for t in tiles])
+    for n_tile, tile in enumerate(tiles):
+        oy0, ny, ox0, nx, group = tile
+        if row_sync is not None:
+            code.chunk_key = keys[n_tile]
+            row_sync.before(core, tile)
+            load_biases()
+        # one band per tile of `group` output rows x `nx` columns (docs/lowering.md)
+        code.open_loop("g", ny // group)
+        top = Aff.of(oy0, g=group)
+        for j in band_order:
+            band = bands[j]
+            source, lo, hi, _ = loads[j]
+            share = shares.get((core, j))
+            size = window(source.conv).band_elements(nx, hi - lo, group)  # type: ignore[attr-defined]
+            if share is not None and share.recv is not None:
+                peer, tag = share.recv
+                code.add(isa.RecvOp(peer, code.addr(band), size, tag))
+                continue
+            load_band(
+                code,
+                layer.places[source.value],
+                source.conv,
+                lo,
+                hi - lo,
+                band,
+                top,
+                ox0,
+                nx,
+                group,
+            )  # type: ignore[attr-defined]
+            for peer, tag in share.sends if share is not None else []:
+                code.add(isa.SendOp(peer, code.addr(band), size, tag))
+        code.open_loop("oy", group)
+        code.open_loop("ox", nx)
+        oy, ox = top + Aff.of(0, oy=1), Aff.of(ox0, ox=1)
+        for j, (source, lo, hi, addr) in enumerate(loads):
+            if j in bands:
+                gather_window(code, source.conv, hi - lo, bands[j], addr, nx, E)  # type: ignore[attr-defined]
+            else:
+                load_window(e, code, layer.places[source.value], source, lo, hi, addr, oy, ox, ow)  # type: ignore[attr-defined]
+        started: set[int] = set()
+        for i, b, terms in mine:
+            dst = out_buf[i] if i in homes else send_buf.get(i)
+            for t in terms:
+                assert dst is not None
+                src = term_src(t, loads, E)
+                rows, cols = t.shape
+                bits = e.chip.act_bits
+                if t.tile_col == 0 and cols == b.cols:
+                    code.add(
+                        isa.MvmOp(
+                            t.xbar,
+                            code.addr(src),
+                            rows,
+                            code.addr(dst),
+                            cols,
+                            bits,
+                            accumulate=i in started,
+                        )
+                    )
+                else:
+                    code.add(
+                        isa.MvmOp(t.xbar, code.addr(src), rows, code.addr(tmp_buf), cols, bits)
+                    )
+                    piece = code.addr(tmp_buf + t.tile_col * E)
+                    if i in started:
+                        code.add(isa.VAddOp(code.addr(dst), code.addr(dst), piece, b.cols))
+                    else:
+                        code.add(isa.VCopyOp(code.addr(dst), piece, b.cols))
+                started.add(i)
+        for i, r, home, tag in events:
+            if core == r:
+                code.add(isa.SendOp(home, code.addr(send_buf[i]), cols_of[i], tag))
+            elif core == home:
+                n = cols_of[i]
+                code.add(isa.RecvOp(r, code.addr(recv_buf), n, tag))
+                if i in started:
+                    code.add(
+                        isa.VAddOp(
+                            code.addr(out_buf[i]), code.addr(out_buf[i]), code.addr(recv_buf), n
+                        )
+                    )
+                else:
+                    code.add(isa.VCopyOp(code.addr(out_buf[i]), code.addr(recv_buf), n))
+                    started.add(i)
+        for i, b, _ in mine:
+            if i not in homes:
+                continue
+            dst = code.addr(out_buf[i])
+            for j in range(len(b.bias)):
+                bias = code.addr(bias_buf[(i, j)])
+                if i in started:
+                    code.add(isa.VAddOp(dst, dst, bias, b.cols))
+                else:
+                    code.add(isa.VCopyOp(dst, bias, b.cols))
+                    started.add(i)
+            for step in layer.epilogue:
+                if isinstance(step, Place):
+                    off = _out_offset(layer, oy, ox, b.c0, step)
+                    code.add(isa.LoadOp(step.buffer, code.addr(off), code.addr(res_buf), b.cols))
+                    code.add(isa.VAddOp(dst, dst, code.addr(res_buf), b.cols))
+                else:
+                    code.add(step(dst, dst, b.cols))
+            code.add(
+                isa.StoreOp(
+                    dst, layer.out.buffer, code.addr(_out_offset(layer, oy, ox, b.c0)), b.cols
+                )
+            )
+        code.close_loop()
+        code.close_loop()
+        code.close_loop()
+        if row_sync is not None:
+            if homes:
+                row_sync.after(core, tile, code.slot(), keys[n_tile], ends[n_tile])
+            code.chunk_key = e.chunk_key
