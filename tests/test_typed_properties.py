@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from mlir_opt import mlir_opt_generic, needs_mlir_opt
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import ParseError, VerifyException
@@ -128,10 +127,7 @@ def test_the_enums_hold_the_documented_values() -> None:
     assert partition.ScheduleAttr.name == "partition.schedule"
 
 
-@pytest.mark.skipif(
-    shutil.which("mlir-opt-19") is None and shutil.which("mlir-opt") is None,
-    reason="mlir-opt (LLVM 19) is not installed (apt install mlir-19-tools)",
-)
+@needs_mlir_opt
 def test_enum_spellings_survive_an_mlir_opt_round_trip(parse: Parse, tmp_path: Path) -> None:
     text = program(
         POOL.format(kind="#pim_isa.pool_kind<avg>"),
@@ -141,15 +137,7 @@ def test_enum_spellings_survive_an_mlir_opt_round_trip(parse: Parse, tmp_path: P
     src = tmp_path / "g.mlir"
     with src.open("w") as f:
         Printer(stream=f, print_generic_format=True).print_op(module)
-    tool = shutil.which("mlir-opt-19") or shutil.which("mlir-opt")
-    assert tool is not None
-    out = subprocess.run(
-        [tool, "--allow-unregistered-dialect", "--mlir-print-op-generic", str(src)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    again = parse(out)
+    again = parse(mlir_opt_generic(src))
     again.verify()
     kinds = [op.kind.data for op in again.walk() if isinstance(op, pim_isa.VPoolOp)]
     roles = [op.role.data for op in again.walk() if isinstance(op, pim_isa.BufferOp)]
