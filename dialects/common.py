@@ -56,9 +56,9 @@ I64_ARRAY: AttrConstraint[I64Array] = _I64ArrayConstraint(
 
 
 class BracketedEnum:
-    """Mixin for an `EnumAttribute`: the MLIR spelling `#dialect.name<value>` (xDSL's plain
-    `EnumAttribute` prints `#dialect.name value`, which mlir-opt cannot read back). List it
-    before `EnumAttribute[...]` in the bases."""
+    """Mixin for an `EnumAttribute`: MLIR's enum spelling `#dialect.name<value>` (a plain
+    dotted-name `EnumAttribute` prints `#dialect.namevalue`, which no parser reads back), and an
+    unknown value named in the parse error. List it before `EnumAttribute[...]` in the bases."""
 
     @classmethod
     def parse_parameter(cls, parser: AttrParser) -> Any:
