@@ -3,7 +3,7 @@
 A `crossbar.partition` runs one partition of the network: its operands are the partition's
 entry values (loaded from DRAM), its results the exit values (stored to DRAM). Inside it:
 
-    %t = crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 27>,
+    %t = crossbar.tile {weight = "conv1.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 27>,
                         cols = array<i64: 0, 16>, replica = 0 : i64, core = 0 : i64,
                         xbar = 0 : i64}
     crossbar.write %t                                   // DRAM -> crossbar, at partition start
@@ -45,6 +45,7 @@ from xdsl.dialects.builtin import (
     TensorType,
     i64,
 )
+from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import (
     Attribute,
     Block,
@@ -74,13 +75,15 @@ from xdsl.irdl import (
 )
 from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
 
 from pimdsl.chip import Chip, from_attr
+from pimdsl.dialects.common import I64_ARRAY, BracketedEnum, Schedule, enum_constr
 from pimdsl.dialects.common import i64_array as i64_array
 from pimdsl.dialects.common import ints as ints
 from pimdsl.dialects.common import shape_of as shape_of
 from pimdsl.dialects.common import tensor as tensor
-from pimdsl.module_attrs import CHIP, SCHEDULES
+from pimdsl.module_attrs import CHIP
 from pimdsl.shapes import conv2d_out_hw
 
 if TYPE_CHECKING:
@@ -88,13 +91,29 @@ if TYPE_CHECKING:
 
 AnyTensor = TensorType[Attribute]
 
-# How a weight tensor becomes the matrix [rows, cols] that tiles cut (cols = output channels):
-LAYOUTS = (
-    "oihw",  # conv [O, I, kh, kw]: rows ordered (i, ky, kx), as crossbar.im2col's columns
-    "ohwi",  # conv [O, I, kh, kw]: rows ordered (ky, kx, i), for channel-last activations
-    "oi",  # linear [out, in] (PyTorch / ONNX Gemm transB=1)
-    "io",  # linear [in, out] (ONNX MatMul)
-)
+
+class WeightLayout(StrEnum):
+    """How a weight tensor becomes the matrix [rows, cols] that tiles cut (cols = output
+    channels)."""
+
+    OIHW = "oihw"  # conv [O, I, kh, kw]: rows ordered (i, ky, kx), as crossbar.im2col's columns
+    OHWI = "ohwi"  # conv [O, I, kh, kw]: rows ordered (ky, kx, i), for channel-last activations
+    OI = "oi"  # linear [out, in] (PyTorch / ONNX Gemm transB=1)
+    IO = "io"  # linear [in, out] (ONNX MatMul)
+
+
+@irdl_attr_definition
+class LayoutAttr(BracketedEnum, EnumAttribute[WeightLayout]):
+    """`#crossbar.layout<oihw>`: a tile's weight layout."""
+
+    name = "crossbar.layout"
+
+
+@irdl_attr_definition
+class ScheduleAttr(BracketedEnum, EnumAttribute[Schedule]):
+    """`#crossbar.schedule<batch>`: the lowering schedule of a partition."""
+
+    name = "crossbar.schedule"
 
 
 def weight_matrix(weight: np.ndarray, layout: str) -> np.ndarray:
@@ -165,9 +184,9 @@ class PartitionOp(IRDLOperation):
 
     name = "crossbar.partition"
     index = prop_def(IntegerAttr[I64])
-    # the lowering schedule the partition pass costed ("layer" or "batch"; absent: "layer"),
+    # the lowering schedule the partition pass costed (a `Schedule`; absent: layer),
     # which crossbar-to-isa's default `schedule=auto` emits
-    schedule = opt_prop_def(StringAttr)
+    schedule = opt_prop_def(enum_constr(ScheduleAttr))
     inputs = var_operand_def(AnyTensor)
     outputs = var_result_def(AnyTensor)
     body = region_def("single_block")
@@ -186,7 +205,7 @@ class PartitionOp(IRDLOperation):
     ):
         props: dict[str, Attribute] = {"index": _int(index)}
         if schedule is not None:
-            props["schedule"] = StringAttr(schedule)
+            props["schedule"] = ScheduleAttr(Schedule(schedule))
         super().__init__(
             operands=[inputs], result_types=[output_types], properties=props, regions=[body]
         )
@@ -197,7 +216,7 @@ class PartitionOp(IRDLOperation):
 
     @property
     def schedule_name(self) -> str:
-        return self.schedule.data if self.schedule is not None else "layer"
+        return self.schedule.data.value if self.schedule is not None else "layer"
 
     def tiles(self) -> list[TileOp]:
         return [op for op in self.body.block.ops if isinstance(op, TileOp)]
@@ -213,12 +232,6 @@ class PartitionOp(IRDLOperation):
         assert isinstance(last, YieldOp)
         if list(last.values.types) != list(self.outputs.types):
             _fail(self, "crossbar.yield operand types must equal the partition's result types")
-        if self.schedule_name not in SCHEDULES:
-            _fail(
-                self,
-                f"partition {self.number}: schedule must be one of {', '.join(SCHEDULES)}, "
-                f"got '{self.schedule_name}'",
-            )
         self._verify_placement(enclosing_chip(self))
         self._verify_writes()
 
@@ -301,9 +314,9 @@ class TileOp(IRDLOperation):
 
     name = "crossbar.tile"
     weight = prop_def(StringAttr)
-    layout = prop_def(StringAttr)
-    rows = prop_def(DenseArrayBase)
-    cols = prop_def(DenseArrayBase)
+    layout = prop_def(enum_constr(LayoutAttr))
+    rows = prop_def(I64_ARRAY)
+    cols = prop_def(I64_ARRAY)
     replica = prop_def(IntegerAttr[I64])
     core = prop_def(IntegerAttr[I64])
     xbar = prop_def(IntegerAttr[I64])
@@ -327,7 +340,7 @@ class TileOp(IRDLOperation):
     ):
         props: dict[str, Attribute] = {
             "weight": StringAttr(weight),
-            "layout": StringAttr(layout),
+            "layout": LayoutAttr(WeightLayout(layout)),
             "rows": i64_array(rows),
             "cols": i64_array(cols),
             "replica": _int(replica),
@@ -369,8 +382,6 @@ class TileOp(IRDLOperation):
         return f"{self.weight.data}[{r0}:{r1}, {c0}:{c1}]{g} replica {self.replica_index}"
 
     def verify_(self) -> None:
-        if self.layout.data not in LAYOUTS:
-            _fail(self, f"layout must be one of {', '.join(LAYOUTS)}, got '{self.layout.data}'")
         _pair(self, "rows", self.rows)
         _pair(self, "cols", self.cols)
         for name in ("replica", "core", "xbar"):
@@ -420,10 +431,10 @@ class Im2colOp(IRDLOperation):
 
     name = "crossbar.im2col"
     input = operand_def(AnyTensor)
-    kernel = prop_def(DenseArrayBase)
-    strides = prop_def(DenseArrayBase)
-    pads = prop_def(DenseArrayBase)
-    dilations = prop_def(DenseArrayBase)
+    kernel = prop_def(I64_ARRAY)
+    strides = prop_def(I64_ARRAY)
+    pads = prop_def(I64_ARRAY)
+    dilations = prop_def(I64_ARRAY)
     output = result_def(AnyTensor)
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
@@ -486,8 +497,8 @@ class MvmOp(IRDLOperation):
     name = "crossbar.mvm"
     tile = operand_def(TileType)
     input = operand_def(AnyTensor)
-    in_rows = prop_def(DenseArrayBase)
-    windows = opt_prop_def(DenseArrayBase)
+    in_rows = prop_def(I64_ARRAY)
+    windows = opt_prop_def(I64_ARRAY)
     output = result_def(AnyTensor)
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
@@ -600,7 +611,7 @@ class Col2imOp(IRDLOperation):
 
     name = "crossbar.col2im"
     input = operand_def(AnyTensor)
-    spatial = prop_def(DenseArrayBase)
+    spatial = prop_def(I64_ARRAY)
     output = result_def(AnyTensor)
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
@@ -632,7 +643,7 @@ class BiasOp(IRDLOperation):
     T: ClassVar = VarConstraint("T", base(TensorType))
     input = operand_def(T)
     weight = prop_def(StringAttr)
-    cols = prop_def(DenseArrayBase)
+    cols = prop_def(I64_ARRAY)
     output = result_def(T)
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
@@ -678,13 +689,15 @@ Crossbar = Dialect(
         Col2imOp,
         BiasOp,
     ],
-    [TileType],
+    [TileType, LayoutAttr, ScheduleAttr],
 )
 
 # Re-exported so users building IR need one import.
 __all__ = [
-    "LAYOUTS",
     "AccumulateOp",
+    "LayoutAttr",
+    "ScheduleAttr",
+    "WeightLayout",
     "BiasOp",
     "Block",
     "Col2imOp",

@@ -24,7 +24,6 @@ from xdsl.dialects.builtin import (
     I64,
     ArrayAttr,
     BoolAttr,
-    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     FloatAttr,
     IntegerAttr,
@@ -34,10 +33,12 @@ from xdsl.dialects.builtin import (
     f32,
     i64,
 )
+from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
+    irdl_attr_definition,
     irdl_op_definition,
     operand_def,
     opt_operand_def,
@@ -49,7 +50,9 @@ from xdsl.irdl import (
 )
 from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
 
+from pimdsl.dialects.common import I64_ARRAY, BracketedEnum, enum_constr
 from pimdsl.dialects.common import i64_array as i64_array
 from pimdsl.dialects.common import ints as ints
 from pimdsl.dialects.common import shape_of as shape_of
@@ -149,9 +152,9 @@ class Conv2dOp(NNOp):
     input = operand_def(AnyTensor)
     weight = operand_def(AnyTensor)
     bias = opt_operand_def(AnyTensor)
-    strides = prop_def(DenseArrayBase)
-    pads = prop_def(DenseArrayBase)
-    dilations = prop_def(DenseArrayBase)
+    strides = prop_def(I64_ARRAY)
+    pads = prop_def(I64_ARRAY)
+    dilations = prop_def(I64_ARRAY)
     groups = prop_def(IntegerAttr[I64])
     output = result_def(AnyTensor)
     assembly_format = (
@@ -279,10 +282,10 @@ class LinearOp(NNOp):
 
 class PoolOp(NNOp, ABC):
     input = operand_def(AnyTensor)
-    kernel = prop_def(DenseArrayBase)
-    strides = prop_def(DenseArrayBase)
-    pads = prop_def(DenseArrayBase)
-    dilations = opt_prop_def(DenseArrayBase)
+    kernel = prop_def(I64_ARRAY)
+    strides = prop_def(I64_ARRAY)
+    pads = prop_def(I64_ARRAY)
+    dilations = opt_prop_def(I64_ARRAY)
     ceil_mode = opt_prop_def(UnitAttr)
     output = result_def(AnyTensor)
     assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
@@ -485,15 +488,33 @@ class LeakyReluOp(UnaryOp):
         super().__init__(input, alpha=FloatAttr(alpha, f32))
 
 
-# The integer types of ONNX QuantizeLinear: (bits, lowest, highest).
+class QuantType(StrEnum):
+    """The integer types of ONNX QuantizeLinear."""
+
+    UINT8 = "uint8"
+    INT8 = "int8"
+    UINT16 = "uint16"
+    INT16 = "int16"
+    UINT4 = "uint4"
+    INT4 = "int4"
+
+
+# (bits, lowest, highest) of each QuantType
 QUANT_TYPES: dict[str, tuple[int, int, int]] = {
-    "uint8": (8, 0, 255),
-    "int8": (8, -128, 127),
-    "uint16": (16, 0, 65535),
-    "int16": (16, -32768, 32767),
-    "uint4": (4, 0, 15),
-    "int4": (4, -8, 7),
+    QuantType.UINT8: (8, 0, 255),
+    QuantType.INT8: (8, -128, 127),
+    QuantType.UINT16: (16, 0, 65535),
+    QuantType.INT16: (16, -32768, 32767),
+    QuantType.UINT4: (4, 0, 15),
+    QuantType.INT4: (4, -8, 7),
 }
+
+
+@irdl_attr_definition
+class QuantTypeAttr(BracketedEnum, EnumAttribute[QuantType]):
+    """`#nn.qtype<int8>`"""
+
+    name = "nn.qtype"
 
 
 @irdl_op_definition
@@ -505,14 +526,14 @@ class FakeQuantOp(UnaryOp):
     name = "nn.fake_quant"
     scale = prop_def(FloatAttr)
     zero_point = prop_def(IntegerAttr[I64])
-    qtype = prop_def(StringAttr)
+    qtype = prop_def(enum_constr(QuantTypeAttr))
 
     def __init__(self, input: SSAValue, scale: float, zero_point: int, qtype: str):
         super().__init__(
             input,
             scale=FloatAttr(scale, f32),
             zero_point=IntegerAttr(zero_point, i64),
-            qtype=StringAttr(qtype),
+            qtype=QuantTypeAttr(QuantType(qtype)),
         )
 
     def bounds(self) -> tuple[int, int]:
@@ -524,20 +545,14 @@ class FakeQuantOp(UnaryOp):
 
     def verify_(self) -> None:
         super().verify_()
-        _expect(
-            self.qtype.data in QUANT_TYPES,
-            self,
-            f"qtype '{self.qtype.data}' must be one of {', '.join(QUANT_TYPES)}",
-        )
         _expect(self.scale.value.data > 0, self, f"scale must be > 0, got {self.scale.value.data}")
-        if self.qtype.data in QUANT_TYPES:
-            lo, hi = self.bounds()
-            zp = self.zero_point.value.data
-            _expect(
-                lo <= zp <= hi,
-                self,
-                f"zero_point {zp} is outside the {self.qtype.data} range [{lo}, {hi}]",
-            )
+        lo, hi = self.bounds()
+        zp = self.zero_point.value.data
+        _expect(
+            lo <= zp <= hi,
+            self,
+            f"zero_point {zp} is outside the {self.qtype.data} range [{lo}, {hi}]",
+        )
 
 
 @irdl_op_definition
@@ -731,7 +746,7 @@ class FlattenOp(_ReshapeLike):
 class TransposeOp(NNOp):
     name = "nn.transpose"
     input = operand_def(AnyTensor)
-    perm = prop_def(DenseArrayBase)
+    perm = prop_def(I64_ARRAY)
     output = result_def(AnyTensor)
     assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
 
@@ -754,19 +769,32 @@ class TransposeOp(NNOp):
         _expect(list(y) == expected, self, f"result shape {list(y)} must be {expected}")
 
 
+class PadMode(StrEnum):
+    CONSTANT = "constant"
+    REFLECT = "reflect"
+    EDGE = "edge"
+
+
+@irdl_attr_definition
+class PadModeAttr(BracketedEnum, EnumAttribute[PadMode]):
+    """`#nn.pad_mode<reflect>`"""
+
+    name = "nn.pad_mode"
+
+
 @irdl_op_definition
 class PadOp(NNOp):
     """ONNX Pad: `pads` = [begin_0, ..., begin_n, end_0, ..., end_n]; mode constant|reflect|edge."""
 
     name = "nn.pad"
     input = operand_def(AnyTensor)
-    pads = prop_def(DenseArrayBase)
-    mode = opt_prop_def(StringAttr)
+    pads = prop_def(I64_ARRAY)
+    mode = opt_prop_def(enum_constr(PadModeAttr))
     value = opt_prop_def(FloatAttr)
     output = result_def(AnyTensor)
     assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
 
-    MODES: ClassVar[tuple[str, ...]] = ("constant", "reflect", "edge")
+    MODES: ClassVar[tuple[str, ...]] = tuple(m.value for m in PadMode)
 
     def __init__(
         self, input: SSAValue, pads: Sequence[int], mode: str = "constant", value: float = 0.0
@@ -776,25 +804,20 @@ class PadOp(NNOp):
         out = [x[i] + pads[i] + pads[i + n] for i in range(n)]
         props: dict[str, Attribute] = {"pads": i64_array(pads)}
         if mode != "constant":
-            props["mode"] = StringAttr(mode)
+            props["mode"] = PadModeAttr(PadMode(mode))
         if value != 0.0:
             props["value"] = FloatAttr(value, f32)
         super().__init__(operands=[input], properties=props, result_types=[tensor(out)])
 
     @property
     def mode_name(self) -> str:
-        return self.mode.data if self.mode is not None else "constant"
+        return self.mode.data.value if self.mode is not None else "constant"
 
     def verify_(self) -> None:
         x, y, pads = shape_of(self.input), shape_of(self.output), ints(self.pads)
         n = len(x)
         _check_len(self, "pads", pads, 2 * n)
         _expect(min(pads) >= 0, self, f"negative pads {list(pads)} are not supported")
-        _expect(
-            self.mode_name in self.MODES,
-            self,
-            f"mode '{self.mode_name}' must be one of {', '.join(self.MODES)}",
-        )
         expected = [x[i] + pads[i] + pads[i + n] for i in range(n)]
         _expect(list(y) == expected, self, f"result shape {list(y)} must be {expected}")
 
@@ -815,10 +838,10 @@ class SliceOp(NNOp):
 
     name = "nn.slice"
     input = operand_def(AnyTensor)
-    axes = prop_def(DenseArrayBase)
-    starts = prop_def(DenseArrayBase)
-    ends = prop_def(DenseArrayBase)
-    steps = opt_prop_def(DenseArrayBase)
+    axes = prop_def(I64_ARRAY)
+    starts = prop_def(I64_ARRAY)
+    ends = prop_def(I64_ARRAY)
+    steps = opt_prop_def(I64_ARRAY)
     output = result_def(AnyTensor)
     assembly_format = "$input attr-dict `:` type($input) `->` type($output)"
 
@@ -911,7 +934,7 @@ NN = Dialect(
         PadOp,
         SliceOp,
     ],
-    [],
+    [QuantTypeAttr, PadModeAttr],
 )
 
 # Weight layers: the ops a crossbar executes. Everything else runs on the vector unit.

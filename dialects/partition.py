@@ -57,12 +57,14 @@ from xdsl.dialects.builtin import (
     f64,
     i64,
 )
+from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
     VarConstraint,
     base,
+    irdl_attr_definition,
     irdl_op_definition,
     lazy_traits_def,
     operand_def,
@@ -77,9 +79,11 @@ from xdsl.traits import HasParent, IsTerminator, Pure
 from xdsl.utils.exceptions import VerifyException
 
 from pimdsl.chip import Chip, from_attr
+from pimdsl.dialects.common import I64_ARRAY, BracketedEnum, enum_constr
+from pimdsl.dialects.common import Schedule as Schedule
 from pimdsl.dialects.common import i64_array as i64_array
 from pimdsl.dialects.common import ints as ints
-from pimdsl.module_attrs import CHIP, SCHEDULES
+from pimdsl.module_attrs import CHIP
 
 AnyTensor = TensorType[Attribute]
 N_UNITS = "pim.n_units"  # module attribute: how many units the network has
@@ -114,24 +118,31 @@ def _chip_of(module: ModuleOp | None) -> Chip | None:
     return cached[1]
 
 
+@irdl_attr_definition
+class ScheduleAttr(BracketedEnum, EnumAttribute[Schedule]):
+    """`#partition.schedule<batch>`: the lowering schedule a partition's costs assume."""
+
+    name = "partition.schedule"
+
+
 @irdl_op_definition
 class PartitionOp(IRDLOperation):
     """One partition: operands = entry values in DRAM, results = exit values in DRAM."""
 
     name = "partition.partition"
     index = prop_def(IntegerAttr[I64])
-    span = prop_def(DenseArrayBase)
+    span = prop_def(I64_ARRAY)
     layers = prop_def(ArrayAttr[StringAttr])
-    replication = prop_def(DenseArrayBase)
+    replication = prop_def(I64_ARRAY)
     crossbars = prop_def(IntegerAttr[I64])
-    core_crossbars = prop_def(DenseArrayBase)
+    core_crossbars = prop_def(I64_ARRAY)
     weight_bytes = prop_def(IntegerAttr[I64])
     dram_bytes = prop_def(IntegerAttr[I64])
     latency_s = prop_def(FloatAttr)
     energy_j = prop_def(FloatAttr)
-    # the lowering schedule the costs assume ("layer" or "batch"; absent: "layer"), which
+    # the lowering schedule the costs assume (a `Schedule`; absent: layer), which
     # crossbar-to-isa's default `schedule=auto` emits
-    schedule = opt_prop_def(StringAttr)
+    schedule = opt_prop_def(enum_constr(ScheduleAttr))
     # a placement hint: per layer the cores its tiles go to (empty: first-fit decreasing)
     placement = opt_prop_def(ArrayAttr[DenseArrayBase])
     inputs = var_operand_def(AnyTensor)
@@ -175,7 +186,7 @@ class PartitionOp(IRDLOperation):
                 "dram_bytes": IntegerAttr(dram_bytes, i64),
                 "latency_s": FloatAttr(latency_s, f64),
                 "energy_j": FloatAttr(energy_j, f64),
-                **({"schedule": StringAttr(schedule)} if schedule is not None else {}),
+                **({"schedule": ScheduleAttr(Schedule(schedule))} if schedule is not None else {}),
             },
         )
 
@@ -201,7 +212,7 @@ class PartitionOp(IRDLOperation):
 
     @property
     def schedule_name(self) -> str:
-        return self.schedule.data if self.schedule is not None else "layer"
+        return self.schedule.data.value if self.schedule is not None else "layer"
 
     def verify_(self) -> None:
         block = self.body.block
@@ -230,12 +241,6 @@ class PartitionOp(IRDLOperation):
                 self,
                 f"{where}: replication counts must be >= 1 (one replica is the layer "
                 f"itself), got {list(ints(self.replication))}",
-            )
-        if self.schedule_name not in SCHEDULES:
-            _fail(
-                self,
-                f"{where}: schedule must be one of {', '.join(SCHEDULES)}, got "
-                f"'{self.schedule_name}'",
             )
         self._verify_costs(where)
         self._verify_windows(where)
@@ -415,8 +420,8 @@ class UnitWeightsOp(IRDLOperation):
     name = "partition.unit_weights"
     T: ClassVar = VarConstraint("T", base(TensorType))
     weight = operand_def(T)
-    units = prop_def(DenseArrayBase)
-    boxes = prop_def(DenseArrayBase)
+    units = prop_def(I64_ARRAY)
+    boxes = prop_def(I64_ARRAY)
     out_axis = prop_def(IntegerAttr[I64])
     result = result_def(T)
     irdl_options = (ParsePropInAttrDict(),)
@@ -467,5 +472,5 @@ class UnitWeightsOp(IRDLOperation):
 Partition = Dialect(
     "partition",
     [PartitionOp, YieldOp, LoadOp, StoreOp, UnitWeightsOp],
-    [],
+    [ScheduleAttr],
 )

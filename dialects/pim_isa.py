@@ -5,7 +5,7 @@
 Structure, outermost first:
 
     pim_isa.program elem_bytes 2 {            // one per module
-      pim_isa.buffer "input" {role = "input", shape = array<i64: 1, 3, 32, 32>}
+      pim_isa.buffer "input" {role = #pim_isa.role<input>, shape = array<i64: 1, 3, 32, 32>}
       pim_isa.partition 0 {                  // partitions run one after another
         pim_isa.core 0 {                     // the instruction stream of core 0
           pim_isa.ld_weight {...}
@@ -60,10 +60,12 @@ from xdsl.dialects.builtin import (
     f64,
     i64,
 )
+from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
+    irdl_attr_definition,
     irdl_op_definition,
     lazy_traits_def,
     opt_prop_def,
@@ -75,15 +77,60 @@ from xdsl.irdl import (
 )
 from xdsl.traits import HasAncestor, HasParent, NoTerminator
 from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
 
 from pimdsl.chip import Chip
+from pimdsl.dialects.common import I64_ARRAY, BracketedEnum, enum_constr
 from pimdsl.dialects.common import i64_array as i64_array
 from pimdsl.dialects.common import ints as ints
-from pimdsl.dialects.crossbar import LAYOUTS, enclosing_chip
+from pimdsl.dialects.crossbar import WeightLayout, enclosing_chip
 
-BUFFER_ROLES = ("input", "output", "temp")
-REDUCE_KINDS = ("sum", "max")
-POOL_KINDS = ("max", "avg", "sum")
+
+class BufferRole(StrEnum):
+    """What a DRAM buffer holds: a network input, a network output, or a partition exit."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+    TEMP = "temp"
+
+
+class ReduceKind(StrEnum):
+    SUM = "sum"
+    MAX = "max"
+
+
+class PoolKind(StrEnum):
+    MAX = "max"
+    AVG = "avg"  # sum / count
+    SUM = "sum"
+
+
+@irdl_attr_definition
+class BufferRoleAttr(BracketedEnum, EnumAttribute[BufferRole]):
+    """`#pim_isa.role<input>`"""
+
+    name = "pim_isa.role"
+
+
+@irdl_attr_definition
+class LayoutAttr(BracketedEnum, EnumAttribute[WeightLayout]):
+    """`#pim_isa.layout<oihw>`: the weight layout of an ld_weight (as crossbar.tile's)."""
+
+    name = "pim_isa.layout"
+
+
+@irdl_attr_definition
+class ReduceKindAttr(BracketedEnum, EnumAttribute[ReduceKind]):
+    """`#pim_isa.reduce_kind<sum>`"""
+
+    name = "pim_isa.reduce_kind"
+
+
+@irdl_attr_definition
+class PoolKindAttr(BracketedEnum, EnumAttribute[PoolKind]):
+    """`#pim_isa.pool_kind<max>`"""
+
+    name = "pim_isa.pool_kind"
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -160,8 +207,8 @@ class BufferOp(IRDLOperation):
 
     name = "pim_isa.buffer"
     sym = prop_def(StringAttr, prop_name="name")
-    shape = prop_def(DenseArrayBase)
-    role = prop_def(StringAttr)
+    shape = prop_def(I64_ARRAY)
+    role = prop_def(enum_constr(BufferRoleAttr))
     # The value every element holds before the program runs (default 0): the halo of a padded
     # activation layout, e.g. -inf around a max pool's input.
     fill = opt_prop_def(FloatAttr)
@@ -175,7 +222,7 @@ class BufferOp(IRDLOperation):
         props: dict[str, Attribute] = {
             "name": StringAttr(name),
             "shape": i64_array(shape),
-            "role": StringAttr(role),
+            "role": BufferRoleAttr(BufferRole(role)),
         }
         if fill is not None and fill != 0.0:
             props["fill"] = FloatAttr(float(fill), f64)
@@ -194,8 +241,6 @@ class BufferOp(IRDLOperation):
         return math.prod(ints(self.shape))
 
     def verify_(self) -> None:
-        if self.role.data not in BUFFER_ROLES:
-            _fail(self, f"role must be one of {', '.join(BUFFER_ROLES)}, got '{self.role.data}'")
         if any(d < 1 for d in ints(self.shape)):
             _fail(self, f"shape dimensions must be >= 1, got {list(ints(self.shape))}")
 
@@ -328,10 +373,10 @@ class LdWeightOp(InstrOp):
 
     name = "pim_isa.ld_weight"
     weight = prop_def(StringAttr)
-    layout = prop_def(StringAttr)
-    rows = prop_def(DenseArrayBase)
-    cols = prop_def(DenseArrayBase)
-    dst = prop_def(DenseArrayBase)
+    layout = prop_def(enum_constr(LayoutAttr))
+    rows = prop_def(I64_ARRAY)
+    cols = prop_def(I64_ARRAY)
+    dst = prop_def(I64_ARRAY)
     # groups = k: cols are k groups staged block-diagonally (as crossbar.tile's groups): group
     # i's rows block sits on rows [i*R, (i+1)*R) and its own columns, zeros elsewhere.
     groups = opt_prop_def(IntegerAttr[I64])
@@ -350,7 +395,7 @@ class LdWeightOp(InstrOp):
     ):
         props: dict[str, Attribute] = {
             "weight": StringAttr(weight),
-            "layout": StringAttr(layout),
+            "layout": LayoutAttr(WeightLayout(layout)),
             "rows": i64_array(rows),
             "cols": i64_array(cols),
             "dst": dst,
@@ -376,8 +421,6 @@ class LdWeightOp(InstrOp):
 
     def verify_(self) -> None:
         super().verify_()
-        if self.layout.data not in LAYOUTS:
-            _fail(self, f"layout must be one of {', '.join(LAYOUTS)}, got '{self.layout.data}'")
         _range_prop(self, "rows")
         c0, c1 = _range_prop(self, "cols")
         if self.group_count < 1 or (c1 - c0) % self.group_count:
@@ -394,7 +437,7 @@ class WrXbarOp(InstrOp):
 
     name = "pim_isa.wr_xbar"
     xbar = prop_def(IntegerAttr[I64])
-    src = prop_def(DenseArrayBase)
+    src = prop_def(I64_ARRAY)
     rows = prop_def(IntegerAttr[I64])
     cols = prop_def(IntegerAttr[I64])
     FIELDS: ClassVar[tuple[str, ...]] = ("xbar", "src", "rows", "cols")
@@ -427,8 +470,8 @@ class LoadOp(InstrOp):
 
     name = "pim_isa.load"
     buffer = prop_def(StringAttr)
-    offset = prop_def(DenseArrayBase)
-    dst = prop_def(DenseArrayBase)
+    offset = prop_def(I64_ARRAY)
+    dst = prop_def(I64_ARRAY)
     length = prop_def(IntegerAttr[I64], prop_name="len")
     FIELDS: ClassVar[tuple[str, ...]] = ("buffer", "offset", "dst", "len")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("offset", "dst")
@@ -456,9 +499,9 @@ class StoreOp(InstrOp):
     """Copy `len` elements from local memory at `src` to DRAM (`buffer` at element `offset`)."""
 
     name = "pim_isa.store"
-    src = prop_def(DenseArrayBase)
+    src = prop_def(I64_ARRAY)
     buffer = prop_def(StringAttr)
-    offset = prop_def(DenseArrayBase)
+    offset = prop_def(I64_ARRAY)
     length = prop_def(IntegerAttr[I64], prop_name="len")
     FIELDS: ClassVar[tuple[str, ...]] = ("src", "buffer", "offset", "len")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("src", "offset")
@@ -486,10 +529,10 @@ class _BlockTransfer(InstrOp, ABC):
     memory. `sizes` and `pitches` (DRAM elements) list the outer dimensions, outermost first."""
 
     buffer = prop_def(StringAttr)
-    offset = prop_def(DenseArrayBase)
+    offset = prop_def(I64_ARRAY)
     length = prop_def(IntegerAttr[I64], prop_name="len")
-    sizes = prop_def(DenseArrayBase)
-    pitches = prop_def(DenseArrayBase)
+    sizes = prop_def(I64_ARRAY)
+    pitches = prop_def(I64_ARRAY)
 
     @property
     def elements(self) -> int:
@@ -526,7 +569,7 @@ class LoadBlockOp(_BlockTransfer):
     """Gather the strided DRAM block into `dst` (dense, row-major over sizes x len)."""
 
     name = "pim_isa.load_block"
-    dst = prop_def(DenseArrayBase)
+    dst = prop_def(I64_ARRAY)
     FIELDS: ClassVar[tuple[str, ...]] = ("buffer", "offset", "sizes", "pitches", "len", "dst")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("offset", "dst")
 
@@ -559,7 +602,7 @@ class StoreBlockOp(_BlockTransfer):
     """Scatter the dense local block at `src` to the strided DRAM block."""
 
     name = "pim_isa.store_block"
-    src = prop_def(DenseArrayBase)
+    src = prop_def(I64_ARRAY)
     FIELDS: ClassVar[tuple[str, ...]] = ("src", "buffer", "offset", "sizes", "pitches", "len")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("src", "offset")
 
@@ -597,11 +640,11 @@ class GatherOp(InstrOp):
     may move with the loops (the window's position in the band); `pitches` count elements."""
 
     name = "pim_isa.gather"
-    dst = prop_def(DenseArrayBase)
-    src = prop_def(DenseArrayBase)
+    dst = prop_def(I64_ARRAY)
+    src = prop_def(I64_ARRAY)
     length = prop_def(IntegerAttr[I64], prop_name="len")
-    sizes = prop_def(DenseArrayBase)
-    pitches = prop_def(DenseArrayBase)
+    sizes = prop_def(I64_ARRAY)
+    pitches = prop_def(I64_ARRAY)
     FIELDS: ClassVar[tuple[str, ...]] = ("dst", "src", "sizes", "pitches", "len")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst", "src")
 
@@ -645,9 +688,9 @@ class MvmOp(InstrOp):
 
     name = "pim_isa.mvm"
     xbar = prop_def(IntegerAttr[I64])
-    src = prop_def(DenseArrayBase)
+    src = prop_def(I64_ARRAY)
     rows = prop_def(IntegerAttr[I64])
-    dst = prop_def(DenseArrayBase)
+    dst = prop_def(I64_ARRAY)
     cols = prop_def(IntegerAttr[I64])
     bits = prop_def(IntegerAttr[I64])
     accumulate = opt_prop_def(UnitAttr)
@@ -688,9 +731,9 @@ class MvmOp(InstrOp):
 class VectorBinaryOp(InstrOp, ABC):
     """dst[i] = lhs[i] (op) rhs[i] for i < len; with `broadcast`, rhs is one element."""
 
-    dst = prop_def(DenseArrayBase)
-    lhs = prop_def(DenseArrayBase)
-    rhs = prop_def(DenseArrayBase)
+    dst = prop_def(I64_ARRAY)
+    lhs = prop_def(I64_ARRAY)
+    rhs = prop_def(I64_ARRAY)
     length = prop_def(IntegerAttr[I64], prop_name="len")
     broadcast = opt_prop_def(UnitAttr)
     FIELDS: ClassVar[tuple[str, ...]] = ("dst", "lhs", "rhs", "len", "broadcast")
@@ -751,8 +794,8 @@ class VMinOp(VectorBinaryOp):
 class VectorUnaryOp(InstrOp, ABC):
     """dst[i] = f(src[i]) for i < len."""
 
-    dst = prop_def(DenseArrayBase)
-    src = prop_def(DenseArrayBase)
+    dst = prop_def(I64_ARRAY)
+    src = prop_def(I64_ARRAY)
     length = prop_def(IntegerAttr[I64], prop_name="len")
     FIELDS: ClassVar[tuple[str, ...]] = ("dst", "src", "len")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst", "src")
@@ -852,9 +895,9 @@ class VReduceOp(InstrOp):
     """dst[0] = sum or max of src[0:len]."""
 
     name = "pim_isa.vreduce"
-    kind = prop_def(StringAttr)
-    dst = prop_def(DenseArrayBase)
-    src = prop_def(DenseArrayBase)
+    kind = prop_def(enum_constr(ReduceKindAttr))
+    dst = prop_def(I64_ARRAY)
+    src = prop_def(I64_ARRAY)
     length = prop_def(IntegerAttr[I64], prop_name="len")
     FIELDS: ClassVar[tuple[str, ...]] = ("kind", "dst", "src", "len")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst", "src")
@@ -862,7 +905,7 @@ class VReduceOp(InstrOp):
     def __init__(self, kind: str, dst: DenseArrayBase, src: DenseArrayBase, length: int):
         super().__init__(
             properties={
-                "kind": StringAttr(kind),
+                "kind": ReduceKindAttr(ReduceKind(kind)),
                 "dst": dst,
                 "src": src,
                 "len": _int(length),
@@ -874,8 +917,6 @@ class VReduceOp(InstrOp):
 
     def verify_(self) -> None:
         super().verify_()
-        if self.kind.data not in REDUCE_KINDS:
-            _fail(self, f"kind must be one of {', '.join(REDUCE_KINDS)}, got '{self.kind.data}'")
 
 
 @irdl_op_definition
@@ -884,9 +925,9 @@ class VPoolOp(InstrOp):
     dst[j] = reduce_{k < count} src[j + k*step] for j < len; kind max, avg (sum / count) or sum."""
 
     name = "pim_isa.vpool"
-    kind = prop_def(StringAttr)
-    dst = prop_def(DenseArrayBase)
-    src = prop_def(DenseArrayBase)
+    kind = prop_def(enum_constr(PoolKindAttr))
+    dst = prop_def(I64_ARRAY)
+    src = prop_def(I64_ARRAY)
     length = prop_def(IntegerAttr[I64], prop_name="len")
     count = prop_def(IntegerAttr[I64])
     step = prop_def(IntegerAttr[I64])
@@ -904,7 +945,7 @@ class VPoolOp(InstrOp):
     ):
         super().__init__(
             properties={
-                "kind": StringAttr(kind),
+                "kind": PoolKindAttr(PoolKind(kind)),
                 "dst": dst,
                 "src": src,
                 "len": _int(length),
@@ -922,8 +963,6 @@ class VPoolOp(InstrOp):
 
     def verify_(self) -> None:
         super().verify_()
-        if self.kind.data not in POOL_KINDS:
-            _fail(self, f"kind must be one of {', '.join(POOL_KINDS)}, got '{self.kind.data}'")
         if _val(self.count) < 1 or _val(self.step) < 0:
             _fail(self, "count must be >= 1 and step >= 0")
 
@@ -967,7 +1006,7 @@ class SendOp(_CommOp):
     """Send `len` elements at `src` to core `peer` (rendezvous with its recv of the same tag)."""
 
     name = "pim_isa.send"
-    src = prop_def(DenseArrayBase)
+    src = prop_def(I64_ARRAY)
     FIELDS: ClassVar[tuple[str, ...]] = ("peer", "src", "len", "tag", "buffer")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("src",)
 
@@ -985,7 +1024,7 @@ class RecvOp(_CommOp):
     """Receive `len` elements from core `peer` into `dst`."""
 
     name = "pim_isa.recv"
-    dst = prop_def(DenseArrayBase)
+    dst = prop_def(I64_ARRAY)
     FIELDS: ClassVar[tuple[str, ...]] = ("peer", "dst", "len", "tag", "buffer")
     ADDRESSES: ClassVar[tuple[str, ...]] = ("dst",)
 
@@ -1003,7 +1042,7 @@ class BarrierOp(InstrOp):
     """Wait until every core of `cores` has reached this barrier (the same number of times)."""
 
     name = "pim_isa.barrier"
-    cores = prop_def(DenseArrayBase)
+    cores = prop_def(I64_ARRAY)
     FIELDS: ClassVar[tuple[str, ...]] = ("cores",)
 
     def __init__(self, cores: Sequence[int]):
@@ -1294,5 +1333,5 @@ PimIsa = Dialect(
         RecvOp,
         BarrierOp,
     ],
-    [],
+    [BufferRoleAttr, LayoutAttr, ReduceKindAttr, PoolKindAttr],
 )

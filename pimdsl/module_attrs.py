@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr, i64
 
 from pimdsl.chip import Chip, from_attr
+from pimdsl.dialects.common import Schedule
 from pimdsl.errors import PimError
 
 CHIP = "pim.chip"
@@ -28,7 +29,7 @@ WEIGHTS = "pim.weights"
 SCHEDULE = "pim.schedule"
 # the lowering schedules a partition can run (`pimdsl.isa.pipeline`, `pimdsl.isa.element`), and
 # the policy that picks per partition the one the cost model predicts fastest
-SCHEDULES = ("layer", "batch", "element")
+SCHEDULES: tuple[str, ...] = tuple(s.value for s in Schedule)
 SCHEDULE_POLICIES = (*SCHEDULES, "auto")
 
 

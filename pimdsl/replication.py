@@ -37,7 +37,6 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     ModuleOp,
-    StringAttr,
     f64,
     i64,
 )
@@ -187,7 +186,7 @@ def store_costs(p: part.PartitionOp, cost: PartitionCost) -> None:
     p.properties["dram_bytes"] = IntegerAttr(int(round(cost.dram_bytes)), i64)
     p.properties["latency_s"] = FloatAttr(cost.latency_s, f64)
     p.properties["energy_j"] = FloatAttr(cost.energy_j, f64)
-    p.properties["schedule"] = StringAttr(cost.schedule)
+    p.properties["schedule"] = part.ScheduleAttr(part.Schedule(cost.schedule))
 
 
 def partition_cost(

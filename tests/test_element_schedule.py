@@ -182,7 +182,7 @@ def test_only_a_token_names_a_buffer(parse: Callable[[str], ModuleOp]) -> None:
 
     def program(tag: int) -> str:
         return f"""builtin.module {{ pim_isa.program elem_bytes 2 {{
-  pim_isa.buffer "t" {{role = "temp", shape = array<i64: 64>}}
+  pim_isa.buffer "t" {{role = #pim_isa.role<temp>, shape = array<i64: 64>}}
   pim_isa.partition 0 {{
     pim_isa.core 0 {{ pim_isa.send {{peer = 1 : i64, src = array<i64: 0>, len = 1 : i64, tag = {tag} : i64, buffer = "t"}} }}
     pim_isa.core 1 {{ pim_isa.recv {{peer = 0 : i64, dst = array<i64: 0>, len = 1 : i64, tag = {tag} : i64, buffer = "t"}} }}

@@ -146,11 +146,11 @@ def test_quantized_mvm_matches_the_bit_level_reference(tmp_path: Path) -> None:
     x = rng.standard_normal((1, 40)).astype(np.float32)
     text = f"""
     pim_isa.program elem_bytes 2 {{
-      pim_isa.buffer "x" {{role = "input", shape = array<i64: 1, 40>}}
-      pim_isa.buffer "y" {{role = "output", shape = array<i64: 1, 5>}}
+      pim_isa.buffer "x" {{role = #pim_isa.role<input>, shape = array<i64: 1, 40>}}
+      pim_isa.buffer "y" {{role = #pim_isa.role<output>, shape = array<i64: 1, 5>}}
       pim_isa.partition 0 {{
         pim_isa.core 0 {{
-          pim_isa.ld_weight {{weight = "fc.weight", layout = "oi", rows = array<i64: 0, 40>, cols = array<i64: 0, 5>, dst = array<i64: 0>}}
+          pim_isa.ld_weight {{weight = "fc.weight", layout = #pim_isa.layout<oi>, rows = array<i64: 0, 40>, cols = array<i64: 0, 5>, dst = array<i64: 0>}}
           pim_isa.wr_xbar {{xbar = 3 : i64, src = array<i64: 0>, rows = 40 : i64, cols = 5 : i64}}
           pim_isa.load {{buffer = "x", offset = array<i64: 0>, dst = array<i64: 1024>, len = 40 : i64}}
           pim_isa.mvm {{xbar = 3 : i64, src = array<i64: 1024>, rows = 40 : i64, dst = array<i64: 2048>, cols = 5 : i64, bits = {chip.act_bits} : i64}}

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from mlir_opt import mlir_opt_generic, needs_mlir_opt
 from xdsl.context import Context
 from xdsl.parser import Parser
 from xdsl.printer import Printer
@@ -91,21 +90,10 @@ def test_report_names_survive_renumbered_values(resnet: Path) -> None:
     assert report_names(parse(renamed)) == before
 
 
-@pytest.mark.skipif(
-    shutil.which("mlir-opt-19") is None and shutil.which("mlir-opt") is None,
-    reason="mlir-opt (LLVM 19) is not installed (apt install mlir-19-tools)",
-)
+@needs_mlir_opt
 def test_report_names_survive_an_mlir_opt_round_trip(resnet: Path, tmp_path: Path) -> None:
     module = partitioned(resnet)
     before = report_names(module)
     src = tmp_path / "p.mlir"
     src.write_text(generic(module))
-    tool = shutil.which("mlir-opt-19") or shutil.which("mlir-opt")
-    assert tool is not None
-    out = subprocess.run(
-        [tool, "--allow-unregistered-dialect", "--mlir-print-op-generic", str(src)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    assert report_names(parse(out)) == before
+    assert report_names(parse(mlir_opt_generic(src))) == before

@@ -31,8 +31,8 @@ def module(body: str, chip: Chip = CHIP, batch: int = 1) -> ModuleOp:
     ctx = context()
     text = f"""builtin.module {{
 pim_isa.program elem_bytes 2 {{
-  pim_isa.buffer "x" {{role = "input", shape = array<i64: 65536>}}
-  pim_isa.buffer "y" {{role = "output", shape = array<i64: 65536>}}
+  pim_isa.buffer "x" {{role = #pim_isa.role<input>, shape = array<i64: 65536>}}
+  pim_isa.buffer "y" {{role = #pim_isa.role<output>, shape = array<i64: 65536>}}
 {body}
 }}
 }}"""
@@ -190,7 +190,7 @@ def test_two_cores_contend_for_dram() -> None:
 def test_partitions_run_one_after_another_with_weight_reload() -> None:
     rows, cols = 256, 64
     part = f"""  pim_isa.partition INDEX {{ pim_isa.core 0 {{
-    pim_isa.ld_weight {{weight = "w", layout = "io", rows = array<i64: 0, {rows}>, cols = array<i64: 0, {cols}>, dst = array<i64: 0>}}
+    pim_isa.ld_weight {{weight = "w", layout = #pim_isa.layout<io>, rows = array<i64: 0, {rows}>, cols = array<i64: 0, {cols}>, dst = array<i64: 0>}}
     pim_isa.wr_xbar {{xbar = 0 : i64, src = array<i64: 0>, rows = {rows} : i64, cols = {cols} : i64}}
   }} }}"""
     m = module(part.replace("INDEX", "0") + "\n" + part.replace("INDEX", "1"))
@@ -213,7 +213,7 @@ def test_partitions_run_one_after_another_with_weight_reload() -> None:
 
 def test_replicated_weight_block_is_read_from_dram_once() -> None:
     ld = (
-        'pim_isa.ld_weight {weight = "w", layout = "io", rows = array<i64: 0, 64>, '
+        'pim_isa.ld_weight {weight = "w", layout = #pim_isa.layout<io>, rows = array<i64: 0, 64>, '
         "cols = array<i64: 0, 64>, dst = array<i64: 0>}"
     )
     m = module(f"  pim_isa.partition 0 {{ pim_isa.core 0 {{ {ld} }} pim_isa.core 1 {{ {ld} }} }}")

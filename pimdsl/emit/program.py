@@ -18,6 +18,7 @@ from xdsl.dialects.builtin import (
     StringAttr,
     UnitAttr,
 )
+from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute
 
 from pimdsl.dialects.pim_isa import InstrOp, ProgramOp, find_program
@@ -54,6 +55,8 @@ def field_value(attr: Attribute, depth: int, address: bool) -> Any:
         return float(attr.value.data)
     if isinstance(attr, StringAttr):
         return attr.data
+    if isinstance(attr, EnumAttribute):
+        return str(attr.data.value)  # a string enum (kind, layout, role)
     if isinstance(attr, UnitAttr):
         return True
     raise PimError(f"cannot emit the property value {attr}.")  # pragma: no cover - verifier-guarded

@@ -5,11 +5,11 @@
 // RUN: pim-opt %s -t pim-json | filecheck %s --check-prefix=NOCHIP
 
 pim_isa.program elem_bytes 2 {
-  pim_isa.buffer "x" {role = "input", shape = array<i64: 4, 16>}
-  pim_isa.buffer "y" {role = "output", shape = array<i64: 4, 8>}
+  pim_isa.buffer "x" {role = #pim_isa.role<input>, shape = array<i64: 4, 16>}
+  pim_isa.buffer "y" {role = #pim_isa.role<output>, shape = array<i64: 4, 8>}
   pim_isa.partition 0 {
     pim_isa.core 0 {
-      pim_isa.ld_weight {weight = "fc.weight", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, dst = array<i64: 0>}
+      pim_isa.ld_weight {weight = "fc.weight", layout = #pim_isa.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, dst = array<i64: 0>}
       pim_isa.wr_xbar {xbar = 0 : i64, src = array<i64: 0>, rows = 16 : i64, cols = 8 : i64}
       pim_isa.loop 4 {
         pim_isa.load {buffer = "x", offset = array<i64: 0, 16>, dst = array<i64: 1024>, len = 16 : i64}

@@ -14,9 +14,9 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
   func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x4x4x4xf32> {
     %y = crossbar.partition 0 (%x) : (tensor<1x2x4x4xf32>) -> tensor<1x4x4x4xf32> {
     ^bb0(%a: tensor<1x2x4x4xf32>):
-      %t0 = crossbar.tile {weight = "pw.weight", layout = "oihw", rows = array<i64: 0, 2>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
-      %t1 = crossbar.tile {weight = "pw.weight", layout = "oihw", rows = array<i64: 0, 2>, cols = array<i64: 0, 4>, replica = 1 : i64, core = 1 : i64, xbar = 0 : i64}
-      %t2 = crossbar.tile {weight = "dw.weight", layout = "oihw", rows = array<i64: 0, 9>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 1 : i64, xbar = 1 : i64, groups = 4 : i64}
+      %t0 = crossbar.tile {weight = "pw.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 2>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+      %t1 = crossbar.tile {weight = "pw.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 2>, cols = array<i64: 0, 4>, replica = 1 : i64, core = 1 : i64, xbar = 0 : i64}
+      %t2 = crossbar.tile {weight = "dw.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 9>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 1 : i64, xbar = 1 : i64, groups = 4 : i64}
       crossbar.write %t0, %t1, %t2
       %u = crossbar.im2col %a {kernel = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>) -> tensor<1x16x2xf32>
       %p0 = crossbar.mvm %t0, %u {in_rows = array<i64: 0, 2>, windows = array<i64: 0, 6>} : (tensor<1x16x2xf32>) -> tensor<1x6x4xf32>

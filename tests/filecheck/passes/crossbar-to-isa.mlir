@@ -25,9 +25,9 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
   func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x3xf32> {
     %y = crossbar.partition 0 (%x) : (tensor<1x2x4x4xf32>) -> tensor<1x3xf32> {
     ^bb0(%a: tensor<1x2x4x4xf32>):
-      %t0 = crossbar.tile {weight = "c.weight", layout = "oihw", rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
-      %t1 = crossbar.tile {weight = "c.weight", layout = "oihw", rows = array<i64: 16, 18>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 1 : i64, xbar = 0 : i64}
-      %t2 = crossbar.tile {weight = "fc.weight", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 3>, replica = 0 : i64, core = 1 : i64, xbar = 1 : i64}
+      %t0 = crossbar.tile {weight = "c.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+      %t1 = crossbar.tile {weight = "c.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 16, 18>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 1 : i64, xbar = 0 : i64}
+      %t2 = crossbar.tile {weight = "fc.weight", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 3>, replica = 0 : i64, core = 1 : i64, xbar = 1 : i64}
       crossbar.write %t0, %t1, %t2
       %u = crossbar.im2col %a {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>) -> tensor<1x16x18xf32>
       %p0 = crossbar.mvm %t0, %u {in_rows = array<i64: 0, 16>} : (tensor<1x16x18xf32>) -> tensor<1x16x4xf32>
@@ -46,15 +46,15 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 }
 
 // CHECK:      pim_isa.program elem_bytes 2 {
-// CHECK-NEXT:   pim_isa.buffer "input" {shape = array<i64: 1, 2, 4, 4>, role = "input"}
-// CHECK-NEXT:   pim_isa.buffer "t1.input" {shape = array<i64: 1, 6, 6, 2>, role = "temp"}
-// CHECK-NEXT:   pim_isa.buffer "t2.conv" {shape = array<i64: 1, 4, 4, 4>, role = "temp"}
-// CHECK-NEXT:   pim_isa.buffer "t3.maxpool" {shape = array<i64: 1, 2, 2, 4>, role = "temp"}
-// CHECK-NEXT:   pim_isa.buffer "t4.flatten" {shape = array<i64: 1, 16>, role = "temp"}
-// CHECK-NEXT:   pim_isa.buffer "t5.exit" {shape = array<i64: 1, 3>, role = "output"}
+// CHECK-NEXT:   pim_isa.buffer "input" {shape = array<i64: 1, 2, 4, 4>, role = #pim_isa.role<input>}
+// CHECK-NEXT:   pim_isa.buffer "t1.input" {shape = array<i64: 1, 6, 6, 2>, role = #pim_isa.role<temp>}
+// CHECK-NEXT:   pim_isa.buffer "t2.conv" {shape = array<i64: 1, 4, 4, 4>, role = #pim_isa.role<temp>}
+// CHECK-NEXT:   pim_isa.buffer "t3.maxpool" {shape = array<i64: 1, 2, 2, 4>, role = #pim_isa.role<temp>}
+// CHECK-NEXT:   pim_isa.buffer "t4.flatten" {shape = array<i64: 1, 16>, role = #pim_isa.role<temp>}
+// CHECK-NEXT:   pim_isa.buffer "t5.exit" {shape = array<i64: 1, 3>, role = #pim_isa.role<output>}
 // CHECK-NEXT:   pim_isa.partition 0 {
 // CHECK-NEXT:     pim_isa.core 0 {
-// CHECK-NEXT:       pim_isa.ld_weight {weight = "c.weight", layout = "oihw", rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
+// CHECK-NEXT:       pim_isa.ld_weight {weight = "c.weight", layout = #pim_isa.layout<oihw>, rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
 // CHECK-NEXT:       pim_isa.wr_xbar {xbar = 0 : i64, src = array<i64: 0>, rows = 16 : i64, cols = 4 : i64}
 // The network input, NCHW -> padded NHWC, one input row a loop iteration.
 // CHECK-NEXT:       pim_isa.loop 4 {
@@ -81,7 +81,7 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:       pim_isa.loop 2 {
 // CHECK-NEXT:         pim_isa.loop 2 {
 // CHECK-NEXT:           pim_isa.load_block {buffer = "t2.conv", offset = array<i64: 0, 32, 8>, sizes = array<i64: 2, 2>, pitches = array<i64: 16, 4>, len = 4 : i64, dst = array<i64: 0>}
-// CHECK-NEXT:           pim_isa.vpool {kind = "max", dst = array<i64: [[P:[0-9]+]]>, src = array<i64: 0>, len = 4 : i64, count = 4 : i64, step = 4 : i64}
+// CHECK-NEXT:           pim_isa.vpool {kind = #pim_isa.pool_kind<max>, dst = array<i64: [[P:[0-9]+]]>, src = array<i64: 0>, len = 4 : i64, count = 4 : i64, step = 4 : i64}
 // CHECK-NEXT:           pim_isa.store {src = array<i64: [[P]]>, buffer = "t3.maxpool", offset = array<i64: 0, 8, 4>, len = 4 : i64}
 // CHECK-NEXT:         }
 // CHECK-NEXT:       }
@@ -92,9 +92,9 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:       pim_isa.send {peer = 1 : i64, src = array<i64: 0>, len = 1 : i64, tag = -3 : i64}
 // CHECK-NEXT:     }
 // CHECK-NEXT:     pim_isa.core 1 {
-// CHECK-NEXT:       pim_isa.ld_weight {weight = "c.weight", layout = "oihw", rows = array<i64: 16, 18>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
+// CHECK-NEXT:       pim_isa.ld_weight {weight = "c.weight", layout = #pim_isa.layout<oihw>, rows = array<i64: 16, 18>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
 // CHECK-NEXT:       pim_isa.wr_xbar {xbar = 0 : i64, src = array<i64: 0>, rows = 2 : i64, cols = 4 : i64}
-// CHECK-NEXT:       pim_isa.ld_weight {weight = "fc.weight", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 3>, dst = array<i64: 0>}
+// CHECK-NEXT:       pim_isa.ld_weight {weight = "fc.weight", layout = #pim_isa.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 3>, dst = array<i64: 0>}
 // CHECK-NEXT:       pim_isa.wr_xbar {xbar = 1 : i64, src = array<i64: 0>, rows = 16 : i64, cols = 3 : i64}
 // CHECK-NEXT:       pim_isa.recv {peer = 0 : i64, dst = array<i64: 0>, len = 1 : i64, tag = -1 : i64}
 // Core 1's partial sums (channel 1's last 2 rows) go to the home core, one message a window.

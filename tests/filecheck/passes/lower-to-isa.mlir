@@ -34,17 +34,17 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // @main's batch dimension 2 x pim.batch 2 = 4 images in every buffer; the row-major input is
 // relaid to NHWC by the first partition.
 // CHECK:      pim_isa.program elem_bytes 2 {
-// CHECK-NEXT:   pim_isa.buffer "input" {shape = array<i64: 4, 2, 6, 6>, role = "input"}
-// CHECK-NEXT:   pim_isa.buffer "t1.input" {shape = array<i64: 4, 6, 6, 2>, role = "temp"}
+// CHECK-NEXT:   pim_isa.buffer "input" {shape = array<i64: 4, 2, 6, 6>, role = #pim_isa.role<input>}
+// CHECK-NEXT:   pim_isa.buffer "t1.input" {shape = array<i64: 4, 6, 6, 2>, role = #pim_isa.role<temp>}
 // CHECK:        pim_isa.partition 0 {
 // CHECK-NEXT:     pim_isa.core 0 {
-// CHECK-NEXT:       pim_isa.ld_weight {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
+// CHECK-NEXT:       pim_isa.ld_weight {weight = "conv1.weight", layout = #pim_isa.layout<oihw>, rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
 // CHECK-NEXT:       pim_isa.wr_xbar {xbar = 0 : i64, src = array<i64: 0>, rows = 16 : i64, cols = 4 : i64}
 // CHECK:            pim_isa.loop 4 {
 // CHECK:        pim_isa.partition 1 {
 // CHECK:        pim_isa.partition 2 {
 // CHECK:        pim_isa.partition 3 {
-// CHECK:            pim_isa.ld_weight {weight = "fc.weight", layout = "oi"
+// CHECK:            pim_isa.ld_weight {weight = "fc.weight", layout = #pim_isa.layout<oi>
 // CHECK-NOT:    pim_isa.partition 4
 // CHECK:      func.func @main(%x: tensor<4x2x6x6xf32>) -> tensor<4x4xf32> {
 // CHECK-NEXT:   %{{.*}} = pim_isa.execute %x {inputs = ["input"], outputs = ["{{.*}}"]} : (tensor<4x2x6x6xf32>) -> tensor<4x4xf32>

@@ -19,10 +19,10 @@ builtin.module attributes {pim.chip = {name = "tiny64", cores = 2 : i64, crossba
 }
 
 // CHECK:      crossbar.partition 0
-// CHECK:        %[[D0:.*]] = crossbar.tile {weight = "dw.weight", layout = "oihw", rows = array<i64: 0, 9>, cols = array<i64: 0, 4>, replica = 0 : i64, core = {{.*}}, groups = 4 : i64}
-// CHECK-NEXT:   %[[D1:.*]] = crossbar.tile {weight = "dw.weight", layout = "oihw", rows = array<i64: 0, 9>, cols = array<i64: 4, 8>, replica = 0 : i64, core = {{.*}}, groups = 4 : i64}
-// CHECK-NEXT:   %[[G0:.*]] = crossbar.tile {weight = "g.weight", layout = "oihw", rows = array<i64: 0, 36>, cols = array<i64: 0, 4>, replica = 0 : i64, core = {{[0-9]}} : i64, xbar = {{[0-9]}} : i64}
-// CHECK-NEXT:   %[[G1:.*]] = crossbar.tile {weight = "g.weight", layout = "oihw", rows = array<i64: 0, 36>, cols = array<i64: 4, 8>, replica = 0 : i64, core = {{[0-9]}} : i64, xbar = {{[0-9]}} : i64}
+// CHECK:        %[[D0:.*]] = crossbar.tile {weight = "dw.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 9>, cols = array<i64: 0, 4>, replica = 0 : i64, core = {{.*}}, groups = 4 : i64}
+// CHECK-NEXT:   %[[D1:.*]] = crossbar.tile {weight = "dw.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 9>, cols = array<i64: 4, 8>, replica = 0 : i64, core = {{.*}}, groups = 4 : i64}
+// CHECK-NEXT:   %[[G0:.*]] = crossbar.tile {weight = "g.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 36>, cols = array<i64: 0, 4>, replica = 0 : i64, core = {{[0-9]}} : i64, xbar = {{[0-9]}} : i64}
+// CHECK-NEXT:   %[[G1:.*]] = crossbar.tile {weight = "g.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 36>, cols = array<i64: 4, 8>, replica = 0 : i64, core = {{[0-9]}} : i64, xbar = {{[0-9]}} : i64}
 // CHECK-NEXT:   crossbar.write %[[D0]], %[[D1]], %[[G0]], %[[G1]]
 // CHECK-NEXT:   %[[U:.*]] = crossbar.im2col %{{.*}} : (tensor<1x8x5x5xf32>) -> tensor<1x25x72xf32>
 // CHECK-NEXT:   %[[M0:.*]] = crossbar.mvm %[[D0]], %[[U]] {in_rows = array<i64: 0, 36>} : (tensor<1x25x72xf32>) -> tensor<1x25x4xf32>

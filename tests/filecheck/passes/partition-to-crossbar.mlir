@@ -36,11 +36,11 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 }
 
 // Partition 0: conv0 (core 1) and conv1's first unit (channels 0-3, two row tiles on core 0).
-// CHECK:      %[[P0:.*]], %[[P0B:.*]] = crossbar.partition 0 (%x) {pim.span = array<i64: 0, 2>, schedule = "layer"} : (tensor<2x2x6x6xf32>) -> (tensor<2x2x6x6xf32>, tensor<2x8x6x6xf32>) {
+// CHECK:      %[[P0:.*]], %[[P0B:.*]] = crossbar.partition 0 (%x) {pim.span = array<i64: 0, 2>, schedule = #crossbar.schedule<layer>} : (tensor<2x2x6x6xf32>) -> (tensor<2x2x6x6xf32>, tensor<2x8x6x6xf32>) {
 // CHECK-NEXT: ^{{.*}}(%[[A:.*]]: tensor<2x2x6x6xf32>):
-// CHECK-NEXT:   %[[T0:.*]] = crossbar.tile {weight = "conv0.weight", layout = "oihw", rows = array<i64: 0, 2>, cols = array<i64: 0, 2>, replica = 0 : i64, core = 1 : i64, xbar = 0 : i64}
-// CHECK-NEXT:   %[[T1:.*]] = crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
-// CHECK-NEXT:   %[[T2:.*]] = crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 16, 18>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
+// CHECK-NEXT:   %[[T0:.*]] = crossbar.tile {weight = "conv0.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 2>, cols = array<i64: 0, 2>, replica = 0 : i64, core = 1 : i64, xbar = 0 : i64}
+// CHECK-NEXT:   %[[T1:.*]] = crossbar.tile {weight = "conv1.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+// CHECK-NEXT:   %[[T2:.*]] = crossbar.tile {weight = "conv1.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 16, 18>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
 // CHECK-NEXT:   crossbar.write %[[T0]], %[[T1]], %[[T2]]
 // CHECK-NEXT:   %[[U0:.*]] = crossbar.im2col %[[A]] {kernel = array<i64: 1, 1>, {{.*}}} : (tensor<2x2x6x6xf32>) -> tensor<2x36x2xf32>
 // CHECK-NEXT:   %[[M0:.*]] = crossbar.mvm %[[T0]], %[[U0]] {in_rows = array<i64: 0, 2>} : (tensor<2x36x2xf32>) -> tensor<2x36x2xf32>
@@ -59,12 +59,12 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // Partition 1: conv1's channels 4-7 (the last piece: bias, then the loaded partial sum is
 // added) and conv2's first row-split unit (input rows 0-27 as row tiles 0-16 and 16-27).
 // The crossbars of core 0 are reloaded: other blocks of conv1.weight.
-// CHECK:      crossbar.partition 1 (%[[P0]], %[[P0B]]) {pim.span = array<i64: 2, 4>, schedule = "layer"}
+// CHECK:      crossbar.partition 1 (%[[P0]], %[[P0B]]) {pim.span = array<i64: 2, 4>, schedule = #crossbar.schedule<layer>}
 // CHECK-NEXT: ^{{.*}}(%[[E0:.*]]: tensor<2x2x6x6xf32>, %[[E1:.*]]: tensor<2x8x6x6xf32>):
-// CHECK-NEXT:   crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 16>, cols = array<i64: 4, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
-// CHECK-NEXT:   crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 16, 18>, cols = array<i64: 4, 8>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
-// CHECK-NEXT:   %[[T22:.*]] = crossbar.tile {weight = "conv2.weight", layout = "oihw", rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 1 : i64, xbar = 0 : i64}
-// CHECK-NEXT:   %[[T23:.*]] = crossbar.tile {weight = "conv2.weight", layout = "oihw", rows = array<i64: 16, 27>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 1 : i64, xbar = 1 : i64}
+// CHECK-NEXT:   crossbar.tile {weight = "conv1.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 16>, cols = array<i64: 4, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+// CHECK-NEXT:   crossbar.tile {weight = "conv1.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 16, 18>, cols = array<i64: 4, 8>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
+// CHECK-NEXT:   %[[T22:.*]] = crossbar.tile {weight = "conv2.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 16>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 1 : i64, xbar = 0 : i64}
+// CHECK-NEXT:   %[[T23:.*]] = crossbar.tile {weight = "conv2.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 16, 27>, cols = array<i64: 0, 4>, replica = 0 : i64, core = 1 : i64, xbar = 1 : i64}
 // CHECK-NEXT:   crossbar.write
 // CHECK:        crossbar.concat %{{.*}}, %{{.*}} {axis = 2 : i64}
 // CHECK-NEXT:   %[[B:.*]] = crossbar.bias %{{.*}} {weight = "conv1.bias", cols = array<i64: 0, 8>} : tensor<2x36x8xf32>
@@ -91,7 +91,7 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 
 // Partition 3: the linear layer, rank-2 MVMs over the batch, two row-split units.
 // CHECK:      crossbar.partition 3
-// CHECK-COUNT-4: crossbar.tile {weight = "fc.weight", layout = "oi"
+// CHECK-COUNT-4: crossbar.tile {weight = "fc.weight", layout = #crossbar.layout<oi>
 // CHECK:        crossbar.mvm {{.*}} {in_rows = array<i64: 0, 16>} : (tensor<2x36xf32>) -> tensor<2x4xf32>
 // CHECK:        crossbar.accumulate %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x4xf32>
 // CHECK-NEXT:   crossbar.bias %{{.*}} {weight = "fc.bias", cols = array<i64: 0, 4>} : tensor<2x4xf32>
@@ -100,7 +100,7 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NOT:  nn.conv2d
 // CHECK-NOT:  nn.linear
 
-// LAYER:      crossbar.partition 0 (%x) {pim.span = array<i64: 0, 1>, schedule = "layer"}
+// LAYER:      crossbar.partition 0 (%x) {pim.span = array<i64: 0, 1>, schedule = #crossbar.schedule<layer>}
 // LAYER:        crossbar.tile {weight = "conv0.weight", {{.*}} replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
 // LAYER-NEXT:   crossbar.tile {weight = "conv0.weight", {{.*}} replica = 1 : i64, core = 0 : i64, xbar = 1 : i64}
 // LAYER-NEXT:   crossbar.tile {weight = "conv0.weight", {{.*}} replica = 2 : i64, core = 1 : i64, xbar = 0 : i64}

@@ -1,6 +1,6 @@
 // Every verifier message of the crossbar dialect (dialects/crossbar.py), one case per chunk,
 // on compass-s (16 cores x 9 crossbars of 256x256; a 4-bit weight takes 4 one-bit columns).
-// RUN: pim-opt %s --chip compass-s --split-input-file --verify-diagnostics | filecheck %s
+// RUN: pim-opt %s --chip compass-s --split-input-file --verify-diagnostics --parsing-diagnostics | filecheck %s
 
 // --- crossbar.partition ---
 
@@ -41,16 +41,16 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t0 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
-    %t1 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 16, 32>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
-    %t2 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 32, 48>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 2 : i64}
-    %t3 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 48, 64>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 3 : i64}
-    %t4 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 64, 80>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 4 : i64}
-    %t5 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 80, 96>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 5 : i64}
-    %t6 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 96, 112>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 6 : i64}
-    %t7 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 112, 128>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 7 : i64}
-    %t8 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 128, 144>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 8 : i64}
-    %t9 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 144, 160>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t0 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t1 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 16, 32>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
+    %t2 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 32, 48>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 2 : i64}
+    %t3 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 48, 64>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 3 : i64}
+    %t4 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 64, 80>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 4 : i64}
+    %t5 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 80, 96>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 5 : i64}
+    %t6 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 96, 112>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 6 : i64}
+    %t7 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 112, 128>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 7 : i64}
+    %t8 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 128, 144>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 8 : i64}
+    %t9 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 144, 160>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.yield %a : tensor<1x16xf32>
 }
 // CHECK: 'crossbar.partition': partition 0: core 0 holds 10 tiles but has only 9 crossbars (chip 'compass-s')
@@ -60,7 +60,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 16 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 16 : i64, xbar = 0 : i64}
     crossbar.yield %a : tensor<1x16xf32>
 }
 // CHECK: 'crossbar.tile': partition 0: core 16 is out of range (0..15)
@@ -70,7 +70,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 9 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 9 : i64}
     crossbar.yield %a : tensor<1x16xf32>
 }
 // CHECK: 'crossbar.tile': partition 0: crossbar 9 is out of range (0..8)
@@ -80,7 +80,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 257>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 257>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.yield %a : tensor<1x16xf32>
 }
 // CHECK: 'crossbar.tile': partition 0: a block of 257 rows x 8 weights does not fit a 256x256 crossbar (4 column(s) per weight)
@@ -90,7 +90,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 65>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 65>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.yield %a : tensor<1x16xf32>
 }
 // CHECK: 'crossbar.tile': partition 0: a block of 16 rows x 65 weights does not fit a 256x256 crossbar (4 column(s) per weight)
@@ -100,8 +100,8 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t0 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
-    %t1 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 8, 16>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t0 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t1 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 8, 16>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.yield %a : tensor<1x16xf32>
 }
 // CHECK: 'crossbar.tile': partition 0: crossbar 0 of core 0 already holds tile 'w[0:16, 0:8] replica 0'
@@ -111,8 +111,8 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t0 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
-    %t1 = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
+    %t0 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t1 = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
     crossbar.yield %a : tensor<1x16xf32>
 }
 // CHECK: 'crossbar.tile': partition 0: tile 'w[0:16, 0:8] replica 0' is placed twice
@@ -123,7 +123,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.write %t
     crossbar.write %t
     crossbar.yield %a : tensor<1x16xf32>
@@ -135,7 +135,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     %p = crossbar.mvm %t, %a {in_rows = array<i64: 0, 16>} : (tensor<1x16xf32>) -> tensor<1x8xf32>
     crossbar.write %t
     crossbar.yield %a : tensor<1x16xf32>
@@ -147,7 +147,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     "crossbar.write"() : () -> ()
     crossbar.yield %a : tensor<1x16xf32>
 }
@@ -159,17 +159,17 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t = crossbar.tile {weight = "w", layout = "nchw", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<nchw>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.yield %a : tensor<1x16xf32>
 }
-// CHECK: 'crossbar.tile': layout must be one of oihw, ohwi, oi, io, got 'nchw'
+// CHECK: unknown crossbar.layout 'nchw': expected one of oihw, ohwi, oi, io
 
 // -----
 
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 8, 4>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 8, 4>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.yield %a : tensor<1x16xf32>
 }
 // CHECK: 'crossbar.tile': 'rows' must be [lo, hi) with 0 <= lo < hi, got [8, 4]
@@ -179,14 +179,14 @@ crossbar.yield %x : tensor<1x16xf32>
 %x = "test.op"() : () -> tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = -1 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = -1 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.yield %a : tensor<1x16xf32>
 }
 // CHECK: 'crossbar.tile': 'replica' must be >= 0, got -1
 
 // -----
 
-%t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+%t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
 // CHECK: 'crossbar.tile' expects parent op 'crossbar.partition'
 
 // -----
@@ -228,7 +228,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
     %v = "test.op"() : () -> tensor<16xf32>
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.write %t
     %p = crossbar.mvm %t, %v {in_rows = array<i64: 0, 16>} : (tensor<16xf32>) -> tensor<1x8xf32>
     crossbar.yield %a : tensor<1x16xf32>
@@ -241,7 +241,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
     %v = "test.op"() : () -> tensor<1x16xf32>
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.write %t
     %p = crossbar.mvm %t, %v {in_rows = array<i64: 0, 8>} : (tensor<1x16xf32>) -> tensor<1x8xf32>
     crossbar.yield %a : tensor<1x16xf32>
@@ -254,7 +254,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
     %v = "test.op"() : () -> tensor<1x16xf32>
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.write %t
     %p = crossbar.mvm %t, %v {in_rows = array<i64: 8, 24>} : (tensor<1x16xf32>) -> tensor<1x8xf32>
     crossbar.yield %a : tensor<1x16xf32>
@@ -267,7 +267,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
     %v = "test.op"() : () -> tensor<1x16xf32>
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.write %t
     %p = crossbar.mvm %t, %v {in_rows = array<i64: 0, 16>, windows = array<i64: 0, 1>} : (tensor<1x16xf32>) -> tensor<1x8xf32>
     crossbar.yield %a : tensor<1x16xf32>
@@ -280,7 +280,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
     %v = "test.op"() : () -> tensor<1x32x16xf32>
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.write %t
     %p = crossbar.mvm %t, %v {in_rows = array<i64: 0, 16>, windows = array<i64: 0, 40>} : (tensor<1x32x16xf32>) -> tensor<1x40x8xf32>
     crossbar.yield %a : tensor<1x16xf32>
@@ -293,7 +293,7 @@ crossbar.yield %x : tensor<1x16xf32>
 %r = crossbar.partition 0 (%x) : (tensor<1x16xf32>) -> tensor<1x16xf32> {
 ^bb0(%a: tensor<1x16xf32>):
     %v = "test.op"() : () -> tensor<1x16xf32>
-    %t = crossbar.tile {weight = "w", layout = "oi", rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t = crossbar.tile {weight = "w", layout = #crossbar.layout<oi>, rows = array<i64: 0, 16>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
     crossbar.write %t
     %p = crossbar.mvm %t, %v {in_rows = array<i64: 0, 16>} : (tensor<1x16xf32>) -> tensor<1x16xf32>
     crossbar.yield %a : tensor<1x16xf32>

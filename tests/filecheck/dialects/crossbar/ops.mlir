@@ -10,10 +10,10 @@
 func.func @main(%x: tensor<1x3x8x8xf32>) -> tensor<1x10xf32> {
   %h = crossbar.partition 0 (%x) : (tensor<1x3x8x8xf32>) -> tensor<1x16x8x8xf32> {
   ^bb0(%a: tensor<1x3x8x8xf32>):
-    %t0 = crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 27>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
-    %t1 = crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 27>, cols = array<i64: 8, 16>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
-    %t2 = crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 27>, cols = array<i64: 0, 8>, replica = 1 : i64, core = 1 : i64, xbar = 0 : i64}
-    %t3 = crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 27>, cols = array<i64: 8, 16>, replica = 1 : i64, core = 1 : i64, xbar = 1 : i64}
+    %t0 = crossbar.tile {weight = "conv1.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 27>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %t1 = crossbar.tile {weight = "conv1.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 27>, cols = array<i64: 8, 16>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
+    %t2 = crossbar.tile {weight = "conv1.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 27>, cols = array<i64: 0, 8>, replica = 1 : i64, core = 1 : i64, xbar = 0 : i64}
+    %t3 = crossbar.tile {weight = "conv1.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 27>, cols = array<i64: 8, 16>, replica = 1 : i64, core = 1 : i64, xbar = 1 : i64}
     crossbar.write %t0, %t1, %t2, %t3
     %u = crossbar.im2col %a {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>) -> tensor<1x64x27xf32>
     %p0 = crossbar.mvm %t0, %u {in_rows = array<i64: 0, 27>, windows = array<i64: 0, 32>} : (tensor<1x64x27xf32>) -> tensor<1x32x8xf32>
@@ -31,10 +31,10 @@ func.func @main(%x: tensor<1x3x8x8xf32>) -> tensor<1x10xf32> {
   %z = crossbar.partition 1 (%h) : (tensor<1x16x8x8xf32>) -> tensor<1x10xf32> {
   ^bb0(%b: tensor<1x16x8x8xf32>):
     %v = nn.flatten %b {axis = 1 : i64} : tensor<1x16x8x8xf32> -> tensor<1x1024xf32>
-    %s0 = crossbar.tile {weight = "fc.weight", layout = "oi", rows = array<i64: 0, 256>, cols = array<i64: 0, 10>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
-    %s1 = crossbar.tile {weight = "fc.weight", layout = "oi", rows = array<i64: 256, 512>, cols = array<i64: 0, 10>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
-    %s2 = crossbar.tile {weight = "fc.weight", layout = "oi", rows = array<i64: 512, 768>, cols = array<i64: 0, 10>, replica = 0 : i64, core = 0 : i64, xbar = 2 : i64}
-    %s3 = crossbar.tile {weight = "fc.weight", layout = "oi", rows = array<i64: 768, 1024>, cols = array<i64: 0, 10>, replica = 0 : i64, core = 0 : i64, xbar = 3 : i64}
+    %s0 = crossbar.tile {weight = "fc.weight", layout = #crossbar.layout<oi>, rows = array<i64: 0, 256>, cols = array<i64: 0, 10>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+    %s1 = crossbar.tile {weight = "fc.weight", layout = #crossbar.layout<oi>, rows = array<i64: 256, 512>, cols = array<i64: 0, 10>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
+    %s2 = crossbar.tile {weight = "fc.weight", layout = #crossbar.layout<oi>, rows = array<i64: 512, 768>, cols = array<i64: 0, 10>, replica = 0 : i64, core = 0 : i64, xbar = 2 : i64}
+    %s3 = crossbar.tile {weight = "fc.weight", layout = #crossbar.layout<oi>, rows = array<i64: 768, 1024>, cols = array<i64: 0, 10>, replica = 0 : i64, core = 0 : i64, xbar = 3 : i64}
     crossbar.write %s0, %s1, %s2, %s3
     %q0 = crossbar.mvm %s0, %v {in_rows = array<i64: 0, 256>} : (tensor<1x1024xf32>) -> tensor<1x10xf32>
     %q1 = crossbar.mvm %s1, %v {in_rows = array<i64: 256, 512>} : (tensor<1x1024xf32>) -> tensor<1x10xf32>
@@ -48,7 +48,7 @@ func.func @main(%x: tensor<1x3x8x8xf32>) -> tensor<1x10xf32> {
 
 // CHECK:      %h = crossbar.partition 0 (%x) : (tensor<1x3x8x8xf32>) -> tensor<1x16x8x8xf32> {
 // CHECK-NEXT: ^bb0(%a: tensor<1x3x8x8xf32>):
-// CHECK-NEXT:   %t0 = crossbar.tile {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 27>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
+// CHECK-NEXT:   %t0 = crossbar.tile {weight = "conv1.weight", layout = #crossbar.layout<oihw>, rows = array<i64: 0, 27>, cols = array<i64: 0, 8>, replica = 0 : i64, core = 0 : i64, xbar = 0 : i64}
 // CHECK-NEXT:   %t1 = crossbar.tile {{.*}} cols = array<i64: 8, 16>, replica = 0 : i64, core = 0 : i64, xbar = 1 : i64}
 // CHECK-NEXT:   %t2 = crossbar.tile {{.*}} replica = 1 : i64, core = 1 : i64, xbar = 0 : i64}
 // CHECK-NEXT:   %t3 = crossbar.tile

@@ -1,5 +1,5 @@
 // Every verifier message of the nn dialect (dialects/nn.py), one case per chunk.
-// RUN: pim-opt %s --split-input-file --verify-diagnostics | filecheck %s
+// RUN: pim-opt %s --split-input-file --verify-diagnostics --parsing-diagnostics | filecheck %s
 
 // --- nn.constant ---
 
@@ -213,19 +213,19 @@
 // --- nn.fake_quant ---
 
 %x = "test.op"() : () -> tensor<2x3xf32>
-%y = nn.fake_quant %x {scale = 0.1 : f32, zero_point = 0 : i64, qtype = "int3"} : tensor<2x3xf32> -> tensor<2x3xf32>
-// CHECK: 'nn.fake_quant': qtype 'int3' must be one of uint8, int8, uint16, int16, uint4, int4
+%y = nn.fake_quant %x {scale = 0.1 : f32, zero_point = 0 : i64, qtype = #nn.qtype<int3>} : tensor<2x3xf32> -> tensor<2x3xf32>
+// CHECK: unknown nn.qtype 'int3': expected one of uint8, int8, uint16, int16, uint4, int4
 
 // -----
 
 %x = "test.op"() : () -> tensor<2x3xf32>
-%y = nn.fake_quant %x {scale = 0.0 : f32, zero_point = 0 : i64, qtype = "int8"} : tensor<2x3xf32> -> tensor<2x3xf32>
+%y = nn.fake_quant %x {scale = 0.0 : f32, zero_point = 0 : i64, qtype = #nn.qtype<int8>} : tensor<2x3xf32> -> tensor<2x3xf32>
 // CHECK: 'nn.fake_quant': scale must be > 0, got 0.0
 
 // -----
 
 %x = "test.op"() : () -> tensor<2x3xf32>
-%y = nn.fake_quant %x {scale = 0.1 : f32, zero_point = 200 : i64, qtype = "int8"} : tensor<2x3xf32> -> tensor<2x3xf32>
+%y = nn.fake_quant %x {scale = 0.1 : f32, zero_point = 200 : i64, qtype = #nn.qtype<int8>} : tensor<2x3xf32> -> tensor<2x3xf32>
 // CHECK: 'nn.fake_quant': zero_point 200 is outside the int8 range [-128, 127]
 
 // -----
@@ -335,8 +335,8 @@
 // -----
 
 %x = "test.op"() : () -> tensor<2x3xf32>
-%y = nn.pad %x {pads = array<i64: 0, 1, 0, 1>, mode = "wrap"} : tensor<2x3xf32> -> tensor<2x5xf32>
-// CHECK: 'nn.pad': mode 'wrap' must be one of constant, reflect, edge
+%y = nn.pad %x {pads = array<i64: 0, 1, 0, 1>, mode = #nn.pad_mode<wrap>} : tensor<2x3xf32> -> tensor<2x5xf32>
+// CHECK: unknown nn.pad_mode 'wrap': expected one of constant, reflect, edge
 
 // -----
 

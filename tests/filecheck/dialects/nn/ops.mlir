@@ -34,7 +34,7 @@ func.func @main(%x: tensor<1x4x8x8xf32>, %v: tensor<2x16xf32>, %s: tensor<2x3x16
   %a2 = nn.tanh %x : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
   %a3 = nn.clip %x {min = 0.000000e+00 : f32, max = 6.000000e+00 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
   %a4 = nn.leaky_relu %x {alpha = 1.000000e-01 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
-  %fq = nn.fake_quant %x {scale = 5.000000e-02 : f32, zero_point = 128 : i64, qtype = "uint8"} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+  %fq = nn.fake_quant %x {scale = 5.000000e-02 : f32, zero_point = 128 : i64, qtype = #nn.qtype<uint8>} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
   %a5 = nn.softmax %v {axis = 1 : i64} : tensor<2x16xf32> -> tensor<2x16xf32>
   %a6 = nn.softmax %v {axis = -1 : i64} : tensor<2x16xf32> -> tensor<2x16xf32>
   %a7 = nn.lrn %x {size = 5 : i64, alpha = 1.250000e-01 : f32, beta = 7.500000e-01 : f32, bias = 1.000000e+00 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
@@ -48,8 +48,8 @@ func.func @main(%x: tensor<1x4x8x8xf32>, %v: tensor<2x16xf32>, %s: tensor<2x3x16
   %r2 = nn.flatten %x {axis = 0 : i64} : tensor<1x4x8x8xf32> -> tensor<1x256xf32>
   %t = nn.transpose %x {perm = array<i64: 0, 2, 3, 1>} : tensor<1x4x8x8xf32> -> tensor<1x8x8x4xf32>
   %d0 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
-  %d1 = nn.pad %x {pads = array<i64: 0, 0, 2, 0, 0, 0, 0, 2>, mode = "reflect"} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
-  %d2 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = "edge"} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
+  %d1 = nn.pad %x {pads = array<i64: 0, 0, 2, 0, 0, 0, 0, 2>, mode = #nn.pad_mode<reflect>} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
+  %d2 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = #nn.pad_mode<edge>} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
   %d3 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, value = -1.000000e+00 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
   %sl0 = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 0>, ends = array<i64: 2>} : tensor<1x4x8x8xf32> -> tensor<1x2x8x8xf32>
   %sl1 = nn.slice %x {axes = array<i64: 1, 3>, starts = array<i64: 1, 0>, ends = array<i64: 4, 7>, steps = array<i64: 2, 3>} : tensor<1x4x8x8xf32> -> tensor<1x2x8x3xf32>
@@ -88,7 +88,7 @@ func.func @main(%x: tensor<1x4x8x8xf32>, %v: tensor<2x16xf32>, %s: tensor<2x3x16
 // CHECK-NEXT:     %a2 = nn.tanh %x : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
 // CHECK-NEXT:     %a3 = nn.clip %x {min = 0.000000e+00 : f32, max = 6.000000e+00 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
 // CHECK-NEXT:     %a4 = nn.leaky_relu %x {alpha = 1.000000e-01 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
-// CHECK-NEXT:     %fq = nn.fake_quant %x {scale = 5.000000e-02 : f32, zero_point = 128 : i64, qtype = "uint8"} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
+// CHECK-NEXT:     %fq = nn.fake_quant %x {scale = 5.000000e-02 : f32, zero_point = 128 : i64, qtype = #nn.qtype<uint8>} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
 // CHECK-NEXT:     %a5 = nn.softmax %v {axis = 1 : i64} : tensor<2x16xf32> -> tensor<2x16xf32>
 // CHECK-NEXT:     %a6 = nn.softmax %v {axis = -1 : i64} : tensor<2x16xf32> -> tensor<2x16xf32>
 // CHECK-NEXT:     %a7 = nn.lrn %x {size = 5 : i64, alpha = 1.250000e-01 : f32, beta = 7.500000e-01 : f32, bias = 1.000000e+00 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x8x8xf32>
@@ -102,8 +102,8 @@ func.func @main(%x: tensor<1x4x8x8xf32>, %v: tensor<2x16xf32>, %s: tensor<2x3x16
 // CHECK-NEXT:     %r2 = nn.flatten %x {axis = 0 : i64} : tensor<1x4x8x8xf32> -> tensor<1x256xf32>
 // CHECK-NEXT:     %t = nn.transpose %x {perm = array<i64: 0, 2, 3, 1>} : tensor<1x4x8x8xf32> -> tensor<1x8x8x4xf32>
 // CHECK-NEXT:     %d0 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
-// CHECK-NEXT:     %d1 = nn.pad %x {pads = array<i64: 0, 0, 2, 0, 0, 0, 0, 2>, mode = "reflect"} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
-// CHECK-NEXT:     %d2 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = "edge"} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
+// CHECK-NEXT:     %d1 = nn.pad %x {pads = array<i64: 0, 0, 2, 0, 0, 0, 0, 2>, mode = #nn.pad_mode<reflect>} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
+// CHECK-NEXT:     %d2 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = #nn.pad_mode<edge>} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
 // CHECK-NEXT:     %d3 = nn.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, value = -1.000000e+00 : f32} : tensor<1x4x8x8xf32> -> tensor<1x4x10x10xf32>
 // CHECK-NEXT:     %sl0 = nn.slice %x {axes = array<i64: 1>, starts = array<i64: 0>, ends = array<i64: 2>} : tensor<1x4x8x8xf32> -> tensor<1x2x8x8xf32>
 // CHECK-NEXT:     %sl1 = nn.slice %x {axes = array<i64: 1, 3>, starts = array<i64: 1, 0>, ends = array<i64: 4, 7>, steps = array<i64: 2, 3>} : tensor<1x4x8x8xf32> -> tensor<1x2x8x3xf32>
@@ -118,6 +118,6 @@ func.func @main(%x: tensor<1x4x8x8xf32>, %v: tensor<2x16xf32>, %s: tensor<2x3x16
 // GENERIC:      %c1 = "nn.conv2d"(%x, %w, %b) <{strides = array<i64: 2, 2>, pads = array<i64: 0, 1, 1, 0>, dilations = array<i64: 1, 1>, groups = 1 : i64}>
 // GENERIC:      %l2 = "nn.linear"(%s, %mw, %fb) <{weight_in_out}>
 // GENERIC:      %p4 = "nn.avgpool"(%x) <{kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, ceil_mode, count_include_pad}>
-// GENERIC:      %fq = "nn.fake_quant"(%x) <{scale = 5.000000e-02 : f32, zero_point = 128 : i64, qtype = "uint8"}>
-// GENERIC:      %d1 = "nn.pad"(%x) <{pads = array<i64: 0, 0, 2, 0, 0, 0, 0, 2>, mode = "reflect"}>
+// GENERIC:      %fq = "nn.fake_quant"(%x) <{scale = 5.000000e-02 : f32, zero_point = 128 : i64, qtype = #nn.qtype<uint8>}>
+// GENERIC:      %d1 = "nn.pad"(%x) <{pads = array<i64: 0, 0, 2, 0, 0, 0, 0, 2>, mode = #nn.pad_mode<reflect>}>
 // GENERIC:      %sl1 = "nn.slice"(%x) <{axes = array<i64: 1, 3>, starts = array<i64: 1, 0>, ends = array<i64: 4, 7>, steps = array<i64: 2, 3>}>

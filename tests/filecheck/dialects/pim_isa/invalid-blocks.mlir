@@ -3,7 +3,7 @@
 // RUN: pim-opt %s --chip compass-s --split-input-file --verify-diagnostics | filecheck %s
 
 pim_isa.program elem_bytes 2 {
-  pim_isa.buffer "x" {role = "input", shape = array<i64: 64>}
+  pim_isa.buffer "x" {role = #pim_isa.role<input>, shape = array<i64: 64>}
   pim_isa.partition 0 {
     pim_isa.core 0 {
       pim_isa.load_block {buffer = "x", offset = array<i64: 0>, sizes = array<i64: 4, 2>, pitches = array<i64: 8>, len = 2 : i64, dst = array<i64: 0>}
@@ -15,7 +15,7 @@ pim_isa.program elem_bytes 2 {
 // -----
 
 pim_isa.program elem_bytes 2 {
-  pim_isa.buffer "x" {role = "input", shape = array<i64: 64>}
+  pim_isa.buffer "x" {role = #pim_isa.role<input>, shape = array<i64: 64>}
   pim_isa.partition 0 {
     pim_isa.core 0 {
       pim_isa.load_block {buffer = "x", offset = array<i64: 0>, sizes = array<i64: 0>, pitches = array<i64: 8>, len = 2 : i64, dst = array<i64: 0>}
@@ -27,7 +27,7 @@ pim_isa.program elem_bytes 2 {
 // -----
 
 pim_isa.program elem_bytes 2 {
-  pim_isa.buffer "y" {role = "output", shape = array<i64: 64>}
+  pim_isa.buffer "y" {role = #pim_isa.role<output>, shape = array<i64: 64>}
   pim_isa.partition 0 {
     pim_isa.core 0 {
       pim_isa.loop 3 {
@@ -55,7 +55,7 @@ pim_isa.program elem_bytes 2 {
 pim_isa.program elem_bytes 2 {
   pim_isa.partition 0 {
     pim_isa.core 0 {
-      pim_isa.ld_weight {weight = "dw.weight", layout = "oihw", rows = array<i64: 0, 9>, cols = array<i64: 0, 6>, dst = array<i64: 0>, groups = 4 : i64}
+      pim_isa.ld_weight {weight = "dw.weight", layout = #pim_isa.layout<oihw>, rows = array<i64: 0, 9>, cols = array<i64: 0, 6>, dst = array<i64: 0>, groups = 4 : i64}
     }
   }
 }
@@ -65,7 +65,7 @@ pim_isa.program elem_bytes 2 {
 
 builtin.module {
   pim_isa.program elem_bytes 2 {
-    pim_isa.buffer "x" {role = "input", shape = array<i64: 1, 16>}
+    pim_isa.buffer "x" {role = #pim_isa.role<input>, shape = array<i64: 1, 16>}
   }
   func.func @main(%a: tensor<1x16xf32>) -> tensor<1x16xf32> {
     %b = pim_isa.execute %a {inputs = ["x"], outputs = ["y"]} : (tensor<1x16xf32>) -> tensor<1x16xf32>
@@ -78,7 +78,7 @@ builtin.module {
 
 builtin.module {
   pim_isa.program elem_bytes 2 {
-    pim_isa.buffer "x" {role = "input", shape = array<i64: 1, 16>}
+    pim_isa.buffer "x" {role = #pim_isa.role<input>, shape = array<i64: 1, 16>}
   }
   func.func @main(%a: tensor<1x8xf32>) -> tensor<1x16xf32> {
     %b = pim_isa.execute %a {inputs = ["x"], outputs = ["x"]} : (tensor<1x8xf32>) -> tensor<1x16xf32>

@@ -1,6 +1,6 @@
 // Every verifier message of the pim_isa dialect (dialects/pim_isa.py), one case per chunk,
 // on compass-s (16 cores x 9 crossbars of 256x256, 4-bit weights on 1-bit cells, 64 kB local memory).
-// RUN: pim-opt %s --chip compass-s --split-input-file --verify-diagnostics | filecheck %s
+// RUN: pim-opt %s --chip compass-s --split-input-file --verify-diagnostics --parsing-diagnostics | filecheck %s
 
 // --- pim_isa.program ---
 
@@ -16,8 +16,8 @@ pim_isa.program elem_bytes 0 {
 // -----
 
 pim_isa.program elem_bytes 2 {
-  pim_isa.buffer "x" {role = "temp", shape = array<i64: 4>}
-  pim_isa.buffer "x" {role = "temp", shape = array<i64: 4>}
+  pim_isa.buffer "x" {role = #pim_isa.role<temp>, shape = array<i64: 4>}
+  pim_isa.buffer "x" {role = #pim_isa.role<temp>, shape = array<i64: 4>}
 }
 // CHECK: 'pim_isa.program': buffer 'x' is declared twice
 
@@ -43,14 +43,14 @@ pim_isa.program elem_bytes 2 {
 // --- pim_isa.buffer ---
 
 pim_isa.program elem_bytes 2 {
-  pim_isa.buffer "x" {role = "scratch", shape = array<i64: 4>}
+  pim_isa.buffer "x" {role = #pim_isa.role<scratch>, shape = array<i64: 4>}
 }
-// CHECK: 'pim_isa.buffer': role must be one of input, output, temp, got 'scratch'
+// CHECK: unknown pim_isa.role 'scratch': expected one of input, output, temp
 
 // -----
 
 pim_isa.program elem_bytes 2 {
-  pim_isa.buffer "x" {role = "temp", shape = array<i64: 4, 0>}
+  pim_isa.buffer "x" {role = #pim_isa.role<temp>, shape = array<i64: 4, 0>}
 }
 // CHECK: 'pim_isa.buffer': shape dimensions must be >= 1, got [4, 0]
 
@@ -109,18 +109,18 @@ pim_isa.program elem_bytes 2 {
 pim_isa.program elem_bytes 2 {
   pim_isa.partition 0 {
     pim_isa.core 0 {
-      pim_isa.ld_weight {weight = "w", layout = "nchw", rows = array<i64: 0, 4>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
+      pim_isa.ld_weight {weight = "w", layout = #pim_isa.layout<nchw>, rows = array<i64: 0, 4>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
     }
   }
 }
-// CHECK: 'pim_isa.ld_weight': layout must be one of oihw, ohwi, oi, io, got 'nchw'
+// CHECK: unknown pim_isa.layout 'nchw': expected one of oihw, ohwi, oi, io
 
 // -----
 
 pim_isa.program elem_bytes 2 {
   pim_isa.partition 0 {
     pim_isa.core 0 {
-      pim_isa.ld_weight {weight = "w", layout = "oi", rows = array<i64: 4, 4>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
+      pim_isa.ld_weight {weight = "w", layout = #pim_isa.layout<oi>, rows = array<i64: 4, 4>, cols = array<i64: 0, 4>, dst = array<i64: 0>}
     }
   }
 }
@@ -164,29 +164,29 @@ pim_isa.program elem_bytes 2 {
 pim_isa.program elem_bytes 2 {
   pim_isa.partition 0 {
     pim_isa.core 0 {
-      pim_isa.vreduce {kind = "mean", dst = array<i64: 0>, src = array<i64: 0>, len = 8 : i64}
+      pim_isa.vreduce {kind = #pim_isa.reduce_kind<mean>, dst = array<i64: 0>, src = array<i64: 0>, len = 8 : i64}
     }
   }
 }
-// CHECK: 'pim_isa.vreduce': kind must be one of sum, max, got 'mean'
+// CHECK: unknown pim_isa.reduce_kind 'mean': expected one of sum, max
 
 // -----
 
 pim_isa.program elem_bytes 2 {
   pim_isa.partition 0 {
     pim_isa.core 0 {
-      pim_isa.vpool {kind = "min", dst = array<i64: 0>, src = array<i64: 64>, len = 8 : i64, count = 4 : i64, step = 8 : i64}
+      pim_isa.vpool {kind = #pim_isa.pool_kind<min>, dst = array<i64: 0>, src = array<i64: 64>, len = 8 : i64, count = 4 : i64, step = 8 : i64}
     }
   }
 }
-// CHECK: 'pim_isa.vpool': kind must be one of max, avg, sum, got 'min'
+// CHECK: unknown pim_isa.pool_kind 'min': expected one of max, avg, sum
 
 // -----
 
 pim_isa.program elem_bytes 2 {
   pim_isa.partition 0 {
     pim_isa.core 0 {
-      pim_isa.vpool {kind = "max", dst = array<i64: 0>, src = array<i64: 64>, len = 8 : i64, count = 0 : i64, step = 8 : i64}
+      pim_isa.vpool {kind = #pim_isa.pool_kind<max>, dst = array<i64: 0>, src = array<i64: 64>, len = 8 : i64, count = 0 : i64, step = 8 : i64}
     }
   }
 }
@@ -371,7 +371,7 @@ pim_isa.program elem_bytes 2 {
 pim_isa.program elem_bytes 2 {
   pim_isa.partition 0 {
     pim_isa.core 0 {
-      pim_isa.ld_weight {weight = "w", layout = "oi", rows = array<i64: 0, 256>, cols = array<i64: 0, 64>, dst = array<i64: 60000>}
+      pim_isa.ld_weight {weight = "w", layout = #pim_isa.layout<oi>, rows = array<i64: 0, 256>, cols = array<i64: 0, 64>, dst = array<i64: 60000>}
     }
   }
 }
@@ -380,7 +380,7 @@ pim_isa.program elem_bytes 2 {
 // -----
 
 pim_isa.program elem_bytes 2 {
-  pim_isa.buffer "x" {role = "input", shape = array<i64: 1, 100>}
+  pim_isa.buffer "x" {role = #pim_isa.role<input>, shape = array<i64: 1, 100>}
   pim_isa.partition 0 {
     pim_isa.core 0 {
       pim_isa.loop 10 {

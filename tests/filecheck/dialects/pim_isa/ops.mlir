@@ -6,11 +6,11 @@
 // RUN: pim-opt %s --chip compass-s --print-op-generic | filecheck %s --check-prefix=GENERIC
 
 pim_isa.program elem_bytes 2 {
-  pim_isa.buffer "input" {role = "input", shape = array<i64: 1, 3, 8, 8>}
-  pim_isa.buffer "out" {role = "output", shape = array<i64: 1, 16, 8, 8>}
+  pim_isa.buffer "input" {role = #pim_isa.role<input>, shape = array<i64: 1, 3, 8, 8>}
+  pim_isa.buffer "out" {role = #pim_isa.role<output>, shape = array<i64: 1, 16, 8, 8>}
   pim_isa.partition 0 {
     pim_isa.core 0 {
-      pim_isa.ld_weight {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 27>, cols = array<i64: 0, 16>, dst = array<i64: 0>}
+      pim_isa.ld_weight {weight = "conv1.weight", layout = #pim_isa.layout<oihw>, rows = array<i64: 0, 27>, cols = array<i64: 0, 16>, dst = array<i64: 0>}
       pim_isa.wr_xbar {xbar = 0 : i64, src = array<i64: 0>, rows = 27 : i64, cols = 16 : i64}
       pim_isa.load {buffer = "conv1.bias", offset = array<i64: 0>, dst = array<i64: 1024>, len = 16 : i64}
       pim_isa.loop 64 {
@@ -33,8 +33,8 @@ pim_isa.program elem_bytes 2 {
         pim_isa.vleaky_relu {dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64, alpha = 1.000000e-01 : f64}
         pim_isa.vclip {dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64, min = 0.000000e+00 : f64, max = 6.000000e+00 : f64}
         pim_isa.vfake_quant {dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64, scale = 5.000000e-02 : f64, zero_point = 1.280000e+02 : f64, min = 0.000000e+00 : f64, max = 2.550000e+02 : f64}
-        pim_isa.vreduce {kind = "max", dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64}
-        pim_isa.vpool {kind = "avg", dst = array<i64: 8192>, src = array<i64: 6144>, len = 16 : i64, count = 4 : i64, step = 16 : i64}
+        pim_isa.vreduce {kind = #pim_isa.reduce_kind<max>, dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64}
+        pim_isa.vpool {kind = #pim_isa.pool_kind<avg>, dst = array<i64: 8192>, src = array<i64: 6144>, len = 16 : i64, count = 4 : i64, step = 16 : i64}
       }
       pim_isa.send {peer = 1 : i64, src = array<i64: 6144>, len = 1024 : i64, tag = 7 : i64}
       pim_isa.barrier {cores = array<i64: 0, 1>}
@@ -57,11 +57,11 @@ pim_isa.program elem_bytes 2 {
 }
 
 // CHECK:      pim_isa.program elem_bytes 2 {
-// CHECK-NEXT:   pim_isa.buffer "input" {role = "input", shape = array<i64: 1, 3, 8, 8>}
-// CHECK-NEXT:   pim_isa.buffer "out" {role = "output", shape = array<i64: 1, 16, 8, 8>}
+// CHECK-NEXT:   pim_isa.buffer "input" {role = #pim_isa.role<input>, shape = array<i64: 1, 3, 8, 8>}
+// CHECK-NEXT:   pim_isa.buffer "out" {role = #pim_isa.role<output>, shape = array<i64: 1, 16, 8, 8>}
 // CHECK-NEXT:   pim_isa.partition 0 {
 // CHECK-NEXT:     pim_isa.core 0 {
-// CHECK-NEXT:       pim_isa.ld_weight {weight = "conv1.weight", layout = "oihw", rows = array<i64: 0, 27>, cols = array<i64: 0, 16>, dst = array<i64: 0>}
+// CHECK-NEXT:       pim_isa.ld_weight {weight = "conv1.weight", layout = #pim_isa.layout<oihw>, rows = array<i64: 0, 27>, cols = array<i64: 0, 16>, dst = array<i64: 0>}
 // CHECK-NEXT:       pim_isa.wr_xbar {xbar = 0 : i64, src = array<i64: 0>, rows = 27 : i64, cols = 16 : i64}
 // CHECK-NEXT:       pim_isa.load {buffer = "conv1.bias", offset = array<i64: 0>, dst = array<i64: 1024>, len = 16 : i64}
 // CHECK-NEXT:       pim_isa.loop 64 {
@@ -84,8 +84,8 @@ pim_isa.program elem_bytes 2 {
 // CHECK-NEXT:         pim_isa.vleaky_relu {{.*}} alpha = 1.000000e-01 : f64}
 // CHECK-NEXT:         pim_isa.vclip {{.*}} min = 0.000000e+00 : f64, max = 6.000000e+00 : f64}
 // CHECK-NEXT:         pim_isa.vfake_quant {{.*}} scale = 5.000000e-02 : f64, zero_point = 1.280000e+02 : f64, min = 0.000000e+00 : f64, max = 2.550000e+02 : f64}
-// CHECK-NEXT:         pim_isa.vreduce {kind = "max", dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64}
-// CHECK-NEXT:         pim_isa.vpool {kind = "avg", dst = array<i64: 8192>, src = array<i64: 6144>, len = 16 : i64, count = 4 : i64, step = 16 : i64}
+// CHECK-NEXT:         pim_isa.vreduce {kind = #pim_isa.reduce_kind<max>, dst = array<i64: 4096>, src = array<i64: 4096>, len = 16 : i64}
+// CHECK-NEXT:         pim_isa.vpool {kind = #pim_isa.pool_kind<avg>, dst = array<i64: 8192>, src = array<i64: 6144>, len = 16 : i64, count = 4 : i64, step = 16 : i64}
 // CHECK-NEXT:       }
 // CHECK-NEXT:       pim_isa.send {peer = 1 : i64, src = array<i64: 6144>, len = 1024 : i64, tag = 7 : i64}
 // CHECK-NEXT:       pim_isa.barrier {cores = array<i64: 0, 1>}
