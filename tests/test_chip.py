@@ -312,3 +312,13 @@ def test_short_chip_attribute_is_a_preset_and_its_changes(
     assert get_chip(plain) == load_preset("compass-s")
     with pytest.raises(PimError, match="unknown chip preset 'compass-x' in `base`"):
         get_chip(parse('builtin.module attributes {pim.chip = {base = "compass-x"}} {}'))
+
+
+def test_the_pimcomp_logical_example_chip() -> None:
+    """examples/chips/pimcomp-logical.toml: pimcomp-default with one 16-bit column per weight
+    and 144 cores: 144 x 64 x 128 x 128 x 16 bits = 288 MiB, 128 weights per crossbar row."""
+    chip = load_chip(str(Path(__file__).parent.parent / "examples/chips/pimcomp-logical.toml"))
+    assert (chip.name, chip.cores, chip.cell_bits) == ("pimcomp-logical", 144, 16)
+    assert chip.capacity_bytes == 288 * 2**20
+    assert chip.weights_per_crossbar_row == 128
+    assert chip.mvm_per_bit_ns == load_chip("pimcomp-default").mvm_per_bit_ns
