@@ -90,12 +90,12 @@ class Chip:
     stuck_at_1_rate: float = 0.0  # fraction of cells stuck at the highest conductance
     ir_drop: float = 0.0  # fraction of its current the farthest row loses (linear in the row)
     noise_seed: int = 0  # seed of every draw above
-    # --- converters ----------------------------------------------------------------------------
     # --- mapping --------------------------------------------------------------------------------
     # Crossbars one unit (pimdsl/units.py) may take at most; 0: a whole core. Smaller units pack
     # replicas more finely on cores with many crossbars (docs/chips.md "Unit size"). A compiler
     # choice, kept with the chip so that every pass plans the same units.
     unit_crossbars: int = 0
+    # --- converters ----------------------------------------------------------------------------
     adc_ref_bits: int = 8  # the ADC resolution `adc_pj` and `mvm_adc_ns` are given for
     # --- area (pimdsl.area, docs/chips.md "Area"); defaults: the COMPASS presets at 16 nm -------
     cell_area_um2: float = 0.15  # one crossbar cell (an 8T compute SRAM cell at 16 nm)
@@ -241,8 +241,8 @@ class Chip:
 
     # --- (de)serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Every field, except optional ones (non-idealities, `unit_crossbars`, `adc_ref_bits`, areas) at their default,
-        so chips that do not use them read and print as before."""
+        """Every field, except optional ones (non-idealities, `unit_crossbars`, `adc_ref_bits`,
+        areas) at their default, so chips that do not use them read and print as before."""
         return {
             k: v
             for k, v in dataclasses.asdict(self).items()
