@@ -181,13 +181,16 @@ class _InputLoads:
     relatively more halo (ResNet18's 56x56 3x3 conv on 64 channels: 1.22 loads per input element
     with one replica, 2.98 with 45)."""
 
-    def __init__(self, net: Network, units: Units, chip: Chip, max_rows: int | None = None):
+    def __init__(
+        self, net: Network, units: Units, chip: Chip, max_rows: int | None = None, roll: int = 0
+    ):
         self.net = net
         self.units = units
         self.budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
         self.max_rows = (
             max_rows  # the tiles' rows (the element schedule's: `line_buffer.ELEMENT_ROWS`)
         )
+        self.roll = roll  # the element schedule's rolling runs (`line_buffer.ROLL_ROWS`)
         self.cache: dict[tuple[int, ...], float] = {}
 
     def unit(self, u: int, r: int) -> int:
@@ -200,7 +203,13 @@ class _InputLoads:
         if L.window is None:
             return L.windows * rows, 0
         return _replica_loads(
-            L.window, L.windows, _input_channels(L, rows), max(1, r), self.budget, self.max_rows
+            L.window,
+            L.windows,
+            _input_channels(L, rows),
+            max(1, r),
+            self.budget,
+            self.max_rows,
+            self.roll,
         )
 
     def share_key(self, u: int) -> tuple[int, int, int]:
@@ -238,16 +247,47 @@ class _InputLoads:
         return _per_key(present, [lay, lo, hi, np.maximum(rep, 1), flag], loads, self.cache)
 
 
+class _ElementLoads:
+    """The element schedule's input loads: `entry` ([span, layer]) picks the run length priced
+    for a layer that reads no map of its span (`whole`) or one that does (`waits`)."""
+
+    def __init__(self, whole: _InputLoads, waits: _InputLoads, entry: np.ndarray):
+        self.whole, self.waits, self.entry = whole, waits, entry
+
+    def at(
+        self,
+        lay: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        rep: np.ndarray,
+        present: np.ndarray,
+        shared: bool = False,
+    ) -> np.ndarray:
+        if self.whole.roll == self.waits.roll:
+            return self.whole.at(lay, lo, hi, rep, present, shared)
+        return np.where(
+            self.entry,
+            self.whole.at(lay, lo, hi, rep, present & self.entry, shared),
+            self.waits.at(lay, lo, hi, rep, present & ~self.entry, shared),
+        )
+
+
 @lru_cache(maxsize=65536)
 def _replica_loads(
-    win: lb.Window, windows: int, channels: int, r: int, budget: int, max_rows: int | None = None
+    win: lb.Window,
+    windows: int,
+    channels: int,
+    r: int,
+    budget: int,
+    max_rows: int | None = None,
+    roll: int = 0,
 ) -> tuple[int, int]:
     """(input elements loaded for all windows of a layer split over r replicas' ranges, the
     part loaded through line buffers)."""
     ow = win.out_hw[1]
     total = banded = 0
     for a, b in window_ranges(windows, r):
-        n, by_band = _range_loads(win, a % ow, b - a, channels, budget, max_rows)
+        n, by_band = _range_loads(win, a % ow, b - a, channels, budget, max_rows, roll)
         total += n
         banded += n if by_band else 0
     return total, banded
@@ -261,11 +301,12 @@ def _range_loads(
     channels: int,
     budget: int,
     max_rows: int | None = None,
+    roll: int = 0,
 ) -> tuple[int, bool]:
     """(elements, whether through line buffers) a replica's range loads: its plan depends only
     on where in its row it starts and how long it is (bands are cut from the padded map, never
     clipped at its bottom)."""
-    return lb.loads(win, offset, offset + length, channels, budget, max_rows)
+    return lb.loads(win, offset, offset + length, channels, budget, max_rows, roll)
 
 
 def _input_channels(L: Layer, rows: int) -> int:
@@ -471,7 +512,6 @@ def span_costs(
     pre_padd = _prefix(np.where(units.row_slice > 0, uw * units.channels, 0.0))
     pre_ch = _prefix(np.where(units.row_slice == 0, units.channels, 0).astype(np.float64))
     input_loads = _InputLoads(net, units, chip)
-    element_loads = _InputLoads(net, units, chip, lb.ELEMENT_ROWS)  # the element schedule's tiles
     band_cache: dict[tuple[int, ...], float] = {}
 
     # --- per (span, layer) ---------------------------------------------------------------------
@@ -481,6 +521,16 @@ def span_costs(
     lay = l0[:, None] + np.arange(lmax)[None, :]
     present = lay <= l1[:, None]
     lay = np.minimum(lay, n_layers - 1)
+    # the element schedule's tiles, in rolling runs: a layer whose windows read no map of an
+    # earlier layer of its span (a partition entry) never waits for a producer, so its runs
+    # are whole (`line_buffer.priced_roll`)
+    reads = _layer_deps(net)[0]
+    latest = np.where(reads.any(axis=1), reads.shape[1] - 1 - np.argmax(reads[:, ::-1], axis=1), -1)
+    element_loads = _ElementLoads(
+        _InputLoads(net, units, chip, lb.ELEMENT_ROWS, lb.priced_roll(B, entry=True)),
+        _InputLoads(net, units, chip, lb.ELEMENT_ROWS, lb.priced_roll(B, entry=False)),
+        latest[lay] < l0[:, None],
+    )
     lo = np.where(present, np.maximum(ss[:, None], units.first[lay]), 0)
     hi = np.where(present, np.minimum(ee[:, None], units.end[lay]), 0)
     counts = pre_cnt[hi] - pre_cnt[lo]
@@ -662,7 +712,7 @@ def span_costs(
 
     def window_ns_of(
         r: np.ndarray,
-        loads: _InputLoads = input_loads,
+        loads: _InputLoads | _ElementLoads = input_loads,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per (span, layer) at replication r: the window traffic's time per image on the
         channel (DRAM reads and stores at the DRAM's rate, every transfer, the shared bands'
@@ -681,7 +731,9 @@ def span_costs(
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
 
     def mvm_stages(
-        r: np.ndarray, chain_ns: np.ndarray = chain_ns, loads: _InputLoads = input_loads
+        r: np.ndarray,
+        chain_ns: np.ndarray = chain_ns,
+        loads: _InputLoads | _ElementLoads = input_loads,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per (span, layer): an MVM core's time per image, and the vector core's (its MVMs,
         then the chain; the channel carries the layer's window and chain traffic meanwhile)."""

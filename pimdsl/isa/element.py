@@ -33,6 +33,7 @@ from typing import NamedTuple
 from xdsl.ir import Operation
 
 from pimdsl.dialects import pim_isa as isa
+from pimdsl.isa import line_buffer as lb
 from pimdsl.isa.builder import CoreCode
 from pimdsl.isa.line_buffer import Tile
 
@@ -130,6 +131,33 @@ class RowTokens:
                 if last >= 0:
                     out.append((value, w, last))
         return out
+
+    def latest(self, tile: Tile) -> tuple[float, ...] | None:
+        """The largest key of the producer tiles `tile` waits for (None: none)."""
+        keys = [self._writer(v, w)[k].key for v, w, k in self.needs(tile)]
+        return max(keys) if keys else None
+
+    def cut_runs(
+        self, tiles: list[Tile], keys: list[tuple[float, ...]], roll: int, images: int
+    ) -> list[tuple[list[int], int]]:
+        """A window range's tiles (in key order) cut into rolling runs of at most `roll`
+        (`line_buffer.runs`), each with the index of the tile whose key its chunk takes. With
+        several images, the last tile's: every token a tile of the run waits for is from a
+        producer of a smaller key. With one image (latency), the first tile's, so a run delays
+        nothing: it ends before a tile that waits for a producer tile of a key not below it."""
+        runs = lb.runs(tiles, roll) if roll > 1 else [[i] for i in range(len(tiles))]
+        if images > 1:
+            return [(run, run[-1]) for run in runs]
+        out: list[list[int]] = []
+        for run in runs:
+            out.append([run[0]])
+            for i in run[1:]:
+                need = self.latest(tiles[i])
+                if need is None or need < keys[out[-1][0]]:
+                    out[-1].append(i)
+                else:
+                    out.append([i])
+        return [(run, run[0]) for run in out]
 
     def order(
         self, tiles: list[Tile], segment: int, durations: list[float]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from xdsl.ir import SSAValue
 
 from pimdsl.dialects import pim_isa as isa
+from pimdsl.isa import line_buffer as lb
 from pimdsl.isa.builder import Aff
 from pimdsl.isa.element import RowTokens, unit_tiles
 from pimdsl.isa.emit import Emit, Unary
@@ -25,6 +26,7 @@ from pimdsl.isa.weight_inputs import (
     load_band,
     load_window,
     shared_bands,
+    shift_band,
     term_src,
     window,
 )
@@ -103,10 +105,25 @@ def weight_layer(
             for core in sorted(work)
         }
         shares = share(e, plans)
+        roll = rolling_runs(layer, plans) if row_sync is not None else 0
         for core in sorted(work):
             _weight_segment(
-                e, layer, core, work[core], events, plans[core], shares, row_sync, seg_no
+                e, layer, core, work[core], events, plans[core], shares, row_sync, seg_no, roll
             )
+
+
+def rolling_runs(layer: WeightLayer, plans: dict[int, InputPlan]) -> int:
+    """The longest run of one-row tiles the cores of one window range run through rolling
+    bands (`line_buffer.runs`), or 0: only where a convolution's consecutive rows share input
+    rows and every core cuts the same tiles, one per row (so that all cores cut the same runs:
+    the partial sums and shared bands they exchange meet in the same order)."""
+    convs = {t.source.conv for b in layer.blocks() for t in b.terms} - {None}
+    if not any(lb.rolls(window(c)) for c in convs):
+        return 0
+    cut = [unit_tiles(p.tiles, banded=bool(p.bands)) for p in plans.values()]
+    if any(c != cut[0] for c in cut) or not lb.one_tile_per_row(cut[0]):
+        return 0
+    return lb.ROLL_ROWS
 
 
 def _weight_segment(
@@ -119,9 +136,11 @@ def _weight_segment(
     shares: dict[tuple[int, int], BandShare],
     row_sync: RowTokens | None = None,
     seg_no: int = 0,
+    roll: int = 0,
 ) -> None:
     """One core's share of the blocks of one window range: `mine` = (block index, block,
-    the core's terms of it) for every block it holds terms of or is the home core of."""
+    the core's terms of it) for every block it holds terms of or is the home core of; `roll`:
+    the element schedule's rolling runs (`rolling_runs`)."""
     code = e.code(core)
     arena, loads, tiles, bands = plan.arena, plan.loads, plan.tiles, plan.bands
     E = e.elem
@@ -159,22 +178,38 @@ def _weight_segment(
             code.add(isa.LoadOp(weight, code.addr(col), code.addr(addr), n))
 
     ow = layer.out_hw[1]
-    keys: list[tuple[float, ...]] = []
+    # (tile, chunk key, its produced key, estimated end, continues a rolling run, first of
+    # its chunk)
+    sequence: list[tuple[lb.Tile, tuple[float, ...], tuple[float, ...], float, bool, bool]]
     if row_sync is None:
         load_biases()
+        sequence = [(t, (), (), 0.0, False, False) for t in tiles]
     else:
         # tiles one by one, each a chunk of the image loop that loads all it needs (other
-        # steps' chunks run between them and reuse the local memory)
+        # steps' chunks run between them and reuse the local memory) ...
         tiles = unit_tiles(tiles, banded=bool(bands))
         # a tile's windows run one after another on the range's crossbars
         issue = mvm_issue_ns(e.chip, mvm_steps(e.chip, e.chip.act_bits))
-        tiles, keys, ends = row_sync.order(tiles, seg_no, [t[1] * t[3] * issue for t in tiles])
-    for n_tile, tile in enumerate(tiles):
+
+        def durations_of(t: lb.Tile) -> float:
+            return t[1] * t[3] * issue
+
+        tiles, keys, _ = row_sync.order(tiles, seg_no, [durations_of(t) for t in tiles])
+        # ... or, with `roll`, runs of consecutive rows in one chunk through a rolling band
+        # (`line_buffer.runs`, cut by `RowTokens.cut_runs`)
+        sequence = []
+        for run, lead in row_sync.cut_runs(tiles, keys, roll, e.images):
+            key, at = keys[lead], keys[lead][0]
+            for k, i in enumerate(run):
+                at += durations_of(tiles[i])
+                sequence.append((tiles[i], key, (*key, float(k)), at, k > 0, k == 0))
+    for tile, chunk, produced, end, cont, first in sequence:
         oy0, ny, ox0, nx, group = tile
         if row_sync is not None:
-            code.chunk_key = keys[n_tile]
+            code.chunk_key = chunk
             row_sync.before(core, tile)
-            load_biases()
+            if first:
+                load_biases()
         # one band per tile of `group` output rows x `nx` columns (docs/lowering.md)
         code.open_loop("g", ny // group)
         top = Aff.of(oy0, g=group)
@@ -182,10 +217,16 @@ def _weight_segment(
             band = bands[j]
             source, lo, hi, _ = loads[j]
             share = shares.get((core, j))
-            size = window(source.conv).band_elements(nx, hi - lo, group)  # type: ignore[attr-defined]
+            win = window(source.conv)
+            size = win.band_elements(nx, hi - lo, group)
+            dst, skip, rows = band, 0, None
+            if cont:  # a rolling band: keep the rows this tile shares with the one before
+                dst = shift_band(code, source.conv, hi - lo, band, nx, E)
+                skip, rows = lb.new_rows(win)
+                size = rows * win.band_cols(nx) * (hi - lo)
             if share is not None and share.recv is not None:
                 peer, tag = share.recv
-                code.add(isa.RecvOp(peer, code.addr(band), size, tag))
+                code.add(isa.RecvOp(peer, code.addr(dst), size, tag))
                 continue
             load_band(
                 code,
@@ -193,14 +234,16 @@ def _weight_segment(
                 source.conv,
                 lo,
                 hi - lo,
-                band,
+                dst,
                 top,
                 ox0,
                 nx,
                 group,
-            )  # type: ignore[attr-defined]
+                skip,
+                rows,
+            )
             for peer, tag in share.sends if share is not None else []:
-                code.add(isa.SendOp(peer, code.addr(band), size, tag))
+                code.add(isa.SendOp(peer, code.addr(dst), size, tag))
         code.open_loop("oy", group)
         code.open_loop("ox", nx)
         oy, ox = top + Aff.of(0, oy=1), Aff.of(ox0, ox=1)
@@ -282,5 +325,5 @@ def _weight_segment(
         code.close_loop()
         if row_sync is not None:
             if homes:
-                row_sync.after(core, tile, code.slot(), keys[n_tile], ends[n_tile])
+                row_sync.after(core, tile, code.slot(), produced, end)
             code.chunk_key = e.chunk_key

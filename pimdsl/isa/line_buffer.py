@@ -103,6 +103,79 @@ def tile_shape(
 # windows 3 rows per output row against (G + 2) / G, but waits for G more rows of its input).
 ELEMENT_ROWS = 1
 
+# ... and their *runs* (`runs`): up to ROLL_ROWS one-row tiles of consecutive rows of the same
+# columns run back to back as one chunk through a rolling band: the first loads its whole band,
+# each next one keeps the band's last rows (shifted up by a local gather) and loads only its
+# `sh` new rows. A 3x3 stride-1 conv then loads (3 + 7) / 8 = 1.25 input rows per output row
+# instead of 3, in the same local memory. With more than one image the run's chunk takes the
+# key of its last tile, which delays its first rows (ResNet18 in one partition on
+# pimcomp-default, simulated: steady-state period 3.25 ms without runs, 2.50 with runs of 4,
+# 2.35 with 8; batch-1 latency 7.55, 9.18, 8.97 ms). So with one image, where only the latency
+# counts, a run keeps its first tile's key and ends before a tile that waits for a producer
+# tile of a later key (`element.RowTokens.cut_runs`; 7.84 ms, period 2.80 ms with runs of 4).
+ROLL_ROWS = 8
+# What the cost model prices for one image: a consumer running one producer tile behind its
+# producer (`RowTokens.order`) can take one more row into a run before a tile waits for a
+# producer tile started after the run's first; a layer that waits for no producer (a partition
+# entry) takes whole runs.
+LATENCY_ROLL = 2
+
+
+def priced_roll(images: int, entry: bool) -> int:
+    """The run length the cost model prices for `images` images and a layer that waits for no
+    producer tile (`entry`) or does (the lowering cuts its runs by the keys,
+    `element.RowTokens.cut_runs`)."""
+    return ROLL_ROWS if images > 1 or entry else LATENCY_ROLL
+
+
+def rolls(win: Window) -> bool:
+    """Whether consecutive one-row tiles share input rows (the band is taller than a stride)."""
+    return win.band_rows(1) > win.strides[0]
+
+
+def runs(tiles: list[Tile], roll: int) -> list[list[int]]:
+    """Indices of `tiles` (one-row tiles in the order they run) cut into runs: a tile continues
+    the run before it when it is the next row of the same columns and the run is shorter than
+    `roll`. The lowering cuts its tiles in key order, the cost model in row order."""
+    out: list[list[int]] = []
+    for i, (oy0, _, ox0, nx, _) in enumerate(tiles):
+        if out and len(out[-1]) < roll:
+            py, prows, px, pnx, _ = tiles[out[-1][-1]]
+            if (px, pnx) == (ox0, nx) and py + prows == oy0:
+                out[-1].append(i)
+                continue
+        out.append([i])
+    return out
+
+
+def new_rows(win: Window) -> tuple[int, int]:
+    """(rows a continuing tile keeps from the band before it, rows it loads)."""
+    sh = win.strides[0]
+    return win.band_rows(1) - sh, sh
+
+
+def run_loads(win: Window, tiles: list[Tile], channels: int, roll: int) -> int:
+    """Input elements one-row tiles load in runs of at most `roll` (in the order given)."""
+    total = 0
+    for run in runs(tiles, roll):
+        nx = tiles[run[0]][3]
+        total += win.band_elements(nx, channels)
+        total += (len(run) - 1) * new_rows(win)[1] * win.band_cols(nx) * channels
+    return total
+
+
+def unit_rows(tiles: list[Tile]) -> list[Tile]:
+    """Every row of `tiles` as a one-row tile of its own."""
+    return [(oy0 + k, 1, ox0, nx, 1) for oy0, ny, ox0, nx, _ in tiles for k in range(ny)]
+
+
+def one_tile_per_row(tiles: list[Tile]) -> bool:
+    """Whether no two tiles share an output row (one column strip per row: what rolling
+    needs, every strip would need a band of its own)."""
+    rows = [t[0] for t in tiles]
+    return all(t[1] == 1 for t in tiles) and len(set(rows)) == len(rows)
+
+
 Tile = tuple[int, int, int, int, int]  # (oy0, rows, ox0, cols, group): rows a multiple of group
 
 
@@ -194,11 +267,23 @@ def loaded_elements(win: Window, w0: int, w1: int, channels: int, budget: int) -
 
 
 def loads(
-    win: Window, w0: int, w1: int, channels: int, budget: int, max_rows: int | None = None
+    win: Window,
+    w0: int,
+    w1: int,
+    channels: int,
+    budget: int,
+    max_rows: int | None = None,
+    roll: int = 0,
 ) -> tuple[int, bool]:
     """(`loaded_elements`, whether they come through line buffers: only bands are shared
-    between cores, `pimdsl.isa.codegen.shared_bands`)."""
+    between cores, `pimdsl.isa.codegen.shared_bands`); with `roll`, one-row tiles of one strip
+    per row run in runs of that many rows in row order (`runs`; the element schedule)."""
     gw = shape(win, w0, w1, channels, budget, max_rows)
     if gw is None:
         return patch_elements(win, rectangles(w0, w1, win.out_hw[1]), channels), False
-    return band_loads(win, tiles(w0, w1, win.out_hw[1], *gw), channels), True
+    cut = tiles(w0, w1, win.out_hw[1], *gw)
+    if roll > 1 and gw[0] == 1 and rolls(win):
+        rows = unit_rows(cut)
+        if one_tile_per_row(rows):
+            return run_loads(win, rows, channels, roll), True
+    return band_loads(win, cut, channels), True

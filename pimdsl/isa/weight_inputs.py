@@ -165,23 +165,38 @@ def load_band(
     ox0: int,
     nx: int,
     ny: int,
+    skip: int = 0,
+    rows: int | None = None,
 ) -> None:
     """A tile's band: the input its `ny` output rows from `oy` x `nx` windows from `ox0` cover,
     `channels` channels from `chan`, dense as [row][column][channel] at `dst`. `conv` is a
-    convolution's or a `Pool`'s window geometry (kernel, strides, dilations, out_hw, pads)."""
+    convolution's or a `Pool`'s window geometry (kernel, strides, dilations, out_hw, pads).
+    With `skip`/`rows`: only `rows` of the band's rows from its row `skip` (a rolling band's
+    new rows, `line_buffer.runs`)."""
     win = window(conv)
     (sh, sw), top, left = win.strides, conv.pads[0], conv.pads[1]  # type: ignore[attr-defined]
-    off = place.at(oy.scaled(sh) + (-top), ox0 * sw - left) + chan
+    off = place.at(oy.scaled(sh) + (skip - top), ox0 * sw - left) + chan
     code.add(
         isa.LoadBlockOp(
             place.buffer,
             code.addr(off),
-            [win.band_rows(ny), win.band_cols(nx)],
+            [win.band_rows(ny) - skip if rows is None else rows, win.band_cols(nx)],
             [place.wp * place.c, place.c],
             channels,
             code.addr(dst),
         )
     )
+
+
+def shift_band(code: CoreCode, conv: object, channels: int, band: int, nx: int, elem: int) -> int:
+    """Move a one-row tile's band up by the rows the next row of windows no longer reads (one
+    local gather: a rolling band, `line_buffer.runs`); returns the local address its new rows
+    go to."""
+    win = window(conv)
+    keep, new = lb.new_rows(win)
+    row = win.band_cols(nx) * channels  # elements of one band row
+    code.add(isa.GatherOp(code.addr(band), code.addr(band + new * row * elem), [keep], [row], row))
+    return band + keep * row * elem
 
 
 def gather_window(
