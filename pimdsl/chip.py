@@ -95,6 +95,10 @@ class Chip:
     # replicas more finely on cores with many crossbars (docs/chips.md "Unit size"). A compiler
     # choice, kept with the chip so that every pass plans the same units.
     unit_crossbars: int = 0
+    # The element schedule's rolling runs (pimdsl/isa/line_buffer.py `runs`): up to this many
+    # one-row tiles of a convolution run as one chunk through a rolling band; 1: none, the
+    # default (runs cut DRAM and bus traffic but coarsen the schedule: measured in line_buffer).
+    roll_rows: int = 1
     # --- converters ----------------------------------------------------------------------------
     adc_ref_bits: int = 8  # the ADC resolution `adc_pj` and `mvm_adc_ns` are given for
     # --- area (pimdsl.area, docs/chips.md "Area"); defaults: the COMPASS presets at 16 nm -------
@@ -241,7 +245,7 @@ class Chip:
 
     # --- (de)serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Every field, except optional ones (non-idealities, `unit_crossbars`, `adc_ref_bits`,
+        """Every field, except optional ones (non-idealities, `unit_crossbars`, `roll_rows`, `adc_ref_bits`,
         areas) at their default, so chips that do not use them read and print as before."""
         return {
             k: v
@@ -294,7 +298,13 @@ AREA_FIELDS = (
     "vector_area_um2",
     "bus_area_um2",
 )
-OPTIONAL_FIELDS = (*NON_IDEALITY_FIELDS, "unit_crossbars", "adc_ref_bits", *AREA_FIELDS)
+OPTIONAL_FIELDS = (
+    *NON_IDEALITY_FIELDS,
+    "unit_crossbars",
+    "roll_rows",
+    "adc_ref_bits",
+    *AREA_FIELDS,
+)
 _FIELD_TYPES = {f.name: f.type for f in fields(Chip)}
 _DEFAULTS = {f.name: f.default for f in fields(Chip)}
 

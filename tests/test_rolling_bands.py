@@ -61,14 +61,13 @@ def test_a_run_loads_its_first_band_then_the_new_rows() -> None:
 def test_one_image_runs_end_before_a_tile_that_waits_for_a_later_producer_tile() -> None:
     """`RowTokens.cut_runs`. A producer on core 1 writes rows 0-7 of an 8x8 map, row y as a
     tile keyed (10y, step 1, ...); output row y of the consumer (3x3, pad 1, step 3) reads input
-    rows up to y + 1, so it waits for the producer tile keyed 10(y + 1). With several images a
-    run takes its last tile's key: runs of 4, keyed by rows 3 and 7. With one image a run
-    keeps its first tile's key and a tile joins only while the producer tile it waits for has
-    a smaller key (ties: the producer's smaller step). Consumer one producer tile behind (row y
-    keyed 10(y + 2)): row 0 (key 20) takes row 1 (waits for key 20 of step 1), not row 2
-    (key 30): runs of 2, what the cost model prices (`LATENCY_ROLL`). Two tiles behind (row y
-    keyed 10(y + 3)): row 0 (30) takes rows 1 and 2 (20, 30); row 3 ends the run of 4 rows;
-    row 4 (70) takes rows 5-7 (60, 70, and 70 again: row 7 reads no row 8)."""
+    rows up to y + 1, so it waits for the producer tile keyed 10(y + 1). A run keeps its first
+    tile's key and a tile joins only while the producer tile it waits for has a smaller key
+    (ties: the producer's smaller step). Consumer one producer tile behind (row y keyed
+    10(y + 2)): row 0 (key 20) takes row 1 (waits for key 20 of step 1), not row 2 (key 30):
+    runs of 2, what the cost model prices (`LATENCY_ROLL`). Two tiles behind (row y keyed
+    10(y + 3)): row 0 (30) takes rows 1 and 2 (20, 30); row 3 ends the run of 4 rows; row 4
+    (70) takes rows 5-7 (60, 70, and 70 again: row 7 reads no row 8)."""
     produced = {
         1: [
             element.Produced(y, 1, 0, 8, [], (10.0 * y, 1.0, 0.0, float(y)), 10.0 * (y + 1))
@@ -79,8 +78,7 @@ def test_one_image_runs_end_before_a_tile_that_waits_for_a_later_producer_tile()
     rt = element.RowTokens(lambda: 1, lambda c: CoreCode(c), [("x", geo, produced)], {}, step=3)
     tiles = [(y, 1, 0, 8, 1) for y in range(8)]
     behind_one = [(10.0 * (y + 2), 3.0, 0.0, float(y)) for y in range(8)]
-    assert rt.cut_runs(tiles, behind_one, 4, images=2) == [([0, 1, 2, 3], 3), ([4, 5, 6, 7], 7)]
-    assert rt.cut_runs(tiles, behind_one, 4, images=1) == [
+    assert rt.cut_runs(tiles, behind_one, 4) == [
         ([0, 1], 0),
         ([2, 3], 2),
         ([4, 5], 4),
@@ -88,14 +86,14 @@ def test_one_image_runs_end_before_a_tile_that_waits_for_a_later_producer_tile()
     ]
     assert lb.LATENCY_ROLL == 2
     behind_two = [(10.0 * (y + 3), 3.0, 0.0, float(y)) for y in range(8)]
-    assert rt.cut_runs(tiles, behind_two, 4, images=1) == [
+    assert rt.cut_runs(tiles, behind_two, 4) == [
         ([0, 1, 2], 0),
         ([3], 3),
         ([4, 5, 6, 7], 4),
     ]
-    # no producer (a partition entry): whole runs either way
+    # no producer (a partition entry): whole runs
     entry = element.RowTokens(lambda: 1, lambda c: CoreCode(c), [], {}, step=3)
-    assert entry.cut_runs(tiles, behind_one, 4, images=1) == [([0, 1, 2, 3], 0), ([4, 5, 6, 7], 4)]
+    assert entry.cut_runs(tiles, behind_one, 4) == [([0, 1, 2, 3], 0), ([4, 5, 6, 7], 4)]
 
 
 def _conv_program(tmp_path, chip: Chip, images: int) -> tuple[ModuleOp, dict, object]:
@@ -133,7 +131,7 @@ def _check_values(module: ModuleOp, w: dict, tmp_path, images: int) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
-# 16 output rows of 16 windows in runs of 8 (a partition entry: every row is ready at once, so
+# 16 output rows of 16 windows in runs of 8 (`roll_rows` = 8; a partition entry: every row is ready at once, so
 # in row order, whole runs with one image too): a band is 3 rows x 18 columns x 16 channels;
 # each run loads 3 + 7 = 10 rows, two runs 20 x 18 x 16 = 5760 elements per image, against
 # 16 x 3 x 18 x 16 = 13,824 for whole bands
@@ -145,13 +143,13 @@ def test_lowered_runs_load_what_the_cost_model_prices(tmp_path, images: int) -> 
     """One core, one replica: the program's loads from the relaid input (counted from its
     loops) against the hand count above and the cost model's element-schedule loads; its band
     shifts (7 continuing rows of each of the 2 runs per image); the values against numpy."""
-    assert lb.ROLL_ROWS == 8  # the hand count's run length
-    module, w, net = _conv_program(tmp_path, ONE_CORE, images)
+    chip = ONE_CORE.replace(roll_rows=8)  # the hand count's run length
+    module, w, net = _conv_program(tmp_path, chip, images)
     loaded = elements_moved(module, isa.LoadBlockOp, ".input")
     assert loaded == images * PER_IMAGE
-    units = plan_units(net, ONE_CORE)
-    roll = lb.priced_roll(images, entry=True)
-    assert _InputLoads(net, units, ONE_CORE, lb.ELEMENT_ROWS, roll).unit(0, 1) == PER_IMAGE
+    units = plan_units(net, chip)
+    roll = lb.priced_roll(chip.roll_rows, entry=True)
+    assert _InputLoads(net, units, chip, lb.ELEMENT_ROWS, roll).unit(0, 1) == PER_IMAGE
     program = isa.find_program(module)
     assert program is not None
     shifts = sum(
@@ -168,7 +166,22 @@ def test_lowered_runs_load_what_the_cost_model_prices(tmp_path, images: int) -> 
 def test_a_shared_rolling_band_sends_only_the_new_rows(tmp_path) -> None:
     """Two cores read the same 16 input channels (two units of 64 output channels): core 0
     loads the rolling band and sends what it loads to core 1, which shifts its own copy."""
-    module, w, _ = _conv_program(tmp_path, TWO_CORES, 2)
+    module, w, _ = _conv_program(tmp_path, TWO_CORES.replace(roll_rows=8), 2)
     assert elements_moved(module, isa.LoadBlockOp, ".input") == 2 * PER_IMAGE
     assert _received(module) == {1: 2 * PER_IMAGE}
     _check_values(module, w, tmp_path, 2)
+
+
+def test_runs_are_off_by_default(tmp_path) -> None:
+    """`roll_rows` = 1 (the presets): every one-row tile loads its whole band (16 rows x 3 x 18
+    x 16 = 13,824 elements an image), no band shifts, and the cost model prices the same."""
+    assert ONE_CORE.roll_rows == 1 and lb.priced_roll(1, entry=True) == 1
+    module, _, net = _conv_program(tmp_path, ONE_CORE, 1)
+    assert elements_moved(module, isa.LoadBlockOp, ".input") == 16 * 3 * 18 * 16
+    units = plan_units(net, ONE_CORE)
+    assert _InputLoads(net, units, ONE_CORE, lb.ELEMENT_ROWS, 1).unit(0, 1) == 16 * 3 * 18 * 16
+    program = isa.find_program(module)
+    assert program is not None
+    assert not any(
+        isinstance(op, isa.GatherOp) and len(isa.ints(op.sizes)) == 1 for op in program.walk()
+    )

@@ -190,7 +190,7 @@ class _InputLoads:
         self.max_rows = (
             max_rows  # the tiles' rows (the element schedule's: `line_buffer.ELEMENT_ROWS`)
         )
-        self.roll = roll  # the element schedule's rolling runs (`line_buffer.ROLL_ROWS`)
+        self.roll = roll  # the element schedule's rolling runs (`line_buffer.priced_roll`)
         self.cache: dict[tuple[int, ...], float] = {}
 
     def unit(self, u: int, r: int) -> int:
@@ -527,8 +527,8 @@ def span_costs(
     reads = _layer_deps(net)[0]
     latest = np.where(reads.any(axis=1), reads.shape[1] - 1 - np.argmax(reads[:, ::-1], axis=1), -1)
     element_loads = _ElementLoads(
-        _InputLoads(net, units, chip, lb.ELEMENT_ROWS, lb.priced_roll(B, entry=True)),
-        _InputLoads(net, units, chip, lb.ELEMENT_ROWS, lb.priced_roll(B, entry=False)),
+        _InputLoads(net, units, chip, lb.ELEMENT_ROWS, lb.priced_roll(chip.roll_rows, entry=True)),
+        _InputLoads(net, units, chip, lb.ELEMENT_ROWS, lb.priced_roll(chip.roll_rows, entry=False)),
         latest[lay] < l0[:, None],
     )
     lo = np.where(present, np.maximum(ss[:, None], units.first[lay]), 0)

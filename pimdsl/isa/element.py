@@ -48,6 +48,7 @@ class Produced(NamedTuple):
     slot: list[Operation]  # the place in its core's code right after its stores (token sends)
     key: tuple[float, ...]  # its chunk's key (`RowTokens`)
     end: float  # when it is estimated to end (ns into the image)
+    start: float | None = None  # ... and to start, when not its key's time (a run's later rows)
 
 
 @dataclass(frozen=True)
@@ -138,18 +139,17 @@ class RowTokens:
         return max(keys) if keys else None
 
     def cut_runs(
-        self, tiles: list[Tile], keys: list[tuple[float, ...]], roll: int, images: int
+        self, tiles: list[Tile], keys: list[tuple[float, ...]], roll: int
     ) -> list[tuple[list[int], int]]:
         """A window range's tiles (in key order) cut into rolling runs of at most `roll`
-        (`line_buffer.runs`), each with the index of the tile whose key its chunk takes. With
-        several images, the last tile's: every token a tile of the run waits for is from a
-        producer of a smaller key. With one image (latency), the first tile's, so a run delays
-        nothing: it ends before a tile that waits for a producer tile of a key not below it."""
-        runs = lb.runs(tiles, roll) if roll > 1 else [[i] for i in range(len(tiles))]
-        if images > 1:
-            return [(run, run[-1]) for run in runs]
+        (`line_buffer.runs`), each with the index of the tile whose key its chunk takes: its
+        first, so a run delays none of its rows, and a tile joins only while the producer tile
+        it waits for has a smaller key than the run's (every token a run waits for is then from
+        a producer of a smaller key: no cycle). A run keyed by its last tile instead takes
+        every row but holds the core's queues while it waits for its later rows (measured in
+        `line_buffer`'s notes)."""
         out: list[list[int]] = []
-        for run in runs:
+        for run in lb.runs(tiles, roll) if roll > 1 else [[i] for i in range(len(tiles))]:
             out.append([run[0]])
             for i in run[1:]:
                 need = self.latest(tiles[i])
@@ -183,7 +183,7 @@ class RowTokens:
 
     def _lagged(self, value: object, w: int, k: int) -> float:
         p = self._writer(value, w)[k]
-        return 2 * p.end - p.key[0]
+        return 2 * p.end - (p.key[0] if p.start is None else p.start)
 
     def _writer(self, value: object, w: int) -> list[Produced]:
         return next(ws[w] for v, _, ws in self.sources if v is value)
@@ -209,11 +209,18 @@ class RowTokens:
             code.add(isa.RecvOp(w, isa.addr(0), 1, tag, buffer))
 
     def after(
-        self, core: int, tile: Tile, slot: list[Operation], key: tuple[float, ...], end: float
+        self,
+        core: int,
+        tile: Tile,
+        slot: list[Operation],
+        key: tuple[float, ...],
+        end: float,
+        start: float | None = None,
     ) -> None:
-        """Record a tile the home core `core` has just stored."""
+        """Record a tile the home core `core` has just stored (`start`: when it is estimated
+        to start, if not at its key's time: a later row of a rolling run)."""
         oy0, ny, ox0, nx, _ = tile
-        self.produced.setdefault(core, []).append(Produced(oy0, ny, ox0, nx, slot, key, end))
+        self.produced.setdefault(core, []).append(Produced(oy0, ny, ox0, nx, slot, key, end, start))
 
 
 def unit_tiles(tiles: list[Tile], banded: bool) -> list[Tile]:

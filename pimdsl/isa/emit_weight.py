@@ -105,16 +105,16 @@ def weight_layer(
             for core in sorted(work)
         }
         shares = share(e, plans)
-        roll = rolling_runs(layer, plans) if row_sync is not None else 0
+        roll = rolling_runs(layer, plans, e.chip.roll_rows) if row_sync is not None else 0
         for core in sorted(work):
             _weight_segment(
                 e, layer, core, work[core], events, plans[core], shares, row_sync, seg_no, roll
             )
 
 
-def rolling_runs(layer: WeightLayer, plans: dict[int, InputPlan]) -> int:
+def rolling_runs(layer: WeightLayer, plans: dict[int, InputPlan], roll_rows: int) -> int:
     """The longest run of one-row tiles the cores of one window range run through rolling
-    bands (`line_buffer.runs`), or 0: only where a convolution's consecutive rows share input
+    bands (`line_buffer.runs`): the chip's `roll_rows`, or 0: only where a convolution's consecutive rows share input
     rows and every core cuts the same tiles, one per row (so that all cores cut the same runs:
     the partial sums and shared bands they exchange meet in the same order)."""
     convs = {t.source.conv for b in layer.blocks() for t in b.terms} - {None}
@@ -123,7 +123,7 @@ def rolling_runs(layer: WeightLayer, plans: dict[int, InputPlan]) -> int:
     cut = [unit_tiles(p.tiles, banded=bool(p.bands)) for p in plans.values()]
     if any(c != cut[0] for c in cut) or not lb.one_tile_per_row(cut[0]):
         return 0
-    return lb.ROLL_ROWS
+    return roll_rows
 
 
 def _weight_segment(
@@ -178,12 +178,12 @@ def _weight_segment(
             code.add(isa.LoadOp(weight, code.addr(col), code.addr(addr), n))
 
     ow = layer.out_hw[1]
-    # (tile, chunk key, its produced key, estimated end, continues a rolling run, first of
-    # its chunk)
-    sequence: list[tuple[lb.Tile, tuple[float, ...], tuple[float, ...], float, bool, bool]]
+    # (tile, chunk key, its produced key, estimated start and end, continues a rolling run,
+    # first of its chunk)
+    sequence: list[tuple[lb.Tile, tuple[float, ...], tuple[float, ...], float, float, bool, bool]]
     if row_sync is None:
         load_biases()
-        sequence = [(t, (), (), 0.0, False, False) for t in tiles]
+        sequence = [(t, (), (), 0.0, 0.0, False, False) for t in tiles]
     else:
         # tiles one by one, each a chunk of the image loop that loads all it needs (other
         # steps' chunks run between them and reuse the local memory) ...
@@ -198,12 +198,13 @@ def _weight_segment(
         # ... or, with `roll`, runs of consecutive rows in one chunk through a rolling band
         # (`line_buffer.runs`, cut by `RowTokens.cut_runs`)
         sequence = []
-        for run, lead in row_sync.cut_runs(tiles, keys, roll, e.images):
+        for run, lead in row_sync.cut_runs(tiles, keys, roll):
             key, at = keys[lead], keys[lead][0]
             for k, i in enumerate(run):
-                at += durations_of(tiles[i])
-                sequence.append((tiles[i], key, (*key, float(k)), at, k > 0, k == 0))
-    for tile, chunk, produced, end, cont, first in sequence:
+                end = at + durations_of(tiles[i])
+                sequence.append((tiles[i], key, (*key, float(k)), at, end, k > 0, k == 0))
+                at = end
+    for tile, chunk, produced, start, end, cont, first in sequence:
         oy0, ny, ox0, nx, group = tile
         if row_sync is not None:
             code.chunk_key = chunk
@@ -220,7 +221,7 @@ def _weight_segment(
             win = window(source.conv)
             size = win.band_elements(nx, hi - lo, group)
             dst, skip, rows = band, 0, None
-            if cont:  # a rolling band: keep the rows this tile shares with the one before
+            if cont and lb.rolls(win):  # a rolling band: keep the rows shared with the last
                 dst = shift_band(code, source.conv, hi - lo, band, nx, E)
                 skip, rows = lb.new_rows(win)
                 size = rows * win.band_cols(nx) * (hi - lo)
@@ -325,5 +326,5 @@ def _weight_segment(
         code.close_loop()
         if row_sync is not None:
             if homes:
-                row_sync.after(core, tile, code.slot(), produced, end)
+                row_sync.after(core, tile, code.slot(), produced, end, start)
             code.chunk_key = e.chunk_key

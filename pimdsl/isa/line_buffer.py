@@ -103,29 +103,29 @@ def tile_shape(
 # windows 3 rows per output row against (G + 2) / G, but waits for G more rows of its input).
 ELEMENT_ROWS = 1
 
-# ... and their *runs* (`runs`): up to ROLL_ROWS one-row tiles of consecutive rows of the same
-# columns run back to back as one chunk through a rolling band: the first loads its whole band,
-# each next one keeps the band's last rows (shifted up by a local gather) and loads only its
-# `sh` new rows. A 3x3 stride-1 conv then loads (3 + 7) / 8 = 1.25 input rows per output row
-# instead of 3, in the same local memory. With more than one image the run's chunk takes the
-# key of its last tile, which delays its first rows (ResNet18 in one partition on
-# pimcomp-default, simulated: steady-state period 3.25 ms without runs, 2.50 with runs of 4,
-# 2.35 with 8; batch-1 latency 7.55, 9.18, 8.97 ms). So with one image, where only the latency
-# counts, a run keeps its first tile's key and ends before a tile that waits for a producer
-# tile of a later key (`element.RowTokens.cut_runs`; 7.84 ms, period 2.80 ms with runs of 4).
-ROLL_ROWS = 8
-# What the cost model prices for one image: a consumer running one producer tile behind its
-# producer (`RowTokens.order`) can take one more row into a run before a tile waits for a
-# producer tile started after the run's first; a layer that waits for no producer (a partition
-# entry) takes whole runs.
+# ... and their *runs* (`runs`, the chip's `roll_rows`, 1 = none by default): up to that many
+# one-row tiles of consecutive rows of the same columns run back to back as one chunk through a
+# rolling band: the first loads its whole band, each next one keeps the band's last rows
+# (shifted up by a local gather) and loads only its `sh` new rows. A 3x3 stride-1 conv in runs
+# of 8 loads (3 + 7) / 8 = 1.25 input rows per output row instead of 3, in the same local
+# memory. A run takes its first tile's key and ends before a tile that waits for a producer
+# tile of a later key (`element.RowTokens.cut_runs`): a partition entry runs whole runs, a
+# consumer one producer tile behind its producer runs of about 2 (`LATENCY_ROLL`).
+# Measured (simulated, batch 16; seventh session): ResNet18 in one partition on
+# pimcomp-default (unit_crossbars=auto): steady-state period 3.25 ms without runs, 2.80 with
+# runs of 4 (batch-1 latency 7.55 -> 7.84 ms); keyed by their last tile (every row joins, the
+# core's queues wait for the later rows) 2.50 with 4 and 2.35 with 8. But ResNet18's greedy
+# grouping on compass-s (its partition 0: conv1, the pool and layer1 on cores holding several
+# layers) falls from 513 inf/s without runs to 273 with runs of 8, 347 with 4 and 395 with 2,
+# and 412 with runs of 8 for the consumers only: so runs are off by default.
 LATENCY_ROLL = 2
 
 
-def priced_roll(images: int, entry: bool) -> int:
-    """The run length the cost model prices for `images` images and a layer that waits for no
-    producer tile (`entry`) or does (the lowering cuts its runs by the keys,
-    `element.RowTokens.cut_runs`)."""
-    return ROLL_ROWS if images > 1 or entry else LATENCY_ROLL
+def priced_roll(roll_rows: int, entry: bool) -> int:
+    """The run length the cost model prices, for the chip's `roll_rows`, for a layer that waits
+    for no producer tile of its partition (`entry`) or one that does (the lowering cuts its runs
+    by the keys, `element.RowTokens.cut_runs`)."""
+    return roll_rows if entry else min(roll_rows, LATENCY_ROLL)
 
 
 def rolls(win: Window) -> bool:

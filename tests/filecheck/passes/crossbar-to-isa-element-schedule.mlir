@@ -1,14 +1,12 @@
 // The element schedule (pimdsl/isa/element.py) on the network of lower-to-isa.mlir (2 cores x 2
 // crossbars of 16x16, batch 2 x 2 images). Partition 0 holds conv0 (1x1, core 1) and conv1 (3x3,
 // pad 1, 6x6, core 0). Core 0 relays the input per image (one token to core 1, naming the
-// buffer it announces), then computes conv1 one output row a tile, its 6 rows as one rolling
-// run (line_buffer.runs): the first tile loads padded rows 0-2 of conv0's map t2.conv (8x8x2 =
-// 128 elements an image, 16 a row) as its band; each next one moves the band up two rows (a
-// gather of 2 x 16 elements from @68 to @36) and loads only its one new row (padded row r + 2:
-// offsets 48, 64, ..., 112 at @100). Before each band it waits for the token core 1 sends after
-// the conv0 row it needs last (rows 0-1 for output row 0, ..., row 5 for output rows 4 and 5:
-// no token before row 5). The run is one chunk keyed by its last tile, a stage after the
-// relayout: conv1 of image t runs with the relayout of image t + 1 (offsets 128*t).
+// buffer it announces), then computes conv1 one output row a tile: its band is padded rows r .. r+2
+// of conv0's map t2.conv (8x8x2 = 128 elements an image, 16 a row), and before each band it
+// waits for the token core 1 sends after the conv0 row it needs last (rows 0-1 for output row 0,
+// ..., row 5 for output rows 4 and 5: no token before row 5). The chunks form a software
+// pipeline: rows 0-2 of image t run with rows 3-5 of image t - 1 (offsets 48, 64, 80, then the
+// next image's 128 + 0, 16, 32).
 // RUN: pim-opt %s --partition='schedule=element' --lower-to-isa -t pim-asm | filecheck %s
 // The program simulates without deadlock (numerics: tests/test_element_schedule.py).
 // RUN: pim-opt %s --partition='schedule=element' --lower-to-isa -o %t.isa.mlir
@@ -37,33 +35,22 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT: .core 0
 // CHECK:      loop 1 i0 {
 // CHECK:        send       peer=1 src=@0 len=1 tag=-1 buffer=t1.input
-// CHECK-NEXT:   }
-// CHECK-NEXT: loop 1 i0 {
-// CHECK:        send       peer=1 src=@0 len=1 tag=-1 buffer=t1.input
 // CHECK-NEXT:   recv       peer=1 dst=@0 len=1 tag=-2 buffer=t2.conv
-// CHECK-NEXT:   load_block buffer=t2.conv offset=0+128*i0 sizes=3,8 pitches=16,2 len=2 dst=@36
+// CHECK-NEXT:   load_block buffer=t2.conv offset=0+128*i0 sizes=3,8 pitches=16,2 len=2
 // CHECK:        store      src=@132 buffer=t3.conv offset=0+288*i0+8*i1 len=4
 // CHECK:        recv       peer=1 dst=@0 len=1 tag=-3 buffer=t2.conv
-// CHECK-NEXT:   gather     dst=@36 src=@68 sizes=2 pitches=16 len=16
-// CHECK-NEXT:   load_block buffer=t2.conv offset=48+128*i0 sizes=1,8 pitches=16,2 len=2 dst=@100
+// CHECK-NEXT:   load_block buffer=t2.conv offset=16+128*i0
 // CHECK:        recv       peer=1 dst=@0 len=1 tag=-4 buffer=t2.conv
-// CHECK-NEXT:   gather     dst=@36 src=@68 sizes=2 pitches=16 len=16
-// CHECK-NEXT:   load_block buffer=t2.conv offset=64+128*i0 sizes=1,8
+// CHECK-NEXT:   load_block buffer=t2.conv offset=32+128*i0
+// CHECK:      loop 3 i0 {
 // CHECK:        recv       peer=1 dst=@0 len=1 tag=-5 buffer=t2.conv
-// CHECK-NEXT:   gather
-// CHECK-NEXT:   load_block buffer=t2.conv offset=80+128*i0 sizes=1,8
+// CHECK-NEXT:   load_block buffer=t2.conv offset=48+128*i0
 // CHECK:        recv       peer=1 dst=@0 len=1 tag=-6 buffer=t2.conv
-// CHECK-NEXT:   gather
-// CHECK-NEXT:   load_block buffer=t2.conv offset=96+128*i0 sizes=1,8
-// CHECK:        store      src=@132 buffer=t3.conv offset=192+288*i0+8*i1 len=4
-// CHECK-NEXT:   }
-// CHECK-NEXT:   gather     dst=@36 src=@68 sizes=2 pitches=16 len=16
-// CHECK-NEXT:   load_block buffer=t2.conv offset=112+128*i0 sizes=1,8 pitches=16,2 len=2 dst=@100
-// CHECK:        store      src=@132 buffer=t3.conv offset=240+288*i0+8*i1 len=4
-// CHECK:      loop 2 i0 {
-// CHECK:        send       peer=1 src=@0 len=1 tag=-1 buffer=t1.input
-// CHECK-NEXT:   recv       peer=1 dst=@0 len=1 tag=-2 buffer=t2.conv
-// CHECK-NEXT:   load_block buffer=t2.conv offset=128+128*i0 sizes=3,8
+// CHECK-NEXT:   load_block buffer=t2.conv offset=64+128*i0
+// CHECK:        }
+// CHECK-NEXT:   load_block buffer=t2.conv offset=80+128*i0
+// CHECK:        recv       peer=1 dst=@0 len=1 tag=-2 buffer=t2.conv
+// CHECK-NEXT:   load_block buffer=t2.conv offset=128+128*i0
 // CHECK:      .core 1
 // CHECK:        recv       peer=0 dst=@0 len=1 tag=-1 buffer=t1.input
 // CHECK:        send       peer=0 src=@0 len=1 tag=-2 buffer=t2.conv
