@@ -227,10 +227,6 @@ def unit_tiles(tiles: list[Tile], banded: bool) -> list[Tile]:
     """Every tile's groups as tiles of their own (one band each): the loop over groups
     unrolled, so that a token can follow any one of them. Without line buffers (windows
     loaded one by one) a tile is a whole rectangle of windows; it is cut into rows."""
-    g_of = (lambda ny, g: g) if banded else (lambda ny, g: 1)
-    return [
-        (oy0 + k * g, g, ox0, nx, g)
-        for oy0, ny, ox0, nx, g0 in tiles
-        for g in (g_of(ny, g0),)
-        for k in range(ny // g)
-    ]
+    if not banded:
+        return lb.unit_rows(tiles)
+    return [(oy0 + k * g, g, ox0, nx, g) for oy0, ny, ox0, nx, g in tiles for k in range(ny // g)]
