@@ -140,7 +140,7 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = (
-        out / f"timeline_{args.model}_{args.chip}_b{args.batch}_{args.strategy}"
+        out / f"timeline_{args.model}_{Path(args.chip).stem}_b{args.batch}_{args.strategy}"
         f"{'' if args.schedule == 'layer' else '_' + args.schedule}_p{args.partition}.png"
     )
     fig.savefig(path, dpi=110)
