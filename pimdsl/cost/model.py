@@ -524,7 +524,8 @@ def span_costs(
     # the element schedule's tiles, in rolling runs: a layer whose windows read no map of an
     # earlier layer of its span (a partition entry) never waits for a producer, so its runs
     # are whole (`line_buffer.priced_roll`)
-    reads = _layer_deps(net)[0]
+    deps = _layer_deps(net)  # (also the schedule terms' layer dependences, below)
+    reads = deps[0]
     latest = np.where(reads.any(axis=1), reads.shape[1] - 1 - np.argmax(reads[:, ::-1], axis=1), -1)
     element_loads = _ElementLoads(
         _InputLoads(net, units, chip, lb.ELEMENT_ROWS, lb.priced_roll(chip.roll_rows, entry=True)),
@@ -817,7 +818,6 @@ def span_costs(
     # producer's token per image; so one image takes the layer DAG's critical path (each layer's
     # time plus its MVM and DRAM latency), and each further image the busiest core's sum over
     # the layers it holds, or the DRAM channel's time per image.
-    deps = _layer_deps(net)
     mvm_ns, stage_ns = mvm_stages(rep)
     on_core = _core_layers(rep, counts, sizes, chip)
     for (s_, e_), held in (on_core_of or {}).items():  # a placement hint's cores
