@@ -18,12 +18,13 @@ multiplies by the module's batch `pim.batch`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Block, Operation, SSAValue
 
+from pimdsl.dialects import crossbar as xb
 from pimdsl.dialects import nn
 from pimdsl.errors import PimError
 from pimdsl.isa.line_buffer import Window, pool_loads
@@ -53,6 +54,10 @@ class VectorStep:
     # output rows whose windows are centred on rows it computed (the lowering's
     # `lower_pool.pool_rows`)
     split: bool = False
+    # a channel concat of maps convolutions store (`concat_in_stores`): no step when layer
+    # `in_stores_from` (its earliest producer) is in the same partition as its owner: the
+    # producers then store into the concat's map
+    in_stores_from: int = -1
 
     def loads(self, local_elements: int) -> int:
         """Elements loaded per inference with `local_elements` of local memory."""
@@ -214,7 +219,7 @@ def _chain_root(v: SSAValue) -> Operation | None:
     owner = v.owner
     if len(list(v.uses)) != 1 or not isinstance(owner, Operation):
         return None
-    if isinstance(owner, nn.WEIGHT_LAYERS):
+    if isinstance(owner, (*nn.WEIGHT_LAYERS, xb.Col2imOp)):  # (col2im: a conv at crossbar level)
         return owner
     if isinstance(owner, FUSABLE_OPS):
         return _chain_root(owner.operands[0])
@@ -240,6 +245,22 @@ def _stored_by_conv(v: SSAValue) -> bool:
     other = residual_operand(owner)
     a = owner.operands[0] if other is None else next(o for o in owner.operands if o is not other)
     return isinstance(_chain_root(a), nn.Conv2dOp)
+
+
+def concat_in_stores(op: Operation) -> list[Operation] | None:
+    """The convolutions whose stores write a channel concat's map directly (each at its
+    channel offset), in operand order, or None: `op` joins feature maps along channels, each
+    operand the result of a convolution (or of an op fused into its stores) read by `op` only.
+    The lowering (`lower_weight.materialise`) does it when they are in one partition; the cost
+    model then prices no step for the concat."""
+    if not isinstance(op, nn.ConcatOp) or len(nn.shape_of(op.results[0])) != 4:
+        return None
+    if op.axis.value.data % 4 != 1 or len(set(op.operands)) != len(op.operands):
+        return None
+    roots = [_chain_root(v) for v in op.operands]
+    if not all(isinstance(r, nn.Conv2dOp | xb.Col2imOp) for r in roots):
+        return None
+    return roots  # type: ignore[return-value]
 
 
 def residual_operand(op: Operation) -> SSAValue | None:
@@ -355,7 +376,14 @@ def extract_network(module: ModuleOp) -> Network:
         if own >= 0 and not isinstance(op, FREE_OPS):
             vector[own] += sum(_per_inference(r) for r in op.results)
         if own >= 0:
-            steps[own] = steps[own].plus(_vector_work(op))
+            work = _vector_work(op)
+            roots = concat_in_stores(op)
+            if roots is not None:  # no step when its producers share its partition
+                first = min(owner[r] for r in roots)
+                work = VectorWork(
+                    steps=tuple(replace(st, in_stores_from=first) for st in work.steps)
+                )
+            steps[own] = steps[own].plus(work)
     if not layers:
         raise PimError(
             "@main has no weight layer (nn.conv2d or nn.linear); there is nothing to place on crossbars."

@@ -590,26 +590,47 @@ def span_costs(
     ).reshape(n_layers, 5)
     split_vw = np.where(owns[:, :, None], split_wl[lay], 0.0)
 
-    own_ns_l = np.array(
-        [
-            sum(
-                float(_step_ns(st.work, st.loads(local), st.stored, chunks(st), chip)) for st in sts
-            )
-            for sts in steps_l
-        ]
-    )
-    own_l = np.array(
-        [
+    def own_of(per_layer: list[tuple[VectorStep, ...]]) -> tuple[np.ndarray, np.ndarray]:
+        """Per layer: its own steps' time per image, and their count, work, loads, stores."""
+        ns = np.array(
             [
-                len(sts),
-                sum(st.work for st in sts),
-                sum(st.loads(local) for st in sts),
-                sum(st.stored for st in sts),
+                sum(
+                    float(_step_ns(st.work, st.loads(local), st.stored, chunks(st), chip))
+                    for st in sts
+                )
+                for sts in per_layer
             ]
-            for sts in steps_l
-        ],
+        )
+        terms = np.array(
+            [
+                [
+                    len(sts),
+                    sum(st.work for st in sts),
+                    sum(st.loads(local) for st in sts),
+                    sum(st.stored for st in sts),
+                ]
+                for sts in per_layer
+            ],
+            dtype=np.float64,
+        ).reshape(n_layers, 4)
+        return ns, terms
+
+    # A concat that its producers store (`network.concat_in_stores`) has no step of its own in
+    # a span that holds its earliest producer too (the lowering's `materialise`): per (span,
+    # layer) the layer's steps without it (`kept`) where `in_stores`
+    kept_l = [tuple(st for st in sts if st.in_stores_from < 0) for sts in steps_l]
+    from_l = np.array([max((st.in_stores_from for st in sts), default=-1) for sts in steps_l])
+    cat_l = np.array(
+        [sum(st.stored for st in sts if st.in_stores_from >= 0) for sts in steps_l],
         dtype=np.float64,
-    ).reshape(n_layers, 4)
+    )
+    in_stores = (
+        present
+        & (from_l[lay] >= 0)
+        & (units.first[np.maximum(from_l[lay], 0)] >= ss[:, None])
+    )
+    own_ns_all, own_all = own_of(steps_l)
+    own_ns_kept, own_kept = own_of(kept_l)
     fused_l = np.array([L.vector.fused for L in net.layers], dtype=np.float64)
     fused_ops_l = np.array([L.vector.fused_ops for L in net.layers], dtype=np.float64)
     # a residual add fused into a conv's stores loads its other operand, a window at a time
@@ -622,13 +643,19 @@ def span_costs(
         k = np.maximum(np.asarray(chunks, dtype=np.float64), 1.0)
         return _step_ns(np.asarray(work) / k, 0.0, np.asarray(stored) / k, 1, chip)
 
-    own_last_l = np.array(
-        [
-            float(last_chunk(sts[-1].work, sts[-1].stored, chunks(sts[-1]))) if sts else 0.0
-            for sts in steps_l
-        ]
+    def last_of(per_layer: list[tuple[VectorStep, ...]]) -> np.ndarray:
+        return np.array(
+            [
+                float(last_chunk(sts[-1].work, sts[-1].stored, chunks(sts[-1]))) if sts else 0.0
+                for sts in per_layer
+            ]
+        )
+
+    own_last = np.where(in_stores, last_of(kept_l)[lay], last_of(steps_l)[lay])
+    own_ns = np.where(in_stores, own_ns_kept[lay], own_ns_all[lay])
+    own_vw = np.where(
+        owns[:, :, None], np.where(in_stores[:, :, None], own_kept[lay], own_all[lay]), 0.0
     )
-    own_vw = np.where(owns[:, :, None], own_l[lay], 0.0)
     out_l = out_bytes_l[lay] / act_bytes
     # the element-wise op fused into a whole layer's stores reads the sum of a cut layer's pieces
     unfused = np.where(later & owns, fused_l[lay], 0.0)
@@ -653,7 +680,7 @@ def span_costs(
     # for the last MVM result overlaps the next image's MVMs, so only one image sees it)
     chain_ns = np.where(
         chain_steps > 0,
-        np.where(owns, own_ns_l[lay], 0.0) + add_ns + unfused_ns + chip.dram_latency_ns,
+        np.where(owns, own_ns, 0.0) + add_ns + unfused_ns + chip.dram_latency_ns,
         0.0,
     )
     # The vector core issues its loads in order, so the next image's window loads (and its
@@ -663,7 +690,7 @@ def span_costs(
     chain_wait = np.where(chain_steps > 0, chip.mvm_latency_ns - interval, 0.0)
     last_ns = np.where(
         owns & (own_vw[:, :, 0] > 0),
-        own_last_l[lay],
+        own_last,
         np.where(
             unfused > 0,
             last_chunk(unfused, unfused, unfused_chunks),
@@ -680,7 +707,9 @@ def span_costs(
     fused_ops = np.where(fused > 0, fused_ops_l[lay], 0.0)
     epilogue_ns = blocks * (biased[lay].astype(np.float64) + fused_ops) * chip.vector_latency_ns
     # the energy terms keep counting the ops' result elements (docs/cost-model.md)
-    vec_elems = np.where(owns, vec_l[lay], 0.0) + (pre_padd[hi] - pre_padd[lo])
+    vec_elems = np.where(owns, vec_l[lay] - np.where(in_stores, cat_l[lay], 0.0), 0.0) + (
+        pre_padd[hi] - pre_padd[lo]
+    )
     vec_bytes = vec_elems * act_bytes
     vec_ns = chain_work * act_bytes * vec_ns_per_byte + fused_ns
     # per image: the input elements the layer's cores load (with r replicas), its stores and

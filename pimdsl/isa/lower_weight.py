@@ -6,6 +6,7 @@ the code."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
@@ -21,6 +22,7 @@ from pimdsl.isa.emit import Unary
 from pimdsl.isa.emitters import emitter, shape, where
 from pimdsl.isa.lower_elementwise import UNARY
 from pimdsl.isa.placement import Place
+from pimdsl.network import concat_in_stores
 from pimdsl.shapes import pair, quad
 
 if TYPE_CHECKING:
@@ -125,7 +127,18 @@ def materialise(
             residuals.append(other)
         s.fused.add(user)
         target = user.results[0]
-    place = s.low.place_for(target, hint)
+    concat = _concat_in_stores(s, target)
+    stored_as, merge = target, False
+    if concat is None:
+        place = s.low.place_for(target, hint)
+    else:
+        # the layer stores its channels straight into the concat's map (no concat step)
+        user, offset = concat
+        s.fused.add(user)
+        stored_as = user.results[0]
+        merge = s.low.c(stored_as) in s.low.places
+        place = replace(s.low.place_for(stored_as, "concat"), c0=offset)
+        s.low.places[target] = place
     terms = [t for b in value.blocks for t in b.terms]
     if place.fill != 0.0 and (
         not terms or any(not b.terms and not b.bias for b in lin.complete(value).blocks)
@@ -176,21 +189,42 @@ def materialise(
     # the band-sharing rule as `codegen` names it now (a caller may swap it)
     cg.weight_layer(s.e, layer, row_sync, cg.shared_bands)
     if row_sync is None:
-        s.wrote(target, layer.writers())
+        s.wrote(stored_as, layer.writers(), merge=merge)
     else:
         last = {c: max(p.end for p in tiles) for c, tiles in row_sync.produced.items()}
         for seg, ns in row_sync.busy.items():
             s.lanes[(layer.name, seg)] = ns  # a window range's crossbars
-        s.wrote(target, layer.writers(), last)
+        s.wrote(stored_as, layer.writers(), last, merge=merge)
         if spatial is not None:
-            s.tiles[target] = row_sync.produced
-    if spatial is not None:
-        # which core stored which windows (all channels of a window may take several)
+            tiles = s.tiles.setdefault(s.low.c(stored_as), {}) if merge else {}
+            for c, produced in row_sync.produced.items():
+                tiles.setdefault(c, []).extend(produced)
+            s.tiles[s.low.c(stored_as)] = tiles
+    if spatial is not None and concat is None:
+        # which core stored which windows (all channels of a window may take several); not
+        # for a concat's map: a pool of it runs on one core, as the cost model prices it
         s.row_writers[target] = (
             out_hw[1],
             [(b.w0, b.w1, layer.home(b)) for b in layer.blocks()],
         )
-    return target
+    return stored_as
+
+
+def _concat_in_stores(s: PartitionState, v: SSAValue) -> tuple[nn.ConcatOp, int] | None:
+    """(the channel concat whose map the layer storing `v` writes directly, `v`'s first channel
+    in it), or None: `v`'s one reader is a concat all of whose operands convolutions of this
+    partition store (`network.concat_in_stores`, the cost model's side of the rule)."""
+    uses = list(v.uses)
+    if len(uses) != 1 or v in s.yielded:
+        return None
+    user = uses[0].operation
+    if not isinstance(user, nn.ConcatOp) or user.parent is not v.owner.parent:  # type: ignore[union-attr]
+        return None
+    roots = concat_in_stores(user)
+    if roots is None or any(r.parent is not user.parent for r in roots):
+        return None
+    index = list(user.operands).index(v)
+    return user, sum(shape(o)[1] for o in user.operands[:index])
 
 
 def _residual(

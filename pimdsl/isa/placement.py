@@ -28,6 +28,9 @@ class Place:
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, left, bottom, right
     fill: float = 0.0
     rank: int = 4  # logical rank of the value (2, 3 or 4)
+    # a view of channels [c0, ...) of the map (`c` is then the map's channel pitch): where a
+    # concat's producer stores its part (`lower_weight.materialise`)
+    c0: int = 0
 
     @property
     def hp(self) -> int:
@@ -68,7 +71,7 @@ class Place:
 
     def at(self, y: Aff | int, x: Aff | int, c: int = 0) -> Aff:
         """Offset of (image n, y, x, c), n being the loop variable "n"."""
-        return self.pixel(y, x) + Aff.of(c, n=self.image)
+        return self.pixel(y, x) + Aff.of(self.c0 + c, n=self.image)
 
 
 def plain(buffer: str, shape: tuple[int, ...]) -> Place:

@@ -157,12 +157,20 @@ class PartitionState:
                 if needs is None or self.writers.get(v, set()) - {r} <= needs.get(r, set()):
                     self.synced.add((v, r))
 
-    def wrote(self, v: SSAValue, cores: set[int], keys: dict[int, float] | None = None) -> None:
+    def wrote(
+        self,
+        v: SSAValue,
+        cores: set[int],
+        keys: dict[int, float] | None = None,
+        merge: bool = False,
+    ) -> None:
         """`v` is stored by `cores`; the element schedule: `keys` = when each core's last
         chunk of it ends (ns into the image; default: a step on one core that reads and
-        writes `v`'s elements through DRAM)."""
+        writes `v`'s elements through DRAM). `merge`: another part of `v` (a concat's
+        producers store its map one after another)."""
         v = self.low.c(v)
-        self.writers[v] = cores
+        before = self.done.get(v, 0.0) if merge else 0.0
+        self.writers[v] = (self.writers.get(v, set()) if merge else set()) | cores
         self.stages[v] = self.open_stage
         element = self.low.part_schedule == "element"
         if element:
@@ -171,7 +179,8 @@ class PartitionState:
                 keys = {c: self.base + ns for c in cores}
                 for c in cores:
                     self.lanes[c] = self.lanes.get(c, 0.0) + ns
-            self.done[v] = max(keys.values(), default=self.base)
+            done = max(keys.values(), default=self.base)
+            self.done[v] = max(done, before)
         for c in cores:
             if element:
                 # the step's token sends right after its last chunk on the core
