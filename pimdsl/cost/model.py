@@ -625,9 +625,7 @@ def span_costs(
         dtype=np.float64,
     )
     in_stores = (
-        present
-        & (from_l[lay] >= 0)
-        & (units.first[np.maximum(from_l[lay], 0)] >= ss[:, None])
+        present & (from_l[lay] >= 0) & (units.first[np.maximum(from_l[lay], 0)] >= ss[:, None])
     )
     own_ns_all, own_all = own_of(steps_l)
     own_ns_kept, own_kept = own_of(kept_l)
