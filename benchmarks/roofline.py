@@ -69,6 +69,12 @@ Bounds for one batch of B images:
 
 For a network that fits, the "cold" roofline of one batch that also loads the weights (R = R' = 1)
 is reported too, since one `pim-run` of a batch includes that load.
+
+(e) replication bound (`ReplicationBound`): (a) for weights that stay on their crossbars, each
+    layer running on whole copies of its tiles. Per partition p of the grouping, with T_lp the
+    tiles of the layer (or piece) it holds, the least period P_p with sum_l ceil(w_l * t_mvm /
+    P_p) * T_lp <= N; T_rep = max(B * sum_p P_p + R * t_prog / N, T_weights, T_dram). It counts
+    crossbars, not cores, so it stays an upper bound on throughput (docs/roofline.md).
 Not modelled (each would only raise T, so the roofline stays an upper bound on throughput): the
 vector unit, the on-chip bus between cores, local memory capacity, pipeline fill and drain, layer
 dependencies inside a batch, DRAM latency.
@@ -303,6 +309,64 @@ def roofline(
     )
 
 
+@dataclass(frozen=True)
+class ReplicationBound:
+    """Bound (a) for weights that stay on their crossbars: per partition, every layer (or piece)
+    runs its windows on whole copies of its tiles, so its period is at least the least P with
+    sum_l ceil(w_l * t_mvm / P) * T_l <= N (`replication_bound`); a batch takes B * sum_p P_p
+    plus the programming of (a), and at least the weight stream and the DRAM bound."""
+
+    periods_ns: tuple[float, ...]  # per partition: the least period P_p
+    crossbars: tuple[int, ...]  # per partition: crossbars its replicas take at P_p
+    time_s: float
+    throughput_ips: float
+
+
+def least_period(work: Sequence[tuple[float, int]], crossbars: int) -> tuple[float, int]:
+    """(P, crossbars used): the least period P at which layers with (MVM ns per image on one
+    copy, tiles of one copy) run, each on ceil(ns / P) copies, on at most `crossbars`; every
+    candidate P is some layer's ns / k. One copy each that does not fit: (max ns, its tiles)."""
+    work = [(ns, t) for ns, t in work if t > 0]
+    if not work:
+        return 0.0, 0
+
+    def used(p: float) -> int:
+        return sum(math.ceil(ns / p - 1e-9) * t for ns, t in work)
+
+    top = max(ns for ns, _ in work)
+    if used(top) > crossbars:
+        return top, used(top)
+    cands = sorted({ns / k for ns, t in work for k in range(1, crossbars // t + 1)} | {top})
+    lo, hi = 0, len(cands) - 1  # cands[hi] fits; find the first that fits
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if used(cands[mid]) <= crossbars:
+            hi = mid
+        else:
+            lo = mid + 1
+    return cands[hi], used(cands[hi])
+
+
+def replication_bound(
+    parts: Sequence[Sequence[tuple[WeightLayer, int]]],
+    chip: ChipFacts,
+    batch: int,
+    rl: Roofline,
+) -> ReplicationBound:
+    """`ReplicationBound` of the grouping `parts` (per partition: its layers and the tiles of
+    the part it holds, `partition_layers`), next to the roofline `rl` of the same case."""
+    t = chip.mvm_occupancy_ns
+    found = [least_period([(L.windows * t, k) for L, k in p], chip.crossbars) for p in parts]
+    compute = batch * sum(p for p, _ in found) * NS + rl.t_program_s
+    time_s = max(compute, rl.t_weights_s, rl.t_dram_s)
+    return ReplicationBound(
+        periods_ns=tuple(p for p, _ in found),
+        crossbars=tuple(c for _, c in found),
+        time_s=time_s,
+        throughput_ips=batch / time_s,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Reading shapes and partition boundaries from IR (nn or partition level)
 # --------------------------------------------------------------------------------------------
@@ -358,6 +422,59 @@ def weight_layers(module: Any) -> list[WeightLayer]:
             windows = math.prod(out) // (out[0] * n_out)
         seen[name] = WeightLayer(name, rows, cols, groups, windows)
     return list(seen.values())
+
+
+def _layer_of(op: Any) -> tuple[str, WeightLayer]:
+    weight_op, _ = _weight_source(op)
+    name = weight_op.properties["name"].data if weight_op.name == "nn.weight" else str(id(op))
+    w = _shape(op.operands[1])
+    out = _shape(op.results[0])
+    if op.name == "nn.conv2d":
+        groups = _attr(op, "groups").value.data
+        rows, cols, windows = w[1] * w[2] * w[3], w[0] // groups, out[2] * out[3]
+    else:
+        groups = 1
+        n_out, n_in = (w[1], w[0]) if _attr(op, "weight_in_out") is not None else (w[0], w[1])
+        rows, cols = n_in, n_out
+        windows = math.prod(out) // (out[0] * n_out)
+    return name, WeightLayer(name, rows, cols, groups, windows)
+
+
+def _piece_tiles(op: Any, layer: WeightLayer, chip: ChipFacts) -> int:
+    """Tiles of the part of `layer` that `op` computes: all of them, or for a piece (its
+    `partition.unit_weights` boxes [out_lo, out_hi, in_lo, in_hi]) each box tiled densely (a
+    grouped layer: its share of the output channels of the whole layer's tiles)."""
+    _, unit_weights = _weight_source(op)
+    full = tiles(layer, chip)
+    if _attr(op, "pim.piece") is None or unit_weights is None:
+        return full
+    b = _ints(unit_weights.properties["boxes"])
+    boxes = [b[i : i + 4] for i in range(0, len(b), 4)]
+    if layer.groups > 1:
+        out = sum(hi - lo for lo, hi in _union((x[0], x[1]) for x in boxes))
+        return math.ceil(full * out / (layer.groups * layer.cols))
+    w = _shape(op.operands[1])
+    per_in = w[2] * w[3] if op.name == "nn.conv2d" else 1  # crossbar rows per input channel
+    x, p = chip.crossbar_rows, chip.channels_per_crossbar
+    return sum(
+        math.ceil((i1 - i0) * per_in / x) * math.ceil((o1 - o0) / p) for o0, o1, i0, i1 in boxes
+    )
+
+
+def partition_layers(module: Any, chip: ChipFacts) -> list[list[tuple[WeightLayer, int]]]:
+    """Per partition of `@main` (one for nn-level IR), each weight layer it computes and the
+    crossbar tiles one copy of its part takes (`_piece_tiles`)."""
+    main = next(op for op in module.walk() if op.name == "func.func")
+    parts = [op for op in main.body.block.ops if op.name == "partition.partition"] or [main]
+    out = []
+    for part in parts:
+        items = []
+        for op in part.walk():
+            if op.name in ("nn.conv2d", "nn.linear"):
+                _, layer = _layer_of(op)
+                items.append((layer, _piece_tiles(op, layer, chip)))
+        out.append(items)
+    return out
 
 
 def _union(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -438,6 +555,14 @@ def boundary_traffic(module: Any) -> Traffic:
     return Traffic(len(parts), input_elems, output_elems, spill)
 
 
+def replication_of_module(module: Any, rl: Roofline) -> ReplicationBound:
+    """The `ReplicationBound` of a module's grouping, next to its roofline `rl`."""
+    from pimdsl.chip import from_attr
+
+    chip = ChipFacts.of(from_attr(module.attributes["pim.chip"]))
+    return replication_bound(partition_layers(module, chip), chip, rl.batch, rl)
+
+
 def roofline_of_module(
     module: Any, batch: int | None = None
 ) -> tuple[Roofline, list[WeightLayer], Traffic]:
@@ -502,6 +627,8 @@ def set_ratios(rec: dict[str, Any]) -> None:
     rec["limit_ratio"] = s["throughput_ips"] / rl["limit_throughput_ips"]
     rec["dram_ratio"] = s["dram_bytes"] / b / rl["dram_min_bytes_per_image"]
     rec["cold_dram_ratio"] = s["dram_bytes"] / b / rl["cold_dram_min_bytes_per_image"]
+    if "replication" in rec:
+        rec["replication_ratio"] = s["throughput_ips"] / rec["replication"]["throughput_ips"]
 
 
 def rebound_case(old: dict[str, Any], timeout: float | None) -> dict[str, Any]:
@@ -522,6 +649,7 @@ def rebound_case(old: dict[str, Any], timeout: float | None) -> dict[str, Any]:
         **old,
         "roofline": new["roofline"],
         "traffic": new["traffic"],
+        "replication": new["replication"],
         "rebound_at": new["measured_at"],
     }
     if "sim" in rec:
@@ -587,8 +715,10 @@ def run_case(
     }
     try:
         rec["partition_s"] = _run(cmds[0], timeout)
-        rl, layers, traffic = roofline_of_module(parse_module(part.read_text()))
+        parsed = parse_module(part.read_text())
+        rl, layers, traffic = roofline_of_module(parsed)
         rec["roofline"] = asdict(rl)
+        rec["replication"] = asdict(replication_of_module(parsed, rl))
         rec["traffic"] = asdict(traffic)
         rec["weight_layers"] = len(layers)
         if simulate:
@@ -699,10 +829,17 @@ def _goal_line(what: str, b16: list[dict[str, Any]]) -> list[str]:
         dr = [r["dram_ratio"] for r in b16]
         ok_tp = sum(t >= GOAL_THROUGHPUT for t in tp)
         ok_dr = sum(d <= GOAL_DRAM for d in dr)
+        rep = [r["replication_ratio"] for r in b16 if "replication_ratio" in r]
+        rep_line = (
+            f" Simulated / replication bound {min(rep):.3f}-{max(rep):.3f} ({len(rep)} cases)."
+            if rep
+            else ""
+        )
         return [
             f"- {what}: simulated / roofline {min(tp):.3f}-{max(tp):.3f} "
             f"(goal >= {GOAL_THROUGHPUT}: {ok_tp} of {len(b16)} cases); DRAM bytes per image / "
             f"minimum {min(dr):.1f}-{max(dr):.1f}x (goal <= {GOAL_DRAM}x: {ok_dr} of {len(b16)})."
+            + rep_line
         ]
     return []
 
@@ -717,8 +854,9 @@ def markdown(results: dict[str, Any]) -> str:
         *summary(results),
         "",
         "| model | chip | B | strategy | schedule | parts | roofline inf/s | binds | simulated inf/s | "
-        "sim / roofline | sim / limit | DRAM MB/img | min MB/img | DRAM / min | pim-run s | measured (UTC), load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "sim / roofline | sim / limit | replication bound inf/s (sim / it) | DRAM MB/img | "
+        "min MB/img | DRAM / min | pim-run s | measured (UTC), load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in cases:
         rl = r.get("roofline")
@@ -726,7 +864,7 @@ def markdown(results: dict[str, Any]) -> str:
         when = f"{r['measured_at'][5:16].replace('T', ' ')}, {r['load_before'][0]:.1f}"
         if rl is None:
             err = r.get("error", "?").replace("|", "/")[:80]
-            lines.append(case + f" | | | error: {err} | | | | | | | {when} |")
+            lines.append(case + f" | | | error: {err} | | | | | | | | {when} |")
             continue
         fit = " (fits)" if rl["fits"] else ""
         head = (
@@ -743,14 +881,20 @@ def markdown(results: dict[str, Any]) -> str:
                 ratio += f" (cold {r['cold_throughput_ratio']:.3f})"
                 min_mb += f" (cold {rl['cold_dram_min_bytes_per_image'] / 1e6:.3f})"
                 dram += f" (cold {r['cold_dram_ratio']:.1f}x)"
+            rep = r.get("replication")
+            repl = (
+                f"{rep['throughput_ips']:.1f} ({r['replication_ratio']:.3f})"
+                if rep and "replication_ratio" in r
+                else ""
+            )
             lines.append(
-                head + f"{s['throughput_ips']:.1f} | {ratio} | {limit} | "
+                head + f"{s['throughput_ips']:.1f} | {ratio} | {limit} | {repl} | "
                 f"{s['dram_bytes'] / r['batch'] / 1e6:.3f} | "
                 f"{min_mb} | {dram} | {r['simulate_s']:.1f} | {when} |"
             )
         else:
             why = r.get("error", "not simulated").replace("|", "/")[:60]
-            lines.append(head + f"{why} | | | | {min_mb} | | | {when} |")
+            lines.append(head + f"{why} | | | | | {min_mb} | | | {when} |")
     return "\n".join(lines) + "\n"
 
 

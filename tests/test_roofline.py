@@ -204,3 +204,42 @@ def test_boundary_spill_of_pieces() -> None:
     # partition 0 stores its piece: channels 0-2 of 4 -> 2 elements (not the full 4);
     # partition 1 loads the input again (8, spill) and the piece (2); its result is the output.
     assert t == rf.Traffic(partitions=2, input_elems=8, output_elems=4, spill_elems=2 + 8 + 2)
+
+
+def test_least_period_by_hand() -> None:
+    # A: 100 ns of MVMs on 1 tile, B: 10 ns on 2 tiles, 4 crossbars. P = 25: 4 + 2 = 6 copies'
+    # tiles > 4; 33.3: 3 + 2 = 5 > 4; 50: 2 + 2 = 4 fits. Bound (a) would say (100 + 20) / 4 = 30.
+    assert rf.least_period([(100.0, 1), (10.0, 2)], 4) == (50.0, 4)
+    # one copy of each does not fit: the slowest layer on one copy, and what it would take
+    assert rf.least_period([(10.0, 3), (10.0, 3)], 4) == (10.0, 6)
+    assert rf.least_period([], 4) == (0.0, 0)
+
+
+def test_replication_bound_of_one_layer_filling_the_chip_is_bound_a() -> None:
+    """The conv of CONV_NN takes all 4 crossbars of TINY with one copy: 16 windows x 200 ns =
+    3200 ns a image, B = 2: 6400 ns, what bound (a) says too."""
+    module = rf.parse_module(CONV_NN)
+    parts = rf.partition_layers(module, TINY)
+    layer = rf.WeightLayer("conv.weight", rows=18, cols=6, groups=1, windows=16)
+    assert parts == [[(layer, 4)]]
+    traffic = rf.Traffic(partitions=1, input_elems=72, output_elems=96, spill_elems=0.0)
+    r = rf.roofline([layer], TINY, 2, traffic)
+    b = rf.replication_bound(parts, TINY, 2, r)
+    assert b.periods_ns == (3200.0,) and b.crossbars == (4,)
+    assert b.time_s == pytest.approx(r.time_s) and b.time_s == pytest.approx(6400e-9)
+
+
+def test_replication_bound_counts_pieces_and_partitions() -> None:
+    """PIECES: each partition holds half the output channels of fc (8 x 4 on TINY: 8 rows, 2
+    of the 4 channels a crossbar holds): one tile each, one window (200 ns). Each partition runs
+    its piece on 4 copies at most: P = 200 / 4 = 50 ns; two partitions at B = 1: 100 ns, against
+    bound (a)'s 1 window x 1 tile x 200 ns / 4 = 50 ns."""
+    module = rf.parse_module(PIECES)
+    parts = rf.partition_layers(module, TINY)
+    fc = rf.WeightLayer("fc.weight", rows=8, cols=4, groups=1, windows=1)
+    assert parts == [[(fc, 1)], [(fc, 1)]]
+    traffic = rf.boundary_traffic(module)
+    r = rf.roofline([fc], TINY, 1, traffic)
+    b = rf.replication_bound(parts, TINY, 1, r)
+    assert b.periods_ns == (50.0, 50.0) and b.crossbars == (4, 4)
+    assert b.time_s == pytest.approx(max(100e-9 + r.t_program_s, r.t_weights_s, r.t_dram_s))
