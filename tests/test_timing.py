@@ -432,6 +432,32 @@ def test_closed_form_loops_of_many_cores_sharing_dram_equal_stepping() -> None:
     assert stepped / NS == pytest.approx(112 * mvm_issue(), rel=0.10)
 
 
+def test_closed_form_loop_steps_iterations_that_wait_behind_other_cores_traffic() -> None:
+    # Cores 0-14 each load 10 blocks of 32768 elements (16 kB, 1280 ns of the 12.8 GB/s DRAM
+    # channel): 192 us of weight-like traffic, one request per core at a time. Core 15 runs a
+    # window loop of 100 iterations (a 64-element load, one MVM, a store). While the others
+    # stream, each of its loads queues behind one round of their requests (15 x 1280 ns): about
+    # 10 iterations in the first 192 us; the other 90 then run at one MVM issue each. Extrapolated
+    # from its first (waiting) iterations the loop took 100 x 19.2 us = 1.9 ms; the closed form
+    # steps such iterations (up to CLOSED_CONTENDED) and must equal stepping.
+    loads = "".join(
+        'pim_isa.load {buffer = "x", offset = array<i64: 0>, dst = array<i64: 0>, len = 32768 : i64}\n'
+        for _ in range(10)
+    )
+    weights = "".join(f"pim_isa.core {c} {{ {loads} }}" for c in range(15))
+    loop = """pim_isa.core 15 { pim_isa.loop 100 {
+  pim_isa.load {buffer = "x", offset = array<i64: 0, 64>, dst = array<i64: 0>, len = 64 : i64}
+  pim_isa.mvm {xbar = 0 : i64, src = array<i64: 0>, rows = 64 : i64, dst = array<i64: 256>, cols = 64 : i64, bits = 4 : i64}
+  pim_isa.store {src = array<i64: 256>, buffer = "y", offset = array<i64: 0, 64>, len = 64 : i64}
+} }"""
+    m = module("pim_isa.partition 0 { " + weights + loop + " }")
+    closed = simulate_module(m).latency_s
+    stepped = simulate_module(m, step_all=True).latency_s
+    assert closed == pytest.approx(stepped, rel=0.01)
+    per_load = 32768 * D / CHIP.dram_bandwidth / NS  # 1280 ns
+    assert stepped / NS == pytest.approx(15 * 10 * per_load + 90 * mvm_issue(), rel=0.02)
+
+
 def test_dram_serves_a_transfer_in_the_idle_gaps() -> None:
     # Hand-derived: the channel is busy [0, 10) and [15, 30). A 12 ns transfer ready at 0 is
     # served in the gaps: 5 ns in [10, 15), the other 7 in [30, 37). Booked as one contiguous

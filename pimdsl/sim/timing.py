@@ -66,6 +66,11 @@ R_DMA, R_STREAM, R_SEND, R_RECV, R_BARRIER = range(5)
 STREAM_CHUNKS = 16  # bookings per closed-form loop's traffic
 DRAM_GRAN = 64  # elements of a DRAM buffer whose store completion one entry tracks
 CLOSED_EXACT = 16  # iterations of a closed-form loop simulated at most before extrapolating
+# ... unless they wait for the shared links behind other cores' traffic: then up to this many
+# (SqueezeNet 1.0 on compass-l, batch 1, optimal grouping, partition 6: one core's window loop
+# waits behind the other cores' weight loads for its first iterations; extrapolated from them
+# the partition took 511 us, stepped 249)
+CLOSED_CONTENDED = 32
 # (16: a batch-16 image loop is stepped whole; after 8 of 16 images the extrapolation priced a
 # DRAM-bound conv of ResNet18/compass-s, optimal grouping, at 585 us against 425 us stepped)
 Request = tuple  # (kind, ready time ns, ...): see _Core.run_block
@@ -87,6 +92,7 @@ class _Core:
         "landed",
         "acquired_by",
         "landed_by",
+        "link_wait",
     )
     # stored: DRAM buffer -> when this core's stores to each DRAM_GRAN elements of it land
 
@@ -100,6 +106,9 @@ class _Core:
         self.acquired_by: dict[str, float] = {}  # no load of the buffer before (a token naming it)
         self.landed_by: dict[str, float] = {}  # when the stores to the buffer issued so far land
         self.done = start  # completion of everything issued so far
+        # ns the core's DMA requests waited for the shared links (DRAM, bus) behind other
+        # cores' traffic (`run_closed` steps a loop exactly while its iterations wait)
+        self.link_wait = 0.0
         self.idx: list[int] = []  # iteration indices of the enclosing loops
         self.gran = gran
         self.stored: dict[str, np.ndarray] = {}
@@ -188,6 +197,8 @@ class _Engine:
                 if node.buffer and not node.stores:
                     t = max(t, core.stored_by(node.buffer, *node.dram))
                 start = yield (R_DMA, t, node.dram_bytes, node.bus_bytes)
+                if start > t:
+                    core.link_wait += start - t
                 end = start + node.occupancy
                 core.free[node.unit] = end
                 if self.events is not None:
@@ -277,6 +288,7 @@ class _Engine:
         yield from self.run_block(core, loop.body)
         units = loop.units
         prev_done, prev_free = core.done, [core.free[u] for u in units]
+        prev_wait = core.link_wait
         prev_inc: list[float] | None = None
         least: list[float] | None = None
         i = 1
@@ -288,10 +300,18 @@ class _Engine:
                 core.free[u] - f for u, f in zip(units, prev_free, strict=True)
             ]
             prev_done, prev_free = core.done, [core.free[u] for u in units]
+            # an iteration whose loads waited for the shared links behind other cores'
+            # traffic does not give the loop's pace (that traffic may end soon: other cores'
+            # weight loads, say): such iterations are stepped, up to CLOSED_CONTENDED
+            waited = core.link_wait > prev_wait
+            prev_wait = core.link_wait
             # the least increment seen: an iteration that waited for the shared links behind
             # other cores' traffic is a transient, not the loop's own pace (the links' delay
             # of the remaining iterations is booked below)
             least = incs if least is None else [min(a, b) for a, b in zip(least, incs, strict=True)]
+            if waited and i < CLOSED_CONTENDED:
+                prev_inc = None
+                continue
             if incs == prev_inc or i >= CLOSED_EXACT:
                 prev_inc = incs
                 break
