@@ -284,6 +284,14 @@ class PartitionState:
             if self.weight_key(v) is None:
                 self.stored(v, "linear")
         if op in self.fused:
+            if isinstance(op, nn.ConcatOp):  # its producers stored into its map: all of them?
+                whole = self.low.places[self.low.c(op.results[0])].buffer
+                if any(self.place(v).buffer != whole for v in op.operands):
+                    raise PimError(
+                        f"crossbar-to-isa: {where(op)}: some of its producers did not store "
+                        "into the concat's map (internal: `lower_weight._concat_in_stores` "
+                        "decided for all of them)."
+                    )
             return
         ins = [self.place(v) for v in op.operands if self.weight_key(v) is None]
         core = self.vector_core(op.operands)
