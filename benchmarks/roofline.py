@@ -402,31 +402,17 @@ def weight_layers(module: Any) -> list[WeightLayer]:
     """Every conv2d/linear of the module once (pieces of one layer are the same layer)."""
     seen: dict[str, WeightLayer] = {}
     for op in module.walk():
-        if op.name not in ("nn.conv2d", "nn.linear"):
-            continue
-        weight_op, _ = _weight_source(op)
-        name = (
-            weight_op.properties["name"].data if weight_op.name == "nn.weight" else str(len(seen))
-        )
-        if name in seen:
-            continue
-        w = _shape(op.operands[1])
-        out = _shape(op.results[0])
-        if op.name == "nn.conv2d":
-            groups = _attr(op, "groups").value.data
-            rows, cols, windows = w[1] * w[2] * w[3], w[0] // groups, out[2] * out[3]
-        else:
-            groups = 1
-            n_out, n_in = (w[1], w[0]) if _attr(op, "weight_in_out") is not None else (w[0], w[1])
-            rows, cols = n_in, n_out
-            windows = math.prod(out) // (out[0] * n_out)
-        seen[name] = WeightLayer(name, rows, cols, groups, windows)
+        if op.name in ("nn.conv2d", "nn.linear"):
+            layer = _layer_of(op, str(len(seen)))
+            seen.setdefault(layer.name, layer)
     return list(seen.values())
 
 
-def _layer_of(op: Any) -> tuple[str, WeightLayer]:
+def _layer_of(op: Any, computed_name: str) -> WeightLayer:
+    """The `WeightLayer` of one nn.conv2d or nn.linear, named after its `nn.weight` (or
+    `computed_name` for a weight computed in the IR)."""
     weight_op, _ = _weight_source(op)
-    name = weight_op.properties["name"].data if weight_op.name == "nn.weight" else str(id(op))
+    name = weight_op.properties["name"].data if weight_op.name == "nn.weight" else computed_name
     w = _shape(op.operands[1])
     out = _shape(op.results[0])
     if op.name == "nn.conv2d":
@@ -437,7 +423,7 @@ def _layer_of(op: Any) -> tuple[str, WeightLayer]:
         n_out, n_in = (w[1], w[0]) if _attr(op, "weight_in_out") is not None else (w[0], w[1])
         rows, cols = n_in, n_out
         windows = math.prod(out) // (out[0] * n_out)
-    return name, WeightLayer(name, rows, cols, groups, windows)
+    return WeightLayer(name, rows, cols, groups, windows)
 
 
 def _piece_tiles(op: Any, layer: WeightLayer, chip: ChipFacts) -> int:
@@ -471,7 +457,7 @@ def partition_layers(module: Any, chip: ChipFacts) -> list[list[tuple[WeightLaye
         items = []
         for op in part.walk():
             if op.name in ("nn.conv2d", "nn.linear"):
-                _, layer = _layer_of(op)
+                layer = _layer_of(op, str(id(op)))
                 items.append((layer, _piece_tiles(op, layer, chip)))
         out.append(items)
     return out
