@@ -66,13 +66,13 @@ R_DMA, R_STREAM, R_SEND, R_RECV, R_BARRIER = range(5)
 STREAM_CHUNKS = 16  # bookings per closed-form loop's traffic
 DRAM_GRAN = 64  # elements of a DRAM buffer whose store completion one entry tracks
 CLOSED_EXACT = 16  # iterations of a closed-form loop simulated at most before extrapolating
-# ... unless they wait for the shared links behind other cores' traffic: then up to this many
-# (SqueezeNet 1.0 on compass-l, batch 1, optimal grouping, partition 6: one core's window loop
-# waits behind the other cores' weight loads for its first iterations; extrapolated from them
-# the partition took 511 us, stepped 249)
-CLOSED_CONTENDED = 32
 # (16: a batch-16 image loop is stepped whole; after 8 of 16 images the extrapolation priced a
 # DRAM-bound conv of ResNet18/compass-s, optimal grouping, at 585 us against 425 us stepped)
+# Iterations of a closed-form loop that wait for the shared links behind other cores' traffic
+# are stepped, up to this many (SqueezeNet 1.0 on compass-l, batch 1, optimal grouping,
+# partition 6: one core's window loop waits behind the other cores' weight loads in its first
+# iterations; extrapolated from them the partition took 511 us, stepped 249)
+CLOSED_CONTENDED = 32
 Request = tuple  # (kind, ready time ns, ...): see _Core.run_block
 
 
