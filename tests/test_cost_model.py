@@ -238,9 +238,10 @@ def test_vector_step_time_by_hand():
 
     chip = load_chip("compass-s")
     # 12800 elements of work = 6400 B = 1000 ns; 25600 loaded = 12800 B = 1000 ns; 12800
-    # stored = 500 ns. In 4 chunks the slowest stage paces (1000) and the others show for one
-    # chunk ((1000 + 500) / 4); plus the first load's and last store's DRAM latency (2 x 100).
-    assert float(_step_ns(12800, 25600, 12800, 4, chip)) == pytest.approx(1000 + 1500 / 4 + 200)
+    # stored = 500 ns. The loads and stores share the DRAM channel (1500 ns). In 4 chunks the
+    # slower of the vector unit and the channel paces (1500) and the other shows for one chunk
+    # (1000 / 4); plus the first load's and last store's DRAM latency (2 x 100).
+    assert float(_step_ns(12800, 25600, 12800, 4, chip)) == pytest.approx(1500 + 1000 / 4 + 200)
     # one chunk: nothing overlaps
     assert float(_step_ns(12800, 25600, 12800, 1, chip)) == pytest.approx(2500 + 200)
 
@@ -269,15 +270,17 @@ def test_vector_chain_waits_for_the_window_traffic_by_hand():
     window = (r * (8 // r + 2) * 10 * 64 + 64 * 64) * 0.5 / 12.8
     chain = (320 + 160 + 2.5 + 200) + 800 + 100 - (320 + 2.5 + 200)
     chain_dram = (4096 + 64) * 0.5 / 12.8
-    # a core holds q = min(r, 9 // 3) replicas (3 crossbars each) and takes their bands in
-    # order: each image its last replica starts after the others' bands, (q - 1) / q of the
-    # layer's band traffic over the channel all cores share; its last epilogue ends after that
-    # replica's MVMs or after the earlier replicas' epilogues (2 x 10 ns each), the later
+    # a core holds q = min(r, 9 // 3) replicas (3 crossbars each), interleaved (all fit its
+    # local memory) in 8 turns of ceil(w / 8) of their w windows, and takes their bands in
+    # order: each image its last replica starts after the others' first-turn bands,
+    # (q - 1) / 8 / q of the layer's band traffic over the channel all cores share; its last
+    # epilogue ends after that replica's MVMs or after the other replicas' last-turn
+    # epilogues (2 x 10 ns a window), the later, unless the vector unit is slower still
     q = min(r, 9 // 3)
-    stagger = (q - 1) / q * r * (8 // r + 2) * 10 * 64 * 0.5 / 12.8
+    w = -(-64 // r)
+    stagger = (q - 1) / 8 / q * r * (8 // r + 2) * 10 * 64 * 0.5 / 12.8
     mvms = (
-        -(-64 // r) * 800
-        + max((q - 1) * -(-64 // r) * 2 * 10, stagger)
+        max(w * 800 + max((q - 1) * -(-w // 8) * 2 * 10, stagger), q * w * 2 * 10)
         + 64 * 64 / r * 0.5 / 64 * 10
     )
     alone = mvms + chain

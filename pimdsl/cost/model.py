@@ -379,6 +379,26 @@ def _first_band(L: Layer, units: Units, r: int, budget: int) -> float:
     return float(np.mean(bands))
 
 
+def _interleaved(L: Layer, units: Units, r: int, on_one: int, local: int, budget: int) -> int:
+    """How many of a core's `on_one` replicas of layer L (r in all) run interleaved
+    (`emit_weight.interleaved`): as many as local memory holds side by side, each range's
+    input buffers (`line_buffer.range_elements`, the longest range's) plus its output and bias
+    blocks (the unit's columns each). An estimate: the lowering allocates the real buffers."""
+    if on_one <= 1:
+        return 1
+    u = int(units.first[L.index])
+    cols = 2 * int(units.channels[u])
+    win = L.window
+    if win is None:
+        need = int(units.rows[u]) + cols
+    else:
+        channels = _input_channels(L, int(units.rows[u]))
+        need = cols + max(
+            lb.range_elements(win, a, b, channels, budget) for a, b in window_ranges(L.windows, r)
+        )
+    return int(np.clip(local // max(need, 1), 1, on_one))
+
+
 def _prefix(x: np.ndarray) -> np.ndarray:
     out = np.zeros((x.shape[0] + 1, *x.shape[1:]), dtype=np.float64)
     np.cumsum(x, axis=0, out=out[1:])
@@ -757,29 +777,57 @@ def span_costs(
         return ns, dram_bytes, bus_only, loads_ns
 
     per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
+    group_cache: dict[tuple[int, ...], float] = {}
+    budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
+
+    def group_of(key: tuple[int, ...]) -> float:
+        return _interleaved(net.layers[key[0]], units, key[1], key[2], local, budget)
+
+    def on_one_of(r: np.ndarray) -> np.ndarray:
+        """Per (span, layer): replicas of the layer on one core (at most)."""
+        return np.minimum(r, np.maximum(1, chip.crossbars_per_core // np.maximum(xb_layer, 1)))
+
+    def interleaved_of(r: np.ndarray) -> np.ndarray:
+        """Per (span, layer): how many of a core's replicas run interleaved (`_interleaved`)."""
+        r = np.maximum(r, 1)
+        on_one = on_one_of(r)
+        return np.minimum(_per_key(present, [lay, r, on_one], group_of, group_cache), on_one)
 
     def mvm_stages(
         r: np.ndarray,
         chain_ns: np.ndarray = chain_ns,
         loads: _InputLoads | _ElementLoads = input_loads,
+        interleave: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per (span, layer): an MVM core's time per image, and the vector core's (its MVMs,
-        then the chain; the channel carries the layer's window and chain traffic meanwhile)."""
+        then the chain; the channel carries the layer's window and chain traffic meanwhile).
+        `interleave`: a core's replicas run interleaved (the layer and batch schedules)."""
         r = np.maximum(r, 1)
         dram_ns, _, _, loads_ns = window_ns_of(r, loads)
         w = -(-win // r)  # windows per replica
-        # A core runs its replicas of a layer as loops in program order, and its vector unit
-        # takes their epilogues (bias add, fused op: a few short ops per window and crossbar
-        # column block) in that order: the first replica's overlap its MVMs, the others' wait
-        # for it to finish, then run back to back.
-        on_one = np.minimum(r, np.maximum(1, chip.crossbars_per_core // np.maximum(xb_layer, 1)))
+        on_one = on_one_of(r)
+        # A core's vector unit takes its replicas' epilogues (bias add, fused op: a few short
+        # ops per window and crossbar column block) in program order. In the layer and batch
+        # schedules the g replicas that local memory holds side by side run interleaved, in
+        # pieces (`emit_weight.interleaved`): each piece's epilogues follow its MVMs, so only
+        # the last piece's of the other g - 1 show, unless the vector unit is the slower; the
+        # replicas beyond g run after them, their epilogues behind the others'. Without
+        # interleaving (the element schedule's tiles are ordered by keys instead) g = 1: the
+        # first replica's epilogues overlap its MVMs, the others' run back to back after it.
+        g = interleaved_of(r) if interleave else np.ones_like(on_one)
+        piece = -(-w // lb.INTERLEAVE_TURNS)
         # A core's DMA queue takes its replicas' bands in program order and does not run a
         # whole image ahead of its MVMs: each image its last replica starts once the bands of
-        # the others have crossed the channel, which every core's replicas share. Its last
-        # epilogue ends after its own MVMs, or after the earlier replicas' epilogues on the
-        # vector unit, whichever is later.
-        stagger = (on_one - 1) / on_one * loads_ns
-        mvm_ns = w * interval + np.maximum((on_one - 1) * w * epilogue_ns, stagger) + fused_ns / r
+        # the others have crossed the channel (interleaved: their first pieces' bands), which
+        # every core's replicas share. Its last epilogue ends after its own MVMs, or after the
+        # earlier replicas' epilogues on the vector unit, whichever is later.
+        ahead = (g - 1) * np.where(g > 1, 1.0 / lb.INTERLEAVE_TURNS, 1.0) + (on_one - g)
+        stagger = ahead / on_one * loads_ns
+        deferred = (np.where(g > 1, (g - 1) * piece, 0) + (on_one - g) * w) * epilogue_ns
+        mvm_ns = (
+            np.maximum(w * interval + np.maximum(deferred, stagger), g * w * epilogue_ns)
+            + fused_ns / r
+        )
         split_ns = split_ns_of(r)
         mvm_core = np.where(present, np.maximum(mvm_ns, dram_ns + chain_dram_ns) + split_ns, 0.0)
         alone = np.maximum(mvm_ns, fill_ns_) + chain_ns + split_ns
@@ -932,13 +980,15 @@ def span_costs(
     # partition on compass-s, 0.77 ms predicted, 0.98 simulated; ResNet18's first greedy
     # partition 1.62 and 1.38; docs/cost-model.md).
     e_dram_ns, e_window_dram, e_bus_only, _ = window_ns_of(rep, element_loads)
-    e_mvm_ns, e_stage_ns = mvm_stages(rep, loads=element_loads)
+    e_mvm_ns, e_stage_ns = mvm_stages(rep, loads=element_loads, interleave=False)
     e_layer_dram = e_window_dram + (chain_io + split_dram) * act_bytes
     e_period = np.maximum(
         core_stages(e_mvm_ns, e_stage_ns).max(axis=(1, 2)), channel_ns_of(e_layer_dram, e_bus_only)
     )
     e_first = np.where(
-        present, mvm_stages(rep, chain_first, element_loads)[1] + per_layer_fixed, 0.0
+        present,
+        mvm_stages(rep, chain_first, element_loads, interleave=False)[1] + per_layer_fixed,
+        0.0,
     )
     rows = np.where(present, win / np.maximum(rep, 1) / np.maximum(row_windows_l[lay], 1), 1.0)
     element_fill = np.maximum(

@@ -74,8 +74,9 @@ def _step_ns(
     chip: Chip,
 ) -> np.ndarray:
     """One vector step per image: its chunks flow through the load queue, the vector unit and
-    the store queue, which overlap, so the slowest of the three sets the pace and the others
-    show for one chunk; plus the first load's and the last store's DRAM latency."""
+    the store queue, which overlap; the loads and the stores cross one DRAM channel, so the
+    slower of the vector unit and the channel sets the pace and the other shows for one
+    chunk; plus the first load's and the last store's DRAM latency."""
     bytes_ = chip.act_bits / 8
     dram = 1 / min(chip.dram_bandwidth, chip.bus_bandwidth) / NS
     parts = np.stack(
@@ -84,8 +85,9 @@ def _step_ns(
             * bytes_
             * chip.vector_latency_ns
             / chip.vector_bytes,
-            np.asarray(loaded, dtype=np.float64) * bytes_ * dram,
-            np.asarray(stored, dtype=np.float64) * bytes_ * dram,
+            (np.asarray(loaded, dtype=np.float64) + np.asarray(stored, dtype=np.float64))
+            * bytes_
+            * dram,
         )
     )
     slowest = parts.max(axis=0)

@@ -6,12 +6,13 @@ by one as chunks of the image loop (`pimdsl.isa.element`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xdsl.ir import SSAValue
 
 from pimdsl.dialects import pim_isa as isa
+from pimdsl.errors import PimError
 from pimdsl.isa import line_buffer as lb
 from pimdsl.isa.builder import Aff
 from pimdsl.isa.element import RowTokens, unit_tiles
@@ -86,6 +87,9 @@ def weight_layer(
     `share` plans the bands the cores of a window range share (`shared_bands`)."""
     blocks = layer.blocks()
     segments = sorted({(b.w0, b.w1) for b in blocks})
+    # per core, its window ranges that no other core takes part in (no partial sums, no
+    # shared bands: nothing to meet in order), for `interleaved`
+    solo: dict[int, list[tuple[int, tuple[int, int], list[tuple[int, Block, list[Term]]]]]] = {}
     for seg_no, seg in enumerate(segments):
         seg_blocks = [(i, b) for i, b in enumerate(blocks) if (b.w0, b.w1) == seg]
         events: list[tuple[int, int, int, int]] = []  # (block, remote, home, tag)
@@ -100,6 +104,10 @@ def weight_layer(
                 per.setdefault(t.core, []).append(t)
             for core, terms in per.items():
                 work.setdefault(core, []).append((i, b, terms))
+        if row_sync is None and len(work) == 1:
+            core = next(iter(work))
+            solo.setdefault(core, []).append((seg_no, seg, work[core]))
+            continue
         plans = {
             core: input_plan(e, layer.name, layer.out_hw[1], core, seg, work[core])
             for core in sorted(work)
@@ -107,9 +115,57 @@ def weight_layer(
         shares = share(e, plans)
         roll = rolling_runs(layer, plans, e.chip.roll_rows) if row_sync is not None else 0
         for core in sorted(work):
-            _weight_segment(
+            for _ in _weight_segment(
                 e, layer, core, work[core], events, plans[core], shares, row_sync, seg_no, roll
+            ):
+                pass
+    for core, ranges in sorted(solo.items()):
+        interleaved(e, layer, core, ranges)
+
+
+def interleaved(
+    e: Emit,
+    layer: WeightLayer,
+    core: int,
+    ranges: list[tuple[int, tuple[int, int], list[tuple[int, Block, list[Term]]]]],
+) -> None:
+    """A core's window ranges of one layer that no other core takes part in (its replicas),
+    their code interleaved: each range cut into `line_buffer.INTERLEAVE_TURNS` turns of about
+    equal windows (`line_buffer.turns`), the ranges taking their turns in turn. Run one after another, the ranges'
+    epilogues and stores would queue on the core's one vector unit and store DMA behind the
+    first range's, which its MVMs pace: the others' would all run after it, in a burst on the
+    shared channel. Interleaved, every range's stores follow its MVMs. Each range has its own
+    local memory (its buffers live across the others' pieces); ranges that do not fit beside the
+    ones before start a new group."""
+    group: list[Iterator[None]] = []
+    top = 0
+    for seg_no, seg, mine in ranges:
+        try:
+            plan = input_plan(e, layer.name, layer.out_hw[1], core, seg, mine, base=top)
+            code = _weight_segment(
+                e, layer, core, mine, [], plan, {}, None, seg_no, 0, lb.INTERLEAVE_TURNS
             )
+            next(code)  # its buffers taken, no code emitted yet
+        except PimError:
+            if not group:
+                raise
+            _take_turns(group)
+            group, top = [], 0
+            plan = input_plan(e, layer.name, layer.out_hw[1], core, seg, mine)
+            code = _weight_segment(
+                e, layer, core, mine, [], plan, {}, None, seg_no, 0, lb.INTERLEAVE_TURNS
+            )
+            next(code)
+        group.append(code)
+        top = plan.arena.top
+    _take_turns(group)
+
+
+def _take_turns(group: list[Iterator[None]]) -> None:
+    """Run the generators one step each in turn until all are done."""
+    live = list(group)
+    while live:
+        live = [g for g in live if next(g, StopIteration) is not StopIteration]
 
 
 def rolling_runs(layer: WeightLayer, plans: dict[int, InputPlan], roll_rows: int) -> int:
@@ -137,10 +193,14 @@ def _weight_segment(
     row_sync: RowTokens | None = None,
     seg_no: int = 0,
     roll: int = 0,
-) -> None:
+    pieces: int = 1,
+) -> Iterator[None]:
     """One core's share of the blocks of one window range: `mine` = (block index, block,
     the core's terms of it) for every block it holds terms of or is the home core of; `roll`:
-    the element schedule's rolling runs (`rolling_runs`)."""
+    the element schedule's rolling runs (`rolling_runs`). A generator: it takes its buffers,
+    yields (no code emitted yet), then emits its tiles, yielding after each, or with
+    `pieces` > 1 (`interleaved` runs several in turn) after each of that many turns of about
+    equal windows (`line_buffer.turns`)."""
     code = e.code(core)
     arena, loads, tiles, bands = plan.arena, plan.loads, plan.tiles, plan.bands
     E = e.elem
@@ -181,6 +241,7 @@ def _weight_segment(
     # (tile, chunk key, its produced key, estimated start and end, continues a rolling run,
     # first of its chunk)
     sequence: list[tuple[lb.Tile, tuple[float, ...], tuple[float, ...], float, float, bool, bool]]
+    yield  # the buffers are taken
     if row_sync is None:
         load_biases()
         sequence = [(t, (), (), 0.0, 0.0, False, False) for t in tiles]
@@ -204,17 +265,14 @@ def _weight_segment(
                 end = at + durations_of(tiles[i])
                 sequence.append((tiles[i], key, (*key, float(k)), at, end, k > 0, k == 0))
                 at = end
-    for tile, chunk, produced, start, end, cont, first in sequence:
+
+    def _piece(g0: int, gn: int, x0: int, xn: int, banded: bool, tile: lb.Tile, cont: bool) -> None:
+        """Band iterations g0.. (gn of them) of `tile`, windows x0.. (xn) of each row; its
+        bands loaded when `banded` (else an earlier piece of the same band iteration did)."""
         oy0, ny, ox0, nx, group = tile
-        if row_sync is not None:
-            code.chunk_key = chunk
-            row_sync.before(core, tile)
-            if first:
-                load_biases()
-        # one band per tile of `group` output rows x `nx` columns (docs/lowering.md)
-        code.open_loop("g", ny // group)
-        top = Aff.of(oy0, g=group)
-        for j in band_order:
+        code.open_loop("g", gn)
+        top = Aff.of(oy0 + g0 * group, g=group)
+        for j in band_order if banded else []:
             band = bands[j]
             source, lo, hi, _ = loads[j]
             share = shares.get((core, j))
@@ -246,11 +304,11 @@ def _weight_segment(
             for peer, tag in share.sends if share is not None else []:
                 code.add(isa.SendOp(peer, code.addr(dst), size, tag))
         code.open_loop("oy", group)
-        code.open_loop("ox", nx)
-        oy, ox = top + Aff.of(0, oy=1), Aff.of(ox0, ox=1)
+        code.open_loop("ox", xn)
+        oy, ox = top + Aff.of(0, oy=1), Aff.of(ox0 + x0, ox=1)
         for j, (source, lo, hi, addr) in enumerate(loads):
             if j in bands:
-                gather_window(code, source.conv, hi - lo, bands[j], addr, nx, E)  # type: ignore[attr-defined]
+                gather_window(code, source.conv, hi - lo, bands[j], addr, nx, E, x0)  # type: ignore[attr-defined]
             else:
                 load_window(e, code, layer.places[source.value], source, lo, hi, addr, oy, ox, ow)  # type: ignore[attr-defined]
         started: set[int] = set()
@@ -324,7 +382,24 @@ def _weight_segment(
         code.close_loop()
         code.close_loop()
         code.close_loop()
+
+    if pieces > 1:  # interleaved with the core's other ranges: turns of equal windows
+        assert row_sync is None
+        for turn in lb.turns(tiles, pieces):
+            for t, (g0, gn, x0, xn, banded) in turn:
+                _piece(g0, gn, x0, xn, banded, tiles[t], False)
+            yield
+        return
+    for tile, chunk, produced, start, end, cont, first in sequence:
+        if row_sync is not None:
+            code.chunk_key = chunk
+            row_sync.before(core, tile)
+            if first:
+                load_biases()
+        # one band per tile of `group` output rows x `nx` columns (docs/lowering.md)
+        _piece(0, tile[1] // tile[4], 0, tile[3], True, tile, cont)
         if row_sync is not None:
             if homes:
                 row_sync.after(core, tile, code.slot(), produced, end, start)
             code.chunk_key = e.chunk_key
+        yield

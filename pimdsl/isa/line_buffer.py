@@ -257,6 +257,64 @@ def pool_loads(win: Window, rects: list[Rect], channels: int, local_elements: in
     return band_loads(win, split(rects, *gw), channels)
 
 
+# A core's window ranges of one layer that no other core takes part in run interleaved
+# (`emit_weight.interleaved`): each cut into this many turns of about equal windows (`turns`),
+# the ranges taking theirs in turn, so that every range's epilogues and stores follow its own
+# MVMs instead of queueing behind the first range's. More turns spread the stores more evenly
+# but each adds a loop nest or two per range.
+INTERLEAVE_TURNS = 8
+
+Piece = tuple[int, int, int, int, bool]  # (g0, gn, x0, xn, loads its bands) of a tile
+
+
+def turns(tiles: list[Tile], n: int) -> list[list[tuple[int, Piece]]]:
+    """A range's tiles cut into `n` turns of about equal windows (the same for every range of
+    a core, so that each turn of the interleaved ranges takes about as long on each range's
+    crossbars), each turn a list of (tile index, piece): band iterations g0 .. g0 + gn of the
+    tile, output columns x0 .. x0 + xn of each (`group` rows each). A band iteration cut by a
+    turn's end goes on in the next turn with its other columns, which gather from the band the
+    first piece loaded."""
+    total = sum(ny * nx for _, ny, _, nx, _ in tiles)
+    n = max(1, min(n, total))
+    out: list[list[tuple[int, Piece]]] = [[]]
+    done = 0  # windows in the turns so far
+
+    def quota() -> int:  # windows left in the current turn
+        return -(-(len(out) * total) // n) - done
+
+    for t, (_, ny, _, nx, group) in enumerate(tiles):
+        g = 0
+        while g < ny // group:
+            if quota() <= 0:
+                out.append([])
+            whole = min(quota() // (group * nx), ny // group - g)
+            if whole:  # whole band iterations
+                out[-1].append((t, (g, whole, 0, nx, True)))
+                done += whole * group * nx
+                g += whole
+                continue
+            x0 = 0  # a band iteration's columns over turns
+            while x0 < nx:
+                if quota() <= 0:
+                    out.append([])
+                xn = min(nx - x0, max(1, -(-quota() // group)))
+                out[-1].append((t, (g, 1, x0, xn, x0 == 0)))
+                done += group * xn
+                x0 += xn
+            g += 1
+    return [turn for turn in out if turn]
+
+
+def range_elements(win: Window, w0: int, w1: int, channels: int, budget: int) -> int:
+    """Local memory (elements) that windows [w0, w1) of a convolution reading `channels`
+    channels take for their input, as `weight_inputs.input_plan` allocates it: one window's
+    input vector (channels x kernel) and, where it takes a line buffer, its band (the largest
+    tile's). The cost model's estimate of how many of a core's ranges run interleaved."""
+    patch = channels * win.kernel[0] * win.kernel[1]
+    gw = shape(win, w0, w1, channels, budget)
+    return patch if gw is None else patch + win.band_elements(gw[1], channels, gw[0])
+
+
 def tiles(w0: int, w1: int, ow: int, group: int, width: int) -> list[Tile]:
     return split(rectangles(w0, w1, ow), group, width)
 

@@ -68,10 +68,12 @@ def input_plan(
     core: int,
     seg: tuple[int, int],
     mine: list[tuple[int, Block, list[Term]]],
+    base: int = 0,
 ) -> InputPlan:
     """Core `core`'s reads for the window range `seg` of layer `name` (`ow` output columns):
-    `mine` = (block index, block, the core's terms of it)."""
+    `mine` = (block index, block, the core's terms of it); its local memory from byte `base`."""
     arena = e.arena(f"weight layer '{name}' on core {core}")
+    arena.top = base
     # Input clusters per source: one load per cluster and window.
     spans: dict[Source, list[tuple[int, int]]] = {}
     for _, _, terms in mine:
@@ -207,13 +209,14 @@ def gather_window(
     dst: int,
     nx: int,
     elem: int,
+    x0: int = 0,
 ) -> None:
-    """Window (oy, ox) of the tile (loop variables, from its corner) as the crossbar's input
-    vector, rows ordered (c, ky, kx), from the band at `band`."""
+    """Window (oy, x0 + ox) of the tile (loop variables, from its corner) as the crossbar's
+    input vector, rows ordered (c, ky, kx), from the band at `band`."""
     win = window(conv)
     (kh, kw), (sh, sw), (dh, dw) = win.kernel, win.strides, win.dilations
     row = win.band_cols(nx) * channels  # elements of one band row
-    src = Aff.of(band, oy=sh * row * elem, ox=sw * channels * elem)
+    src = Aff.of(band + x0 * sw * channels * elem, oy=sh * row * elem, ox=sw * channels * elem)
     code.add(
         isa.GatherOp(
             code.addr(Aff.of(dst)),
