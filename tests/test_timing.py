@@ -479,6 +479,23 @@ def test_dram_serves_a_transfer_in_the_idle_gaps() -> None:
     assert fill_both(dram, 8.0, bus, 4.0, 0.0) == 24.0 - 8.0
 
 
+def test_the_channel_keeps_every_booking_of_a_fragmented_busy_period() -> None:
+    # 10,000 bookings of 1 ns, 1 ns apart (a saturated channel cut into many gaps), made in time
+    # order; then a transfer ready at 0 that needs 5,000 ns. Requests do not reach the channel
+    # in time order, so one can ask for a slot long before the latest booking: it may use only
+    # the 1 ns gaps [2i + 1, 2i + 2), so it ends with the 5,000th, at 10,000. A calendar that
+    # forgot its oldest bookings (capped at 4096 intervals until 8 Dec 2026) served it by 5,000,
+    # in the forgotten time, over bookings still in use: the channel carried more than its
+    # bandwidth.
+    from pimdsl.sim.timing_resource import Calendar
+
+    cal = Calendar()
+    cal.reset(0.0)
+    for i in range(10_000):
+        cal.book(2.0 * i, 1.0)
+    assert cal.fill(0.0, 5000.0) == 2 * 4999 + 2
+
+
 def test_a_load_waits_for_the_same_cores_stores_of_a_closed_form_loop() -> None:
     # Two layers on one core, one after the other (no token: program order): loop 1 stores
     # 50 rows of "y" from crossbar 0, loop 2 reads them back into crossbar 1. Loop 2's load of
