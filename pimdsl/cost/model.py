@@ -776,7 +776,9 @@ def span_costs(
         )
         return ns, dram_bytes, bus_only, loads_ns
 
-    per_layer_fixed = chip.mvm_latency_ns + chip.dram_latency_ns
+    # a layer's last MVM result lands mvm_latency_ns after its issue, one interval before
+    # the w intervals its replica's MVMs take end; then its store's DRAM latency
+    per_layer_fixed = chip.mvm_latency_ns - interval + chip.dram_latency_ns
     group_cache: dict[tuple[int, ...], float] = {}
     budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
 
@@ -934,10 +936,12 @@ def span_costs(
     )
     # A layer's first MVMs wait for their line buffer's first band, which every core holding
     # the layer loads at once when the layer starts (after its input's token): the channel
-    # serves them together, so the last core's band lands after all of them.
+    # serves them together, so the last core's band lands after all of them (a core's
+    # interleaved replicas each load theirs before their first turn).
     first_ns = first_ns + np.where(
         present,
         on_core.sum(axis=2)
+        * interleaved_of(rep)
         * _first_bands(net, units, rep, lay, present, chip, band_cache)
         * act_bytes
         / dram_bw
