@@ -799,11 +799,11 @@ def span_costs(
         r: np.ndarray,
         chain_ns: np.ndarray = chain_ns,
         loads: _InputLoads | _ElementLoads = input_loads,
-        interleave: bool = True,
+        by_rows: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per (span, layer): an MVM core's time per image, and the vector core's (its MVMs,
         then the chain; the channel carries the layer's window and chain traffic meanwhile).
-        `interleave`: a core's replicas run interleaved (the layer and batch schedules)."""
+        `by_rows`: the element schedule, whose one-row tiles interleave a core's replicas."""
         r = np.maximum(r, 1)
         dram_ns, _, _, loads_ns = window_ns_of(r, loads)
         w = -(-win // r)  # windows per replica
@@ -813,17 +813,23 @@ def span_costs(
         # schedules the g replicas that local memory holds side by side run interleaved, in
         # pieces (`emit_weight.interleaved`): each piece's epilogues follow its MVMs, so only
         # the last piece's of the other g - 1 show, unless the vector unit is the slower; the
-        # replicas beyond g run after them, their epilogues behind the others'. Without
-        # interleaving (the element schedule's tiles are ordered by keys instead) g = 1: the
-        # first replica's epilogues overlap its MVMs, the others' run back to back after it.
-        g = interleaved_of(r) if interleave else np.ones_like(on_one)
-        piece = -(-w // lb.INTERLEAVE_TURNS)
+        # replicas beyond g run after them, their epilogues behind the others' (g = 1: the
+        # first replica's epilogues overlap its MVMs, the others' run back to back after it).
+        # In the element schedule every tile is a chunk of the image loop, the chunks of all
+        # of a core's replicas in the order of their keys: all of them interleave, a turn a row.
+        if by_rows:
+            g = on_one
+            turns = np.maximum(1.0, np.floor(w / np.maximum(row_windows_l[lay], 1.0)))
+        else:
+            g = interleaved_of(r)
+            turns = np.full(w.shape, float(lb.INTERLEAVE_TURNS))
+        piece = np.ceil(w / turns)
         # A core's DMA queue takes its replicas' bands in program order and does not run a
         # whole image ahead of its MVMs: each image its last replica starts once the bands of
         # the others have crossed the channel (interleaved: their first pieces' bands), which
         # every core's replicas share. Its last epilogue ends after its own MVMs, or after the
         # earlier replicas' epilogues on the vector unit, whichever is later.
-        ahead = (g - 1) * np.where(g > 1, 1.0 / lb.INTERLEAVE_TURNS, 1.0) + (on_one - g)
+        ahead = (g - 1) * np.where(g > 1, 1.0 / turns, 1.0) + (on_one - g)
         stagger = ahead / on_one * loads_ns
         deferred = (np.where(g > 1, (g - 1) * piece, 0) + (on_one - g) * w) * epilogue_ns
         mvm_ns = (
@@ -984,14 +990,14 @@ def span_costs(
     # partition on compass-s, 0.77 ms predicted, 0.98 simulated; ResNet18's first greedy
     # partition 1.62 and 1.38; docs/cost-model.md).
     e_dram_ns, e_window_dram, e_bus_only, _ = window_ns_of(rep, element_loads)
-    e_mvm_ns, e_stage_ns = mvm_stages(rep, loads=element_loads, interleave=False)
+    e_mvm_ns, e_stage_ns = mvm_stages(rep, loads=element_loads, by_rows=True)
     e_layer_dram = e_window_dram + (chain_io + split_dram) * act_bytes
     e_period = np.maximum(
         core_stages(e_mvm_ns, e_stage_ns).max(axis=(1, 2)), channel_ns_of(e_layer_dram, e_bus_only)
     )
     e_first = np.where(
         present,
-        mvm_stages(rep, chain_first, element_loads, interleave=False)[1] + per_layer_fixed,
+        mvm_stages(rep, chain_first, element_loads, by_rows=True)[1] + per_layer_fixed,
         0.0,
     )
     rows = np.where(present, win / np.maximum(rep, 1) / np.maximum(row_windows_l[lay], 1), 1.0)
