@@ -131,33 +131,37 @@ def interleaved(
 ) -> None:
     """A core's window ranges of one layer that no other core takes part in (its replicas),
     their code interleaved: each range cut into `line_buffer.INTERLEAVE_TURNS` turns of about
-    equal windows (`line_buffer.turns`), the ranges taking their turns in turn. Run one after another, the ranges'
-    epilogues and stores would queue on the core's one vector unit and store DMA behind the
-    first range's, which its MVMs pace: the others' would all run after it, in a burst on the
-    shared channel. Interleaved, every range's stores follow its MVMs. Each range has its own
-    local memory (its buffers live across the others' pieces); ranges that do not fit beside the
-    ones before start a new group."""
+    equal windows (`line_buffer.turns`), the ranges taking their turns in turn. Run one after
+    another, the ranges' epilogues and stores would queue on the core's one vector unit and
+    store DMA behind the first range's, which its MVMs pace: the others' would all run after
+    it, in a burst on the shared channel. Interleaved, every range's stores follow its MVMs.
+    Each range has its own local memory (its buffers live across the others' turns); a range
+    that does not fit beside the ones before starts a new group, run after them."""
+
+    def start(
+        seg_no: int, seg: tuple[int, int], mine: list[tuple[int, Block, list[Term]]], base: int
+    ) -> tuple[int, Iterator[None]]:
+        """The range's code, its buffers taken from byte `base` on (no code emitted yet), and
+        the end of its local memory."""
+        plan = input_plan(e, layer.name, layer.out_hw[1], core, seg, mine, base=base)
+        code = _weight_segment(
+            e, layer, core, mine, [], plan, {}, None, seg_no, 0, lb.INTERLEAVE_TURNS
+        )
+        next(code)
+        return plan.arena.top, code
+
     group: list[Iterator[None]] = []
     top = 0
     for seg_no, seg, mine in ranges:
         try:
-            plan = input_plan(e, layer.name, layer.out_hw[1], core, seg, mine, base=top)
-            code = _weight_segment(
-                e, layer, core, mine, [], plan, {}, None, seg_no, 0, lb.INTERLEAVE_TURNS
-            )
-            next(code)  # its buffers taken, no code emitted yet
-        except PimError:
+            top, code = start(seg_no, seg, mine, top)
+        except PimError:  # local memory is full: the group so far runs first
             if not group:
                 raise
             _take_turns(group)
-            group, top = [], 0
-            plan = input_plan(e, layer.name, layer.out_hw[1], core, seg, mine)
-            code = _weight_segment(
-                e, layer, core, mine, [], plan, {}, None, seg_no, 0, lb.INTERLEAVE_TURNS
-            )
-            next(code)
+            group = []
+            top, code = start(seg_no, seg, mine, 0)
         group.append(code)
-        top = plan.arena.top
     _take_turns(group)
 
 
@@ -193,13 +197,13 @@ def _weight_segment(
     row_sync: RowTokens | None = None,
     seg_no: int = 0,
     roll: int = 0,
-    pieces: int = 1,
+    turns: int = 1,
 ) -> Iterator[None]:
     """One core's share of the blocks of one window range: `mine` = (block index, block,
     the core's terms of it) for every block it holds terms of or is the home core of; `roll`:
     the element schedule's rolling runs (`rolling_runs`). A generator: it takes its buffers,
     yields (no code emitted yet), then emits its tiles, yielding after each, or with
-    `pieces` > 1 (`interleaved` runs several in turn) after each of that many turns of about
+    `turns` > 1 (`interleaved` runs several in turn) after each of that many turns of about
     equal windows (`line_buffer.turns`)."""
     code = e.code(core)
     arena, loads, tiles, bands = plan.arena, plan.loads, plan.tiles, plan.bands
@@ -269,7 +273,7 @@ def _weight_segment(
     def _piece(g0: int, gn: int, x0: int, xn: int, banded: bool, tile: lb.Tile, cont: bool) -> None:
         """Band iterations g0.. (gn of them) of `tile`, windows x0.. (xn) of each row; its
         bands loaded when `banded` (else an earlier piece of the same band iteration did)."""
-        oy0, ny, ox0, nx, group = tile
+        oy0, _, ox0, nx, group = tile
         code.open_loop("g", gn)
         top = Aff.of(oy0 + g0 * group, g=group)
         for j in band_order if banded else []:
@@ -383,9 +387,9 @@ def _weight_segment(
         code.close_loop()
         code.close_loop()
 
-    if pieces > 1:  # interleaved with the core's other ranges: turns of equal windows
+    if turns > 1:  # interleaved with the core's other ranges: turns of equal windows
         assert row_sync is None
-        for turn in lb.turns(tiles, pieces):
+        for turn in lb.turns(tiles, turns):
             for t, (g0, gn, x0, xn, banded) in turn:
                 _piece(g0, gn, x0, xn, banded, tiles[t], False)
             yield
