@@ -496,6 +496,18 @@ def test_the_channel_keeps_every_booking_of_a_fragmented_busy_period() -> None:
     assert cal.fill(0.0, 5000.0) == 2 * 4999 + 2
 
 
+def test_a_partition_faster_than_its_links_is_an_internal_error() -> None:
+    # The guard on the calendars (`timing._check_links`): 12.8 MB over compass-s's 12.8 GB/s
+    # DRAM channel need 1 ms; a partition simulated in less is a timing-model bug, reported.
+    from pimdsl.sim.timing import _check_links
+
+    _check_links(0, 1e6, 12_800_000, 0, CHIP)  # exactly the channel's time: fine
+    with pytest.raises(PimError, match="internal error in the timing model: partition 3"):
+        _check_links(3, 0.9e6, 12_800_000, 0, CHIP)
+    with pytest.raises(PimError, match="over the bus"):
+        _check_links(1, 0.9e6, 0, 25_600_000, CHIP)  # 25.6 MB over the 25.6 GB/s bus: 1 ms
+
+
 def test_a_load_waits_for_the_same_cores_stores_of_a_closed_form_loop() -> None:
     # Two layers on one core, one after the other (no token: program order): loop 1 stores
     # 50 rows of "y" from crossbar 0, loop 2 reads them back into crossbar 1. Loop 2's load of

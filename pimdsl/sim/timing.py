@@ -564,6 +564,7 @@ def simulate_program(
         engine.events = events.get(p.index) if events is not None else None
         end = engine.run_partition(p.cores, t)
         latency_s = (end - t) * 1e-9
+        _check_links(p.index, end - t, int(p.counts[1]), int(p.counts[3]), chip)
         energy = dict(zip(ENERGY_KEYS, (float(e) for e in p.energy), strict=True))
         energy["static"] = static_w * latency_s
         parts.append(
@@ -588,6 +589,20 @@ def simulate_program(
         sim_seconds=time.perf_counter() - wall,
         area=chip_area(chip).to_json(),
     )
+
+
+def _check_links(index: int, ns: float, dram_bytes: int, bus_bytes: int, chip: Chip) -> None:
+    """A partition cannot move more bytes than its DRAM channel and bus carry in its time: a
+    guard on the calendars (until 8 Dec 2026 they forgot bookings, and a saturated channel
+    was served twice over)."""
+    need = max(dram_bytes / chip.dram_bandwidth, bus_bytes / chip.bus_bandwidth) * 1e9
+    if ns < need * (1 - 1e-6):
+        raise PimError(
+            f"internal error in the timing model: partition {index} took {ns:.0f} ns but moves "
+            f"{dram_bytes} bytes over DRAM and {bus_bytes} over the bus, which need {need:.0f} "
+            "ns at the chip's bandwidths.",
+            hint="Please report it with the pim_isa file (pimdsl/sim/timing_resource.py).",
+        )
 
 
 def simulate_module(
