@@ -137,6 +137,7 @@ def interleaved(
     it, in a burst on the shared channel. Interleaved, every range's stores follow its MVMs.
     Each range has its own local memory (its buffers live across the others' turns); a range
     that does not fit beside the ones before starts a new group, run after them."""
+    turns = lb.INTERLEAVE_TURNS if len(ranges) > 1 else 1  # a range alone runs whole
 
     def start(
         seg_no: int, seg: tuple[int, int], mine: list[tuple[int, Block, list[Term]]], base: int
@@ -144,9 +145,7 @@ def interleaved(
         """The range's code, its buffers taken from byte `base` on (no code emitted yet), and
         the end of its local memory."""
         plan = input_plan(e, layer.name, layer.out_hw[1], core, seg, mine, base=base)
-        code = _weight_segment(
-            e, layer, core, mine, [], plan, {}, None, seg_no, 0, lb.INTERLEAVE_TURNS
-        )
+        code = _weight_segment(e, layer, core, mine, [], plan, {}, None, seg_no, 0, turns)
         next(code)
         return plan.arena.top, code
 

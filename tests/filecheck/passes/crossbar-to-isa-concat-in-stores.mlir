@@ -46,7 +46,12 @@ builtin.module attributes {pim.chip = {name = "tiny", cores = 2 : i64, crossbars
 // CHECK-NEXT:   store      src=@4 buffer=t3.concat offset=0+80*i0+20*i1+5*i2 len=2
 // CHECK-NOT:  store_block
 // CHECK:      .partition 1
-// CHECK:        load       buffer=t3.concat offset=0+80*i0+5*i1 dst=@0 len=5
+// The last conv reads t3.concat (pixel (y, x) of image i0 at 80*i0 + 20*y + 5*x). Core 0 holds
+// two of its replicas, windows [0, 4) and [4, 8) (a row each), interleaved a window at a time
+// (docs/lowering.md "A core's replicas, interleaved"): window 0, window 4, window 1, ...
+// CHECK:        load       buffer=t3.concat offset=0+80*i0 dst=@0 len=5
+// CHECK:        load       buffer=t3.concat offset=20+80*i0 dst=@14 len=5
+// CHECK:        load       buffer=t3.concat offset=5+80*i0 dst=@0 len=5
 
 // STEP:      .buffer t3.conv temp 4x4x4x2
 // STEP-NEXT: .buffer t4.conv temp 4x4x4x3
