@@ -780,10 +780,9 @@ def span_costs(
     # the w intervals its replica's MVMs take end; then its store's DRAM latency
     per_layer_fixed = chip.mvm_latency_ns - interval + chip.dram_latency_ns
     group_cache: dict[tuple[int, ...], float] = {}
-    budget = lb.band_budget(chip.local_memory_bytes, lb.DEFAULT_ELEM_BYTES)
 
     def group_of(key: tuple[int, ...]) -> float:
-        return _interleaved(net.layers[key[0]], units, key[1], key[2], local, budget)
+        return _interleaved(net.layers[key[0]], units, key[1], key[2], local, input_loads.budget)
 
     def on_one_of(r: np.ndarray) -> np.ndarray:
         """Per (span, layer): replicas of the layer on one core (at most)."""
@@ -811,8 +810,8 @@ def span_costs(
         # A core's vector unit takes its replicas' epilogues (bias add, fused op: a few short
         # ops per window and crossbar column block) in program order. In the layer and batch
         # schedules the g replicas that local memory holds side by side run interleaved, in
-        # pieces (`emit_weight.interleaved`): each piece's epilogues follow its MVMs, so only
-        # the last piece's of the other g - 1 show, unless the vector unit is the slower; the
+        # turns (`emit_weight.interleaved`): each turn's epilogues follow its MVMs, so only
+        # the last turn's of the other g - 1 show, unless the vector unit is the slower; the
         # replicas beyond g run after them, their epilogues behind the others' (g = 1: the
         # first replica's epilogues overlap its MVMs, the others' run back to back after it).
         # In the element schedule every tile is a chunk of the image loop, the chunks of all
@@ -826,7 +825,7 @@ def span_costs(
         piece = np.ceil(w / turns)
         # A core's DMA queue takes its replicas' bands in program order and does not run a
         # whole image ahead of its MVMs: each image its last replica starts once the bands of
-        # the others have crossed the channel (interleaved: their first pieces' bands), which
+        # the others have crossed the channel (interleaved: their first turns' bands), which
         # every core's replicas share. Its last epilogue ends after its own MVMs, or after the
         # earlier replicas' epilogues on the vector unit, whichever is later.
         ahead = (g - 1) * np.where(g > 1, 1.0 / turns, 1.0) + (on_one - g)
