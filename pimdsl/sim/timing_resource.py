@@ -22,7 +22,7 @@ from bisect import bisect_right
 # 4096 (until 8 Dec 2026) a saturated channel cut into many small gaps lost bookings still in
 # use: ResNet18 on compass-s at batch 16, optimal grouping, partition 0 moved 22.4 MB in
 # 1565 us simulated, 1.12x the channel's 12.8 GB/s; kept, 1817 us (the whole ResNet18 greedy
-# program peaks at ~300k intervals and simulates 3% slower). So only a safety valve now.
+# program peaks at ~300k intervals; its simulation takes 3% longer). So only a safety valve now.
 MAX_INTERVALS = 1 << 21
 
 
